@@ -1,0 +1,261 @@
+//! nom grammars for the typed values: numbers, timestamps, addresses, header lines.
+//!
+//! Every parser here runs on one complete field (never streaming input) and must consume
+//! all of it; anything left over is an error.
+
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while1, take_while_m_n};
+use nom::character::complete::{char, digit1, space0};
+use nom::combinator::{all_consuming, map_res, opt, rest};
+use nom::sequence::{preceded, terminated};
+use nom::{IResult, Parser};
+
+fn whole<'a, O>(input: &'a [u8], p: impl Parser<&'a [u8], Output = O, Error = nom::error::Error<&'a [u8]>>) -> Option<O> {
+    all_consuming(p).parse(input).ok().map(|(_, o)| o)
+}
+
+/// Folds ASCII digits into a u64, or `None` on overflow. Input must be digits only.
+#[inline]
+fn fold_digits(digits: &[u8]) -> Option<u64> {
+    let mut n: u64 = 0;
+    for &d in digits {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(n)
+}
+
+/// The first `scale` digits of a fraction as an integer, right-padded with zeros
+/// (`"5"` at scale 3 is 500); later digits are truncated.
+#[inline]
+fn fraction(digits: &[u8], scale: usize) -> u64 {
+    let mut n = 0;
+    for i in 0..scale {
+        n = n * 10 + digits.get(i).map_or(0, |d| u64::from(d - b'0'));
+    }
+    n
+}
+
+fn uint(input: &[u8]) -> IResult<&[u8], u64> {
+    map_res(digit1, |d: &[u8]| fold_digits(d).ok_or(())).parse(input)
+}
+
+/// `digits[.digits]` as (whole, fraction digits).
+fn decimal(input: &[u8]) -> IResult<&[u8], (u64, &[u8])> {
+    (uint, opt(preceded(char('.'), digit1))).map(|(w, f)| (w, f.unwrap_or(&[]))).parse(input)
+}
+
+/// An unsigned integer.
+pub fn parse_u64(input: &[u8]) -> Option<u64> {
+    whole(input, uint)
+}
+
+/// A three-digit status code (`000` included).
+pub fn parse_status(input: &[u8]) -> Option<u16> {
+    if input.len() != 3 {
+        return None;
+    }
+    whole(input, map_res(take_while_m_n(3, 3, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
+        fold_digits(d).map(|n| n as u16).ok_or(())
+    }))
+}
+
+/// Decimal seconds (`0.140`) as microseconds; digits past the sixth decimal are truncated.
+pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
+    let (whole_s, frac) = whole(input, decimal)?;
+    whole_s.checked_mul(1_000_000)?.checked_add(fraction(frac, 6))
+}
+
+/// Epoch seconds with an optional fraction (`1607374321.541`, `1738535441`) as epoch
+/// milliseconds.
+pub fn parse_epoch_seconds_ms(input: &[u8]) -> Option<i64> {
+    let (s, frac) = whole(input, decimal)?;
+    let ms = s.checked_mul(1000)?.checked_add(fraction(frac, 3))?;
+    i64::try_from(ms).ok()
+}
+
+/// Epoch milliseconds.
+pub fn parse_epoch_ms(input: &[u8]) -> Option<i64> {
+    parse_u64(input).and_then(|n| i64::try_from(n).ok())
+}
+
+/// A decimal number, possibly signed (lenient: used for CMCD values).
+pub fn parse_decimal(input: &[u8]) -> Option<f64> {
+    let (neg, body) = match input.first() {
+        Some(b'-') if input.len() > 1 => (true, &input[1..]),
+        _ => (false, input),
+    };
+    let (w, frac) = whole(body, decimal)?;
+    let mut v = w as f64;
+    let mut scale = 0.1;
+    for d in frac {
+        v += f64::from(d - b'0') * scale;
+        scale /= 10.0;
+    }
+    Some(if neg { -v } else { v })
+}
+
+fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
+    map_res(take_while_m_n(2, 2, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
+        fold_digits(d).map(|n| n as u32).ok_or(())
+    })
+    .parse(input)
+}
+
+/// `YYYY-MM-DD` as days since 1970-01-01.
+pub fn parse_date_days(input: &[u8]) -> Option<i64> {
+    let year = map_res(take_while_m_n(4, 4, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
+        fold_digits(d).map(|n| n as i64).ok_or(())
+    });
+    let (y, m, d) = whole(input, (terminated(year, char('-')), terminated(two_digits, char('-')), two_digits))?;
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// `HH:MM:SS` (an optional fraction is accepted and truncated) as milliseconds of the day.
+pub fn parse_time_ms(input: &[u8]) -> Option<i64> {
+    let (h, m, s, frac) = whole(
+        input,
+        (
+            terminated(two_digits, char(':')),
+            terminated(two_digits, char(':')),
+            two_digits,
+            opt(preceded(char('.'), digit1)),
+        ),
+    )?;
+    // 60 allows a leap second.
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(i64::from(h * 3600 + m * 60 + s) * 1000 + fraction(frac.unwrap_or(&[]), 3) as i64)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`: proleptic Gregorian date to days since the epoch.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn octet(input: &[u8]) -> IResult<&[u8], u8> {
+    map_res(take_while_m_n(1, 3, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
+        // No leading zeros ("010" is ambiguous: octal in some parsers).
+        if d.len() > 1 && d[0] == b'0' {
+            return Err(());
+        }
+        fold_digits(d).and_then(|n| u8::try_from(n).ok()).ok_or(())
+    })
+    .parse(input)
+}
+
+fn ipv4(input: &[u8]) -> IResult<&[u8], Ipv4Addr> {
+    (octet, preceded(char('.'), octet), preceded(char('.'), octet), preceded(char('.'), octet))
+        .map(|(a, b, c, d)| Ipv4Addr::new(a, b, c, d))
+        .parse(input)
+}
+
+fn ipv6(input: &[u8]) -> IResult<&[u8], Ipv6Addr> {
+    // The IPv6 text grammar (compression, embedded IPv4) is what core::net implements and
+    // tests exhaustively; nom frames the token, core::net reads it.
+    map_res(take_while1(|b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.'), |t: &[u8]| {
+        core::str::from_utf8(t).map_err(|_| ()).and_then(|s| s.parse::<Ipv6Addr>().map_err(|_| ()))
+    })
+    .parse(input)
+}
+
+fn ip(input: &[u8]) -> IResult<&[u8], IpAddr> {
+    alt((all_consuming(ipv4).map(IpAddr::V4), ipv6.map(IpAddr::V6))).parse(input)
+}
+
+/// One IPv4 or IPv6 address.
+pub fn parse_ip(input: &[u8]) -> Option<IpAddr> {
+    whole(input, ip)
+}
+
+/// `#Fields: a b c` (space- or tab-separated) as its names; `None` for any other line.
+pub fn w3c_fields(line: &[u8]) -> Option<Vec<&str>> {
+    let header: IResult<&[u8], (&[u8], &[u8])> = (tag(&b"#Fields:"[..]), preceded(space0, rest)).parse(line);
+    let (_, (_, body)) = header.ok()?;
+    let text = core::str::from_utf8(body).ok()?;
+    Some(text.split([' ', '\t']).filter(|s| !s.is_empty()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64(b"2212"), Some(2212));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_status(b"000"), Some(0));
+        assert_eq!(parse_status(b"404"), Some(404));
+        assert_eq!(parse_status(b"40"), None);
+        assert_eq!(parse_status(b"4040"), None);
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds_us(b"0.140"), Some(140_000));
+        assert_eq!(parse_seconds_us(b"0.000"), Some(0));
+        assert_eq!(parse_seconds_us(b"12"), Some(12_000_000));
+        assert_eq!(parse_seconds_us(b"1.5"), Some(1_500_000));
+        assert_eq!(parse_seconds_us(b"0.0000019"), Some(1));
+        assert_eq!(parse_seconds_us(b".5"), None);
+        assert_eq!(parse_seconds_us(b"1."), None);
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_epoch_seconds_ms(b"1607374321.541"), Some(1_607_374_321_541));
+        assert_eq!(parse_epoch_seconds_ms(b"1738535441"), Some(1_738_535_441_000));
+        assert_eq!(parse_epoch_ms(b"1738535441041"), Some(1_738_535_441_041));
+        // 2019-12-04 21:02:31 UTC = 1575493351 (worked out: 18234 days * 86400 + 75751).
+        assert_eq!(parse_date_days(b"2019-12-04"), Some(18_234));
+        assert_eq!(parse_time_ms(b"21:02:31"), Some(75_751_000));
+        assert_eq!(parse_date_days(b"1970-01-01"), Some(0));
+        assert_eq!(parse_date_days(b"2024-02-29"), Some(19_782));
+        assert_eq!(parse_date_days(b"2023-02-29"), None);
+        assert_eq!(parse_date_days(b"2019-13-01"), None);
+        assert_eq!(parse_time_ms(b"24:00:00"), None);
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(parse_ip(b"192.0.2.10"), Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10))));
+        assert_eq!(parse_ip(b"2001:0db8:85a3::8a2e:0370:7334"), "2001:db8:85a3::8a2e:370:7334".parse().ok());
+        assert_eq!(parse_ip(b"::ffff:192.0.2.1"), "::ffff:192.0.2.1".parse().ok());
+        assert_eq!(parse_ip(b"256.1.1.1"), None);
+        assert_eq!(parse_ip(b"1.2.3"), None);
+        assert_eq!(parse_ip(b"01.2.3.4"), None);
+        assert_eq!(parse_ip(b"unknown"), None);
+    }
+
+    #[test]
+    fn fields_header() {
+        assert_eq!(w3c_fields(b"#Fields: date time"), Some(alloc::vec!["date", "time"]));
+        assert_eq!(w3c_fields(b"#Fields:\tdate\ttime"), Some(alloc::vec!["date", "time"]));
+        assert_eq!(w3c_fields(b"#Version: 1.0"), None);
+    }
+}

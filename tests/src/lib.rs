@@ -1,0 +1,1 @@
+//! Integration tests for cflog live in `tests/tests/`; fixtures in `tests/fixtures/`.
