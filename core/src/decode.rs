@@ -1,0 +1,87 @@
+//! Percent-decoding, done lazily and once.
+//!
+//! CloudFront percent-encodes values (space as `%20`, `%` as `%25`, newline as `%0A`). It
+//! never form-encodes, so a literal `+` stays `+` (`+http://www.bing.com/bingbot.htm`).
+//! Logs written before 2020 encoded twice (`%2520` for a space); decoding twice is an
+//! explicit option because a second pass corrupts modern values that hold a literal `%25xx`.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+/// Decodes `%XX` escapes once. Malformed escapes (`%zz`, a `%` near the end) are kept as
+/// they are. Borrows when there is nothing to decode.
+///
+/// ```
+/// use cflog_core::decode::percent_decode;
+/// assert_eq!(&*percent_decode(b"Mozilla/5.0%20(X11)"), b"Mozilla/5.0 (X11)");
+/// assert_eq!(&*percent_decode(b"+http://bing.com"), b"+http://bing.com");
+/// ```
+pub fn percent_decode(input: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memchr::memchr(b'%', input) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len());
+    out.extend_from_slice(&input[..first]);
+    let mut i = first;
+    while i < input.len() {
+        let b = input[i];
+        if b == b'%' && i + 2 < input.len() {
+            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// Decodes once, or twice when `double` is set (for pre-2020 standard logs).
+pub fn decode(input: &[u8], double: bool) -> Cow<'_, [u8]> {
+    match percent_decode(input) {
+        Cow::Owned(once) if double => Cow::Owned(percent_decode(&once).into_owned()),
+        other => other,
+    }
+}
+
+/// `decode`, then UTF-8 with invalid sequences replaced by U+FFFD.
+pub fn decode_str(input: &[u8], double: bool) -> Cow<'_, str> {
+    match decode(input, double) {
+        Cow::Borrowed(b) => alloc::string::String::from_utf8_lossy(b),
+        Cow::Owned(v) => Cow::Owned(match alloc::string::String::from_utf8(v) {
+            Ok(s) => s,
+            Err(e) => alloc::string::String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }),
+    }
+}
+
+#[inline]
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn once_and_twice() {
+        assert!(matches!(percent_decode(b"plain"), Cow::Borrowed(_)));
+        assert_eq!(&*percent_decode(b"a%20b"), b"a b");
+        assert_eq!(&*percent_decode(b"a%2520b"), b"a%20b");
+        assert_eq!(&*decode(b"a%2520b", true), b"a b");
+        assert_eq!(&*percent_decode(b"url=http%253A%252F%252Fx"), b"url=http%3A%2F%2Fx");
+        assert_eq!(&*percent_decode(b"100%"), b"100%");
+        assert_eq!(&*percent_decode(b"%4"), b"%4");
+        assert_eq!(&*percent_decode(b"%zz%41"), b"%zzA");
+        assert_eq!(&*percent_decode(b"%E6%97%A5"), "日".as_bytes());
+        assert_eq!(decode_str(b"%FF", false), "\u{FFFD}");
+    }
+}

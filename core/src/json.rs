@@ -1,0 +1,170 @@
+//! Records as JSON objects: the typed NDJSON of `cflog parse`, the Firehose transformation
+//! and the enriched-records stream.
+
+use alloc::vec::Vec;
+
+use crate::decode;
+use crate::error::ParseError;
+use crate::field::Kind;
+use crate::grammar;
+use crate::record::Record;
+
+/// Appends `record` as one JSON object keyed by the column names as they appear in its
+/// format. Numbers are JSON numbers (seconds fields with up to 6 decimals, timestamps in
+/// seconds with 3), `-` is `null`, encoded text is decoded (once, or twice when the parser
+/// double-decodes). Validates every typed column first, so on error nothing is appended.
+pub fn write_record(record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
+    record.validate()?;
+    out.push(b'{');
+    for (i, column) in record.schema().columns().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, column.name.as_bytes());
+        out.push(b':');
+        let Some(raw) = record.column(i) else {
+            out.extend_from_slice(b"null");
+            continue;
+        };
+        let kind = column.field.map_or(Kind::Encoded, |f| f.kind());
+        match kind {
+            Kind::EpochSeconds => {
+                let ms = grammar::parse_epoch_seconds_ms(raw).unwrap_or_default();
+                write_fixed(out, ms.unsigned_abs(), 1_000, 3);
+            }
+            Kind::Seconds => {
+                let us = grammar::parse_seconds_us(raw).unwrap_or_default();
+                write_fixed(out, us, 1_000_000, 6);
+            }
+            Kind::EpochMillis | Kind::Integer => {
+                write_u64(out, grammar::parse_u64(raw).unwrap_or_default());
+            }
+            Kind::Status => write_u64(out, u64::from(grammar::parse_status(raw).unwrap_or_default())),
+            Kind::Decimal if is_json_number(raw) => out.extend_from_slice(raw),
+            Kind::Ip | Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
+            Kind::Decimal | Kind::IpList | Kind::Encoded | Kind::Bool => {
+                write_str(out, &decode::decode(raw, record.double_decode))
+            }
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// `value / scale` with up to `digits` decimals, trailing zeros dropped (`140000` µs → `0.14`).
+fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
+    write_u64(out, value / scale);
+    let mut frac = value % scale;
+    if frac == 0 {
+        return;
+    }
+    let mut width = digits;
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
+    }
+    out.push(b'.');
+    let mut tmp = [b'0'; 20];
+    let mut i = tmp.len();
+    let mut f = frac;
+    while f > 0 {
+        i -= 1;
+        tmp[i] = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    for _ in 0..width - (tmp.len() - i) {
+        out.push(b'0');
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// Appends an unsigned integer in decimal.
+pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// JSON numbers have no leading zeros and need digits on both sides of a `.`.
+fn is_json_number(t: &[u8]) -> bool {
+    let t = t.strip_prefix(b"-").unwrap_or(t);
+    let (int, frac) = match t.iter().position(|&b| b == b'.') {
+        Some(p) => (&t[..p], Some(&t[p + 1..])),
+        None => (t, None),
+    };
+    !int.is_empty()
+        && int.iter().all(u8::is_ascii_digit)
+        && (int.len() == 1 || int[0] != b'0')
+        && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit))
+}
+
+/// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
+pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                c if (c as u32) < 0x20 => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[(c as usize) >> 4]);
+                    out.push(HEX[(c as usize) & 15]);
+                }
+                c => {
+                    let mut b = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                }
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point() {
+        let mut v = Vec::new();
+        write_fixed(&mut v, 140_000, 1_000_000, 6);
+        assert_eq!(v, b"0.14");
+        v.clear();
+        write_fixed(&mut v, 1_607_374_321_541, 1000, 3);
+        assert_eq!(v, b"1607374321.541");
+        v.clear();
+        write_fixed(&mut v, 1_000_005, 1_000_000, 6);
+        assert_eq!(v, b"1.000005");
+        v.clear();
+        write_fixed(&mut v, 3_000, 1_000, 3);
+        assert_eq!(v, b"3");
+    }
+
+    #[test]
+    fn strings_and_numbers() {
+        let mut v = Vec::new();
+        write_str(&mut v, b"a\"b\\c\nd\x01\xff");
+        assert_eq!(core::str::from_utf8(&v).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001\u{FFFD}\"");
+        assert!(is_json_number(b"0.5"));
+        assert!(is_json_number(b"-12"));
+        assert!(!is_json_number(b"007"));
+        assert!(!is_json_number(b"1."));
+        assert!(!is_json_number(b"abc"));
+    }
+}

@@ -1,0 +1,222 @@
+//! Line-at-a-time parsing: split a line into field spans and hand out a [`Record`].
+
+use alloc::vec::Vec;
+
+use crate::error::{ParseError, ParseErrorKind};
+use crate::field::Format;
+use crate::record::{Record, RecordBuf};
+use crate::schema::Schema;
+
+/// Lines longer than this are refused: no real record comes close (cookies and headers are
+/// truncated to 800 bytes each by CloudFront), and a missing newline in a corrupt file
+/// must not turn into a gigabyte "line".
+pub const MAX_LINE_LEN: usize = 1 << 20;
+
+/// Counts kept while parsing. Bad lines are counted by the caller, because typed fields
+/// are checked lazily, when the caller reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseStats {
+    /// Lines seen (records, headers and blank lines).
+    pub lines: u64,
+    /// Lines handed out as records.
+    pub records: u64,
+    /// `#` lines (W3C headers, comments).
+    pub header_lines: u64,
+    /// Empty lines.
+    pub blank_lines: u64,
+    /// Standard-log records with more columns than the header names.
+    pub extra_column_lines: u64,
+    /// Standard-log records with fewer columns than the header names.
+    pub short_lines: u64,
+}
+
+/// Parses lines of one input. Build it once per input (a file, a Kinesis shard batch);
+/// it tracks line numbers and, for standard logs, the current `#Fields:` layout, which
+/// may change mid-stream when files were concatenated.
+///
+/// ```
+/// use cflog_core::{Parser, RecordBuf, Schema};
+/// let schema = Schema::from_field_names(&["timestamp", "c-ip", "sc-status"]).unwrap();
+/// let mut parser = Parser::realtime(schema);
+/// let mut buf = RecordBuf::new();
+/// let record = parser.parse_line(b"1607374321.541\t192.0.2.10\t000\n", &mut buf).unwrap().unwrap();
+/// assert_eq!(record.timestamp_ms().unwrap(), Some(1_607_374_321_541));
+/// assert_eq!(record.status().unwrap(), Some(0));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Parser {
+    schema: Schema,
+    double_decode: bool,
+    line_no: u64,
+    stats: ParseStats,
+}
+
+impl Parser {
+    /// A parser for real-time records laid out by `schema`.
+    pub fn realtime(schema: Schema) -> Parser {
+        Parser { schema, double_decode: false, line_no: 0, stats: ParseStats::default() }
+    }
+
+    /// A parser for standard logs. It reads the layout from `#Fields:` headers and, until
+    /// it sees one, assumes the 33-column layout.
+    pub fn standard() -> Parser {
+        Parser::realtime(Schema::standard_default())
+    }
+
+    /// A parser for `format` with an explicit starting layout.
+    pub fn with_schema(schema: Schema) -> Parser {
+        Parser::realtime(schema)
+    }
+
+    /// Decode percent-escapes twice, for standard logs written before 2020 (`%2520`).
+    /// The default is once.
+    pub fn double_decode(mut self, on: bool) -> Parser {
+        self.double_decode = on;
+        self
+    }
+
+    /// The current layout.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The format being parsed.
+    pub fn format(&self) -> Format {
+        self.schema.format()
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> &ParseStats {
+        &self.stats
+    }
+
+    /// Number of the last line parsed (1-based; 0 before the first).
+    pub fn line_number(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Parses one line (a trailing `\n` or `\r\n` is ignored). Returns `Ok(None)` for
+    /// header and blank lines, and an error for a line that cannot be a record; either
+    /// way the parser is ready for the next line.
+    pub fn parse_line<'a>(
+        &'a mut self,
+        line: &'a [u8],
+        buf: &'a mut RecordBuf,
+    ) -> Result<Option<Record<'a>>, ParseError> {
+        self.line_no += 1;
+        self.stats.lines += 1;
+        let line = trim_line_end(line);
+        if line.len() > MAX_LINE_LEN {
+            return Err(ParseError::line(self.line_no, ParseErrorKind::TooLong { limit: MAX_LINE_LEN as u32 }));
+        }
+        if line.is_empty() || line.iter().all(|b| b.is_ascii_whitespace()) {
+            self.stats.blank_lines += 1;
+            return Ok(None);
+        }
+        if line[0] == b'#' {
+            self.stats.header_lines += 1;
+            return self.header(line).map(|()| None);
+        }
+
+        buf.spans.clear();
+        let mut start = 0u32;
+        for tab in memchr::memchr_iter(b'\t', line) {
+            buf.spans.push((start, tab as u32));
+            start = tab as u32 + 1;
+        }
+        buf.spans.push((start, line.len() as u32));
+
+        let (found, expected) = (buf.spans.len(), self.schema.len());
+        match self.schema.format() {
+            Format::RealTime if found != expected => {
+                return Err(ParseError::line(
+                    self.line_no,
+                    ParseErrorKind::FieldCount { expected: expected as u32, found: found as u32 },
+                ));
+            }
+            Format::RealTime => {}
+            Format::Standard if found > expected => self.stats.extra_column_lines += 1,
+            Format::Standard if found < expected => self.stats.short_lines += 1,
+            Format::Standard => {}
+        }
+        self.stats.records += 1;
+        Ok(Some(Record {
+            line,
+            spans: &buf.spans,
+            schema: &self.schema,
+            line_no: self.line_no,
+            double_decode: self.double_decode,
+        }))
+    }
+
+    fn header(&mut self, line: &[u8]) -> Result<(), ParseError> {
+        match (self.schema.format(), Schema::from_w3c_fields(line)) {
+            (_, None) => Ok(()),
+            (Format::RealTime, Some(_)) => Err(ParseError::line(self.line_no, ParseErrorKind::UnexpectedHeader)),
+            (Format::Standard, Some(Ok(schema))) => {
+                self.schema = schema;
+                Ok(())
+            }
+            (Format::Standard, Some(Err(e))) => Err(ParseError::line(self.line_no, ParseErrorKind::BadHeader(e))),
+        }
+    }
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Cuts a byte stream that arrives in arbitrary chunks into lines. Lines that lie inside
+/// one chunk are handed out without copying; only a line that straddles two chunks is
+/// assembled in the carry buffer.
+#[derive(Debug, Clone, Default)]
+pub struct LineSplitter {
+    carry: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// An empty splitter.
+    pub fn new() -> Self {
+        LineSplitter::default()
+    }
+
+    /// Feeds a chunk; calls `on_line` with each complete line (without `\n`).
+    pub fn push(&mut self, chunk: &[u8], mut on_line: impl FnMut(&[u8])) {
+        let mut rest = chunk;
+        if !self.carry.is_empty() {
+            match memchr::memchr(b'\n', rest) {
+                Some(nl) => {
+                    self.carry.extend_from_slice(&rest[..nl]);
+                    on_line(&self.carry);
+                    self.carry.clear();
+                    rest = &rest[nl + 1..];
+                }
+                None => {
+                    self.carry.extend_from_slice(rest);
+                    return;
+                }
+            }
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', rest) {
+            on_line(&rest[start..nl]);
+            start = nl + 1;
+        }
+        self.carry.extend_from_slice(&rest[start..]);
+    }
+
+    /// Ends the stream: hands out a last line that had no `\n`.
+    pub fn finish(&mut self, mut on_line: impl FnMut(&[u8])) {
+        if !self.carry.is_empty() {
+            on_line(&self.carry);
+            self.carry.clear();
+        }
+    }
+
+    /// Bytes held back waiting for the end of their line.
+    pub fn pending(&self) -> usize {
+        self.carry.len()
+    }
+}

@@ -1,0 +1,348 @@
+//! Borrowed record views with typed getters that parse on demand.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+
+use crate::decode;
+use crate::error::{ParseError, ParseErrorKind};
+use crate::field::{Field, Format, Kind};
+use crate::grammar;
+use crate::schema::Schema;
+use crate::types::{DetailedResultType, EdgeLocation, FleStatus, ResultType};
+
+/// Field spans of one line, owned by the caller and reused from line to line so parsing
+/// allocates nothing once the buffer has grown to the widest line.
+#[derive(Debug, Clone, Default)]
+pub struct RecordBuf {
+    pub(crate) spans: Vec<(u32, u32)>,
+}
+
+impl RecordBuf {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        RecordBuf::default()
+    }
+}
+
+/// One log record: the line and its field spans. Getters return `Ok(None)` for `-` (and
+/// for a field the layout does not carry), and an error that names the line and field when
+/// the text is not what the field's type allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    pub(crate) line: &'a [u8],
+    pub(crate) spans: &'a [(u32, u32)],
+    pub(crate) schema: &'a Schema,
+    pub(crate) line_no: u64,
+    pub(crate) double_decode: bool,
+}
+
+impl<'a> Record<'a> {
+    /// The line the record was read from (without its line ending).
+    pub fn line(&self) -> &'a [u8] {
+        self.line
+    }
+
+    /// The 1-based line number in its input.
+    pub fn line_number(&self) -> u64 {
+        self.line_no
+    }
+
+    /// The layout the record was read with.
+    pub fn schema(&self) -> &'a Schema {
+        self.schema
+    }
+
+    /// How many columns the line has (may differ from the schema for standard logs).
+    pub fn column_count(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Columns past the end of the schema (tolerated in standard logs).
+    pub fn extra_columns(&self) -> usize {
+        self.spans.len().saturating_sub(self.schema.len())
+    }
+
+    /// Raw text of column `i`; `None` for `-`, an empty value, or a column the line lacks.
+    #[inline]
+    pub fn column(&self, i: usize) -> Option<&'a [u8]> {
+        let &(start, end) = self.spans.get(i)?;
+        let value = &self.line[start as usize..end as usize];
+        (!value.is_empty() && value != b"-").then_some(value)
+    }
+
+    /// Raw (still encoded) text of `field`; `None` for `-` or when the layout lacks it.
+    #[inline]
+    pub fn raw(&self, field: Field) -> Option<&'a [u8]> {
+        self.column(self.schema.column_of(field)?)
+    }
+
+    fn error(&self, field: Field, kind: ParseErrorKind) -> ParseError {
+        ParseError {
+            line: self.line_no,
+            column: self.schema.column_of(field).map(|c| c as u32 + 1),
+            field: field.name(self.schema.format()),
+            kind,
+        }
+    }
+
+    #[inline]
+    fn typed<T>(
+        &self,
+        field: Field,
+        expected: &'static str,
+        parse: impl FnOnce(&'a [u8]) -> Option<T>,
+    ) -> Result<Option<T>, ParseError> {
+        match self.raw(field) {
+            None => Ok(None),
+            Some(text) => match parse(text) {
+                Some(v) => Ok(Some(v)),
+                None => Err(self.error(field, ParseErrorKind::Invalid { expected })),
+            },
+        }
+    }
+
+    /// Raw text as UTF-8 (`-` is `None`). Tokens are ASCII in real logs; anything else is
+    /// an error rather than a silent replacement.
+    pub fn text(&self, field: Field) -> Result<Option<&'a str>, ParseError> {
+        self.typed(field, "UTF-8 text", |t| core::str::from_utf8(t).ok())
+    }
+
+    /// Percent-decoded bytes (once; twice when the parser was told to double-decode).
+    pub fn decoded(&self, field: Field) -> Option<Cow<'a, [u8]>> {
+        self.raw(field).map(|t| decode::decode(t, self.double_decode))
+    }
+
+    /// Percent-decoded text, invalid UTF-8 replaced by U+FFFD.
+    pub fn decoded_str(&self, field: Field) -> Option<Cow<'a, str>> {
+        self.raw(field).map(|t| decode::decode_str(t, self.double_decode))
+    }
+
+    /// When the edge finished the response, in epoch milliseconds, whatever the format:
+    /// v2 `timestamp(ms)`, real-time or v2 `timestamp`, or standard `date` + `time`.
+    pub fn timestamp_ms(&self) -> Result<Option<i64>, ParseError> {
+        if self.schema.has(Field::TimestampMs) {
+            return self.typed(Field::TimestampMs, "epoch milliseconds", grammar::parse_epoch_ms);
+        }
+        if self.schema.has(Field::Timestamp) {
+            return self.typed(Field::Timestamp, "epoch seconds such as 1607374321.541", grammar::parse_epoch_seconds_ms);
+        }
+        let Some(days) = self.typed(Field::Date, "a date YYYY-MM-DD", grammar::parse_date_days)? else {
+            return Ok(None);
+        };
+        let Some(ms) = self.typed(Field::Time, "a time HH:MM:SS", grammar::parse_time_ms)? else {
+            return Ok(None);
+        };
+        Ok(Some(days * 86_400_000 + ms))
+    }
+
+    /// `sc-status`; `Some(0)` is the `000` of a viewer that hung up before the response.
+    #[inline]
+    pub fn status(&self) -> Result<Option<u16>, ParseError> {
+        self.typed(Field::Status, "a three-digit status", grammar::parse_status)
+    }
+
+    /// An unsigned integer field (`sc-bytes`, `cs-bytes`, `c-port`, `asn`, …).
+    #[inline]
+    pub fn integer(&self, field: Field) -> Result<Option<u64>, ParseError> {
+        self.typed(field, "an unsigned integer", grammar::parse_u64)
+    }
+
+    /// `sc-bytes`: bytes sent to the viewer.
+    pub fn bytes_sent(&self) -> Result<Option<u64>, ParseError> {
+        self.integer(Field::BytesSent)
+    }
+
+    /// `cs-bytes`: bytes received from the viewer.
+    pub fn bytes_received(&self) -> Result<Option<u64>, ParseError> {
+        self.integer(Field::BytesReceived)
+    }
+
+    /// A seconds field (`time-taken`, `time-to-first-byte`, `origin-fbl`, `origin-lbl`) in
+    /// microseconds.
+    #[inline]
+    pub fn seconds_us(&self, field: Field) -> Result<Option<u64>, ParseError> {
+        self.typed(field, "decimal seconds such as 0.140", grammar::parse_seconds_us)
+    }
+
+    /// `time-taken` in microseconds.
+    pub fn time_taken_us(&self) -> Result<Option<u64>, ParseError> {
+        self.seconds_us(Field::TimeTaken)
+    }
+
+    /// `time-to-first-byte` in microseconds.
+    pub fn time_to_first_byte_us(&self) -> Result<Option<u64>, ParseError> {
+        self.seconds_us(Field::TimeToFirstByte)
+    }
+
+    /// An address field (`c-ip`, `s-ip`).
+    pub fn ip(&self, field: Field) -> Result<Option<IpAddr>, ParseError> {
+        self.typed(field, "an IPv4 or IPv6 address", grammar::parse_ip)
+    }
+
+    /// `c-ip`.
+    pub fn client_ip(&self) -> Result<Option<IpAddr>, ParseError> {
+        self.ip(Field::ClientIp)
+    }
+
+    /// `x-forwarded-for`, decoded, split on commas. Items are text because proxies write
+    /// things that are not addresses (`unknown`); parse them with [`grammar::parse_ip`].
+    pub fn forwarded_for(&self) -> impl Iterator<Item = Cow<'a, str>> {
+        let decoded = self.decoded_str(Field::ForwardedFor);
+        let items: Vec<Cow<'a, str>> = match decoded {
+            None => Vec::new(),
+            Some(Cow::Borrowed(s)) => {
+                s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Cow::Borrowed).collect()
+            }
+            Some(Cow::Owned(s)) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Cow::Owned(alloc::string::String::from(s)))
+                .collect(),
+        };
+        items.into_iter()
+    }
+
+    /// `x-edge-location`.
+    pub fn edge_location(&self) -> Result<Option<EdgeLocation<'a>>, ParseError> {
+        Ok(self.text(Field::EdgeLocation)?.map(EdgeLocation::new))
+    }
+
+    /// `x-edge-result-type`.
+    pub fn result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
+        Ok(self.text(Field::ResultType)?.map(ResultType::parse))
+    }
+
+    /// `x-edge-response-result-type`.
+    pub fn response_result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
+        Ok(self.text(Field::ResponseResultType)?.map(ResultType::parse))
+    }
+
+    /// `x-edge-detailed-result-type`.
+    pub fn detailed_result_type(&self) -> Result<Option<DetailedResultType<'a>>, ParseError> {
+        Ok(self.text(Field::DetailedResultType)?.map(DetailedResultType::parse))
+    }
+
+    /// `fle-status`.
+    pub fn fle_status(&self) -> Result<Option<FleStatus<'a>>, ParseError> {
+        Ok(self.text(Field::FleStatus)?.map(FleStatus::parse))
+    }
+
+    /// The distribution's domain name (`d111111abcdef8.cloudfront.net`): real-time
+    /// `x-host-header`, standard `cs(Host)`.
+    pub fn distribution_domain(&self) -> Result<Option<&'a str>, ParseError> {
+        self.text(Field::DistributionDomain)
+    }
+
+    /// The viewer's `Host` header: real-time `cs-host`, standard `x-host-header`.
+    pub fn viewer_host(&self) -> Result<Option<&'a str>, ParseError> {
+        self.text(Field::ViewerHost)
+    }
+
+    /// The request path without the query string, still encoded. Real-time `cs-uri-stem`
+    /// includes `?query`; standard logs never do.
+    pub fn uri_path_raw(&self) -> Option<&'a [u8]> {
+        let stem = self.raw(Field::UriStem)?;
+        Some(match self.schema.format() {
+            Format::RealTime => memchr::memchr(b'?', stem).map_or(stem, |q| &stem[..q]),
+            Format::Standard => stem,
+        })
+    }
+
+    /// The request path without the query string, decoded.
+    pub fn uri_path(&self) -> Option<Cow<'a, str>> {
+        self.uri_path_raw().map(|p| decode::decode_str(p, self.double_decode))
+    }
+
+    /// The query string, still encoded: `cs-uri-query`, or in real-time logs without that
+    /// field, what follows `?` in `cs-uri-stem`.
+    pub fn uri_query_raw(&self) -> Option<&'a [u8]> {
+        if self.schema.has(Field::UriQuery) {
+            return self.raw(Field::UriQuery);
+        }
+        if self.schema.format() == Format::RealTime {
+            let stem = self.raw(Field::UriStem)?;
+            let q = memchr::memchr(b'?', stem)?;
+            return Some(&stem[q + 1..]).filter(|s| !s.is_empty());
+        }
+        None
+    }
+
+    /// `cs-headers` as decoded `(name, value)` pairs. The list is `name:value%0A…`; a value
+    /// may itself contain `:` (only the first one separates).
+    pub fn headers(&self) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> {
+        let double = self.double_decode;
+        split_encoded_lines(self.raw(Field::Headers)).map(move |entry| {
+            let (name, value) = match memchr::memchr(b':', entry) {
+                Some(c) => (&entry[..c], &entry[c + 1..]),
+                None => (entry, &entry[entry.len()..]),
+            };
+            (decode::decode_str(name, double), decode::decode_str(value, double))
+        })
+    }
+
+    /// `cs-header-names` as decoded names.
+    pub fn header_names(&self) -> impl Iterator<Item = Cow<'a, str>> {
+        let double = self.double_decode;
+        split_encoded_lines(self.raw(Field::HeaderNames)).map(move |n| decode::decode_str(n, double))
+    }
+
+    /// Checks every column against its field's type and returns the first problem. The
+    /// getters check lazily; this is for callers that want every field (e.g. `cflog parse`).
+    pub fn validate(&self) -> Result<(), ParseError> {
+        for column in self.schema.columns() {
+            let Some(field) = column.field else { continue };
+            match field.kind() {
+                Kind::EpochSeconds => {
+                    self.typed(field, "epoch seconds such as 1607374321.541", grammar::parse_epoch_seconds_ms)?;
+                }
+                Kind::EpochMillis => {
+                    self.typed(field, "epoch milliseconds", grammar::parse_epoch_ms)?;
+                }
+                Kind::Date => {
+                    self.typed(field, "a date YYYY-MM-DD", grammar::parse_date_days)?;
+                }
+                Kind::Time => {
+                    self.typed(field, "a time HH:MM:SS", grammar::parse_time_ms)?;
+                }
+                Kind::Seconds => {
+                    self.seconds_us(field)?;
+                }
+                Kind::Integer => {
+                    self.integer(field)?;
+                }
+                Kind::Status => {
+                    self.status()?;
+                }
+                Kind::Ip => {
+                    self.ip(field)?;
+                }
+                Kind::Token => {
+                    self.text(field)?;
+                }
+                // Lists, encoded text, CMCD values: any bytes are acceptable.
+                Kind::IpList | Kind::Encoded | Kind::Bool | Kind::Decimal => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits a `%0A`-joined list (`a%0Ab%0A`) into its non-empty raw entries.
+fn split_encoded_lines(raw: Option<&[u8]>) -> impl Iterator<Item = &[u8]> {
+    let mut rest = raw.unwrap_or(&[]);
+    core::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let (entry, next) = match memchr::memmem::find(rest, b"%0A").or_else(|| memchr::memmem::find(rest, b"%0a")) {
+                Some(i) => (&rest[..i], &rest[i + 3..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = next;
+            if !entry.is_empty() {
+                return Some(entry);
+            }
+        }
+        None
+    })
+}

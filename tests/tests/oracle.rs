@@ -1,0 +1,207 @@
+//! The fast parser against a naive `split('\t')` reference, and chunked input against
+//! line-by-line input.
+
+use std::net::IpAddr;
+
+use cflog_core::field::REALTIME_FIELDS;
+use cflog_core::{Field, Kind, LineSplitter, Parser, RecordBuf, Schema};
+use proptest::prelude::*;
+
+/// A value for a field of `kind`: usually valid, sometimes `-`, sometimes junk.
+fn value(kind: Kind) -> BoxedStrategy<String> {
+    let valid: BoxedStrategy<String> = match kind {
+        Kind::EpochSeconds => (1_500_000_000u64..1_900_000_000, 0u32..1000)
+            .prop_map(|(s, ms)| format!("{s}.{ms:03}"))
+            .boxed(),
+        Kind::Seconds => (0u64..100, 0u32..1000).prop_map(|(s, ms)| format!("{s}.{ms:03}")).boxed(),
+        Kind::Status => prop_oneof![Just("000".to_string()), (100u16..600).prop_map(|s| s.to_string())].boxed(),
+        Kind::Integer | Kind::EpochMillis => any::<u64>().prop_map(|n| n.to_string()).boxed(),
+        Kind::Ip => prop_oneof![
+            any::<[u8; 4]>().prop_map(|o| std::net::Ipv4Addr::from(o).to_string()),
+            any::<[u16; 8]>().prop_map(|s| std::net::Ipv6Addr::from(s).to_string()),
+        ]
+        .boxed(),
+        _ => "[A-Za-z0-9%/:.,;()=&+*-]{1,40}".boxed(),
+    };
+    prop_oneof![8 => valid, 1 => Just("-".to_string()), 1 => "[ -~&&[^\t]]{0,12}".boxed()].boxed()
+}
+
+fn schema_and_line() -> impl Strategy<Value = (Vec<&'static str>, Vec<String>)> {
+    proptest::sample::subsequence(REALTIME_FIELDS.to_vec(), 1..REALTIME_FIELDS.len()).prop_flat_map(|fields| {
+        let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
+        let values: Vec<BoxedStrategy<String>> = fields.iter().map(|(_, f)| value(f.kind())).collect();
+        (Just(names), values)
+    })
+}
+
+fn naive_status(s: &str) -> Option<u16> {
+    (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().unwrap())
+}
+
+fn naive_seconds_us(s: &str) -> Option<u64> {
+    let (w, f) = s.split_once('.').unwrap_or((s, ""));
+    if w.is_empty() || !w.bytes().all(|b| b.is_ascii_digit()) || (s.contains('.') && f.is_empty()) {
+        return None;
+    }
+    if !f.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac: String = f.chars().chain(std::iter::repeat('0')).take(6).collect();
+    w.parse::<u64>().ok()?.checked_mul(1_000_000)?.checked_add(frac.parse().ok()?)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn fast_parser_agrees_with_naive_split((names, values) in schema_and_line()) {
+        let schema = Schema::from_field_names(&names).unwrap();
+        let line = values.join("\t");
+        let mut parser = Parser::realtime(schema.clone());
+        let mut buf = RecordBuf::new();
+        let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+        let naive: Vec<&str> = line.split('\t').collect();
+        prop_assert_eq!(naive.len(), schema.len());
+        for (i, column) in schema.columns().iter().enumerate() {
+            let field = column.field.unwrap();
+            let text = naive[i];
+            let expect_raw = (!text.is_empty() && text != "-").then_some(text.as_bytes());
+            prop_assert_eq!(record.raw(field), expect_raw);
+            let present = expect_raw.is_some();
+            match field.kind() {
+                Kind::Status => {
+                    let got = record.status();
+                    prop_assert_eq!(got.as_ref().ok().copied().flatten(), if present { naive_status(text) } else { None });
+                    prop_assert_eq!(got.is_err(), present && naive_status(text).is_none());
+                }
+                Kind::Integer => {
+                    let got = record.integer(field);
+                    let want = text.parse::<u64>().ok().filter(|_| text.bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert_eq!(got.as_ref().ok().copied().flatten(), if present { want } else { None });
+                    prop_assert_eq!(got.is_err(), present && want.is_none());
+                }
+                Kind::Seconds => {
+                    let got = record.seconds_us(field);
+                    let want = naive_seconds_us(text);
+                    prop_assert_eq!(got.as_ref().ok().copied().flatten(), if present { want } else { None });
+                    prop_assert_eq!(got.is_err(), present && want.is_none());
+                }
+                Kind::Ip => {
+                    let got = record.ip(field);
+                    let want = text.parse::<IpAddr>().ok();
+                    prop_assert_eq!(got.as_ref().ok().copied().flatten(), if present { want } else { None });
+                    prop_assert_eq!(got.is_err(), present && want.is_none());
+                }
+                _ => {}
+            }
+        }
+        if schema.has(Field::Timestamp) {
+            let text = naive[schema.column_of(Field::Timestamp).unwrap()];
+            if let Some(us) = naive_seconds_us(text).filter(|_| text != "-") {
+                prop_assert_eq!(record.timestamp_ms().unwrap(), Some((us / 1000) as i64));
+            }
+        }
+    }
+
+    #[test]
+    fn any_bytes_never_panic(line in proptest::collection::vec(any::<u8>(), 0..300)) {
+        for schema in [Schema::realtime_release(46).unwrap(), Schema::standard_default()] {
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            if let Ok(Some(r)) = parser.parse_line(&line, &mut buf) {
+                let _ = r.validate();
+                let _ = r.timestamp_ms();
+                let _ = r.headers().count();
+                let _ = r.forwarded_for().count();
+                let mut out = Vec::new();
+                let _ = cflog_core::json::write_record(&r, &mut out);
+            }
+        }
+    }
+}
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("standard/legacy-2015-19col.log", "standard"),
+    ("standard/aws-doc-2014-26col.log", "standard"),
+    ("standard/legacy-2016-23col-double-encoded.log", "standard"),
+    ("standard/aws-doc-2019-33col.log", "standard"),
+    ("standard/concatenated-mixed.log", "standard"),
+    ("realtime/snowplow-2020-40fields.log", "realtime40"),
+    ("realtime/gotchas.log", "gotchas"),
+];
+
+fn parser_for(kind: &str) -> Parser {
+    match kind {
+        "standard" => Parser::standard(),
+        "realtime40" => Parser::realtime(Schema::realtime_release(40).unwrap()),
+        _ => {
+            let spec = std::fs::read_to_string(format!("{}/fixtures/realtime/gotchas.fields", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+            let names: Vec<&str> = spec.split([',', ' ', '\n']).filter(|s| !s.is_empty()).collect();
+            Parser::realtime(Schema::from_field_names(&names).unwrap())
+        }
+    }
+}
+
+/// What a line turned into, comparable across ways of feeding the input.
+fn summarize(parser: &mut Parser, buf: &mut RecordBuf, line: &[u8], out: &mut Vec<String>) {
+    match parser.parse_line(line, buf) {
+        Ok(Some(r)) => {
+            let mut json = Vec::new();
+            let res = cflog_core::json::write_record(&r, &mut json);
+            out.push(format!("{} {:?} {}", r.line_number(), res, String::from_utf8_lossy(&json)));
+        }
+        Ok(None) => out.push(format!("{} skip", parser.line_number())),
+        Err(e) => out.push(format!("{e}")),
+    }
+}
+
+fn by_lines(kind: &str, data: &[u8]) -> Vec<String> {
+    let mut parser = parser_for(kind);
+    let mut buf = RecordBuf::new();
+    let mut out = Vec::new();
+    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    if lines.last() == Some(&&b""[..]) {
+        lines.pop();
+    }
+    for l in lines {
+        summarize(&mut parser, &mut buf, l, &mut out);
+    }
+    out
+}
+
+fn by_chunks(kind: &str, data: &[u8], cuts: &[usize]) -> Vec<String> {
+    let mut parser = parser_for(kind);
+    let mut buf = RecordBuf::new();
+    let mut out = Vec::new();
+    let mut splitter = LineSplitter::new();
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut start = 0;
+    for c in cuts.into_iter().chain([data.len()]) {
+        splitter.push(&data[start..c], |l| summarize(&mut parser, &mut buf, l, &mut out));
+        start = c;
+    }
+    splitter.finish(|l| summarize(&mut parser, &mut buf, l, &mut out));
+    out
+}
+
+#[test]
+fn whole_buffer_equals_line_by_line() {
+    for (path, kind) in FIXTURES {
+        let data = std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let expected = by_lines(kind, &data);
+        assert!(expected.iter().any(|s| s.contains("Ok(())")), "{path} yields records");
+        assert_eq!(by_chunks(kind, &data, &[]), expected, "{path}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn random_chunk_boundaries_equal_line_by_line(cuts in proptest::collection::vec(any::<usize>(), 0..40)) {
+        for (path, kind) in FIXTURES {
+            let data = std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            prop_assert_eq!(by_chunks(kind, &data, &cuts), by_lines(kind, &data), "{}", path);
+        }
+    }
+}
