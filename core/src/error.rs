@@ -51,15 +51,33 @@ impl ParseError {
     }
 }
 
+impl ParseError {
+    /// The message without its `line N: ` prefix, for callers that print their own
+    /// position (`FILE:LINE: field F: reason`).
+    pub fn reason(&self) -> Reason<'_> {
+        Reason(self)
+    }
+}
+
+/// A [`ParseError`] shown without its line number.
+#[derive(Debug)]
+pub struct Reason<'a>(&'a ParseError);
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: ", self.line)?;
-        match (self.field, self.column) {
+        write!(f, "line {}: {}", self.line, self.reason())
+    }
+}
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let this = self.0;
+        match (this.field, this.column) {
             (Some(name), _) => write!(f, "field {name}: ")?,
             (None, Some(c)) => write!(f, "column {c}: ")?,
             (None, None) => {}
         }
-        match &self.kind {
+        match &this.kind {
             ParseErrorKind::FieldCount { expected, found } => write!(
                 f,
                 "{found} fields, but the layout has {expected} (wrong --fields, or the real-time log config changed)"
