@@ -32,6 +32,8 @@ extern crate std;
 pub mod decode;
 pub mod error;
 pub mod field;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod grammar;
 pub mod json;
 pub mod parser;

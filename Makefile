@@ -1,0 +1,55 @@
+# cflog: `make demo` (the main job, no AWS account needed) and `make test` (every test).
+# One target directory outside the clone keeps later runs (and CI on this machine) warm.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/cflog/target
+CARGO ?= cargo
+CFLOG := $(CARGO_TARGET_DIR)/release/cflog
+DEMO_DIR := $(CARGO_TARGET_DIR)/demo
+
+.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint
+
+## demo: generate a sample, show typed records and the terminal dashboard.
+demo: $(CFLOG)
+	@mkdir -p $(DEMO_DIR)
+	@echo "== cflog gen: 200,000 synthetic real-time lines (46-field layout) =="
+	$(CFLOG) gen --format realtime --lines 200000 --seed 7 --gzip > $(DEMO_DIR)/realtime.log.gz
+	$(CFLOG) gen --format standard --lines 50000 --seed 7 > $(DEMO_DIR)/standard.log
+	@ls -lh $(DEMO_DIR)/realtime.log.gz $(DEMO_DIR)/standard.log
+	@echo
+	@echo "== cflog parse: first real-time record as typed JSON (layout inferred from 46 fields) =="
+	$(CFLOG) parse $(DEMO_DIR)/realtime.log.gz | head -n 1
+	@echo
+	@echo "== cflog parse: the AWS documentation's standard-log example =="
+	$(CFLOG) parse tests/fixtures/standard/aws-doc-2019-33col.log | head -n 1
+
+$(CFLOG): FORCE
+	$(CARGO) build --release -p cflog-cli
+FORCE:
+
+setup-rust:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+## test: every test. Installs what it needs (rustup target) idempotently.
+test: setup-rust test-rust test-wasm
+	@echo "make test: all suites passed"
+
+test-rust:
+	$(CARGO) test --workspace --exclude cflog-bench
+	$(CARGO) check -p cflog-bench --benches
+
+## test-wasm: cflog-core must build for the browser without std.
+test-wasm: setup-rust
+	$(CARGO) build -p cflog-core --no-default-features --target wasm32-unknown-unknown
+
+## bench: criterion benchmarks; figures go to bench/RESULTS.md by hand, with the command.
+bench:
+	$(CARGO) bench -p cflog-bench
+
+## fuzz: run the parse_line fuzz target for FUZZ_SECONDS (needs cargo-fuzz and RUSTC_BOOTSTRAP).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_line --sanitizer none corpus/parse_line -- -max_total_time=$(FUZZ_SECONDS)
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

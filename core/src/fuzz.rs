@@ -1,0 +1,33 @@
+//! The body of the `parse_line` fuzz target, shared with the test that replays its corpus
+//! so both exercise exactly the same calls.
+
+use alloc::vec::Vec;
+
+use crate::{Field, Parser, RecordBuf, Schema};
+
+/// Feeds `data` to a real-time parser (the 46-field layout and a small custom one) and to
+/// a standard parser, line by line, and reads every typed value of every record.
+/// Must never panic, whatever the bytes.
+pub fn parse_everything(data: &[u8]) {
+    let schemas = [
+        Schema::realtime_release(46),
+        Schema::from_field_names(&["timestamp", "c-ip", "sc-status", "cs-uri-stem", "cs-headers"]).ok(),
+        Some(Schema::standard_default()),
+    ];
+    let mut json = Vec::new();
+    for schema in schemas.into_iter().flatten() {
+        let mut parser = Parser::realtime(schema);
+        let mut buf = RecordBuf::new();
+        for line in data.split(|&b| b == b'\n') {
+            let Ok(Some(r)) = parser.parse_line(line, &mut buf) else { continue };
+            let _ = r.validate();
+            let _ = r.timestamp_ms();
+            let _ = (r.status(), r.bytes_sent(), r.time_taken_us(), r.client_ip(), r.edge_location());
+            let _ = (r.result_type(), r.detailed_result_type(), r.uri_path(), r.uri_query_raw());
+            let _ = r.decoded_str(Field::UserAgent);
+            let _ = r.headers().count() + r.header_names().count() + r.forwarded_for().count();
+            json.clear();
+            let _ = crate::json::write_record(&r, &mut json);
+        }
+    }
+}
