@@ -8,6 +8,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod agg;
 pub mod field;
 pub mod grammar;
 pub mod schema;
