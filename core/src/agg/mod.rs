@@ -10,10 +10,12 @@
 use core::fmt;
 
 pub mod codec;
+mod counter;
 mod hll;
 mod sketch;
 
 pub use codec::{Reader, Writer, base64_decode, base64_encode};
+pub use counter::CounterMap;
 pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
 
