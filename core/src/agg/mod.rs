@@ -13,11 +13,13 @@ pub mod codec;
 mod counter;
 mod hll;
 mod sketch;
+mod topk;
 
 pub use codec::{Reader, Writer, base64_decode, base64_encode};
 pub use counter::CounterMap;
 pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
+pub use topk::{TopEntry, TopK};
 
 /// Combining two partial aggregates of the same kind.
 ///
