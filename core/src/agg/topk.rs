@@ -282,10 +282,10 @@ impl TopK {
                 return Err(corrupt("top-k count below its error"));
             }
             // Strictly in `top` order, which also rules out duplicate keys.
-            if let Some((k, _, c, _)) = entries.last() {
-                if !(count < *c || (count == *c && key > k.as_slice())) {
-                    return Err(corrupt("top-k entries out of order"));
-                }
+            if let Some((k, _, c, _)) = entries.last()
+                && !(count < *c || (count == *c && key > k.as_slice()))
+            {
+                return Err(corrupt("top-k entries out of order"));
             }
             sum = sum.checked_add(count).ok_or(corrupt("top-k counts overflow"))?;
             entries.push((key.to_vec(), xxh3_64(key), count, error));
