@@ -77,7 +77,7 @@ pub struct TopK {
 
 impl TopK {
     /// A summary keeping at most `k` keys (`k = 0` is taken as 1). Memory is about `k` times
-    /// (key length + 64 bytes).
+    /// (key length + about 80 bytes).
     pub fn with_capacity(k: usize) -> Self {
         let capacity = k.max(1);
         let reserve = capacity.min(PREALLOCATE);
