@@ -29,6 +29,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod agg;
 pub mod decode;
 pub mod error;
 pub mod field;

@@ -1,0 +1,269 @@
+//! `CounterMap`: exact counts per key for dimensions with few values (status codes, edge
+//! locations, result types), with a hard cap so that a dimension with unexpectedly many
+//! values cannot grow a report without bound.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+
+use super::codec::{Reader, Writer};
+use super::{Merge, MergeError, corrupt};
+
+const TAG: u8 = b'C';
+const VERSION: u8 = 1;
+
+/// Exact counter keyed by bytes, holding at most `cap` keys plus an `other` bucket.
+///
+/// Keys are admitted first come, first served: once `cap` distinct keys are held, counts for
+/// any new key go to [`other`](Self::other). Totals are always exact; a key's count is exact
+/// if it was admitted before any of its occurrences were diverted, and never too high.
+///
+/// There is no `Default`: a cap has to be chosen, and 0 would divert everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterMap {
+    cap: usize,
+    counts: BTreeMap<Box<[u8]>, u64>,
+    other: u64,
+    total: u64,
+}
+
+impl CounterMap {
+    /// A counter that holds at most `cap` distinct keys.
+    pub fn with_cap(cap: usize) -> Self {
+        Self { cap, counts: BTreeMap::new(), other: 0, total: 0 }
+    }
+
+    /// The most distinct keys held.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Adds `n` to `key`, or to `other` if `key` is new and the cap is reached.
+    pub fn add(&mut self, key: &[u8], n: u64) {
+        self.total = self.total.saturating_add(n);
+        if let Some(c) = self.counts.get_mut(key) {
+            *c = c.saturating_add(n);
+        } else if self.counts.len() < self.cap {
+            self.counts.insert(key.into(), n);
+        } else {
+            self.other = self.other.saturating_add(n);
+        }
+    }
+
+    /// The count of `key`, `None` if it was never admitted.
+    pub fn get(&self, key: &[u8]) -> Option<u64> {
+        self.counts.get(key).copied()
+    }
+
+    /// Keys and counts, in ascending byte order of the key.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], u64)> + '_ {
+        self.counts.iter().map(|(k, &c)| (&**k, c))
+    }
+
+    /// Number of keys held.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether no key is held (there may still be counts in `other` if the cap is 0).
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Counts that arrived for keys beyond the cap.
+    pub fn other(&self) -> u64 {
+        self.other
+    }
+
+    /// Every count added, held keys and `other` together.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Appends the binary form: keys in ascending order, so equal maps encode equally.
+    pub fn encode(&self, w: &mut Writer) {
+        w.write_header(TAG, VERSION);
+        w.write_varint(self.cap as u64);
+        w.write_varint(self.other);
+        w.write_varint(self.counts.len() as u64);
+        for (k, &c) in &self.counts {
+            w.write_bytes(k);
+            w.write_varint(c);
+        }
+    }
+
+    /// Reads what [`encode`](Self::encode) wrote. The total is recomputed, and keys must be
+    /// strictly ascending and within the cap.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self, MergeError> {
+        r.read_header(TAG, VERSION)?;
+        let cap = usize::try_from(r.read_varint()?).map_err(|_| corrupt("counter cap out of range"))?;
+        let other = r.read_varint()?;
+        let n = r.read_len(2)?;
+        if n > cap {
+            return Err(corrupt("more counter keys than the cap"));
+        }
+        let mut counts = BTreeMap::new();
+        let mut total = other;
+        let mut prev: Option<&[u8]> = None;
+        for _ in 0..n {
+            let k = r.read_bytes()?;
+            if prev.is_some_and(|p| p >= k) {
+                return Err(corrupt("counter keys not strictly ascending"));
+            }
+            let c = r.read_varint()?;
+            total = total.checked_add(c).ok_or(corrupt("counter total overflows"))?;
+            counts.insert(Box::from(k), c);
+            prev = Some(k);
+        }
+        Ok(Self { cap, counts, other, total })
+    }
+}
+
+impl Merge for CounterMap {
+    /// Adds `other`'s counts. Keys already held keep their place; `other`'s new keys are
+    /// admitted in ascending order while there is room under `self`'s cap, and the rest go to
+    /// `other`. Totals stay exact. Never fails.
+    fn merge(&mut self, other: &Self) -> Result<(), MergeError> {
+        for (k, &c) in &other.counts {
+            self.add(k, c);
+        }
+        self.other = self.other.saturating_add(other.other);
+        self.total = self.total.saturating_add(other.other);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    fn counter_of(cap: usize, items: &[(u8, u64)]) -> CounterMap {
+        let mut c = CounterMap::with_cap(cap);
+        for &(k, n) in items {
+            c.add(&[k], n);
+        }
+        c
+    }
+
+    #[test]
+    fn cap_diverts_new_keys() {
+        let mut c = CounterMap::with_cap(2);
+        c.add(b"b", 1);
+        c.add(b"a", 2);
+        c.add(b"c", 5);
+        c.add(b"b", 3);
+        let held: Vec<(&[u8], u64)> = c.iter().collect();
+        assert_eq!(held, [(&b"a"[..], 2), (&b"b"[..], 4)]);
+        assert_eq!(c.other(), 5);
+        assert_eq!(c.total(), 11);
+        assert_eq!(c.get(b"c"), None);
+    }
+
+    #[test]
+    fn merge_keeps_own_keys_then_others_in_order() {
+        let mut a = CounterMap::with_cap(3);
+        a.add(b"m", 1);
+        a.add(b"z", 1);
+        let mut b = CounterMap::with_cap(4);
+        for k in [b"y", b"b", b"a", b"z"] {
+            b.add(k, 10);
+        }
+        a.merge(&b).unwrap();
+        let held: Vec<(&[u8], u64)> = a.iter().collect();
+        // "a" is the smallest of b's new keys, so it takes the one free place.
+        assert_eq!(held, [(&b"a"[..], 10), (&b"m"[..], 1), (&b"z"[..], 11)]);
+        assert_eq!(b.other(), 0);
+        assert_eq!(a.other(), 20);
+        assert_eq!(a.total(), 42);
+    }
+
+    fn parts<T: Clone>(values: &[T], cuts: &[usize], order: &[usize]) -> Vec<Vec<T>> {
+        let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (values.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for c in cuts.into_iter().chain([values.len()]) {
+            out.push(values[start..c].to_vec());
+            start = c;
+        }
+        let n = out.len();
+        for (i, &o) in order.iter().enumerate() {
+            out.swap(i % n, o % n);
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_exact_under_the_cap(
+            items in proptest::collection::vec((0u8..20, 0u64..1000), 0..200),
+            cuts in proptest::collection::vec(any::<usize>(), 0..7),
+            order in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            // 20 possible keys, cap 20: nothing is ever diverted, so merging is exact.
+            let whole = counter_of(20, &items);
+            let mut merged = CounterMap::with_cap(20);
+            for p in parts(&items, &cuts, &order) {
+                merged.merge(&counter_of(20, &p)).unwrap();
+            }
+            prop_assert_eq!(&merged, &whole);
+            prop_assert_eq!(merged.other(), 0);
+        }
+
+        #[test]
+        fn merge_over_the_cap_keeps_its_promises(
+            items in proptest::collection::vec((0u8..30, 0u64..1000), 0..200),
+            cap in 0usize..12,
+            cuts in proptest::collection::vec(any::<usize>(), 0..7),
+            order in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let mut truth: BTreeMap<u8, u64> = BTreeMap::new();
+            for &(k, n) in &items {
+                *truth.entry(k).or_default() += n;
+            }
+            let mut merged = CounterMap::with_cap(cap);
+            for p in parts(&items, &cuts, &order) {
+                merged.merge(&counter_of(cap, &p)).unwrap();
+            }
+            prop_assert_eq!(merged.total(), truth.values().sum::<u64>());
+            prop_assert!(merged.len() <= cap);
+            let held: u64 = merged.iter().map(|(_, c)| c).sum();
+            prop_assert_eq!(held + merged.other(), merged.total());
+            for (k, c) in merged.iter() {
+                prop_assert!(c <= truth[&k[0]], "key {:?} counted {} of {}", k, c, truth[&k[0]]);
+            }
+            // Every key that fits is held: the cap only bites when it is full.
+            prop_assert_eq!(merged.len(), cap.min(truth.len()));
+        }
+
+        #[test]
+        fn encode_round_trips(items in proptest::collection::vec((any::<u8>(), any::<u64>()), 0..50), cap in 0usize..40) {
+            let mut c = CounterMap::with_cap(cap);
+            for &(k, n) in &items {
+                // Keep the total from saturating so the round trip checks real sums.
+                c.add(&[k, k ^ 0x55], n >> 8);
+            }
+            let mut w = Writer::new();
+            c.encode(&mut w);
+            let bytes = w.into_bytes();
+            let mut r = Reader::new(&bytes);
+            prop_assert_eq!(CounterMap::decode(&mut r).unwrap(), c);
+            prop_assert!(r.finish().is_ok());
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut prefixed = alloc::vec![TAG, VERSION];
+            prefixed.extend_from_slice(&bytes);
+            for input in [&bytes[..], &prefixed[..]] {
+                if let Ok(c) = CounterMap::decode(&mut Reader::new(input)) {
+                    let held: u64 = c.iter().map(|(_, n)| n).sum();
+                    prop_assert_eq!(held + c.other(), c.total());
+                    prop_assert!(c.len() <= c.cap());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Mergeable aggregates: the state a report keeps per group, built so that partial results
+//! (per file, per worker, per browser tab) combine into exactly what one pass would give, or,
+//! for the bounded-memory summaries, into something with the same documented guarantees.
+//!
+//! Every type here implements [`Merge`] and has a compact binary form (`encode`/`decode`
+//! over [`Writer`]/[`Reader`]) so that the state can travel inside a JSON report as base64 and
+//! be merged again later. Nothing iterates a hash map into an output: the CLI and the browser
+//! must produce byte-identical reports from the same input.
+
+use core::fmt;
+
+pub mod codec;
+mod counter;
+mod hll;
+mod sketch;
+mod topk;
+
+pub use codec::{Reader, Writer, base64_decode, base64_encode};
+pub use counter::CounterMap;
+pub use hll::HyperLogLog;
+pub use sketch::LatencySketch;
+pub use topk::{TopEntry, TopK};
+
+/// Combining two partial aggregates of the same kind.
+///
+/// After `a.merge(&b)`, `a` summarises the concatenation of the streams that built `a` and
+/// `b`. On error `a` is left unchanged.
+pub trait Merge {
+    /// Folds `other` into `self`.
+    fn merge(&mut self, other: &Self) -> Result<(), MergeError>;
+}
+
+/// Why two aggregates cannot be merged, or why stored state cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// The two sides were built with different settings (sketch accuracy, HLL precision,
+    /// top-k capacity, window width), so their states do not line up.
+    IncompatibleParameters {
+        /// Which setting differs.
+        what: &'static str,
+    },
+    /// Encoded state that is truncated, malformed or internally inconsistent.
+    Corrupt {
+        /// What was wrong, in a few words.
+        what: &'static str,
+    },
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MergeError::IncompatibleParameters { what } => {
+                write!(f, "cannot merge aggregates: different {what}")
+            }
+            MergeError::Corrupt { what } => write!(f, "corrupt aggregate state: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for MergeError {}
+
+/// Shorthand for the decode paths, which all fail the same way.
+pub(crate) const fn corrupt(what: &'static str) -> MergeError {
+    MergeError::Corrupt { what }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn error_messages_name_the_problem() {
+        let e = MergeError::IncompatibleParameters { what: "HLL precision" };
+        assert_eq!(e.to_string(), "cannot merge aggregates: different HLL precision");
+        assert_eq!(corrupt("truncated").to_string(), "corrupt aggregate state: truncated");
+        let _: &dyn core::error::Error = &e;
+    }
+}

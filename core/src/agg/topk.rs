@@ -1,0 +1,654 @@
+//! `TopK`: heavy hitters (top URLs, client IPs, referers) in bounded memory, with the
+//! Space-Saving algorithm (Metwally, Agrawal, El Abbadi, 2005) and its mergeable form
+//! (Agarwal, Cormode, Huang, Phillips, Wei, Yi, *Mergeable Summaries*, 2012).
+//!
+//! Counters sit in an indexed binary min-heap, so the counter to evict is found in O(1) and
+//! every update costs O(log k); keys are found through a `hashbrown` table hashed with XXH3,
+//! which has no random seed, so two runs (or the CLI and the browser) make identical choices.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use hashbrown::HashTable;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::codec::{Reader, Writer};
+use super::{Merge, MergeError, corrupt};
+
+const TAG: u8 = b'T';
+const VERSION: u8 = 1;
+
+/// Capacity up to which [`TopK::with_capacity`] reserves memory up front; beyond it memory
+/// grows with the keys actually seen.
+const PREALLOCATE: usize = 4096;
+
+/// One monitored key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TopEntry<'a> {
+    /// The key, as added.
+    pub key: &'a [u8],
+    /// Upper bound on the key's true frequency.
+    pub count: u64,
+    /// How much `count` may overestimate: the true frequency is in `[count - error, count]`.
+    pub error: u64,
+}
+
+#[derive(Clone)]
+struct Slot {
+    /// A `Vec` rather than a boxed slice so that an evicted counter's buffer is reused.
+    key: Vec<u8>,
+    hash: u64,
+    count: u64,
+    error: u64,
+    /// Position of this slot in `heap`.
+    pos: usize,
+}
+
+/// Approximate top-k over byte-string keys, weighted, in memory proportional to `k`.
+///
+/// # Guarantees
+///
+/// With `N` = [`total`](Self::total) and `k` = [`capacity`](Self::capacity), both after any
+/// sequence of [`add`](Self::add)s and [`merge`](Merge::merge)s of summaries of equal
+/// capacity:
+///
+/// - at most `k` keys are held;
+/// - every listed key's true frequency `f` satisfies `count - error <= f <= count`;
+/// - `error <= max_unlisted() <= N / k`;
+/// - every key not listed has `f <= max_unlisted()`, so every key with `f > N / k` is listed;
+/// - while no more than `k` distinct keys have been seen, all counts are exact (error 0).
+///
+/// Consequently a key whose frequency exceeds that of the `k`-th most frequent key by more
+/// than `N / k` is listed above it, and [`top`](Self::top) returns the true leaders whenever
+/// they are that well separated.
+#[derive(Clone)]
+pub struct TopK {
+    capacity: usize,
+    total: u64,
+    /// Whether any key has ever been dropped; until then every count is exact and keys not
+    /// listed have frequency 0.
+    lossy: bool,
+    slots: Vec<Slot>,
+    /// Slot indices ordered as a binary min-heap on `count`.
+    heap: Vec<usize>,
+    /// Slot indices, found by key hash.
+    index: HashTable<usize>,
+}
+
+impl TopK {
+    /// A summary keeping at most `k` keys (`k = 0` is taken as 1). Memory is about `k` times
+    /// (key length + about 80 bytes).
+    pub fn with_capacity(k: usize) -> Self {
+        let capacity = k.max(1);
+        let reserve = capacity.min(PREALLOCATE);
+        Self {
+            capacity,
+            total: 0,
+            lossy: false,
+            slots: Vec::with_capacity(reserve),
+            heap: Vec::with_capacity(reserve),
+            index: HashTable::with_capacity(reserve),
+        }
+    }
+
+    /// The most keys held, `k`.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Number of keys held.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether nothing has been added.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Sum of every `n` added, exact.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Upper bound on the true frequency of any key not listed: 0 until a key has been
+    /// dropped, then the smallest count held (at most `total / k`).
+    pub fn max_unlisted(&self) -> u64 {
+        if self.lossy { self.heap.first().map_or(0, |&i| self.slots[i].count) } else { 0 }
+    }
+
+    fn find(&self, key: &[u8], hash: u64) -> Option<usize> {
+        self.index.find(hash, |&i| self.slots[i].key == key).copied()
+    }
+
+    /// The entry for `key`, if it is held.
+    pub fn get(&self, key: &[u8]) -> Option<TopEntry<'_>> {
+        self.find(key, xxh3_64(key)).map(|i| self.entry(i))
+    }
+
+    fn entry(&self, i: usize) -> TopEntry<'_> {
+        let s = &self.slots[i];
+        TopEntry { key: &s.key, count: s.count, error: s.error }
+    }
+
+    /// Records `n` occurrences of `key`. Adding 0 changes nothing.
+    pub fn add(&mut self, key: &[u8], n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total = self.total.saturating_add(n);
+        let hash = xxh3_64(key);
+        if let Some(i) = self.find(key, hash) {
+            let s = &mut self.slots[i];
+            s.count = s.count.saturating_add(n);
+            let pos = s.pos;
+            self.sift_down(pos);
+            return;
+        }
+        if self.slots.len() < self.capacity {
+            let i = self.slots.len();
+            self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, pos: i });
+            self.heap.push(i);
+            self.sift_up(i);
+            let slots = &self.slots;
+            self.index.insert_unique(hash, i, |&j| slots[j].hash);
+            return;
+        }
+        // Full: the new key takes over the smallest counter and inherits its count as
+        // possible overestimate, which is what keeps every count an upper bound.
+        let i = self.heap[0];
+        if let Ok(e) = self.index.find_entry(self.slots[i].hash, |&j| j == i) {
+            e.remove();
+        }
+        let s = &mut self.slots[i];
+        let m = s.count;
+        s.key.clear();
+        s.key.extend_from_slice(key);
+        s.hash = hash;
+        s.count = m.saturating_add(n);
+        s.error = m;
+        self.sift_down(0);
+        let slots = &self.slots;
+        self.index.insert_unique(hash, i, |&j| slots[j].hash);
+        self.lossy = true;
+    }
+
+    /// The `n` largest entries, by count descending then key ascending.
+    pub fn top(&self, n: usize) -> Vec<TopEntry<'_>> {
+        let mut out: Vec<TopEntry<'_>> = (0..self.slots.len()).map(|i| self.entry(i)).collect();
+        // Keys are unique, so this order is total and the result does not depend on layout.
+        out.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(b.key)));
+        out.truncate(n);
+        out
+    }
+
+    fn count_at(&self, pos: usize) -> u64 {
+        self.slots[self.heap[pos]].count
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        self.slots[self.heap[a]].pos = a;
+        self.slots[self.heap[b]].pos = b;
+    }
+
+    fn sift_up(&mut self, mut pos: usize) {
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if self.count_at(pos) >= self.count_at(parent) {
+                break;
+            }
+            self.swap(pos, parent);
+            pos = parent;
+        }
+    }
+
+    fn sift_down(&mut self, mut pos: usize) {
+        let n = self.heap.len();
+        loop {
+            let left = 2 * pos + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.count_at(right) < self.count_at(left) { right } else { left };
+            if self.count_at(child) >= self.count_at(pos) {
+                break;
+            }
+            self.swap(pos, child);
+            pos = child;
+        }
+    }
+
+    /// Replaces the contents with `entries`, which must be sorted by count descending and
+    /// hold unique keys, at most `capacity` of them.
+    fn rebuild(&mut self, entries: Vec<(Vec<u8>, u64, u64, u64)>) {
+        let n = entries.len();
+        self.slots.clear();
+        self.index.clear();
+        for (i, (key, hash, count, error)) in entries.into_iter().enumerate() {
+            // Counts descend with the slot index, so listing slots backwards gives an array
+            // in ascending order, which is already a valid min-heap.
+            self.slots.push(Slot { key, hash, count, error, pos: n - 1 - i });
+        }
+        self.heap = (0..n).rev().collect();
+        let slots = &self.slots;
+        for (i, s) in slots.iter().enumerate() {
+            self.index.insert_unique(s.hash, i, |&j| slots[j].hash);
+        }
+    }
+
+    /// Appends the binary form; entries go in [`top`](Self::top) order so that equal
+    /// summaries encode equally whatever their history.
+    pub fn encode(&self, w: &mut Writer) {
+        w.write_header(TAG, VERSION);
+        w.write_varint(self.capacity as u64);
+        w.write_varint(self.total);
+        w.write_u8(u8::from(self.lossy));
+        w.write_varint(self.slots.len() as u64);
+        for e in self.top(usize::MAX) {
+            w.write_bytes(e.key);
+            w.write_varint(e.count);
+            w.write_varint(e.error);
+        }
+    }
+
+    /// Reads what [`encode`](Self::encode) wrote, refusing state that breaks the invariants
+    /// the guarantees rest on.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self, MergeError> {
+        r.read_header(TAG, VERSION)?;
+        let capacity = usize::try_from(r.read_varint()?)
+            .ok()
+            .filter(|&k| k > 0)
+            .ok_or(corrupt("top-k capacity out of range"))?;
+        let total = r.read_varint()?;
+        let lossy = match r.read_u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(corrupt("top-k flag")),
+        };
+        // Each entry is at least a length byte and two varints.
+        let n = r.read_len(3)?;
+        if n > capacity || (lossy && n != capacity) {
+            return Err(corrupt("top-k entry count disagrees with its capacity"));
+        }
+        let mut entries: Vec<(Vec<u8>, u64, u64, u64)> = Vec::with_capacity(n);
+        let mut sum = 0u64;
+        for _ in 0..n {
+            let key = r.read_bytes()?;
+            let count = r.read_varint()?;
+            let error = r.read_varint()?;
+            if count == 0 || error > count {
+                return Err(corrupt("top-k count below its error"));
+            }
+            // Strictly in `top` order, which also rules out duplicate keys.
+            if let Some((k, _, c, _)) = entries.last()
+                && !(count < *c || (count == *c && key > k.as_slice()))
+            {
+                return Err(corrupt("top-k entries out of order"));
+            }
+            sum = sum.checked_add(count).ok_or(corrupt("top-k counts overflow"))?;
+            entries.push((key.to_vec(), xxh3_64(key), count, error));
+        }
+        if sum > total || (!lossy && sum != total) {
+            return Err(corrupt("top-k counts disagree with its total"));
+        }
+        let mut t = Self::with_capacity(capacity.min(n));
+        t.capacity = capacity;
+        t.total = total;
+        t.lossy = lossy;
+        t.rebuild(entries);
+        Ok(t)
+    }
+}
+
+impl Merge for TopK {
+    /// The mergeable Space-Saving combine: counts of keys held on both sides add; a key held
+    /// on one side only is charged the other side's [`max_unlisted`](TopK::max_unlisted) in
+    /// both count and error (its true frequency there is at most that); then the `k` largest
+    /// are kept. The guarantees on [`TopK`] survive any sequence of such merges. Summaries of
+    /// different capacity are refused, since the bounds need the same `k` on both sides.
+    fn merge(&mut self, other: &Self) -> Result<(), MergeError> {
+        if self.capacity != other.capacity {
+            return Err(MergeError::IncompatibleParameters { what: "top-k capacity" });
+        }
+        let (floor_self, floor_other) = (self.max_unlisted(), other.max_unlisted());
+        let mut cand = Vec::with_capacity(self.slots.len() + other.slots.len());
+        for o in &other.slots {
+            if self.find(&o.key, o.hash).is_none() {
+                let count = o.count.saturating_add(floor_self);
+                cand.push((o.key.clone(), o.hash, count, o.error.saturating_add(floor_self)));
+            }
+        }
+        for s in core::mem::take(&mut self.slots) {
+            let (count, error) = match other.find(&s.key, s.hash) {
+                Some(j) => (other.slots[j].count, other.slots[j].error),
+                None => (floor_other, floor_other),
+            };
+            cand.push((s.key, s.hash, s.count.saturating_add(count), s.error.saturating_add(error)));
+        }
+        cand.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        self.lossy = self.lossy || other.lossy || cand.len() > self.capacity;
+        cand.truncate(self.capacity);
+        self.total = self.total.saturating_add(other.total);
+        self.rebuild(cand);
+        Ok(())
+    }
+}
+
+impl PartialEq for TopK {
+    /// Equal settings, totals and entries; the internal layout, which depends on history,
+    /// does not count.
+    fn eq(&self, other: &Self) -> bool {
+        self.capacity == other.capacity
+            && self.total == other.total
+            && self.lossy == other.lossy
+            && self.top(usize::MAX) == other.top(usize::MAX)
+    }
+}
+
+impl Eq for TopK {}
+
+impl fmt::Debug for TopK {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TopK")
+            .field("capacity", &self.capacity)
+            .field("total", &self.total)
+            .field("lossy", &self.lossy)
+            .field("entries", &self.top(usize::MAX))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn shuffle<T>(&mut self, v: &mut [T]) {
+            for i in (1..v.len()).rev() {
+                v.swap(i, self.below(i + 1));
+            }
+        }
+    }
+
+    type Truth = BTreeMap<Vec<u8>, u64>;
+
+    fn truth_of(stream: &[(Vec<u8>, u64)]) -> Truth {
+        let mut t = Truth::new();
+        for (k, n) in stream {
+            *t.entry(k.clone()).or_default() += n;
+        }
+        t
+    }
+
+    /// Exact top `n` in the same order `top` uses.
+    fn exact_top(t: &Truth, n: usize) -> Vec<(Vec<u8>, u64)> {
+        let mut v: Vec<(Vec<u8>, u64)> = t.iter().map(|(k, &c)| (k.clone(), c)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+
+    fn summary_of(k: usize, stream: &[(Vec<u8>, u64)]) -> TopK {
+        let mut s = TopK::with_capacity(k);
+        for (key, n) in stream {
+            s.add(key, *n);
+        }
+        s
+    }
+
+    /// Every documented guarantee, checked against the exact counts.
+    fn check_guarantees(s: &TopK, t: &Truth) -> Result<(), TestCaseError> {
+        let n = t.values().sum::<u64>();
+        let k = s.capacity() as u64;
+        prop_assert_eq!(s.total(), n);
+        prop_assert!(s.len() <= s.capacity());
+        prop_assert!(s.max_unlisted() * k <= n, "floor {} above N/k", s.max_unlisted());
+        for e in s.top(usize::MAX) {
+            let f = t.get(e.key).copied().unwrap_or(0);
+            prop_assert!(e.count - e.error <= f && f <= e.count, "{:?}: true {}", e, f);
+            prop_assert!(e.error <= s.max_unlisted(), "{:?}: error above floor {}", e, s.max_unlisted());
+        }
+        for (key, &f) in t {
+            if s.get(key).is_none() {
+                prop_assert!(f <= s.max_unlisted(), "unlisted {:?} has {} > {}", key, f, s.max_unlisted());
+                prop_assert!(f * k <= n);
+            }
+        }
+        // Internal consistency: the heap and index agree with the slots.
+        for (p, &i) in s.heap.iter().enumerate() {
+            prop_assert_eq!(s.slots[i].pos, p);
+            if p > 0 {
+                prop_assert!(s.count_at((p - 1) / 2) <= s.count_at(p));
+            }
+        }
+        prop_assert_eq!(s.index.len(), s.slots.len());
+        Ok(())
+    }
+
+    fn key(i: usize) -> Vec<u8> {
+        alloc::format!("/path/{i}").into_bytes()
+    }
+
+    #[test]
+    fn exact_while_under_capacity() {
+        let stream: Vec<(Vec<u8>, u64)> = [(b"a", 3), (b"b", 1), (b"a", 2), (b"c", 7)]
+            .iter()
+            .map(|&(k, n)| (k.to_vec(), n))
+            .collect();
+        let s = summary_of(3, &stream);
+        let got: Vec<(&[u8], u64, u64)> = s.top(10).iter().map(|e| (e.key, e.count, e.error)).collect();
+        assert_eq!(got, [(&b"c"[..], 7, 0), (&b"a"[..], 5, 0), (&b"b"[..], 1, 0)]);
+        assert_eq!(s.max_unlisted(), 0);
+        assert_eq!(s.top(1).len(), 1);
+        assert_eq!(s.get(b"zzz"), None);
+    }
+
+    #[test]
+    fn eviction_inherits_the_minimum() {
+        let mut s = TopK::with_capacity(2);
+        s.add(b"a", 5);
+        s.add(b"b", 2);
+        s.add(b"c", 1);
+        // "b" was the minimum (2): "c" takes its place with count 2 + 1 and error 2.
+        assert_eq!(s.get(b"c"), Some(TopEntry { key: b"c", count: 3, error: 2 }));
+        assert_eq!(s.get(b"b"), None);
+        assert_eq!(s.max_unlisted(), 3);
+        assert_eq!(s.total(), 8);
+    }
+
+    #[test]
+    fn bounded_size() {
+        let mut s = TopK::with_capacity(7);
+        let mut rng = Rng(9);
+        for _ in 0..10_000 {
+            s.add(&key(rng.below(5_000)), 1 + rng.below(3) as u64);
+            assert!(s.len() <= 7);
+        }
+        assert_eq!(s.len(), 7);
+        assert_eq!(TopK::with_capacity(0).capacity(), 1);
+    }
+
+    #[test]
+    fn zipf_top_ten_is_exact() {
+        // Zipf(1.1) over 50 000 keys by inverse CDF, 300 000 draws.
+        let universe = 50_000;
+        let mut cdf = Vec::with_capacity(universe);
+        let mut acc = 0.0;
+        for r in 1..=universe {
+            acc += 1.0 / libm::pow(r as f64, 1.1);
+            cdf.push(acc);
+        }
+        let mut rng = Rng(7);
+        let stream: Vec<(Vec<u8>, u64)> = (0..300_000)
+            .map(|_| {
+                let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * acc;
+                (key(cdf.partition_point(|&c| c < u)), 1)
+            })
+            .collect();
+        let t = truth_of(&stream);
+        let s = summary_of(1000, &stream);
+        let got: Vec<Vec<u8>> = s.top(10).iter().map(|e| e.key.to_vec()).collect();
+        let want: Vec<Vec<u8>> = exact_top(&t, 10).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(got, want);
+        check_guarantees(&s, &t).unwrap();
+        // Split into 5 shards and merged: still the exact leaders.
+        let mut merged = TopK::with_capacity(1000);
+        for shard in stream.chunks(60_000) {
+            merged.merge(&summary_of(1000, shard)).unwrap();
+        }
+        let got: Vec<Vec<u8>> = merged.top(10).iter().map(|e| e.key.to_vec()).collect();
+        assert_eq!(got, want);
+        check_guarantees(&merged, &t).unwrap();
+    }
+
+    #[test]
+    fn capacity_mismatch_is_refused() {
+        let mut a = TopK::with_capacity(4);
+        a.add(b"x", 1);
+        let before = a.clone();
+        let err = a.merge(&TopK::with_capacity(5)).unwrap_err();
+        assert_eq!(err, MergeError::IncompatibleParameters { what: "top-k capacity" });
+        assert_eq!(a, before);
+    }
+
+    /// A stream of a few heavy keys with frequencies far apart, buried in light noise, in a
+    /// random order.
+    fn separated_stream(heavy: usize, noise: &[(u16, u8)], seed: u64) -> Vec<(Vec<u8>, u64)> {
+        let mut stream = Vec::new();
+        for h in 0..heavy {
+            for _ in 0..(h + 1) * 40 {
+                stream.push((alloc::format!("heavy{h}").into_bytes(), 10));
+            }
+        }
+        for &(k, n) in noise {
+            stream.push((alloc::format!("noise{k}").into_bytes(), u64::from(n % 4) + 1));
+        }
+        Rng(seed).shuffle(&mut stream);
+        stream
+    }
+
+    fn merged_parts(k: usize, stream: &[(Vec<u8>, u64)], cuts: &[usize], order: &[usize]) -> TopK {
+        let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % (stream.len() + 1)).collect();
+        bounds.sort_unstable();
+        bounds.push(stream.len());
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for b in bounds {
+            parts.push(summary_of(k, &stream[start..b]));
+            start = b;
+        }
+        let n = parts.len();
+        for (i, &o) in order.iter().enumerate() {
+            parts.swap(i % n, o % n);
+        }
+        // Merge half as a chain and half as a tree of merged halves, so merged summaries
+        // also get merged with each other.
+        let mid = n / 2;
+        let mut left = TopK::with_capacity(k);
+        for p in &parts[..mid] {
+            left.merge(p).unwrap();
+        }
+        let mut right = TopK::with_capacity(k);
+        for p in &parts[mid..] {
+            right.merge(p).unwrap();
+        }
+        left.merge(&right).unwrap();
+        left
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn merge_finds_separated_leaders(
+            noise in proptest::collection::vec((0u16..2000, any::<u8>()), 0..600),
+            seed in any::<u64>(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..7),
+            order in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            // Heavy keys weigh 400, 800, ... 2400, noise at most 2400 in all, so N <= 10 800
+            // and with k = 64, N/k <= 169: below the lightest leader and below the gap
+            // between leaders, so one pass and any merge must rank the six heavy keys first
+            // and in order.
+            let stream = separated_stream(6, &noise, seed);
+            let t = truth_of(&stream);
+            let one = summary_of(64, &stream);
+            let merged = merged_parts(64, &stream, &cuts, &order);
+            check_guarantees(&one, &t)?;
+            check_guarantees(&merged, &t)?;
+            let want: Vec<Vec<u8>> = exact_top(&t, 6).into_iter().map(|(k, _)| k).collect();
+            let keys = |s: &TopK| s.top(6).iter().map(|e| e.key.to_vec()).collect::<Vec<_>>();
+            prop_assert_eq!(keys(&one), want.clone());
+            prop_assert_eq!(keys(&merged), want);
+        }
+
+        #[test]
+        fn merge_keeps_guarantees(
+            items in proptest::collection::vec((0u16..300, 1u64..20), 0..800),
+            k in 1usize..24,
+            cuts in proptest::collection::vec(any::<usize>(), 0..7),
+            order in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let stream: Vec<(Vec<u8>, u64)> =
+                items.iter().map(|&(i, n)| (vec![(i >> 8) as u8, i as u8], n)).collect();
+            let t = truth_of(&stream);
+            check_guarantees(&summary_of(k, &stream), &t)?;
+            let merged = merged_parts(k, &stream, &cuts, &order);
+            check_guarantees(&merged, &t)?;
+            if t.len() <= k {
+                prop_assert_eq!(merged, summary_of(k, &stream));
+            }
+        }
+
+        #[test]
+        fn encode_round_trips(items in proptest::collection::vec((0u16..300, 1u64..20), 0..300), k in 1usize..24) {
+            let stream: Vec<(Vec<u8>, u64)> =
+                items.iter().map(|&(i, n)| (vec![b'k'; usize::from(i % 5)], n + u64::from(i))).collect();
+            let s = summary_of(k, &stream);
+            let mut w = Writer::new();
+            s.encode(&mut w);
+            let bytes = w.into_bytes();
+            let mut r = Reader::new(&bytes);
+            let back = TopK::decode(&mut r).unwrap();
+            prop_assert!(r.finish().is_ok());
+            prop_assert_eq!(&back, &s);
+            // The decoded summary keeps working like the original.
+            let (mut a, mut b) = (s.clone(), back);
+            for (key, n) in &stream[..stream.len() / 2] {
+                a.add(key, *n);
+                b.add(key, *n);
+            }
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200), k in 0u8..5, lossy in 0u8..3) {
+            let mut prefixed = vec![TAG, VERSION, k, 200, 1, lossy];
+            prefixed.extend_from_slice(&bytes);
+            for input in [&bytes[..], &prefixed[..]] {
+                if let Ok(mut s) = TopK::decode(&mut Reader::new(input)) {
+                    let _ = s.top(3);
+                    s.add(b"x", 1);
+                    let c = s.clone();
+                    let _ = s.merge(&c);
+                }
+            }
+        }
+    }
+}
