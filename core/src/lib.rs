@@ -8,6 +8,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod enrich;
 pub mod field;
 pub mod grammar;
 pub mod schema;
