@@ -31,6 +31,7 @@ extern crate std;
 
 pub mod agg;
 pub mod decode;
+pub mod enrich;
 pub mod error;
 pub mod field;
 #[doc(hidden)]
