@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use flate2::read::MultiGzDecoder;
@@ -23,6 +25,21 @@ pub struct Input {
     pub reader: Box<dyn Read + Send>,
     /// Whether the input was gzip.
     pub gzip: bool,
+    /// Raw bytes read so far (compressed bytes for gzip), for progress.
+    pub consumed: Arc<AtomicU64>,
+}
+
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Opens `path` (`-` for stdin), decompressing gzip transparently.
@@ -34,12 +51,14 @@ pub fn open(path: &str) -> Result<Input> {
         let size = file.metadata().ok().map(|m| m.len());
         (path.to_string(), size, Box::new(file))
     };
+    let consumed = Arc::new(AtomicU64::new(0));
+    let raw = Counting { inner: raw, count: consumed.clone() };
     let mut reader = BufReader::with_capacity(64 * 1024, raw);
     let head = io::BufRead::fill_buf(&mut reader).with_context(|| format!("cannot read {name}"))?;
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read + Send> =
         if gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) };
-    Ok(Input { name, size, reader, gzip })
+    Ok(Input { name, size, reader, gzip, consumed })
 }
 
 /// A page-aligned read buffer.

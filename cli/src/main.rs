@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use cflog_cli::cmd_parse;
+use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
+use cflog_cli::{cmd_parse, dashboard};
+use cflog_core::agg::Merge;
+use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 
 const EXIT_CODES: &str = "\
@@ -29,6 +32,15 @@ enum Command {
     /// of its format. Numbers are JSON numbers, `-` is null, encoded text is decoded once.
     #[command(after_help = EXIT_CODES)]
     Parse(ParseArgs),
+    /// Aggregate logs into one report: traffic, errors, cache hit ratio, latency
+    /// percentiles, top URIs / clients / edges, unique viewers, per time window. Shows a
+    /// terminal dashboard, or the versioned JSON report (docs/report.md) with --json.
+    #[command(after_help = EXIT_CODES)]
+    Analyze(AnalyzeArgs),
+    /// Merge JSON reports from `cflog analyze --json` (other files, shards, machines):
+    /// the result equals analyzing all their inputs at once.
+    #[command(after_help = EXIT_CODES)]
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +82,110 @@ struct ParseArgs {
     files: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    layout: LayoutArgs,
+    /// Time window width: 500ms, 30s, 1m, 5m, 1h (a bare number is seconds).
+    #[arg(long, default_value = "1m", value_parser = parse_window, value_name = "WIDTH")]
+    window: u64,
+    /// Entries shown in each top list.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    top: usize,
+    /// Print the JSON report instead of the dashboard.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: every core). 1 runs on one thread.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// The real-time log config's sampling rate in percent (1-100), to scale estimates.
+    /// Taken from --fields when that is `get-realtime-log-config` JSON.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=100))]
+    sampling_rate: Option<u32>,
+    /// Entries each heavy-hitter list tracks (bounds memory; count error <= records/N).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    top_capacity: u32,
+    /// Never draw the progress bar (it is only drawn when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+    /// Print at most N bad lines on stderr (all are counted).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    max_errors: u64,
+    /// Log files (plain or .gz); `-` or nothing reads stdin.
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Entries shown in each top list (default: the first report's).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Print the merged JSON report instead of the dashboard.
+    #[arg(long)]
+    json: bool,
+    /// Reports written by `cflog analyze --json`.
+    #[arg(value_name = "REPORT", required = true)]
+    reports: Vec<String>,
+}
+
+fn print_report(report: &serde_json::Value, json: bool) {
+    if json {
+        println!("{report}");
+    } else {
+        print!("{}", dashboard::render(report));
+    }
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
+    let spec = args.layout.fields.as_deref().map(parse_fields_spec).transpose()?;
+    let layout = LayoutChoice::new(args.layout.format, spec.as_ref(), args.layout.fields_order, args.layout.double_decode)?;
+    let sampling_rate = args.sampling_rate.or(spec.as_ref().and_then(|s| s.sampling_rate));
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let options = AnalyzeOptions {
+        summary: SummaryOptions { window_ms: args.window, top_capacity: args.top_capacity, sampling_rate, ..SummaryOptions::default() },
+        threads,
+        progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        max_errors: Some(args.max_errors),
+    };
+    let files = files_or_stdin(&args.files);
+    let analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    for bad in &analysis.bad_lines {
+        let name = if files[bad.input] == "-" { "<stdin>" } else { files[bad.input].as_str() };
+        eprintln!("{name}:{}: {}", bad.line, bad.message);
+    }
+    let s = &analysis.summary;
+    if s.bad_lines > 0 {
+        let shown = analysis.bad_lines.len() as u64;
+        eprintln!(
+            "cflog: {} bad line(s) of {} in {} file(s){}",
+            s.bad_lines,
+            s.bad_lines + s.records,
+            files.len(),
+            if shown < s.bad_lines { format!("; {} not shown (raise --max-errors)", s.bad_lines - shown) } else { String::new() }
+        );
+    }
+    print_report(&s.report(args.top), args.json);
+    Ok(if s.bad_lines > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn merge(args: MergeArgs) -> Result<ExitCode> {
+    let mut merged: Option<(Summary, usize)> = None;
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: not a JSON report: {e}"))?;
+        let (summary, top) = Summary::from_report(&value).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        match merged.as_mut() {
+            None => merged = Some((summary, top)),
+            Some((acc, _)) => acc.merge(&summary).map_err(|e| anyhow::anyhow!("{path}: cannot merge: {e}"))?,
+        }
+    }
+    let (summary, top) = merged.expect("clap requires at least one report");
+    print_report(&summary.report(args.top.unwrap_or(top)), args.json);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn files_or_stdin(files: &[String]) -> Vec<String> {
     if files.is_empty() { vec!["-".to_string()] } else { files.to_vec() }
 }
@@ -80,6 +196,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let bad = cmd_parse::run(&files_or_stdin(&args.files), &args.layout.choice()?, args.max_errors)?;
             Ok(if bad > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
+        Command::Analyze(args) => analyze(args),
+        Command::Merge(args) => merge(args),
     }
 }
 

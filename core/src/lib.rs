@@ -41,6 +41,7 @@ pub mod json;
 pub mod parser;
 pub mod record;
 pub mod schema;
+pub mod summary;
 pub mod types;
 
 pub use error::{ParseError, ParseErrorKind};

@@ -64,7 +64,8 @@ impl Parser {
         Parser::realtime(Schema::standard_default())
     }
 
-    /// A parser for `format` with an explicit starting layout.
+    /// A parser that starts with `schema`, whatever its format (a standard-log schema still
+    /// switches at each `#Fields:` header).
     pub fn with_schema(schema: Schema) -> Parser {
         Parser::realtime(schema)
     }
@@ -73,6 +74,13 @@ impl Parser {
     /// The default is once.
     pub fn double_decode(mut self, on: bool) -> Parser {
         self.double_decode = on;
+        self
+    }
+
+    /// Numbers lines from `first + 1`: for a chunk that starts after `first` lines of its
+    /// input, so errors still name the line in the whole input.
+    pub fn after_line(mut self, first: u64) -> Parser {
+        self.line_no = first;
         self
     }
 

@@ -1,0 +1,316 @@
+//! `cflog analyze`: aggregate inputs into one report, on every core.
+//!
+//! A reader thread cuts each input into newline-aligned chunks of about 1 MiB and tags
+//! each with what a parser needs to start mid-input: the layout in force (standard logs
+//! can switch layout at any `#Fields:` line) and the number of lines before it. Workers
+//! parse and aggregate chunks into their own [`Summary`]; the summaries are merged at the
+//! end. Memory is bounded by the chunks in flight (2 per worker) plus one summary per
+//! worker, whatever the input size.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use cflog_core::agg::Merge;
+use cflog_core::summary::{Summary, SummaryOptions};
+use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::input::{self, Input};
+use crate::layout::LayoutChoice;
+
+/// Options of one `cflog analyze` run.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// How records aggregate.
+    pub summary: SummaryOptions,
+    /// Worker threads; 1 runs everything on the calling thread.
+    pub threads: usize,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// Print at most this many bad lines (all are counted).
+    pub max_errors: Option<u64>,
+}
+
+/// A bad line, located.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BadLine {
+    /// Index of the input in the argument list.
+    pub input: usize,
+    /// 1-based line number in that input.
+    pub line: u64,
+    /// `field F: reason`.
+    pub message: String,
+}
+
+/// The result of a run: the merged summary and the first bad lines.
+#[derive(Debug)]
+pub struct Analysis {
+    /// Everything aggregated.
+    pub summary: Summary,
+    /// The first bad lines (by input, then line), up to the requested limit.
+    pub bad_lines: Vec<BadLine>,
+}
+
+struct Chunk {
+    input: usize,
+    schema: Arc<Schema>,
+    first_line: u64,
+    bytes: Vec<u8>,
+}
+
+struct Worker {
+    summary: Summary,
+    bad: Vec<BadLine>,
+    keep: usize,
+    buf: RecordBuf,
+}
+
+impl Worker {
+    fn new(options: SummaryOptions, keep: usize) -> Self {
+        Worker { summary: Summary::new(options), bad: Vec::new(), keep, buf: RecordBuf::new() }
+    }
+
+    fn bad_line(&mut self, input: usize, e: &ParseError) {
+        self.summary.add_bad_line();
+        // Keep the lowest-numbered lines: chunks arrive roughly in order, so once the
+        // list is full a later line rarely displaces one.
+        let entry = BadLine { input, line: e.line, message: e.reason().to_string() };
+        if self.bad.len() < self.keep {
+            self.bad.push(entry);
+        } else if let Some(max) = self.bad.iter_mut().max().filter(|m| **m > entry) {
+            *max = entry;
+        }
+    }
+
+    fn run(&mut self, chunk: &Chunk, double_decode: bool) {
+        let mut parser =
+            Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
+        let mut start = 0;
+        let bytes = &chunk.bytes;
+        let mut each = |line: &[u8], worker: &mut Worker| match parser.parse_line(line, &mut worker.buf) {
+            Ok(Some(record)) => {
+                if let Err(e) = worker.summary.add(&record) {
+                    worker.bad_line(chunk.input, &e);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => worker.bad_line(chunk.input, &e),
+        };
+        for nl in memchr::memchr_iter(b'\n', bytes) {
+            each(&bytes[start..nl], self);
+            start = nl + 1;
+        }
+        if start < bytes.len() {
+            each(&bytes[start..], self);
+        }
+    }
+}
+
+/// Cuts one input into chunks and hands them to `send`.
+fn read_chunks(
+    index: usize,
+    input: &mut Input,
+    layout: &LayoutChoice,
+    mut send: impl FnMut(Chunk) -> bool,
+) -> Result<()> {
+    let name = input.name.clone();
+    let mut pending: Vec<u8> = Vec::with_capacity(input::CHUNK * 2);
+    let mut schema: Option<Arc<Schema>> = None;
+    let mut lines_before = 0u64;
+    let mut stopped = false;
+    let mut flush = |pending: &mut Vec<u8>, upto: usize, schema: &mut Option<Arc<Schema>>, lines: &mut u64| -> Result<bool> {
+        let rest = pending.split_off(upto);
+        let bytes = std::mem::replace(pending, rest);
+        let current = match schema {
+            Some(s) => s.clone(),
+            None => {
+                let parser = layout.parser_for(&name, &bytes)?;
+                let s = Arc::new(parser.schema().clone());
+                *schema = Some(s.clone());
+                s
+            }
+        };
+        let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        // The layout for the next chunk: the last `#Fields:` line in this one, if any.
+        if current.format() == Format::Standard {
+            if let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
+                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
+                let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
+                if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
+                    *schema = Some(Arc::new(next));
+                }
+            }
+        }
+        let chunk = Chunk { input: index, schema: current, first_line: *lines, bytes };
+        *lines += newlines;
+        Ok(send(chunk))
+    };
+    let mut failure: Option<anyhow::Error> = None;
+    input::for_each_chunk(input, |data| {
+        if stopped {
+            return;
+        }
+        pending.extend_from_slice(data);
+        if pending.len() >= input::CHUNK {
+            if let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
+                match flush(&mut pending, last_nl + 1, &mut schema, &mut lines_before) {
+                    Ok(true) => {}
+                    Ok(false) => stopped = true,
+                    Err(e) => {
+                        stopped = true;
+                        failure = Some(e);
+                    }
+                }
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if !pending.is_empty() && !stopped {
+        let len = pending.len();
+        flush(&mut pending, len, &mut schema, &mut lines_before)?;
+    }
+    Ok(())
+}
+
+fn progress_bar(total: Option<u64>, enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(t) => ProgressBar::new(t),
+        None => ProgressBar::no_length(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+/// Aggregates `paths` into one summary.
+pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions) -> Result<Analysis> {
+    let keep = options.max_errors.unwrap_or(u64::MAX).min(10_000) as usize;
+    let mut inputs = paths.iter().map(|p| input::open(p)).collect::<Result<Vec<_>>>()?;
+    let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
+    let bar = progress_bar(total, options.progress);
+    let counters: Vec<_> = inputs.iter().map(|i| i.consumed.clone()).collect();
+    let lines_done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let tick = |bar: &ProgressBar| {
+        let done: u64 = counters.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).sum();
+        bar.set_position(done);
+        let lines = lines_done.load(std::sync::atomic::Ordering::Relaxed);
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        bar.set_message(format!("{:.0}k lines/s", lines as f64 / secs / 1000.0));
+    };
+
+    let double = layout.double_decode;
+    let mut workers: Vec<Worker> = Vec::new();
+    if options.threads <= 1 {
+        let mut worker = Worker::new(options.summary, keep);
+        for (i, input) in inputs.iter_mut().enumerate() {
+            read_chunks(i, input, layout, |chunk| {
+                worker.run(&chunk, double);
+                lines_done.fetch_add(memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64, std::sync::atomic::Ordering::Relaxed);
+                tick(&bar);
+                true
+            })?;
+        }
+        workers.push(worker);
+    } else {
+        let (tx, rx): (SyncSender<Chunk>, Receiver<Chunk>) = sync_channel(options.threads * 2);
+        let rx = Arc::new(Mutex::new(rx));
+        let result = std::thread::scope(|scope| -> Result<()> {
+            let handles: Vec<_> = (0..options.threads)
+                .map(|_| {
+                    let rx = rx.clone();
+                    let lines_done = lines_done.clone();
+                    let summary_options = options.summary;
+                    scope.spawn(move || {
+                        let mut worker = Worker::new(summary_options, keep);
+                        loop {
+                            let next = rx.lock().map(|r| r.recv());
+                            let Ok(Ok(chunk)) = next else { break };
+                            worker.run(&chunk, double);
+                            let n = memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
+                            lines_done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        worker
+                    })
+                })
+                .collect();
+            let mut last_tick = Instant::now();
+            let mut read_result = Ok(());
+            for (i, input) in inputs.iter_mut().enumerate() {
+                read_result = read_chunks(i, input, layout, |chunk| {
+                    if last_tick.elapsed() > Duration::from_millis(250) {
+                        tick(&bar);
+                        last_tick = Instant::now();
+                    }
+                    tx.send(chunk).is_ok()
+                });
+                if read_result.is_err() {
+                    break;
+                }
+            }
+            drop(tx);
+            for h in handles {
+                workers.push(h.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))?);
+            }
+            read_result
+        });
+        result?;
+    }
+    tick(&bar);
+    bar.finish_and_clear();
+
+    let mut bad: Vec<BadLine> = workers.iter_mut().flat_map(|w| std::mem::take(&mut w.bad)).collect();
+    bad.sort();
+    bad.truncate(keep);
+    let mut iter = workers.into_iter();
+    let mut summary = iter.next().map(|w| w.summary).unwrap_or_else(|| Summary::new(options.summary));
+    for w in iter {
+        summary.merge(&w.summary).context("merging worker summaries")?;
+    }
+    Ok(Analysis { summary, bad_lines: bad })
+}
+
+/// Parses a window width: `500ms`, `30s`, `1m`, `5m`, `1h`, or a number of seconds.
+pub fn parse_window(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, unit) = t.find(|c: char| !c.is_ascii_digit()).map_or((t, "s"), |i| t.split_at(i));
+    let n: u64 = num.parse().map_err(|_| format!("{text:?} is not a window such as 30s, 1m, 5m, 1h"))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+    };
+    if ms == 0 {
+        return Err("the window must be longer than 0".into());
+    }
+    Ok(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("1m"), Ok(60_000));
+        assert_eq!(parse_window("30s"), Ok(30_000));
+        assert_eq!(parse_window("90"), Ok(90_000));
+        assert_eq!(parse_window("1h"), Ok(3_600_000));
+        assert_eq!(parse_window("250ms"), Ok(250));
+        assert!(parse_window("0s").is_err());
+        assert!(parse_window("5x").is_err());
+    }
+}
