@@ -86,7 +86,7 @@ fn sparkline(values: &[u64], width: usize) -> (String, u64) {
     let max = buckets.iter().copied().max().unwrap_or(0);
     let line = buckets
         .iter()
-        .map(|&v| if max == 0 || v == 0 { ' ' } else { SPARKS[((v * 7 + max / 2) / max).min(7) as usize] })
+        .map(|&v| if max == 0 || v == 0 { ' ' } else { SPARKS[((v * 8).div_ceil(max) - 1).min(7) as usize] })
         .collect();
     (line, max)
 }
