@@ -21,6 +21,14 @@ demo: $(CFLOG)
 	@echo
 	@echo "== cflog parse: the AWS documentation's standard-log example =="
 	$(CFLOG) parse tests/fixtures/standard/aws-doc-2019-33col.log | head -n 1
+	@echo
+	@echo "== cflog analyze: the terminal dashboard of the real-time sample =="
+	$(CFLOG) analyze $(DEMO_DIR)/realtime.log.gz
+	@echo "== cflog analyze --json | cflog merge: reports from two files merge into one =="
+	$(CFLOG) analyze --json $(DEMO_DIR)/realtime.log.gz > $(DEMO_DIR)/realtime.report.json
+	$(CFLOG) analyze --json $(DEMO_DIR)/standard.log > $(DEMO_DIR)/standard.report.json
+	$(CFLOG) merge --json $(DEMO_DIR)/realtime.report.json $(DEMO_DIR)/standard.report.json \
+	  | python3 -c 'import json,sys; r=json.load(sys.stdin); print("merged report:", r["records"], "records,", r["unique_viewers"], "unique viewers, p99", r["latency_ms"]["time_taken"]["p99"], "ms")'
 
 $(CFLOG): FORCE
 	$(CARGO) build --release -p cflog-cli

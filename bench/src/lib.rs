@@ -1,7 +1,7 @@
 //! Shared inputs for the benchmarks in `benches/`: generated logs, and the memchr scan
 //! that every throughput target is measured against.
 
-use cflog_cli::gen::{GenOptions, generate};
+use cflog_cli::{GenOptions, generate};
 use cflog_core::Format;
 
 /// `lines` generated lines of `format` (the 46-field real-time layout, or 33-column
