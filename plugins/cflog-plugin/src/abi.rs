@@ -457,6 +457,7 @@ fn key_str(key: &[u8]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn batch_round_trip() {
