@@ -406,7 +406,7 @@ pub struct Plugin {
     limits: Limits,
     engine: Engine,
     live: Option<Live>,
-    /// Fields sent to the guest, in canonical real-time order.
+    /// Fields sent to the guest, in the order `cflog_fields` listed them.
     fields: Vec<Field>,
     stats: PluginStats,
     consecutive: u32,
@@ -462,7 +462,7 @@ impl Plugin {
         &self.compiled.name
     }
 
-    /// The real-time fields the plugin reads.
+    /// The real-time fields the plugin reads, in the order it listed them.
     pub fn fields(&self) -> &[Field] {
         &self.fields
     }
@@ -519,17 +519,12 @@ impl Plugin {
         let text = std::str::from_utf8(text).map_err(|_| self.err(FailureKind::BadOutput, "cflog_fields: not UTF-8"))?;
         let mut fields = Vec::new();
         for name in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            if name == "*" {
-                fields = Schema::realtime_all().columns().iter().filter_map(|c| c.field).collect();
-                break;
-            }
             let f = Field::from_name(Format::RealTime, name)
                 .ok_or_else(|| self.err(FailureKind::Init, format!("cflog_fields: unknown real-time field {name:?}")))?;
             if !fields.contains(&f) {
                 fields.push(f);
             }
         }
-        fields.sort_by_key(|f| cflog_core::field::realtime_rank(*f));
         let mut schema = String::from("realtime");
         for f in &fields {
             schema.push('\n');

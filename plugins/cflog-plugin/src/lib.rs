@@ -51,8 +51,8 @@ pub use cflog_core::{Field, Parser, Record, RecordBuf, Schema};
 
 /// An enrichment rule.
 pub trait Rule: Sized {
-    /// Real-time field names the rule reads (`cs-user-agent`, `asn`, `cs-uri-stem`…), or
-    /// `["*"]` for every field. Only these travel to the guest, so name few.
+    /// Real-time field names the rule reads (`cs-user-agent`, `asn`, `cs-uri-stem`…).
+    /// Only these travel to the guest, in this order, so name few.
     const FIELDS: &'static [&'static str];
 
     /// Builds the rule from its configuration (a JSON document, or `""` when none was
