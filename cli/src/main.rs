@@ -187,6 +187,12 @@ struct AnalyzeArgs {
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, default_value_t = 20, value_name = "N")]
     max_errors: u64,
+    /// Enrichment rule (a .wasm or .wat module, ABI in docs/plugin-abi.md), optionally
+    /// with a JSON configuration file: `rule.wasm:config.json`. Repeatable; the report
+    /// gains a breakdown (records per value) for every tag the rules add.
+    #[cfg(feature = "plugins")]
+    #[arg(long = "plugin", value_name = "PATH[:CONFIG]")]
+    plugins: Vec<String>,
     /// Log files (plain or .gz); `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     files: Vec<String>,
@@ -223,9 +229,29 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
+        #[cfg(feature = "plugins")]
+        plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
     let files = files_or_stdin(&args.files);
     let analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    #[cfg(feature = "plugins")]
+    for p in analysis.plugins.iter().filter(|p| p.failures > 0) {
+        let kinds: Vec<String> = p.failures_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        eprintln!(
+            "cflog: plugin {}: {} failed batch(es) ({}), {} record(s) left un-enriched{}",
+            p.name,
+            p.failures,
+            kinds.join(", "),
+            p.records_skipped,
+            if p.disabled { "; disabled after repeated failures" } else { "" }
+        );
+        if let Some(e) = &p.last_error {
+            eprintln!("cflog: plugin {}: last error: {}", p.name, e.lines().next().unwrap_or(""));
+        }
+    }
+    if analysis.dropped_by_plugins > 0 {
+        eprintln!("cflog: {} record(s) dropped by plugins (not counted)", analysis.dropped_by_plugins);
+    }
     for bad in &analysis.bad_lines {
         let name = if files[bad.input] == "-" { "<stdin>" } else { files[bad.input].as_str() };
         eprintln!("{name}:{}: {}", bad.line, bad.message);
