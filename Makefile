@@ -6,7 +6,7 @@ CARGO ?= cargo
 CFLOG := $(CARGO_TARGET_DIR)/release/cflog
 DEMO_DIR := $(CARGO_TARGET_DIR)/demo
 
-.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint
+.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins
 
 ## demo: generate a sample, show typed records and the terminal dashboard.
 demo: $(CFLOG)
@@ -38,7 +38,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust test-rust test-wasm
+test: setup-rust plugins test-rust test-wasm
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -61,3 +61,11 @@ fuzz:
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# ---- plugins (issue 5): example enrichment rules as wasm modules ------------------------
+## plugins: build the example rules (.wasm) that the plugin tests, the CLI tests and the
+## benchmark load from $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/.
+PLUGIN_RULES := cflog-rule-bots cflog-rule-paths cflog-rule-security
+plugins: setup-rust
+	$(CARGO) build --target wasm32-unknown-unknown --release $(addprefix -p ,$(PLUGIN_RULES))
+# ---- end plugins ------------------------------------------------------------------------
