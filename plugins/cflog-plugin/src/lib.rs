@@ -123,14 +123,15 @@ impl<R: Rule> Guest<R> {
         &mut self.input
     }
 
-    /// `cflog_init`: `schema` is `realtime` then one field name per line.
-    pub fn init(&mut self, schema: &[u8], config: &[u8]) -> Result<(), ()> {
+    /// `cflog_init`: `schema` is `realtime` then one field name per line. The error is
+    /// also kept for `cflog_last_error`.
+    pub fn init(&mut self, schema: &[u8], config: &[u8]) -> Result<(), &str> {
         self.rule = None;
         match self.try_init(schema, config) {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.error = e;
-                Err(())
+                Err(&self.error)
             }
         }
     }
@@ -151,16 +152,16 @@ impl<R: Rule> Guest<R> {
     }
 
     /// `cflog_enrich` on `batch`: the encoded result.
-    pub fn enrich_bytes(&mut self, batch: &[u8]) -> Result<&[u8], ()> {
+    pub fn enrich_bytes(&mut self, batch: &[u8]) -> Result<&[u8], &str> {
         let (Some(rule), Some(parser)) = (self.rule.as_mut(), self.parser.as_mut()) else {
             self.error = String::from("cflog_enrich called before a successful cflog_init");
-            return Err(());
+            return Err(&self.error);
         };
         let reader = match abi::BatchReader::new(batch) {
             Ok(r) => r,
             Err(e) => {
                 self.error = alloc::format!("bad batch: {e}");
-                return Err(());
+                return Err(&self.error);
             }
         };
         self.result.clear();
@@ -236,9 +237,9 @@ macro_rules! export_rule {
                     return 2;
                 };
                 let input = core::mem::take(&mut g.input);
-                let r = g.init(&input[s], &input[c]);
+                let ok = g.init(&input[s], &input[c]).is_ok();
                 g.input = input;
-                if r.is_ok() { 0 } else { 1 }
+                if ok { 0 } else { 1 }
             }
 
             #[unsafe(no_mangle)]
@@ -246,9 +247,9 @@ macro_rules! export_rule {
                 let g = guest();
                 let Some(b) = region(g, batch_ptr, batch_len) else { return -1 };
                 let input = core::mem::take(&mut g.input);
-                let r = g.enrich_bytes(&input[b]).map(pack);
+                let r = g.enrich_bytes(&input[b]).map(pack).unwrap_or(-1);
                 g.input = input;
-                r.unwrap_or(-1)
+                r
             }
         }
     };
@@ -290,8 +291,8 @@ pub mod testing {
             schema.push('\n');
             schema.push_str(f);
         }
-        if g.init(schema.as_bytes(), config.as_bytes()).is_err() {
-            return Err(String::from(g.last_error()));
+        if let Err(e) = g.init(schema.as_bytes(), config.as_bytes()) {
+            return Err(String::from(e));
         }
         let mut w = abi::BatchWriter::new();
         for l in lines {
@@ -300,7 +301,7 @@ pub mod testing {
         let batch = w.encode();
         let bytes = match g.enrich_bytes(&batch) {
             Ok(b) => b.to_vec(),
-            Err(()) => return Err(String::from(g.last_error())),
+            Err(e) => return Err(String::from(e)),
         };
         let mut d = abi::DecodedResult::default();
         d.decode(&bytes, lines.len() as u32).map_err(|e| alloc::format!("{e}"))?;

@@ -106,12 +106,12 @@ impl Rule for Bots {
                 score = 0.5;
             }
         }
-        if let Ok(Some(asn)) = record.integer(Field::Asn) {
-            if let Some((_, name)) = self.asns.iter().find(|(a, _)| *a == asn) {
-                out.tag("network", name);
-                if score < 0.5 {
-                    score = 0.5;
-                }
+        if let Ok(Some(asn)) = record.integer(Field::Asn)
+            && let Some((_, name)) = self.asns.iter().find(|(a, _)| *a == asn)
+        {
+            out.tag("network", name);
+            if score < 0.5 {
+                score = 0.5;
             }
         }
         out.label("bot_score", score);

@@ -75,12 +75,13 @@ fn normalize(raw: &[u8], out: &mut Vec<u8>, plus_is_space: bool) {
         let mut i = 0;
         while i < src.len() {
             let c = src[i];
-            if c == b'%' && i + 2 < src.len() {
-                if let (Some(h), Some(l)) = (hex(src[i + 1]), hex(src[i + 2])) {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
+            if c == b'%'
+                && i + 2 < src.len()
+                && let (Some(h), Some(l)) = (hex(src[i + 1]), hex(src[i + 2]))
+            {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
             }
             out.push(c);
             i += 1;
