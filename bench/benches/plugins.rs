@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use cflog_bench::sample;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Format, Parser, RecordBuf, Schema};
-use cflog_plugin_host::{CompiledPlugin, Limits, PluginHost, PluginSet};
+use cflog_plugin_host::{CompiledPlugin, Interrupt, Limits, PluginHost, PluginSet};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn rule(name: &str) -> PathBuf {
@@ -98,7 +98,10 @@ fn bench(c: &mut Criterion) {
     let host = PluginHost::new(Limits::default()).unwrap();
     let compile = |name: &str| host.compile_file(&rule(name), None).unwrap();
     let (bots, paths, security) = (compile("bots"), compile("paths"), compile("security"));
+    let wat = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/wat/status_class.wat");
+    let status_class = host.compile_file(&wat, None).unwrap();
     let sets: Vec<(&str, Vec<CompiledPlugin>)> = vec![
+        ("status_class_wat", vec![status_class]),
         ("paths", vec![paths.clone()]),
         ("bots", vec![bots.clone()]),
         ("security", vec![security.clone()]),
@@ -124,8 +127,23 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("plugins/enrich_only");
     group.throughput(Throughput::Elements(1000));
     group.sample_size(20);
-    for (name, compiled) in &sets {
-        let mut set = PluginSet::instantiate(&host, compiled).unwrap();
+    // The same modules under fuel metering instead of the (default) epoch deadline.
+    let fuel_host = PluginHost::new(Limits { interrupt: Interrupt::Fuel, ..Limits::default() }).unwrap();
+    let fuel_sets: Vec<(String, Vec<CompiledPlugin>)> = sets
+        .iter()
+        .filter(|(n, _)| *n != "three_rules")
+        .map(|(n, _)| {
+            let path = if *n == "status_class_wat" { wat.clone() } else { rule(n) };
+            (format!("fuel_{n}"), vec![fuel_host.compile_file(&path, None).unwrap()])
+        })
+        .collect();
+    let all: Vec<(String, &PluginHost, &Vec<CompiledPlugin>)> = sets
+        .iter()
+        .map(|(n, c)| (n.to_string(), &host, c))
+        .chain(fuel_sets.iter().map(|(n, c)| (n.clone(), &fuel_host, c)))
+        .collect();
+    for (name, host, compiled) in &all {
+        let mut set = PluginSet::instantiate(host, compiled).unwrap();
         let mut batch = set.batch();
         let mut parser = Parser::with_schema(schema.clone());
         let mut buf = RecordBuf::new();
@@ -135,7 +153,7 @@ fn bench(c: &mut Criterion) {
             }
         }
         let mut out = Default::default();
-        group.bench_function(*name, |b| b.iter(|| set.enrich_into(black_box(&batch), &mut out)));
+        group.bench_function(name.as_str(), |b| b.iter(|| set.enrich_into(black_box(&batch), &mut out)));
     }
     group.finish();
 

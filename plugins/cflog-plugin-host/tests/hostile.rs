@@ -4,7 +4,9 @@
 
 mod common;
 
-use cflog_plugin_host::{FailureKind, Limits, PluginHost, PluginSet};
+use std::time::Duration;
+
+use cflog_plugin_host::{FailureKind, Interrupt, Limits, PluginHost, PluginSet};
 
 /// A guest in WAT that speaks the ABI except for what `enrich` (the body of
 /// `cflog_enrich`, which must leave an i64) and `version` make it do. It reads
@@ -32,13 +34,28 @@ fn guest(version: i32, enrich: &str, extra: &str) -> String {
 
 const WELL_BEHAVED: &str = "(call $empty (local.get $ptr))";
 
+/// Both ways of stopping a runaway call; every containment test runs under each.
+const MODES: [Interrupt; 2] = [Interrupt::Fuel, Interrupt::Deadline];
+
+fn limits_for(interrupt: Interrupt) -> Limits {
+    Limits {
+        interrupt,
+        fuel_per_batch: 1_000_000,
+        fuel_per_record: 10_000,
+        deadline_per_batch: Duration::from_millis(20),
+        deadline_per_record: Duration::ZERO,
+        memory_bytes: 4 << 20,
+        ..Limits::default()
+    }
+}
+
 fn limits() -> Limits {
-    Limits { fuel_per_batch: 1_000_000, fuel_per_record: 10_000, memory_bytes: 4 << 20, ..Limits::default() }
+    limits_for(Interrupt::Fuel)
 }
 
 /// Runs `batches` batches of the fixture through `wat` next to the status_class rule.
-fn run(wat: &str, batches: usize) -> (PluginSet, Vec<usize>) {
-    let host = PluginHost::new(limits()).unwrap();
+fn run(wat: &str, batches: usize, limits: Limits) -> (PluginSet, Vec<usize>) {
+    let host = PluginHost::new(limits).unwrap();
     let bad = host.compile("hostile", wat.as_bytes(), None).unwrap();
     let good = host.compile_file(&common::example("status_class"), None).unwrap();
     let mut set = PluginSet::instantiate(&host, &[bad, good]).unwrap();
@@ -55,7 +72,13 @@ fn run(wat: &str, batches: usize) -> (PluginSet, Vec<usize>) {
 }
 
 fn assert_contained(wat: &str, kind: FailureKind) {
-    let (set, tagged) = run(wat, 5);
+    for mode in MODES {
+        assert_contained_under(wat, kind, limits_for(mode));
+    }
+}
+
+fn assert_contained_under(wat: &str, kind: FailureKind, limits: Limits) {
+    let (set, tagged) = run(wat, 5, limits);
     let s = &set.stats()[0];
     assert_eq!(s.name, "hostile");
     assert_eq!(s.failures, 3, "{s:?}");
@@ -73,7 +96,7 @@ fn assert_contained(wat: &str, kind: FailureKind) {
 
 #[test]
 fn a_well_behaved_guest_is_not_counted_as_failing() {
-    let (set, _) = run(&guest(1, WELL_BEHAVED, ""), 2);
+    let (set, _) = run(&guest(1, WELL_BEHAVED, ""), 2, limits());
     let s = &set.stats()[0];
     assert_eq!((s.batches, s.records, s.failures, s.disabled), (2, 12, 0, false));
 }
@@ -181,6 +204,8 @@ fn missing_exports_and_endless_init_are_refused() {
         "(func (export \"cflog_init\") (param i32 i32 i32 i32) (result i32) (loop $l (br $l)) (i32.const 0))",
     );
     let e = load_error(&wat, Limits { fuel_init: 1_000_000, ..limits() });
+    assert_eq!(e.kind, FailureKind::Timeout, "{e}");
+    let e = load_error(&wat, Limits { deadline_init: Duration::from_millis(20), ..limits_for(Interrupt::Deadline) });
     assert_eq!(e.kind, FailureKind::Timeout, "{e}");
 }
 

@@ -45,6 +45,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use abi::Output;
+pub use hashbrown;
 pub use memchr;
 pub use serde_json as json;
 pub use cflog_core::{Field, Parser, Record, RecordBuf, Schema};

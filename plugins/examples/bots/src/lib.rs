@@ -22,6 +22,7 @@ extern crate alloc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use cflog_plugin::hashbrown::HashMap;
 use cflog_plugin::json::Value;
 use cflog_plugin::memchr::memmem;
 use cflog_plugin::{Field, Output, Record, Rule};
@@ -47,7 +48,20 @@ pub struct Bots {
     asns: Vec<(u64, String)>,
     generic: Vec<memmem::Finder<'static>>,
     lower: Vec<u8>,
+    /// User agent → verdict. Traffic repeats a small set of user agents, so most
+    /// records cost one hash lookup instead of a dozen substring searches.
+    seen: HashMap<Vec<u8>, Verdict>,
 }
+
+#[derive(Debug, Clone, Copy)]
+enum Verdict {
+    Named(usize),
+    Generic,
+    Human,
+}
+
+/// Entries the user-agent memo holds before it starts afresh (bounds guest memory).
+const MEMO: usize = 4096;
 
 impl Rule for Bots {
     const FIELDS: &'static [&'static str] = &["cs-user-agent", "asn"];
@@ -90,20 +104,34 @@ impl Rule for Bots {
             asns,
             generic: if generic { GENERIC.iter().map(|g| memmem::Finder::new(g.as_bytes()).into_owned()).collect() } else { Vec::new() },
             lower: Vec::new(),
+            seen: HashMap::new(),
         })
     }
 
     fn enrich(&mut self, record: &Record<'_>, out: &mut Output) {
         let mut score = 0.0;
         if let Some(ua) = record.raw(Field::UserAgent) {
-            self.lower.clear();
-            self.lower.extend(ua.iter().map(u8::to_ascii_lowercase));
-            if let Some((_, name)) = self.agents.iter().find(|(f, _)| f.find(&self.lower).is_some()) {
-                out.tag("bot", name);
-                score = 1.0;
-            } else if self.generic.iter().any(|f| f.find(&self.lower).is_some()) {
-                out.tag("bot", "other");
-                score = 0.5;
+            let verdict = match self.seen.get(ua) {
+                Some(v) => *v,
+                None => {
+                    let v = self.classify(ua);
+                    if self.seen.len() >= MEMO {
+                        self.seen.clear();
+                    }
+                    self.seen.insert(ua.to_vec(), v);
+                    v
+                }
+            };
+            match verdict {
+                Verdict::Named(i) => {
+                    out.tag("bot", &self.agents[i].1);
+                    score = 1.0;
+                }
+                Verdict::Generic => {
+                    out.tag("bot", "other");
+                    score = 0.5;
+                }
+                Verdict::Human => {}
             }
         }
         if let Ok(Some(asn)) = record.integer(Field::Asn)
@@ -115,6 +143,20 @@ impl Rule for Bots {
             }
         }
         out.label("bot_score", score);
+    }
+}
+
+impl Bots {
+    fn classify(&mut self, ua: &[u8]) -> Verdict {
+        self.lower.clear();
+        self.lower.extend(ua.iter().map(u8::to_ascii_lowercase));
+        if let Some(i) = self.agents.iter().position(|(f, _)| f.find(&self.lower).is_some()) {
+            Verdict::Named(i)
+        } else if self.generic.iter().any(|f| f.find(&self.lower).is_some()) {
+            Verdict::Generic
+        } else {
+            Verdict::Human
+        }
     }
 }
 
@@ -148,6 +190,21 @@ mod tests {
         assert_eq!(r[3].labels, [("bot_score".to_string(), 0.5)]);
         assert!(tags(&r[4]).is_empty());
         assert!(r.iter().all(|x| !x.drop));
+    }
+
+    #[test]
+    fn memoized_verdicts_match_fresh_ones() {
+        let ua: &[u8] = b"Mozilla/5.0%20(compatible;%20Googlebot/2.1)";
+        let lines: Vec<Vec<u8>> = [(ua, "15169"), (ua, "7922"), (&b"curl/8.4.0"[..], "1"), (ua, "16509")]
+            .iter()
+            .map(|(u, a)| [*u, b"\t", a.as_bytes()].concat())
+            .collect();
+        let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+        let r = run::<Bots>("", &refs).unwrap();
+        assert_eq!(tags(&r[0]), [("bot", "googlebot"), ("network", "google")]);
+        assert_eq!(tags(&r[1]), [("bot", "googlebot")]);
+        assert_eq!(tags(&r[2]), [("bot", "curl")]);
+        assert_eq!(tags(&r[3]), [("bot", "googlebot"), ("network", "aws")]);
     }
 
     #[test]

@@ -33,17 +33,41 @@ const TRAVERSAL: &[&str] = &["../", "..\\", "/etc/passwd", "c:\\windows"];
 const SQLI: &[&str] = &["union select", "union all select", "' or '1'='1", "' or 1=1", "\" or 1=1", "or 1=1--", "sleep(", "benchmark(", "information_schema", "waitfor delay", "; drop table", "xp_cmdshell"];
 const XSS: &[&str] = &["<script", "javascript:", "onerror=", "onload=", "<svg/onload", "<img src"];
 
-fn finders(list: impl IntoIterator<Item = String>) -> Vec<Finder<'static>> {
-    list.into_iter().map(|s| Finder::new(s.to_ascii_lowercase().as_bytes()).into_owned()).collect()
+/// The set of byte values in a string, as a 256-bit mask.
+type ByteSet = [u64; 4];
+
+fn byte_set(bytes: &[u8]) -> ByteSet {
+    let mut set = [0u64; 4];
+    for &b in bytes {
+        set[(b >> 6) as usize] |= 1 << (b & 63);
+    }
+    set
+}
+
+/// A pattern and the bytes it contains: a haystack lacking any of them cannot contain
+/// the pattern, which rules out most patterns for most requests without a search.
+#[derive(Debug)]
+struct Pattern {
+    finder: Finder<'static>,
+    bytes: ByteSet,
+}
+
+fn finders(list: impl IntoIterator<Item = String>) -> Vec<Pattern> {
+    list.into_iter()
+        .map(|s| {
+            let lower = s.to_ascii_lowercase();
+            Pattern { bytes: byte_set(lower.as_bytes()), finder: Finder::new(lower.as_bytes()).into_owned() }
+        })
+        .collect()
 }
 
 /// The rule.
 #[derive(Debug)]
 pub struct Security {
-    probed: Vec<Finder<'static>>,
-    traversal: Vec<Finder<'static>>,
-    sqli: Vec<Finder<'static>>,
-    xss: Vec<Finder<'static>>,
+    probed: Vec<Pattern>,
+    traversal: Vec<Pattern>,
+    sqli: Vec<Pattern>,
+    xss: Vec<Pattern>,
     drop: bool,
     path: Vec<u8>,
     query: Vec<u8>,
@@ -101,8 +125,9 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-fn any(fs: &[Finder<'static>], hay: &[u8]) -> bool {
-    !hay.is_empty() && fs.iter().any(|f| f.find(hay).is_some())
+fn any(patterns: &[Pattern], hay: &[u8], set: &ByteSet) -> bool {
+    !hay.is_empty()
+        && patterns.iter().any(|p| (0..4).all(|i| p.bytes[i] & !set[i] == 0) && p.finder.find(hay).is_some())
 }
 
 impl Rule for Security {
@@ -136,13 +161,15 @@ impl Rule for Security {
     fn enrich(&mut self, record: &Record<'_>, out: &mut Output) {
         normalize(record.uri_path_raw().unwrap_or(b""), &mut self.path, false);
         normalize(record.raw(Field::UriQuery).unwrap_or(b""), &mut self.query, true);
-        let threat = if any(&self.probed, &self.path) {
+        let (path, query) = (&self.path[..], &self.query[..]);
+        let (ps, qs) = (byte_set(path), byte_set(query));
+        let threat = if any(&self.probed, path, &ps) {
             Some("scanner")
-        } else if any(&self.traversal, &self.path) || any(&self.traversal, &self.query) {
+        } else if any(&self.traversal, path, &ps) || any(&self.traversal, query, &qs) {
             Some("traversal")
-        } else if any(&self.sqli, &self.query) || any(&self.sqli, &self.path) {
+        } else if any(&self.sqli, query, &qs) || any(&self.sqli, path, &ps) {
             Some("sqli")
-        } else if any(&self.xss, &self.query) || any(&self.xss, &self.path) {
+        } else if any(&self.xss, query, &qs) || any(&self.xss, path, &ps) {
             Some("xss")
         } else {
             None
