@@ -57,6 +57,7 @@ struct Chunk {
     input: usize,
     schema: Arc<Schema>,
     first_line: u64,
+    lines: u64,
     bytes: Vec<u8>,
 }
 
@@ -121,7 +122,11 @@ fn read_chunks(
     let mut lines_before = 0u64;
     let mut stopped = false;
     let mut flush = |pending: &mut Vec<u8>, upto: usize, schema: &mut Option<Arc<Schema>>, lines: &mut u64| -> Result<bool> {
-        let rest = pending.split_off(upto);
+        // The tail (a partial line) starts the next chunk, in a buffer sized so that
+        // filling it never reallocates.
+        let mut rest = Vec::with_capacity(input::CHUNK * 2);
+        rest.extend_from_slice(&pending[upto..]);
+        pending.truncate(upto);
         let bytes = std::mem::replace(pending, rest);
         let current = match schema {
             Some(s) => s.clone(),
@@ -143,7 +148,7 @@ fn read_chunks(
                 }
             }
         }
-        let chunk = Chunk { input: index, schema: current, first_line: *lines, bytes };
+        let chunk = Chunk { input: index, schema: current, first_line: *lines, lines: newlines, bytes };
         *lines += newlines;
         Ok(send(chunk))
     };
@@ -217,7 +222,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         for (i, input) in inputs.iter_mut().enumerate() {
             read_chunks(i, input, layout, |chunk| {
                 worker.run(&chunk, double);
-                lines_done.fetch_add(memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64, std::sync::atomic::Ordering::Relaxed);
+                lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
                 true
             })?;
@@ -238,8 +243,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                             let next = rx.lock().map(|r| r.recv());
                             let Ok(Ok(chunk)) = next else { break };
                             worker.run(&chunk, double);
-                            let n = memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
-                            lines_done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                            lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
                         }
                         worker
                     })
