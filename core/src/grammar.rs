@@ -47,8 +47,33 @@ fn decimal(input: &[u8]) -> IResult<&[u8], (u64, &[u8])> {
     (uint, opt(preceded(char('.'), digit1))).map(|(w, f)| (w, f.unwrap_or(&[]))).parse(input)
 }
 
+// Fast paths. The nom parsers below define the grammars; the hottest fields (numbers,
+// seconds, timestamps, dotted quads) first try a hand-written loop that accepts exactly the
+// same language, which a proptest checks against the nom parser (`fast_paths_agree_with_nom`).
+// Whatever the loop declines goes to nom, so errors come from one place.
+
+/// `digits` or `digits.digits`, as (whole, fraction digits), by hand.
+#[inline]
+fn fast_decimal(input: &[u8]) -> Option<(u64, &[u8])> {
+    let dot = input.iter().position(|&b| b == b'.');
+    let (int, frac) = match dot {
+        Some(d) => (&input[..d], &input[d + 1..]),
+        None => (input, &input[input.len()..]),
+    };
+    if int.is_empty() || int.len() > 19 || (dot.is_some() && frac.is_empty()) {
+        return None;
+    }
+    if !int.iter().all(u8::is_ascii_digit) || !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((fold_digits(int)?, frac))
+}
+
 /// An unsigned integer.
 pub fn parse_u64(input: &[u8]) -> Option<u64> {
+    if (1..=19).contains(&input.len()) && input.iter().all(u8::is_ascii_digit) {
+        return fold_digits(input);
+    }
     whole(input, uint)
 }
 
@@ -57,6 +82,9 @@ pub fn parse_status(input: &[u8]) -> Option<u16> {
     if input.len() != 3 {
         return None;
     }
+    if input.iter().all(u8::is_ascii_digit) {
+        return Some(u16::from(input[0] - b'0') * 100 + u16::from(input[1] - b'0') * 10 + u16::from(input[2] - b'0'));
+    }
     whole(input, map_res(take_while_m_n(3, 3, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
         fold_digits(d).map(|n| n as u16).ok_or(())
     }))
@@ -64,14 +92,14 @@ pub fn parse_status(input: &[u8]) -> Option<u16> {
 
 /// Decimal seconds (`0.140`) as microseconds; digits past the sixth decimal are truncated.
 pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
-    let (whole_s, frac) = whole(input, decimal)?;
+    let (whole_s, frac) = fast_decimal(input).or_else(|| whole(input, decimal))?;
     whole_s.checked_mul(1_000_000)?.checked_add(fraction(frac, 6))
 }
 
 /// Epoch seconds with an optional fraction (`1607374321.541`, `1738535441`) as epoch
 /// milliseconds.
 pub fn parse_epoch_seconds_ms(input: &[u8]) -> Option<i64> {
-    let (s, frac) = whole(input, decimal)?;
+    let (s, frac) = fast_decimal(input).or_else(|| whole(input, decimal))?;
     let ms = s.checked_mul(1000)?.checked_add(fraction(frac, 3))?;
     i64::try_from(ms).ok()
 }
@@ -191,23 +219,40 @@ pub fn parse_ip(input: &[u8]) -> Option<IpAddr> {
     if let Some(v4) = fast_ipv4(input) {
         return Some(IpAddr::V4(v4));
     }
+    if input.contains(&b':') {
+        // What `ipv6` does after framing the token: hand it to core::net.
+        return core::str::from_utf8(input).ok()?.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
     whole(input, ip)
 }
 
+/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255.
 fn fast_ipv4(input: &[u8]) -> Option<Ipv4Addr> {
-    if input.len() > 15 {
+    let mut octets = [0u8; 4];
+    let (mut i, mut value, mut digits) = (0usize, 0u32, 0u32);
+    let mut first_zero = false;
+    for &b in input {
+        match b {
+            b'0'..=b'9' => {
+                if digits == 3 || (digits == 1 && first_zero) {
+                    return None;
+                }
+                first_zero = digits == 0 && b == b'0';
+                value = value * 10 + u32::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && i < 3 && value <= 255 => {
+                octets[i] = value as u8;
+                (i, value, digits) = (i + 1, 0, 0);
+            }
+            _ => return None,
+        }
+    }
+    if i != 3 || digits == 0 || value > 255 {
         return None;
     }
-    let mut octets = [0u8; 4];
-    let mut parts = input.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let d = parts.next()?;
-        if d.is_empty() || d.len() > 3 || (d.len() > 1 && d[0] == b'0') || !d.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        *octet = u8::try_from(fold_digits(d)?).ok()?;
-    }
-    parts.next().is_none().then(|| Ipv4Addr::from(octets))
+    octets[3] = value as u8;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// `#Fields: a b c` (space- or tab-separated) as its names; `None` for any other line.
@@ -271,6 +316,28 @@ mod tests {
         assert_eq!(parse_ip(b"1.2.3"), None);
         assert_eq!(parse_ip(b"01.2.3.4"), None);
         assert_eq!(parse_ip(b"unknown"), None);
+    }
+
+    use proptest::prelude::*;
+
+    fn digits_and_dots() -> impl Strategy<Value = alloc::vec::Vec<u8>> {
+        proptest::collection::vec(prop_oneof![8 => proptest::char::range('0', '9'), 2 => Just('.'), 1 => Just(':'), 1 => Just('a')], 0..24)
+            .prop_map(|cs| cs.into_iter().map(|c| c as u8).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn fast_paths_agree_with_nom(input in digits_and_dots()) {
+            prop_assert_eq!(parse_u64(&input), whole(&input, uint));
+            prop_assert_eq!(parse_seconds_us(&input), whole(&input, decimal).and_then(|(w, f)| w.checked_mul(1_000_000)?.checked_add(fraction(f, 6))));
+            prop_assert_eq!(parse_epoch_seconds_ms(&input), whole(&input, decimal).and_then(|(s, f)| i64::try_from(s.checked_mul(1000)?.checked_add(fraction(f, 3))?).ok()));
+            prop_assert_eq!(parse_ip(&input), whole(&input, ip));
+            if input.len() == 3 {
+                let nom_status = whole(&input, map_res(take_while_m_n(3, 3, |b: u8| b.is_ascii_digit()), |d: &[u8]| fold_digits(d).map(|n| n as u16).ok_or(())));
+                prop_assert_eq!(parse_status(&input), nom_status);
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,13 @@ fn main() -> ExitCode {
         eprintln!("usage: cflog-scan scan|decode FILE");
         return ExitCode::from(2);
     };
+    if mode == "typed10" {
+        // Whole file in memory, as the criterion bench does, for profiling.
+        let data = std::fs::read(path).expect("read");
+        let schema = cflog_core::Schema::realtime_release(46).expect("release 46");
+        println!("{}", cflog_bench::parse_typed10(&data, cflog_core::Parser::realtime(schema)));
+        return ExitCode::SUCCESS;
+    }
     let mut input = match cflog_cli::input::open(path) {
         Ok(i) => i,
         Err(e) => {
