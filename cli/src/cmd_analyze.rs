@@ -139,15 +139,14 @@ fn read_chunks(
         };
         let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
         // The layout for the next chunk: the last `#Fields:` line in this one, if any.
-        if current.format() == Format::Standard {
-            if let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
+        if current.format() == Format::Standard
+            && let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
                 let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
                 let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
                 if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
                     *schema = Some(Arc::new(next));
                 }
             }
-        }
         let chunk = Chunk { input: index, schema: current, first_line: *lines, lines: newlines, bytes };
         *lines += newlines;
         Ok(send(chunk))
@@ -158,8 +157,8 @@ fn read_chunks(
             return;
         }
         pending.extend_from_slice(data);
-        if pending.len() >= input::CHUNK {
-            if let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
+        if pending.len() >= input::CHUNK
+            && let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
                 match flush(&mut pending, last_nl + 1, &mut schema, &mut lines_before) {
                     Ok(true) => {}
                     Ok(false) => stopped = true,
@@ -169,7 +168,6 @@ fn read_chunks(
                     }
                 }
             }
-        }
     })?;
     if let Some(e) = failure {
         return Err(e);

@@ -919,18 +919,17 @@ fn top_json(name: &str, t: &TopK, n: usize) -> Value {
         .top(n)
         .into_iter()
         .map(|e| {
-            let key: Cow<'_, str> = Cow::Owned(decoded(&e.key, decode));
+            let key: Cow<'_, str> = Cow::Owned(decoded(e.key, decode));
             let mut m = Map::new();
             m.insert("key".into(), json!(key));
             m.insert("count".into(), json!(e.count));
             m.insert("error".into(), json!(e.error));
-            if name == "edge_location" {
-                if let Some(a) = edge_geo(&key) {
+            if name == "edge_location"
+                && let Some(a) = edge_geo(&key) {
                     m.insert("city".into(), json!(a.city));
                     m.insert("country".into(), json!(a.country));
                     m.insert("region".into(), json!(a.region.name()));
                 }
-            }
             Value::Object(m)
         })
         .collect();
