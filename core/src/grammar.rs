@@ -171,6 +171,20 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian: the inverse of
+/// [`parse_date_days`]'s arithmetic (Howard Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, u64, u64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u64;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Howard Hinnant's `days_from_civil`: proleptic Gregorian date to days since the epoch.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -301,6 +315,10 @@ mod tests {
         assert_eq!(parse_date_days(b"2019-12-04"), Some(18_234));
         assert_eq!(parse_time_ms(b"21:02:31"), Some(75_751_000));
         assert_eq!(parse_date_days(b"1970-01-01"), Some(0));
+        for days in [-1, 0, 18_234, 19_782, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(parse_date_days(alloc::format!("{y:04}-{m:02}-{d:02}").as_bytes()), Some(days));
+        }
         assert_eq!(parse_date_days(b"2024-02-29"), Some(19_782));
         assert_eq!(parse_date_days(b"2023-02-29"), None);
         assert_eq!(parse_date_days(b"2019-13-01"), None);
