@@ -56,7 +56,7 @@ bench:
 ## fuzz: run the parse_line fuzz target for FUZZ_SECONDS (needs cargo-fuzz and RUSTC_BOOTSTRAP).
 FUZZ_SECONDS ?= 60
 fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_line --sanitizer none corpus/parse_line -- -max_total_time=$(FUZZ_SECONDS)
 
 lint:
