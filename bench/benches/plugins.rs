@@ -62,32 +62,37 @@ fn analyze_plain(chunks: &[&[u8]], schema: &Schema) -> u64 {
     summary.records
 }
 
-/// The worker loop with rules: the same two passes as `cflog analyze --plugin`.
+/// The worker loop with rules, as `cflog analyze --plugin` runs it: parse each line once
+/// into its own span buffer, enrich the chunk as one batch, then aggregate the records
+/// (rebuilt from their spans) with their tags.
 fn analyze_rules(chunks: &[&[u8]], schema: &Schema, set: &mut PluginSet) -> u64 {
     let mut summary = Summary::new(SummaryOptions::default());
-    let mut buf = RecordBuf::new();
+    let mut bufs: Vec<RecordBuf> = Vec::new();
     let mut batch = set.batch();
     let mut enriched = Default::default();
+    let mut pending: Vec<(usize, u64)> = Vec::new();
     for c in chunks {
         let ls = lines(c);
         batch.clear();
+        pending.clear();
         let mut parser = Parser::with_schema(schema.clone());
-        for line in &ls {
-            if let Ok(Some(r)) = parser.parse_line(line, &mut buf) {
+        for (li, line) in ls.iter().enumerate() {
+            let k = pending.len();
+            if k == bufs.len() {
+                bufs.push(RecordBuf::new());
+            }
+            if let Ok(Some(r)) = parser.parse_line(line, &mut bufs[k]) {
                 batch.push(&r);
+                pending.push((li, r.line_number()));
             }
         }
         set.enrich_into(&batch, &mut enriched);
-        let mut parser = Parser::with_schema(schema.clone());
-        let mut i = 0;
-        for line in &ls {
-            if let Ok(Some(r)) = parser.parse_line(line, &mut buf) {
-                if !enriched.dropped(i) && summary.add(&r).is_ok() {
-                    for (k, v) in enriched.tags(i) {
-                        summary.add_tag(k, v.as_bytes());
-                    }
+        for (i, &(li, n)) in pending.iter().enumerate() {
+            let r = parser.view(ls[li], &bufs[i], n);
+            if !enriched.dropped(i) && summary.add(&r).is_ok() {
+                for (k, v) in enriched.tags(i) {
+                    summary.add_tag(k, v.as_bytes());
                 }
-                i += 1;
             }
         }
     }
@@ -127,20 +132,20 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("plugins/enrich_only");
     group.throughput(Throughput::Elements(1000));
     group.sample_size(20);
-    // The same modules under fuel metering instead of the (default) epoch deadline.
-    let fuel_host = PluginHost::new(Limits { interrupt: Interrupt::Fuel, ..Limits::default() }).unwrap();
-    let fuel_sets: Vec<(String, Vec<CompiledPlugin>)> = sets
+    // The same modules under epoch deadlines instead of the (default) fuel.
+    let deadline_host = PluginHost::new(Limits { interrupt: Interrupt::Deadline, ..Limits::default() }).unwrap();
+    let deadline_sets: Vec<(String, Vec<CompiledPlugin>)> = sets
         .iter()
         .filter(|(n, _)| *n != "three_rules")
         .map(|(n, _)| {
             let path = if *n == "status_class_wat" { wat.clone() } else { rule(n) };
-            (format!("fuel_{n}"), vec![fuel_host.compile_file(&path, None).unwrap()])
+            (format!("deadline_{n}"), vec![deadline_host.compile_file(&path, None).unwrap()])
         })
         .collect();
     let all: Vec<(String, &PluginHost, &Vec<CompiledPlugin>)> = sets
         .iter()
         .map(|(n, c)| (n.to_string(), &host, c))
-        .chain(fuel_sets.iter().map(|(n, c)| (n.clone(), &fuel_host, c)))
+        .chain(deadline_sets.iter().map(|(n, c)| (n.clone(), &deadline_host, c)))
         .collect();
     for (name, host, compiled) in &all {
         let mut set = PluginSet::instantiate(host, compiled).unwrap();

@@ -67,6 +67,8 @@ struct WorkerPlugins {
     set: cflog_plugin_host::PluginSet,
     batch: cflog_plugin_host::Batch,
     enriched: cflog_plugin_host::Enriched,
+    /// One span buffer per record of a batch, reused from chunk to chunk.
+    bufs: Vec<RecordBuf>,
 }
 
 #[cfg(feature = "plugins")]
@@ -74,7 +76,7 @@ impl WorkerPlugins {
     fn new(p: &Plugins) -> Result<WorkerPlugins> {
         let set = cflog_plugin_host::PluginSet::instantiate(&p.host, &p.compiled)?;
         let batch = set.batch();
-        Ok(WorkerPlugins { set, batch, enriched: Default::default() })
+        Ok(WorkerPlugins { set, batch, enriched: Default::default(), bufs: Vec::new() })
     }
 }
 
@@ -176,12 +178,14 @@ impl Worker {
 
 #[cfg(feature = "plugins")]
 impl Worker {
-    /// Two passes over the chunk: the records go to the rules as one batch, then into
-    /// the summary with their tags (unless a rule dropped them). Parsing is
-    /// deterministic, so the n-th record of both passes is the same line.
+    /// Parses the chunk once, line by line, into one span buffer per record; sends the
+    /// records to the rules as one batch; then aggregates each record (rebuilt from its
+    /// spans, not parsed again) with its tags, unless a rule dropped it. A standard
+    /// log's `#Fields:` line ends the batch, since it changes the layout.
     fn run_with_plugins(&mut self, chunk: &Chunk, double_decode: bool) {
-        let new_parser =
-            || Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
+        let Some(mut p) = self.plugins.take() else { return };
+        let mut parser =
+            Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
         let mut lines: Vec<&[u8]> = Vec::new();
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', &chunk.bytes) {
@@ -191,40 +195,60 @@ impl Worker {
         if start < chunk.bytes.len() {
             lines.push(&chunk.bytes[start..]);
         }
-        let Some(mut p) = self.plugins.take() else { return };
+        // (index into `lines`, line number) of each record in the batch; record k's
+        // spans are in p.bufs[k].
+        let mut pending: Vec<(usize, u64)> = Vec::new();
         p.batch.clear();
-        let mut parser = new_parser();
-        for line in &lines {
-            if let Ok(Some(record)) = parser.parse_line(line, &mut self.buf) {
-                p.batch.push(&record);
+        for (li, line) in lines.iter().enumerate() {
+            if line.first() == Some(&b'#') && !pending.is_empty() {
+                self.flush_batch(&mut p, &parser, &lines, &mut pending, chunk.input);
             }
-        }
-        p.set.enrich_into(&p.batch, &mut p.enriched);
-        let mut parser = new_parser();
-        let mut index = 0usize;
-        for line in &lines {
-            match parser.parse_line(line, &mut self.buf) {
+            let k = pending.len();
+            if k == p.bufs.len() {
+                p.bufs.push(RecordBuf::new());
+            }
+            match parser.parse_line(line, &mut p.bufs[k]) {
                 Ok(Some(record)) => {
-                    let i = index;
-                    index += 1;
-                    if p.enriched.dropped(i) {
-                        self.dropped += 1;
-                        continue;
-                    }
-                    match self.summary.add(&record) {
-                        Ok(()) => {
-                            for (k, v) in p.enriched.tags(i) {
-                                self.summary.add_tag(k, v.as_bytes());
-                            }
-                        }
-                        Err(e) => self.bad_line(chunk.input, &e),
-                    }
+                    p.batch.push(&record);
+                    pending.push((li, record.line_number()));
                 }
                 Ok(None) => {}
                 Err(e) => self.bad_line(chunk.input, &e),
             }
         }
+        self.flush_batch(&mut p, &parser, &lines, &mut pending, chunk.input);
         self.plugins = Some(p);
+    }
+
+    fn flush_batch(
+        &mut self,
+        p: &mut WorkerPlugins,
+        parser: &Parser,
+        lines: &[&[u8]],
+        pending: &mut Vec<(usize, u64)>,
+        input: usize,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        p.set.enrich_into(&p.batch, &mut p.enriched);
+        for (i, &(li, line_no)) in pending.iter().enumerate() {
+            if p.enriched.dropped(i) {
+                self.dropped += 1;
+                continue;
+            }
+            let record = parser.view(lines[li], &p.bufs[i], line_no);
+            match self.summary.add(&record) {
+                Ok(()) => {
+                    for (k, v) in p.enriched.tags(i) {
+                        self.summary.add_tag(k, v.as_bytes());
+                    }
+                }
+                Err(e) => self.bad_line(input, &e),
+            }
+        }
+        pending.clear();
+        p.batch.clear();
     }
 }
 

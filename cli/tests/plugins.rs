@@ -106,3 +106,33 @@ fn a_trapping_rule_is_reported_and_the_run_goes_on() {
     assert!(stderr.contains("cflog: plugin trapper: 1 failed batch(es) (1 trap), 6 record(s) left un-enriched"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A rule that drops nothing must not change anything but the tags, including across a
+/// mid-file layout change (`#Fields:` lines end a batch) and on several threads.
+#[test]
+fn rules_change_only_the_tags() {
+    let generated = std::env::temp_dir().join(format!("cflog-cli-plugins-gen-{}.log", std::process::id()));
+    let g = generated.display().to_string();
+    assert!(cflog(&["gen", "--format", "realtime", "--lines", "5000", "--seed", "3", "-o", &g]).status.success());
+    let mixed = root().join("tests/fixtures/standard/concatenated-mixed.log").display().to_string();
+    let paths = rule("paths");
+    for (log, threads) in [(&mixed, "1"), (&mixed, "2"), (&g, "1"), (&g, "2")] {
+        let base = cflog(&["analyze", "--json", "--no-progress", "--threads", threads, log]);
+        let with = cflog(&["analyze", "--json", "--no-progress", "--threads", threads, "--plugin", &paths, log]);
+        assert_eq!(base.status.code(), with.status.code());
+        let mut base: Value = serde_json::from_slice(&base.stdout).unwrap();
+        let mut with: Value = serde_json::from_slice(&with.stdout).unwrap();
+        let tags = with["tags"]["path_class"].as_object().expect("path_class breakdown").clone();
+        let tagged: u64 = tags.values().map(|v| v.as_u64().unwrap()).sum();
+        // Every record has a URI path here, so every record gets a class.
+        assert_eq!(tagged, with["records"].as_u64().unwrap());
+        assert!(tagged > 0);
+        // The binary state carries the tags too.
+        for r in [&mut base, &mut with] {
+            r.as_object_mut().unwrap().remove("tags");
+            r.as_object_mut().unwrap().remove("state");
+        }
+        assert_eq!(base, with, "{log}, threads {threads}");
+    }
+    let _ = std::fs::remove_file(&generated);
+}

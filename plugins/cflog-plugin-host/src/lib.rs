@@ -56,11 +56,12 @@ pub use cflog_plugin::abi::ABI_VERSION;
 #[non_exhaustive]
 pub enum Interrupt {
     /// Count wasm instructions ([`Limits::fuel_per_batch`] and friends): deterministic,
-    /// the same input always stops at the same point; costs about 40 % on rule code.
+    /// the same input always stops at the same point. The default.
     Fuel,
     /// A wall-clock deadline checked at loop back-edges and calls (wasmtime epochs,
-    /// ticked every [`EPOCH_TICK`] by a background thread): cheaper than fuel, not
-    /// deterministic. The deadline is [`Limits::deadline_per_batch`] plus
+    /// ticked every [`EPOCH_TICK`] by a background thread): bounds wall time rather
+    /// than work, not deterministic. Measured no faster than fuel on the example rules
+    /// (`bench/RESULTS.md`). The deadline is [`Limits::deadline_per_batch`] plus
     /// [`Limits::deadline_per_record`] per record (and [`Limits::deadline_init`] for init).
     Deadline,
 }
@@ -94,14 +95,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// The default is a deadline ([`Interrupt::Deadline`], the faster mode) of 50 ms
-    /// per batch plus 20 µs per record and 1 s for init; for [`Interrupt::Fuel`], 1 M
-    /// fuel per batch plus 200 k per record (a rule that parses every field of a 1 KB
-    /// line uses about 20 k) and 100 M for init; 64 MiB of memory, 16 MiB of output and
-    /// 3 failures in a row.
+    /// The default is fuel ([`Interrupt::Fuel`]): 1 M per batch plus 200 k per record (a
+    /// rule that parses every field of a 1 KB line uses about 20 k) and 100 M for init;
+    /// for [`Interrupt::Deadline`], 50 ms per batch plus 20 µs per record and 1 s for
+    /// init; 64 MiB of memory, 16 MiB of output and 3 failures in a row.
     fn default() -> Self {
         Limits {
-            interrupt: Interrupt::Deadline,
+            interrupt: Interrupt::Fuel,
             deadline_per_batch: std::time::Duration::from_millis(50),
             deadline_per_record: std::time::Duration::from_micros(20),
             deadline_init: std::time::Duration::from_secs(1),
