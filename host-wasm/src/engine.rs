@@ -16,6 +16,8 @@ use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Field, Format, ParseError, Parser, RecordBuf, Schema};
 use serde_json::{Value, json};
 
+use crate::rule::Verdict;
+
 /// Bytes per chunk, as `cflog analyze` reads them (`cflog_cli::input::CHUNK`).
 pub const CHUNK: usize = 1 << 20;
 
@@ -380,11 +382,6 @@ pub struct Match {
 /// Tags of one record, from an enrichment rule: `(key, value)` pairs.
 pub type Tags = Vec<(String, String)>;
 
-/// Something that tags records (an enrichment rule run by the host).
-pub trait Tagger {
-    /// Tags for each line of `lines` (raw record lines), in order.
-    fn tag(&mut self, lines: &[&[u8]]) -> Result<Vec<Tags>, String>;
-}
 
 /// The aggregating side: a summary, bad lines, search matches.
 #[derive(Debug)]
@@ -395,6 +392,7 @@ pub struct Engine {
     bad: Vec<BadLine>,
     matches: Vec<Match>,
     match_count: u64,
+    rule_dropped: u64,
     lines: u64,
     bytes: u64,
     cached: Option<(String, Schema)>,
@@ -416,6 +414,7 @@ impl Engine {
             bad: Vec::new(),
             matches: Vec::new(),
             match_count: 0,
+            rule_dropped: 0,
             lines: 0,
             bytes: 0,
             cached: None,
@@ -438,6 +437,11 @@ impl Engine {
     /// Lines seen so far.
     pub fn lines(&self) -> u64 {
         self.lines
+    }
+
+    /// Records an enrichment rule asked to drop.
+    pub fn rule_dropped(&self) -> u64 {
+        self.rule_dropped
     }
 
     /// Bytes seen so far.
@@ -513,12 +517,12 @@ impl Engine {
 
     /// Aggregates a newline-aligned chunk described by a [`Cutter`] (its layout token and
     /// the lines of its input before it).
-    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, tagger: Option<&mut dyn Tagger>) -> Result<(), String> {
+    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), String> {
         let schema = self.schema_for(token)?;
-        self.run(bytes, file, first_line, schema, tagger)
+        self.run(bytes, file, first_line, schema, verdicts)
     }
 
-    fn run(&mut self, bytes: &[u8], file: u32, first_line: u64, schema: Schema, tagger: Option<&mut dyn Tagger>) -> Result<(), String> {
+    fn run(&mut self, bytes: &[u8], file: u32, first_line: u64, schema: Schema, verdicts: Option<&[Verdict]>) -> Result<(), String> {
         self.bytes += bytes.len() as u64;
         let mut lines: Vec<&[u8]> = Vec::new();
         let mut start = 0;
@@ -549,20 +553,25 @@ impl Engine {
             }
             return Ok(());
         }
-        let tags: Option<Vec<Tags>> = match tagger {
-            Some(t) => {
-                let tags = t.tag(&lines)?;
-                if tags.len() != lines.len() {
-                    return Err(format!("the enrichment rule returned {} results for {} lines", tags.len(), lines.len()));
-                }
-                Some(tags)
+        if let Some(v) = verdicts {
+            if v.len() != lines.len() {
+                return Err(format!("the enrichment rule returned {} results for {} lines", v.len(), lines.len()));
             }
-            None => None,
-        };
+        }
         let filtering = !self.options.filter.is_empty();
         let mut parser = Parser::with_schema(schema).double_decode(self.options.double_decode).after_line(first_line);
         for (i, line) in lines.iter().enumerate() {
-            let record_tags = tags.as_ref().map(|t| &t[i]);
+            let verdict = verdicts.map(|v| &v[i]);
+            if verdict.is_some_and(|v| v.drop) {
+                // Parsed anyway, so a bad line is still reported as bad.
+                match parser.parse_line(line, &mut self.buf) {
+                    Ok(Some(_)) => self.rule_dropped += 1,
+                    Ok(None) => {}
+                    Err(e) => self.bad_line(file, &e),
+                }
+                continue;
+            }
+            let record_tags = verdict.map(|v| &v.tags);
             let outcome = match parser.parse_line(line, &mut self.buf) {
                 Ok(Some(record)) => {
                     let keep = if filtering { Self::keep(&self.options.filter, &record, record_tags) } else { Ok(true) };
@@ -601,25 +610,25 @@ impl Engine {
     }
 
     /// Streams a chunk of the current input (any size, any boundary).
-    pub fn push(&mut self, data: &[u8], mut tagger: Option<&mut dyn Tagger>) -> Result<(), String> {
+    pub fn push(&mut self, data: &[u8]) -> Result<(), String> {
         self.pending.extend_from_slice(data);
         if self.pending.len() >= CHUNK {
             if let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) {
                 let rest = self.pending.split_off(last_nl + 1);
                 let chunk = std::mem::replace(&mut self.pending, rest);
                 let start = self.cutter.take(&chunk)?;
-                self.run(&chunk, self.file, start.first_line, start.schema, tagger.take())?;
+                self.run(&chunk, self.file, start.first_line, start.schema, None)?;
             }
         }
         Ok(())
     }
 
     /// Ends the current input.
-    pub fn end_file(&mut self, tagger: Option<&mut dyn Tagger>) -> Result<(), String> {
+    pub fn end_file(&mut self) -> Result<(), String> {
         if !self.pending.is_empty() {
             let chunk = std::mem::take(&mut self.pending);
             let start = self.cutter.take(&chunk)?;
-            self.run(&chunk, self.file, start.first_line, start.schema, tagger)?;
+            self.run(&chunk, self.file, start.first_line, start.schema, None)?;
         }
         Ok(())
     }

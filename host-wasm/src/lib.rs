@@ -14,39 +14,11 @@
 //! `finish`. Errors are `JsError`s whose message names the file, line, field and reason.
 
 pub mod engine;
+pub mod rule;
 
-use engine::{Cutter as CoreCutter, Engine, Options, Tagger, Tags, layout_token};
+use engine::{Cutter as CoreCutter, Engine, Options, layout_token};
+use rule::{RuleFields, decode_result};
 use wasm_bindgen::prelude::*;
-
-/// Tags worked out by the page (from an enrichment rule) for the lines of one chunk:
-/// one line of text per input line, each `key=value` pair separated by tabs.
-struct GivenTags(Vec<Tags>);
-
-impl GivenTags {
-    fn parse(text: &str) -> GivenTags {
-        let mut out = Vec::new();
-        for line in text.split('\n') {
-            let tags = line
-                .split('\t')
-                .filter(|p| !p.is_empty())
-                .filter_map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-                .collect();
-            out.push(tags);
-        }
-        GivenTags(out)
-    }
-}
-
-impl Tagger for GivenTags {
-    fn tag(&mut self, lines: &[&[u8]]) -> Result<Vec<Tags>, String> {
-        let mut tags = std::mem::take(&mut self.0);
-        // A chunk that ends with a newline has one text line more than record lines.
-        if tags.len() == lines.len() + 1 && tags.last().is_some_and(Vec::is_empty) {
-            tags.pop();
-        }
-        Ok(tags)
-    }
-}
 
 fn err(e: String) -> JsError {
     JsError::new(&e)
@@ -74,21 +46,39 @@ impl Inspector {
 
     /// Streams bytes of the current input (any chunking).
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), JsError> {
-        self.engine.push(bytes, None).map_err(err)
+        self.engine.push(bytes).map_err(err)
     }
 
     /// Ends the current input.
     pub fn end_file(&mut self) -> Result<(), JsError> {
-        self.engine.end_file(None).map_err(err)
+        self.engine.end_file().map_err(err)
     }
 
     /// Aggregates a chunk described by a [`Cutter`]: `layout` and `first_line` come from
-    /// `Cutter.take`. `tags`, when given, holds the enrichment tags of each line (one text
-    /// line per input line, `key=value` pairs separated by tabs).
-    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: f64, layout: &str, tags: Option<String>) -> Result<(), JsError> {
-        let mut given = tags.map(|t| GivenTags::parse(&t));
-        let tagger = given.as_mut().map(|g| g as &mut dyn Tagger);
-        self.engine.push_chunk(bytes, file, first_line as u64, layout, tagger).map_err(err)
+    /// `Cutter.take`. `rule_result`, when given, is an enrichment rule's answer (plugin ABI
+    /// result) to the batch [`Inspector::rule_batch`] built from the same chunk.
+    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: f64, layout: &str, rule_result: Option<Vec<u8>>) -> Result<(), JsError> {
+        let verdicts = match rule_result {
+            Some(r) => {
+                let lines = memchr::memchr_iter(b'\n', bytes).count() + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+                Some(decode_result(&r, lines).map_err(err)?)
+            }
+            None => None,
+        };
+        self.engine.push_chunk(bytes, file, first_line as u64, layout, verdicts.as_deref()).map_err(err)
+    }
+
+    /// The plugin-ABI batch for an enrichment rule: one entry per line of the chunk, each
+    /// holding the rule's `fields` (its `cflog_fields` answer), `-` where absent.
+    pub fn rule_batch(&self, bytes: &[u8], layout: &str, fields: &str) -> Result<Vec<u8>, JsError> {
+        let schema = engine::schema_of_token(layout).map_err(err)?;
+        let rf = RuleFields::parse(fields).map_err(err)?;
+        Ok(rf.batch(bytes, schema, self.engine.options().double_decode))
+    }
+
+    /// Records an enrichment rule asked to drop.
+    pub fn rule_dropped(&self) -> f64 {
+        self.engine.rule_dropped() as f64
     }
 
     /// The report JSON, byte for byte what `cflog analyze --json` prints (without the
@@ -173,6 +163,12 @@ pub fn check_field_set(spec: &str) -> Result<String, JsError> {
     let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| JsError::new(&format!("field set: {e}")))?;
     let fields: Vec<&str> = schema.names().collect();
     Ok(serde_json::json!({"fields": fields, "sampling_rate": rate}).to_string())
+}
+
+/// The `cflog_init` schema text for a rule's `cflog_fields` answer.
+#[wasm_bindgen]
+pub fn rule_init_schema(fields: &str) -> Result<String, JsError> {
+    RuleFields::init_schema(fields).map_err(err)
 }
 
 /// The complete real-time field list of each AWS release, as `[{"count", "fields"}]`.

@@ -37,9 +37,9 @@ fn streamed(paths: &[String], fields: Option<&str>, window_ms: u64, piece: usize
         let bytes = std::fs::read(p).unwrap();
         engine.begin_file(p);
         for part in bytes.chunks(piece.max(1)) {
-            engine.push(part, None).unwrap();
+            engine.push(part).unwrap();
         }
-        engine.end_file(None).unwrap();
+        engine.end_file().unwrap();
     }
     (engine.report_json(), engine)
 }
@@ -153,8 +153,8 @@ fn filters_and_search() {
         let opts = serde_json::json!({"filter": filter}).to_string();
         let mut e = Engine::new(Options::from_json(&opts).unwrap());
         e.begin_file("x");
-        e.push(&std::fs::read(&path[0]).unwrap(), None).unwrap();
-        e.end_file(None).unwrap();
+        e.push(&std::fs::read(&path[0]).unwrap()).unwrap();
+        e.end_file().unwrap();
         e.summary().clone()
     };
     // Every record lands in exactly one status class.
@@ -174,8 +174,8 @@ fn filters_and_search() {
     let mut e = Engine::new(Options::from_json(&opts).unwrap());
     e.begin_file("x");
     let text = std::fs::read_to_string(&path[0]).unwrap();
-    e.push(text.as_bytes(), None).unwrap();
-    e.end_file(None).unwrap();
+    e.push(text.as_bytes()).unwrap();
+    e.end_file().unwrap();
     let m: serde_json::Value = serde_json::from_str(&e.matches_json()).unwrap();
     let expected: Vec<u64> =
         text.lines().enumerate().filter(|(_, l)| l.contains("\t200\t")).map(|(i, _)| i as u64 + 1).collect();
@@ -188,8 +188,8 @@ fn filters_and_search() {
 fn clear_errors() {
     let mut e = Engine::new(Options::from_json("{}").unwrap());
     e.begin_file("three.log");
-    e.push(b"a\tb\tc\n", None).unwrap();
-    let msg = e.end_file(None).unwrap_err();
+    e.push(b"a\tb\tc\n").unwrap();
+    let msg = e.end_file().unwrap_err();
     assert!(msg.contains("three.log") && msg.contains("has 3 fields"), "{msg}");
     let msg = Options::from_json(r#"{"fields": "timestamp,c-ipp"}"#).unwrap_err();
     assert!(msg.contains("c-ipp"), "{msg}");

@@ -1,0 +1,40 @@
+// A parsing worker: one cflog Inspector (wasm) per job. Chunks arrive newline-aligned with
+// their layout and first line number (from the page's Cutter); the worker aggregates them
+// and, at the end, hands back its summary state for the page to merge.
+import init, { Inspector } from "./pkg/cflog_wasm.js";
+import { Rule } from "./rules.js";
+
+const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
+let inspector = null;
+let rule = null;
+
+function fail(id, e) {
+  postMessage({ type: "error", id, message: e && e.message ? e.message : String(e) });
+}
+
+onmessage = async (ev) => {
+  const m = ev.data;
+  try {
+    await ready;
+    if (m.type === "init") {
+      inspector?.free();
+      inspector = new Inspector(m.options);
+      rule = m.rule ? await Rule.load(m.rule.bytes, m.rule.config || "") : null;
+      postMessage({ type: "ready", id: m.id });
+    } else if (m.type === "chunk") {
+      const tags = rule ? rule.tagChunk(m.bytes) : undefined;
+      inspector.push_chunk(m.bytes, m.file, m.firstLine, m.layout, tags);
+      postMessage({ type: "ack", id: m.id, bytes: m.bytes.length });
+    } else if (m.type === "finish") {
+      const state = inspector.state();
+      postMessage(
+        { type: "done", id: m.id, state, bad: inspector.bad_lines(), matches: inspector.matches(), lines: inspector.lines() },
+        [state.buffer],
+      );
+      inspector.free();
+      inspector = null;
+    }
+  } catch (e) {
+    fail(m.id, e);
+  }
+};
