@@ -20,15 +20,19 @@ onmessage = async (ev) => {
       inspector?.free();
       inspector = new Inspector(m.options);
       rule = m.rule ? await Rule.load(m.rule.bytes, m.rule.config || "") : null;
+      if (rule) postMessage({ type: "rule", id: m.id, fields: rule.fields });
       postMessage({ type: "ready", id: m.id });
     } else if (m.type === "chunk") {
-      const tags = rule ? rule.tagChunk(m.bytes) : undefined;
-      inspector.push_chunk(m.bytes, m.file, m.firstLine, m.layout, tags);
+      const result = rule ? rule.enrich(inspector.rule_batch(m.bytes, m.layout, rule.fields)) : undefined;
+      inspector.push_chunk(m.bytes, m.file, m.firstLine, m.layout, result);
       postMessage({ type: "ack", id: m.id, bytes: m.bytes.length });
     } else if (m.type === "finish") {
       const state = inspector.state();
       postMessage(
-        { type: "done", id: m.id, state, bad: inspector.bad_lines(), matches: inspector.matches(), lines: inspector.lines() },
+        {
+          type: "done", id: m.id, state, bad: inspector.bad_lines(), matches: inspector.matches(),
+          lines: inspector.lines(), ruleDropped: inspector.rule_dropped(),
+        },
         [state.buffer],
       );
       inspector.free();
