@@ -385,6 +385,7 @@ async function search(ev) {
     '<table class="results"><tbody>' +
     m.matches.map((x) => `<tr data-line="${x.line}"><td class="loc">${esc(state.files[x.file]?.name ?? x.file)}:${x.line}</td><td><pre class="line">${esc(x.text)}</pre></td></tr>`).join("") +
     "</tbody></table>";
+  document.body.dataset.state = "done";
 }
 
 async function setFiles(files) {
@@ -424,10 +425,10 @@ async function main() {
   $("files").addEventListener("change", (e) => setFiles(e.target.files));
   $("cancel").onclick = () => state.controller?.abort();
   $("sample").onclick = async () => {
-    const resp = await fetch("sample.log");
+    const resp = await fetch("sample.log.gz");
     if (!resp.ok) return showError(`sample.log is missing from this site (HTTP ${resp.status}); build it with make site`);
     const blob = await resp.blob();
-    await setFiles([new File([blob], "sample.log")]);
+    await setFiles([new File([blob], "sample.log.gz")]);
   };
   $("export-json").onclick = () => state.result && download("cflog-report.json", state.result.report + "\n", "application/json");
   $("apply").onclick = applyFilters;
