@@ -161,13 +161,16 @@ function renderKpis(r) {
   kpi("bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? "see the list below" : "every line parsed", r.bad_lines ? "bad" : "good");
 }
 
+let xRange = null;
+let fewPoints = false;
+
 function chartOpts(width, height, series, extra = {}) {
   const axis = { stroke: "#8b97a6", grid: { stroke: "#2a333e", width: 1 }, ticks: { stroke: "#2a333e" } };
   return {
     width, height,
-    series: [{}, ...series.map((x) => ({ points: { show: false }, ...x }))],
+    series: [{}, ...series.map((x) => ({ points: { show: fewPoints, size: 6 }, ...x }))],
     axes: [{ ...axis }, { ...axis, size: 70, ...(extra.yAxis || {}) }],
-    scales: { x: { time: true }, ...(extra.scales || {}) },
+    scales: { x: { time: true, range: () => xRange }, ...(extra.scales || {}) },
     legend: { live: true },
     cursor: { drag: { x: true, y: false, setScale: false } },
     hooks: extra.hooks || {},
@@ -179,6 +182,12 @@ function renderCharts(r) {
   state.charts = [];
   const w = r.windows;
   const xs = w.map((x) => x.start_ms / 1000);
+  // Half a window of margin each side, so one window still draws as a point mid-chart.
+  const half_w = r.options.window_ms / 2000;
+  xRange = xs.length ? [xs[0] - half_w, xs[xs.length - 1] + half_w] : [0, 1];
+  fewPoints = xs.length <= 40;
+  $("window-note").textContent =
+    xs.length === 1 ? `All records fall in one ${r.options.window_ms / 1000} s window: pick a shorter window above for a finer series.` : `${xs.length} windows of ${r.options.window_ms / 1000} s`;
   const el = $("chart-requests");
   const wide = Math.max(300, el.clientWidth || 900);
   const half = Math.max(300, $("chart-latency").clientWidth || 440);
@@ -466,6 +475,7 @@ async function main() {
   $("rule-config").addEventListener("change", () => {
     if (state.rule) state.rule.config = $("rule-config").value;
   });
+  for (const id of ["format", "window", "fieldset"]) $(id).addEventListener("change", () => state.files.length && analyzeAll());
   window.addEventListener("resize", () => state.report && renderCharts(state.report));
   document.body.dataset.state = "ready";
 }

@@ -250,6 +250,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
         lines: results.reduce((s, r) => s + r.lines, 0),
         workers: p.workers.length,
         chunks,
+        busyMs: results.map((r) => r.busyMs),
         ruleDropped: results.reduce((s, r) => s + (r.ruleDropped || 0), 0),
         ruleFields: p.workers[0].ruleFields || null,
       },
