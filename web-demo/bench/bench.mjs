@@ -75,7 +75,9 @@ function treeRss(rootPid) {
 
 const server = await serve();
 const browser = await launch();
-const pid = browser.process?.()?.pid;
+// Chromium runs as a child of this process: measure our process tree minus ourselves.
+const pid = process.pid;
+const browserRss = () => treeRss(pid) - process.memoryUsage().rss / 1048576;
 const results = [];
 const memory = [];
 try {
@@ -89,12 +91,12 @@ try {
       for (let i = 0; i < RUNS; i++) {
         const { page } = await openPage(browser, server.url);
         const samples = [];
-        const base = pid ? treeRss(pid) : null;
-        const timer = pid ? setInterval(() => samples.push({ t: performance.now(), mb: treeRss(pid) }), 250) : null;
+        const base = browserRss();
+        const timer = setInterval(() => samples.push({ t: performance.now(), mb: browserRss() }), 250);
         const t0 = performance.now();
         const state = await analyzeFiles(page, [f.path], { workers });
         const wall = (performance.now() - t0) / 1000;
-        if (timer) clearInterval(timer);
+        clearInterval(timer);
         if (state !== "done") throw new Error(`${f.name}: the page ended in state ${state}: ${await page.textContent("#error")}`);
         const stats = await page.evaluate(() => window.cflog.result.stats);
         const records = await page.evaluate(() => window.cflog.report.records);

@@ -472,6 +472,13 @@ async function main() {
     $("rule-name").textContent = f.name;
     if (state.files.length) await analyzeAll();
   });
+  $("example-rule").onclick = async () => {
+    const resp = await fetch("rules/status_class.wasm");
+    if (!resp.ok) return showError(`rules/status_class.wasm is missing from this site (HTTP ${resp.status})`);
+    state.rule = { bytes: await resp.arrayBuffer(), name: "status_class.wasm", config: $("rule-config").value };
+    $("rule-name").textContent = "status_class.wasm (example: tags each record with its status class)";
+    if (state.files.length) await analyzeAll();
+  };
   $("rule-config").addEventListener("change", () => {
     if (state.rule) state.rule.config = $("rule-config").value;
   });

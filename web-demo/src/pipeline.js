@@ -1,6 +1,6 @@
 // Reads files (plain or gzip) as streams, cuts them into newline-aligned chunks of about
 // 1 MiB, and deals the chunks to parsing workers; at the end merges the workers' summary
-// states into one report. Memory stays flat: at most 2 chunks in flight per worker, and a
+// states into one report. Memory stays flat: at most 3 chunks in flight per worker, and a
 // file is never read whole (File.stream() piped through DecompressionStream).
 //
 // Filtered re-aggregation and search re-read the files: the page keeps File handles, not
@@ -8,7 +8,7 @@
 import { Cutter, Inspector } from "./pkg/cflog_wasm.js";
 
 export const CHUNK = 1 << 20;
-const IN_FLIGHT = 2;
+const IN_FLIGHT = 3;
 
 export class Cancelled extends Error {
   constructor() {
@@ -134,9 +134,48 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
       best.w.postMessage({ type: "chunk", id: jobId, bytes, file: fileIndex, firstLine, layout, name }, [bytes.buffer]);
     };
 
+    // A plain file is read in newline-aligned slices straight from the File: no copies on
+    // the page; the next slice is fetched while the current one waits for a worker.
+    const readSlice = async (file, from, want) => {
+      try {
+        return new Uint8Array(await file.slice(from, Math.min(file.size, from + want)).arrayBuffer());
+      } catch (e) {
+        throw new Error(`${file.name}: cannot read the file: ${e.message}`);
+      }
+    };
+    const readPlain = async (file, fileIndex) => {
+      let offset = 0;
+      let want = CHUNK;
+      let pending = file.size ? readSlice(file, 0, want) : null;
+      while (pending) {
+        check();
+        const buf = await pending;
+        const atEnd = offset + buf.length >= file.size;
+        const cut = atEnd ? buf.length : buf.lastIndexOf(10) + 1;
+        if (cut === 0) {
+          // A line longer than the slice: read a longer slice from the same place.
+          want *= 2;
+          pending = readSlice(file, offset, want);
+          continue;
+        }
+        want = CHUNK;
+        offset += cut;
+        pending = offset < file.size ? readSlice(file, offset, want) : null;
+        readCompressed += cut;
+        readBytes += cut;
+        await dispatch(cut === buf.length ? buf : buf.subarray(0, cut), fileIndex, file.name);
+        progress();
+      }
+    };
+
     for (const [fileIndex, file] of files.entries()) {
       cutter.begin_file(file.name);
       const gz = await isGzip(file);
+      if (!gz) {
+        await readPlain(file, fileIndex);
+        progress();
+        continue;
+      }
       let fileRead = 0;
       const counted = file.stream().pipeThrough(
         new TransformStream({

@@ -169,10 +169,10 @@ test("clear errors: wrong format, truncated gzip, wrong field set", async () => 
 });
 
 test("an enrichment rule (.wasm, plugin ABI v1) tags records; its tags filter", async () => {
-  const r = JSON.parse(cliReport([F.rt], ["--threads", "1"]));
+  const r = JSON.parse(cliReport([F.big], ["--threads", "1"]));
   const { page, errors } = await openPage(browser, server.url);
   await page.setInputFiles("#rule", join(dist, "rules/status_class.wasm"));
-  assert.equal(await analyzeFiles(page, [F.rt]), "done");
+  assert.equal(await analyzeFiles(page, [F.big]), "done");
   const tags = await page.$$eval('[data-tag="status_class"] tr', (trs) => Object.fromEntries(trs.map((t) => [t.dataset.tagValue, Number(t.querySelector(".n").textContent.replace(/,/g, ""))])));
   const expected = Object.fromEntries(["1xx", "2xx", "3xx", "4xx", "5xx"].filter((c) => r.status_class[c] > 0).map((c) => [c, r.status_class[c]]));
   assert.deepEqual(tags, expected);
