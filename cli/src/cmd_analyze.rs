@@ -57,6 +57,7 @@ struct Chunk {
     input: usize,
     schema: Arc<Schema>,
     first_line: u64,
+    lines: u64,
     bytes: Vec<u8>,
 }
 
@@ -121,7 +122,11 @@ fn read_chunks(
     let mut lines_before = 0u64;
     let mut stopped = false;
     let mut flush = |pending: &mut Vec<u8>, upto: usize, schema: &mut Option<Arc<Schema>>, lines: &mut u64| -> Result<bool> {
-        let rest = pending.split_off(upto);
+        // The tail (a partial line) starts the next chunk, in a buffer sized so that
+        // filling it never reallocates.
+        let mut rest = Vec::with_capacity(input::CHUNK * 2);
+        rest.extend_from_slice(&pending[upto..]);
+        pending.truncate(upto);
         let bytes = std::mem::replace(pending, rest);
         let current = match schema {
             Some(s) => s.clone(),
@@ -134,16 +139,15 @@ fn read_chunks(
         };
         let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
         // The layout for the next chunk: the last `#Fields:` line in this one, if any.
-        if current.format() == Format::Standard {
-            if let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
+        if current.format() == Format::Standard
+            && let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
                 let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
                 let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
                 if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
                     *schema = Some(Arc::new(next));
                 }
             }
-        }
-        let chunk = Chunk { input: index, schema: current, first_line: *lines, bytes };
+        let chunk = Chunk { input: index, schema: current, first_line: *lines, lines: newlines, bytes };
         *lines += newlines;
         Ok(send(chunk))
     };
@@ -153,8 +157,8 @@ fn read_chunks(
             return;
         }
         pending.extend_from_slice(data);
-        if pending.len() >= input::CHUNK {
-            if let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
+        if pending.len() >= input::CHUNK
+            && let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
                 match flush(&mut pending, last_nl + 1, &mut schema, &mut lines_before) {
                     Ok(true) => {}
                     Ok(false) => stopped = true,
@@ -164,7 +168,6 @@ fn read_chunks(
                     }
                 }
             }
-        }
     })?;
     if let Some(e) = failure {
         return Err(e);
@@ -217,7 +220,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         for (i, input) in inputs.iter_mut().enumerate() {
             read_chunks(i, input, layout, |chunk| {
                 worker.run(&chunk, double);
-                lines_done.fetch_add(memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64, std::sync::atomic::Ordering::Relaxed);
+                lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
                 true
             })?;
@@ -238,8 +241,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                             let next = rx.lock().map(|r| r.recv());
                             let Ok(Ok(chunk)) = next else { break };
                             worker.run(&chunk, double);
-                            let n = memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
-                            lines_done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                            lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
                         }
                         worker
                     })

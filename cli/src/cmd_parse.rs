@@ -27,11 +27,10 @@ pub fn run(paths: &[String], layout: &LayoutChoice, max_errors: Option<u64>) -> 
             match cflog_core::json::write_record(&record, &mut json) {
                 Ok(()) => {
                     json.push(b'\n');
-                    if write_err.is_none() {
-                        if let Err(e) = out.write_all(&json) {
+                    if write_err.is_none()
+                        && let Err(e) = out.write_all(&json) {
                             write_err = Some(e);
                         }
-                    }
                     errors.good();
                 }
                 Err(e) => errors.report(&name, &e),

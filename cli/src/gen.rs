@@ -273,18 +273,8 @@ fn cf_encode(raw: &str) -> String {
 }
 
 #[inline]
-fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&tmp[i..]);
+fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    cflog_core::json::write_u64(buf, n);
 }
 
 #[inline]
@@ -336,19 +326,6 @@ fn push_or_dash(buf: &mut Vec<u8>, s: &[u8]) {
     if s.is_empty() { buf.push(b'-') } else { buf.extend_from_slice(s) }
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Hinnant).
-fn civil_from_days(z: i64) -> (i64, u64, u64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m as u64, d as u64)
-}
 
 fn hex_string(rng: &mut Rng, len: usize) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -2061,7 +2038,7 @@ impl<'o> Generator<'o> {
                 }
                 Field::TimestampMs => push_i64(buf, rec.ts_ms),
                 Field::Date => {
-                    let (y, m, d) = civil_from_days(rec.ts_ms.div_euclid(86_400_000));
+                    let (y, m, d) = cflog_core::grammar::civil_from_days(rec.ts_ms.div_euclid(86_400_000));
                     push_padded(buf, y as u64, 4);
                     buf.push(b'-');
                     push_padded(buf, m, 2);
@@ -2310,10 +2287,10 @@ mod tests {
         let out = run(&opts);
         let row = text(&out).lines().nth(2).unwrap();
         assert!(row.starts_with("2026-12-31\t01:02:0"), "{row}");
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_758), (2026, 11, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(cflog_core::grammar::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(cflog_core::grammar::civil_from_days(20_758), (2026, 11, 1));
+        assert_eq!(cflog_core::grammar::civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(cflog_core::grammar::civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl ChunkBuf {
     }
 
     /// The aligned window.
-    pub fn as_mut(&mut self) -> &mut [u8] {
+    pub fn window(&mut self) -> &mut [u8] {
         &mut self.storage[self.offset..self.offset + CHUNK]
     }
 }
@@ -93,7 +93,7 @@ impl Default for ChunkBuf {
 pub fn for_each_chunk(input: &mut Input, mut on_chunk: impl FnMut(&[u8])) -> Result<()> {
     let mut buf = ChunkBuf::new();
     loop {
-        let window = buf.as_mut();
+        let window = buf.window();
         let n = match input.reader.read(window) {
             Ok(0) => return Ok(()),
             Ok(n) => n,

@@ -59,7 +59,7 @@ fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
         return;
     }
     let mut width = digits;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         width -= 1;
     }

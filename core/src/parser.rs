@@ -127,13 +127,7 @@ impl Parser {
             return self.header(line).map(|()| None);
         }
 
-        buf.spans.clear();
-        let mut start = 0u32;
-        for tab in memchr::memchr_iter(b'\t', line) {
-            buf.spans.push((start, tab as u32));
-            start = tab as u32 + 1;
-        }
-        buf.spans.push((start, line.len() as u32));
+        split_tabs(line, &mut buf.spans);
 
         let (found, expected) = (buf.spans.len(), self.schema.len());
         match self.schema.format() {
@@ -169,6 +163,19 @@ impl Parser {
             (Format::Standard, Some(Err(e))) => Err(ParseError::line(self.line_no, ParseErrorKind::BadHeader(e))),
         }
     }
+}
+
+/// Field spans of `line`: one memchr pass over the line for TABs (lines were already cut
+/// by a memchr for `\n`; a single memchr2 pass over both was measured slower).
+#[inline]
+fn split_tabs(line: &[u8], spans: &mut Vec<(u32, u32)>) {
+    spans.clear();
+    let mut start = 0u32;
+    for tab in memchr::memchr_iter(b'\t', line) {
+        spans.push((start, tab as u32));
+        start = tab as u32 + 1;
+    }
+    spans.push((start, line.len() as u32));
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {
@@ -226,5 +233,22 @@ impl LineSplitter {
     /// Bytes held back waiting for the end of their line.
     pub fn pending(&self) -> usize {
         self.carry.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_matches_a_naive_split() {
+        let lines: [&[u8]; 7] = [b"", b"\t", b"a", b"a\tb", b"\t\t\t\t\t\t\t\t\t", b"0123456\t89abcdef\t\x89\x09x", b"\xff\xfe\t\x80\x7f\x09\x08\x0a"];
+        for line in lines {
+            let mut spans = Vec::new();
+            split_tabs(line, &mut spans);
+            let got: Vec<&[u8]> = spans.iter().map(|&(s, e)| &line[s as usize..e as usize]).collect();
+            let want: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
+            assert_eq!(got, want, "{line:?}");
+        }
     }
 }

@@ -282,7 +282,7 @@ pub struct Summary {
     pub windows_dropped: u64,
     /// Enrichment tags: counts per value, per tag key.
     pub tags: BTreeMap<String, CounterMap>,
-    ua_cache: UaCache,
+    cache: Caches,
 }
 
 impl PartialEq for Summary {
@@ -292,27 +292,40 @@ impl PartialEq for Summary {
     }
 }
 
-/// User agents repeat heavily; classifying each distinct one once keeps the per-record
-/// cost flat. Bounded: cleared when full.
+type Memo<V> = hashbrown::HashMap<Vec<u8>, V, foldhash::fast::FixedState>;
+
+/// User agents and edge locations repeat heavily; classifying each distinct one once keeps
+/// the per-record cost flat. Not state (never merged or encoded); bounded: cleared when full.
 #[derive(Debug, Clone, Default)]
-struct UaCache {
-    map: hashbrown::HashMap<Vec<u8>, (UaClass, BrowserFamily)>,
+struct Caches {
+    user_agent: Memo<(UaClass, BrowserFamily)>,
+    edge_region: Memo<&'static str>,
 }
 
-const UA_CACHE_LIMIT: usize = 4096;
+const CACHE_LIMIT: usize = 4096;
 
-impl UaCache {
-    fn classify(&mut self, raw: &[u8]) -> (UaClass, BrowserFamily) {
-        if let Some(hit) = self.map.get(raw) {
-            return *hit;
-        }
-        let decoded = crate::decode::decode_str(raw, false);
-        let info = classify_user_agent(&decoded);
-        if self.map.len() >= UA_CACHE_LIMIT {
-            self.map.clear();
-        }
-        self.map.insert(raw.to_vec(), (info.class, info.family));
-        (info.class, info.family)
+fn memo<V: Copy>(map: &mut Memo<V>, key: &[u8], compute: impl FnOnce() -> V) -> V {
+    if let Some(hit) = map.get(key) {
+        return *hit;
+    }
+    let v = compute();
+    if map.len() >= CACHE_LIMIT {
+        map.clear();
+    }
+    map.insert(key.to_vec(), v);
+    v
+}
+
+impl Caches {
+    fn classify(&mut self, raw_user_agent: &[u8]) -> (UaClass, BrowserFamily) {
+        memo(&mut self.user_agent, raw_user_agent, || {
+            let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent, false));
+            (info.class, info.family)
+        })
+    }
+
+    fn region(&mut self, edge: &str) -> &'static str {
+        memo(&mut self.edge_region, edge.as_bytes(), || edge_geo(edge).map_or("unknown", |a| a.region.name()))
     }
 }
 
@@ -330,9 +343,9 @@ struct Extract<'a> {
     client_ip: Option<core::net::IpAddr>,
     client_ip_raw: Option<&'a [u8]>,
     result_type: Option<crate::ResultType<'a>>,
-    detailed: Option<&'a str>,
+    detailed: Option<&'a [u8]>,
     edge: Option<&'a str>,
-    country: Option<&'a str>,
+    country: Option<&'a [u8]>,
     asn: Option<&'a [u8]>,
 }
 
@@ -364,7 +377,7 @@ impl Summary {
             windows: BTreeMap::new(),
             windows_dropped: 0,
             tags: BTreeMap::new(),
-            ua_cache: UaCache::default(),
+            cache: Caches::default(),
         }
     }
 
@@ -391,9 +404,9 @@ impl Summary {
             client_ip: record.client_ip()?,
             client_ip_raw: record.raw(Field::ClientIp),
             result_type: record.result_type()?,
-            detailed: record.text(Field::DetailedResultType)?,
+            detailed: record.raw(Field::DetailedResultType),
             edge: record.text(Field::EdgeLocation)?,
-            country: record.text(Field::Country)?,
+            country: record.raw(Field::Country),
             asn: record.integer(Field::Asn)?.and(record.raw(Field::Asn)),
         })
     }
@@ -428,7 +441,7 @@ impl Summary {
             self.cache_miss_bytes += sent;
         }
         if let Some(d) = x.detailed {
-            b.detailed_result_type.add(d.as_bytes(), 1);
+            b.detailed_result_type.add(d, 1);
         }
         for (field, counter) in [
             (Field::Protocol, &mut b.protocol),
@@ -441,7 +454,7 @@ impl Summary {
             }
         }
         if let Some(ua) = record.raw(Field::UserAgent) {
-            let (class, family) = self.ua_cache.classify(ua);
+            let (class, family) = self.cache.classify(ua);
             b.user_agent_class.add(class.name().as_bytes(), 1);
             if class == UaClass::Browser {
                 b.browser.add(family.name().as_bytes(), 1);
@@ -450,7 +463,7 @@ impl Summary {
         }
         if let Some(edge) = x.edge {
             self.top.edge_location.add(edge.as_bytes(), 1);
-            let region = edge_geo(edge).map_or("unknown", |a| a.region.name());
+            let region = self.cache.region(edge);
             b.edge_region.add(region.as_bytes(), 1);
         }
         for (v, sketch) in [
@@ -487,7 +500,7 @@ impl Summary {
             self.top.referer.add(referer, 1);
         }
         if let Some(country) = x.country {
-            self.top.country.add(country.as_bytes(), 1);
+            self.top.country.add(country, 1);
         }
         if let Some(asn) = x.asn {
             self.top.asn.add(asn, 1);
@@ -906,18 +919,17 @@ fn top_json(name: &str, t: &TopK, n: usize) -> Value {
         .top(n)
         .into_iter()
         .map(|e| {
-            let key: Cow<'_, str> = Cow::Owned(decoded(&e.key, decode));
+            let key: Cow<'_, str> = Cow::Owned(decoded(e.key, decode));
             let mut m = Map::new();
             m.insert("key".into(), json!(key));
             m.insert("count".into(), json!(e.count));
             m.insert("error".into(), json!(e.error));
-            if name == "edge_location" {
-                if let Some(a) = edge_geo(&key) {
+            if name == "edge_location"
+                && let Some(a) = edge_geo(&key) {
                     m.insert("city".into(), json!(a.city));
                     m.insert("country".into(), json!(a.country));
                     m.insert("region".into(), json!(a.region.name()));
                 }
-            }
             Value::Object(m)
         })
         .collect();

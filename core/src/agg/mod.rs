@@ -78,3 +78,26 @@ mod tests {
         let _: &dyn core::error::Error = &e;
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use alloc::vec::Vec;
+
+    /// Splits `values` at `cuts` (taken modulo the length) and shuffles the parts by
+    /// `order`: the input of every merge-law test.
+    pub(crate) fn parts<T: Clone>(values: &[T], cuts: &[usize], order: &[usize]) -> Vec<Vec<T>> {
+        let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (values.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for c in cuts.into_iter().chain([values.len()]) {
+            out.push(values[start..c].to_vec());
+            start = c;
+        }
+        let n = out.len();
+        for (i, &o) in order.iter().enumerate() {
+            out.swap(i % n, o % n);
+        }
+        out
+    }
+}

@@ -659,21 +659,7 @@ mod tests {
     }
 
     /// Splits `values` at the given cut points and returns the parts in a shuffled order.
-    fn parts<T: Clone>(values: &[T], cuts: &[usize], order: &[usize]) -> Vec<Vec<T>> {
-        let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (values.len() + 1)).collect();
-        cuts.sort_unstable();
-        let mut out = Vec::new();
-        let mut start = 0;
-        for c in cuts.into_iter().chain([values.len()]) {
-            out.push(values[start..c].to_vec());
-            start = c;
-        }
-        let n = out.len();
-        for (i, &o) in order.iter().enumerate() {
-            out.swap(i % n, o % n);
-        }
-        out
-    }
+    use crate::agg::testing::parts;
 
     proptest! {
         #[test]

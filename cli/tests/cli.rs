@@ -1,0 +1,168 @@
+//! The `cflog` binary, end to end.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cflog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cflog")).args(args).output().expect("run cflog")
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cflog-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn gen_file(path: &Path, format: &str, lines: u64, seed: u64) {
+    let out = cflog(&["gen", "--format", format, "--lines", &lines.to_string(), "--seed", &seed.to_string(), "-o", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+#[test]
+fn parse_prints_typed_ndjson_and_locates_bad_lines() {
+    let out = cflog(&["parse", &fixture("standard/aws-doc-2019-33col.log")]);
+    assert!(out.status.success());
+    let first: serde_json::Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["sc-bytes"], 392);
+    assert_eq!(first["time-taken"], 0.001);
+    assert_eq!(first["cs(Referer)"], serde_json::Value::Null);
+    assert_eq!(first["cs(User-Agent)"].as_str().unwrap().split(' ').next(), Some("Mozilla/5.0"));
+
+    let bad = tmp("bad.log");
+    std::fs::write(&bad, "1700000000.123\t192.0.2.1\t200\n1700000000.124\t192.0.2.1\t2x0\n1700000000.125\tnot-an-ip\t404\n").unwrap();
+    let out = cflog(&["parse", "--fields", "timestamp,c-ip,sc-status", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "bad lines → exit 3");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "the good record is still printed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let name = bad.to_str().unwrap();
+    assert!(err.contains(&format!("{name}:2: field sc-status: expected a three-digit status")), "{err}");
+    assert!(err.contains(&format!("{name}:3: field c-ip: expected an IPv4 or IPv6 address")), "{err}");
+    assert!(err.contains("2 bad line(s) of 3"), "{err}");
+
+    let out = cflog(&["parse", "--fields", "timestamp,c-ip,sc-staus", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean \"sc-status\""));
+    let out = cflog(&["parse", "--format", "realtime", &fixture("realtime/gotchas.log")]);
+    assert_eq!(out.status.code(), Some(1), "11 fields is no AWS release: the layout must be given");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fields"));
+    assert_eq!(cflog(&["parse", "--no-such-flag"]).status.code(), Some(2));
+}
+
+#[test]
+fn fields_accept_the_get_realtime_log_config_json() {
+    let config = tmp("config.json");
+    let names: Vec<String> = std::fs::read_to_string(fixture("realtime/gotchas.fields"))
+        .unwrap()
+        .split([',', ' ', '\n'])
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("\"{s}\""))
+        .collect();
+    let body = format!(
+        r#"{{"ETag":"E1","RealtimeLogConfig":{{"ARN":"arn:aws:cloudfront::123456789012:realtime-log-config/x","Name":"x","SamplingRate":25,"EndPoints":[],"Fields":[{}]}}}}"#,
+        names.join(",")
+    );
+    std::fs::write(&config, body).unwrap();
+    let spec = format!("@{}", config.display());
+    let out = cflog(&["parse", "--fields", &spec, &fixture("realtime/gotchas.log")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first: serde_json::Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["sc-status"], 0);
+    assert_eq!(first["cs-user-agent"], "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)");
+    let report = json(&cflog(&["analyze", "--json", "--fields", &spec, &fixture("realtime/gotchas.log")]));
+    assert_eq!(report["sampling"]["rate"], 25);
+    assert_eq!(report["sampling"]["estimated_records"], 8.0);
+}
+
+#[test]
+fn merged_reports_equal_one_analysis_of_all_inputs() {
+    let (a, b) = (tmp("a.log"), tmp("b.log"));
+    gen_file(&a, "realtime", 3000, 1);
+    gen_file(&b, "realtime", 2000, 2);
+    let cap = ["--top-capacity", "100000"];
+    let ra = cflog(&[&["analyze", "--json"][..], &cap, &[a.to_str().unwrap()]].concat());
+    let rb = cflog(&[&["analyze", "--json"][..], &cap, &[b.to_str().unwrap()]].concat());
+    let (pa, pb) = (tmp("a.json"), tmp("b.json"));
+    std::fs::write(&pa, &ra.stdout).unwrap();
+    std::fs::write(&pb, &rb.stdout).unwrap();
+    let merged = json(&cflog(&["merge", "--json", pa.to_str().unwrap(), pb.to_str().unwrap()]));
+    let both = json(&cflog(&[&["analyze", "--json"][..], &cap, &[a.to_str().unwrap(), b.to_str().unwrap()]].concat()));
+    assert_eq!(merged["records"], 5000);
+    assert_eq!(merged, both);
+}
+
+#[test]
+fn threads_chunks_and_gzip_do_not_change_the_numbers() {
+    // ~3.6 MB: several 1 MiB chunks, so line numbers and layouts cross chunk boundaries.
+    let plain = tmp("big.log");
+    gen_file(&plain, "realtime", 3000, 9);
+    let gz = tmp("big.log.gz");
+    let out = cflog(&["gen", "--format", "realtime", "--lines", "3000", "--seed", "9", "--gzip", "-o", gz.to_str().unwrap()]);
+    assert!(out.status.success());
+    let args = |threads: &str, file: &Path| -> serde_json::Value {
+        json(&cflog(&["analyze", "--json", "--top-capacity", "100000", "--threads", threads, file.to_str().unwrap()]))
+    };
+    let one = args("1", &plain);
+    assert_eq!(one["records"], 3000);
+    assert_eq!(args("3", &plain), one);
+    assert_eq!(args("2", &gz), one);
+}
+
+#[test]
+fn bad_lines_keep_their_line_numbers_across_chunks() {
+    let path = tmp("with-bad.log");
+    gen_file(&path, "realtime", 2500, 4);
+    let mut data = std::fs::read(&path).unwrap();
+    // Corrupt line 2000 (well past the first 1 MiB chunk): cut its last field off.
+    let starts: Vec<usize> = std::iter::once(0).chain(data.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)).collect();
+    let (s, e) = (starts[1999], starts[2000] - 1);
+    let last_tab = s + data[s..e].iter().rposition(|&b| b == b'\t').unwrap();
+    data.drain(last_tab..e);
+    std::fs::write(&path, &data).unwrap();
+    for threads in ["1", "2"] {
+        let out = cflog(&["analyze", "--json", "--threads", threads, path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("{}:2000: 45 fields, but the layout has 46", path.display())), "{err}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((report["records"].as_u64(), report["bad_lines"].as_u64()), (Some(2499), Some(1)));
+    }
+}
+
+#[test]
+fn standard_layout_changes_mid_stream_across_chunks() {
+    // A big 33-column file, then an old 19-column file concatenated after it.
+    let big = tmp("std.log");
+    gen_file(&big, "standard", 6000, 5);
+    let mut data = std::fs::read(&big).unwrap();
+    data.extend_from_slice(&std::fs::read(fixture("standard/legacy-2015-19col.log")).unwrap());
+    std::fs::write(&big, &data).unwrap();
+    let one = json(&cflog(&["analyze", "--json", "--threads", "1", "--top-capacity", "100000", big.to_str().unwrap()]));
+    assert_eq!((one["records"].as_u64(), one["bad_lines"].as_u64()), (Some(6001), Some(0)));
+    let three = json(&cflog(&["analyze", "--json", "--threads", "3", "--top-capacity", "100000", big.to_str().unwrap()]));
+    assert_eq!(three, one);
+    let last = one["time"]["last_ms"].as_i64().unwrap();
+    assert!(last >= 1_793_491_200_000, "the generated 2026 lines are the latest");
+    assert_eq!(one["time"]["first_ms"], 1_422_470_507_000i64, "the 2015 line parsed with its own 19-column layout");
+}
+
+#[test]
+fn gen_is_deterministic_and_gzip_parses() {
+    let out1 = cflog(&["gen", "--format", "standard", "--lines", "50", "--seed", "3"]);
+    let out2 = cflog(&["gen", "--format", "standard", "--lines", "50", "--seed", "3"]);
+    assert_eq!(out1.stdout, out2.stdout);
+    assert!(out1.stdout.starts_with(b"#Version: 1.0\n#Fields: date time "));
+    let gz = tmp("small.gz");
+    assert!(cflog(&["gen", "--format", "realtime", "--lines", "10", "--gzip", "-o", gz.to_str().unwrap()]).status.success());
+    let out = cflog(&["parse", gz.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 10);
+}
