@@ -165,13 +165,13 @@ impl Options {
         } else {
             serde_json::from_str(text).map_err(|e| format!("options are not JSON: {e}"))?
         };
-        let mut o = Options::default();
-        o.format = match opt_str(&v, "format")?.as_deref() {
+        let format = match opt_str(&v, "format")?.as_deref() {
             None | Some("auto") => FormatChoice::Auto,
             Some("realtime") | Some("real-time") => FormatChoice::Realtime,
             Some("standard") => FormatChoice::Standard,
             Some(other) => return Err(format!("option format: {other:?} is not auto, realtime or standard")),
         };
+        let mut o = Options { format, ..Options::default() };
         let mut spec_rate = None;
         let names = match v.get("fields") {
             None | Some(Value::Null) => None,
@@ -220,19 +220,17 @@ impl Options {
         o.search = opt_str(&v, "search")?.map(String::into_bytes);
         if let Some(f) = v.get("filter").filter(|f| !f.is_null()) {
             let mut filter = Filter::default();
-            if let Some(list) = f.get("status_classes").and_then(Value::as_array) {
-                if !list.is_empty() {
-                    let mut keep = [false; 7];
-                    for c in list {
-                        let name = c.as_str().unwrap_or("");
-                        let i = cflog_core::summary::STATUS_CLASSES
-                            .iter()
-                            .position(|k| *k == name)
-                            .ok_or_else(|| format!("filter status_classes: {name:?} is not one of 000, 1xx … 5xx, other"))?;
-                        keep[i] = true;
-                    }
-                    filter.status_classes = Some(keep);
+            if let Some(list) = f.get("status_classes").and_then(Value::as_array).filter(|l| !l.is_empty()) {
+                let mut keep = [false; 7];
+                for c in list {
+                    let name = c.as_str().unwrap_or("");
+                    let i = cflog_core::summary::STATUS_CLASSES
+                        .iter()
+                        .position(|k| *k == name)
+                        .ok_or_else(|| format!("filter status_classes: {name:?} is not one of 000, 1xx … 5xx, other"))?;
+                    keep[i] = true;
                 }
+                filter.status_classes = Some(keep);
             }
             filter.edge_prefix = opt_str(f, "edge")?;
             filter.country = opt_str(f, "country")?;
@@ -342,13 +340,13 @@ impl Cutter {
             }
         };
         let newlines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-        if current.format() == Format::Standard {
-            if let Some(pos) = memchr::memmem::rfind(bytes, b"#Fields:") {
-                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
-                let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
-                if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
-                    self.schema = Some(next);
-                }
+        if current.format() == Format::Standard
+            && let Some(pos) = memchr::memmem::rfind(bytes, b"#Fields:")
+        {
+            let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
+            let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
+            if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
+                self.schema = Some(next);
             }
         }
         let start = ChunkStart { schema: current, first_line: self.lines_before };
@@ -505,10 +503,10 @@ impl Engine {
     }
 
     fn schema_for(&mut self, token: &str) -> Result<Schema, String> {
-        if let Some((t, s)) = &self.cached {
-            if t == token {
-                return Ok(s.clone());
-            }
+        if let Some((t, s)) = &self.cached
+            && t == token
+        {
+            return Ok(s.clone());
         }
         let s = schema_of_token(token)?;
         self.cached = Some((token.to_string(), s.clone()));
@@ -553,10 +551,10 @@ impl Engine {
             }
             return Ok(());
         }
-        if let Some(v) = verdicts {
-            if v.len() != lines.len() {
-                return Err(format!("the enrichment rule returned {} results for {} lines", v.len(), lines.len()));
-            }
+        if let Some(v) = verdicts
+            && v.len() != lines.len()
+        {
+            return Err(format!("the enrichment rule returned {} results for {} lines", v.len(), lines.len()));
         }
         let filtering = !self.options.filter.is_empty();
         let mut parser = Parser::with_schema(schema).double_decode(self.options.double_decode).after_line(first_line);
@@ -612,13 +610,13 @@ impl Engine {
     /// Streams a chunk of the current input (any size, any boundary).
     pub fn push(&mut self, data: &[u8]) -> Result<(), String> {
         self.pending.extend_from_slice(data);
-        if self.pending.len() >= CHUNK {
-            if let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) {
-                let rest = self.pending.split_off(last_nl + 1);
-                let chunk = std::mem::replace(&mut self.pending, rest);
-                let start = self.cutter.take(&chunk)?;
-                self.run(&chunk, self.file, start.first_line, start.schema, None)?;
-            }
+        if self.pending.len() >= CHUNK
+            && let Some(last_nl) = memchr::memrchr(b'\n', &self.pending)
+        {
+            let rest = self.pending.split_off(last_nl + 1);
+            let chunk = std::mem::replace(&mut self.pending, rest);
+            let start = self.cutter.take(&chunk)?;
+            self.run(&chunk, self.file, start.first_line, start.schema, None)?;
         }
         Ok(())
     }

@@ -19,14 +19,14 @@ pub struct RuleFields {
 impl RuleFields {
     /// From the rule's `cflog_fields` answer (names, one per line; commas tolerated).
     pub fn parse(text: &str) -> Result<RuleFields, String> {
-        let names: Vec<&str> = text.split(|c: char| c == '\n' || c == ',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let names: Vec<&str> = text.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()).collect();
         let schema = Schema::realtime_ordered(&names).map_err(|e| format!("the rule asks for unknown fields: {e}"))?;
         Ok(RuleFields { fields: schema.columns().iter().map(|c| c.field).collect() })
     }
 
     /// The schema text for `cflog_init`: `realtime` then one name per line.
     pub fn init_schema(text: &str) -> Result<String, String> {
-        let names: Vec<&str> = text.split(|c: char| c == '\n' || c == ',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let names: Vec<&str> = text.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()).collect();
         let schema = Schema::realtime_ordered(&names).map_err(|e| format!("the rule asks for unknown fields: {e}"))?;
         let mut s = String::from("realtime");
         for n in schema.names() {
