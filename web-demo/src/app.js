@@ -270,7 +270,7 @@ function renderTables(r) {
     const card = document.createElement("div");
     card.className = "card";
     card.dataset.table = key;
-    const extraHead = key === "edge_location" ? '<th style="width:40%">city, country, region</th>' : "";
+    const extraHead = key === "edge_location" ? '<th style="width:32%">city, country, region</th>' : "";
     card.innerHTML =
       `<h3>${title}<button class="small ghost" data-csv="${key}">CSV</button></h3>` +
       `<table><thead><tr><th>${key.replace("_", " ")}</th>${extraHead}<th class="n">requests</th><th class="s">share</th></tr></thead><tbody>` +
