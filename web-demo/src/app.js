@@ -90,6 +90,7 @@ async function analyze(files, extra = {}, { keepView = false } = {}) {
       workers,
       signal: state.controller.signal,
       rule: state.rule && !extra.search ? state.rule : null,
+      readMode: new URLSearchParams(location.search).get("read") || "stream",
       onProgress: (p) => {
         const frac = p.total ? p.done / p.total : 0;
         $("bar-fill").style.width = (frac * 100).toFixed(1) + "%";

@@ -50,7 +50,10 @@ export function defaultWorkers() {
 
 // files: File[]; options: the Inspector options object; hooks: { onProgress, signal, rule }.
 // Returns { report (string, exactly `cflog analyze --json`), bad, matches, stats }.
-export async function run(files, options, { workers = defaultWorkers(), onProgress = () => {}, signal, rule } = {}) {
+// readMode "stream" (default) reads plain files with File.stream(); "slices" reads them in
+// newline-aligned File.slice() pieces (no copy on the page, but one browser round trip per
+// slice: slower in Chromium, measured in bench/RESULTS.md).
+export async function run(files, options, { workers = defaultWorkers(), onProgress = () => {}, signal, rule, readMode = "stream" } = {}) {
   const optionsJson = JSON.stringify(options);
   const cutter = new Cutter(optionsJson); // validates the options too (clear errors early)
   const p = getPool(workers);
@@ -171,7 +174,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
     for (const [fileIndex, file] of files.entries()) {
       cutter.begin_file(file.name);
       const gz = await isGzip(file);
-      if (!gz) {
+      if (!gz && readMode === "slices") {
         await readPlain(file, fileIndex);
         progress();
         continue;

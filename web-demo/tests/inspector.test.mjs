@@ -200,3 +200,21 @@ test("the sample button loads the generated sample", async () => {
   await page.screenshot({ path: join(artifacts, "dashboard-sample.png"), fullPage: false });
   await page.close();
 });
+
+test("pasted `get-realtime-log-config` JSON: the same report as `cflog analyze --fields` (sampling rate included)", async () => {
+  const { page, errors } = await openPage(browser, server.url);
+  const names = await page.$$eval("#fieldset option", (os) => os.find((o) => o.textContent.includes("46 fields")).value.split(","));
+  assert.equal(names.length, 46);
+  const config = JSON.stringify({ RealtimeLogConfig: { ARN: "arn:aws:cloudfront::123456789012:realtime-log-config/x", Name: "x", SamplingRate: 25, EndPoints: [], Fields: [...names].reverse() } });
+  const configFile = join(fx, "realtime-config.json");
+  writeFileSync(configFile, config);
+  const expected = cliReport([F.rt], ["--threads", "1", "--fields", `@${configFile}`]);
+  assert.equal(JSON.parse(expected).sampling.rate, 25);
+  await page.click("#fields-details summary");
+  await page.fill("#fields", config);
+  assert.match(await page.textContent("#fields-check"), /46 fields, in delivery order: timestamp c-ip .* sampling 25 %/);
+  assert.equal(await analyzeFiles(page, [F.rt], { workers: 1 }), "done");
+  assert.equal(await exportedReport(page), expected);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
