@@ -432,7 +432,12 @@ async function main() {
     drop.classList.remove("over");
     setFiles(e.dataTransfer.files);
   });
-  $("files").addEventListener("change", (e) => setFiles(e.target.files));
+  $("files").addEventListener("change", (e) => {
+    const picked = [...e.target.files];
+    if (!picked.length) return;
+    e.target.value = ""; // so picking the same file again runs again
+    setFiles(picked);
+  });
   $("cancel").onclick = () => state.controller?.abort();
   $("sample").onclick = async () => {
     const resp = await fetch("sample.log.gz");

@@ -6,6 +6,7 @@
 // Filtered re-aggregation and search re-read the files: the page keeps File handles, not
 // bytes, so gigabytes of logs never sit in memory.
 import { Cutter, Inspector } from "./pkg/cflog_wasm.js";
+import { open, isGzip } from "./stream.js";
 
 export const CHUNK = 1 << 20;
 const IN_FLIGHT = 3;
@@ -17,10 +18,6 @@ export class Cancelled extends Error {
   }
 }
 
-async function isGzip(file) {
-  const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
-  return head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
 
 class Pool {
   constructor(n) {
@@ -62,6 +59,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
   const jobId = Math.random().toString(36).slice(2);
   const finishing = new Map();
   let ready = 0;
+  let directDone = false;
 
   const settle = () => {
     const f = wake;
@@ -78,6 +76,11 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
       else if (m.type === "error") failure ??= new Error(m.message);
       else if (m.type === "done") finishing.get(i)?.(m);
       else if (m.type === "rule") x.ruleFields = m.fields;
+      else if (m.type === "progress") {
+        readCompressed = m.compressed;
+        readBytes = m.bytes;
+        progress();
+      } else if (m.type === "direct-done") directDone = true;
       settle();
     };
     x.w.onerror = (e) => {
@@ -115,6 +118,12 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
 
   try {
     await until(() => ready === p.workers.length);
+    // One worker and no rule: the worker reads the files itself.
+    const direct = p.workers.length === 1 && !rule;
+    if (direct) {
+      p.workers[0].w.postMessage({ type: "direct", id: jobId, files });
+      await until(() => directDone);
+    }
 
     const dispatch = async (bytes, fileIndex, name) => {
       await until(() => p.workers.some((x) => x.inFlight < IN_FLIGHT));
@@ -171,29 +180,19 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
       }
     };
 
-    for (const [fileIndex, file] of files.entries()) {
+    for (const [fileIndex, file] of direct ? [] : files.entries()) {
       cutter.begin_file(file.name);
-      const gz = await isGzip(file);
-      if (!gz && readMode === "slices") {
+      if (readMode === "slices" && !(await isGzip(file))) {
         await readPlain(file, fileIndex);
         progress();
         continue;
       }
-      let fileRead = 0;
-      const counted = file.stream().pipeThrough(
-        new TransformStream({
-          transform(c, ctl) {
-            fileRead += c.length;
-            readCompressed += c.length;
-            ctl.enqueue(c);
-          },
-        }),
-      );
-      const stream = gz ? counted.pipeThrough(new DecompressionStream("gzip")) : counted;
-      const reader = stream.getReader();
+      const counters = { compressed: 0, bytes: 0 };
+      const baseCompressed = readCompressed;
+      const baseBytes = readBytes;
+      const s = await open(file, counters);
       let parts = [];
       let have = 0;
-      let outBytes = 0;
       const flush = async (all) => {
         const buf = new Uint8Array(have);
         let o = 0;
@@ -201,7 +200,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
           buf.set(q, o);
           o += q.length;
         }
-        let cut = all ? buf.length : buf.lastIndexOf(10) + 1;
+        const cut = all ? buf.length : buf.lastIndexOf(10) + 1;
         if (cut === 0) {
           parts = [buf];
           return; // a line longer than the chunk: keep reading
@@ -214,21 +213,14 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
       try {
         for (;;) {
           check();
-          let r;
-          try {
-            r = await reader.read();
-          } catch (e) {
-            if (failure) throw failure;
-            const what = gz
-              ? `${file.name}: the gzip data is truncated or corrupt (after ${(fileRead / 1e6).toFixed(1)} MB of ${(file.size / 1e6).toFixed(1)} MB compressed, ${(outBytes / 1e6).toFixed(1)} MB decompressed)`
-              : `${file.name}: cannot read the file`;
-            throw new Error(`${what}: ${e.message}`);
-          }
-          if (r.done) break;
-          parts.push(r.value);
-          have += r.value.length;
-          outBytes += r.value.length;
-          readBytes += r.value.length;
+          const chunk = await s.next().catch((e) => {
+            throw failure || e;
+          });
+          readCompressed = baseCompressed + counters.compressed;
+          readBytes = baseBytes + counters.bytes;
+          if (!chunk) break;
+          parts.push(chunk);
+          have += chunk.length;
           if (have >= CHUNK) {
             await flush(false);
             progress();
@@ -236,7 +228,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
         }
         if (have > 0) await flush(true);
       } finally {
-        if (failure) reader.cancel().catch(() => {});
+        if (failure) s.cancel();
       }
       progress();
     }

@@ -76,9 +76,11 @@ export async function openPage(browser, url) {
 // Sets the worker count, picks files, waits for the run to end; returns the final state.
 export async function analyzeFiles(page, files, { workers } = {}) {
   if (workers) await page.selectOption("#workers", String(workers));
+  // Clear the picker first: picking the same file again fires no change event.
+  await page.setInputFiles("#files", []);
   await page.evaluate(() => (document.body.dataset.state = "picking"));
   await page.setInputFiles("#files", files);
-  await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 600_000 });
+  await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 300_000 });
   return page.evaluate(() => document.body.dataset.state);
 }
 
