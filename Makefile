@@ -29,6 +29,7 @@ demo: $(CFLOG)
 	$(CFLOG) analyze --json $(DEMO_DIR)/standard.log > $(DEMO_DIR)/standard.report.json
 	$(CFLOG) merge --json $(DEMO_DIR)/realtime.report.json $(DEMO_DIR)/standard.report.json \
 	  | python3 -c 'import json,sys; r=json.load(sys.stdin); print("merged report:", r["records"], "records,", r["unique_viewers"], "unique viewers, p99", r["latency_ms"]["time_taken"]["p99"], "ms")'
+	@$(MAKE) --no-print-directory demo-web
 
 $(CFLOG): FORCE
 	$(CARGO) build --release -p cflog-cli
@@ -38,7 +39,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust plugins test-rust test-wasm
+test: setup-rust plugins test-rust test-wasm test-web
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -69,3 +70,48 @@ PLUGIN_RULES := cflog-rule-bots cflog-rule-paths cflog-rule-security
 plugins: setup-rust
 	$(CARGO) build --target wasm32-unknown-unknown --release $(addprefix -p ,$(PLUGIN_RULES))
 # ---- end plugins ------------------------------------------------------------------------
+
+# ---- browser inspector (issue 6): cflog-wasm + web-demo/ -----------------------------------
+# site: the static site in web-demo/dist (wasm core via wasm-bindgen, page, uPlot, example
+# rule, generated sample). test-web: the page in real headless Chromium (Playwright).
+# The wasm build uses SIMD128 (memchr's vector search; every current browser has it) and
+# fat LTO; both only touch the wasm32 target's artifacts, never the native builds.
+WASM_BINDGEN_VERSION := 0.2.130
+WEB := web-demo
+WEB_DIST := $(WEB)/dist
+CFLOG_DEBUG := $(CARGO_TARGET_DIR)/debug/cflog
+WEB_PORT ?= 8000
+.PHONY: site web-deps wasm-bindgen-cli chromium test-web bench-web demo-web
+
+wasm-bindgen-cli:
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --no-default-features
+
+chromium:
+	@test -x /usr/bin/chromium || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+web-deps:
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+site: setup-rust wasm-bindgen-cli web-deps
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" CARGO_PROFILE_RELEASE_LTO=fat \
+	  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 $(CARGO) build -p cflog-wasm --target wasm32-unknown-unknown --release
+	$(CARGO) build -p cflog-cli
+	rm -rf $(WEB_DIST) && mkdir -p $(WEB_DIST)
+	wasm-bindgen --target web --no-typescript --out-dir $(WEB_DIST)/pkg $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/cflog_wasm.wasm
+	cd $(WEB) && node build.mjs
+	$(CFLOG_DEBUG) gen --format realtime --lines 20000 --seed 1 --rate 4 --gzip -o $(WEB_DIST)/sample.log.gz
+
+test-web: site chromium
+	cd $(WEB) && CFLOG=$(CFLOG_DEBUG) node --test --test-concurrency=1 tests/
+
+## bench-web: browser throughput vs native (figures go to bench/RESULTS.md by hand).
+bench-web: site chromium $(CFLOG)
+	cd $(WEB) && CFLOG=$(CFLOG) node bench/bench.mjs
+
+demo-web: site
+	@echo
+	@echo "== the browser inspector: a static site in $(WEB_DIST) (no backend; nothing leaves the page) =="
+	@echo "   serve it:  python3 -m http.server -b 127.0.0.1 $(WEB_PORT) -d $(WEB_DIST)"
+	@echo "   then open: http://127.0.0.1:$(WEB_PORT)/   (and press \"Try with sample data\")"
+# ---- end browser inspector ---------------------------------------------------------------

@@ -2,7 +2,6 @@
 //! `aws cloudfront get-realtime-log-config`), and inference from the data.
 
 use anyhow::{Context, Result, bail};
-use cflog_core::field::REALTIME_RELEASES;
 use cflog_core::{Format, Parser, Schema};
 use clap::ValueEnum;
 
@@ -113,46 +112,24 @@ impl LayoutChoice {
     }
 }
 
-fn first_line(head: &[u8]) -> &[u8] {
-    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
-    let rest = &head[start..];
-    let end = memchr_nl(rest);
-    &rest[..end]
-}
-
-fn memchr_nl(b: &[u8]) -> usize {
-    b.iter().position(|&c| c == b'\n').unwrap_or(b.len())
-}
-
 /// Standard logs start with a W3C header or, headerless, with `YYYY-MM-DD<TAB>`.
 pub fn detect(head: &[u8]) -> Format {
-    let line = first_line(head);
-    let dated = line.len() > 11
-        && line[..10].iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
-        && line[10] == b'\t';
-    if line.starts_with(b"#") || dated { Format::Standard } else { Format::RealTime }
+    cflog_core::layout::detect(head)
 }
 
 /// A real-time layout from the first record's field count, when that count is the complete
 /// field list of a known AWS release.
 pub fn infer_realtime(name: &str, head: &[u8]) -> Result<Schema> {
-    let line = first_line(head);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.is_empty() {
-        return Ok(Schema::realtime_release(REALTIME_RELEASES[0].count).expect("known release"));
-    }
-    let count = line.iter().filter(|&&b| b == b'\t').count() + 1;
-    if let Some(schema) = Schema::realtime_release(count) {
-        return Ok(schema);
-    }
-    let known: Vec<String> = REALTIME_RELEASES.iter().map(|r| r.count.to_string()).collect();
-    bail!(
-        "{name}: real-time records carry no header, and the first record has {count} fields, which is not the \
-         complete field list of any AWS release ({}). Pass the layout with --fields: the configured field names \
-         (\"timestamp,c-ip,sc-status,...\"), @FILE, or the JSON printed by `aws cloudfront get-realtime-log-config \
-         --name NAME`. For a standard log, pass --format standard.",
-        known.join(", ")
-    )
+    cflog_core::layout::infer_realtime(head).map_err(|e| {
+        anyhow::anyhow!(
+            "{name}: real-time records carry no header, and the first record has {} fields, which is not the \
+             complete field list of any AWS release ({}). Pass the layout with --fields: the configured field names \
+             (\"timestamp,c-ip,sc-status,...\"), @FILE, or the JSON printed by `aws cloudfront get-realtime-log-config \
+             --name NAME`. For a standard log, pass --format standard.",
+            e.found,
+            cflog_core::layout::InferError::known_counts()
+        )
+    })
 }
 
 #[cfg(test)]

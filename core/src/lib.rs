@@ -38,6 +38,7 @@ pub mod field;
 pub mod fuzz;
 pub mod grammar;
 pub mod json;
+pub mod layout;
 pub mod parser;
 pub mod record;
 pub mod schema;

@@ -1,0 +1,192 @@
+//! `cflog-wasm`: cflog-core in the browser, behind an opaque [`Inspector`] handle.
+//!
+//! ```js
+//! const insp = new Inspector(JSON.stringify({ format: "auto", window_ms: 60000 }));
+//! insp.begin_file("a.log");
+//! for await (const chunk of stream) insp.push(chunk);
+//! insp.end_file();
+//! const report = insp.finish(); // same bytes as `cflog analyze --json --threads 1 a.log`
+//! ```
+//!
+//! Several workers: a [`Cutter`] on the page describes each newline-aligned chunk (layout
+//! and first line number); each worker's `Inspector.push_chunk` aggregates its chunks; the
+//! page merges the workers' `state()` into one `Inspector` with `merge_state` and calls
+//! `finish`. Errors are `JsError`s whose message names the file, line, field and reason.
+
+pub mod engine;
+pub mod rule;
+
+use engine::{Cutter as CoreCutter, Engine, Options, layout_token};
+use rule::{RuleFields, decode_result};
+use wasm_bindgen::prelude::*;
+
+fn err(e: String) -> JsError {
+    JsError::new(&e)
+}
+
+/// The inspector: configure, push bytes, finish with the report of `cflog analyze --json`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Inspector {
+    engine: Engine,
+}
+
+#[wasm_bindgen]
+impl Inspector {
+    /// A new inspector configured by `options` (JSON; see `engine::Options::from_json`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str) -> Result<Inspector, JsError> {
+        Ok(Inspector { engine: Engine::new(Options::from_json(options).map_err(err)?) })
+    }
+
+    /// Starts streaming a new input.
+    pub fn begin_file(&mut self, name: &str) {
+        self.engine.begin_file(name);
+    }
+
+    /// Streams bytes of the current input (any chunking).
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        self.engine.push(bytes).map_err(err)
+    }
+
+    /// Ends the current input.
+    pub fn end_file(&mut self) -> Result<(), JsError> {
+        self.engine.end_file().map_err(err)
+    }
+
+    /// Aggregates a chunk described by a [`Cutter`]: `layout` and `first_line` come from
+    /// `Cutter.take`. `rule_result`, when given, is an enrichment rule's answer (plugin ABI
+    /// result) to the batch [`Inspector::rule_batch`] built from the same chunk.
+    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: f64, layout: &str, rule_result: Option<Vec<u8>>) -> Result<(), JsError> {
+        let verdicts = match rule_result {
+            Some(r) => {
+                let lines = memchr::memchr_iter(b'\n', bytes).count() + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+                Some(decode_result(&r, lines).map_err(err)?)
+            }
+            None => None,
+        };
+        self.engine.push_chunk(bytes, file, first_line as u64, layout, verdicts.as_deref()).map_err(err)
+    }
+
+    /// The plugin-ABI batch for an enrichment rule: one entry per line of the chunk, each
+    /// holding the rule's `fields` (its `cflog_fields` answer), `-` where absent.
+    pub fn rule_batch(&self, bytes: &[u8], layout: &str, fields: &str) -> Result<Vec<u8>, JsError> {
+        let schema = engine::schema_of_token(layout).map_err(err)?;
+        let rf = RuleFields::parse(fields).map_err(err)?;
+        Ok(rf.batch(bytes, schema, self.engine.options().double_decode))
+    }
+
+    /// Records an enrichment rule asked to drop.
+    pub fn rule_dropped(&self) -> f64 {
+        self.engine.rule_dropped() as f64
+    }
+
+    /// The report JSON, byte for byte what `cflog analyze --json` prints (without the
+    /// newline).
+    pub fn finish(&self) -> String {
+        self.engine.report_json()
+    }
+
+    /// The summary's binary state, to merge into another inspector.
+    pub fn state(&self) -> Vec<u8> {
+        self.engine.state()
+    }
+
+    /// Merges a state from [`Inspector::state`] (e.g. another worker's).
+    pub fn merge_state(&mut self, state: &[u8]) -> Result<(), JsError> {
+        self.engine.merge_state(state).map_err(err)
+    }
+
+    /// The first bad lines: `[{"file", "line", "message"}]` (message: `field F: reason`).
+    pub fn bad_lines(&self) -> String {
+        self.engine.bad_lines_json()
+    }
+
+    /// Raw-line search results: `{"count", "matches": [{"file", "line", "text"}]}`.
+    pub fn matches(&self) -> String {
+        self.engine.matches_json()
+    }
+
+    /// Records aggregated so far.
+    pub fn records(&self) -> f64 {
+        self.engine.summary().records as f64
+    }
+
+    /// Lines seen so far.
+    pub fn lines(&self) -> f64 {
+        self.engine.lines() as f64
+    }
+}
+
+/// The reader side for several workers: per input, the layout and the line number where
+/// each newline-aligned chunk starts.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Cutter {
+    cutter: CoreCutter,
+    last_first_line: u64,
+}
+
+#[wasm_bindgen]
+impl Cutter {
+    /// A cutter for the layout options in `options` (same JSON as the inspector's).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str) -> Result<Cutter, JsError> {
+        let o = Options::from_json(options).map_err(err)?;
+        Ok(Cutter { cutter: CoreCutter::new(&o), last_first_line: 0 })
+    }
+
+    /// Starts a new input.
+    pub fn begin_file(&mut self, name: &str) {
+        self.cutter.begin_file(name);
+    }
+
+    /// Describes the next chunk (which must end at a line end or at the end of the
+    /// input): returns its layout token; `first_line()` then gives the lines before it.
+    pub fn take(&mut self, bytes: &[u8]) -> Result<String, JsError> {
+        let start = self.cutter.take(bytes).map_err(err)?;
+        self.last_first_line = start.first_line;
+        Ok(layout_token(&start.schema))
+    }
+
+    /// Lines of the input before the chunk last described by [`Cutter::take`].
+    pub fn first_line(&self) -> f64 {
+        self.last_first_line as f64
+    }
+}
+
+/// Checks a field set (names, or `get-realtime-log-config` JSON) and returns the layout as
+/// `{"fields": [...canonical order], "sampling_rate"}`; the error names the bad field.
+#[wasm_bindgen]
+pub fn check_field_set(spec: &str) -> Result<String, JsError> {
+    let (names, rate) = engine::parse_fields_spec(spec).map_err(err)?;
+    let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| JsError::new(&format!("field set: {e}")))?;
+    let fields: Vec<&str> = schema.names().collect();
+    Ok(serde_json::json!({"fields": fields, "sampling_rate": rate}).to_string())
+}
+
+/// The `cflog_init` schema text for a rule's `cflog_fields` answer.
+#[wasm_bindgen]
+pub fn rule_init_schema(fields: &str) -> Result<String, JsError> {
+    RuleFields::init_schema(fields).map_err(err)
+}
+
+/// The complete real-time field list of each AWS release, as `[{"count", "fields"}]`.
+#[wasm_bindgen]
+pub fn realtime_releases() -> String {
+    let list: Vec<serde_json::Value> = cflog_core::field::REALTIME_RELEASES
+        .iter()
+        .filter_map(|r| cflog_core::Schema::realtime_release(r.count))
+        .map(|s| serde_json::json!({"count": s.len(), "fields": s.names().collect::<Vec<_>>()}))
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// Region, country and city of an edge location code (`IAD89-C1`), as JSON or `null`.
+#[wasm_bindgen]
+pub fn edge_info(code: &str) -> String {
+    match cflog_core::enrich::geo::edge_geo(code) {
+        Some(a) => serde_json::json!({"region": a.region.name(), "country": a.country, "city": a.city}).to_string(),
+        None => "null".to_string(),
+    }
+}

@@ -1,0 +1,198 @@
+//! The inspector's engine must give the very bytes `cflog analyze --json --threads 1`
+//! prints, whatever the chunking, and merged workers must agree with it on every counter.
+
+use std::path::PathBuf;
+
+use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
+use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
+use cflog_core::Format;
+use cflog_core::summary::SummaryOptions;
+use cflog_wasm::engine::{Cutter, Engine, Options, layout_token};
+
+fn fixture(rel: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
+    root.to_string_lossy().into_owned()
+}
+
+fn cli_report(paths: &[String], fields: Option<&str>, window_ms: u64) -> String {
+    let spec = fields.map(|f| parse_fields_spec(f).unwrap());
+    let layout = LayoutChoice::new(FormatArg::Auto, spec.as_ref(), FieldsOrder::Canonical, false).unwrap();
+    let options = AnalyzeOptions {
+        summary: SummaryOptions { window_ms, sampling_rate: spec.as_ref().and_then(|s| s.sampling_rate), ..SummaryOptions::default() },
+        threads: 1,
+        progress: false,
+        max_errors: Some(20),
+    };
+    analyze(paths, &layout, &options).unwrap().summary.report(10).to_string()
+}
+
+fn options_json(fields: Option<&str>, window_ms: u64) -> String {
+    serde_json::json!({"format": "auto", "fields": fields, "window_ms": window_ms}).to_string()
+}
+
+/// Streams every file through one engine in pieces of `piece` bytes.
+fn streamed(paths: &[String], fields: Option<&str>, window_ms: u64, piece: usize) -> (String, Engine) {
+    let mut engine = Engine::new(Options::from_json(&options_json(fields, window_ms)).unwrap());
+    for p in paths {
+        let bytes = std::fs::read(p).unwrap();
+        engine.begin_file(p);
+        for part in bytes.chunks(piece.max(1)) {
+            engine.push(part).unwrap();
+        }
+        engine.end_file().unwrap();
+    }
+    (engine.report_json(), engine)
+}
+
+/// Cuts files the way the page does (newline-aligned, `chunk` bytes) and deals chunks to
+/// `workers` engines round-robin, then merges their states.
+fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, workers: usize) -> Engine {
+    let opts = Options::from_json(&options_json(fields, window_ms)).unwrap();
+    let mut engines: Vec<Engine> = (0..workers).map(|_| Engine::new(opts.clone())).collect();
+    let mut cutter = Cutter::new(&opts);
+    let mut next = 0;
+    for (i, p) in paths.iter().enumerate() {
+        let bytes = std::fs::read(p).unwrap();
+        cutter.begin_file(p);
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            let cut = if rest.len() <= chunk {
+                rest.len()
+            } else {
+                memchr::memrchr(b'\n', &rest[..chunk]).map_or(rest.len(), |n| n + 1)
+            };
+            let (piece, tail) = rest.split_at(cut);
+            let start = cutter.take(piece).unwrap();
+            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema), None).unwrap();
+            next += 1;
+            rest = tail;
+        }
+    }
+    let mut merged = Engine::new(opts);
+    for e in &engines {
+        merged.merge_state(&e.state()).unwrap();
+    }
+    merged
+}
+
+fn generated(format: Format, lines: u64, name: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(name);
+    let opts = cflog_cli::r#gen::GenOptions { format, lines, seed: 3, ..Default::default() };
+    let file = std::fs::File::create(&path).unwrap();
+    cflog_cli::r#gen::generate(&opts, std::io::BufWriter::new(file)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn fixtures_byte_identical_whatever_the_pieces() {
+    let standard: Vec<String> = [
+        "standard/aws-doc-2019-33col.log",
+        "standard/aws-doc-2014-26col.log",
+        "standard/legacy-2015-19col.log",
+        "standard/concatenated-mixed.log",
+    ]
+    .iter()
+    .map(|p| fixture(p))
+    .collect();
+    let expected = cli_report(&standard, None, 60_000);
+    for piece in [1, 7, 4096, 1 << 22] {
+        assert_eq!(streamed(&standard, None, 60_000, piece).0, expected, "piece {piece}");
+    }
+    let realtime = vec![fixture("realtime/snowplow-2020-40fields.log")];
+    let expected = cli_report(&realtime, None, 300_000);
+    assert_eq!(streamed(&realtime, None, 300_000, 13).0, expected);
+
+    let fields = std::fs::read_to_string(fixture("realtime/gotchas.fields")).unwrap();
+    let gotchas = vec![fixture("realtime/gotchas.log")];
+    let expected = cli_report(&gotchas, Some(&fields), 60_000);
+    let (report, engine) = streamed(&gotchas, Some(&fields), 60_000, 100);
+    assert_eq!(report, expected);
+    // The bad lines of the fixture are reported with their line numbers.
+    let cli = cflog_cli::cmd_analyze::analyze(
+        &gotchas,
+        &LayoutChoice::new(FormatArg::Auto, Some(&parse_fields_spec(&fields).unwrap()), FieldsOrder::Canonical, false).unwrap(),
+        &AnalyzeOptions { summary: SummaryOptions::default(), threads: 1, progress: false, max_errors: Some(20) },
+    )
+    .unwrap();
+    let bad: serde_json::Value = serde_json::from_str(&engine.bad_lines_json()).unwrap();
+    let ours: Vec<(u64, String)> =
+        bad.as_array().unwrap().iter().map(|b| (b["line"].as_u64().unwrap(), b["message"].as_str().unwrap().to_string())).collect();
+    let theirs: Vec<(u64, String)> = cli.bad_lines.iter().map(|b| (b.line, b.message.clone())).collect();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn generated_multi_chunk_inputs_identical_and_workers_agree() {
+    let rt = generated(Format::RealTime, 6000, "rt.log");
+    let st = generated(Format::Standard, 9000, "st.log");
+    let paths = vec![rt, st];
+    assert!(std::fs::metadata(&paths[0]).unwrap().len() > (1 << 20) * 5, "the real-time input spans several chunks");
+    let expected = cli_report(&paths, None, 60_000);
+    let (report, _) = streamed(&paths, None, 60_000, 65_536);
+    assert_eq!(report, expected);
+
+    // Four workers with 256 KiB chunks: every exact aggregate equals the single pass.
+    let merged = dealt(&paths, None, 60_000, 256 * 1024, 4);
+    let a: serde_json::Value = serde_json::from_str(&merged.report_json()).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&expected).unwrap();
+    for key in ["records", "bad_lines", "bytes_sent", "status_class", "cache_hit_ratio", "latency_ms", "unique_viewers", "windows", "time"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    // One worker fed by the cutter: the same bytes again.
+    assert_eq!(dealt(&paths, None, 60_000, 300_000, 1).report_json(), expected);
+}
+
+#[test]
+fn filters_and_search() {
+    let path = vec![fixture("standard/aws-doc-2019-33col.log")];
+    let all = streamed(&path, None, 60_000, 4096).1;
+    let total = all.summary().records;
+    assert!(total > 0);
+    let only = |filter: serde_json::Value| {
+        let opts = serde_json::json!({"filter": filter}).to_string();
+        let mut e = Engine::new(Options::from_json(&opts).unwrap());
+        e.begin_file("x");
+        e.push(&std::fs::read(&path[0]).unwrap()).unwrap();
+        e.end_file().unwrap();
+        e.summary().clone()
+    };
+    // Every record lands in exactly one status class.
+    let mut by_class = 0;
+    for class in ["2xx", "3xx", "4xx", "5xx", "000", "1xx", "other"] {
+        let s = only(serde_json::json!({"status_classes": [class]}));
+        let idx = cflog_core::summary::STATUS_CLASSES.iter().position(|c| *c == class).unwrap();
+        assert_eq!(s.records, all.summary().status_class[idx], "{class}");
+        by_class += s.records;
+    }
+    assert_eq!(by_class, total);
+    // An impossible time range keeps nothing; a full one keeps everything.
+    assert_eq!(only(serde_json::json!({"to_ms": 0})).records, 0);
+    assert_eq!(only(serde_json::json!({"from_ms": 0})).records, total);
+
+    let opts = serde_json::json!({"search": "\t200\t"}).to_string();
+    let mut e = Engine::new(Options::from_json(&opts).unwrap());
+    e.begin_file("x");
+    let text = std::fs::read_to_string(&path[0]).unwrap();
+    e.push(text.as_bytes()).unwrap();
+    e.end_file().unwrap();
+    let m: serde_json::Value = serde_json::from_str(&e.matches_json()).unwrap();
+    let expected: Vec<u64> =
+        text.lines().enumerate().filter(|(_, l)| l.contains("\t200\t")).map(|(i, _)| i as u64 + 1).collect();
+    let got: Vec<u64> = m["matches"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn clear_errors() {
+    let mut e = Engine::new(Options::from_json("{}").unwrap());
+    e.begin_file("three.log");
+    e.push(b"a\tb\tc\n").unwrap();
+    let msg = e.end_file().unwrap_err();
+    assert!(msg.contains("three.log") && msg.contains("has 3 fields"), "{msg}");
+    let msg = Options::from_json(r#"{"fields": "timestamp,c-ipp"}"#).unwrap_err();
+    assert!(msg.contains("c-ipp"), "{msg}");
+    let msg = Options::from_json(r#"{"format": "w3c"}"#).unwrap_err();
+    assert!(msg.contains("w3c"), "{msg}");
+}

@@ -1,0 +1,496 @@
+// The page: file intake, options, progress, dashboard, filters, search, exports.
+import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
+import { run, defaultWorkers, Cancelled } from "./pipeline.js";
+import uPlot from "./vendor/uPlot.esm.js";
+
+const $ = (id) => document.getElementById(id);
+const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
+const CLASS_COLORS = { "2xx": "#3fb950", "3xx": "#4ea1ff", "4xx": "#e3b341", "5xx": "#f85149", "000": "#a371f7", "1xx": "#8b97a6", other: "#6e7681" };
+const TOP_TABLES = [
+  ["uri", "Top URIs"],
+  ["client_ip", "Top client IPs"],
+  ["edge_location", "Top edge locations"],
+  ["country", "Top viewer countries"],
+  ["referer", "Top referers"],
+  ["user_agent", "Top user agents"],
+  ["asn", "Top viewer ASNs"],
+  ["distribution", "Distributions"],
+];
+
+const state = {
+  files: [],
+  rule: null, // { bytes, name, config }
+  result: null, // last full (unfiltered or filtered) result
+  report: null,
+  filter: {},
+  range: null,
+  controller: null,
+  charts: [],
+  busy: false,
+};
+window.cflog = state; // for tests and the curious
+
+const nf = new Intl.NumberFormat("en-US");
+const fmtInt = (n) => (n == null ? "–" : nf.format(n));
+const fmtPct = (r, d = 2) => (r == null ? "–" : (r * 100).toFixed(d) + " %");
+const fmtMs = (ms) => (ms == null ? "–" : ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : ms >= 100 ? ms.toFixed(0) + " ms" : ms.toFixed(1) + " ms");
+function fmtBytes(b) {
+  if (b == null) return "–";
+  const u = ["B", "KB", "MB", "GB", "TB", "PB"];
+  let i = 0;
+  while (b >= 1000 && i < u.length - 1) {
+    b /= 1000;
+    i++;
+  }
+  return (i ? b.toFixed(b >= 100 ? 0 : b >= 10 ? 1 : 2) : b) + " " + u[i];
+}
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+function decodeKey(k) {
+  try {
+    return decodeURIComponent(k.replace(/\+/g, " "));
+  } catch {
+    return k;
+  }
+}
+
+function showError(msg) {
+  const e = $("error");
+  if (!msg) {
+    e.hidden = true;
+    e.textContent = "";
+    return;
+  }
+  e.hidden = false;
+  e.textContent = msg;
+}
+
+function options(extra = {}) {
+  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10 };
+  const fields = $("fields").value.trim() || $("fieldset").value;
+  if (fields) o.fields = fields;
+  return { ...o, ...extra };
+}
+
+function setBusy(b) {
+  state.busy = b;
+  $("progress").hidden = !b;
+  for (const id of ["sample", "apply", "reset", "export-json"]) $(id).disabled = b || (id === "export-json" && !state.report);
+}
+
+async function analyze(files, extra = {}, { keepView = false } = {}) {
+  if (!files.length) return null;
+  if (state.busy) state.controller?.abort();
+  showError("");
+  state.controller = new AbortController();
+  setBusy(true);
+  $("bar-fill").style.width = "0%";
+  const workers = Number($("workers").value) || defaultWorkers();
+  try {
+    const res = await run(files, options(extra), {
+      workers,
+      signal: state.controller.signal,
+      rule: state.rule && !extra.search ? state.rule : null,
+      readMode: new URLSearchParams(location.search).get("read") || "stream",
+      onProgress: (p) => {
+        const frac = p.total ? p.done / p.total : 0;
+        $("bar-fill").style.width = (frac * 100).toFixed(1) + "%";
+        const mbps = p.seconds > 0 ? p.bytes / 1e6 / p.seconds : 0;
+        $("progress-text").textContent = `${fmtBytes(p.done)} of ${fmtBytes(p.total)} · ${fmtBytes(p.bytes)} of log text · ${mbps.toFixed(0)} MB/s`;
+      },
+    });
+    return res;
+  } catch (e) {
+    if (e instanceof Cancelled) showError("Cancelled. The dashboard shows the last complete run.");
+    else showError(e.message || String(e));
+    document.body.dataset.state = "error";
+    return null;
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function analyzeAll() {
+  state.filter = {};
+  state.range = null;
+  syncFilterInputs();
+  document.body.dataset.state = "running";
+  const res = await analyze(state.files);
+  if (!res) return;
+  state.full = res;
+  show(res);
+}
+
+function show(res) {
+  state.result = res;
+  state.report = JSON.parse(res.report);
+  $("export-json").disabled = false;
+  $("dashboard").hidden = false;
+  renderKpis(state.report, res);
+  renderCharts(state.report);
+  renderTables(state.report);
+  renderTags(state.report, res);
+  renderBad(res);
+  const s = res.stats;
+  $("files-info").textContent =
+    `${state.files.map((f) => f.name).join(", ")}: ${fmtBytes(s.bytes)} of log text in ${s.seconds.toFixed(2)} s ` +
+    `(${(s.bytes / 1e6 / Math.max(s.seconds, 1e-3)).toFixed(0)} MB/s, ${s.workers} worker${s.workers > 1 ? "s" : ""}, ${fmtInt(s.lines)} lines)`;
+  document.body.dataset.state = "done";
+}
+
+function kpi(name, value, text, sub, cls) {
+  const el = document.querySelector(`[data-kpi="${name}"]`);
+  el.textContent = text;
+  el.dataset.value = value == null ? "null" : String(value);
+  el.parentElement.className = "kpi" + (cls ? " " + cls : "");
+  const s = document.querySelector(`[data-kpi-sub="${name}"]`);
+  if (s && sub != null) s.textContent = sub;
+}
+
+function renderKpis(r) {
+  const tt = r.latency_ms.time_taken;
+  const span = r.time.first_ms != null ? `${new Date(r.time.first_ms).toISOString().slice(0, 16).replace("T", " ")} → ${new Date(r.time.last_ms).toISOString().slice(11, 16)} UTC` : "no timestamps";
+  kpi("records", r.records, fmtInt(r.records), span);
+  kpi("bytes_sent", r.bytes_sent, fmtBytes(r.bytes_sent), `${fmtBytes(r.bytes_received)} received`);
+  const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
+  kpi("rate_4xx", e4, fmtPct(e4), `${fmtInt(r.status_class["4xx"])} requests`, e4 > 0.05 ? "warn" : "");
+  kpi("rate_5xx", e5, fmtPct(e5), `${fmtInt(r.status_class["5xx"])} requests`, e5 > 0.01 ? "bad" : e5 != null ? "good" : "");
+  kpi("cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results");
+  kpi("p50", tt.p50 ?? null, fmtMs(tt.p50));
+  kpi("p95", tt.p95 ?? null, fmtMs(tt.p95));
+  kpi("p99", tt.p99 ?? null, fmtMs(tt.p99), null, tt.p99 > 1000 ? "warn" : "");
+  kpi("unique_viewers", r.unique_viewers, fmtInt(r.unique_viewers));
+  kpi("bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? "see the list below" : "every line parsed", r.bad_lines ? "bad" : "good");
+}
+
+let xRange = null;
+let fewPoints = false;
+
+function chartOpts(width, height, series, extra = {}) {
+  const axis = { stroke: "#8b97a6", grid: { stroke: "#2a333e", width: 1 }, ticks: { stroke: "#2a333e" } };
+  return {
+    width, height,
+    series: [{}, ...series.map((x) => ({ points: { show: fewPoints, size: 6 }, ...x }))],
+    axes: [{ ...axis }, { ...axis, size: 70, ...(extra.yAxis || {}) }],
+    scales: { x: { time: true, range: () => xRange }, ...(extra.scales || {}) },
+    legend: { live: true },
+    cursor: { drag: { x: true, y: false, setScale: false } },
+    hooks: extra.hooks || {},
+  };
+}
+
+function renderCharts(r) {
+  for (const c of state.charts) c.destroy();
+  state.charts = [];
+  const w = r.windows;
+  const xs = w.map((x) => x.start_ms / 1000);
+  // Half a window of margin each side, so one window still draws as a point mid-chart.
+  const half_w = r.options.window_ms / 2000;
+  xRange = xs.length ? [xs[0] - half_w, xs[xs.length - 1] + half_w] : [0, 1];
+  fewPoints = xs.length <= 40;
+  $("window-note").textContent =
+    xs.length === 1 ? `All records fall in one ${r.options.window_ms / 1000} s window: pick a shorter window above for a finer series.` : `${xs.length} windows of ${r.options.window_ms / 1000} s`;
+  const el = $("chart-requests");
+  const wide = Math.max(300, el.clientWidth || 900);
+  const half = Math.max(300, $("chart-latency").clientWidth || 440);
+  const shown = ["2xx", "3xx", "4xx", "5xx"];
+  const rest = w.map((x) => x.status_class["000"] + x.status_class["1xx"] + x.status_class.other);
+  const reqSeries = shown.map((c) => ({ label: c, stroke: CLASS_COLORS[c], fill: c === "2xx" ? "rgba(63,185,80,.12)" : undefined, width: 1.6 }));
+  const reqData = [xs, ...shown.map((c) => w.map((x) => x.status_class[c])), rest];
+  reqSeries.push({ label: "000/1xx/other", stroke: CLASS_COLORS["000"], width: 1 });
+  const brush = {
+    setSelect: [
+      (u) => {
+        if (u.select.width < 3) return;
+        const from = Math.floor(u.posToVal(u.select.left, "x") * 1000);
+        const to = Math.ceil(u.posToVal(u.select.left + u.select.width, "x") * 1000);
+        u.setSelect({ left: 0, width: 0 }, false);
+        state.range = { from_ms: from, to_ms: to };
+        syncFilterInputs();
+        applyFilters();
+      },
+    ],
+  };
+  state.charts.push(new uPlot(chartOpts(wide - 10, 240, reqSeries, { hooks: brush }), reqData, el));
+  const lat = (q) => w.map((x) => x.latency_ms.time_taken[q]);
+  state.charts.push(
+    new uPlot(
+      chartOpts(half - 10, 200, [
+        { label: "p50", stroke: "#4ea1ff", width: 1.6 },
+        { label: "p95", stroke: "#e3b341", width: 1.6 },
+        { label: "p99", stroke: "#f85149", width: 1.6 },
+      ], { scales: { y: { distr: 3 } }, yAxis: { values: (u, v) => v.map((x) => (x == null ? "" : x >= 1000 ? x / 1000 + " s" : x + " ms")) } }),
+      [xs, lat("p50"), lat("p95"), lat("p99")],
+      $("chart-latency"),
+    ),
+  );
+  state.charts.push(
+    new uPlot(
+      chartOpts(half - 10, 200, [{ label: "hit ratio", stroke: "#a371f7", fill: "rgba(163,113,247,.15)", width: 1.6, value: (u, v) => (v == null ? "–" : v.toFixed(1) + " %") }], {
+        scales: { y: { range: [0, 100] } },
+        yAxis: { values: (u, v) => v.map((x) => x + " %") },
+      }),
+      [xs, w.map((x) => (x.cache_hit_ratio == null ? null : x.cache_hit_ratio * 100))],
+      $("chart-hit"),
+    ),
+  );
+}
+
+function csv(rows) {
+  return rows.map((r) => r.map((c) => (/[",\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : c)).join(",")).join("\n") + "\n";
+}
+
+function download(name, text, type) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => {
+    URL.revokeObjectURL(a.href);
+    a.remove();
+  }, 1000);
+}
+
+function tableRows(r, key) {
+  const list = r.top[key] || [];
+  return list.map((e) => {
+    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, error: e.error };
+    if (key === "edge_location") row.extra = [e.city, e.country, e.region].filter(Boolean).join(", ");
+    return row;
+  });
+}
+
+function renderTables(r) {
+  const box = $("tables");
+  box.innerHTML = "";
+  const filterable = { uri: "f-uri", edge_location: "f-edge", country: "f-country" };
+  for (const [key, title] of TOP_TABLES) {
+    const rows = tableRows(r, key);
+    if (!rows.length) continue;
+    const max = rows[0].count || 1;
+    const card = document.createElement("div");
+    card.className = "card";
+    card.dataset.table = key;
+    const extraHead = key === "edge_location" ? '<th style="width:32%">city, country, region</th>' : "";
+    card.innerHTML =
+      `<h3>${title}<button class="small ghost" data-csv="${key}">CSV</button></h3>` +
+      `<table><thead><tr><th>${key.replace("_", " ")}</th>${extraHead}<th class="n">requests</th><th class="s">share</th></tr></thead><tbody>` +
+      rows
+        .map(
+          (x) =>
+            `<tr class="${filterable[key] ? "click" : ""}" data-key="${esc(x.key)}" title="${esc(x.label)}"><td>${esc(x.label)}</td>` +
+            (key === "edge_location" ? `<td>${esc(x.extra || "unknown")}</td>` : "") +
+            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 44))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td></tr>`,
+        )
+        .join("") +
+      "</tbody></table>";
+    box.appendChild(card);
+    card.querySelector("[data-csv]").onclick = () => {
+      const head = key === "edge_location" ? ["key", "city", "country", "region", "count", "error"] : ["key", "count", "error"];
+      const body = (r.top[key] || []).map((e) => (key === "edge_location" ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.error] : [e.key, e.count, e.error]));
+      download(`cflog-top-${key}.csv`, csv([head, ...body]), "text/csv");
+    };
+    if (filterable[key]) {
+      for (const tr of card.querySelectorAll("tr[data-key]")) {
+        tr.onclick = () => {
+          $(filterable[key]).value = tr.dataset.key;
+          applyFilters();
+        };
+      }
+    }
+  }
+  // Breakdowns worth a glance.
+  for (const [key, title] of [["status", "Status codes"], ["result_type", "Edge result types"], ["edge_region", "Edge regions"], ["user_agent_class", "Viewer kinds"]]) {
+    const entries = Object.entries(r[key] || {}).sort((a, b) => b[1] - a[1]);
+    if (!entries.length) continue;
+    const card = document.createElement("div");
+    card.className = "card";
+    card.dataset.table = key;
+    card.innerHTML =
+      `<h3>${title}<button class="small ghost" data-csv="${key}">CSV</button></h3><table><tbody>` +
+      entries.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="n">${fmtInt(v)}</td><td class="n">${fmtPct(v / Math.max(r.records, 1), 1)}</td></tr>`).join("") +
+      "</tbody></table>";
+    card.querySelector("[data-csv]").onclick = () => download(`cflog-${key}.csv`, csv([["key", "count"], ...entries]), "text/csv");
+    box.appendChild(card);
+  }
+}
+
+function renderTags(r, res) {
+  const keys = Object.keys(r.tags || {});
+  $("tags-card").hidden = !state.rule;
+  if (!state.rule) return;
+  $("rule-info").textContent = `${state.rule.name} reads ${(res.stats.ruleFields || "").trim().split(/\s+/).join(", ")}` + (res.stats.ruleDropped ? ` · dropped ${fmtInt(res.stats.ruleDropped)} records` : "");
+  const sel = $("f-tag");
+  const current = sel.value;
+  sel.innerHTML = '<option value="">any tag</option>';
+  let html = "";
+  for (const k of keys) {
+    const entries = Object.entries(r.tags[k]).sort((a, b) => b[1] - a[1]);
+    html += `<div class="card" data-tag="${esc(k)}"><h3>${esc(k)}</h3><table><tbody>` + entries.map(([v, n]) => `<tr data-tag-value="${esc(v)}"><td>${esc(v)}</td><td class="n">${fmtInt(n)}</td><td class="n">${fmtPct(n / Math.max(r.records, 1), 1)}</td></tr>`).join("") + "</tbody></table></div>";
+    for (const [v] of entries) {
+      const o = document.createElement("option");
+      o.value = `${k}=${v}`;
+      o.textContent = `${k} = ${v}`;
+      sel.appendChild(o);
+    }
+  }
+  sel.value = current;
+  $("tags").innerHTML = html ? `<div class="tables">${html}</div>` : '<p class="muted">The rule tagged no record.</p>';
+}
+
+function renderBad(res) {
+  $("bad-card").hidden = !res.bad.length;
+  $("bad").innerHTML =
+    '<table class="results"><tbody>' +
+    res.bad.map((b) => `<tr><td class="loc">${esc(state.files[b.file]?.name ?? b.file)}:${b.line}</td><td>${esc(b.message)}</td></tr>`).join("") +
+    "</tbody></table>";
+  if (res.bad.length && state.report.records === 0) {
+    const first = res.bad[0];
+    showError(
+      `No line of ${state.files[first.file]?.name} is a record. First error, line ${first.line}: ${first.message}.\n` +
+        `If these are real-time logs, pick the field set of your real-time log config (or paste its JSON); if they are standard logs, choose the standard format.`,
+    );
+  }
+}
+
+function syncFilterInputs() {
+  $("f-range").hidden = !state.range;
+  if (state.range) {
+    const f = (ms) => new Date(ms).toISOString().slice(11, 19);
+    $("f-range").textContent = `${f(state.range.from_ms)} – ${f(state.range.to_ms)} UTC ✕`;
+  }
+}
+
+function currentFilter() {
+  const f = {};
+  const classes = CLASSES.filter((c) => $("fc-" + c)?.checked);
+  if (classes.length && classes.length < CLASSES.length) f.status_classes = classes;
+  if ($("f-edge").value.trim()) f.edge = $("f-edge").value.trim();
+  if ($("f-country").value.trim()) f.country = $("f-country").value.trim().toUpperCase();
+  if ($("f-uri").value.trim()) f.uri_prefix = $("f-uri").value.trim();
+  if ($("f-tag").value) f.tag = $("f-tag").value;
+  if (state.range) Object.assign(f, state.range);
+  return f;
+}
+
+async function applyFilters() {
+  const filter = currentFilter();
+  const parts = Object.entries(filter).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : v}`);
+  document.body.dataset.state = "running";
+  const res = await analyze(state.files, Object.keys(filter).length ? { filter } : {});
+  if (!res) return;
+  show(res);
+  $("filter-state").textContent = parts.length ? `filtered: ${parts.join(", ")} (re-read in wasm)` : "";
+}
+
+async function search(ev) {
+  ev.preventDefault();
+  const text = $("search").value;
+  if (!text || !state.files.length) return;
+  const res = await analyze(state.files, { search: text, max_matches: 500 });
+  if (!res) return;
+  const m = res.matches;
+  $("search-info").textContent = `${fmtInt(m.count)} matching line${m.count === 1 ? "" : "s"}${m.count > m.matches.length ? `, first ${m.matches.length} shown` : ""}`;
+  $("search-results").innerHTML =
+    '<table class="results"><tbody>' +
+    m.matches.map((x) => `<tr data-line="${x.line}"><td class="loc">${esc(state.files[x.file]?.name ?? x.file)}:${x.line}</td><td><pre class="line">${esc(x.text)}</pre></td></tr>`).join("") +
+    "</tbody></table>";
+  document.body.dataset.state = "done";
+}
+
+async function setFiles(files) {
+  state.files = [...files];
+  if (state.files.length) await analyzeAll();
+}
+
+async function main() {
+  await init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
+  for (const r of JSON.parse(realtime_releases())) {
+    const o = document.createElement("option");
+    o.value = r.fields.join(",");
+    o.textContent = `complete list, ${r.count} fields`;
+    $("fieldset").appendChild(o);
+  }
+  const n = defaultWorkers();
+  for (let i = 1; i <= n; i++) {
+    const o = document.createElement("option");
+    o.value = i;
+    o.textContent = i === n ? `${i} (all)` : String(i);
+    $("workers").appendChild(o);
+  }
+  $("workers").value = String(n);
+  $("f-classes").innerHTML = CLASSES.map((c) => `<label><input type="checkbox" id="fc-${c}" checked> ${c}</label>`).join("");
+
+  const drop = $("drop");
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    setFiles(e.dataTransfer.files);
+  });
+  $("files").addEventListener("change", (e) => {
+    const picked = [...e.target.files];
+    if (!picked.length) return;
+    e.target.value = ""; // so picking the same file again runs again
+    setFiles(picked);
+  });
+  $("cancel").onclick = () => state.controller?.abort();
+  $("sample").onclick = async () => {
+    const resp = await fetch("sample.log.gz");
+    if (!resp.ok) return showError(`sample.log is missing from this site (HTTP ${resp.status}); build it with make site`);
+    const blob = await resp.blob();
+    await setFiles([new File([blob], "sample.log.gz")]);
+  };
+  $("export-json").onclick = () => state.result && download("cflog-report.json", state.result.report + "\n", "application/json");
+  $("apply").onclick = applyFilters;
+  $("reset").onclick = () => {
+    for (const id of ["f-edge", "f-country", "f-uri"]) $(id).value = "";
+    $("f-tag").value = "";
+    for (const c of CLASSES) $("fc-" + c).checked = true;
+    state.range = null;
+    syncFilterInputs();
+    applyFilters();
+  };
+  $("f-range").onclick = () => {
+    state.range = null;
+    syncFilterInputs();
+    applyFilters();
+  };
+  $("search-form").addEventListener("submit", search);
+  $("fields").addEventListener("input", () => {
+    const t = $("fields").value.trim();
+    if (!t) return ($("fields-check").textContent = "");
+    try {
+      const r = JSON.parse(check_field_set(t));
+      $("fields-check").textContent = `${r.fields.length} fields, in delivery order: ${r.fields.join(" ")}` + (r.sampling_rate ? ` · sampling ${r.sampling_rate} %` : "");
+    } catch (e) {
+      $("fields-check").textContent = e.message;
+    }
+  });
+  $("rule").addEventListener("change", async (e) => {
+    const f = e.target.files[0];
+    if (!f) return;
+    state.rule = { bytes: await f.arrayBuffer(), name: f.name, config: $("rule-config").value };
+    $("rule-name").textContent = f.name;
+    if (state.files.length) await analyzeAll();
+  });
+  $("example-rule").onclick = async () => {
+    const resp = await fetch("rules/status_class.wasm");
+    if (!resp.ok) return showError(`rules/status_class.wasm is missing from this site (HTTP ${resp.status})`);
+    state.rule = { bytes: await resp.arrayBuffer(), name: "status_class.wasm", config: $("rule-config").value };
+    $("rule-name").textContent = "status_class.wasm (example: tags each record with its status class)";
+    if (state.files.length) await analyzeAll();
+  };
+  $("rule-config").addEventListener("change", () => {
+    if (state.rule) state.rule.config = $("rule-config").value;
+  });
+  for (const id of ["format", "window", "fieldset"]) $(id).addEventListener("change", () => state.files.length && analyzeAll());
+  window.addEventListener("resize", () => state.report && renderCharts(state.report));
+  document.body.dataset.state = "ready";
+}
+
+main().catch((e) => showError(`The inspector could not start: ${e.message}`));

@@ -1,0 +1,74 @@
+// A parsing worker: one cflog Inspector (wasm) per job. Chunks arrive newline-aligned with
+// their layout and first line number (from the page's Cutter); the worker aggregates them
+// and, at the end, hands back its summary state for the page to merge.
+// A lone worker without a rule reads the files itself ("direct"): the same work as
+// `cflog analyze --threads 1`, with nothing crossing threads but progress.
+import init, { Inspector } from "./pkg/cflog_wasm.js";
+import { Rule } from "./rules.js";
+import { open } from "./stream.js";
+
+const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
+let inspector = null;
+let rule = null;
+let busy = 0; // ms spent in wasm, for the benchmark
+
+function fail(id, e) {
+  postMessage({ type: "error", id, message: e && e.message ? e.message : String(e) });
+}
+
+onmessage = async (ev) => {
+  const m = ev.data;
+  try {
+    await ready;
+    if (m.type === "init") {
+      inspector?.free();
+      inspector = new Inspector(m.options);
+      busy = 0;
+      rule = m.rule ? await Rule.load(m.rule.bytes, m.rule.config || "") : null;
+      if (rule) postMessage({ type: "rule", id: m.id, fields: rule.fields });
+      postMessage({ type: "ready", id: m.id });
+    } else if (m.type === "chunk") {
+      const t0 = performance.now();
+      const result = rule ? rule.enrich(inspector.rule_batch(m.bytes, m.layout, rule.fields)) : undefined;
+      inspector.push_chunk(m.bytes, m.file, m.firstLine, m.layout, result);
+      busy += performance.now() - t0;
+      postMessage({ type: "ack", id: m.id, bytes: m.bytes.length });
+    } else if (m.type === "direct") {
+      const counters = { compressed: 0, bytes: 0 };
+      let last = 0;
+      for (const [i, file] of m.files.entries()) {
+        inspector.begin_file(file.name);
+        const s = await open(file, counters);
+        for (;;) {
+          const chunk = await s.next();
+          if (!chunk) break;
+          const t0 = performance.now();
+          inspector.push(chunk);
+          busy += performance.now() - t0;
+          if (t0 - last > 100) {
+            last = t0;
+            postMessage({ type: "progress", id: m.id, ...counters });
+          }
+        }
+        const t0 = performance.now();
+        inspector.end_file();
+        busy += performance.now() - t0;
+        postMessage({ type: "progress", id: m.id, file: i, ...counters });
+      }
+      postMessage({ type: "direct-done", id: m.id, ...counters });
+    } else if (m.type === "finish") {
+      const state = inspector.state();
+      postMessage(
+        {
+          type: "done", id: m.id, state, bad: inspector.bad_lines(), matches: inspector.matches(),
+          lines: inspector.lines(), busyMs: busy, ruleDropped: inspector.rule_dropped(),
+        },
+        [state.buffer],
+      );
+      inspector.free();
+      inspector = null;
+    }
+  } catch (e) {
+    fail(m.id, e);
+  }
+};

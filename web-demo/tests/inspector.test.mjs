@@ -1,0 +1,225 @@
+// The inspector page in real headless Chromium: what it shows and exports must equal
+// `cflog analyze --json` on the same files.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { join } from "node:path";
+import { serve, launch, openPage, analyzeFiles, kpis, cliReport, cflogBin, targetDir, repo, dist, artifacts, ensureDir } from "./helpers.mjs";
+
+const fx = ensureDir(join(targetDir, "web-fixtures"));
+ensureDir(artifacts);
+const F = {
+  doc: join(repo, "tests/fixtures/standard/aws-doc-2019-33col.log"),
+  rt: join(fx, "rt-3000.log"),
+  stgz: join(fx, "st-5000.log.gz"),
+  big: join(fx, "rt-20000.log"),
+  bad: join(fx, "three-fields.log"),
+  trunc: join(fx, "truncated.log.gz"),
+};
+let server, browser;
+
+before(async () => {
+  execFileSync(cflogBin, ["gen", "--format", "realtime", "--lines", "3000", "--seed", "11", "-o", F.rt]);
+  execFileSync(cflogBin, ["gen", "--format", "standard", "--lines", "5000", "--seed", "12", "--gzip", "-o", F.stgz]);
+  execFileSync(cflogBin, ["gen", "--format", "realtime", "--lines", "20000", "--seed", "13", "--rate", "20", "-o", F.big]);
+  writeFileSync(F.bad, "a\tb\tc\nd\te\tf\n");
+  const gz = readFileSync(F.stgz);
+  writeFileSync(F.trunc, gz.subarray(0, Math.floor(gz.length / 2)));
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// The KPI tiles against a CLI report: raw values (data-value) and the shown text.
+function assertKpis(k, r) {
+  assert.equal(k.records.value, String(r.records));
+  assert.equal(k.records.text, r.records.toLocaleString("en-US"));
+  assert.equal(k.bytes_sent.value, String(r.bytes_sent));
+  assert.equal(k.rate_4xx.value, String(r.error_rate["4xx"]));
+  assert.equal(k.rate_5xx.value, String(r.error_rate["5xx"]));
+  assert.equal(k.cache_hit_ratio.value, String(r.cache_hit_ratio));
+  for (const q of ["p50", "p95", "p99"]) assert.equal(k[q].value, String(r.latency_ms.time_taken[q]), q);
+  assert.equal(k.unique_viewers.value, String(r.unique_viewers));
+  assert.equal(k.unique_viewers.text, r.unique_viewers.toLocaleString("en-US"));
+  assert.equal(k.bad_lines.value, String(r.bad_lines));
+}
+
+async function exportedReport(page) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+  return readFileSync(await download.path(), "utf8");
+}
+
+test("one worker: the exported report is byte for byte `cflog analyze --json --threads 1`, the KPIs equal it", async () => {
+  const files = [F.doc, F.rt, F.stgz];
+  const expected = cliReport(files, ["--threads", "1"]);
+  const { page, errors } = await openPage(browser, server.url);
+  assert.equal(await analyzeFiles(page, files, { workers: 1 }), "done");
+  const exported = await exportedReport(page);
+  assert.equal(exported, expected);
+  const r = JSON.parse(expected);
+  // 3000 + 5000 generated records plus the AWS documentation example's records.
+  const docRecords = readFileSync(F.doc, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).length;
+  assert.equal(r.records, 3000 + 5000 + docRecords);
+  assertKpis(await kpis(page), r);
+  // The top-URI table shows the report's first entry.
+  const firstUri = await page.getAttribute('[data-table="uri"] tbody tr:first-child', "data-key");
+  assert.equal(firstUri, r.top.uri[0].key);
+  await page.screenshot({ path: join(artifacts, "dashboard-one-worker.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("all workers: every exact aggregate equals the CLI's", async () => {
+  const files = [F.big, F.stgz];
+  const r = JSON.parse(cliReport(files, ["--threads", "1"]));
+  const { page, errors } = await openPage(browser, server.url);
+  const options = await page.$$eval("#workers option", (os) => os.map((o) => Number(o.value)));
+  const workers = Math.max(2, ...options);
+  if (!options.includes(workers)) {
+    await page.evaluate((n) => {
+      const o = document.createElement("option");
+      o.value = String(n);
+      o.textContent = String(n);
+      document.getElementById("workers").appendChild(o);
+    }, workers);
+  }
+  assert.equal(await analyzeFiles(page, files, { workers }), "done");
+  assertKpis(await kpis(page), r);
+  const shown = JSON.parse(await exportedReport(page));
+  for (const key of ["records", "bytes_sent", "bytes_received", "status_class", "status", "cache", "latency_ms", "unique_viewers", "windows", "time", "edge_region"]) {
+    assert.deepEqual(shown[key], r[key], key);
+  }
+  const info = await page.textContent("#files-info");
+  assert.match(info, new RegExp(`${workers} workers`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("filters re-aggregate in wasm; raw-line search finds every matching line", async () => {
+  const r = JSON.parse(cliReport([F.big], ["--threads", "1"]));
+  const { page } = await openPage(browser, server.url);
+  assert.equal(await analyzeFiles(page, [F.big]), "done");
+  // Status class 5xx only.
+  for (const c of ["000", "1xx", "2xx", "3xx", "4xx", "other"]) await page.uncheck(`#fc-${c}`);
+  await page.evaluate(() => (document.body.dataset.state = "filtering"));
+  await page.click("#apply");
+  await page.waitForFunction(() => document.body.dataset.state === "done");
+  assert.equal((await kpis(page)).records.value, String(r.status_class["5xx"]));
+  assert.match(await page.textContent("#filter-state"), /status_classes=5xx/);
+  // Reset, then one country (top countries are exact: far fewer than 1000 of them).
+  await page.evaluate(() => (document.body.dataset.state = "filtering"));
+  await page.click("#reset");
+  await page.waitForFunction(() => document.body.dataset.state === "done");
+  assert.equal((await kpis(page)).records.value, String(r.records));
+  const top = r.top.country[1];
+  await page.fill("#f-country", top.key);
+  await page.evaluate(() => (document.body.dataset.state = "filtering"));
+  await page.click("#apply");
+  await page.waitForFunction(() => document.body.dataset.state === "done");
+  assert.equal((await kpis(page)).records.value, String(top.count));
+
+  // Search: line numbers of every line holding the text, as counted here.
+  const needle = "/api/v1/session";
+  const lines = readFileSync(F.big, "utf8").split("\n");
+  const expected = lines.flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
+  assert.ok(expected.length > 10);
+  await page.fill("#search", needle);
+  await page.evaluate(() => (document.body.dataset.state = "searching"));
+  await page.click("#search-form button");
+  await page.waitForFunction(() => document.body.dataset.state === "done" && document.querySelector("#search-results tr"));
+  const got = await page.$$eval("#search-results tr", (trs) => trs.map((t) => Number(t.dataset.line)));
+  assert.deepEqual(got, expected.slice(0, 500));
+  assert.match(await page.textContent("#search-info"), new RegExp(`^${expected.length.toLocaleString("en-US")} matching lines`));
+  await page.close();
+});
+
+test("clear errors: wrong format, truncated gzip, wrong field set", async () => {
+  const { page } = await openPage(browser, server.url);
+  assert.equal(await analyzeFiles(page, [F.bad]), "error");
+  const e1 = await page.textContent("#error");
+  assert.match(e1, /three-fields\.log: real-time records carry no header, and the first record has 3 fields/);
+
+  assert.equal(await analyzeFiles(page, [F.trunc]), "error");
+  const e2 = await page.textContent("#error");
+  assert.match(e2, /truncated\.log\.gz: the gzip data is truncated or corrupt/);
+  await page.screenshot({ path: join(artifacts, "error-truncated-gzip.png") });
+  // The same errors when a lone worker reads the files itself.
+  assert.equal(await analyzeFiles(page, [F.trunc], { workers: 1 }), "error");
+  assert.match(await page.textContent("#error"), /truncated\.log\.gz: the gzip data is truncated or corrupt \(after [\d.]+ MB of [\d.]+ MB compressed/);
+  assert.equal(await analyzeFiles(page, [F.bad], { workers: 1 }), "error");
+  assert.match(await page.textContent("#error"), /three-fields\.log: real-time records carry no header, and the first record has 3 fields/);
+
+  // A real-time file read with a 5-field set: every line is bad, and the page says why.
+  await page.click("#fields-details summary");
+  await page.fill("#fields", "timestamp c-ip sc-status cs-uri-stem x-edge-location");
+  assert.match(await page.textContent("#fields-check"), /5 fields, in delivery order: timestamp c-ip/);
+  assert.equal(await analyzeFiles(page, [F.rt]), "done");
+  const k = await kpis(page);
+  assert.equal(k.records.value, "0");
+  assert.equal(k.bad_lines.value, "3000");
+  const e3 = await page.textContent("#error");
+  assert.match(e3, /No line of rt-3000\.log is a record\. First error, line 1: 46 fields, but the layout has 5/);
+  const firstBad = await page.textContent("#bad tr:first-child");
+  assert.match(firstBad, /rt-3000\.log:1/);
+  // An unknown field name is named.
+  await page.fill("#fields", "timestamp c-ipp");
+  assert.match(await page.textContent("#fields-check"), /c-ipp/);
+  await page.close();
+});
+
+test("an enrichment rule (.wasm, plugin ABI v1) tags records; its tags filter", async () => {
+  const r = JSON.parse(cliReport([F.big], ["--threads", "1"]));
+  const { page, errors } = await openPage(browser, server.url);
+  await page.setInputFiles("#rule", join(dist, "rules/status_class.wasm"));
+  assert.equal(await analyzeFiles(page, [F.big]), "done");
+  const tags = await page.$$eval('[data-tag="status_class"] tr', (trs) => Object.fromEntries(trs.map((t) => [t.dataset.tagValue, Number(t.querySelector(".n").textContent.replace(/,/g, ""))])));
+  const expected = Object.fromEntries(["1xx", "2xx", "3xx", "4xx", "5xx"].filter((c) => r.status_class[c] > 0).map((c) => [c, r.status_class[c]]));
+  assert.deepEqual(tags, expected);
+  const report = JSON.parse(await exportedReport(page));
+  assert.deepEqual(report.tags.status_class, expected);
+  assert.match(await page.textContent("#rule-info"), /status_class\.wasm reads sc-status/);
+  await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true });
+  await page.selectOption("#f-tag", "status_class=4xx");
+  await page.evaluate(() => (document.body.dataset.state = "filtering"));
+  await page.click("#apply");
+  await page.waitForFunction(() => document.body.dataset.state === "done");
+  assert.equal((await kpis(page)).records.value, String(r.status_class["4xx"]));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the sample button loads the generated sample", async () => {
+  const { page } = await openPage(browser, server.url);
+  await page.evaluate(() => (document.body.dataset.state = "picking"));
+  await page.click("#sample");
+  await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state), null, { timeout: 120_000 });
+  const sample = join(dist, "sample.log.gz");
+  const lines = gunzipSync(readFileSync(sample)).toString("utf8").split("\n").filter(Boolean).length;
+  assert.equal((await kpis(page)).records.value, String(lines));
+  await page.screenshot({ path: join(artifacts, "dashboard-sample.png"), fullPage: false });
+  await page.close();
+});
+
+test("pasted `get-realtime-log-config` JSON: the same report as `cflog analyze --fields` (sampling rate included)", async () => {
+  const { page, errors } = await openPage(browser, server.url);
+  const names = await page.$$eval("#fieldset option", (os) => os.find((o) => o.textContent.includes("46 fields")).value.split(","));
+  assert.equal(names.length, 46);
+  const config = JSON.stringify({ RealtimeLogConfig: { ARN: "arn:aws:cloudfront::123456789012:realtime-log-config/x", Name: "x", SamplingRate: 25, EndPoints: [], Fields: [...names].reverse() } });
+  const configFile = join(fx, "realtime-config.json");
+  writeFileSync(configFile, config);
+  const expected = cliReport([F.rt], ["--threads", "1", "--fields", `@${configFile}`]);
+  assert.equal(JSON.parse(expected).sampling.rate, 25);
+  await page.click("#fields-details summary");
+  await page.fill("#fields", config);
+  assert.match(await page.textContent("#fields-check"), /46 fields, in delivery order: timestamp c-ip .* sampling 25 %/);
+  assert.equal(await analyzeFiles(page, [F.rt], { workers: 1 }), "done");
+  assert.equal(await exportedReport(page), expected);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
