@@ -30,8 +30,10 @@ demo: $(CFLOG)
 	$(CFLOG) merge --json $(DEMO_DIR)/realtime.report.json $(DEMO_DIR)/standard.report.json \
 	  | python3 -c 'import json,sys; r=json.load(sys.stdin); print("merged report:", r["records"], "records,", r["unique_viewers"], "unique viewers, p99", r["latency_ms"]["time_taken"]["p99"], "ms")'
 
+# No AWS SDK in the release build: the demo's Kinesis half (demo-lambda) runs the debug
+# build that `make test` already compiled, so the SDK is never built in two profiles.
 $(CFLOG): FORCE
-	$(CARGO) build --release -p cflog-cli
+	$(CARGO) build --release -p cflog-cli --no-default-features
 FORCE:
 
 setup-rust:
@@ -68,7 +70,9 @@ VENV := $(CURDIR)/.venv
 export CFLOG_MOTO := $(VENV)/bin/moto_server
 LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/bootstrap/bootstrap.zip
 
-.PHONY: setup-venv setup-cargo-lambda lambda
+CFLOG_DEBUG := $(CARGO_TARGET_DIR)/debug/cflog
+
+.PHONY: setup-venv setup-cargo-lambda lambda demo-lambda
 
 ## setup-venv: .venv with moto[server] (idempotent).
 setup-venv:
@@ -83,3 +87,9 @@ setup-cargo-lambda: setup-venv
 lambda: setup-cargo-lambda
 	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release --arm64 --output-format zip -p cflog-lambda
 	@ls -l $(LAMBDA_ZIP)
+
+## demo-lambda: gen -> replay -> consume (the Lambda handler) against a local moto server,
+## then what landed in CloudWatch, DynamoDB and the enriched stream next to cflog analyze.
+demo-lambda: setup-venv
+	$(CARGO) build -p cflog-cli
+	host-lambda/demo.sh $(CFLOG_DEBUG) $(VENV) $(DEMO_DIR)/lambda

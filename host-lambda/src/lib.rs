@@ -33,3 +33,4 @@ pub mod names;
 pub mod process;
 pub mod runtime;
 pub mod sinks;
+pub mod stream;

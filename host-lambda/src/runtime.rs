@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+pub use aws_config::SdkConfig;
+use aws_config::BehaviorVersion;
 use cflog_core::Schema;
 use cflog_core::summary::SummaryOptions;
 
@@ -96,3 +97,6 @@ pub fn init_logging() {
         .without_time()
         .try_init();
 }
+
+/// Re-exported for hosts that build their own clients (the `cflog` CLI).
+pub use aws_sdk_kinesis::Client as KinesisClient;
