@@ -83,9 +83,10 @@ setup-venv:
 setup-cargo-lambda: setup-venv
 	@test -x $(VENV)/bin/cargo-lambda || $(VENV)/bin/pip install -q cargo-lambda 'ziglang==0.17.1'
 
-## lambda: the provided.al2023 arm64 bootstrap zip (CI runs it after make test).
+## lambda: the provided.al2023 arm64 bootstrap zip, stripped (CI runs it after make test).
 lambda: setup-cargo-lambda
-	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release --arm64 --output-format zip -p cflog-lambda
+	PATH=$(VENV)/bin:$$PATH CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
+	  $(CARGO) lambda build --release --arm64 --output-format zip -p cflog-lambda
 	@ls -l $(LAMBDA_ZIP)
 
 ## demo-lambda: gen -> replay -> consume (the Lambda handler) against a local moto server,
