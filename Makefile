@@ -6,7 +6,7 @@ CARGO ?= cargo
 CFLOG := $(CARGO_TARGET_DIR)/release/cflog
 DEMO_DIR := $(CARGO_TARGET_DIR)/demo
 
-.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins
+.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins FORCE
 
 ## demo: generate a sample, show typed records and the terminal dashboard.
 demo: $(CFLOG)
@@ -29,17 +29,20 @@ demo: $(CFLOG)
 	$(CFLOG) analyze --json $(DEMO_DIR)/standard.log > $(DEMO_DIR)/standard.report.json
 	$(CFLOG) merge --json $(DEMO_DIR)/realtime.report.json $(DEMO_DIR)/standard.report.json \
 	  | python3 -c 'import json,sys; r=json.load(sys.stdin); print("merged report:", r["records"], "records,", r["unique_viewers"], "unique viewers, p99", r["latency_ms"]["time_taken"]["p99"], "ms")'
+	@$(MAKE) --no-print-directory demo-lambda
 	@$(MAKE) --no-print-directory demo-web
 
+# No AWS SDK in the release build: the demo's Kinesis half (demo-lambda) runs the debug
+# build that `make test` already compiled, so the SDK is never built in two profiles.
 $(CFLOG): FORCE
-	$(CARGO) build --release -p cflog-cli
+	$(CARGO) build --release -p cflog-cli --no-default-features
 FORCE:
 
 setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust plugins test-rust test-wasm test-web
+test: setup-rust setup-venv plugins test-rust test-wasm test-web
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -115,3 +118,32 @@ demo-web: site
 	@echo "   serve it:  python3 -m http.server -b 127.0.0.1 $(WEB_PORT) -d $(WEB_DIST)"
 	@echo "   then open: http://127.0.0.1:$(WEB_PORT)/   (and press \"Try with sample data\")"
 # ---- end browser inspector ---------------------------------------------------------------
+
+# ---- Lambda processor (issue 4): local AWS for the tests, the arm64 bootstrap zip --------
+VENV := $(CURDIR)/.venv
+# The moto integration tests in host-lambda/tests/ find moto here (and fail without it).
+export CFLOG_MOTO := $(VENV)/bin/moto_server
+LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/bootstrap/bootstrap.zip
+
+.PHONY: setup-venv setup-cargo-lambda lambda demo-lambda
+
+## setup-venv: .venv with moto[server] (idempotent).
+setup-venv:
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@test -x $(CFLOG_MOTO) || $(VENV)/bin/pip install -q 'moto[server]'
+
+## setup-cargo-lambda: cargo-lambda and zig (0.17.1: zig 0.16 breaks aws-lc-sys/ring) from PyPI.
+setup-cargo-lambda: setup-venv
+	@test -x $(VENV)/bin/cargo-lambda || $(VENV)/bin/pip install -q cargo-lambda 'ziglang==0.17.1'
+
+## lambda: the provided.al2023 arm64 bootstrap zip, stripped (CI runs it after make test).
+lambda: setup-cargo-lambda
+	PATH=$(VENV)/bin:$$PATH CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
+	  $(CARGO) lambda build --release --arm64 --output-format zip -p cflog-lambda
+	@ls -l $(LAMBDA_ZIP)
+
+## demo-lambda: gen -> replay -> consume (the Lambda handler) against a local moto server,
+## then what landed in CloudWatch, DynamoDB and the enriched stream next to cflog analyze.
+demo-lambda: setup-venv
+	$(CARGO) build -p cflog-cli
+	host-lambda/demo.sh $(CFLOG_DEBUG) $(VENV) $(DEMO_DIR)/lambda
