@@ -809,10 +809,11 @@ def lambda_bin_name(cargo_toml: Path) -> str:
 # ------------------------------------------------------------------------------ build output
 
 
-def check_build_output(tpl: dict, target_dir: Path, bin_name: str) -> list[str]:
+def check_build_output(tpl: dict, target_dir: Path, bin_name: str, notes: list[str] | None = None) -> list[str]:
     """`cargo lambda build --release --arm64 [--output-format zip]` wrote the binary the
     template's functions name, for arm64, where `sam build` (rust-cargolambda) takes it."""
     errors = []
+    notes = notes if notes is not None else []
     for lid, r in tpl.get("Resources", {}).items():
         if r.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             continue
@@ -843,7 +844,7 @@ def check_build_output(tpl: dict, target_dir: Path, bin_name: str) -> list[str]:
             # ELF, 64-bit, little endian, e_machine 0xB7 (AArch64).
             if data[:4] != b"\x7fELF" or data[4] != 2 or int.from_bytes(data[18:20], "little") != 0xB7:
                 errors.append(f"{out}: bootstrap is not an arm64 (AArch64) ELF executable")
-        print(f"{lid}: sam build takes {root}/target/lambda/{binary}/bootstrap; cargo lambda wrote {out}")
+        notes.append(f"{lid}: cargo lambda wrote {out}; sam build (CARGO_TARGET_DIR unset) takes {root}/target/lambda/{binary}/bootstrap")
     return errors
 
 
@@ -868,7 +869,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     if args.build_output:
-        errors = check_build_output(load_template(args.template), args.build_output, lambda_bin_name(args.crate))
+        notes: list[str] = []
+        errors = check_build_output(load_template(args.template), args.build_output, lambda_bin_name(args.crate), notes)
+        for n in notes:
+            print(n)
         for e in errors:
             print(f"{args.template}: {e}", file=sys.stderr)
         print(f"{args.template}: build output {'OK' if not errors else 'FAILED'}")
