@@ -38,7 +38,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust test-rust test-wasm test-deploy
+test: setup-rust setup-venv test-rust test-wasm test-deploy
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -61,6 +61,28 @@ fuzz:
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# ---- Lambda processor (issue 4): local AWS for the tests, the arm64 bootstrap zip --------
+VENV := $(CURDIR)/.venv
+# The moto integration tests in host-lambda/tests/ find moto here (and fail without it).
+export CFLOG_MOTO := $(VENV)/bin/moto_server
+LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/bootstrap/bootstrap.zip
+
+.PHONY: setup-venv setup-cargo-lambda lambda
+
+## setup-venv: .venv with moto[server] (idempotent).
+setup-venv:
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@test -x $(CFLOG_MOTO) || $(VENV)/bin/pip install -q 'moto[server]'
+
+## setup-cargo-lambda: cargo-lambda and zig (0.17.1: zig 0.16 breaks aws-lc-sys/ring) from PyPI.
+setup-cargo-lambda: setup-venv
+	@test -x $(VENV)/bin/cargo-lambda || $(VENV)/bin/pip install -q cargo-lambda 'ziglang==0.17.1'
+
+## lambda: the provided.al2023 arm64 bootstrap zip (CI runs it after make test).
+lambda: setup-cargo-lambda
+	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release --arm64 --output-format zip -p cflog-lambda
+	@ls -l $(LAMBDA_ZIP)
 
 ## ---- deploy (issue 7): the SAM template, checked offline against the code ----------------
 ## test-deploy (in make test): cfn-lint, then deploy/check_template.py (names, least

@@ -16,9 +16,18 @@ use crate::process::Processor;
 pub type AwsHandler = Handler<AnyMetrics, KinesisSink, DynamoState>;
 
 /// The shared SDK configuration: region and credentials from the environment (the
-/// Lambda execution role), endpoint from `CFLOG_ENDPOINT_URL` when set.
+/// Lambda execution role), endpoint from `CFLOG_ENDPOINT_URL` when set. The SDK's own
+/// retries are off: every sink call goes through cflog's [`crate::sinks::RetryPolicy`],
+/// which also retries the failed entries of a partial success (the SDK cannot).
 pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // A hung endpoint must cost one attempt, not the whole function timeout.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(10))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(timeouts);
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
