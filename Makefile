@@ -42,7 +42,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust setup-venv plugins test-rust test-wasm test-web
+test: setup-rust setup-venv plugins test-rust test-wasm test-deploy test-web
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -147,3 +147,30 @@ lambda: setup-cargo-lambda
 demo-lambda: setup-venv
 	$(CARGO) build -p cflog-cli
 	host-lambda/demo.sh $(CFLOG_DEBUG) $(VENV) $(DEMO_DIR)/lambda
+
+## ---- deploy (issue 7): the SAM template, checked offline against the code ----------------
+## test-deploy (in make test): cfn-lint, then deploy/check_template.py (names, least
+## privilege, event source mapping, build settings) with the names compiled from
+## host-lambda/src/names.rs, then the checker's own tests.
+## deploy-check (CI, after `make lambda`): cargo lambda's arm64 output is where the template's
+## functions (rust-cargolambda, Binary) expect it.
+DEPLOY_VENV := .venv
+DEPLOY_NAMES := $(CARGO_TARGET_DIR)/deploy/names.json
+CFN_LINT_VERSION := 1.58.0
+.PHONY: setup-deploy test-deploy deploy-check
+
+setup-deploy:
+	@test -x $(DEPLOY_VENV)/bin/python || python3 -m venv $(DEPLOY_VENV)
+	@$(DEPLOY_VENV)/bin/cfn-lint --version 2>/dev/null | grep -qF "$(CFN_LINT_VERSION)" \
+	  || $(DEPLOY_VENV)/bin/pip install -q "cfn-lint==$(CFN_LINT_VERSION)"
+
+test-deploy: setup-deploy
+	@mkdir -p $(dir $(DEPLOY_NAMES))
+	$(CARGO) run -q -p cflog-deploy-names > $(DEPLOY_NAMES)
+	$(DEPLOY_VENV)/bin/cfn-lint deploy/template.yaml
+	$(DEPLOY_VENV)/bin/python deploy/check_template.py --names $(DEPLOY_NAMES) deploy/template.yaml
+	CFLOG_NAMES_JSON=$(DEPLOY_NAMES) $(DEPLOY_VENV)/bin/python -m unittest deploy/test_check_template.py
+
+deploy-check: setup-deploy
+	$(DEPLOY_VENV)/bin/python deploy/check_template.py --build-output $(CARGO_TARGET_DIR) deploy/template.yaml
+## ---- end deploy ----------------------------------------------------------------------------
