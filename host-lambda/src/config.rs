@@ -65,6 +65,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Endpoint override.
     pub endpoint_url: Option<String>,
+    /// Enrichment rules (`CFLOG_PLUGINS`, expanded when the handler is built).
+    pub plugins: Option<String>,
 }
 
 fn parse_num<T: std::str::FromStr>(name: &str, v: &str, lo: T, hi: T) -> Result<T, String>
@@ -146,6 +148,7 @@ impl Config {
             forward_bad_lines,
             retry,
             endpoint_url: get(env::ENDPOINT_URL),
+            plugins: get(env::PLUGINS),
         })
     }
 }

@@ -39,6 +39,9 @@ pub mod env {
     pub const ENDPOINT_URL: &str = "CFLOG_ENDPOINT_URL";
     /// Log filter (tracing `EnvFilter` syntax). The default is `info`.
     pub const LOG: &str = "CFLOG_LOG";
+    /// Enrichment rules: comma-separated `rule.wasm[:config.json]` paths or directories
+    /// (their `*.wasm`/`*.wat` files, each with `NAME.json` as configuration). Unset: none.
+    pub const PLUGINS: &str = "CFLOG_PLUGINS";
 
     /// Every variable, for templates and docs.
     pub const ALL: &[&str] = &[
@@ -59,6 +62,7 @@ pub mod env {
         BACKOFF_MS,
         ENDPOINT_URL,
         LOG,
+        PLUGINS,
     ];
 }
 

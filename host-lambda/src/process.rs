@@ -61,6 +61,8 @@ pub struct Aggregate {
     pub field_count_mismatches: u64,
     /// Records in the slice.
     pub source_records: usize,
+    /// Records an enrichment rule asked to drop (not counted, not forwarded).
+    pub dropped_by_plugins: u64,
 }
 
 impl Aggregate {
@@ -98,19 +100,51 @@ pub struct BadLine {
 }
 
 /// Parses and aggregates; built once per layout, reused for every batch.
-#[derive(Debug)]
 pub struct Processor {
     schema: Schema,
     options: SummaryOptions,
     dims: ExtraDimensions,
     buf: RecordBuf,
     scratch: Vec<u8>,
+    plugins: Option<cflog_plugin_host::PluginSet>,
+}
+
+impl std::fmt::Debug for PluginsDebug<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} rule(s)", self.0.map_or(0, |p| p.plugins().len()))
+    }
+}
+
+struct PluginsDebug<'a>(Option<&'a cflog_plugin_host::PluginSet>);
+
+impl std::fmt::Debug for Processor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processor")
+            .field("schema", &self.schema)
+            .field("options", &self.options)
+            .field("dims", &self.dims)
+            .field("plugins", &PluginsDebug(self.plugins.as_ref()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, buf: RecordBuf::new(), scratch: Vec::new() }
+        Processor { schema, options, dims, buf: RecordBuf::new(), scratch: Vec::new(), plugins: None }
+    }
+
+    /// Runs these enrichment rules over every batch: their tags are counted in the
+    /// summaries (`tags`) and written into the enriched records (`_cflog.tags`,
+    /// `_cflog.labels`); a record a rule drops is neither counted nor forwarded.
+    pub fn with_plugins(mut self, plugins: cflog_plugin_host::PluginSet) -> Self {
+        self.plugins = Some(plugins).filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Per-rule counters (calls, failures, disabled), for logs and tests.
+    pub fn plugin_stats(&self) -> Vec<cflog_plugin_host::PluginStats> {
+        self.plugins.as_ref().map(|p| p.stats()).unwrap_or_default()
     }
 
     /// The layout.
@@ -147,7 +181,19 @@ impl Processor {
             bad_lines: 0,
             field_count_mismatches: 0,
             source_records: records.len(),
+            dropped_by_plugins: 0,
         };
+        // Rules see the batch once, before aggregation: every line of every record, in the
+        // order the loop below walks them (line `k` of the walk is entry `k`).
+        let enriched = self.plugins.as_mut().map(|set| {
+            let lines: Vec<&[u8]> = records
+                .iter()
+                .filter_map(|r| r.data.as_ref().ok())
+                .flat_map(|d| d.split(|&b| b == b'\n'))
+                .collect();
+            set.enrich_lines(&self.schema, &lines)
+        });
+        let mut line_index = 0usize;
         let mut dims_raw: HashMap<DimKey, DimCounters> = HashMap::new();
         let window_ms = self.options.window_ms as i64;
         for (index, rec) in records.iter().enumerate() {
@@ -164,8 +210,14 @@ impl Processor {
             };
             // CloudFront puts one line per record; accept several anyway.
             for line in data.split(|&b| b == b'\n') {
+                let k = line_index;
+                line_index += 1;
                 let result = match parser.parse_line(line, &mut self.buf) {
                     Ok(None) => continue,
+                    Ok(Some(_)) if enriched.as_ref().is_some_and(|e| e.dropped(k)) => {
+                        agg.dropped_by_plugins += 1;
+                        continue;
+                    }
                     Ok(Some(record)) => {
                         let dist = record
                             .raw(Field::DistributionId)
@@ -177,12 +229,19 @@ impl Processor {
                         };
                         let mut added = summary.add(&record);
                         if added.is_ok()
+                            && let Some(e) = &enriched
+                        {
+                            for (key, value) in e.tags(k) {
+                                summary.add_tag(key, value.as_bytes());
+                            }
+                        }
+                        if added.is_ok()
                             && let Some(out) = output.as_deref_mut()
                         {
                             self.scratch.clear();
                             added = cflog_core::json::write_record(&record, &mut self.scratch);
                             if added.is_ok() {
-                                enrich(&record, dist, shard, &rec.seq, &mut self.scratch);
+                                enrich(&record, dist, shard, &rec.seq, enriched.as_ref().map(|e| (e, k)), &mut self.scratch);
                                 out.push(OutRecord {
                                     source_index: index,
                                     partition_key: rec.seq.clone(),
@@ -268,7 +327,14 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Closes the typed record object in `out` with an `_cflog` object of enrichments.
-fn enrich(record: &cflog_core::Record<'_>, dist: &str, shard: &str, seq: &str, out: &mut Vec<u8>) {
+fn enrich(
+    record: &cflog_core::Record<'_>,
+    dist: &str,
+    shard: &str,
+    seq: &str,
+    rules: Option<(&cflog_plugin_host::Enriched, usize)>,
+    out: &mut Vec<u8>,
+) {
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
     out.extend_from_slice(b",\"_cflog\":{\"distribution\":");
@@ -290,6 +356,16 @@ fn enrich(record: &cflog_core::Record<'_>, dist: &str, shard: &str, seq: &str, o
             push_json_str(out, info.family.name());
         }
         out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
+    }
+    if let Some((e, k)) = rules {
+        let tags: serde_json::Map<String, serde_json::Value> =
+            e.tags(k).map(|(key, value)| (key.to_string(), serde_json::Value::from(value))).collect();
+        let labels: serde_json::Map<String, serde_json::Value> =
+            e.labels(k).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
+        out.extend_from_slice(b",\"tags\":");
+        out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
+        out.extend_from_slice(b",\"labels\":");
+        out.extend_from_slice(serde_json::Value::Object(labels).to_string().as_bytes());
     }
     out.extend_from_slice(b",\"source\":{\"shard\":");
     push_json_str(out, shard);

@@ -58,7 +58,10 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         top_capacity: 16,
         ..SummaryOptions::default()
     };
-    let processor = Processor::new(schema, options, config.dimensions);
+    let mut processor = Processor::new(schema, options, config.dimensions);
+    if let Some(list) = &config.plugins {
+        processor = processor.with_plugins(load_plugins(list)?);
+    }
     let metrics = match config.metrics {
         MetricsMode::CloudWatch => Some(AnyMetrics::CloudWatch(CloudWatchSink {
             client: aws_sdk_cloudwatch::Client::new(sdk),
@@ -83,6 +86,27 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         sampling_override: config.sampling_rate,
     };
     Ok(Handler::new(processor, metrics, records, state, layout_source, options))
+}
+
+/// Where compiled rules are cached between cold starts of the same sandbox. Only this
+/// process writes there (the cache loads machine code without validating it).
+const PLUGIN_CACHE: &str = "/tmp/cflog-plugin-cache";
+
+/// Compiles the rules named by `CFLOG_PLUGINS` once, at cold start; a rule that cannot
+/// load is a configuration error that stops the cold start, naming the rule.
+pub fn load_plugins(list: &str) -> Result<cflog_plugin_host::PluginSet, String> {
+    let env = crate::names::env::PLUGINS;
+    let specs = cflog_plugin_host::PluginSpec::list(list).map_err(|e| format!("{env}={list:?}: {e}"))?;
+    let host = cflog_plugin_host::PluginHost::new(cflog_plugin_host::Limits::default()).map_err(|e| format!("{env}: {e}"))?;
+    let cache = std::path::Path::new(PLUGIN_CACHE);
+    let cache = std::fs::create_dir_all(cache).is_ok().then_some(cache);
+    let compiled = specs
+        .iter()
+        .map(|spec| spec.compile(&host, cache))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{env}: {e}"))?;
+    tracing::info!(rules = compiled.len(), "enrichment rules loaded");
+    cflog_plugin_host::PluginSet::instantiate(&host, &compiled).map_err(|e| format!("{env}: {e}"))
 }
 
 /// JSON logs (one object per line) filtered by `CFLOG_LOG` (default `info`).
