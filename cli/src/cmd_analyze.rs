@@ -36,6 +36,20 @@ pub struct AnalyzeOptions {
     pub plugins: Option<Plugins>,
 }
 
+impl Default for AnalyzeOptions {
+    /// Default summary options, one thread, no progress bar, 20 bad lines printed, no rules.
+    fn default() -> Self {
+        AnalyzeOptions {
+            summary: SummaryOptions::default(),
+            threads: 1,
+            progress: false,
+            max_errors: Some(20),
+            #[cfg(feature = "plugins")]
+            plugins: None,
+        }
+    }
+}
+
 /// Compiled enrichment rules and the host that runs them.
 #[cfg(feature = "plugins")]
 #[derive(Debug, Clone)]

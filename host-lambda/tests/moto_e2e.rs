@@ -55,7 +55,7 @@ fn analyze_lines(lines: &[Vec<u8>]) -> serde_json::Value {
     std::fs::write(&path, data).unwrap();
     let spec = FieldsSpec { names: schema().names().map(str::to_string).collect(), sampling_rate: None };
     let layout = LayoutChoice::new(FormatArg::Realtime, Some(&spec), FieldsOrder::Canonical, false).unwrap();
-    let options = AnalyzeOptions { summary: SummaryOptions::default(), threads: 1, progress: false, max_errors: Some(0) };
+    let options = AnalyzeOptions { max_errors: Some(0), ..AnalyzeOptions::default() };
     let a = analyze(&[path.to_string_lossy().into_owned()], &layout, &options).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     let mut report = a.summary.report(10);

@@ -19,9 +19,7 @@ fn cli_report(paths: &[String], fields: Option<&str>, window_ms: u64) -> String 
     let layout = LayoutChoice::new(FormatArg::Auto, spec.as_ref(), FieldsOrder::Canonical, false).unwrap();
     let options = AnalyzeOptions {
         summary: SummaryOptions { window_ms, sampling_rate: spec.as_ref().and_then(|s| s.sampling_rate), ..SummaryOptions::default() },
-        threads: 1,
-        progress: false,
-        max_errors: Some(20),
+        ..AnalyzeOptions::default()
     };
     analyze(paths, &layout, &options).unwrap().summary.report(10).to_string()
 }
@@ -112,7 +110,7 @@ fn fixtures_byte_identical_whatever_the_pieces() {
     let cli = cflog_cli::cmd_analyze::analyze(
         &gotchas,
         &LayoutChoice::new(FormatArg::Auto, Some(&parse_fields_spec(&fields).unwrap()), FieldsOrder::Canonical, false).unwrap(),
-        &AnalyzeOptions { summary: SummaryOptions::default(), threads: 1, progress: false, max_errors: Some(20) },
+        &AnalyzeOptions::default(),
     )
     .unwrap();
     let bad: serde_json::Value = serde_json::from_str(&engine.bad_lines_json()).unwrap();
