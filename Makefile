@@ -6,7 +6,7 @@ CARGO ?= cargo
 CFLOG := $(CARGO_TARGET_DIR)/release/cflog
 DEMO_DIR := $(CARGO_TARGET_DIR)/demo
 
-.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint
+.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins FORCE
 
 ## demo: generate a sample, show typed records and the terminal dashboard.
 demo: $(CFLOG)
@@ -29,17 +29,20 @@ demo: $(CFLOG)
 	$(CFLOG) analyze --json $(DEMO_DIR)/standard.log > $(DEMO_DIR)/standard.report.json
 	$(CFLOG) merge --json $(DEMO_DIR)/realtime.report.json $(DEMO_DIR)/standard.report.json \
 	  | python3 -c 'import json,sys; r=json.load(sys.stdin); print("merged report:", r["records"], "records,", r["unique_viewers"], "unique viewers, p99", r["latency_ms"]["time_taken"]["p99"], "ms")'
+	@$(MAKE) --no-print-directory demo-lambda
 	@$(MAKE) --no-print-directory demo-web
 
+# No AWS SDK in the release build: the demo's Kinesis half (demo-lambda) runs the debug
+# build that `make test` already compiled, so the SDK is never built in two profiles.
 $(CFLOG): FORCE
-	$(CARGO) build --release -p cflog-cli
+	$(CARGO) build --release -p cflog-cli --no-default-features
 FORCE:
 
 setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust test-rust test-wasm test-web
+test: setup-rust setup-venv plugins test-rust test-wasm test-deploy test-web
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -57,11 +60,19 @@ bench:
 ## fuzz: run the parse_line fuzz target for FUZZ_SECONDS (needs cargo-fuzz and RUSTC_BOOTSTRAP).
 FUZZ_SECONDS ?= 60
 fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_line --sanitizer none corpus/parse_line -- -max_total_time=$(FUZZ_SECONDS)
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# ---- plugins (issue 5): example enrichment rules as wasm modules ------------------------
+## plugins: build the example rules (.wasm) that the plugin tests, the CLI tests and the
+## benchmark load from $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/.
+PLUGIN_RULES := cflog-rule-bots cflog-rule-paths cflog-rule-security
+plugins: setup-rust
+	$(CARGO) build --target wasm32-unknown-unknown --release $(addprefix -p ,$(PLUGIN_RULES))
+# ---- end plugins ------------------------------------------------------------------------
 
 # ---- browser inspector (issue 6): cflog-wasm + web-demo/ -----------------------------------
 # site: the static site in web-demo/dist (wasm core via wasm-bindgen, page, uPlot, example
@@ -107,3 +118,59 @@ demo-web: site
 	@echo "   serve it:  python3 -m http.server -b 127.0.0.1 $(WEB_PORT) -d $(WEB_DIST)"
 	@echo "   then open: http://127.0.0.1:$(WEB_PORT)/   (and press \"Try with sample data\")"
 # ---- end browser inspector ---------------------------------------------------------------
+
+# ---- Lambda processor (issue 4): local AWS for the tests, the arm64 bootstrap zip --------
+VENV := $(CURDIR)/.venv
+# The moto integration tests in host-lambda/tests/ find moto here (and fail without it).
+export CFLOG_MOTO := $(VENV)/bin/moto_server
+LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/bootstrap/bootstrap.zip
+
+.PHONY: setup-venv setup-cargo-lambda lambda demo-lambda
+
+## setup-venv: .venv with moto[server] (idempotent).
+setup-venv:
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@test -x $(CFLOG_MOTO) || $(VENV)/bin/pip install -q 'moto[server]'
+
+## setup-cargo-lambda: cargo-lambda and zig (0.17.1: zig 0.16 breaks aws-lc-sys/ring) from PyPI.
+setup-cargo-lambda: setup-venv
+	@test -x $(VENV)/bin/cargo-lambda || $(VENV)/bin/pip install -q cargo-lambda 'ziglang==0.17.1'
+
+## lambda: the provided.al2023 arm64 bootstrap zip, stripped (CI runs it after make test).
+lambda: setup-cargo-lambda
+	PATH=$(VENV)/bin:$$PATH CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
+	  $(CARGO) lambda build --release --arm64 --output-format zip -p cflog-lambda
+	@ls -l $(LAMBDA_ZIP)
+
+## demo-lambda: gen -> replay -> consume (the Lambda handler) against a local moto server,
+## then what landed in CloudWatch, DynamoDB and the enriched stream next to cflog analyze.
+demo-lambda: setup-venv
+	$(CARGO) build -p cflog-cli
+	host-lambda/demo.sh $(CFLOG_DEBUG) $(VENV) $(DEMO_DIR)/lambda
+
+## ---- deploy (issue 7): the SAM template, checked offline against the code ----------------
+## test-deploy (in make test): cfn-lint, then deploy/check_template.py (names, least
+## privilege, event source mapping, build settings) with the names compiled from
+## host-lambda/src/names.rs, then the checker's own tests.
+## deploy-check (CI, after `make lambda`): cargo lambda's arm64 output is where the template's
+## functions (rust-cargolambda, Binary) expect it.
+DEPLOY_VENV := .venv
+DEPLOY_NAMES := $(CARGO_TARGET_DIR)/deploy/names.json
+CFN_LINT_VERSION := 1.58.0
+.PHONY: setup-deploy test-deploy deploy-check
+
+setup-deploy:
+	@test -x $(DEPLOY_VENV)/bin/python || python3 -m venv $(DEPLOY_VENV)
+	@$(DEPLOY_VENV)/bin/cfn-lint --version 2>/dev/null | grep -qF "$(CFN_LINT_VERSION)" \
+	  || $(DEPLOY_VENV)/bin/pip install -q "cfn-lint==$(CFN_LINT_VERSION)"
+
+test-deploy: setup-deploy
+	@mkdir -p $(dir $(DEPLOY_NAMES))
+	$(CARGO) run -q -p cflog-deploy-names > $(DEPLOY_NAMES)
+	$(DEPLOY_VENV)/bin/cfn-lint deploy/template.yaml
+	$(DEPLOY_VENV)/bin/python deploy/check_template.py --names $(DEPLOY_NAMES) deploy/template.yaml
+	CFLOG_NAMES_JSON=$(DEPLOY_NAMES) $(DEPLOY_VENV)/bin/python -m unittest deploy/test_check_template.py
+
+deploy-check: setup-deploy
+	$(DEPLOY_VENV)/bin/python deploy/check_template.py --build-output $(CARGO_TARGET_DIR) deploy/template.yaml
+## ---- end deploy ----------------------------------------------------------------------------

@@ -31,6 +31,53 @@ pub struct AnalyzeOptions {
     pub progress: bool,
     /// Print at most this many bad lines (all are counted).
     pub max_errors: Option<u64>,
+    /// Enrichment rules: each worker thread instantiates its own copy.
+    #[cfg(feature = "plugins")]
+    pub plugins: Option<Plugins>,
+}
+
+/// Compiled enrichment rules and the host that runs them.
+#[cfg(feature = "plugins")]
+#[derive(Debug, Clone)]
+pub struct Plugins {
+    /// The engine and limits.
+    pub host: cflog_plugin_host::PluginHost,
+    /// The rules, in the order given.
+    pub compiled: Vec<cflog_plugin_host::CompiledPlugin>,
+}
+
+#[cfg(feature = "plugins")]
+impl Plugins {
+    /// Compiles `PATH[:CONFIG]` specs (CONFIG is a JSON file).
+    pub fn load(specs: &[String]) -> Result<Plugins> {
+        let host = cflog_plugin_host::PluginHost::new(cflog_plugin_host::Limits::default())?;
+        let compiled = specs
+            .iter()
+            .map(|s| cflog_plugin_host::PluginSpec::parse(s).compile(&host, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Instantiate once here so a bad module or configuration stops the run at once.
+        cflog_plugin_host::PluginSet::instantiate(&host, &compiled)?;
+        Ok(Plugins { host, compiled })
+    }
+}
+
+/// Per-thread plugin state: the instances, a reusable batch and result.
+#[cfg(feature = "plugins")]
+struct WorkerPlugins {
+    set: cflog_plugin_host::PluginSet,
+    batch: cflog_plugin_host::Batch,
+    enriched: cflog_plugin_host::Enriched,
+    /// One span buffer per record of a batch, reused from chunk to chunk.
+    bufs: Vec<RecordBuf>,
+}
+
+#[cfg(feature = "plugins")]
+impl WorkerPlugins {
+    fn new(p: &Plugins) -> Result<WorkerPlugins> {
+        let set = cflog_plugin_host::PluginSet::instantiate(&p.host, &p.compiled)?;
+        let batch = set.batch();
+        Ok(WorkerPlugins { set, batch, enriched: Default::default(), bufs: Vec::new() })
+    }
 }
 
 /// A bad line, located.
@@ -51,6 +98,11 @@ pub struct Analysis {
     pub summary: Summary,
     /// The first bad lines (by input, then line), up to the requested limit.
     pub bad_lines: Vec<BadLine>,
+    /// Per enrichment rule: calls, failures, disabled (summed over worker threads).
+    #[cfg(feature = "plugins")]
+    pub plugins: Vec<cflog_plugin_host::PluginStats>,
+    /// Records a rule asked to drop: parsed, not counted in the summary.
+    pub dropped_by_plugins: u64,
 }
 
 struct Chunk {
@@ -66,11 +118,22 @@ struct Worker {
     bad: Vec<BadLine>,
     keep: usize,
     buf: RecordBuf,
+    dropped: u64,
+    #[cfg(feature = "plugins")]
+    plugins: Option<WorkerPlugins>,
 }
 
 impl Worker {
     fn new(options: SummaryOptions, keep: usize) -> Self {
-        Worker { summary: Summary::new(options), bad: Vec::new(), keep, buf: RecordBuf::new() }
+        Worker {
+            summary: Summary::new(options),
+            bad: Vec::new(),
+            keep,
+            buf: RecordBuf::new(),
+            dropped: 0,
+            #[cfg(feature = "plugins")]
+            plugins: None,
+        }
     }
 
     fn bad_line(&mut self, input: usize, e: &ParseError) {
@@ -86,6 +149,10 @@ impl Worker {
     }
 
     fn run(&mut self, chunk: &Chunk, double_decode: bool) {
+        #[cfg(feature = "plugins")]
+        if self.plugins.is_some() {
+            return self.run_with_plugins(chunk, double_decode);
+        }
         let mut parser =
             Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
         let mut start = 0;
@@ -106,6 +173,82 @@ impl Worker {
         if start < bytes.len() {
             each(&bytes[start..], self);
         }
+    }
+}
+
+#[cfg(feature = "plugins")]
+impl Worker {
+    /// Parses the chunk once, line by line, into one span buffer per record; sends the
+    /// records to the rules as one batch; then aggregates each record (rebuilt from its
+    /// spans, not parsed again) with its tags, unless a rule dropped it. A standard
+    /// log's `#Fields:` line ends the batch, since it changes the layout.
+    fn run_with_plugins(&mut self, chunk: &Chunk, double_decode: bool) {
+        let Some(mut p) = self.plugins.take() else { return };
+        let mut parser =
+            Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
+        let mut lines: Vec<&[u8]> = Vec::new();
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', &chunk.bytes) {
+            lines.push(&chunk.bytes[start..nl]);
+            start = nl + 1;
+        }
+        if start < chunk.bytes.len() {
+            lines.push(&chunk.bytes[start..]);
+        }
+        // (index into `lines`, line number) of each record in the batch; record k's
+        // spans are in p.bufs[k].
+        let mut pending: Vec<(usize, u64)> = Vec::new();
+        p.batch.clear();
+        for (li, line) in lines.iter().enumerate() {
+            if line.first() == Some(&b'#') && !pending.is_empty() {
+                self.flush_batch(&mut p, &parser, &lines, &mut pending, chunk.input);
+            }
+            let k = pending.len();
+            if k == p.bufs.len() {
+                p.bufs.push(RecordBuf::new());
+            }
+            match parser.parse_line(line, &mut p.bufs[k]) {
+                Ok(Some(record)) => {
+                    p.batch.push(&record);
+                    pending.push((li, record.line_number()));
+                }
+                Ok(None) => {}
+                Err(e) => self.bad_line(chunk.input, &e),
+            }
+        }
+        self.flush_batch(&mut p, &parser, &lines, &mut pending, chunk.input);
+        self.plugins = Some(p);
+    }
+
+    fn flush_batch(
+        &mut self,
+        p: &mut WorkerPlugins,
+        parser: &Parser,
+        lines: &[&[u8]],
+        pending: &mut Vec<(usize, u64)>,
+        input: usize,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        p.set.enrich_into(&p.batch, &mut p.enriched);
+        for (i, &(li, line_no)) in pending.iter().enumerate() {
+            if p.enriched.dropped(i) {
+                self.dropped += 1;
+                continue;
+            }
+            let record = parser.view(lines[li], &p.bufs[i], line_no);
+            match self.summary.add(&record) {
+                Ok(()) => {
+                    for (k, v) in p.enriched.tags(i) {
+                        self.summary.add_tag(k, v.as_bytes());
+                    }
+                }
+                Err(e) => self.bad_line(input, &e),
+            }
+        }
+        pending.clear();
+        p.batch.clear();
     }
 }
 
@@ -214,9 +357,18 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     };
 
     let double = layout.double_decode;
+    let new_worker = || -> Result<Worker> {
+        #[allow(unused_mut)]
+        let mut w = Worker::new(options.summary, keep);
+        #[cfg(feature = "plugins")]
+        if let Some(p) = &options.plugins {
+            w.plugins = Some(WorkerPlugins::new(p)?);
+        }
+        Ok(w)
+    };
     let mut workers: Vec<Worker> = Vec::new();
     if options.threads <= 1 {
-        let mut worker = Worker::new(options.summary, keep);
+        let mut worker = new_worker()?;
         for (i, input) in inputs.iter_mut().enumerate() {
             read_chunks(i, input, layout, |chunk| {
                 worker.run(&chunk, double);
@@ -230,13 +382,13 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         let (tx, rx): (SyncSender<Chunk>, Receiver<Chunk>) = sync_channel(options.threads * 2);
         let rx = Arc::new(Mutex::new(rx));
         let result = std::thread::scope(|scope| -> Result<()> {
-            let handles: Vec<_> = (0..options.threads)
-                .map(|_| {
+            let ready = (0..options.threads).map(|_| new_worker()).collect::<Result<Vec<_>>>()?;
+            let handles: Vec<_> = ready
+                .into_iter()
+                .map(|mut worker| {
                     let rx = rx.clone();
                     let lines_done = lines_done.clone();
-                    let summary_options = options.summary;
                     scope.spawn(move || {
-                        let mut worker = Worker::new(summary_options, keep);
                         loop {
                             let next = rx.lock().map(|r| r.recv());
                             let Ok(Ok(chunk)) = next else { break };
@@ -275,12 +427,48 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     let mut bad: Vec<BadLine> = workers.iter_mut().flat_map(|w| std::mem::take(&mut w.bad)).collect();
     bad.sort();
     bad.truncate(keep);
+    let dropped = workers.iter().map(|w| w.dropped).sum();
+    #[cfg(feature = "plugins")]
+    let plugin_stats = sum_plugin_stats(workers.iter().filter_map(|w| w.plugins.as_ref()).map(|p| p.set.stats()));
     let mut iter = workers.into_iter();
     let mut summary = iter.next().map(|w| w.summary).unwrap_or_else(|| Summary::new(options.summary));
     for w in iter {
         summary.merge(&w.summary).context("merging worker summaries")?;
     }
-    Ok(Analysis { summary, bad_lines: bad })
+    Ok(Analysis {
+        summary,
+        bad_lines: bad,
+        #[cfg(feature = "plugins")]
+        plugins: plugin_stats,
+        dropped_by_plugins: dropped,
+    })
+}
+
+/// Adds up the per-thread counters of each plugin (same load order on every thread).
+#[cfg(feature = "plugins")]
+fn sum_plugin_stats(per_thread: impl Iterator<Item = Vec<cflog_plugin_host::PluginStats>>) -> Vec<cflog_plugin_host::PluginStats> {
+    let mut total: Vec<cflog_plugin_host::PluginStats> = Vec::new();
+    for stats in per_thread {
+        if total.is_empty() {
+            total = stats;
+            continue;
+        }
+        for (t, s) in total.iter_mut().zip(stats) {
+            t.batches += s.batches;
+            t.records += s.records;
+            t.failures += s.failures;
+            t.records_skipped += s.records_skipped;
+            t.restarts += s.restarts;
+            t.disabled |= s.disabled;
+            for (k, n) in s.failures_by_kind {
+                *t.failures_by_kind.entry(k).or_default() += n;
+            }
+            if s.last_error.is_some() {
+                t.last_error = s.last_error;
+            }
+        }
+    }
+    total
 }
 
 /// Parses a window width: `500ms`, `30s`, `1m`, `5m`, `1h`, or a number of seconds.

@@ -3,6 +3,8 @@
 
 pub mod cmd_analyze;
 pub mod cmd_parse;
+#[cfg(feature = "aws")]
+pub mod cmd_stream;
 pub mod dashboard;
 // `gen` is a reserved keyword in edition 2024, hence the raw identifier.
 pub mod r#gen;

@@ -11,6 +11,9 @@ use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 
+#[cfg(feature = "aws")]
+use cflog_lambda::names::env as cflog_lambda_env;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success: every line parsed
@@ -45,6 +48,62 @@ enum Command {
     /// mixes, Zipf URLs, encoded user agents with bots, IPv6, lognormal latencies).
     #[command(after_help = EXIT_CODES)]
     Gen(GenArgs),
+    /// Put log lines into a Kinesis stream as CloudFront does (one line per record,
+    /// random partition keys), for demos and load tests. Failed entries are resent alone.
+    #[cfg(feature = "aws")]
+    Replay(ReplayArgs),
+    /// Poll a Kinesis stream and run the Lambda processor's handler on each batch (for
+    /// ECS/EC2 instead of Lambda). Configured by the same CFLOG_* variables as the Lambda
+    /// (see host-lambda/README.md); the options below override them.
+    #[cfg(feature = "aws")]
+    Consume(ConsumeCliArgs),
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// Stream name or ARN.
+    #[arg(long, value_name = "NAME")]
+    stream: String,
+    /// AWS endpoint (e.g. a local moto server); region and credentials come from the
+    /// usual AWS environment.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Records per second (`N` or `N/s`). The default is as fast as the stream takes them.
+    #[arg(long, value_name = "N/s", value_parser = cflog_cli::cmd_stream::parse_rate)]
+    rate: Option<f64>,
+    /// Log file (real-time lines; `.gz` is read transparently, `-` is stdin).
+    #[arg(value_name = "FILE")]
+    file: String,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct ConsumeCliArgs {
+    /// Stream name or ARN.
+    #[arg(long, value_name = "NAME")]
+    stream: String,
+    /// AWS endpoint (e.g. a local moto server).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Real-time log field list (overrides CFLOG_FIELDS).
+    #[arg(long, value_name = "LIST")]
+    fields: Option<String>,
+    /// DynamoDB table for rollups and checkpoints (overrides CFLOG_TABLE).
+    #[arg(long, value_name = "TABLE")]
+    table: Option<String>,
+    /// Output stream for enriched records (overrides CFLOG_OUTPUT_STREAM).
+    #[arg(long, value_name = "NAME")]
+    output_stream: Option<String>,
+    /// cloudwatch, emf or off (overrides CFLOG_METRICS).
+    #[arg(long, value_name = "MODE")]
+    metrics: Option<String>,
+    /// Start at the oldest record instead of new ones only.
+    #[arg(long)]
+    from_start: bool,
+    /// Stop after N empty polls of every shard (default: run until killed).
+    #[arg(long, value_name = "N")]
+    until_idle: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +246,12 @@ struct AnalyzeArgs {
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, default_value_t = 20, value_name = "N")]
     max_errors: u64,
+    /// Enrichment rule (a .wasm or .wat module, ABI in docs/plugin-abi.md), optionally
+    /// with a JSON configuration file: `rule.wasm:config.json`. Repeatable; the report
+    /// gains a breakdown (records per value) for every tag the rules add.
+    #[cfg(feature = "plugins")]
+    #[arg(long = "plugin", value_name = "PATH[:CONFIG]")]
+    plugins: Vec<String>,
     /// Log files (plain or .gz); `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     files: Vec<String>,
@@ -223,9 +288,29 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
+        #[cfg(feature = "plugins")]
+        plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
     let files = files_or_stdin(&args.files);
     let analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    #[cfg(feature = "plugins")]
+    for p in analysis.plugins.iter().filter(|p| p.failures > 0) {
+        let kinds: Vec<String> = p.failures_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        eprintln!(
+            "cflog: plugin {}: {} failed batch(es) ({}), {} record(s) left un-enriched{}",
+            p.name,
+            p.failures,
+            kinds.join(", "),
+            p.records_skipped,
+            if p.disabled { "; disabled after repeated failures" } else { "" }
+        );
+        if let Some(e) = &p.last_error {
+            eprintln!("cflog: plugin {}: last error: {}", p.name, e.lines().next().unwrap_or(""));
+        }
+    }
+    if analysis.dropped_by_plugins > 0 {
+        eprintln!("cflog: {} record(s) dropped by plugins (not counted)", analysis.dropped_by_plugins);
+    }
     for bad in &analysis.bad_lines {
         let name = if files[bad.input] == "-" { "<stdin>" } else { files[bad.input].as_str() };
         eprintln!("{name}:{}: {}", bad.line, bad.message);
@@ -275,6 +360,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(args) => analyze(args),
         Command::Merge(args) => merge(args),
         Command::Gen(args) => generate(args),
+        #[cfg(feature = "aws")]
+        Command::Replay(a) => {
+            cflog_cli::cmd_stream::replay(&a.stream, a.endpoint_url.as_deref(), a.rate, &a.file)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "aws")]
+        Command::Consume(a) => {
+            let mut overrides = Vec::new();
+            for (name, v) in [
+                (cflog_lambda_env::FIELDS, a.fields),
+                (cflog_lambda_env::TABLE, a.table),
+                (cflog_lambda_env::OUTPUT_STREAM, a.output_stream),
+                (cflog_lambda_env::METRICS, a.metrics),
+            ] {
+                if let Some(v) = v {
+                    overrides.push((name, v));
+                }
+            }
+            cflog_cli::cmd_stream::consume(&cflog_cli::cmd_stream::ConsumeArgs {
+                stream: a.stream,
+                endpoint_url: a.endpoint_url,
+                overrides,
+                from_start: a.from_start,
+                until_idle: a.until_idle,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

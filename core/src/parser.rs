@@ -152,6 +152,22 @@ impl Parser {
         }))
     }
 
+    /// The record [`parse_line`](Self::parse_line) returned for `line` when it filled
+    /// `buf`, rebuilt without scanning the line again (`line_no` as
+    /// [`Record::line_number`] reported it). Valid only while the layout is the one
+    /// `line` was parsed with: a standard log's `#Fields:` line changes it. For callers
+    /// that parse a batch of lines first and look at the records afterwards (the
+    /// enrichment plugins), so each line is parsed once.
+    pub fn view<'a>(&'a self, line: &'a [u8], buf: &'a RecordBuf, line_no: u64) -> Record<'a> {
+        Record {
+            line: trim_line_end(line),
+            spans: &buf.spans,
+            schema: &self.schema,
+            line_no,
+            double_decode: self.double_decode,
+        }
+    }
+
     fn header(&mut self, line: &[u8]) -> Result<(), ParseError> {
         match (self.schema.format(), Schema::from_w3c_fields(line)) {
             (_, None) => Ok(()),

@@ -1,0 +1,180 @@
+//! Enrichment rules (wasm plugins): added cost per record on ~1 KB real-time lines, and
+//! module compile / cache load / instantiation costs.
+//!
+//! Needs the example rules built: `make plugins` (wasm32-unknown-unknown, release).
+//!
+//! * `plugins/analyze/*`: the `cflog analyze` worker loop (parse, aggregate, tag) over
+//!   20,000 generated lines, in 1 MiB chunks (one batch per chunk, as the CLI does), with
+//!   no rule, each rule alone, and three rules (bots + paths + security).
+//! * `plugins/enrich_only/*`: just `PluginSet::enrich` on a prepared batch of 1,000
+//!   records (copy in, guest work, copy out, decode).
+//! * `plugins/module/*`: compile from `.wasm` (cold), load from the precompiled cache, and
+//!   instantiate + init.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use cflog_bench::sample;
+use cflog_core::summary::{Summary, SummaryOptions};
+use cflog_core::{Format, Parser, RecordBuf, Schema};
+use cflog_plugin_host::{CompiledPlugin, Interrupt, Limits, PluginHost, PluginSet};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn rule(name: &str) -> PathBuf {
+    let dir = match std::env::var_os("CFLOG_PLUGIN_WASM_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => std::env::current_exe().unwrap().ancestors().nth(3).unwrap().join("wasm32-unknown-unknown/release"),
+    };
+    let p = dir.join(format!("cflog_rule_{name}.wasm"));
+    assert!(p.is_file(), "{} missing: run `make plugins` first", p.display());
+    p
+}
+
+/// Newline-aligned chunks of about 1 MiB, as `cflog analyze` cuts them.
+fn chunks(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let want = (start + (1 << 20)).min(data.len());
+        let end = if want == data.len() { want } else { memchr::memrchr(b'\n', &data[start..want]).map_or(want, |i| start + i + 1) };
+        out.push(&data[start..end]);
+        start = end;
+    }
+    out
+}
+
+fn lines(chunk: &[u8]) -> Vec<&[u8]> {
+    chunk.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect()
+}
+
+/// The worker loop without rules.
+fn analyze_plain(chunks: &[&[u8]], schema: &Schema) -> u64 {
+    let mut summary = Summary::new(SummaryOptions::default());
+    let mut buf = RecordBuf::new();
+    for c in chunks {
+        let mut parser = Parser::with_schema(schema.clone());
+        for line in lines(c) {
+            if let Ok(Some(r)) = parser.parse_line(line, &mut buf) {
+                let _ = summary.add(&r);
+            }
+        }
+    }
+    summary.records
+}
+
+/// The worker loop with rules, as `cflog analyze --plugin` runs it: parse each line once
+/// into its own span buffer, enrich the chunk as one batch, then aggregate the records
+/// (rebuilt from their spans) with their tags.
+fn analyze_rules(chunks: &[&[u8]], schema: &Schema, set: &mut PluginSet) -> u64 {
+    let mut summary = Summary::new(SummaryOptions::default());
+    let mut bufs: Vec<RecordBuf> = Vec::new();
+    let mut batch = set.batch();
+    let mut enriched = Default::default();
+    let mut pending: Vec<(usize, u64)> = Vec::new();
+    for c in chunks {
+        let ls = lines(c);
+        batch.clear();
+        pending.clear();
+        let mut parser = Parser::with_schema(schema.clone());
+        for (li, line) in ls.iter().enumerate() {
+            let k = pending.len();
+            if k == bufs.len() {
+                bufs.push(RecordBuf::new());
+            }
+            if let Ok(Some(r)) = parser.parse_line(line, &mut bufs[k]) {
+                batch.push(&r);
+                pending.push((li, r.line_number()));
+            }
+        }
+        set.enrich_into(&batch, &mut enriched);
+        for (i, &(li, n)) in pending.iter().enumerate() {
+            let r = parser.view(ls[li], &bufs[i], n);
+            if !enriched.dropped(i) && summary.add(&r).is_ok() {
+                for (k, v) in enriched.tags(i) {
+                    summary.add_tag(k, v.as_bytes());
+                }
+            }
+        }
+    }
+    summary.records
+}
+
+fn bench(c: &mut Criterion) {
+    let host = PluginHost::new(Limits::default()).unwrap();
+    let compile = |name: &str| host.compile_file(&rule(name), None).unwrap();
+    let (bots, paths, security) = (compile("bots"), compile("paths"), compile("security"));
+    let wat = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/wat/status_class.wat");
+    let status_class = host.compile_file(&wat, None).unwrap();
+    let sets: Vec<(&str, Vec<CompiledPlugin>)> = vec![
+        ("status_class_wat", vec![status_class]),
+        ("paths", vec![paths.clone()]),
+        ("bots", vec![bots.clone()]),
+        ("security", vec![security.clone()]),
+        ("three_rules", vec![bots.clone(), paths.clone(), security.clone()]),
+    ];
+
+    let n = 20_000u64;
+    let data = sample(Format::RealTime, n);
+    let schema = Schema::realtime_release(46).unwrap();
+    let cs = chunks(&data);
+    let mut group = c.benchmark_group("plugins/analyze");
+    group.throughput(Throughput::Elements(n));
+    group.sample_size(10);
+    group.bench_function("no_rules", |b| b.iter(|| black_box(analyze_plain(black_box(&cs), &schema))));
+    for (name, compiled) in &sets {
+        let mut set = PluginSet::instantiate(&host, compiled).unwrap();
+        group.bench_function(*name, |b| b.iter(|| black_box(analyze_rules(black_box(&cs), &schema, &mut set))));
+        assert!(set.stats().iter().all(|s| s.failures == 0), "{:?}", set.stats());
+    }
+    group.finish();
+
+    let first = lines(cs[0]);
+    let mut group = c.benchmark_group("plugins/enrich_only");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(20);
+    // The same modules under epoch deadlines instead of the (default) fuel.
+    let deadline_host = PluginHost::new(Limits { interrupt: Interrupt::Deadline, ..Limits::default() }).unwrap();
+    let deadline_sets: Vec<(String, Vec<CompiledPlugin>)> = sets
+        .iter()
+        .filter(|(n, _)| *n != "three_rules")
+        .map(|(n, _)| {
+            let path = if *n == "status_class_wat" { wat.clone() } else { rule(n) };
+            (format!("deadline_{n}"), vec![deadline_host.compile_file(&path, None).unwrap()])
+        })
+        .collect();
+    let all: Vec<(String, &PluginHost, &Vec<CompiledPlugin>)> = sets
+        .iter()
+        .map(|(n, c)| (n.to_string(), &host, c))
+        .chain(deadline_sets.iter().map(|(n, c)| (n.clone(), &deadline_host, c)))
+        .collect();
+    for (name, host, compiled) in &all {
+        let mut set = PluginSet::instantiate(host, compiled).unwrap();
+        let mut batch = set.batch();
+        let mut parser = Parser::with_schema(schema.clone());
+        let mut buf = RecordBuf::new();
+        for line in first.iter().take(1000) {
+            if let Ok(Some(r)) = parser.parse_line(line, &mut buf) {
+                batch.push(&r);
+            }
+        }
+        let mut out = Default::default();
+        group.bench_function(name.as_str(), |b| b.iter(|| set.enrich_into(black_box(&batch), &mut out)));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("plugins/module");
+    group.sample_size(10);
+    let bytes = std::fs::read(rule("bots")).unwrap();
+    group.bench_function("compile_cold_bots", |b| b.iter(|| black_box(host.compile("bots", &bytes, None).unwrap())));
+    let cache = std::env::temp_dir().join(format!("cflog-bench-cache-{}", std::process::id()));
+    host.compile_file_cached(&rule("bots"), None, &cache).unwrap();
+    group.bench_function("load_cached_bots", |b| b.iter(|| black_box(host.compile_file_cached(&rule("bots"), None, &cache).unwrap())));
+    group.bench_function("instantiate_init_bots", |b| {
+        b.iter(|| black_box(PluginSet::instantiate(&host, std::slice::from_ref(&bots)).unwrap()))
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

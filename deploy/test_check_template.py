@@ -1,0 +1,301 @@
+"""Tests of deploy/check_template.py: the real template passes, and every kind of drift the
+checker exists to catch is reported when planted in a copy of the template, the names or
+the code.
+
+    CFLOG_NAMES_JSON=path/to/names.json .venv/bin/python -m unittest deploy/test_check_template.py
+
+CFLOG_NAMES_JSON is what `cargo run -p cflog-deploy-names` prints (make test-deploy sets it).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import check_template as ct  # noqa: E402
+
+TEMPLATE = ct.HERE / "template.yaml"
+SRC = ct.REPO / "host-lambda" / "src"
+CRATE = ct.REPO / "host-lambda" / "Cargo.toml"
+
+
+def load_names() -> dict:
+    path = os.environ.get("CFLOG_NAMES_JSON")
+    if not path:
+        raise RuntimeError("set CFLOG_NAMES_JSON to the output of `cargo run -p cflog-deploy-names` (make test-deploy does)")
+    return json.loads(Path(path).read_text())
+
+
+NAMES = load_names()
+TPL = ct.load_template(TEMPLATE)
+CODE = ct.scan_code(SRC)
+IAM = ct.iam_reference()
+BIN = ct.lambda_bin_name(CRATE)
+
+
+def check(tpl=None, names=None, code=None) -> list[str]:
+    checker = ct.Checker(tpl if tpl is not None else TPL, names if names is not None else NAMES, code or CODE, BIN, IAM)
+    return list(checker.check())
+
+
+def statements(tpl, role):
+    return tpl["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+class RealTemplate(unittest.TestCase):
+    def test_the_template_is_clean(self):
+        self.assertEqual(check(), [])
+
+    def test_the_calls_are_derived_from_the_code(self):
+        # Worked out by reading host-lambda/src/aws.rs: one call per sink operation.
+        ops = sorted((c.crate, c.op) for c in CODE.calls)
+        self.assertEqual(
+            ops,
+            [
+                ("aws_sdk_cloudfront", "get_realtime_log_config"),
+                ("aws_sdk_cloudwatch", "put_metric_data"),
+                ("aws_sdk_dynamodb", "get_item"),
+                ("aws_sdk_dynamodb", "transact_write_items"),
+                ("aws_sdk_dynamodb", "update_item"),
+                ("aws_sdk_kinesis", "put_records"),
+            ],
+        )
+        self.assertEqual(
+            CODE.actions,
+            {"cloudfront:GetRealtimeLogConfig", "cloudwatch:PutMetricData", "dynamodb:GetItem", "dynamodb:UpdateItem", "kinesis:PutRecords"},
+        )
+
+    def test_every_combination_of_conditions_is_checked(self):
+        # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two toggles x AlarmEmail 2.
+        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2)
+
+
+class NameDrift(unittest.TestCase):
+    def test_bogus_metric_in_an_alarm(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["Alarm5xxRate"]["Properties"]["MetricName"] = "5xxErrorRatio"
+        errs = check(tpl)
+        self.assertTrue(any("Alarm5xxRate" in e and "'5xxErrorRatio' is not one the function emits" in e for e in errs), errs)
+
+    def test_bogus_metric_in_a_math_alarm(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["AlarmCacheHitRatio"]["Properties"]["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] = "CacheHitRate"
+        errs = check(tpl)
+        self.assertTrue(any("AlarmCacheHitRatio.Metrics[0]" in e and "CacheHitRate" in e for e in errs), errs)
+
+    def test_bogus_metric_and_dimension_in_the_dashboard(self):
+        tpl = copy.deepcopy(TPL)
+        body = tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+        body["Fn::Sub"] = body["Fn::Sub"].replace('"BytesDownloaded", "Distribution"', '"BytesSent", "DistributionId"')
+        errs = check(tpl)
+        self.assertTrue(any("DashboardBody" in e and "'BytesSent' is not one the function emits" in e for e in errs), errs)
+        self.assertTrue(any("DashboardBody" in e and "dimension 'DistributionId'" in e for e in errs), errs)
+        # ...and the metric the code emits is now shown nowhere.
+        self.assertTrue(any("emits 'BytesDownloaded', but no dashboard widget or alarm shows it" in e for e in errs), errs)
+
+    def test_a_metric_the_code_no_longer_emits(self):
+        names = copy.deepcopy(NAMES)
+        names["metrics"].remove("Latency")
+        errs = check(names=names)
+        self.assertTrue(any("AlarmLatencyP95" in e and "'Latency' is not one the function emits" in e for e in errs), errs)
+
+    def test_literal_namespace_and_foreign_namespace(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["Alarm4xxRate"]["Properties"]["Namespace"] = "CloudFront/RealTime"
+        tpl["Resources"]["AlarmIteratorAge"]["Properties"]["Namespace"] = "Custom/Lambda"
+        errs = check(tpl)
+        self.assertTrue(any("Alarm4xxRate" in e and "use !Ref MetricsNamespace" in e for e in errs), errs)
+        self.assertTrue(any("AlarmIteratorAge" in e and "unknown namespace 'Custom/Lambda'" in e for e in errs), errs)
+
+    def test_namespace_default_drift(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Parameters"]["MetricsNamespace"]["Default"] = "CloudFront/Realtime"
+        errs = check(tpl)
+        self.assertTrue(any("MetricsNamespace: default 'CloudFront/Realtime'" in e for e in errs), errs)
+
+    def test_extra_environment_variable(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"]["CFLOG_BATCH_LIMIT"] = "5"
+        errs = check(tpl)
+        self.assertTrue(any("CFLOG_BATCH_LIMIT is not one the function reads" in e for e in errs), errs)
+
+    def test_layout_set_twice(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"]["CFLOG_FIELDS"] = "timestamp"
+        errs = check(tpl)
+        self.assertTrue(any("exactly one of CFLOG_FIELDS and CFLOG_REALTIME_LOG_CONFIG" in e for e in errs), errs)
+
+    def test_table_layout_drift(self):
+        tpl = copy.deepcopy(TPL)
+        props = tpl["Resources"]["RollupTable"]["Properties"]
+        props["TimeToLiveSpecification"]["AttributeName"] = "ttl"
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = False
+        errs = check(tpl)
+        self.assertTrue(any("TTL must be enabled on 'expires_at'" in e for e in errs), errs)
+        self.assertTrue(any("point-in-time recovery" in e for e in errs), errs)
+
+    def test_unknown_realtime_field(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Parameters"]["RealtimeLogFields"]["Default"] = "timestamp,sc-status,x-edge-location"
+        errs = check(tpl)
+        self.assertTrue(any("without x-host-header" in e for e in errs), errs)
+        tpl["Parameters"]["RealtimeLogFields"]["Default"] = "timestamp,x-host-header,status"
+        errs = check(tpl)
+        self.assertTrue(any("'status' is not a real-time log field" in e for e in errs), errs)
+
+
+class Privilege(unittest.TestCase):
+    def test_wildcard_action(self):
+        tpl = copy.deepcopy(TPL)
+        statements(tpl, "ProcessorRole")[4]["Action"] = ["dynamodb:*"]
+        errs = check(tpl)
+        self.assertTrue(any("wildcard action dynamodb:*" in e for e in errs), errs)
+
+    def test_star_resource_and_star_principal(self):
+        tpl = copy.deepcopy(TPL)
+        statements(tpl, "ProcessorRole")[4]["Resource"] = "*"
+        tpl["Resources"]["FailureQueuePolicy"] = {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "FailureQueue"}],
+                "PolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["FailureQueue", "Arn"]}}]},
+            },
+        }
+        errs = check(tpl)
+        self.assertTrue(any('Resource "*" for dynamodb:GetItem, dynamodb:UpdateItem' in e for e in errs), errs)
+        self.assertTrue(any("FailureQueuePolicy" in e and 'Principal "*"' in e for e in errs), errs)
+
+    def test_metrics_without_namespace_condition(self):
+        tpl = copy.deepcopy(TPL)
+        st = statements(tpl, "ProcessorRole")[5]["Fn::If"][1]
+        del st["Condition"]
+        errs = check(tpl)
+        self.assertTrue(any('Resource "*" without a cloudwatch:namespace condition' in e for e in errs), errs)
+
+    def test_extra_and_missing_grants(self):
+        tpl = copy.deepcopy(TPL)
+        sts = statements(tpl, "ProcessorRole")
+        sts[4]["Action"] = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        del sts[3]  # the layout statement
+        errs = check(tpl)
+        self.assertTrue(any("grants dynamodb:DeleteItem, which ProcessorFunction never calls" in e for e in errs), errs)
+        self.assertTrue(any("needs cloudfront:GetRealtimeLogConfig on ['RealtimeLogConfig'], not granted" in e for e in errs), errs)
+
+    def test_grant_on_the_wrong_resource(self):
+        tpl = copy.deepcopy(TPL)
+        statements(tpl, "ProcessorRole")[1]["Resource"] = [{"Fn::GetAtt": ["SourceStream", "Arn"]}, {"Fn::GetAtt": ["EnrichedStream", "Arn"]}]
+        errs = check(tpl)
+        self.assertTrue(any("kinesis:GetRecords granted on ['EnrichedStream', 'SourceStream']" in e for e in errs), errs)
+
+    def test_literal_arn_and_unknown_action(self):
+        tpl = copy.deepcopy(TPL)
+        st = statements(tpl, "RealtimeLogRole")[0]
+        st["Resource"] = "arn:aws:kinesis:us-east-1:123456789012:stream/other"
+        st["Action"] = st["Action"] + ["kinesis:PutRecordz"]
+        errs = check(tpl)
+        self.assertTrue(any("is not a resource this template creates" in e for e in errs), errs)
+        self.assertTrue(any("kinesis:PutRecordz is not an action" in e for e in errs), errs)
+
+    def test_code_drift_new_sdk_call(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "src"
+            shutil.copytree(SRC, src)
+            aws = src / "aws.rs"
+            text = aws.read_text()
+            marker = "impl StateStore for DynamoState {"
+            self.assertIn(marker, text)
+            text = text.replace(
+                marker,
+                marker
+                + "\n    async fn forget(&self) -> Result<(), SinkError> {\n"
+                + "        self.client.delete_item().table_name(&self.table).send().await.map(|_| ()).map_err(SinkError::from_err)\n    }\n",
+            )
+            aws.write_text(text)
+            code = ct.scan_code(src)
+            self.assertIn("dynamodb:DeleteItem", code.actions)
+            errs = check(code=code)
+            self.assertTrue(any("calls aws_sdk_dynamodb .delete_item() (dynamodb:DeleteItem), which names::iam does not list" in e for e in errs), errs)
+
+    def test_code_drift_unattributed_request(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "src"
+            shutil.copytree(SRC, src)
+            aws = src / "aws.rs"
+            aws.write_text(aws.read_text() + "\nasync fn sneaky(c: &aws_sdk_kinesis::Client) { let _ = c.delete_stream().send().await; }\n")
+            errs = check(code=ct.scan_code(src))
+            self.assertTrue(any(".send() calls but" in e for e in errs), errs)
+
+    def test_names_listing_an_action_the_code_does_not_make(self):
+        names = copy.deepcopy(NAMES)
+        names["iam"]["TABLE"] = names["iam"]["TABLE"] + ["dynamodb:TransactWriteItems"]
+        names["aws_actions"] = names["aws_actions"] + ["dynamodb:TransactWriteItems"]
+        errs = check(names=names)
+        self.assertTrue(any("names::iam lists dynamodb:TransactWriteItems, but no SDK call" in e for e in errs), errs)
+        self.assertTrue(any("dynamodb:TransactWriteItems is not an action of the IAM service reference" in e for e in errs), errs)
+
+
+class Mapping(unittest.TestCase):
+    def test_unbounded_retries_and_no_partial_failures(self):
+        tpl = copy.deepcopy(TPL)
+        props = tpl["Resources"]["ProcessorEventSourceMapping"]["Properties"]
+        props["MaximumRetryAttempts"] = -1
+        props["FunctionResponseTypes"] = []
+        props["BisectBatchOnFunctionError"] = False
+        del props["DestinationConfig"]
+        errs = check(tpl)
+        for needle in ("MaximumRetryAttempts must be bounded", "ReportBatchItemFailures", "BisectBatchOnFunctionError", "OnFailure.Destination"):
+            self.assertTrue(any(needle in e for e in errs), (needle, errs))
+
+    def test_record_age_parameter_must_be_bounded(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Parameters"]["MaximumRecordAgeSeconds"]["MaxValue"]
+        errs = check(tpl)
+        self.assertTrue(any("MaximumRecordAgeInSeconds parameter MaximumRecordAgeSeconds must be bounded" in e for e in errs), errs)
+
+    def test_build_properties(self):
+        tpl = copy.deepcopy(TPL)
+        fn = tpl["Resources"]["ProcessorFunction"]
+        fn["Metadata"]["BuildProperties"]["Binary"] = "cflog-lambda"
+        fn["Properties"]["Architectures"] = ["x86_64"]
+        fn["Properties"]["CodeUri"] = "../host-lambda"
+        errs = check(tpl)
+        for needle in ("Binary must be 'bootstrap'", "Architectures must be [arm64]", "CodeUri '../host-lambda' must be the Cargo workspace root"):
+            self.assertTrue(any(needle in e for e in errs), (needle, errs))
+
+
+class Helpers(unittest.TestCase):
+    def test_sub_placeholders(self):
+        text = '{"a": "${X}", "b": ${Y}, "c": "p ${Z.Attr} q", "d": "${!Literal}"}'
+        self.assertEqual(
+            json.loads(ct.sub_placeholders(text)),
+            {"a": "__SUB_X__", "b": 0, "c": "p __SUB_Z.Attr__ q", "d": "${!Literal}"},
+        )
+
+    def test_build_output(self):
+        def elf(machine: int) -> bytes:
+            return b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + (2).to_bytes(2, "little") + machine.to_bytes(2, "little") + bytes(44)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "lambda" / "bootstrap"
+            out.mkdir(parents=True)
+            errs = ct.check_build_output(TPL, Path(tmp), BIN)
+            self.assertTrue(any("neither bootstrap nor bootstrap.zip" in e for e in errs), errs)
+            for machine, ok in ((0x3E, False), (0xB7, True)):  # x86-64, AArch64
+                with zipfile.ZipFile(out / "bootstrap.zip", "w") as z:
+                    info = zipfile.ZipInfo("bootstrap")
+                    info.external_attr = 0o755 << 16
+                    z.writestr(info, elf(machine))
+                errs = ct.check_build_output(TPL, Path(tmp), BIN)
+                self.assertEqual(errs == [], ok, errs)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,182 @@
+//! Configuration from environment variables (see [`crate::names::env`]), read once at
+//! cold start; bad values are errors that name the variable.
+
+use std::time::Duration;
+
+use crate::names::{env, metric};
+use crate::process::ExtraDimensions;
+use crate::sinks::RetryPolicy;
+
+/// Which event the function handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Kinesis event source mapping (the default).
+    Kinesis,
+    /// Firehose data transformation.
+    Firehose,
+}
+
+/// Where metrics go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsMode {
+    /// PutMetricData (the default).
+    CloudWatch,
+    /// Embedded metric format on stdout.
+    Emf,
+    /// None.
+    Off,
+}
+
+/// Where the layout comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayoutConfig {
+    /// A field set (canonical order applied).
+    Fields(Vec<String>),
+    /// A real-time log config name or ARN, read at cold start.
+    RealtimeLogConfig(String),
+}
+
+/// Everything the function is told by its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mode.
+    pub mode: Mode,
+    /// Layout source.
+    pub layout: LayoutConfig,
+    /// Sampling rate override.
+    pub sampling_rate: Option<u32>,
+    /// Metrics output.
+    pub metrics: MetricsMode,
+    /// CloudWatch namespace.
+    pub namespace: String,
+    /// Extra metric dimensions.
+    pub dimensions: ExtraDimensions,
+    /// DynamoDB table (rollups + checkpoints).
+    pub table: Option<String>,
+    /// Rollup TTL in seconds.
+    pub ttl_seconds: i64,
+    /// Rollup/metric window in milliseconds.
+    pub window_ms: u64,
+    /// Output stream.
+    pub output_stream: Option<String>,
+    /// Forward bad lines to the output stream.
+    pub forward_bad_lines: bool,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Endpoint override.
+    pub endpoint_url: Option<String>,
+    /// Enrichment rules (`CFLOG_PLUGINS`, expanded when the handler is built).
+    pub plugins: Option<String>,
+}
+
+fn parse_num<T: std::str::FromStr>(name: &str, v: &str, lo: T, hi: T) -> Result<T, String>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    let x: T = v.trim().parse().map_err(|_| format!("{name}={v:?}: not a number"))?;
+    if x < lo || x > hi {
+        return Err(format!("{name}={v:?}: must be between {lo} and {hi}"));
+    }
+    Ok(x)
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, String> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads variables through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mode = match get(env::MODE).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("kinesis") => Mode::Kinesis,
+            Some("firehose") => Mode::Firehose,
+            Some(other) => return Err(format!("{}={other:?}: expected kinesis or firehose", env::MODE)),
+        };
+        let layout = match (get(env::FIELDS), get(env::REALTIME_LOG_CONFIG)) {
+            (Some(_), Some(_)) => return Err(format!("set {} or {}, not both", env::FIELDS, env::REALTIME_LOG_CONFIG)),
+            (Some(f), None) => LayoutConfig::Fields(f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()),
+            (None, Some(c)) => LayoutConfig::RealtimeLogConfig(c.trim().to_string()),
+            (None, None) => return Err(format!("set {} (the field list) or {} (name or ARN)", env::FIELDS, env::REALTIME_LOG_CONFIG)),
+        };
+        let sampling_rate = get(env::SAMPLING_RATE).map(|v| parse_num(env::SAMPLING_RATE, &v, 1u32, 100)).transpose()?;
+        let metrics = match get(env::METRICS).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("cloudwatch") => MetricsMode::CloudWatch,
+            Some("emf") => MetricsMode::Emf,
+            Some("off") | Some("none") => MetricsMode::Off,
+            Some(other) => return Err(format!("{}={other:?}: expected cloudwatch, emf or off", env::METRICS)),
+        };
+        let mut dimensions = ExtraDimensions { cap: 20, ..Default::default() };
+        if let Some(list) = get(env::METRIC_DIMENSIONS) {
+            for d in list.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+                match d.to_ascii_lowercase().as_str() {
+                    "edge" | "edge-location" | "edgelocation" => dimensions.edge_location = true,
+                    "country" => dimensions.country = true,
+                    other => return Err(format!("{}: unknown dimension {other:?} (expected edge, country)", env::METRIC_DIMENSIONS)),
+                }
+            }
+        }
+        if let Some(v) = get(env::DIMENSION_CAP) {
+            dimensions.cap = parse_num(env::DIMENSION_CAP, &v, 1usize, 1000)?;
+        }
+        let ttl_days = get(env::TTL_DAYS).map(|v| parse_num(env::TTL_DAYS, &v, 1i64, 3650)).transpose()?.unwrap_or(7);
+        let window_s = get(env::WINDOW_SECONDS).map(|v| parse_num(env::WINDOW_SECONDS, &v, 1u64, 86_400)).transpose()?.unwrap_or(60);
+        let forward_bad_lines = match get(env::FORWARD_BAD_LINES).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") => true,
+            Some(other) => return Err(format!("{}={other:?}: expected true or false", env::FORWARD_BAD_LINES)),
+        };
+        let mut retry = RetryPolicy::default();
+        if let Some(v) = get(env::MAX_ATTEMPTS) {
+            retry.max_attempts = parse_num(env::MAX_ATTEMPTS, &v, 1u32, 20)?;
+        }
+        if let Some(v) = get(env::BACKOFF_MS) {
+            retry.base_delay = Duration::from_millis(parse_num(env::BACKOFF_MS, &v, 0u64, 60_000)?);
+        }
+        Ok(Config {
+            mode,
+            layout,
+            sampling_rate,
+            metrics,
+            namespace: get(env::NAMESPACE).unwrap_or_else(|| metric::DEFAULT_NAMESPACE.to_string()),
+            dimensions,
+            table: get(env::TABLE),
+            ttl_seconds: ttl_days * 86_400,
+            window_ms: window_s * 1000,
+            output_stream: get(env::OUTPUT_STREAM),
+            forward_bad_lines,
+            retry,
+            endpoint_url: get(env::ENDPOINT_URL),
+            plugins: get(env::PLUGINS),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_errors_name_the_variable() {
+        let c = cfg(&[(env::FIELDS, "timestamp, c-ip,sc-status")]).unwrap();
+        assert_eq!(c.layout, LayoutConfig::Fields(vec!["timestamp".into(), "c-ip".into(), "sc-status".into()]));
+        assert_eq!(c.mode, Mode::Kinesis);
+        assert_eq!(c.metrics, MetricsMode::CloudWatch);
+        assert_eq!(c.namespace, "CloudFront/RealTime");
+        assert_eq!(c.ttl_seconds, 7 * 86_400);
+        assert_eq!(c.window_ms, 60_000);
+        assert!(cfg(&[]).unwrap_err().contains(env::FIELDS));
+        assert!(cfg(&[(env::FIELDS, "a"), (env::SAMPLING_RATE, "0")]).unwrap_err().contains("CFLOG_SAMPLING_RATE"));
+        assert!(cfg(&[(env::FIELDS, "a"), (env::MODE, "sqs")]).unwrap_err().contains("CFLOG_MODE"));
+        let c = cfg(&[(env::REALTIME_LOG_CONFIG, "my-config"), (env::METRIC_DIMENSIONS, "edge,country"), (env::TTL_DAYS, "2")]).unwrap();
+        assert!(c.dimensions.edge_location && c.dimensions.country);
+        assert_eq!(c.ttl_seconds, 2 * 86_400);
+    }
+}

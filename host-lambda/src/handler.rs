@@ -1,0 +1,689 @@
+//! The handler: Kinesis events in, sinks out, `batchItemFailures` back; and the Firehose
+//! transformation. Plain async functions over the sink traits; `main` supplies AWS sinks,
+//! tests and the benchmark supply in-memory ones.
+//!
+//! # Delivery semantics (per shard)
+//!
+//! 1. The shard's checkpoint is read (when a table is configured). Each sink only handles
+//!    the records after its own checkpoint, so an invocation Lambda retries after a
+//!    partial success (or after a crash) does not repeat what was already applied.
+//! 2. Enriched records are sent (only failed entries are resent, with backoff). If some
+//!    still fail, `k` is the first source record with an undelivered output; everything
+//!    from `k` on is left for Lambda's retry.
+//! 3. Rollups and metrics are applied for the records before `k`, concurrently. Rollups go
+//!    in one DynamoDB transaction together with the checkpoint move (conditional on the
+//!    checkpoint being what we read); metrics go in PutMetricData calls, each followed by
+//!    a conditional checkpoint move. A range too big for one call or transaction is
+//!    halved until it fits, so every checkpoint covers exactly what was applied.
+//! 4. The answer names the first record some sink has not applied; Kinesis re-delivers
+//!    from it.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use cflog_core::Schema;
+use cflog_core::summary::Summary;
+use serde::{Deserialize, Serialize};
+
+use crate::names::{limits, metric};
+use crate::process::{Aggregate, BadLine, InRecord, OutRecord, Processor};
+use crate::sinks::{
+    Applied, Checkpoint, MetricDatum, MetricsSink, Progress, RecordSink, RetryPolicy, Rollup, SinkError, StateStore, Unit,
+    deliver_records,
+};
+
+/// A Kinesis event as Lambda delivers it. Data stays a string here so one record with
+/// bad base64 is a bad line, not a batch that fails to deserialize.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct KinesisEvent {
+    /// The records, all from one shard when an event source mapping invokes.
+    #[serde(rename = "Records")]
+    pub records: Vec<KinesisEventRecord>,
+}
+
+/// One record of a [`KinesisEvent`].
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct KinesisEventRecord {
+    /// `shardId-000000000000:<sequence number>`.
+    #[serde(rename = "eventID", default)]
+    pub event_id: Option<String>,
+    /// The stream ARN.
+    #[serde(rename = "eventSourceARN", default)]
+    pub event_source_arn: Option<String>,
+    /// `aws:kinesis`.
+    #[serde(rename = "eventSource", default)]
+    pub event_source: Option<String>,
+    /// The Kinesis part.
+    pub kinesis: KinesisPayload,
+}
+
+/// The `kinesis` object of a record.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisPayload {
+    /// Sequence number.
+    pub sequence_number: String,
+    /// Base64 data.
+    pub data: String,
+    /// Partition key.
+    #[serde(default)]
+    pub partition_key: String,
+    /// Arrival time, epoch seconds.
+    #[serde(default)]
+    pub approximate_arrival_timestamp: Option<f64>,
+    /// `1.0`.
+    #[serde(default)]
+    pub kinesis_schema_version: Option<String>,
+}
+
+/// The handler's answer (ReportBatchItemFailures).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    /// At most one per shard: the first sequence number to re-deliver.
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+/// One entry of [`BatchResponse`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    /// The sequence number.
+    pub item_identifier: String,
+}
+
+/// A Firehose transformation event.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseEvent {
+    /// Invocation id.
+    #[serde(default)]
+    pub invocation_id: Option<String>,
+    /// Delivery stream ARN.
+    #[serde(default)]
+    pub delivery_stream_arn: Option<String>,
+    /// Source stream ARN (when the delivery stream reads a Kinesis stream).
+    #[serde(default)]
+    pub source_kinesis_stream_arn: Option<String>,
+    /// Region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The records.
+    pub records: Vec<FirehoseRecord>,
+}
+
+/// One Firehose input record.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseRecord {
+    /// Must be echoed back.
+    pub record_id: String,
+    /// Arrival, epoch milliseconds.
+    #[serde(default)]
+    pub approximate_arrival_timestamp: Option<i64>,
+    /// Base64 data.
+    pub data: String,
+    /// Kinesis metadata when the source is a stream.
+    #[serde(default)]
+    pub kinesis_record_metadata: Option<serde_json::Value>,
+}
+
+/// The Firehose transformation answer.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct FirehoseResponse {
+    /// One per input record, same `recordId`.
+    pub records: Vec<FirehoseResponseRecord>,
+}
+
+/// One transformed record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseResponseRecord {
+    /// The input's id.
+    pub record_id: String,
+    /// `Ok` or `ProcessingFailed`.
+    pub result: String,
+    /// Base64 data: the JSON line, or for a failure the input data.
+    pub data: String,
+}
+
+/// Fetches the current layout (the real-time log config) when records stop matching.
+pub trait LayoutSource: Send + Sync {
+    /// The config's schema and sampling rate.
+    fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<(Schema, Option<u32>), SinkError>> + Send + '_>>;
+}
+
+/// Handler settings.
+#[derive(Debug, Clone)]
+pub struct HandlerOptions {
+    /// Retry policy for every sink.
+    pub retry: RetryPolicy,
+    /// Forward unparsable lines to the output stream.
+    pub forward_bad_lines: bool,
+    /// Rollup TTL, seconds after the window start.
+    pub ttl_seconds: i64,
+    /// A sampling rate that overrides the config's.
+    pub sampling_override: Option<u32>,
+}
+
+impl Default for HandlerOptions {
+    fn default() -> Self {
+        HandlerOptions { retry: RetryPolicy::default(), forward_bad_lines: false, ttl_seconds: 7 * 86_400, sampling_override: None }
+    }
+}
+
+/// What one invocation did, for the structured log line and for tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InvocationStats {
+    /// Source records.
+    pub records: usize,
+    /// Records already applied by every sink (skipped by checkpoint).
+    pub skipped: usize,
+    /// Lines that did not parse.
+    pub bad_lines: u64,
+    /// Records delivered to the output stream.
+    pub delivered: usize,
+    /// Metric datums published.
+    pub metric_datums: usize,
+    /// Rollup items updated.
+    pub rollup_items: usize,
+    /// Layout refreshes.
+    pub layout_refreshes: u32,
+    /// Shards reported back for retry.
+    pub failures: usize,
+}
+
+/// The processor: configuration and sinks, built once per container.
+pub struct Handler<M, R, S> {
+    processor: Mutex<Processor>,
+    /// Metrics sink (CloudWatch or EMF), if on.
+    pub metrics: Option<M>,
+    /// Output stream, if on.
+    pub records: Option<R>,
+    /// Rollups and checkpoints, if on.
+    pub state: Option<S>,
+    layout: Option<Arc<dyn LayoutSource>>,
+    options: HandlerOptions,
+}
+
+impl<M, R, S> std::fmt::Debug for Handler<M, R, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+/// Kinesis sequence numbers padded so they compare as strings.
+pub fn pad_seq(seq: &str) -> String {
+    format!("{seq:0>width$}", width = limits::SEQUENCE_DIGITS)
+}
+
+fn decode_record(data: &str) -> Result<Vec<u8>, String> {
+    base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|e| format!("record data is not base64: {e}"))
+}
+
+impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
+    /// A handler over `processor` and the given sinks (`None`: off).
+    pub fn new(
+        processor: Processor,
+        metrics: Option<M>,
+        records: Option<R>,
+        state: Option<S>,
+        layout: Option<Arc<dyn LayoutSource>>,
+        options: HandlerOptions,
+    ) -> Self {
+        Handler { processor: Mutex::new(processor), metrics, records, state, layout, options }
+    }
+
+    /// The current layout.
+    pub fn schema(&self) -> Schema {
+        self.processor.lock().unwrap().schema().clone()
+    }
+
+    /// Handles one Kinesis event.
+    pub async fn handle_kinesis(&self, event: KinesisEvent) -> (BatchResponse, InvocationStats) {
+        let mut stats = InvocationStats { records: event.records.len(), ..Default::default() };
+        // Group by shard, keeping order (an event source mapping sends one shard per event).
+        let mut shards: BTreeMap<String, Vec<InRecord>> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for r in &event.records {
+            let shard_id = r.event_id.as_deref().and_then(|id| id.split_once(':')).map_or("shard", |(s, _)| s);
+            let key = format!("{}#{}", r.event_source_arn.as_deref().unwrap_or("stream"), shard_id);
+            if !shards.contains_key(&key) {
+                order.push(key.clone());
+            }
+            shards
+                .entry(key)
+                .or_default()
+                .push(InRecord { seq: r.kinesis.sequence_number.clone(), data: decode_record(&r.kinesis.data) });
+        }
+        let mut response = BatchResponse::default();
+        for key in order {
+            let records = &shards[&key];
+            if let Some(i) = self.process_shard(&key, records, &mut stats).await {
+                response.batch_item_failures.push(ItemFailure { item_identifier: records[i].seq.clone() });
+            }
+        }
+        stats.failures = response.batch_item_failures.len();
+        tracing::info!(
+            records = stats.records,
+            skipped = stats.skipped,
+            bad_lines = stats.bad_lines,
+            delivered = stats.delivered,
+            metric_datums = stats.metric_datums,
+            rollup_items = stats.rollup_items,
+            layout_refreshes = stats.layout_refreshes,
+            failures = stats.failures,
+            "invocation done"
+        );
+        (response, stats)
+    }
+
+    /// Parses `records`, refreshing the layout once if they stopped matching it.
+    async fn run_processor(
+        &self,
+        shard: &str,
+        records: &[InRecord],
+        output: Option<&mut Vec<OutRecord>>,
+        bad: &mut Vec<BadLine>,
+        stats: &mut InvocationStats,
+    ) -> Aggregate {
+        let mut output = output;
+        let agg = self.run_sync(shard, records, output.as_deref_mut(), bad);
+        if agg.field_count_mismatches == 0 || stats.layout_refreshes > 0 {
+            return agg;
+        }
+        let Some(source) = &self.layout else { return agg };
+        stats.layout_refreshes += 1;
+        match source.fetch().await {
+            Ok((schema, rate)) if schema.len() != self.schema().len() || schema.names().ne(self.schema().names()) => {
+                tracing::info!(fields = schema.len(), "records stopped matching the layout; refreshed it");
+                let rate = self.options.sampling_override.or(rate);
+                self.processor.lock().unwrap().set_layout(schema, rate);
+                if let Some(out) = output.as_deref_mut() {
+                    out.clear();
+                }
+                bad.clear();
+                self.run_sync(shard, records, output, bad)
+            }
+            Ok(_) => {
+                tracing::warn!(mismatches = agg.field_count_mismatches, "layout refresh found no change; lines counted as bad");
+                agg
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "layout refresh failed; lines counted as bad");
+                agg
+            }
+        }
+    }
+
+    fn run_sync(&self, shard: &str, records: &[InRecord], output: Option<&mut Vec<OutRecord>>, bad: &mut Vec<BadLine>) -> Aggregate {
+        let mut p = self.processor.lock().unwrap();
+        p.run(shard, records, output, self.options.forward_bad_lines, bad)
+    }
+
+    fn aggregate_range(&self, shard: &str, records: &[InRecord], range: Range<usize>) -> Aggregate {
+        let mut bad = Vec::new();
+        self.run_sync(shard, &records[range], None, &mut bad)
+    }
+
+    /// Returns the index of the first record that must be re-delivered, if any.
+    async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats) -> Option<usize> {
+        let n = records.len();
+        if n == 0 {
+            return None;
+        }
+        let policy = self.options.retry;
+        let checkpoint = match &self.state {
+            Some(state) => match policy.run("checkpoint", || state.checkpoint(shard)).await {
+                Ok(cp) => cp,
+                Err(e) => {
+                    tracing::error!(error = %e, shard, "cannot read the checkpoint; the whole batch will be retried");
+                    return Some(0);
+                }
+            },
+            None => Checkpoint::default(),
+        };
+        let padded: Vec<String> = records.iter().map(|r| pad_seq(&r.seq)).collect();
+        let start_after = |cp: &Option<String>| cp.as_ref().map_or(0, |c| padded.partition_point(|s| s <= c));
+        let start_rollup = if self.state.is_some() { start_after(&checkpoint.rollup) } else { 0 };
+        let start_metrics = if self.state.is_some() { start_after(&checkpoint.metrics) } else { 0 };
+        let start_records = if self.state.is_some() { start_after(&checkpoint.records) } else { 0 };
+        let first_needed = [
+            self.metrics.as_ref().map(|_| start_metrics),
+            self.records.as_ref().map(|_| start_records),
+            self.state.as_ref().map(|_| start_rollup),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(n);
+        stats.skipped += first_needed;
+
+        // Parse everything from the first record any sink needs.
+        let mut output = Vec::new();
+        let mut bad = Vec::new();
+        let want_output = self.records.is_some();
+        let full = self
+            .run_processor(shard, &records[first_needed..], want_output.then_some(&mut output), &mut bad, stats)
+            .await;
+        stats.bad_lines += full.bad_lines;
+        for b in bad.iter().take(10) {
+            tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
+        }
+
+        // 1. Records.
+        let mut k = n;
+        if let Some(sink) = &self.records {
+            let pending: Vec<OutRecord> = output
+                .into_iter()
+                .filter(|o| first_needed + o.source_index >= start_records)
+                .map(|mut o| {
+                    o.source_index += first_needed;
+                    o
+                })
+                .collect();
+            let failed = deliver_records(sink, &pending, &policy).await;
+            stats.delivered += pending.len() - failed.len();
+            if let Some(first) = failed.iter().map(|(i, _)| pending[*i].source_index).min() {
+                tracing::error!(shard, failed = failed.len(), first_error = %failed[0].1, seq = %records[first].seq, "records still undelivered after retries");
+                k = first;
+            }
+            if let Some(state) = &self.state
+                && k > start_records
+            {
+                let prev = checkpoint.records.as_deref();
+                match policy.run("checkpoint", || state.advance(shard, Progress::Records, prev, &padded[k - 1])).await {
+                    Ok(Applied::Yes) => {}
+                    Ok(Applied::Conflict) => tracing::warn!(shard, "records checkpoint moved by another invocation"),
+                    Err(e) => tracing::warn!(shard, error = %e, "records checkpoint not saved; a retry may resend records"),
+                }
+            }
+        }
+
+        // 2 and 3. Rollups and metrics for [start, k), concurrently.
+        let whole = first_needed..n;
+        let reuse = |range: &Range<usize>| -> Option<&Aggregate> { (range == &whole).then_some(&full) };
+        let rollups = async {
+            let Some(state) = &self.state else { return (None, 0) };
+            let range = start_rollup..k;
+            if range.is_empty() {
+                return (None, 0);
+            }
+            self.apply_rollups(state, shard, records, &padded, range, checkpoint.rollup.clone(), reuse).await
+        };
+        let metrics = async {
+            let Some(sink) = &self.metrics else { return (None, 0) };
+            let range = start_metrics..k;
+            if range.is_empty() {
+                return (None, 0);
+            }
+            self.publish_metrics(sink, shard, records, &padded, range, checkpoint.metrics.clone(), reuse).await
+        };
+        let ((rollup_fail, rollup_items), (metrics_fail, datums)) = tokio::join!(rollups, metrics);
+        stats.rollup_items += rollup_items;
+        stats.metric_datums += datums;
+        let first_fail = [(k < n).then_some(k), rollup_fail, metrics_fail].into_iter().flatten().min();
+        first_fail
+    }
+
+    /// Applies rollups for `range`, halving it while one transaction cannot hold it.
+    /// Returns the first index not applied (on failure) and the items written.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_rollups<'a>(
+        &'a self,
+        state: &'a S,
+        shard: &'a str,
+        records: &'a [InRecord],
+        padded: &'a [String],
+        range: Range<usize>,
+        mut prev: Option<String>,
+        reuse: impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
+    ) -> (Option<usize>, usize) {
+        let policy = self.options.retry;
+        let mut items = 0;
+        let mut todo = vec![range];
+        while let Some(r) = todo.pop() {
+            let owned;
+            let agg = match reuse(&r) {
+                Some(a) => a,
+                None => {
+                    owned = self.aggregate_range(shard, records, r.clone());
+                    &owned
+                }
+            };
+            let rollups = rollups_of(agg);
+            if rollups.len() >= limits::TRANSACT_MAX_ITEMS && r.len() > 1 {
+                let mid = r.start + r.len() / 2;
+                todo.push(mid..r.end);
+                todo.push(r.start..mid);
+                continue;
+            }
+            let last = &padded[r.end - 1];
+            let result = policy
+                .run("rollups", || state.apply_rollups(shard, &rollups, agg.bad_lines, prev.as_deref(), last))
+                .await;
+            match result {
+                Ok(Applied::Yes) => {
+                    items += rollups.len();
+                    prev = Some(last.clone());
+                }
+                Ok(Applied::Conflict) => {
+                    tracing::warn!(shard, "rollup checkpoint moved by another invocation; retrying from here");
+                    return (Some(r.start), items);
+                }
+                Err(e) => {
+                    tracing::error!(shard, error = %e, "rollups not applied after retries");
+                    return (Some(r.start), items);
+                }
+            }
+        }
+        (None, items)
+    }
+
+    /// Publishes metrics for `range`, halving it while one call cannot hold it.
+    #[allow(clippy::too_many_arguments)]
+    async fn publish_metrics<'a>(
+        &'a self,
+        sink: &'a M,
+        shard: &'a str,
+        records: &'a [InRecord],
+        padded: &'a [String],
+        range: Range<usize>,
+        mut prev: Option<String>,
+        reuse: impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
+    ) -> (Option<usize>, usize) {
+        let policy = self.options.retry;
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let mut sent = 0;
+        let mut todo = vec![range];
+        while let Some(r) = todo.pop() {
+            let owned;
+            let agg = match reuse(&r) {
+                Some(a) => a,
+                None => {
+                    owned = self.aggregate_range(shard, records, r.clone());
+                    &owned
+                }
+            };
+            let datums = metrics_of(agg, now_ms);
+            let bytes: usize = datums.iter().map(MetricDatum::approx_bytes).sum();
+            if (datums.len() > limits::PUT_METRIC_DATA_MAX_DATUMS || bytes > limits::PUT_METRIC_DATA_MAX_BYTES) && r.len() > 1 {
+                let mid = r.start + r.len() / 2;
+                todo.push(mid..r.end);
+                todo.push(r.start..mid);
+                continue;
+            }
+            // A single record cannot exceed the limits by much; chunk as a last resort.
+            for chunk in chunk_datums(&datums) {
+                if let Err(e) = policy.run("metrics", || sink.put(&datums[chunk.clone()])).await {
+                    tracing::error!(shard, error = %e, "metrics not published after retries");
+                    return (Some(r.start), sent);
+                }
+                sent += chunk.len();
+            }
+            if let Some(state) = &self.state {
+                let last = &padded[r.end - 1];
+                match policy.run("checkpoint", || state.advance(shard, Progress::Metrics, prev.as_deref(), last)).await {
+                    Ok(Applied::Yes) => prev = Some(last.clone()),
+                    Ok(Applied::Conflict) => {
+                        // Only a concurrent invocation of the same shard (a timed-out one
+                        // still running) can do this; what we published stays published.
+                        tracing::warn!(shard, "metrics checkpoint moved by another invocation");
+                        prev = Some(last.clone());
+                    }
+                    Err(e) => {
+                        // Published but not recorded: a retry would publish again. Report
+                        // the rest of the batch only, the smallest possible repeat.
+                        tracing::error!(shard, error = %e, "metrics checkpoint not saved");
+                        return (if r.end < records.len() { Some(r.end) } else { None }, sent);
+                    }
+                }
+            }
+        }
+        (None, sent)
+    }
+
+    /// Handles one Firehose transformation event: one output record per input record,
+    /// never a failed batch.
+    pub fn handle_firehose(&self, event: &FirehoseEvent) -> FirehoseResponse {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut ok = 0usize;
+        let mut failed = 0usize;
+        let source = event.source_kinesis_stream_arn.as_deref().unwrap_or("firehose");
+        let records = event
+            .records
+            .iter()
+            .map(|r| {
+                let seq = r
+                    .kinesis_record_metadata
+                    .as_ref()
+                    .and_then(|m| m.get("sequenceNumber"))
+                    .and_then(|s| s.as_str())
+                    .unwrap_or(&r.record_id)
+                    .to_string();
+                let input = [InRecord { seq, data: decode_record(&r.data) }];
+                let mut out = Vec::new();
+                let mut bad = Vec::new();
+                self.run_sync(source, &input, Some(&mut out), &mut bad);
+                if let Some(b) = bad.first() {
+                    failed += 1;
+                    tracing::warn!(record_id = %r.record_id, reason = %b.reason, "ProcessingFailed");
+                    FirehoseResponseRecord { record_id: r.record_id.clone(), result: "ProcessingFailed".into(), data: r.data.clone() }
+                } else {
+                    ok += 1;
+                    let data: Vec<u8> = out.into_iter().flat_map(|o| o.data).collect();
+                    FirehoseResponseRecord { record_id: r.record_id.clone(), result: "Ok".into(), data: engine.encode(data) }
+                }
+            })
+            .collect();
+        tracing::info!(records = event.records.len(), ok, failed, "firehose transformation done");
+        FirehoseResponse { records }
+    }
+}
+
+/// Rollup items of an aggregate: one per (distribution, window).
+pub fn rollups_of(agg: &Aggregate) -> Vec<Rollup> {
+    let mut out = Vec::new();
+    for (dist, s) in &agg.per_distribution {
+        for (start, w) in &s.windows {
+            out.push(Rollup {
+                distribution: dist.clone(),
+                window_start_ms: *start,
+                records: w.records,
+                bytes_sent: w.bytes_sent,
+                status_class: w.status_class,
+                cache_hits: w.cache_hits,
+                cache_misses: w.cache_misses,
+                time_taken_us_sum: w.time_taken.sum() as u64,
+                time_taken_count: w.time_taken.count(),
+            });
+        }
+    }
+    out
+}
+
+fn rate_datum(name: &'static str, dims: &[(&'static str, String)], ts: i64, hits: u64, total: u64) -> Option<MetricDatum> {
+    if total == 0 {
+        return None;
+    }
+    let mut values = Vec::new();
+    let mut counts = Vec::new();
+    for (v, c) in [(100.0, hits), (0.0, total - hits)] {
+        if c > 0 {
+            values.push(v);
+            counts.push(c as f64);
+        }
+    }
+    Some(MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit: Unit::Percent, values, counts })
+}
+
+fn count_datum(name: &'static str, unit: Unit, dims: &[(&'static str, String)], ts: i64, n: u64) -> MetricDatum {
+    MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit, values: vec![n as f64], counts: vec![1.0] }
+}
+
+/// The metric datums of an aggregate (see [`crate::names::metric`]). `now_ms` stamps
+/// `ParseErrors`, which belongs to no window.
+pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Vec<MetricDatum> {
+    let mut out = Vec::new();
+    for (dist, s) in &agg.per_distribution {
+        let dims = [(metric::DIM_DISTRIBUTION, dist.clone())];
+        for (&ts, w) in &s.windows {
+            out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, ts, w.records));
+            out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, w.bytes_sent));
+            out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, w.status_class[4], w.records));
+            out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, w.status_class[5], w.records));
+            out.extend(rate_datum(metric::CACHE_MISS_RATE, &dims, ts, w.cache_misses, w.cache_hits + w.cache_misses));
+            let pairs = w.time_taken.to_values_counts(limits::METRIC_MAX_VALUES);
+            if !pairs.is_empty() {
+                out.push(MetricDatum {
+                    name: metric::LATENCY,
+                    dimensions: dims.to_vec(),
+                    timestamp_ms: ts,
+                    unit: Unit::Milliseconds,
+                    values: pairs.iter().map(|p| p.0 / 1000.0).collect(),
+                    counts: pairs.iter().map(|p| p.1).collect(),
+                });
+            }
+        }
+    }
+    for ((dist, name, value, ts), c) in &agg.dimensions {
+        let dims = [(metric::DIM_DISTRIBUTION, dist.clone()), (*name, value.clone())];
+        out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, *ts, c.records));
+        out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, *ts, c.bytes_sent));
+        out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, *ts, c.status_4xx, c.records));
+        out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, *ts, c.status_5xx, c.records));
+    }
+    if agg.source_records > 0 {
+        out.push(count_datum(metric::PARSE_ERRORS, Unit::Count, &[], now_ms, agg.bad_lines));
+    }
+    out
+}
+
+/// Splits datums into calls within the PutMetricData limits.
+pub fn chunk_datums(datums: &[MetricDatum]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, d) in datums.iter().enumerate() {
+        let size = d.approx_bytes();
+        if i > start && (i - start >= limits::PUT_METRIC_DATA_MAX_DATUMS || bytes + size > limits::PUT_METRIC_DATA_MAX_BYTES) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < datums.len() {
+        out.push(start..datums.len());
+    }
+    out
+}
+
+/// The total summary of an aggregate (for logs and tests).
+pub fn total_of(agg: &Aggregate, processor_options: cflog_core::summary::SummaryOptions) -> Summary {
+    agg.total(processor_options)
+}

@@ -1,0 +1,388 @@
+//! The synchronous half of the handler: parse the lines of a slice of Kinesis records,
+//! aggregate them per distribution (one [`Summary`] each, so every number is the number
+//! `cflog analyze` gives for the same lines) and build the enriched NDJSON records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use cflog_core::enrich::geo::edge_geo;
+use cflog_core::enrich::ua::{UaClass, classify_user_agent};
+use cflog_core::summary::{Summary, SummaryOptions};
+use cflog_core::{Field, ParseErrorKind, Parser, RecordBuf, Schema};
+
+use crate::names::metric;
+
+/// One source record: its sequence number and its (base64-decoded) data, normally one
+/// CloudFront log line. `data` is `Err(reason)` when the event carried undecodable data.
+#[derive(Debug, Clone)]
+pub struct InRecord {
+    /// Kinesis sequence number (decimal string).
+    pub seq: String,
+    /// Decoded payload, or why it could not be decoded.
+    pub data: Result<Vec<u8>, String>,
+}
+
+/// Which extra per-dimension metrics to aggregate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtraDimensions {
+    /// Per edge location.
+    pub edge_location: bool,
+    /// Per viewer country.
+    pub country: bool,
+    /// Distinct values kept per dimension per batch; the rest are `Other`.
+    pub cap: usize,
+}
+
+/// Counters of one extra-dimension value in one window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DimCounters {
+    /// Records.
+    pub records: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// 4xx responses.
+    pub status_4xx: u64,
+    /// 5xx responses.
+    pub status_5xx: u64,
+}
+
+/// Key of an extra-dimension counter: (distribution, dimension name, value, window start).
+pub type DimKey = (String, &'static str, String, i64);
+
+/// What a slice of records aggregates to.
+#[derive(Debug)]
+pub struct Aggregate {
+    /// One summary per distribution.
+    pub per_distribution: BTreeMap<String, Summary>,
+    /// Extra-dimension counters (empty unless configured), capped.
+    pub dimensions: BTreeMap<DimKey, DimCounters>,
+    /// Lines that did not parse.
+    pub bad_lines: u64,
+    /// Of those, lines whose field count did not match the layout.
+    pub field_count_mismatches: u64,
+    /// Records in the slice.
+    pub source_records: usize,
+    /// Records an enrichment rule asked to drop (not counted, not forwarded).
+    pub dropped_by_plugins: u64,
+}
+
+impl Aggregate {
+    /// Every distribution merged into one summary (bad lines included).
+    pub fn total(&self, options: SummaryOptions) -> Summary {
+        use cflog_core::agg::Merge;
+        let mut total = Summary::new(options);
+        for s in self.per_distribution.values() {
+            total.merge(s).expect("summaries share options");
+        }
+        total.bad_lines += self.bad_lines;
+        total
+    }
+}
+
+/// An enriched record (or a forwarded bad line) for the output stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutRecord {
+    /// Index of the source record in the batch slice.
+    pub source_index: usize,
+    /// Partition key: the source sequence number, so output spreads evenly over shards
+    /// and the same source record always lands on the same output shard.
+    pub partition_key: String,
+    /// One JSON line, `\n`-terminated.
+    pub data: Vec<u8>,
+}
+
+/// A line that did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// Index of the source record in the batch slice.
+    pub source_index: usize,
+    /// Why (field and reason).
+    pub reason: String,
+}
+
+/// Parses and aggregates; built once per layout, reused for every batch.
+pub struct Processor {
+    schema: Schema,
+    options: SummaryOptions,
+    dims: ExtraDimensions,
+    buf: RecordBuf,
+    scratch: Vec<u8>,
+    plugins: Option<cflog_plugin_host::PluginSet>,
+}
+
+impl std::fmt::Debug for PluginsDebug<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} rule(s)", self.0.map_or(0, |p| p.plugins().len()))
+    }
+}
+
+struct PluginsDebug<'a>(Option<&'a cflog_plugin_host::PluginSet>);
+
+impl std::fmt::Debug for Processor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processor")
+            .field("schema", &self.schema)
+            .field("options", &self.options)
+            .field("dims", &self.dims)
+            .field("plugins", &PluginsDebug(self.plugins.as_ref()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Processor {
+    /// A processor for real-time records of `schema`.
+    pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
+        Processor { schema, options, dims, buf: RecordBuf::new(), scratch: Vec::new(), plugins: None }
+    }
+
+    /// Runs these enrichment rules over every batch: their tags are counted in the
+    /// summaries (`tags`) and written into the enriched records (`_cflog.tags`,
+    /// `_cflog.labels`); a record a rule drops is neither counted nor forwarded.
+    pub fn with_plugins(mut self, plugins: cflog_plugin_host::PluginSet) -> Self {
+        self.plugins = Some(plugins).filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Per-rule counters (calls, failures, disabled), for logs and tests.
+    pub fn plugin_stats(&self) -> Vec<cflog_plugin_host::PluginStats> {
+        self.plugins.as_ref().map(|p| p.stats()).unwrap_or_default()
+    }
+
+    /// The layout.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The summary options.
+    pub fn options(&self) -> SummaryOptions {
+        self.options
+    }
+
+    /// Replaces the layout (after a refresh of the real-time log config).
+    pub fn set_layout(&mut self, schema: Schema, sampling_rate: Option<u32>) {
+        self.schema = schema;
+        self.options.sampling_rate = sampling_rate;
+    }
+
+    /// Aggregates `records` and, when `output` is given, appends an enriched JSON line per
+    /// record to it (and the bad lines, when `forward_bad` is set). `bad` receives every
+    /// line that did not parse. `shard` names the source in the enriched records.
+    pub fn run(
+        &mut self,
+        shard: &str,
+        records: &[InRecord],
+        mut output: Option<&mut Vec<OutRecord>>,
+        forward_bad: bool,
+        bad: &mut Vec<BadLine>,
+    ) -> Aggregate {
+        let mut parser = Parser::realtime(self.schema.clone());
+        let mut agg = Aggregate {
+            per_distribution: BTreeMap::new(),
+            dimensions: BTreeMap::new(),
+            bad_lines: 0,
+            field_count_mismatches: 0,
+            source_records: records.len(),
+            dropped_by_plugins: 0,
+        };
+        // Rules see the batch once, before aggregation: every line of every record, in the
+        // order the loop below walks them (line `k` of the walk is entry `k`).
+        let enriched = self.plugins.as_mut().map(|set| {
+            let lines: Vec<&[u8]> = records
+                .iter()
+                .filter_map(|r| r.data.as_ref().ok())
+                .flat_map(|d| d.split(|&b| b == b'\n'))
+                .collect();
+            set.enrich_lines(&self.schema, &lines)
+        });
+        let mut line_index = 0usize;
+        let mut dims_raw: HashMap<DimKey, DimCounters> = HashMap::new();
+        let window_ms = self.options.window_ms as i64;
+        for (index, rec) in records.iter().enumerate() {
+            let data = match &rec.data {
+                Ok(d) => d.as_slice(),
+                Err(reason) => {
+                    agg.bad_lines += 1;
+                    bad.push(BadLine { source_index: index, reason: reason.clone() });
+                    if forward_bad && let Some(out) = output.as_deref_mut() {
+                        out.push(bad_line_record(index, shard, &rec.seq, reason, b""));
+                    }
+                    continue;
+                }
+            };
+            // CloudFront puts one line per record; accept several anyway.
+            for line in data.split(|&b| b == b'\n') {
+                let k = line_index;
+                line_index += 1;
+                let result = match parser.parse_line(line, &mut self.buf) {
+                    Ok(None) => continue,
+                    Ok(Some(_)) if enriched.as_ref().is_some_and(|e| e.dropped(k)) => {
+                        agg.dropped_by_plugins += 1;
+                        continue;
+                    }
+                    Ok(Some(record)) => {
+                        let dist = record
+                            .raw(Field::DistributionId)
+                            .or_else(|| record.raw(Field::DistributionDomain))
+                            .map_or(metric::UNKNOWN_DISTRIBUTION, |d| std::str::from_utf8(d).unwrap_or(metric::UNKNOWN_DISTRIBUTION));
+                        let summary = match agg.per_distribution.get_mut(dist) {
+                            Some(s) => s,
+                            None => agg.per_distribution.entry(dist.to_string()).or_insert_with(|| Summary::new(self.options)),
+                        };
+                        let mut added = summary.add(&record);
+                        if added.is_ok()
+                            && let Some(e) = &enriched
+                        {
+                            for (key, value) in e.tags(k) {
+                                summary.add_tag(key, value.as_bytes());
+                            }
+                        }
+                        if added.is_ok()
+                            && let Some(out) = output.as_deref_mut()
+                        {
+                            self.scratch.clear();
+                            added = cflog_core::json::write_record(&record, &mut self.scratch);
+                            if added.is_ok() {
+                                enrich(&record, dist, shard, &rec.seq, enriched.as_ref().map(|e| (e, k)), &mut self.scratch);
+                                out.push(OutRecord {
+                                    source_index: index,
+                                    partition_key: rec.seq.clone(),
+                                    data: self.scratch.clone(),
+                                });
+                            }
+                        }
+                        if added.is_ok() && (self.dims.edge_location || self.dims.country) {
+                            let status = record.status().ok().flatten().unwrap_or(0);
+                            let sent = record.bytes_sent().ok().flatten().unwrap_or(0);
+                            let ts = record.timestamp_ms().ok().flatten().unwrap_or(0);
+                            let start = ts - ts.rem_euclid(window_ms);
+                            let mut bump = |name: &'static str, value: Option<&[u8]>| {
+                                let value = value.map_or("-", |v| std::str::from_utf8(v).unwrap_or("-"));
+                                let c = dims_raw.entry((dist.to_string(), name, value.to_string(), start)).or_default();
+                                c.records += 1;
+                                c.bytes_sent += sent;
+                                c.status_4xx += u64::from(status / 100 == 4);
+                                c.status_5xx += u64::from(status / 100 == 5);
+                            };
+                            if self.dims.edge_location {
+                                bump(metric::DIM_EDGE_LOCATION, record.raw(Field::EdgeLocation));
+                            }
+                            if self.dims.country {
+                                bump(metric::DIM_COUNTRY, record.raw(Field::Country));
+                            }
+                        }
+                        added
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = result {
+                    if matches!(e.kind, ParseErrorKind::FieldCount { .. }) {
+                        agg.field_count_mismatches += 1;
+                    }
+                    agg.bad_lines += 1;
+                    let reason = e.reason().to_string();
+                    if forward_bad && let Some(out) = output.as_deref_mut() {
+                        out.push(bad_line_record(index, shard, &rec.seq, &reason, line));
+                    }
+                    bad.push(BadLine { source_index: index, reason });
+                }
+            }
+        }
+        agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
+        agg
+    }
+}
+
+/// Keeps the `cap` busiest values of each (distribution, dimension); folds the rest into
+/// `Other`.
+fn cap_dimensions(raw: HashMap<DimKey, DimCounters>, cap: usize) -> BTreeMap<DimKey, DimCounters> {
+    let mut totals: HashMap<(&str, &'static str, &str), u64> = HashMap::new();
+    for ((dist, name, value, _), c) in &raw {
+        *totals.entry((dist.as_str(), *name, value.as_str())).or_default() += c.records;
+    }
+    let mut ranked: BTreeMap<(&str, &'static str), Vec<(u64, &str)>> = BTreeMap::new();
+    for ((dist, name, value), n) in totals {
+        ranked.entry((dist, name)).or_default().push((n, value));
+    }
+    let mut keep: std::collections::HashSet<(String, &'static str, String)> = Default::default();
+    for ((dist, name), mut values) in ranked {
+        values.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        for (_, v) in values.into_iter().take(cap) {
+            keep.insert((dist.to_string(), name, v.to_string()));
+        }
+    }
+    let mut out: BTreeMap<DimKey, DimCounters> = BTreeMap::new();
+    for ((dist, name, value, start), c) in raw {
+        let value = if keep.contains(&(dist.clone(), name, value.clone())) { value } else { metric::OTHER.to_string() };
+        let e = out.entry((dist, name, value, start)).or_default();
+        e.records += c.records;
+        e.bytes_sent += c.bytes_sent;
+        e.status_4xx += c.status_4xx;
+        e.status_5xx += c.status_5xx;
+    }
+    out
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly as JSON requires.
+    out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
+}
+
+/// Closes the typed record object in `out` with an `_cflog` object of enrichments.
+fn enrich(
+    record: &cflog_core::Record<'_>,
+    dist: &str,
+    shard: &str,
+    seq: &str,
+    rules: Option<(&cflog_plugin_host::Enriched, usize)>,
+    out: &mut Vec<u8>,
+) {
+    debug_assert_eq!(out.last(), Some(&b'}'));
+    out.pop();
+    out.extend_from_slice(b",\"_cflog\":{\"distribution\":");
+    push_json_str(out, dist);
+    if let Some(geo) = record.text(Field::EdgeLocation).ok().flatten().and_then(edge_geo) {
+        out.extend_from_slice(b",\"edge_city\":");
+        push_json_str(out, geo.city);
+        out.extend_from_slice(b",\"edge_country\":");
+        push_json_str(out, geo.country);
+        out.extend_from_slice(b",\"edge_region\":");
+        push_json_str(out, geo.region.name());
+    }
+    if let Some(ua) = record.decoded_str(Field::UserAgent) {
+        let info = classify_user_agent(&ua);
+        out.extend_from_slice(b",\"ua_class\":");
+        push_json_str(out, info.class.name());
+        if info.class == UaClass::Browser {
+            out.extend_from_slice(b",\"browser\":");
+            push_json_str(out, info.family.name());
+        }
+        out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
+    }
+    if let Some((e, k)) = rules {
+        let tags: serde_json::Map<String, serde_json::Value> =
+            e.tags(k).map(|(key, value)| (key.to_string(), serde_json::Value::from(value))).collect();
+        let labels: serde_json::Map<String, serde_json::Value> =
+            e.labels(k).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
+        out.extend_from_slice(b",\"tags\":");
+        out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
+        out.extend_from_slice(b",\"labels\":");
+        out.extend_from_slice(serde_json::Value::Object(labels).to_string().as_bytes());
+    }
+    out.extend_from_slice(b",\"source\":{\"shard\":");
+    push_json_str(out, shard);
+    out.extend_from_slice(b",\"seq\":");
+    push_json_str(out, seq);
+    out.extend_from_slice(b"}}}\n");
+}
+
+fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u8]) -> OutRecord {
+    let value = serde_json::json!({
+        "_cflog": {
+            "error": reason,
+            "line": String::from_utf8_lossy(line),
+            "source": { "shard": shard, "seq": seq },
+        }
+    });
+    let mut data = serde_json::to_vec(&value).expect("json");
+    data.push(b'\n');
+    OutRecord { source_index: index, partition_key: seq.to_string(), data }
+}

@@ -1,0 +1,126 @@
+//! Building the handler from a [`Config`]: SDK clients, sinks and the layout, once per
+//! process (Lambda cold start, `cflog consume`, tests).
+
+use std::sync::Arc;
+
+pub use aws_config::SdkConfig;
+use aws_config::BehaviorVersion;
+use cflog_core::Schema;
+use cflog_core::summary::SummaryOptions;
+
+use crate::aws::{AnyMetrics, CloudWatchSink, DynamoState, EmfSink, KinesisSink, RealtimeLogConfigSource};
+use crate::config::{Config, LayoutConfig, MetricsMode};
+use crate::handler::{Handler, HandlerOptions, LayoutSource};
+use crate::process::Processor;
+
+/// The handler with AWS sinks.
+pub type AwsHandler = Handler<AnyMetrics, KinesisSink, DynamoState>;
+
+/// The shared SDK configuration: region and credentials from the environment (the
+/// Lambda execution role), endpoint from `CFLOG_ENDPOINT_URL` when set. The SDK's own
+/// retries are off: every sink call goes through cflog's [`crate::sinks::RetryPolicy`],
+/// which also retries the failed entries of a partial success (the SDK cannot).
+pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
+    // A hung endpoint must cost one attempt, not the whole function timeout.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(10))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(timeouts);
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// Builds the handler; fails (naming the cause) when the layout cannot be resolved.
+pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, String> {
+    let mut layout_source: Option<Arc<dyn LayoutSource>> = None;
+    let (schema, config_rate) = match &config.layout {
+        LayoutConfig::Fields(names) => {
+            let schema = Schema::from_field_names(names).map_err(|e| format!("{}: {e}", crate::names::env::FIELDS))?;
+            (schema, None)
+        }
+        LayoutConfig::RealtimeLogConfig(name) => {
+            let source = RealtimeLogConfigSource { client: aws_sdk_cloudfront::Client::new(sdk), name_or_arn: name.clone() };
+            let (schema, rate) =
+                source.get().await.map_err(|e| format!("{}={name}: GetRealtimeLogConfig: {e}", crate::names::env::REALTIME_LOG_CONFIG))?;
+            layout_source = Some(Arc::new(source));
+            (schema, rate)
+        }
+    };
+    let options = SummaryOptions {
+        window_ms: config.window_ms,
+        sampling_rate: config.sampling_rate.or(config_rate),
+        // The Lambda publishes no top lists; small ones keep summaries cheap.
+        top_capacity: 16,
+        ..SummaryOptions::default()
+    };
+    let mut processor = Processor::new(schema, options, config.dimensions);
+    if let Some(list) = &config.plugins {
+        processor = processor.with_plugins(load_plugins(list)?);
+    }
+    let metrics = match config.metrics {
+        MetricsMode::CloudWatch => Some(AnyMetrics::CloudWatch(CloudWatchSink {
+            client: aws_sdk_cloudwatch::Client::new(sdk),
+            namespace: config.namespace.clone(),
+        })),
+        MetricsMode::Emf => Some(AnyMetrics::Emf(EmfSink { namespace: config.namespace.clone() })),
+        MetricsMode::Off => None,
+    };
+    let records = config
+        .output_stream
+        .as_ref()
+        .map(|stream| KinesisSink { client: aws_sdk_kinesis::Client::new(sdk), stream: stream.clone() });
+    let state = config.table.as_ref().map(|table| DynamoState {
+        client: aws_sdk_dynamodb::Client::new(sdk),
+        table: table.clone(),
+        ttl_seconds: config.ttl_seconds,
+    });
+    let options = HandlerOptions {
+        retry: config.retry,
+        forward_bad_lines: config.forward_bad_lines,
+        ttl_seconds: config.ttl_seconds,
+        sampling_override: config.sampling_rate,
+    };
+    Ok(Handler::new(processor, metrics, records, state, layout_source, options))
+}
+
+/// Where compiled rules are cached between cold starts of the same sandbox. Only this
+/// process writes there (the cache loads machine code without validating it).
+const PLUGIN_CACHE: &str = "/tmp/cflog-plugin-cache";
+
+/// Compiles the rules named by `CFLOG_PLUGINS` once, at cold start; a rule that cannot
+/// load is a configuration error that stops the cold start, naming the rule.
+pub fn load_plugins(list: &str) -> Result<cflog_plugin_host::PluginSet, String> {
+    let env = crate::names::env::PLUGINS;
+    let specs = cflog_plugin_host::PluginSpec::list(list).map_err(|e| format!("{env}={list:?}: {e}"))?;
+    let host = cflog_plugin_host::PluginHost::new(cflog_plugin_host::Limits::default()).map_err(|e| format!("{env}: {e}"))?;
+    let cache = std::path::Path::new(PLUGIN_CACHE);
+    let cache = std::fs::create_dir_all(cache).is_ok().then_some(cache);
+    let compiled = specs
+        .iter()
+        .map(|spec| spec.compile(&host, cache))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{env}: {e}"))?;
+    tracing::info!(rules = compiled.len(), "enrichment rules loaded");
+    cflog_plugin_host::PluginSet::instantiate(&host, &compiled).map_err(|e| format!("{env}: {e}"))
+}
+
+/// JSON logs (one object per line) filtered by `CFLOG_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env(crate::names::env::LOG)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Re-exported for hosts that build their own clients (the `cflog` CLI).
+pub use aws_sdk_kinesis::Client as KinesisClient;
