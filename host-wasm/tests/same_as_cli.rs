@@ -22,6 +22,7 @@ fn cli_report(paths: &[String], fields: Option<&str>, window_ms: u64) -> String 
         threads: 1,
         progress: false,
         max_errors: Some(20),
+        plugins: None,
     };
     analyze(paths, &layout, &options).unwrap().summary.report(10).to_string()
 }
@@ -112,7 +113,7 @@ fn fixtures_byte_identical_whatever_the_pieces() {
     let cli = cflog_cli::cmd_analyze::analyze(
         &gotchas,
         &LayoutChoice::new(FormatArg::Auto, Some(&parse_fields_spec(&fields).unwrap()), FieldsOrder::Canonical, false).unwrap(),
-        &AnalyzeOptions { summary: SummaryOptions::default(), threads: 1, progress: false, max_errors: Some(20) },
+        &AnalyzeOptions { summary: SummaryOptions::default(), threads: 1, progress: false, max_errors: Some(20), plugins: None },
     )
     .unwrap();
     let bad: serde_json::Value = serde_json::from_str(&engine.bad_lines_json()).unwrap();
