@@ -78,12 +78,14 @@ plugins: setup-rust
 # site: the static site in web-demo/dist (wasm core via wasm-bindgen, page, uPlot, example
 # rule, generated sample). test-web: the page in real headless Chromium (Playwright).
 # The wasm build uses SIMD128 (memchr's vector search; every current browser has it) and
-# fat LTO; both only touch the wasm32 target's artifacts, never the native builds.
+# fat LTO, in its own target directory so the plugin rules' wasm32 build (other flags) and
+# this one do not rebuild each other. The site also carries the example rules.
 WASM_BINDGEN_VERSION := 0.2.130
 WEB := web-demo
 WEB_DIST := $(WEB)/dist
 CFLOG_DEBUG := $(CARGO_TARGET_DIR)/debug/cflog
 WEB_PORT ?= 8000
+SITE_WASM_DIR := $(CARGO_TARGET_DIR)/site-wasm
 .PHONY: site web-deps wasm-bindgen-cli chromium test-web bench-web demo-web
 
 wasm-bindgen-cli:
@@ -96,13 +98,15 @@ chromium:
 web-deps:
 	cd $(WEB) && npm ci --no-audit --no-fund
 
-site: setup-rust wasm-bindgen-cli web-deps
+site: setup-rust wasm-bindgen-cli web-deps plugins
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" CARGO_PROFILE_RELEASE_LTO=fat \
-	  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 $(CARGO) build -p cflog-wasm --target wasm32-unknown-unknown --release
+	  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 $(CARGO) build -p cflog-wasm --target wasm32-unknown-unknown --release \
+	  --target-dir $(SITE_WASM_DIR)
 	$(CARGO) build -p cflog-cli
 	rm -rf $(WEB_DIST) && mkdir -p $(WEB_DIST)
-	wasm-bindgen --target web --no-typescript --out-dir $(WEB_DIST)/pkg $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/cflog_wasm.wasm
+	wasm-bindgen --target web --no-typescript --out-dir $(WEB_DIST)/pkg $(SITE_WASM_DIR)/wasm32-unknown-unknown/release/cflog_wasm.wasm
 	cd $(WEB) && node build.mjs
+	mkdir -p $(WEB_DIST)/rules && cp $(foreach r,$(PLUGIN_RULES),$(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/$(subst -,_,$(r)).wasm) $(WEB_DIST)/rules/
 	$(CFLOG_DEBUG) gen --format realtime --lines 20000 --seed 1 --rate 4 --gzip -o $(WEB_DIST)/sample.log.gz
 
 test-web: site chromium

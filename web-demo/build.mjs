@@ -18,8 +18,9 @@ if (!existsSync(join(dist, "pkg/cflog_wasm.js"))) {
 // compiled to the .wasm files a user loads on the page.
 const wabt = await wabtInit();
 mkdirSync(join(dist, "rules"), { recursive: true });
-for (const f of readdirSync(join(here, "rules")).filter((f) => f.endsWith(".wat"))) {
-  const mod = wabt.parseWat(f, readFileSync(join(here, "rules", f), "utf8"), { bulk_memory: true });
+const watDir = join(here, "../plugins/examples/wat");
+for (const f of readdirSync(watDir).filter((f) => f.endsWith(".wat"))) {
+  const mod = wabt.parseWat(f, readFileSync(join(watDir, f), "utf8"), { bulk_memory: true });
   writeFileSync(join(dist, "rules", f.replace(/\.wat$/, ".wasm")), Buffer.from(mod.toBinary({}).buffer));
   mod.destroy();
 }

@@ -61,23 +61,30 @@ function treeRss(rootPid) {
     } catch {}
   }
   let rss = 0;
+  let renderer = 0;
   const stack = [rootPid];
   while (stack.length) {
     const pid = stack.pop();
     try {
       const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) rss += Number(m[1]);
+      if (m) {
+        rss += Number(m[1]);
+        if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) renderer = Math.max(renderer, Number(m[1]));
+      }
     } catch {}
     stack.push(...(kids.get(pid) || []));
   }
-  return rss / 1024;
+  return { total: rss / 1024, renderer: renderer / 1024 };
 }
 
 const server = await serve();
 const browser = await launch();
 // Chromium runs as a child of this process: measure our process tree minus ourselves.
 const pid = process.pid;
-const browserRss = () => treeRss(pid) - process.memoryUsage().rss / 1048576;
+const browserRss = () => {
+  const t = treeRss(pid);
+  return { total: t.total - process.memoryUsage().rss / 1048576, renderer: t.renderer };
+};
 const results = [];
 const memory = [];
 try {
@@ -105,8 +112,11 @@ try {
         console.error(`  ${f.name}, ${workers} worker(s): ${stats.seconds.toFixed(2)} s, wasm busy ${stats.busyMs.map((b) => (b / 1000).toFixed(2)).join(" + ")} s`);
         textBytes = stats.bytes;
         if (i === 0 && workers === 1 && samples.length > 4) {
-          const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))].mb;
-          memory.push({ file: f.name, base, q25: at(0.25), q50: at(0.5), q75: at(0.75), peak: Math.max(...samples.map((s) => s.mb)), wall });
+          const at = (q, k) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))].mb[k];
+          const after = browserRss();
+          for (const k of ["renderer", "total"]) {
+            memory.push({ file: f.name, what: k === "renderer" ? "the page's renderer (page + workers)" : "all browser processes", base: base[k], q25: at(0.25, k), q50: at(0.5, k), q75: at(0.75, k), peak: Math.max(...samples.map((s) => s.mb[k])), after: after[k] });
+          }
         }
         await page.close();
       }
@@ -132,9 +142,9 @@ for (const r of results) {
       `${mbps(r.text, r.nativeN)} MB/s (${r.nativeN.toFixed(2)} s) | ${mbps(r.text, r.browserN)} MB/s (${r.browserN.toFixed(2)} s) | ${((r.nativeN / r.browserN) * 100).toFixed(0)} % |`,
   );
 }
-console.log("\nResident memory of the whole browser (all processes), 1 worker, sampled every 250 ms:\n");
-console.log("| input | before | at 25 % of the run | 50 % | 75 % | peak |");
-console.log("|---|---:|---:|---:|---:|---:|");
+console.log("\nResident memory while the file streams (1 worker, sampled every 250 ms):\n");
+console.log("| input | process | before | at 25 % of the run | 50 % | 75 % | peak | after |");
+console.log("|---|---|---:|---:|---:|---:|---:|---:|");
 for (const m of memory) {
-  console.log(`| ${m.file} | ${m.base?.toFixed(0)} MB | ${m.q25.toFixed(0)} MB | ${m.q50.toFixed(0)} MB | ${m.q75.toFixed(0)} MB | ${m.peak.toFixed(0)} MB |`);
+  console.log(`| ${m.file} | ${m.what} | ${m.base.toFixed(0)} MB | ${m.q25.toFixed(0)} MB | ${m.q50.toFixed(0)} MB | ${m.q75.toFixed(0)} MB | ${m.peak.toFixed(0)} MB | ${m.after.toFixed(0)} MB |`);
 }

@@ -280,7 +280,7 @@ function renderTables(r) {
           (x) =>
             `<tr class="${filterable[key] ? "click" : ""}" data-key="${esc(x.key)}" title="${esc(x.label)}"><td>${esc(x.label)}</td>` +
             (key === "edge_location" ? `<td>${esc(x.extra || "unknown")}</td>` : "") +
-            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 44))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td></tr>`,
+            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 34))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td></tr>`,
         )
         .join("") +
       "</tbody></table>";

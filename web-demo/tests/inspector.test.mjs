@@ -223,3 +223,18 @@ test("pasted `get-realtime-log-config` JSON: the same report as `cflog analyze -
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("a Rust rule from `make plugins` gives the report `cflog analyze --plugin` gives", async () => {
+  const rule = join(dist, "rules/cflog_rule_bots.wasm");
+  const expected = cliReport([F.rt], ["--threads", "1", "--plugin", rule]);
+  const r = JSON.parse(expected);
+  assert.ok(r.tags.bot && r.tags.network, "the bots rule tags bots and networks");
+  const { page, errors } = await openPage(browser, server.url);
+  await page.setInputFiles("#rule", rule);
+  assert.equal(await analyzeFiles(page, [F.rt], { workers: 1 }), "done");
+  assert.equal(await exportedReport(page), expected);
+  const shown = await page.$$eval('[data-tag="bot"] tr', (trs) => Object.fromEntries(trs.map((t) => [t.dataset.tagValue, Number(t.querySelector(".n").textContent.replace(/,/g, ""))])));
+  assert.deepEqual(shown, r.tags.bot);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
