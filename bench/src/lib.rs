@@ -1,6 +1,8 @@
 //! Shared inputs for the benchmarks in `benches/`: generated logs, and the memchr scan
 //! that every throughput target is measured against.
 
+pub mod plugins;
+
 use cflog_cli::{GenOptions, generate};
 use cflog_core::Format;
 

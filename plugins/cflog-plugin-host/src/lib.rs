@@ -507,6 +507,12 @@ fn guest_bytes<'a>(memory: &Memory, store: &'a Store<Guard>, ptr: usize, len: us
     memory.data(store).get(ptr..ptr.checked_add(len)?)
 }
 
+/// The guest's `cflog_last_error` message (at most 4 KiB), if it has one.
+fn guest_message(last_error: Option<&TypedFunc<(), i64>>, store: &mut Store<Guard>, memory: &Memory) -> Option<String> {
+    let (p, l) = unpack(last_error?.call(&mut *store, ()).ok()?);
+    guest_bytes(memory, store, p, l.min(4096)).map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
 impl Plugin {
     /// Instantiates `compiled`, checks the ABI version, reads the fields it wants and
     /// runs `cflog_init` with their schema and the configuration.
@@ -617,13 +623,8 @@ impl Plugin {
             .map_err(|e| call(&mut store, e, "cflog_init"))?;
         if rc != 0 {
             let mut msg = format!("cflog_init returned {rc}");
-            if let Some(le) = &last_error {
-                if let Ok(v) = le.call(&mut store, ()) {
-                    let (p, l) = unpack(v);
-                    if let Some(b) = guest_bytes(&memory, &store, p, l.min(4096)) {
-                        msg = format!("{msg}: {}", String::from_utf8_lossy(b));
-                    }
-                }
+            if let Some(m) = guest_message(last_error.as_ref(), &mut store, &memory) {
+                msg = format!("{msg}: {m}");
             }
             return Err(self.err(FailureKind::Init, msg));
         }
@@ -702,13 +703,8 @@ impl Plugin {
         let v = live.enrich.call(&mut live.store, (ptr as i32, len as i32)).map_err(|e| trap(live, e, "cflog_enrich"))?;
         if v == -1 {
             let mut msg = String::from("cflog_enrich reported an error");
-            if let Some(le) = &live.last_error {
-                if let Ok(v) = le.call(&mut live.store, ()) {
-                    let (p, l) = unpack(v);
-                    if let Some(b) = guest_bytes(&live.memory, &live.store, p, l.min(4096)) {
-                        msg = format!("{msg}: {}", String::from_utf8_lossy(b));
-                    }
-                }
+            if let Some(m) = guest_message(live.last_error.as_ref(), &mut live.store, &live.memory) {
+                msg = format!("{msg}: {m}");
             }
             return Err(err(FailureKind::GuestError, msg));
         }
