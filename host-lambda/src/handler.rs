@@ -207,8 +207,13 @@ pub struct Handler<M, R, S> {
     /// Rollups and checkpoints, if on.
     pub state: Option<S>,
     layout: Option<Arc<dyn LayoutSource>>,
+    last_layout_refresh: Mutex<Option<std::time::Instant>>,
     options: HandlerOptions,
 }
+
+/// Records that stop matching the layout trigger at most one config read per this long:
+/// garbage from a misconfigured producer must not call CloudFront on every invocation.
+pub const LAYOUT_REFRESH_MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl<M, R, S> std::fmt::Debug for Handler<M, R, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -235,7 +240,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         layout: Option<Arc<dyn LayoutSource>>,
         options: HandlerOptions,
     ) -> Self {
-        Handler { processor: Mutex::new(processor), metrics, records, state, layout, options }
+        Handler { processor: Mutex::new(processor), metrics, records, state, layout, last_layout_refresh: Mutex::new(None), options }
     }
 
     /// The current layout.
@@ -297,6 +302,13 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             return agg;
         }
         let Some(source) = &self.layout else { return agg };
+        {
+            let mut last = self.last_layout_refresh.lock().unwrap();
+            if last.is_some_and(|t| t.elapsed() < LAYOUT_REFRESH_MIN_INTERVAL) {
+                return agg;
+            }
+            *last = Some(std::time::Instant::now());
+        }
         stats.layout_refreshes += 1;
         match source.fetch().await {
             Ok((schema, rate)) if schema.len() != self.schema().len() || schema.names().ne(self.schema().names()) => {

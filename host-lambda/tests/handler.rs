@@ -131,6 +131,16 @@ fn layout_refreshes_once_when_field_count_changes() {
     let parse_errors: Vec<_> = datums.iter().filter(|d| d.name == "ParseErrors").collect();
     assert_eq!(parse_errors.len(), 1);
     assert_eq!(parse_errors[0].values, vec![40.0]);
+    drop(datums);
+    // The next batch of mismatching lines does not read the config again (rate limit).
+    let mut more = event(&lines);
+    for (i, r) in more.records.iter_mut().enumerate() {
+        r.kinesis.sequence_number = (5000 + i).to_string();
+    }
+    let (resp, stats) = rt().block_on(h.handle_kinesis(more));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!((stats.layout_refreshes, stats.bad_lines), (0, 40));
+    assert_eq!(source.calls.load(Ordering::SeqCst), 1);
 }
 
 #[test]
