@@ -47,7 +47,7 @@ test: setup-rust setup-venv plugins test-rust test-wasm test-deploy test-web
 
 test-rust:
 	$(CARGO) test --workspace --exclude cflog-bench
-	$(CARGO) check -p cflog-bench --benches
+	$(CARGO) test -p cflog-bench --benches --no-run
 
 ## test-wasm: cflog-core must build for the browser without std.
 test-wasm: setup-rust
