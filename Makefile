@@ -6,7 +6,7 @@ CARGO ?= cargo
 CFLOG := $(CARGO_TARGET_DIR)/release/cflog
 DEMO_DIR := $(CARGO_TARGET_DIR)/demo
 
-.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins FORCE
+.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins FORCE debug-bins
 
 ## demo: generate a sample, show typed records and the terminal dashboard.
 demo: $(CFLOG)
@@ -45,8 +45,15 @@ setup-rust:
 test: setup-rust setup-venv plugins test-rust test-wasm test-deploy test-web
 	@echo "make test: all suites passed"
 
+# The debug `cflog` the demo and the browser tests run comes from exactly the invocation
+# `test-rust` makes (a `cargo build -p cflog-cli` unifies features differently and would
+# build the AWS SDKs and wasmtime a second time).
+WORKSPACE_TESTS := $(CARGO) test --workspace --exclude cflog-bench
+debug-bins:
+	$(WORKSPACE_TESTS) --no-run
+
 test-rust:
-	$(CARGO) test --workspace --exclude cflog-bench
+	$(WORKSPACE_TESTS)
 	$(CARGO) test -p cflog-bench --benches --no-run
 
 ## test-wasm: cflog-core must build for the browser without std.
@@ -102,7 +109,7 @@ site: setup-rust wasm-bindgen-cli web-deps plugins
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" CARGO_PROFILE_RELEASE_LTO=fat \
 	  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 $(CARGO) build -p cflog-wasm --target wasm32-unknown-unknown --release \
 	  --target-dir $(SITE_WASM_DIR)
-	$(CARGO) build -p cflog-cli
+	@$(MAKE) --no-print-directory debug-bins
 	rm -rf $(WEB_DIST) && mkdir -p $(WEB_DIST)
 	wasm-bindgen --target web --no-typescript --out-dir $(WEB_DIST)/pkg $(SITE_WASM_DIR)/wasm32-unknown-unknown/release/cflog_wasm.wasm
 	cd $(WEB) && node build.mjs
@@ -148,8 +155,7 @@ lambda: setup-cargo-lambda
 
 ## demo-lambda: gen -> replay -> consume (the Lambda handler) against a local moto server,
 ## then what landed in CloudWatch, DynamoDB and the enriched stream next to cflog analyze.
-demo-lambda: setup-venv
-	$(CARGO) build -p cflog-cli
+demo-lambda: setup-venv debug-bins
 	host-lambda/demo.sh $(CFLOG_DEBUG) $(VENV) $(DEMO_DIR)/lambda
 
 ## ---- deploy (issue 7): the SAM template, checked offline against the code ----------------
