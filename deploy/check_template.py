@@ -780,7 +780,16 @@ class Checker:
                 where = f"{w}.DashboardBody.widgets[{i}].metrics[{j}]"
                 items = [x for x in row if not isinstance(x, dict)]
                 if not items:
-                    continue  # an expression
+                    # An expression: a SEARCH names its namespace, dimensions and metric,
+                    # which must be ones the function emits like any other metric.
+                    for x in row:
+                        expr = x.get("expression", "") if isinstance(x, dict) else ""
+                        for sm in re.finditer(r"SEARCH\('\{([^}]*)\}[^']*MetricName=\"([^\"]+)\"", expr):
+                            parts = [p.strip() for p in sm.group(1).split(",")]
+                            sns = parts[0]
+                            mm = re.fullmatch(r"__SUB_(.+)__", sns)
+                            self.check_metric(inst, {"Ref": mm.group(1)} if mm else sns, sm.group(2), parts[1:], where)
+                    continue
                 items = [prev[k] if x == "." and k < len(prev) else x for k, x in enumerate(items)]
                 prev = items
                 ns = items[0]

@@ -233,6 +233,19 @@ class Privilege(unittest.TestCase):
             errs = check(code=ct.scan_code(src))
             self.assertTrue(any(".send() calls but" in e for e in errs), errs)
 
+    def test_search_expression_with_a_bogus_metric_or_dimension(self):
+        tpl = copy.deepcopy(TPL)
+        body = tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+        self.assertIn('MetricName=\\"TaggedRecords\\"', body["Fn::Sub"])
+        body["Fn::Sub"] = (
+            body["Fn::Sub"]
+            .replace('MetricName=\\"TaggedRecords\\"', 'MetricName=\\"TaggedRecordz\\"')
+            .replace(",TagKey,TagValue}", ",TagKey,TagVal}")
+        )
+        errs = check(tpl)
+        self.assertTrue(any("'TaggedRecordz' is not one the function emits" in e for e in errs), errs)
+        self.assertTrue(any("dimension 'TagVal' is not one the function emits" in e for e in errs), errs)
+
     def test_function_code_using_a_cli_only_module(self):
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "src"

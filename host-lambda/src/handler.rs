@@ -669,6 +669,19 @@ pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Vec<MetricDatum> {
         out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, *ts, c.status_4xx, c.records));
         out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, *ts, c.status_5xx, c.records));
     }
+    for (dist, s) in &agg.per_distribution {
+        for (key, counter) in &s.tags {
+            let other = (counter.other() > 0).then_some((metric::OTHER.as_bytes(), counter.other()));
+            for (value, n) in counter.iter().chain(other) {
+                let dims = [
+                    (metric::DIM_DISTRIBUTION, dist.clone()),
+                    (metric::DIM_TAG_KEY, key.clone()),
+                    (metric::DIM_TAG_VALUE, String::from_utf8_lossy(value).into_owned()),
+                ];
+                out.push(count_datum(metric::TAGGED_RECORDS, Unit::Count, &dims, now_ms, n));
+            }
+        }
+    }
     if agg.source_records > 0 {
         out.push(count_datum(metric::PARSE_ERRORS, Unit::Count, &[], now_ms, agg.bad_lines));
     }

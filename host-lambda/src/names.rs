@@ -86,10 +86,15 @@ pub mod metric {
     pub const LATENCY: &str = "Latency";
     /// Lines that did not parse (Count, Sum; no dimensions).
     pub const PARSE_ERRORS: &str = "ParseErrors";
+    /// Records an enrichment rule tagged `TagKey=TagValue` (Count, Sum; dimensions
+    /// Distribution, TagKey, TagValue; stamped with the processing time, like ParseErrors).
+    /// Each tag key keeps at most the summary's dimension cap of values; the rest are
+    /// `Other`.
+    pub const TAGGED_RECORDS: &str = "TaggedRecords";
 
     /// Every metric name.
     pub const ALL: &[&str] =
-        &[REQUESTS, BYTES_DOWNLOADED, ERROR_RATE_4XX, ERROR_RATE_5XX, CACHE_MISS_RATE, LATENCY, PARSE_ERRORS];
+        &[REQUESTS, BYTES_DOWNLOADED, ERROR_RATE_4XX, ERROR_RATE_5XX, CACHE_MISS_RATE, LATENCY, PARSE_ERRORS, TAGGED_RECORDS];
 
     /// Dimension: the distribution (its domain, or ID when the layout has it).
     pub const DIM_DISTRIBUTION: &str = "Distribution";
@@ -97,8 +102,12 @@ pub mod metric {
     pub const DIM_EDGE_LOCATION: &str = "EdgeLocation";
     /// Optional dimension: viewer country.
     pub const DIM_COUNTRY: &str = "Country";
+    /// Dimension of `TaggedRecords`: the tag key an enrichment rule set.
+    pub const DIM_TAG_KEY: &str = "TagKey";
+    /// Dimension of `TaggedRecords`: the tag's value.
+    pub const DIM_TAG_VALUE: &str = "TagValue";
     /// Every dimension name.
-    pub const DIMENSIONS: &[&str] = &[DIM_DISTRIBUTION, DIM_EDGE_LOCATION, DIM_COUNTRY];
+    pub const DIMENSIONS: &[&str] = &[DIM_DISTRIBUTION, DIM_EDGE_LOCATION, DIM_COUNTRY, DIM_TAG_KEY, DIM_TAG_VALUE];
     /// The value standing for the records beyond the dimension cap.
     pub const OTHER: &str = "Other";
     /// The distribution value when a record carries none.

@@ -46,6 +46,21 @@ fn tags_reach_summaries_and_enriched_records() {
     assert_eq!(tags, ["2xx", "4xx", "5xx"]);
     let stats = p.plugin_stats();
     assert_eq!(stats.len(), 1);
+
+    // Tags reach CloudWatch: one TaggedRecords count per (distribution, key, value),
+    // stamped with the processing time.
+    let datums = cflog_lambda::handler::metrics_of(&agg, 1_700_000_999_000);
+    let mut tagged: Vec<(String, f64, i64)> = datums
+        .iter()
+        .filter(|d| d.name == "TaggedRecords")
+        .map(|d| {
+            let dims: Vec<String> = d.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            (dims.join(","), d.values.iter().zip(&d.counts).map(|(v, c)| v * c).sum(), d.timestamp_ms)
+        })
+        .collect();
+    tagged.sort_by(|a, b| a.0.cmp(&b.0));
+    let expect = |v: &str| (format!("Distribution=d1.cloudfront.net,TagKey=status_class,TagValue={v}"), 1.0, 1_700_000_999_000);
+    assert_eq!(tagged, [expect("2xx"), expect("4xx"), expect("5xx")]);
 }
 
 #[test]
