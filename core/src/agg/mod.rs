@@ -83,6 +83,42 @@ mod tests {
 pub(crate) mod testing {
     use alloc::vec::Vec;
 
+    /// splitmix64: a small deterministic generator, so test data needs no extra crate.
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        /// Uniform in (0, 1).
+        pub(crate) fn unit(&mut self) -> f64 {
+            ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+
+        /// Standard normal (Box–Muller).
+        pub(crate) fn normal(&mut self) -> f64 {
+            let (u, v) = (self.unit(), self.unit());
+            libm::sqrt(-2.0 * libm::log(u)) * libm::cos(core::f64::consts::TAU * v)
+        }
+
+        /// Uniform in `0..n`.
+        pub(crate) fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        /// Fisher–Yates.
+        pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
+            for i in (1..v.len()).rev() {
+                v.swap(i, self.below(i + 1));
+            }
+        }
+    }
+
     /// Splits `values` at `cuts` (taken modulo the length) and shuffles the parts by
     /// `order`: the input of every merge-law test.
     pub(crate) fn parts<T: Clone>(values: &[T], cuts: &[usize], order: &[usize]) -> Vec<Vec<T>> {

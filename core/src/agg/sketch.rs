@@ -434,25 +434,7 @@ mod tests {
     use alloc::vec;
     use proptest::prelude::*;
 
-    /// splitmix64: a small deterministic generator, so test data needs no extra crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform in (0, 1).
-        fn unit(&mut self) -> f64 {
-            ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-        fn normal(&mut self) -> f64 {
-            let (u, v) = (self.unit(), self.unit());
-            libm::sqrt(-2.0 * libm::log(u)) * libm::cos(core::f64::consts::TAU * v)
-        }
-    }
+    use crate::agg::testing::Rng;
 
     fn oracle(sorted: &[u64], q: f64) -> u64 {
         let r = (libm::ceil(q * sorted.len() as f64) as usize).max(1);
