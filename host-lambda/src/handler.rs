@@ -342,6 +342,21 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         self.run_sync(shard, &records[range], None, &mut bad)
     }
 
+    /// The aggregate of `range`: the caller's, when it already has one for exactly this
+    /// range, else computed.
+    fn aggregate_for<'a>(
+        &self,
+        shard: &str,
+        records: &[InRecord],
+        range: &Range<usize>,
+        reuse: &impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
+    ) -> std::borrow::Cow<'a, Aggregate> {
+        match reuse(range) {
+            Some(a) => std::borrow::Cow::Borrowed(a),
+            None => std::borrow::Cow::Owned(self.aggregate_range(shard, records, range.clone())),
+        }
+    }
+
     /// Returns the index of the first record that must be re-delivered, if any.
     async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats) -> Option<usize> {
         let n = records.len();
@@ -459,19 +474,10 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         let mut items = 0;
         let mut todo = vec![range];
         while let Some(r) = todo.pop() {
-            let owned;
-            let agg = match reuse(&r) {
-                Some(a) => a,
-                None => {
-                    owned = self.aggregate_range(shard, records, r.clone());
-                    &owned
-                }
-            };
-            let rollups = rollups_of(agg);
+            let agg = self.aggregate_for(shard, records, &r, &reuse);
+            let rollups = rollups_of(&agg);
             if rollups.len() >= limits::TRANSACT_MAX_ITEMS && r.len() > 1 {
-                let mid = r.start + r.len() / 2;
-                todo.push(mid..r.end);
-                todo.push(r.start..mid);
+                halve(&mut todo, &r);
                 continue;
             }
             let last = &padded[r.end - 1];
@@ -513,20 +519,11 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         let mut sent = 0;
         let mut todo = vec![range];
         while let Some(r) = todo.pop() {
-            let owned;
-            let agg = match reuse(&r) {
-                Some(a) => a,
-                None => {
-                    owned = self.aggregate_range(shard, records, r.clone());
-                    &owned
-                }
-            };
-            let datums = metrics_of(agg, now_ms);
+            let agg = self.aggregate_for(shard, records, &r, &reuse);
+            let datums = metrics_of(&agg, now_ms);
             let bytes: usize = datums.iter().map(MetricDatum::approx_bytes).sum();
             if (datums.len() > limits::PUT_METRIC_DATA_MAX_DATUMS || bytes > limits::PUT_METRIC_DATA_MAX_BYTES) && r.len() > 1 {
-                let mid = r.start + r.len() / 2;
-                todo.push(mid..r.end);
-                todo.push(r.start..mid);
+                halve(&mut todo, &r);
                 continue;
             }
             // A single record cannot exceed the limits by much; chunk as a last resort.
@@ -595,6 +592,14 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         tracing::info!(records = event.records.len(), ok, failed, "firehose transformation done");
         FirehoseResponse { records }
     }
+}
+
+/// Queues the two halves of `r`, the first half to be taken next (a range too large for
+/// one transaction or one call is applied in order, half by half).
+fn halve(todo: &mut Vec<Range<usize>>, r: &Range<usize>) {
+    let mid = r.start + r.len() / 2;
+    todo.push(mid..r.end);
+    todo.push(r.start..mid);
 }
 
 /// Rollup items of an aggregate: one per (distribution, window).

@@ -49,7 +49,7 @@ pub struct DimCounters {
 pub type DimKey = (String, &'static str, String, i64);
 
 /// What a slice of records aggregates to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Aggregate {
     /// One summary per distribution.
     pub per_distribution: BTreeMap<String, Summary>,

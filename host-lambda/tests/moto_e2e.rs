@@ -13,7 +13,6 @@ use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
 use cflog_cli::layout::{FieldsOrder, FieldsSpec, FormatArg, LayoutChoice};
 use cflog_core::Schema;
-use cflog_core::summary::SummaryOptions;
 use cflog_lambda::aws::{AnyMetrics, CloudWatchSink, DynamoState, KinesisSink};
 use cflog_lambda::config::Config;
 use cflog_lambda::handler::BatchResponse;
