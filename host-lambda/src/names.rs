@@ -70,9 +70,10 @@ pub mod env {
 pub mod metric {
     /// The default namespace.
     pub const DEFAULT_NAMESPACE: &str = "CloudFront/RealTime";
-    /// Requests (Count, Sum).
+    /// Requests (Count, Sum): an estimate of all traffic, the logged records scaled by
+    /// 100 / sampling rate (the raw logged counts are the rollups' `records`).
     pub const REQUESTS: &str = "Requests";
-    /// Bytes sent to viewers (Bytes, Sum).
+    /// Bytes sent to viewers (Bytes, Sum), scaled like [`REQUESTS`].
     pub const BYTES_DOWNLOADED: &str = "BytesDownloaded";
     /// Percent of requests with a 4xx status: published as Values [100, 0] with Counts
     /// [4xx, other], so the `Average` statistic over any period is the true rate.
@@ -90,11 +91,25 @@ pub mod metric {
     /// Distribution, TagKey, TagValue; stamped with the processing time, like ParseErrors).
     /// Each tag key keeps at most the summary's dimension cap of values; the rest are
     /// `Other`.
+    /// Scaled like [`REQUESTS`].
     pub const TAGGED_RECORDS: &str = "TaggedRecords";
+    /// Logged records whose window CloudWatch would refuse (older than two weeks or more
+    /// than two hours ahead): kept in the rollups, left out of the other metrics (Count,
+    /// Sum; dimension Distribution; stamped with the processing time; not scaled).
+    pub const LATE_RECORDS: &str = "LateRecords";
 
     /// Every metric name.
-    pub const ALL: &[&str] =
-        &[REQUESTS, BYTES_DOWNLOADED, ERROR_RATE_4XX, ERROR_RATE_5XX, CACHE_MISS_RATE, LATENCY, PARSE_ERRORS, TAGGED_RECORDS];
+    pub const ALL: &[&str] = &[
+        REQUESTS,
+        BYTES_DOWNLOADED,
+        ERROR_RATE_4XX,
+        ERROR_RATE_5XX,
+        CACHE_MISS_RATE,
+        LATENCY,
+        PARSE_ERRORS,
+        TAGGED_RECORDS,
+        LATE_RECORDS,
+    ];
 
     /// Dimension: the distribution (its domain, or ID when the layout has it).
     pub const DIM_DISTRIBUTION: &str = "Distribution";
