@@ -13,10 +13,70 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use cflog_core::Schema;
 
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+
 use crate::handler::LayoutSource;
-use crate::names::table;
+use crate::names::{limits, table};
 use crate::process::OutRecord;
-use crate::sinks::{Applied, Checkpoint, MetricDatum, MetricsSink, Progress, RecordSink, Rollup, SinkError, StateStore, Unit};
+use crate::sinks::{Applied, MetricDatum, MetricsSink, Progress, RecordSink, Retry, Rollup, SinkError, StateStore, Unit};
+
+/// Error codes that say "slow down" or "try again" whatever their HTTP status. Everything
+/// else a service answers with a 4xx (validation, access denied, resource not found,
+/// conditional failures) is permanent; every 5xx, timeout and connection failure is
+/// transient.
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "KMSThrottlingException",
+    "InternalFailure",
+    "InternalServerError",
+    "ServiceUnavailable",
+];
+
+/// Whether an error code (a service error, or a DynamoDB cancellation reason) is worth
+/// retrying.
+pub fn retry_of_code(code: &str) -> Retry {
+    let code = code.strip_suffix("Error").unwrap_or(code);
+    if TRANSIENT_CODES.iter().any(|c| c.strip_suffix("Error").unwrap_or(c) == code) || code == "ThrottlingError" {
+        Retry::Transient
+    } else {
+        Retry::Permanent
+    }
+}
+
+/// Classifies an SDK error: see [`TRANSIENT_CODES`].
+pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E>) -> SinkError {
+    let retry = match &e {
+        SdkError::ConstructionFailure(_) => Retry::Permanent,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Retry::Transient,
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            match ctx.err().code() {
+                _ if status >= 500 || status == 429 => Retry::Transient,
+                Some(code) => retry_of_code(code),
+                None => Retry::Permanent,
+            }
+        }
+        _ => Retry::Transient,
+    };
+    let code = e.code().map(str::to_string);
+    let mut err = SinkError::from_err(retry, e);
+    if let Some(code) = code
+        && !err.message.contains(&code)
+    {
+        err.message = format!("{code}: {}", err.message);
+    }
+    err
+}
 
 /// CloudWatch `PutMetricData`.
 #[derive(Debug, Clone)]
@@ -63,7 +123,7 @@ impl MetricsSink for CloudWatchSink {
             .send()
             .await
             .map(|_| ())
-            .map_err(SinkError::from_err)
+            .map_err(classify)
     }
 }
 
@@ -112,11 +172,26 @@ impl MetricsSink for EmfSink {
     async fn put(&self, datums: &[MetricDatum]) -> Result<(), SinkError> {
         let mut out = Vec::new();
         for d in datums {
-            serde_json::to_writer(&mut out, &self.document(d)).map_err(SinkError::from_err)?;
+            // The handler splits datums to max_values(); a longer one would make
+            // CloudWatch drop the whole document, silently.
+            if d.values.len() > limits::EMF_MAX_VALUES || d.values.len() != d.counts.len() {
+                return Err(SinkError::permanent(format!(
+                    "EMF: {} has {} values and {} counts (at most {} of each, as many counts as values)",
+                    d.name,
+                    d.values.len(),
+                    d.counts.len(),
+                    limits::EMF_MAX_VALUES
+                )));
+            }
+            serde_json::to_writer(&mut out, &self.document(d)).map_err(|e| SinkError::from_err(Retry::Permanent, e))?;
             out.push(b'\n');
         }
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&out).and_then(|()| stdout.flush()).map_err(SinkError::from_err)
+        stdout.write_all(&out).and_then(|()| stdout.flush()).map_err(|e| SinkError::from_err(Retry::Transient, e))
+    }
+
+    fn max_values(&self) -> usize {
+        limits::EMF_MAX_VALUES
     }
 }
 
@@ -134,6 +209,13 @@ impl MetricsSink for AnyMetrics {
         match self {
             AnyMetrics::CloudWatch(s) => s.put(datums).await,
             AnyMetrics::Emf(s) => s.put(datums).await,
+        }
+    }
+
+    fn max_values(&self) -> usize {
+        match self {
+            AnyMetrics::CloudWatch(s) => s.max_values(),
+            AnyMetrics::Emf(s) => s.max_values(),
         }
     }
 }
@@ -162,12 +244,12 @@ impl RecordSink for KinesisSink {
                     .data(Blob::new(r.data.clone()))
                     .partition_key(&r.partition_key)
                     .build()
-                    .map_err(SinkError::from_err)
+                    .map_err(|e| SinkError::from_err(Retry::Permanent, e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut req = self.client.put_records().set_records(Some(entries));
         req = if self.is_arn() { req.stream_arn(&self.stream) } else { req.stream_name(&self.stream) };
-        let out = req.send().await.map_err(SinkError::from_err)?;
+        let out = req.send().await.map_err(classify)?;
         Ok(out
             .records()
             .iter()
@@ -178,7 +260,8 @@ impl RecordSink for KinesisSink {
     }
 }
 
-/// DynamoDB: rollup items and per-shard checkpoints in one table (`pk`, `sk` strings).
+/// DynamoDB: rollup items, per-shard counters and progress markers in one table (`pk`,
+/// `sk` strings).
 #[derive(Debug, Clone)]
 pub struct DynamoState {
     /// The client.
@@ -197,11 +280,29 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn checkpoint_key(shard: &str) -> HashMap<String, AttributeValue> {
+/// A DynamoDB number for an estimate: integers stay integers, fractions keep 3 decimals.
+fn n_est(v: f64) -> AttributeValue {
+    let rounded = (v * 1000.0).round() / 1000.0;
+    if rounded.fract() == 0.0 { n(rounded as i64) } else { n(format!("{rounded:.3}")) }
+}
+
+fn shard_key(shard: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        (table::PK.to_string(), s(format!("{}{shard}", table::CHECKPOINT_PK_PREFIX))),
-        (table::SK.to_string(), s(table::CHECKPOINT_SK)),
+        (table::PK.to_string(), s(format!("{}{shard}", table::SHARD_PK_PREFIX))),
+        (table::SK.to_string(), s(table::SHARD_SK)),
     ])
+}
+
+/// The key of a progress marker.
+pub fn marker_key(shard: &str, which: Progress, first: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (table::PK.to_string(), s(format!("{}{shard}", table::MARKER_PK_PREFIX))),
+        (table::SK.to_string(), s(format!("{}#{first}", which.as_str()))),
+    ])
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// RFC 3339 (UTC, seconds) of epoch milliseconds, for readable sort keys.
@@ -231,33 +332,77 @@ pub fn rollup_key(distribution: &str, window_start_ms: i64) -> HashMap<String, A
     ])
 }
 
-fn is_conditional_failure<E: std::fmt::Debug>(e: &E) -> bool {
-    let text = format!("{e:?}");
-    text.contains("ConditionalCheckFailed")
-}
-
 impl DynamoState {
-    fn checkpoint_condition(attr: &str, prev: Option<&str>) -> (String, Option<AttributeValue>) {
-        match prev {
-            None => (format!("attribute_not_exists({attr})"), None),
-            Some(p) => (format!("{attr} = :prev"), Some(s(p))),
+    /// Creates a marker unless one exists: an `Update` that sets `last` and the TTL.
+    fn marker_update(&self, shard: &str, which: Progress, first: &str, last: &str) -> Result<Update, SinkError> {
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(marker_key(shard, which, first)))
+            .update_expression(format!("SET {} = :last, {} = :ttl", table::MARKER_LAST, table::EXPIRES_AT))
+            .condition_expression(format!("attribute_not_exists({})", table::MARKER_LAST))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":last".to_string(), s(last)),
+                (":ttl".to_string(), n(now_s() + table::MARKER_TTL_SECONDS)),
+            ])))
+            .build()
+            .map_err(|e| SinkError::from_err(Retry::Permanent, e))
+    }
+
+    fn rollup_update(&self, r: &Rollup) -> Result<Update, SinkError> {
+        let mut values = HashMap::new();
+        let mut parts = Vec::new();
+        let mut add = |name: &str, v: AttributeValue| {
+            let i = parts.len();
+            parts.push(format!("{name} :a{i}"));
+            values.insert(format!(":a{i}"), v);
+        };
+        for (name, v) in [
+            (table::RECORDS, r.records),
+            (table::BYTES_SENT, r.bytes_sent),
+            (table::CACHE_HITS, r.cache_hits),
+            (table::CACHE_MISSES, r.cache_misses),
+            (table::TIME_TAKEN_US_SUM, r.time_taken_us_sum),
+            (table::TIME_TAKEN_COUNT, r.time_taken_count),
+        ] {
+            add(name, n(v));
         }
+        add(table::EST_RECORDS, n_est(r.est_records));
+        add(table::EST_BYTES_SENT, n_est(r.est_bytes_sent));
+        for (name, v) in table::STATUS_CLASS.iter().zip(r.status_class) {
+            if v > 0 {
+                add(name, n(v));
+            }
+        }
+        let mut set = format!("{} = :ttl, {} = :ws, {} = :dist", table::EXPIRES_AT, table::WINDOW_START_MS, table::DISTRIBUTION);
+        values.insert(":ttl".into(), n(r.window_start_ms / 1000 + self.ttl_seconds));
+        values.insert(":ws".into(), n(r.window_start_ms));
+        values.insert(":dist".into(), s(&r.distribution));
+        if let Some(rate) = r.sampling_rate {
+            set.push_str(&format!(", {} = :rate", table::SAMPLING_RATE));
+            values.insert(":rate".into(), n(rate));
+        }
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(rollup_key(&r.distribution, r.window_start_ms)))
+            .update_expression(format!("SET {set} ADD {}", parts.join(", ")))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| SinkError::from_err(Retry::Permanent, e))
     }
 }
 
 impl StateStore for DynamoState {
-    async fn checkpoint(&self, shard: &str) -> Result<Checkpoint, SinkError> {
+    async fn marker(&self, shard: &str, which: Progress, first: &str) -> Result<Option<String>, SinkError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(checkpoint_key(shard)))
+            .set_key(Some(marker_key(shard, which, first)))
             .consistent_read(true)
             .send()
             .await
-            .map_err(SinkError::from_err)?;
-        let get = |attr: &str| out.item().and_then(|i| i.get(attr)).and_then(|v| v.as_s().ok()).cloned();
-        Ok(Checkpoint { rollup: get(table::ROLLUP_SEQ), metrics: get(table::METRICS_SEQ), records: get(table::RECORDS_SEQ) })
+            .map_err(classify)?;
+        Ok(out.item().and_then(|i| i.get(table::MARKER_LAST)).and_then(|v| v.as_s().ok()).cloned())
     }
 
     async fn apply_rollups(
@@ -265,101 +410,59 @@ impl StateStore for DynamoState {
         shard: &str,
         rollups: &[Rollup],
         bad_lines: u64,
-        prev: Option<&str>,
-        last_seq: &str,
+        first: &str,
+        last: &str,
     ) -> Result<Applied, SinkError> {
-        let mut items = Vec::with_capacity(rollups.len() + 1);
-        let (cond, prev_value) = Self::checkpoint_condition(table::ROLLUP_SEQ, prev);
-        let mut values = HashMap::from([(":seq".to_string(), s(last_seq)), (":bad".to_string(), n(bad_lines))]);
-        if let Some(p) = prev_value {
-            values.insert(":prev".into(), p);
-        }
-        let checkpoint = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(checkpoint_key(shard)))
-            .update_expression(format!("SET {} = :seq ADD {} :bad", table::ROLLUP_SEQ, table::BAD_LINES))
-            .condition_expression(cond)
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(SinkError::from_err)?;
-        items.push(TransactWriteItem::builder().update(checkpoint).build());
-        for r in rollups {
-            let mut adds = vec![
-                (table::RECORDS, r.records),
-                (table::BYTES_SENT, r.bytes_sent),
-                (table::CACHE_HITS, r.cache_hits),
-                (table::CACHE_MISSES, r.cache_misses),
-                (table::TIME_TAKEN_US_SUM, r.time_taken_us_sum),
-                (table::TIME_TAKEN_COUNT, r.time_taken_count),
-            ];
-            for (name, v) in table::STATUS_CLASS.iter().zip(r.status_class) {
-                if v > 0 {
-                    adds.push((name, v));
-                }
-            }
-            let mut values = HashMap::new();
-            let mut parts = Vec::new();
-            for (i, (name, v)) in adds.iter().enumerate() {
-                parts.push(format!("{name} :a{i}"));
-                values.insert(format!(":a{i}"), n(*v));
-            }
-            values.insert(":ttl".into(), n(r.window_start_ms / 1000 + self.ttl_seconds));
-            values.insert(":ws".into(), n(r.window_start_ms));
-            values.insert(":dist".into(), s(&r.distribution));
-            let update = Update::builder()
+        let mut items = Vec::with_capacity(rollups.len() + 2);
+        // The marker first: its condition is the only one, so a conflict is reason 0.
+        items.push(TransactWriteItem::builder().update(self.marker_update(shard, Progress::Rollups, first, last)?).build());
+        if bad_lines > 0 {
+            let counters = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(rollup_key(&r.distribution, r.window_start_ms)))
-                .update_expression(format!(
-                    "SET {} = :ttl, {} = :ws, distribution = :dist ADD {}",
-                    table::EXPIRES_AT,
-                    table::WINDOW_START_MS,
-                    parts.join(", ")
-                ))
-                .set_expression_attribute_values(Some(values))
+                .set_key(Some(shard_key(shard)))
+                .update_expression(format!("ADD {} :bad", table::BAD_LINES))
+                .set_expression_attribute_values(Some(HashMap::from([(":bad".to_string(), n(bad_lines))])))
                 .build()
-                .map_err(SinkError::from_err)?;
-            items.push(TransactWriteItem::builder().update(update).build());
+                .map_err(|e| SinkError::from_err(Retry::Permanent, e))?;
+            items.push(TransactWriteItem::builder().update(counters).build());
+        }
+        for r in rollups {
+            items.push(TransactWriteItem::builder().update(self.rollup_update(r)?).build());
         }
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(Applied::Yes),
             Err(e) => {
-                // Only the checkpoint carries a condition, so a conditional failure means
-                // the range was already applied (or another invocation moved on).
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) =
-                    e.as_service_error()
-                    && c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-                {
-                    return Ok(Applied::Conflict);
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
+                    let codes: Vec<&str> = c.cancellation_reasons().iter().filter_map(|r| r.code()).filter(|c| *c != "None").collect();
+                    if codes.contains(&"ConditionalCheckFailed") {
+                        return Ok(Applied::Conflict);
+                    }
+                    // Cancelled for another reason: retry only if every reason is transient.
+                    let retry = if codes.iter().all(|c| retry_of_code(c) == Retry::Transient) { Retry::Transient } else { Retry::Permanent };
+                    return Err(SinkError { retry, message: format!("TransactWriteItems cancelled: {}", codes.join(", ")) });
                 }
-                Err(SinkError::from_err(e))
+                Err(classify(e))
             }
         }
     }
 
-    async fn advance(&self, shard: &str, which: Progress, prev: Option<&str>, seq: &str) -> Result<Applied, SinkError> {
-        let attr = match which {
-            Progress::Metrics => table::METRICS_SEQ,
-            Progress::Records => table::RECORDS_SEQ,
-        };
-        let (cond, prev_value) = Self::checkpoint_condition(attr, prev);
-        let mut values = HashMap::from([(":seq".to_string(), s(seq))]);
-        if let Some(p) = prev_value {
-            values.insert(":prev".into(), p);
-        }
+    async fn mark(&self, shard: &str, which: Progress, first: &str, last: &str) -> Result<Applied, SinkError> {
+        let update = self.marker_update(shard, which, first, last)?;
         let result = self
             .client
             .update_item()
-            .table_name(&self.table)
-            .set_key(Some(checkpoint_key(shard)))
-            .update_expression(format!("SET {attr} = :seq"))
-            .condition_expression(cond)
-            .set_expression_attribute_values(Some(values))
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_string))
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
             .send()
             .await;
         match result {
             Ok(_) => Ok(Applied::Yes),
-            Err(e) if is_conditional_failure(&e) => Ok(Applied::Conflict),
-            Err(e) => Err(SinkError::from_err(e)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(Applied::Conflict),
+            Err(e) => Err(classify(e)),
         }
     }
 }
@@ -378,10 +481,10 @@ impl RealtimeLogConfigSource {
     pub async fn get(&self) -> Result<(Schema, Option<u32>), SinkError> {
         let mut req = self.client.get_realtime_log_config();
         req = if self.name_or_arn.starts_with("arn:") { req.arn(&self.name_or_arn) } else { req.name(&self.name_or_arn) };
-        let out = req.send().await.map_err(SinkError::from_err)?;
-        let config = out.realtime_log_config().ok_or_else(|| SinkError("GetRealtimeLogConfig returned no config".into()))?;
+        let out = req.send().await.map_err(classify)?;
+        let config = out.realtime_log_config().ok_or_else(|| SinkError::permanent("GetRealtimeLogConfig returned no config"))?;
         let fields: Vec<&str> = config.fields().iter().map(String::as_str).collect();
-        let schema = Schema::from_field_names(&fields).map_err(|e| SinkError(format!("real-time log config fields: {e}")))?;
+        let schema = Schema::from_field_names(&fields).map_err(|e| SinkError::permanent(format!("real-time log config fields: {e}")))?;
         Ok((schema, Some(config.sampling_rate() as u32)))
     }
 }

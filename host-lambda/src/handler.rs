@@ -4,19 +4,27 @@
 //!
 //! # Delivery semantics (per shard)
 //!
-//! 1. The shard's checkpoint is read (when a table is configured). Each sink only handles
-//!    the records after its own checkpoint, so an invocation Lambda retries after a
-//!    partial success (or after a crash) does not repeat what was already applied.
+//! Each sink (enriched records, rollups, metrics) records what it applied as *progress
+//! markers* in the table ([`StateStore`]): "from the record with sequence number `first`,
+//! this batch's records through `last` are applied". Lambda re-delivers a batch whole
+//! (after a crash or timeout) or from the record the answer named, and both start where a
+//! marker chain starts, so:
+//!
+//! 1. For each sink, the markers are followed from the batch's first record: the records
+//!    they cover are skipped by that sink.
 //! 2. Enriched records are sent (only failed entries are resent, with backoff). If some
-//!    still fail, `k` is the first source record with an undelivered output; everything
-//!    from `k` on is left for Lambda's retry.
-//! 3. Rollups and metrics are applied for the records before `k`, concurrently. Rollups go
-//!    in one DynamoDB transaction together with the checkpoint move (conditional on the
-//!    checkpoint being what we read); metrics go in PutMetricData calls, each followed by
-//!    a conditional checkpoint move. A range too big for one call or transaction is
-//!    halved until it fits, so every checkpoint covers exactly what was applied.
-//! 4. The answer names the first record some sink has not applied; Kinesis re-delivers
-//!    from it.
+//!    still fail, `k` is the first source record with an undelivered output.
+//! 3. Rollups and metrics are applied for the records before `k`, concurrently, each as
+//!    runs that fit one DynamoDB transaction (which also creates the run's marker, on
+//!    condition it does not exist) or one PutMetricData call (followed by its marker).
+//!    A run too big for one call is halved until it fits.
+//! 4. The answer names `f`, the first record some sink has not applied. A sink that got
+//!    further than `f` writes a marker from `f` to where it got, so the retry, which starts
+//!    at `f`, skips exactly that.
+//!
+//! Markers are per batch lineage, not per shard, so this holds when Lambda runs several
+//! batches of one shard at once (`ParallelizationFactor` 2–10, sequence numbers
+//! interleaved between them).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -26,14 +34,13 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use cflog_core::Schema;
-use cflog_core::summary::Summary;
 use serde::{Deserialize, Serialize};
 
 use crate::names::{limits, metric};
 use crate::process::{Aggregate, BadLine, InRecord, OutRecord, Processor};
 use crate::sinks::{
-    Applied, Checkpoint, MetricDatum, MetricsSink, Progress, RecordSink, RetryPolicy, Rollup, SinkError, StateStore, Unit,
-    deliver_records,
+    Applied, MetricDatum, MetricsSink, Progress, RecordSink, RetryPolicy, Rollup, SinkError, StateStore, Unit, deliver_records,
+    split_values,
 };
 
 /// A Kinesis event as Lambda delivers it. Data stays a string here so one record with
@@ -145,9 +152,9 @@ pub struct FirehoseResponse {
 pub struct FirehoseResponseRecord {
     /// The input's id.
     pub record_id: String,
-    /// `Ok` or `ProcessingFailed`.
+    /// `Ok`, `Dropped` (an enrichment rule dropped every line) or `ProcessingFailed`.
     pub result: String,
-    /// Base64 data: the JSON line, or for a failure the input data.
+    /// Base64 data: the JSON lines, empty when dropped, the input data on failure.
     pub data: String,
 }
 
@@ -164,15 +171,13 @@ pub struct HandlerOptions {
     pub retry: RetryPolicy,
     /// Forward unparsable lines to the output stream.
     pub forward_bad_lines: bool,
-    /// Rollup TTL, seconds after the window start.
-    pub ttl_seconds: i64,
     /// A sampling rate that overrides the config's.
     pub sampling_override: Option<u32>,
 }
 
 impl Default for HandlerOptions {
     fn default() -> Self {
-        HandlerOptions { retry: RetryPolicy::default(), forward_bad_lines: false, ttl_seconds: 7 * 86_400, sampling_override: None }
+        HandlerOptions { retry: RetryPolicy::default(), forward_bad_lines: false, sampling_override: None }
     }
 }
 
@@ -191,6 +196,8 @@ pub struct InvocationStats {
     pub metric_datums: usize,
     /// Rollup items updated.
     pub rollup_items: usize,
+    /// Records whose window CloudWatch would refuse (kept in the rollups only).
+    pub late_records: u64,
     /// Layout refreshes.
     pub layout_refreshes: u32,
     /// Shards reported back for retry.
@@ -243,6 +250,11 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         Handler { processor: Mutex::new(processor), metrics, records, state, layout, last_layout_refresh: Mutex::new(None), options }
     }
 
+    /// Per-rule counters of the enrichment rules (calls, failures), for logs and tests.
+    pub fn processor_plugin_stats(&self) -> Vec<cflog_plugin_host::PluginStats> {
+        self.processor.lock().unwrap().plugin_stats()
+    }
+
     /// The current layout.
     pub fn schema(&self) -> Schema {
         self.processor.lock().unwrap().schema().clone()
@@ -280,6 +292,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             delivered = stats.delivered,
             metric_datums = stats.metric_datums,
             rollup_items = stats.rollup_items,
+            late_records = stats.late_records,
             layout_refreshes = stats.layout_refreshes,
             failures = stats.failures,
             "invocation done"
@@ -357,6 +370,21 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
     }
 
+    /// How many of `padded` (from the start) `which` has already applied: the records its
+    /// marker chain from the first record covers.
+    async fn applied_prefix(&self, state: &S, shard: &str, which: Progress, padded: &[String]) -> Result<usize, SinkError> {
+        let policy = self.options.retry;
+        let mut p = 0;
+        while p < padded.len() {
+            let first = &padded[p];
+            match policy.run("markers", || state.marker(shard, which, first)).await? {
+                Some(last) => p += padded[p..].partition_point(|s| s <= &last).max(1),
+                None => break,
+            }
+        }
+        Ok(p)
+    }
+
     /// Returns the index of the first record that must be re-delivered, if any.
     async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats) -> Option<usize> {
         let n = records.len();
@@ -364,36 +392,45 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             return None;
         }
         let policy = self.options.retry;
-        let checkpoint = match &self.state {
-            Some(state) => match policy.run("checkpoint", || state.checkpoint(shard)).await {
-                Ok(cp) => cp,
-                Err(e) => {
-                    tracing::error!(error = %e, shard, "cannot read the checkpoint; the whole batch will be retried");
-                    return Some(0);
-                }
-            },
-            None => Checkpoint::default(),
-        };
         let padded: Vec<String> = records.iter().map(|r| pad_seq(&r.seq)).collect();
-        let start_after = |cp: &Option<String>| cp.as_ref().map_or(0, |c| padded.partition_point(|s| s <= c));
-        let start_rollup = if self.state.is_some() { start_after(&checkpoint.rollup) } else { 0 };
-        let start_metrics = if self.state.is_some() { start_after(&checkpoint.metrics) } else { 0 };
-        let start_records = if self.state.is_some() { start_after(&checkpoint.records) } else { 0 };
-        let first_needed = [
-            self.metrics.as_ref().map(|_| start_metrics),
-            self.records.as_ref().map(|_| start_records),
-            self.state.as_ref().map(|_| start_rollup),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(n);
+        let enabled = |which: Progress| match which {
+            Progress::Rollups => self.state.is_some(),
+            Progress::Metrics => self.metrics.is_some(),
+            Progress::Records => self.records.is_some(),
+        };
+        // 1. Where each sink stands.
+        let mut start = [0usize; 3];
+        if let Some(state) = &self.state {
+            let padded = &padded;
+            let walk = |which: Progress| async move {
+                if enabled(which) { self.applied_prefix(state, shard, which, padded).await } else { Ok(n) }
+            };
+            let (a, b, c) = tokio::join!(walk(Progress::Rollups), walk(Progress::Metrics), walk(Progress::Records));
+            for (slot, result) in start.iter_mut().zip([a, b, c]) {
+                match result {
+                    Ok(p) => *slot = p,
+                    Err(e) => {
+                        tracing::error!(shard, error = %e, first_seq = %records[0].seq, last_seq = %records[n - 1].seq, "cannot read progress markers; the whole batch will be retried");
+                        return Some(0);
+                    }
+                }
+            }
+        } else {
+            for which in Progress::ALL {
+                start[which as usize] = if enabled(which) { 0 } else { n };
+            }
+        }
+        let [start_rollups, start_metrics, start_records] = start;
+        let first_needed = start.iter().copied().min().unwrap_or(n);
         stats.skipped += first_needed;
+        if first_needed == n {
+            return None;
+        }
 
         // Parse everything from the first record any sink needs.
         let mut output = Vec::new();
         let mut bad = Vec::new();
-        let want_output = self.records.is_some();
+        let want_output = self.records.is_some() && start_records < n;
         let full = self
             .run_processor(shard, &records[first_needed..], want_output.then_some(&mut output), &mut bad, stats)
             .await;
@@ -402,9 +439,11 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
         }
 
-        // 1. Records.
+        // 2. Records.
         let mut k = n;
-        if let Some(sink) = &self.records {
+        if let Some(sink) = &self.records
+            && start_records < n
+        {
             let pending: Vec<OutRecord> = output
                 .into_iter()
                 .filter(|o| first_needed + o.source_index >= start_records)
@@ -416,50 +455,74 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             let failed = deliver_records(sink, &pending, &policy).await;
             stats.delivered += pending.len() - failed.len();
             if let Some(first) = failed.iter().map(|(i, _)| pending[*i].source_index).min() {
-                tracing::error!(shard, failed = failed.len(), first_error = %failed[0].1, seq = %records[first].seq, "records still undelivered after retries");
+                tracing::error!(shard, failed = failed.len(), first_error = %failed[0].1, first_seq = %records[first].seq, last_seq = %records[n - 1].seq, "records still undelivered after retries");
                 k = first;
             }
             if let Some(state) = &self.state
                 && k > start_records
             {
-                let prev = checkpoint.records.as_deref();
-                match policy.run("checkpoint", || state.advance(shard, Progress::Records, prev, &padded[k - 1])).await {
-                    Ok(Applied::Yes) => {}
-                    Ok(Applied::Conflict) => tracing::warn!(shard, "records checkpoint moved by another invocation"),
-                    Err(e) => tracing::warn!(shard, error = %e, "records checkpoint not saved; a retry may resend records"),
-                }
+                self.mark(state, shard, Progress::Records, &padded, start_records, k).await;
             }
         }
 
-        // 2 and 3. Rollups and metrics for [start, k), concurrently.
+        // 3. Rollups and metrics for the records before k, concurrently.
         let whole = first_needed..n;
         let reuse = |range: &Range<usize>| -> Option<&Aggregate> { (range == &whole).then_some(&full) };
         let rollups = async {
-            let Some(state) = &self.state else { return (None, 0) };
-            let range = start_rollup..k;
-            if range.is_empty() {
-                return (None, 0);
+            let Some(state) = &self.state else { return (n, 0) };
+            if start_rollups >= k {
+                return (start_rollups.max(k), 0);
             }
-            self.apply_rollups(state, shard, records, &padded, range, checkpoint.rollup.clone(), reuse).await
+            self.apply_rollups(state, shard, records, &padded, start_rollups..k, reuse).await
         };
         let metrics = async {
-            let Some(sink) = &self.metrics else { return (None, 0) };
-            let range = start_metrics..k;
-            if range.is_empty() {
-                return (None, 0);
+            let Some(sink) = &self.metrics else { return (n, 0, 0) };
+            if start_metrics >= k {
+                return (start_metrics.max(k), 0, 0);
             }
-            self.publish_metrics(sink, shard, records, &padded, range, checkpoint.metrics.clone(), reuse).await
+            self.publish_metrics(sink, shard, records, &padded, start_metrics..k, reuse).await
         };
-        let ((rollup_fail, rollup_items), (metrics_fail, datums)) = tokio::join!(rollups, metrics);
+        let ((rollups_end, rollup_items), (metrics_end, datums, late)) = tokio::join!(rollups, metrics);
         stats.rollup_items += rollup_items;
         stats.metric_datums += datums;
-        let first_fail = [(k < n).then_some(k), rollup_fail, metrics_fail].into_iter().flatten().min();
-        first_fail
+        stats.late_records += late;
+        let records_end = if self.records.is_some() { k.max(start_records) } else { n };
+        let f = records_end.min(rollups_end).min(metrics_end);
+        if f == n {
+            return None;
+        }
+
+        // 4. Sinks that got further than f say so from f, where the retry starts.
+        if let Some(state) = &self.state {
+            for (which, end) in [(Progress::Records, records_end), (Progress::Rollups, rollups_end), (Progress::Metrics, metrics_end)] {
+                if enabled(which) && end > f {
+                    self.mark(state, shard, which, &padded, f, end).await;
+                }
+            }
+        }
+        Some(f)
+    }
+
+    /// Writes the marker of `which` for `range` (`padded` indexes). A conflict means a
+    /// marker from the same record exists (written by this lineage before), which covers
+    /// the same records; a failure is logged, because the retry will repeat the range.
+    async fn mark(&self, state: &S, shard: &str, which: Progress, padded: &[String], from: usize, to: usize) {
+        let (first, last) = (&padded[from], &padded[to - 1]);
+        match self.options.retry.run("markers", || state.mark(shard, which, first, last)).await {
+            Ok(_) => {}
+            Err(e) => tracing::error!(
+                shard,
+                sink = which.as_str(),
+                error = %e,
+                first_seq = first.trim_start_matches('0'),
+                last_seq = last.trim_start_matches('0'),
+                "progress marker not saved; a retry will apply this range again"
+            ),
+        }
     }
 
     /// Applies rollups for `range`, halving it while one transaction cannot hold it.
-    /// Returns the first index not applied (on failure) and the items written.
-    #[allow(clippy::too_many_arguments)]
+    /// Returns the first index not applied (`range.end` when all were) and the items written.
     async fn apply_rollups<'a>(
         &'a self,
         state: &'a S,
@@ -467,43 +530,38 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         records: &'a [InRecord],
         padded: &'a [String],
         range: Range<usize>,
-        mut prev: Option<String>,
         reuse: impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
-    ) -> (Option<usize>, usize) {
+    ) -> (usize, usize) {
         let policy = self.options.retry;
         let mut items = 0;
-        let mut todo = vec![range];
+        let mut todo = vec![range.clone()];
         while let Some(r) = todo.pop() {
             let agg = self.aggregate_for(shard, records, &r, &reuse);
             let rollups = rollups_of(&agg);
-            if rollups.len() >= limits::TRANSACT_MAX_ITEMS && r.len() > 1 {
+            // Two items of every transaction are the marker and the shard's counters.
+            if rollups.len() > limits::TRANSACT_MAX_ITEMS - 2 && r.len() > 1 {
                 halve(&mut todo, &r);
                 continue;
             }
-            let last = &padded[r.end - 1];
-            let result = policy
-                .run("rollups", || state.apply_rollups(shard, &rollups, agg.bad_lines, prev.as_deref(), last))
-                .await;
+            let (first, last) = (&padded[r.start], &padded[r.end - 1]);
+            let result = policy.run("rollups", || state.apply_rollups(shard, &rollups, agg.bad_lines, first, last)).await;
             match result {
-                Ok(Applied::Yes) => {
-                    items += rollups.len();
-                    prev = Some(last.clone());
-                }
+                Ok(Applied::Yes) => items += rollups.len(),
                 Ok(Applied::Conflict) => {
-                    tracing::warn!(shard, "rollup checkpoint moved by another invocation; retrying from here");
-                    return (Some(r.start), items);
+                    tracing::warn!(shard, first_seq = %records[r.start].seq, "rollups from this record were applied by another invocation; the retry will skip them");
+                    return (r.start, items);
                 }
                 Err(e) => {
-                    tracing::error!(shard, error = %e, "rollups not applied after retries");
-                    return (Some(r.start), items);
+                    tracing::error!(shard, error = %e, permanent = !e.is_transient(), first_seq = %records[r.start].seq, last_seq = %records[range.end - 1].seq, "rollups not applied");
+                    return (r.start, items);
                 }
             }
         }
-        (None, items)
+        (range.end, items)
     }
 
-    /// Publishes metrics for `range`, halving it while one call cannot hold it.
-    #[allow(clippy::too_many_arguments)]
+    /// Publishes metrics for `range`, halving it while one call cannot hold it. Returns
+    /// the first index not published, the datums sent and the records left out as late.
     async fn publish_metrics<'a>(
         &'a self,
         sink: &'a M,
@@ -511,59 +569,64 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         records: &'a [InRecord],
         padded: &'a [String],
         range: Range<usize>,
-        mut prev: Option<String>,
         reuse: impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
-    ) -> (Option<usize>, usize) {
+    ) -> (usize, usize, u64) {
         let policy = self.options.retry;
         let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         let mut sent = 0;
-        let mut todo = vec![range];
+        let mut late = 0;
+        let mut todo = vec![range.clone()];
         while let Some(r) = todo.pop() {
             let agg = self.aggregate_for(shard, records, &r, &reuse);
-            let datums = metrics_of(&agg, now_ms);
+            let metrics = metrics_of(&agg, now_ms);
+            let datums = split_values(metrics.datums, sink.max_values());
             let bytes: usize = datums.iter().map(MetricDatum::approx_bytes).sum();
             if (datums.len() > limits::PUT_METRIC_DATA_MAX_DATUMS || bytes > limits::PUT_METRIC_DATA_MAX_BYTES) && r.len() > 1 {
                 halve(&mut todo, &r);
                 continue;
             }
+            if metrics.late_records > 0 {
+                tracing::warn!(shard, late_records = metrics.late_records, "records too old or too far ahead for CloudWatch: in the rollups, not in the metrics");
+            }
             // A single record cannot exceed the limits by much; chunk as a last resort.
             for chunk in chunk_datums(&datums) {
                 if let Err(e) = policy.run("metrics", || sink.put(&datums[chunk.clone()])).await {
-                    tracing::error!(shard, error = %e, "metrics not published after retries");
-                    return (Some(r.start), sent);
+                    tracing::error!(shard, error = %e, permanent = !e.is_transient(), first_seq = %records[r.start].seq, last_seq = %records[range.end - 1].seq, "metrics not published");
+                    return (r.start, sent, late);
                 }
                 sent += chunk.len();
             }
+            late += metrics.late_records;
             if let Some(state) = &self.state {
-                let last = &padded[r.end - 1];
-                match policy.run("checkpoint", || state.advance(shard, Progress::Metrics, prev.as_deref(), last)).await {
-                    Ok(Applied::Yes) => prev = Some(last.clone()),
+                let (first, last) = (&padded[r.start], &padded[r.end - 1]);
+                match policy.run("markers", || state.mark(shard, Progress::Metrics, first, last)).await {
+                    Ok(Applied::Yes) => {}
                     Ok(Applied::Conflict) => {
-                        // Only a concurrent invocation of the same shard (a timed-out one
+                        // Only a concurrent invocation of the same records (a timed-out one
                         // still running) can do this; what we published stays published.
-                        tracing::warn!(shard, "metrics checkpoint moved by another invocation");
-                        prev = Some(last.clone());
+                        tracing::warn!(shard, first_seq = %records[r.start].seq, "metrics from this record were published by another invocation too");
                     }
                     Err(e) => {
                         // Published but not recorded: a retry would publish again. Report
                         // the rest of the batch only, the smallest possible repeat.
-                        tracing::error!(shard, error = %e, "metrics checkpoint not saved");
-                        return (if r.end < records.len() { Some(r.end) } else { None }, sent);
+                        tracing::error!(shard, error = %e, first_seq = %records[r.start].seq, last_seq = %records[r.end - 1].seq, "metrics marker not saved");
+                        return (r.end, sent, late);
                     }
                 }
             }
         }
-        (None, sent)
+        (range.end, sent, late)
     }
 
-    /// Handles one Firehose transformation event: one output record per input record,
-    /// never a failed batch.
+    /// Handles one Firehose transformation event in one pass over the batch: one output
+    /// record per input record, never a failed batch. A record whose lines all parse is
+    /// `Ok` (its enriched lines), one whose every line a rule dropped is `Dropped`, one
+    /// with a line that does not parse is `ProcessingFailed` (its data echoed, so
+    /// Firehose keeps it in the error output).
     pub fn handle_firehose(&self, event: &FirehoseEvent) -> FirehoseResponse {
         let engine = base64::engine::general_purpose::STANDARD;
-        let mut ok = 0usize;
-        let mut failed = 0usize;
         let source = event.source_kinesis_stream_arn.as_deref().unwrap_or("firehose");
-        let records = event
+        let input: Vec<InRecord> = event
             .records
             .iter()
             .map(|r| {
@@ -574,22 +637,43 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
                     .and_then(|s| s.as_str())
                     .unwrap_or(&r.record_id)
                     .to_string();
-                let input = [InRecord { seq, data: decode_record(&r.data) }];
-                let mut out = Vec::new();
-                let mut bad = Vec::new();
-                self.run_sync(source, &input, Some(&mut out), &mut bad);
-                if let Some(b) = bad.first() {
-                    failed += 1;
-                    tracing::warn!(record_id = %r.record_id, reason = %b.reason, "ProcessingFailed");
-                    FirehoseResponseRecord { record_id: r.record_id.clone(), result: "ProcessingFailed".into(), data: r.data.clone() }
-                } else {
-                    ok += 1;
-                    let data: Vec<u8> = out.into_iter().flat_map(|o| o.data).collect();
-                    FirehoseResponseRecord { record_id: r.record_id.clone(), result: "Ok".into(), data: engine.encode(data) }
-                }
+                InRecord { seq, data: decode_record(&r.data) }
             })
             .collect();
-        tracing::info!(records = event.records.len(), ok, failed, "firehose transformation done");
+        let mut out = Vec::new();
+        let mut bad = Vec::new();
+        self.run_sync(source, &input, Some(&mut out), &mut bad);
+        let mut data: Vec<Vec<u8>> = vec![Vec::new(); input.len()];
+        let mut lines = vec![0usize; input.len()];
+        for o in out {
+            data[o.source_index].extend_from_slice(&o.data);
+            lines[o.source_index] += 1;
+        }
+        let mut failed_reason: Vec<Option<&str>> = vec![None; input.len()];
+        for b in &bad {
+            failed_reason[b.source_index].get_or_insert(&b.reason);
+        }
+        let (mut ok, mut dropped, mut failed) = (0usize, 0usize, 0usize);
+        let records = event
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (result, data) = if let Some(reason) = failed_reason[i] {
+                    failed += 1;
+                    tracing::warn!(record_id = %r.record_id, reason, "ProcessingFailed");
+                    ("ProcessingFailed", r.data.clone())
+                } else if lines[i] == 0 && input[i].data.as_ref().is_ok_and(|d| d.iter().any(|b| !b.is_ascii_whitespace())) {
+                    dropped += 1;
+                    ("Dropped", String::new())
+                } else {
+                    ok += 1;
+                    ("Ok", engine.encode(&data[i]))
+                };
+                FirehoseResponseRecord { record_id: r.record_id.clone(), result: result.into(), data }
+            })
+            .collect();
+        tracing::info!(records = event.records.len(), ok, dropped, failed, "firehose transformation done");
         FirehoseResponse { records }
     }
 }
@@ -602,8 +686,14 @@ fn halve(todo: &mut Vec<Range<usize>>, r: &Range<usize>) {
     todo.push(r.start..mid);
 }
 
+/// `100 / sampling rate`: what one logged record stands for.
+fn scale_of(sampling_rate: Option<u32>) -> f64 {
+    sampling_rate.map_or(1.0, |r| 100.0 / f64::from(r.clamp(1, 100)))
+}
+
 /// Rollup items of an aggregate: one per (distribution, window).
 pub fn rollups_of(agg: &Aggregate) -> Vec<Rollup> {
+    let scale = scale_of(agg.sampling_rate);
     let mut out = Vec::new();
     for (dist, s) in &agg.per_distribution {
         for (start, w) in &s.windows {
@@ -612,6 +702,9 @@ pub fn rollups_of(agg: &Aggregate) -> Vec<Rollup> {
                 window_start_ms: *start,
                 records: w.records,
                 bytes_sent: w.bytes_sent,
+                est_records: w.records as f64 * scale,
+                est_bytes_sent: w.bytes_sent as f64 * scale,
+                sampling_rate: agg.sampling_rate,
                 status_class: w.status_class,
                 cache_hits: w.cache_hits,
                 cache_misses: w.cache_misses,
@@ -638,23 +731,47 @@ fn rate_datum(name: &'static str, dims: &[(&'static str, String)], ts: i64, hits
     Some(MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit: Unit::Percent, values, counts })
 }
 
-fn count_datum(name: &'static str, unit: Unit, dims: &[(&'static str, String)], ts: i64, n: u64) -> MetricDatum {
-    MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit, values: vec![n as f64], counts: vec![1.0] }
+fn count_datum(name: &'static str, unit: Unit, dims: &[(&'static str, String)], ts: i64, n: f64) -> MetricDatum {
+    MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit, values: vec![n], counts: vec![1.0] }
 }
 
-/// The metric datums of an aggregate (see [`crate::names::metric`]). `now_ms` stamps
-/// `ParseErrors`, which belongs to no window.
-pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Vec<MetricDatum> {
+/// What [`metrics_of`] gives.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// The datums, latency with every sketch bucket (see [`split_values`]).
+    pub datums: Vec<MetricDatum>,
+    /// Logged records in windows CloudWatch would refuse, left out of `datums` except
+    /// for the `LateRecords` count.
+    pub late_records: u64,
+}
+
+/// Whether CloudWatch accepts a datum stamped `ts` at `now_ms`.
+pub fn accepted_timestamp(ts: i64, now_ms: i64) -> bool {
+    ts >= now_ms - limits::METRIC_MAX_AGE_MS && ts <= now_ms + limits::METRIC_MAX_AHEAD_MS
+}
+
+/// The metric datums of an aggregate (see [`crate::names::metric`]). Counts and bytes are
+/// estimates of all traffic (scaled by 100 / sampling rate); rates and latency are not
+/// scaled. Windows CloudWatch would refuse at `now_ms` are counted in `LateRecords`
+/// instead, which, like `ParseErrors` and `TaggedRecords`, is stamped `now_ms`.
+pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Metrics {
+    let scale = scale_of(agg.sampling_rate);
     let mut out = Vec::new();
+    let mut late_total = 0;
     for (dist, s) in &agg.per_distribution {
         let dims = [(metric::DIM_DISTRIBUTION, dist.clone())];
+        let mut late = 0;
         for (&ts, w) in &s.windows {
-            out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, ts, w.records));
-            out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, w.bytes_sent));
+            if !accepted_timestamp(ts, now_ms) {
+                late += w.records;
+                continue;
+            }
+            out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, ts, w.records as f64 * scale));
+            out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, w.bytes_sent as f64 * scale));
             out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, w.status_class[4], w.records));
             out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, w.status_class[5], w.records));
             out.extend(rate_datum(metric::CACHE_MISS_RATE, &dims, ts, w.cache_misses, w.cache_hits + w.cache_misses));
-            let pairs = w.time_taken.to_values_counts(limits::METRIC_MAX_VALUES);
+            let pairs = w.time_taken.to_values_counts(usize::MAX);
             if !pairs.is_empty() {
                 out.push(MetricDatum {
                     name: metric::LATENCY,
@@ -666,11 +783,18 @@ pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Vec<MetricDatum> {
                 });
             }
         }
+        if late > 0 {
+            out.push(count_datum(metric::LATE_RECORDS, Unit::Count, &dims, now_ms, late as f64));
+            late_total += late;
+        }
     }
     for ((dist, name, value, ts), c) in &agg.dimensions {
+        if !accepted_timestamp(*ts, now_ms) {
+            continue;
+        }
         let dims = [(metric::DIM_DISTRIBUTION, dist.clone()), (*name, value.clone())];
-        out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, *ts, c.records));
-        out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, *ts, c.bytes_sent));
+        out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, *ts, c.records as f64 * scale));
+        out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, *ts, c.bytes_sent as f64 * scale));
         out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, *ts, c.status_4xx, c.records));
         out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, *ts, c.status_5xx, c.records));
     }
@@ -683,14 +807,14 @@ pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Vec<MetricDatum> {
                     (metric::DIM_TAG_KEY, key.clone()),
                     (metric::DIM_TAG_VALUE, String::from_utf8_lossy(value).into_owned()),
                 ];
-                out.push(count_datum(metric::TAGGED_RECORDS, Unit::Count, &dims, now_ms, n));
+                out.push(count_datum(metric::TAGGED_RECORDS, Unit::Count, &dims, now_ms, n as f64 * scale));
             }
         }
     }
     if agg.source_records > 0 {
-        out.push(count_datum(metric::PARSE_ERRORS, Unit::Count, &[], now_ms, agg.bad_lines));
+        out.push(count_datum(metric::PARSE_ERRORS, Unit::Count, &[], now_ms, agg.bad_lines as f64));
     }
-    out
+    Metrics { datums: out, late_records: late_total }
 }
 
 /// Splits datums into calls within the PutMetricData limits.
@@ -711,9 +835,4 @@ pub fn chunk_datums(datums: &[MetricDatum]) -> Vec<Range<usize>> {
         out.push(start..datums.len());
     }
     out
-}
-
-/// The total summary of an aggregate (for logs and tests).
-pub fn total_of(agg: &Aggregate, processor_options: cflog_core::summary::SummaryOptions) -> Summary {
-    agg.total(processor_options)
 }

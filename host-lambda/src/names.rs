@@ -139,24 +139,37 @@ pub mod table {
     pub const ROLLUP_PK_PREFIX: &str = "dist#";
     /// Sort key of a rollup item: `window#<start as RFC 3339>`.
     pub const ROLLUP_SK_PREFIX: &str = "window#";
-    /// Partition key prefix of a checkpoint item: `shard#<event source ARN>#<shard id>`.
-    pub const CHECKPOINT_PK_PREFIX: &str = "shard#";
-    /// Sort key of a checkpoint item.
-    pub const CHECKPOINT_SK: &str = "checkpoint";
-    /// Checkpoint: last sequence number (zero-padded) whose rollups are applied.
-    pub const ROLLUP_SEQ: &str = "rollup_seq";
-    /// Checkpoint: last sequence number whose metrics are published.
-    pub const METRICS_SEQ: &str = "metrics_seq";
-    /// Checkpoint: last sequence number whose records are delivered.
-    pub const RECORDS_SEQ: &str = "records_seq";
-    /// Checkpoint: lines of this shard that did not parse.
+    /// Partition key prefix of a shard's counters: `shard#<event source ARN>#<shard id>`.
+    pub const SHARD_PK_PREFIX: &str = "shard#";
+    /// Sort key of a shard's counters.
+    pub const SHARD_SK: &str = "counters";
+    /// Shard counters: lines of this shard that did not parse.
     pub const BAD_LINES: &str = "bad_lines";
+    /// Partition key prefix of a progress marker: `mark#<event source ARN>#<shard id>`;
+    /// the sort key is `<sink>#<first sequence number, zero-padded>`.
+    pub const MARKER_PK_PREFIX: &str = "mark#";
+    /// Marker: the last sequence number (zero-padded) of the run the sink applied.
+    pub const MARKER_LAST: &str = "last_seq";
+    /// Markers expire this long after they are written: longer than the event source
+    /// mapping's longest finite `MaximumRecordAgeInSeconds` (7 days), after which Lambda
+    /// no longer retries a batch.
+    pub const MARKER_TTL_SECONDS: i64 = 8 * 86_400;
+    /// Rollup: the distribution (S).
+    pub const DISTRIBUTION: &str = "distribution";
+    /// Rollup: the sampling rate of the last records added (N, 1–100).
+    pub const SAMPLING_RATE: &str = "sampling_rate";
     /// Rollup: window start, epoch milliseconds (N).
     pub const WINDOW_START_MS: &str = "window_start_ms";
-    /// Rollup counters (N, `ADD`).
+    /// Rollup counters (N, `ADD`): records logged (before scaling by the sampling rate).
     pub const RECORDS: &str = "records";
-    /// Rollup: bytes sent.
+    /// Rollup: bytes sent by the logged records.
     pub const BYTES_SENT: &str = "bytes_sent";
+    /// Rollup: estimated requests of all traffic (`records` × 100 / sampling rate, added
+    /// per batch at the rate of its records, so a rate change applies from the records
+    /// that carry it).
+    pub const EST_RECORDS: &str = "est_records";
+    /// Rollup: estimated bytes sent by all traffic.
+    pub const EST_BYTES_SENT: &str = "est_bytes_sent";
     /// Rollup: status classes, in `cflog_core::summary::STATUS_CLASSES` order.
     pub const STATUS_CLASS: [&str; 7] = ["s000", "s1xx", "s2xx", "s3xx", "s4xx", "s5xx", "s_other"];
     /// Rollup: cache hits.
@@ -203,6 +216,14 @@ pub mod limits {
     pub const PUT_METRIC_DATA_MAX_BYTES: usize = 1_000_000;
     /// PutMetricData: Values/Counts pairs per datum.
     pub const METRIC_MAX_VALUES: usize = 150;
+    /// Embedded metric format: values per metric (a longer array drops the document).
+    pub const EMF_MAX_VALUES: usize = 100;
+    /// Embedded metric format: metrics per document (cflog writes one per document).
+    pub const EMF_MAX_METRICS: usize = 100;
+    /// CloudWatch refuses datums older than two weeks; cflog keeps an hour's margin.
+    pub const METRIC_MAX_AGE_MS: i64 = 14 * 86_400_000 - 3_600_000;
+    /// CloudWatch refuses datums more than two hours ahead; cflog keeps five minutes' margin.
+    pub const METRIC_MAX_AHEAD_MS: i64 = 2 * 3_600_000 - 300_000;
     /// PutMetricData: dimensions per metric.
     pub const METRIC_MAX_DIMENSIONS: usize = 30;
     /// PutRecords: records per call.

@@ -82,7 +82,6 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
     let options = HandlerOptions {
         retry: config.retry,
         forward_bad_lines: config.forward_bad_lines,
-        ttl_seconds: config.ttl_seconds,
         sampling_override: config.sampling_rate,
     };
     Ok(Handler::new(processor, metrics, records, state, layout_source, options))
@@ -107,6 +106,32 @@ pub fn load_plugins(list: &str) -> Result<cflog_plugin_host::PluginSet, String> 
         .map_err(|e| format!("{env}: {e}"))?;
     tracing::info!(rules = compiled.len(), "enrichment rules loaded");
     cflog_plugin_host::PluginSet::instantiate(&host, &compiled).map_err(|e| format!("{env}: {e}"))
+}
+
+/// Reports a cold-start failure to the Lambda Runtime API (`POST /runtime/init/error`),
+/// so Lambda shows the cause (e.g. the bad variable) instead of a bare `Runtime.ExitError`.
+/// lambda_runtime posts init errors only for its own hooks, and configuration is read
+/// before it runs. Does nothing outside Lambda (no `AWS_LAMBDA_RUNTIME_API`).
+pub fn report_init_error(error_type: &str, message: &str) {
+    use std::io::{Read as _, Write as _};
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else { return };
+    let body = serde_json::json!({ "errorMessage": message, "errorType": error_type, "stackTrace": [] }).to_string();
+    let request = format!(
+        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\nLambda-Runtime-Function-Error-Type: {error_type}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let sent = std::net::TcpStream::connect(&api).and_then(|mut stream| {
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
+        stream.write_all(request.as_bytes())?;
+        let mut answer = [0u8; 64];
+        let n = stream.read(&mut answer)?;
+        Ok(String::from_utf8_lossy(&answer[..n]).lines().next().unwrap_or("").to_string())
+    });
+    match sent {
+        Ok(status) => tracing::info!(status, "init error reported to the Runtime API"),
+        Err(e) => tracing::warn!(error = %e, "cannot report the init error to the Runtime API"),
+    }
 }
 
 /// JSON logs (one object per line) filtered by `CFLOG_LOG` (default `info`).

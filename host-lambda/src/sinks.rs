@@ -9,22 +9,52 @@ use std::time::Duration;
 use crate::names::limits;
 use crate::process::OutRecord;
 
-/// A sink call that failed as a whole (connection refused, throttled, 5xx, …).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct SinkError(pub String);
+/// Whether retrying a failed sink call can help (vector's `RetryLogic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Throttling, a 5xx, a timeout or a connection failure: retried with backoff.
+    Transient,
+    /// Validation, access denied, a missing resource, a request that cannot be built:
+    /// the same call fails the same way, so it is not retried.
+    Permanent,
+}
+
+/// A sink call that failed as a whole, and whether a retry can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SinkError {
+    /// Retry or not.
+    pub retry: Retry,
+    /// What failed, with the whole source chain.
+    pub message: String,
+}
 
 impl SinkError {
-    /// Wraps any error, keeping its whole source chain in the message.
-    pub fn from_err<E: std::error::Error>(e: E) -> Self {
-        let mut msg = e.to_string();
+    /// A failure a retry may fix.
+    pub fn transient(message: impl Into<String>) -> Self {
+        SinkError { retry: Retry::Transient, message: message.into() }
+    }
+
+    /// A failure no retry fixes.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        SinkError { retry: Retry::Permanent, message: message.into() }
+    }
+
+    /// Whether this call may be retried.
+    pub fn is_transient(&self) -> bool {
+        self.retry == Retry::Transient
+    }
+
+    /// Any error with its whole source chain in the message, classified as `retry`.
+    pub fn from_err<E: std::error::Error>(retry: Retry, e: E) -> Self {
+        let mut message = e.to_string();
         let mut src = e.source();
         while let Some(s) = src {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
+            message.push_str(": ");
+            message.push_str(&s.to_string());
             src = s.source();
         }
-        SinkError(msg)
+        SinkError { retry, message }
     }
 }
 
@@ -81,10 +111,39 @@ impl MetricDatum {
 }
 
 /// Publishes metrics: one call with at most [`limits::PUT_METRIC_DATA_MAX_DATUMS`] datums
-/// and [`limits::PUT_METRIC_DATA_MAX_BYTES`].
+/// and [`limits::PUT_METRIC_DATA_MAX_BYTES`], none with more than
+/// [`MetricsSink::max_values`] value/count pairs (the handler splits with [`split_values`]).
 pub trait MetricsSink: Send + Sync {
     /// One PutMetricData call (all or nothing).
     fn put(&self, datums: &[MetricDatum]) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// Most value/count pairs one datum may carry. The default is PutMetricData's
+    /// [`limits::METRIC_MAX_VALUES`].
+    fn max_values(&self) -> usize {
+        limits::METRIC_MAX_VALUES
+    }
+}
+
+/// Splits every datum with more than `max_values` value/count pairs into several datums
+/// of the same metric, dimensions and timestamp. CloudWatch aggregates values of one
+/// metric and timestamp across datums and calls, so this keeps every bucket of the
+/// latency sketch (and so its 1 % accuracy) where merging buckets would lose it.
+pub fn split_values(datums: Vec<MetricDatum>, max_values: usize) -> Vec<MetricDatum> {
+    let max_values = max_values.max(1);
+    if datums.iter().all(|d| d.values.len() <= max_values) {
+        return datums;
+    }
+    let mut out = Vec::with_capacity(datums.len());
+    for d in datums {
+        if d.values.len() <= max_values {
+            out.push(d);
+            continue;
+        }
+        for (values, counts) in d.values.chunks(max_values).zip(d.counts.chunks(max_values)) {
+            out.push(MetricDatum { values: values.to_vec(), counts: counts.to_vec(), dimensions: d.dimensions.clone(), ..d });
+        }
+    }
+    out
 }
 
 /// Delivers enriched records: one PutRecords-sized call; the answer has one entry per
@@ -94,38 +153,48 @@ pub trait RecordSink: Send + Sync {
     fn put(&self, records: &[&OutRecord]) -> impl Future<Output = Result<Vec<Option<String>>, SinkError>> + Send;
 }
 
-/// Per-shard progress of each sink: the last sequence number (padded to
-/// [`limits::SEQUENCE_DIGITS`]) whose effect is durable.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Checkpoint {
-    /// Rollups applied through this sequence number.
-    pub rollup: Option<String>,
-    /// Metrics published through this sequence number.
-    pub metrics: Option<String>,
-    /// Records delivered through this sequence number.
-    pub records: Option<String>,
-}
-
-/// Which checkpoint attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which sink a progress marker belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Progress {
-    /// [`Checkpoint::metrics`].
+    /// DynamoDB rollups.
+    Rollups,
+    /// CloudWatch metrics.
     Metrics,
-    /// [`Checkpoint::records`].
+    /// Enriched records on the output stream.
     Records,
 }
 
+impl Progress {
+    /// Every sink, in the order markers are read.
+    pub const ALL: [Progress; 3] = [Progress::Rollups, Progress::Metrics, Progress::Records];
+
+    /// The name in marker keys and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Progress::Rollups => "rollups",
+            Progress::Metrics => "metrics",
+            Progress::Records => "records",
+        }
+    }
+}
+
 /// The counters of one (distribution, window) rollup item, added atomically.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rollup {
     /// Distribution.
     pub distribution: String,
     /// Window start, epoch milliseconds.
     pub window_start_ms: i64,
-    /// Records.
+    /// Records logged (what CloudFront sent, before scaling by the sampling rate).
     pub records: u64,
-    /// Bytes sent.
+    /// Bytes sent, of the logged records.
     pub bytes_sent: u64,
+    /// Estimated requests of all traffic: `records` × 100 / sampling rate.
+    pub est_records: f64,
+    /// Estimated bytes sent by all traffic: `bytes_sent` × 100 / sampling rate.
+    pub est_bytes_sent: f64,
+    /// The sampling rate of these records (1–100 %), when known.
+    pub sampling_rate: Option<u32>,
     /// Status classes in `STATUS_CLASSES` order.
     pub status_class: [u64; 7],
     /// Cache hits.
@@ -141,35 +210,40 @@ pub struct Rollup {
 /// Result of a conditional write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
-    /// Written, checkpoint advanced.
+    /// Written.
     Yes,
-    /// The checkpoint was not what we read: someone else advanced it; re-read.
+    /// A marker for this first sequence number already exists: another invocation
+    /// applied a range starting here.
     Conflict,
 }
 
-/// Rollups and checkpoints (DynamoDB).
+/// Rollups and progress markers (DynamoDB).
+///
+/// A *marker* records that a sink applied a contiguous run of one batch's records: it is
+/// keyed by the shard, the sink and the (padded) sequence number of the run's first
+/// record, and holds the sequence number of its last. A batch Lambda re-delivers (whole,
+/// or from a reported failure) starts at a record that begins a run, so a chain of
+/// markers from the batch's first record tells each sink exactly which records it has
+/// already applied. Unlike one checkpoint per shard, this holds when batches of one shard
+/// run concurrently (`ParallelizationFactor` > 1) and their sequence numbers interleave.
 pub trait StateStore: Send + Sync {
-    /// The shard's checkpoint (strongly consistent read).
-    fn checkpoint(&self, shard: &str) -> impl Future<Output = Result<Checkpoint, SinkError>> + Send;
-    /// In one transaction: ADD every rollup's counters, ADD `bad_lines` to the shard, and
-    /// move the rollup checkpoint from `prev` to `last_seq`, on condition that it is
-    /// still `prev`. At most [`limits::TRANSACT_MAX_ITEMS`]` - 1` rollups.
+    /// The last sequence number of the run `which` applied starting at `first` (strongly
+    /// consistent read), if any.
+    fn marker(&self, shard: &str, which: Progress, first: &str) -> impl Future<Output = Result<Option<String>, SinkError>> + Send;
+    /// In one transaction: ADD every rollup's counters, ADD `bad_lines` to the shard's
+    /// counters, and create the rollup marker `first → last`, on condition it does not
+    /// exist yet ([`Applied::Conflict`] otherwise, and nothing is written). At most
+    /// [`limits::TRANSACT_MAX_ITEMS`]` - 2` rollups.
     fn apply_rollups(
         &self,
         shard: &str,
         rollups: &[Rollup],
         bad_lines: u64,
-        prev: Option<&str>,
-        last_seq: &str,
+        first: &str,
+        last: &str,
     ) -> impl Future<Output = Result<Applied, SinkError>> + Send;
-    /// Moves another checkpoint from `prev` to `seq`, on condition it is still `prev`.
-    fn advance(
-        &self,
-        shard: &str,
-        which: Progress,
-        prev: Option<&str>,
-        seq: &str,
-    ) -> impl Future<Output = Result<Applied, SinkError>> + Send;
+    /// Creates the marker `first → last` of `which`, on condition it does not exist.
+    fn mark(&self, shard: &str, which: Progress, first: &str, last: &str) -> impl Future<Output = Result<Applied, SinkError>> + Send;
 }
 
 /// Attempts and backoff for every sink call.
@@ -197,7 +271,8 @@ impl RetryPolicy {
         Duration::from_millis(if ms == 0 { 0 } else { fastrand::u64(0..=ms) })
     }
 
-    /// Runs `f` until it succeeds or attempts run out; returns the last error.
+    /// Runs `f` until it succeeds, fails permanently or attempts run out; returns the
+    /// last error.
     pub async fn run<T, F, Fut>(&self, what: &str, mut f: F) -> Result<T, SinkError>
     where
         F: FnMut() -> Fut,
@@ -207,7 +282,7 @@ impl RetryPolicy {
         loop {
             match f().await {
                 Ok(v) => return Ok(v),
-                Err(e) if attempt >= self.max_attempts => return Err(e),
+                Err(e) if attempt >= self.max_attempts || !e.is_transient() => return Err(e),
                 Err(e) => {
                     tracing::warn!(sink = what, attempt, error = %e, "sink call failed; retrying");
                     tokio::time::sleep(self.delay(attempt)).await;
@@ -258,7 +333,11 @@ pub async fn deliver_records<S: RecordSink>(sink: &S, records: &[OutRecord], pol
                         None => Some((i, "no result for this entry".to_string())),
                     })
                     .collect(),
-                Err(e) => pending.iter().map(|&i| (i, e.0.clone())).collect(),
+                Err(e) if !e.is_transient() => {
+                    failed_for_good.extend(pending.iter().map(|&i| (i, e.message.clone())));
+                    break;
+                }
+                Err(e) => pending.iter().map(|&i| (i, e.message.clone())).collect(),
             };
             if still.is_empty() {
                 break;
@@ -292,11 +371,13 @@ pub mod memory {
 
     impl MetricsSink for MemoryMetrics {
         async fn put(&self, datums: &[MetricDatum]) -> Result<(), SinkError> {
+            // Yield like a network call, so concurrent invocations interleave in tests.
+            tokio::task::yield_now().await;
             {
                 let mut f = self.fail_next.lock().unwrap();
                 if *f > 0 {
                     *f -= 1;
-                    return Err(SinkError("injected failure".into()));
+                    return Err(SinkError::transient("injected failure"));
                 }
             }
             self.datums.lock().unwrap().extend_from_slice(datums);
@@ -319,18 +400,43 @@ pub mod memory {
         }
     }
 
-    /// Rollups and checkpoints in maps, with the same conditional semantics as DynamoDB.
+    /// Rollups and markers in maps, with the same conditional semantics as DynamoDB.
     #[derive(Debug, Default)]
     pub struct MemoryState {
         /// (distribution, window start) → summed rollup.
         pub rollups: Mutex<BTreeMap<(String, i64), Rollup>>,
-        /// shard → (checkpoint, bad lines).
-        pub checkpoints: Mutex<BTreeMap<String, (Checkpoint, u64)>>,
+        /// shard → bad lines.
+        pub bad_lines: Mutex<BTreeMap<String, u64>>,
+        /// (shard, sink, first) → last.
+        pub markers: Mutex<BTreeMap<(String, Progress, String), String>>,
+        /// Calls to fail (transiently) before succeeding, for every method.
+        pub fail_next: Mutex<u32>,
+    }
+
+    impl MemoryState {
+        /// Yields like a network call (so concurrent invocations interleave in tests),
+        /// then fails if a failure is pending.
+        async fn injected(&self) -> Result<(), SinkError> {
+            tokio::task::yield_now().await;
+            let mut f = self.fail_next.lock().unwrap();
+            if *f > 0 {
+                *f -= 1;
+                return Err(SinkError::transient("injected failure"));
+            }
+            Ok(())
+        }
+
+        /// Every rollup summed over windows: (records, bytes sent, estimated records).
+        pub fn totals(&self) -> (u64, u64, f64) {
+            let all = self.rollups.lock().unwrap();
+            all.values().fold((0, 0, 0.0), |t, r| (t.0 + r.records, t.1 + r.bytes_sent, t.2 + r.est_records))
+        }
     }
 
     impl StateStore for MemoryState {
-        async fn checkpoint(&self, shard: &str) -> Result<Checkpoint, SinkError> {
-            Ok(self.checkpoints.lock().unwrap().get(shard).map(|c| c.0.clone()).unwrap_or_default())
+        async fn marker(&self, shard: &str, which: Progress, first: &str) -> Result<Option<String>, SinkError> {
+            self.injected().await?;
+            Ok(self.markers.lock().unwrap().get(&(shard.to_string(), which, first.to_string())).cloned())
         }
 
         async fn apply_rollups(
@@ -338,16 +444,19 @@ pub mod memory {
             shard: &str,
             rollups: &[Rollup],
             bad_lines: u64,
-            prev: Option<&str>,
-            last_seq: &str,
+            first: &str,
+            last: &str,
         ) -> Result<Applied, SinkError> {
-            let mut cps = self.checkpoints.lock().unwrap();
-            let cp = cps.entry(shard.to_string()).or_default();
-            if cp.0.rollup.as_deref() != prev {
-                return Ok(Applied::Conflict);
+            self.injected().await?;
+            {
+                let mut markers = self.markers.lock().unwrap();
+                let key = (shard.to_string(), Progress::Rollups, first.to_string());
+                if markers.contains_key(&key) {
+                    return Ok(Applied::Conflict);
+                }
+                markers.insert(key, last.to_string());
             }
-            cp.0.rollup = Some(last_seq.to_string());
-            cp.1 += bad_lines;
+            *self.bad_lines.lock().unwrap().entry(shard.to_string()).or_default() += bad_lines;
             let mut all = self.rollups.lock().unwrap();
             for r in rollups {
                 let e = all.entry((r.distribution.clone(), r.window_start_ms)).or_insert_with(|| Rollup {
@@ -357,6 +466,9 @@ pub mod memory {
                 });
                 e.records += r.records;
                 e.bytes_sent += r.bytes_sent;
+                e.est_records += r.est_records;
+                e.est_bytes_sent += r.est_bytes_sent;
+                e.sampling_rate = r.sampling_rate;
                 for (a, b) in e.status_class.iter_mut().zip(r.status_class) {
                     *a += b;
                 }
@@ -368,17 +480,14 @@ pub mod memory {
             Ok(Applied::Yes)
         }
 
-        async fn advance(&self, shard: &str, which: Progress, prev: Option<&str>, seq: &str) -> Result<Applied, SinkError> {
-            let mut cps = self.checkpoints.lock().unwrap();
-            let cp = cps.entry(shard.to_string()).or_default();
-            let slot = match which {
-                Progress::Metrics => &mut cp.0.metrics,
-                Progress::Records => &mut cp.0.records,
-            };
-            if slot.as_deref() != prev {
+        async fn mark(&self, shard: &str, which: Progress, first: &str, last: &str) -> Result<Applied, SinkError> {
+            self.injected().await?;
+            let mut markers = self.markers.lock().unwrap();
+            let key = (shard.to_string(), which, first.to_string());
+            if markers.contains_key(&key) {
                 return Ok(Applied::Conflict);
             }
-            *slot = Some(seq.to_string());
+            markers.insert(key, last.to_string());
             Ok(Applied::Yes)
         }
     }

@@ -114,13 +114,13 @@ pub async fn consume(
     let summary = {
         let req = client.describe_stream_summary();
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-        req.send().await.map_err(|e| err(&crate::sinks::SinkError::from_err(e)))?
+        req.send().await.map_err(|e| err(&crate::aws::classify(e)))?
     };
     let arn = summary.stream_description_summary().map(|s| s.stream_arn().to_string()).unwrap_or_default();
     let shards = {
         let req = client.list_shards();
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-        req.send().await.map_err(|e| err(&crate::sinks::SinkError::from_err(e)))?
+        req.send().await.map_err(|e| err(&crate::aws::classify(e)))?
     };
     struct Shard {
         id: String,
@@ -135,7 +135,7 @@ pub async fn consume(
             ShardIteratorType::Latest
         });
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-        let it = req.send().await.map_err(|e| err(&crate::sinks::SinkError::from_err(e)))?;
+        let it = req.send().await.map_err(|e| err(&crate::aws::classify(e)))?;
         state.push(Shard { id: s.shard_id().to_string(), iterator: it.shard_iterator().map(str::to_string), idle: 0 });
     }
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -147,7 +147,7 @@ pub async fn consume(
             let out = match client.get_records().shard_iterator(it).limit(options.batch_size).send().await {
                 Ok(o) => o,
                 Err(e) => {
-                    tracing::warn!(shard = %shard.id, error = %crate::sinks::SinkError::from_err(e), "GetRecords failed; will retry");
+                    tracing::warn!(shard = %shard.id, error = %crate::aws::classify(e), "GetRecords failed; will retry");
                     continue;
                 }
             };
@@ -191,7 +191,7 @@ pub async fn consume(
                         .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                         .starting_sequence_number(&f.item_identifier);
                     let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-                    let it = req.send().await.map_err(|e| err(&crate::sinks::SinkError::from_err(e)))?;
+                    let it = req.send().await.map_err(|e| err(&crate::aws::classify(e)))?;
                     shard.iterator = it.shard_iterator().map(str::to_string);
                 }
             }

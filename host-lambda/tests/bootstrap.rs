@@ -350,13 +350,9 @@ async fn bad_environment_variable_stops_the_cold_start() {
 }
 
 /// 3b. ... and reports it to Lambda through `POST /runtime/init/error`, so the
-/// invocation fails with the reason instead of `Runtime.ExitError`.
-///
-/// Fails today: `main` returns the configuration error before `lambda_runtime::run`, and
-/// lambda_runtime 1.x posts `/init/error` only for SnapStart hooks, so nothing is posted
-/// (the process logs the error and exits 1). Run with `--ignored` once `main` reports it.
+/// invocation fails with the reason instead of `Runtime.ExitError` (lambda_runtime posts
+/// init errors only for its own hooks; `main` reports configuration errors itself).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bootstrap never POSTs /runtime/init/error: main returns config errors before lambda_runtime::run"]
 async fn bad_environment_variable_is_posted_to_init_error() {
     for (var, value) in BAD_ENV {
         let (api, _boot, status) = bad_env_run(var, value).await;

@@ -1,5 +1,7 @@
-//! The handler over in-memory sinks: per-entry retries, layout refresh, checkpoints,
-//! metric shapes. (Against real AWS APIs see `moto_e2e.rs`.)
+//! The handler over in-memory sinks: per-entry retries, layout refresh, progress markers
+//! (also under concurrent batches of one shard), sampling, late records, metric shapes,
+//! typed errors, Firehose. (Against real AWS APIs see `moto_e2e.rs`; the compiled
+//! `bootstrap` under a Runtime API emulator is `bootstrap.rs`.)
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,17 +16,28 @@ use cflog_lambda::process::{ExtraDimensions, OutRecord, Processor};
 use cflog_lambda::sinks::memory::{MemoryMetrics, MemoryRecords, MemoryState};
 use cflog_lambda::sinks::{RecordSink, RetryPolicy, SinkError, deliver_records};
 
-fn gen_lines(n: u64, fields: usize) -> Vec<Vec<u8>> {
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Generated lines starting `ago_ms` before now.
+fn gen_lines_at(n: u64, fields: usize, start_ms: i64) -> Vec<Vec<u8>> {
     let opts = cflog_cli::GenOptions {
         lines: n,
         seed: 5,
         schema: Some(Schema::realtime_release(fields).unwrap()),
         requests_per_second: 2.0,
+        start_ms,
         ..Default::default()
     };
     let mut buf = Vec::new();
     cflog_cli::generate(&opts, &mut buf).unwrap();
     buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
+}
+
+/// Generated lines of the last hour (CloudWatch takes their timestamps).
+fn gen_lines(n: u64, fields: usize) -> Vec<Vec<u8>> {
+    gen_lines_at(n, fields, now_ms() - 3_600_000)
 }
 
 fn event(lines: &[Vec<u8>]) -> KinesisEvent {
@@ -126,7 +139,7 @@ fn layout_refreshes_once_when_field_count_changes() {
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!((stats.layout_refreshes, stats.bad_lines), (1, 40));
     let state = h.state.as_ref().unwrap();
-    assert_eq!(state.checkpoints.lock().unwrap().values().next().unwrap().1, 40, "bad lines counted on the shard");
+    assert_eq!(*state.bad_lines.lock().unwrap().values().next().unwrap(), 40, "bad lines counted on the shard");
     let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap();
     let parse_errors: Vec<_> = datums.iter().filter(|d| d.name == "ParseErrors").collect();
     assert_eq!(parse_errors.len(), 1);
@@ -184,14 +197,14 @@ fn metric_shapes() {
         .collect();
     let agg = p.run("s", &records, None, false, &mut Vec::new());
     let total = agg.total(SummaryOptions::default());
-    let datums = metrics_of(&agg, 0);
+    let datums = metrics_of(&agg, now_ms()).datums;
     let by = |name: &'static str, dims: usize| datums.iter().filter(move |d| d.name == name && d.dimensions.len() == dims);
     // Requests per distribution and window add up to every record.
     assert_eq!(by("Requests", 1).map(|d| d.values[0]).sum::<f64>(), 500.0);
     // Latency: Values/Counts whose counts add up to the records with a time-taken.
     let latency_count: f64 = by("Latency", 1).flat_map(|d| d.counts.iter()).sum();
     assert_eq!(latency_count as u64, total.latency.time_taken.count());
-    assert!(by("Latency", 1).all(|d| d.values.len() <= 150 && d.values.len() == d.counts.len()));
+    assert!(by("Latency", 1).all(|d| d.values.len() == d.counts.len()));
     // 4xx rate: value 100 weighted by the 4xx count.
     let n4xx: f64 = by("4xxErrorRate", 1).map(|d| d.values.iter().zip(&d.counts).map(|(v, c)| v * c).sum::<f64>() / 100.0).sum();
     assert_eq!(n4xx as u64, total.status_class[4]);
@@ -239,4 +252,262 @@ fn names_are_listed_once() {
     assert!(actions.contains(&"cloudwatch:PutMetricData") && actions.contains(&"dynamodb:UpdateItem"));
     // Not an IAM action: IAM authorises each item of a transaction (UpdateItem here).
     assert!(!actions.contains(&"dynamodb:TransactWriteItems"));
+}
+
+/// A line's column, split naively (the oracle for the parser's numbers).
+fn column(line: &[u8], schema: &Schema, name: &str) -> String {
+    let i = schema.names().position(|n| n == name).unwrap();
+    let text = std::str::from_utf8(line).unwrap().trim_end_matches('\n');
+    text.split('\t').nth(i).unwrap().to_string()
+}
+
+fn bytes_of(lines: &[Vec<u8>], schema: &Schema) -> f64 {
+    lines.iter().map(|l| column(l, schema, "sc-bytes").parse::<f64>().unwrap_or(0.0)).sum()
+}
+
+fn sum_of(datums: &[cflog_lambda::sinks::MetricDatum], name: &str, dims: usize) -> f64 {
+    datums.iter().filter(|d| d.name == name && d.dimensions.len() == dims).map(|d| d.values.iter().zip(&d.counts).map(|(v, c)| v * c).sum::<f64>()).sum()
+}
+
+/// An event of `lines[i]` for each of `indexes`, sequence number `1000 + i`.
+fn event_of(lines: &[Vec<u8>], indexes: &[usize]) -> KinesisEvent {
+    let all = event(lines);
+    KinesisEvent { records: indexes.iter().map(|&i| all.records[i].clone()).collect() }
+}
+
+/// Fails, on every attempt, the entries whose source sequence number is in `failing`.
+#[derive(Default)]
+struct FailSeqs {
+    failing: Mutex<std::collections::HashSet<String>>,
+    delivered: Mutex<Vec<String>>,
+}
+
+impl RecordSink for FailSeqs {
+    async fn put(&self, records: &[&OutRecord]) -> Result<Vec<Option<String>>, SinkError> {
+        tokio::task::yield_now().await;
+        let failing = self.failing.lock().unwrap();
+        let mut delivered = self.delivered.lock().unwrap();
+        Ok(records
+            .iter()
+            .map(|r| {
+                if failing.contains(&r.partition_key) {
+                    Some("InternalFailure: injected".to_string())
+                } else {
+                    delivered.push(r.partition_key.clone());
+                    None
+                }
+            })
+            .collect())
+    }
+}
+
+/// ParallelizationFactor > 1: Lambda runs two batches of one shard at once, their sequence
+/// numbers interleaved (even and odd records), each retried from the record its answer
+/// names, as Lambda does. Undelivered records and a metrics outage in the first round:
+/// afterwards every record is in the rollups and the metrics exactly once, and on the
+/// output stream at least once.
+#[test]
+fn concurrent_batches_of_one_shard_lose_nothing_and_count_once() {
+    let schema = Schema::realtime_release(46).unwrap();
+    let lines = gen_lines(400, 46);
+    let p = Processor::new(schema.clone(), SummaryOptions::default(), ExtraDimensions::default());
+    let options = HandlerOptions { retry: RetryPolicy { max_attempts: 3, base_delay: std::time::Duration::from_millis(1), ..Default::default() }, ..Default::default() };
+    let h: Handler<MemoryMetrics, FailSeqs, MemoryState> =
+        Handler::new(p, Some(MemoryMetrics::default()), Some(FailSeqs::default()), Some(MemoryState::default()), None, options);
+    let seq = |i: usize| (1000 + i).to_string();
+    // Round 1: the even batch cannot deliver record 100.
+    h.records.as_ref().unwrap().failing.lock().unwrap().insert(seq(100));
+    // Both batches' first metrics call fails on all 3 attempts (6 failures, any order).
+    *h.metrics.as_ref().unwrap().fail_next.lock().unwrap() = 6;
+    let mut pending: [Vec<usize>; 2] = [(0..400).step_by(2).collect(), (1..400).step_by(2).collect()];
+    let mut rounds = 0;
+    let mut retried = 0;
+    while pending.iter().any(|p| !p.is_empty()) {
+        rounds += 1;
+        assert!(rounds <= 5, "batches keep failing");
+        let (even, odd) = (event_of(&lines, &pending[0]), event_of(&lines, &pending[1]));
+        let rt = rt();
+        let ((r0, _), (r1, _)) = rt.block_on(async { tokio::join!(h.handle_kinesis(even), h.handle_kinesis(odd)) });
+        for (sub, resp) in [(0, r0), (1, r1)] {
+            pending[sub] = match resp.batch_item_failures.first() {
+                Some(f) => {
+                    retried += 1;
+                    let from = pending[sub].iter().position(|&i| seq(i) == f.item_identifier).expect("a sequence number of this batch");
+                    pending[sub][from..].to_vec()
+                }
+                None => Vec::new(),
+            };
+        }
+        h.records.as_ref().unwrap().failing.lock().unwrap().clear();
+    }
+    assert!(retried >= 2, "both batches failed once ({retried})");
+    let (records, bytes, _) = h.state.as_ref().unwrap().totals();
+    assert_eq!(records, 400, "rollups: every record once");
+    assert_eq!(bytes as f64, bytes_of(&lines, &schema));
+    let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap().clone();
+    assert_eq!(sum_of(&datums, "Requests", 1), 400.0, "metrics: every record once");
+    assert_eq!(sum_of(&datums, "BytesDownloaded", 1), bytes_of(&lines, &schema));
+    let delivered: std::collections::BTreeSet<String> = h.records.as_ref().unwrap().delivered.lock().unwrap().iter().cloned().collect();
+    assert_eq!(delivered, (0..400).map(seq).collect(), "output: every record at least once");
+}
+
+/// Sampling: counts and bytes are estimates of all traffic (× 100 / rate), the logged
+/// counts stay in the rollups, rates are not scaled; a rate change from a config refresh
+/// applies from the records that carry it.
+#[test]
+fn sampling_scales_counts_and_bytes_not_rates() {
+    let old = Schema::realtime_release(40).unwrap();
+    let source = Arc::new(FixedLayout { fields: 46, calls: AtomicU32::new(0) });
+    let options = SummaryOptions { sampling_rate: Some(10), ..SummaryOptions::default() };
+    let p = Processor::new(old.clone(), options, ExtraDimensions::default());
+    let h: MemHandler = Handler::new(
+        p,
+        Some(MemoryMetrics::default()),
+        Some(MemoryRecords::default()),
+        Some(MemoryState::default()),
+        Some(source),
+        HandlerOptions::default(),
+    );
+    let at_10 = gen_lines(100, 40);
+    let (resp, _) = rt().block_on(h.handle_kinesis(event(&at_10)));
+    assert!(resp.batch_item_failures.is_empty());
+    let (records, bytes, est) = h.state.as_ref().unwrap().totals();
+    assert_eq!((records, est), (100, 1000.0));
+    assert_eq!(bytes as f64, bytes_of(&at_10, &old));
+    let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap().clone();
+    assert_eq!(sum_of(&datums, "Requests", 1), 1000.0);
+    assert_eq!(sum_of(&datums, "BytesDownloaded", 1), 10.0 * bytes_of(&at_10, &old));
+    // The 4xx rate is a rate: Values 100/0 weighted by logged counts.
+    let n4xx = at_10.iter().filter(|l| column(l, &old, "sc-status").starts_with('4')).count() as f64;
+    assert_eq!(sum_of(&datums, "4xxErrorRate", 1), 100.0 * n4xx);
+    let weights: f64 = datums.iter().filter(|d| d.name == "4xxErrorRate").flat_map(|d| d.counts.iter()).sum();
+    assert_eq!(weights, 100.0);
+
+    // The config now has 46 fields and a 50 % rate: those records count double, the
+    // earlier ones stay at × 10.
+    let mut at_50 = event(&gen_lines(100, 46));
+    for (i, r) in at_50.records.iter_mut().enumerate() {
+        r.kinesis.sequence_number = (5000 + i).to_string();
+    }
+    let (resp, stats) = rt().block_on(h.handle_kinesis(at_50));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(stats.layout_refreshes, 1);
+    let (records, _, est) = h.state.as_ref().unwrap().totals();
+    assert_eq!((records, est), (200, 1200.0));
+    let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap().clone();
+    assert_eq!(sum_of(&datums, "Requests", 1), 1200.0);
+    assert!(h.state.as_ref().unwrap().rollups.lock().unwrap().values().any(|r| r.sampling_rate == Some(50)));
+}
+
+/// Records CloudWatch would refuse (two weeks old, three hours ahead) are counted in
+/// LateRecords, kept in the rollups, and never block the range.
+#[test]
+fn late_records_are_counted_kept_and_never_block() {
+    let now = now_ms();
+    let mut lines = gen_lines_at(50, 46, now - 14 * 86_400_000 - 60_000);
+    lines.extend(gen_lines_at(50, 46, now + 3 * 3_600_000));
+    lines.extend(gen_lines_at(50, 46, now - 3_600_000));
+    let h = handler(Schema::realtime_release(46).unwrap(), None);
+    let (resp, stats) = rt().block_on(h.handle_kinesis(event(&lines)));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(stats.late_records, 100);
+    assert_eq!(h.state.as_ref().unwrap().totals().0, 150, "late records stay in the rollups");
+    let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap().clone();
+    assert_eq!(sum_of(&datums, "LateRecords", 1), 100.0);
+    assert_eq!(sum_of(&datums, "Requests", 1), 50.0);
+    let now_after = now_ms();
+    for d in &datums {
+        // The bounds CloudWatch documents: two weeks back, two hours ahead.
+        assert!(d.timestamp_ms >= now_after - 14 * 86_400_000 && d.timestamp_ms <= now + 2 * 3_600_000, "{} at {}", d.name, d.timestamp_ms);
+    }
+}
+
+/// The embedded metric format takes at most 100 values per metric; a minute of realistic
+/// latencies has more distinct sketch buckets than that. Split, every document is valid
+/// and the distribution keeps every bucket.
+#[test]
+fn emf_documents_stay_within_the_spec() {
+    // Canonical real-time order: x-host-header comes before time-taken.
+    let schema = Schema::from_field_names(&["timestamp", "time-taken", "x-host-header"]).unwrap();
+    let ts = (now_ms() - 3_600_000) / 60_000 * 60_000;
+    // 3,000 latencies from 1 ms to 30 s, log-spaced: hundreds of 1 % buckets.
+    let records: Vec<_> = (0..3000)
+        .map(|i| {
+            let seconds = 0.001 * (30_000f64).powf(i as f64 / 2999.0);
+            let line = format!("{}.{:03}\td1.cloudfront.net\t{seconds:.3}\n", ts / 1000, i % 1000);
+            cflog_lambda::process::InRecord { seq: i.to_string(), data: Ok(line.into_bytes()) }
+        })
+        .collect();
+    let mut p = Processor::new(schema, SummaryOptions::default(), ExtraDimensions::default());
+    let agg = p.run("s", &records, None, false, &mut Vec::new());
+    let datums = metrics_of(&agg, now_ms()).datums;
+    let latency = datums.iter().find(|d| d.name == "Latency").unwrap().clone();
+    assert!(latency.values.len() > 150, "the test needs more buckets than any limit ({})", latency.values.len());
+    let emf = cflog_lambda::aws::EmfSink { namespace: "CloudFront/RealTime".into() };
+    use cflog_lambda::sinks::MetricsSink as _;
+    let split = cflog_lambda::sinks::split_values(datums.clone(), emf.max_values());
+    let mut counts = 0.0;
+    let mut values = 0;
+    for d in split.iter().filter(|d| d.name == "Latency") {
+        let doc = emf.document(d);
+        let metrics = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
+        assert!(metrics.len() <= 100);
+        let v = doc["Latency"]["Values"].as_array().unwrap();
+        let c = doc["Latency"]["Counts"].as_array().unwrap();
+        assert!(v.len() <= 100 && c.len() == v.len(), "{} values, {} counts", v.len(), c.len());
+        assert_eq!(doc["_aws"]["Timestamp"], latency.timestamp_ms);
+        counts += c.iter().map(|x| x.as_f64().unwrap()).sum::<f64>();
+        values += v.len();
+    }
+    assert_eq!(counts, 3000.0, "every latency is in some document");
+    assert_eq!(values, latency.values.len(), "no bucket merged away");
+    // PutMetricData keeps its own limit.
+    let cw = cflog_lambda::sinks::split_values(datums, 150);
+    assert!(cw.iter().all(|d| d.values.len() <= 150));
+    assert_eq!(cw.iter().filter(|d| d.name == "Latency").count(), latency.values.len().div_ceil(150));
+    // Anything longer is refused by the sink itself rather than silently dropped by CloudWatch.
+    let err = rt().block_on(emf.put(std::slice::from_ref(&latency))).unwrap_err();
+    assert!(!err.is_transient() && err.message.contains("100"), "{err}");
+}
+
+/// A metrics sink that always fails with the given kind, counting calls.
+struct AlwaysFails {
+    retry: cflog_lambda::sinks::Retry,
+    calls: AtomicU32,
+}
+
+impl cflog_lambda::sinks::MetricsSink for AlwaysFails {
+    async fn put(&self, _: &[cflog_lambda::sinks::MetricDatum]) -> Result<(), SinkError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err(SinkError { retry: self.retry, message: "InvalidParameterValue: injected".into() })
+    }
+}
+
+/// A permanent error (validation, access denied, missing resource) is sent once; a
+/// transient one is retried up to the attempts; either way the range is reported back.
+#[test]
+fn permanent_errors_are_not_retried() {
+    use cflog_lambda::sinks::Retry;
+    let lines = gen_lines(20, 46);
+    for (retry, calls) in [(Retry::Permanent, 1), (Retry::Transient, 4)] {
+        let p = Processor::new(Schema::realtime_release(46).unwrap(), SummaryOptions::default(), ExtraDimensions::default());
+        let options = HandlerOptions { retry: RetryPolicy { max_attempts: 4, base_delay: std::time::Duration::from_millis(1), ..Default::default() }, ..Default::default() };
+        let h: Handler<AlwaysFails, MemoryRecords, MemoryState> = Handler::new(
+            p,
+            Some(AlwaysFails { retry, calls: AtomicU32::new(0) }),
+            None,
+            Some(MemoryState::default()),
+            None,
+            options,
+        );
+        let (resp, _) = rt().block_on(h.handle_kinesis(event(&lines)));
+        assert_eq!(resp.batch_item_failures.len(), 1);
+        assert_eq!(resp.batch_item_failures[0].item_identifier, "1000");
+        assert_eq!(h.metrics.as_ref().unwrap().calls.load(Ordering::SeqCst), calls, "{retry:?}");
+        // The rollups got further: their marker from the failed record makes the retry skip them.
+        let (resp, stats) = rt().block_on(h.handle_kinesis(event(&lines)));
+        assert_eq!(resp.batch_item_failures.len(), 1);
+        assert_eq!(stats.rollup_items, 0);
+        assert_eq!(h.state.as_ref().unwrap().totals().0, 20);
+    }
 }

@@ -26,9 +26,11 @@ fn schema() -> Schema {
     Schema::realtime_release(46).unwrap()
 }
 
-/// Generated lines with garbage and a truncated line mixed in.
+/// Generated lines of the last hour (CloudWatch takes their timestamps) with garbage and
+/// a truncated line mixed in.
 fn lines(n: u64, seed: u64) -> Vec<Vec<u8>> {
-    let opts = cflog_cli::GenOptions { lines: n, seed, requests_per_second: 4.0, ..Default::default() };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let opts = cflog_cli::GenOptions { lines: n, seed, requests_per_second: 4.0, start_ms: now - 3_600_000, ..Default::default() };
     let mut buf = Vec::new();
     cflog_cli::generate(&opts, &mut buf).unwrap();
     let mut out: Vec<Vec<u8>> = buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
@@ -146,8 +148,18 @@ async fn dynamo_totals(sdk: &SdkConfig) -> Totals {
             t.bad_lines += num(&item, "bad_lines");
             continue;
         }
+        if pk.starts_with("mark#") {
+            // Progress markers expire after the longest a batch can be retried (8 days).
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            assert!(num(&item, "expires_at") > now + 7 * 86_400, "marker TTL");
+            assert!(item["last_seq"].as_s().is_ok(), "marker holds its last sequence number");
+            continue;
+        }
         assert!(pk.starts_with("dist#"), "unexpected item {pk}");
         assert!(num(&item, "expires_at") > num(&item, "window_start_ms") / 1000, "TTL set after the window");
+        // No sampling rate configured: the estimates are the logged counts.
+        assert_eq!(num(&item, "est_records"), num(&item, "records"));
+        assert_eq!(num(&item, "est_bytes_sent"), num(&item, "bytes_sent"));
         t.records += num(&item, "records");
         t.bytes_sent += num(&item, "bytes_sent");
         t.s2xx += num(&item, "s2xx");
@@ -360,7 +372,7 @@ async fn output_stream_throttled_mid_batch() {
 }
 
 /// CloudWatch down for a whole invocation: rollups and records are applied and
-/// checkpointed, the batch is reported for retry, and the retry publishes the metrics
+/// marked, the batch is reported for retry, and the retry publishes the metrics
 /// once without touching the rollups or the output stream again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudwatch_down_then_retried() {
@@ -388,14 +400,14 @@ async fn cloudwatch_down_then_retried() {
     proxy.set(Fault::None);
     let (resp, stats) = h.handle_kinesis(event).await;
     ok(&resp);
-    assert_eq!(stats.delivered, 0, "records were checkpointed");
-    assert_eq!(stats.rollup_items, 0, "rollups were checkpointed");
+    assert_eq!(stats.delivered, 0, "records were marked delivered");
+    assert_eq!(stats.rollup_items, 0, "rollups were marked applied");
     assert_eq!(dynamo_totals(&env.sdk).await, want, "no double count in DynamoDB");
     assert_eq!(cloudwatch_totals(&env.sdk, from, to).await, want.clone_for_cw(), "metrics exactly once");
     assert_eq!(output(&env.sdk).await.0 as u64, want.records, "no duplicate output");
 }
 
-/// DynamoDB unreachable (nothing listens on its port): the checkpoint cannot be read, so
+/// DynamoDB unreachable (nothing listens on its port): the markers cannot be read, so
 /// nothing is sent anywhere and the whole batch is reported.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_endpoint_down_reports_whole_batch() {
@@ -410,4 +422,57 @@ async fn table_endpoint_down_reports_whole_batch() {
     assert_eq!(resp.batch_item_failures[0].item_identifier, records[0].1);
     assert_eq!(output(&env.sdk).await.0, 0);
     assert_eq!(dynamo_totals(&env.sdk).await, Totals::default());
+}
+
+/// ParallelizationFactor 2 against moto's DynamoDB conditional writes: two batches of one
+/// shard at once, their sequence numbers interleaved (even and odd records), CloudWatch
+/// failing for both in the first round; each retried from the record its answer names,
+/// as Lambda does. Rollups, metrics and output end equal to `cflog analyze`: nothing lost,
+/// nothing counted twice. (DynamoDB calls go through a proxy that hands moto one request
+/// at a time: see `fault_proxy`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_of_one_shard_with_a_failure() {
+    let input = lines(900, 15);
+    let env = setup(1, &input).await;
+    let proxy = fault_proxy(env.moto.port, "HTTP/1.1").await;
+    let mut h = handler(&env).await;
+    let proxied = sdk(&proxy.url()).await;
+    h.metrics = Some(AnyMetrics::CloudWatch(CloudWatchSink { client: aws_sdk_cloudwatch::Client::new(&proxied), namespace: NAMESPACE.into() }));
+    let serial = fault_proxy(env.moto.port, "matches no request").await;
+    h.state = Some(DynamoState { client: aws_sdk_dynamodb::Client::new(&sdk(&serial.url()).await), table: TABLE.into(), ttl_seconds: 7 * 86_400 });
+    let records = source(&env).await.into_values().next().unwrap();
+    let mut pending: [Vec<_>; 2] =
+        [records.iter().step_by(2).cloned().collect(), records.iter().skip(1).step_by(2).cloned().collect()];
+    proxy.set(Fault::FailFrom { after: 0 });
+    let mut failures = 0;
+    for round in 0..4 {
+        if pending.iter().all(Vec::is_empty) {
+            break;
+        }
+        let events = [kinesis_event(&env.src_arn, &pending[0]), kinesis_event(&env.src_arn, &pending[1])];
+        let [e0, e1] = events;
+        let ((r0, _), (r1, _)) = tokio::join!(h.handle_kinesis(e0), h.handle_kinesis(e1));
+        for (sub, resp) in [(0, r0), (1, r1)] {
+            pending[sub] = match resp.batch_item_failures.first() {
+                Some(f) => {
+                    failures += 1;
+                    let from = pending[sub].iter().position(|r| r.1 == f.item_identifier).expect("a record of this batch");
+                    pending[sub][from..].to_vec()
+                }
+                None => Vec::new(),
+            };
+        }
+        if round == 0 {
+            proxy.set(Fault::None);
+        }
+    }
+    assert!(pending.iter().all(Vec::is_empty), "batches still failing");
+    assert_eq!(failures, 2, "both batches failed in the first round");
+    let report = analyze_lines(&input);
+    let want = expected(&report);
+    let (from, to) = data_range(&report);
+    assert_eq!(dynamo_totals(&env.sdk).await, want, "rollups: every record once");
+    assert_eq!(cloudwatch_totals(&env.sdk, from, to).await, cw_comparable(want.clone_for_cw()), "metrics: every record once");
+    let (count, seqs) = output(&env.sdk).await;
+    assert_eq!((count as u64, seqs.len()), (want.records, count), "output: every record once");
 }

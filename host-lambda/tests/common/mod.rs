@@ -145,6 +145,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// `operation` is matched against the request (X-Amz-Target header or query Action).
+///
+/// Requests reach moto one at a time: moto applies concurrent `UpdateItem`/transaction
+/// `ADD`s to one item non-atomically (updates get lost when two invocations write the same
+/// rollup at once), which DynamoDB never does. Tests of concurrent invocations send their
+/// DynamoDB calls through a proxy for that reason.
 pub async fn fault_proxy(upstream: u16, operation: &'static str) -> FaultProxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -152,10 +157,11 @@ pub async fn fault_proxy(upstream: u16, operation: &'static str) -> FaultProxy {
     let seen = Arc::new(AtomicU32::new(0));
     let injected = Arc::new(AtomicU32::new(0));
     let (f2, s2, i2) = (fault.clone(), seen.clone(), injected.clone());
+    let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
     let task = tokio::spawn(async move {
         loop {
             let Ok((mut client, _)) = listener.accept().await else { return };
-            let (fault, seen, injected) = (f2.clone(), s2.clone(), i2.clone());
+            let (fault, seen, injected, one_at_a_time) = (f2.clone(), s2.clone(), i2.clone(), one_at_a_time.clone());
             tokio::spawn(async move {
                 loop {
                     // Read one request (headers + Content-Length body).
@@ -202,6 +208,7 @@ pub async fn fault_proxy(upstream: u16, operation: &'static str) -> FaultProxy {
                         continue;
                     }
                     // Forward with Connection: close and relay the whole answer.
+                    let _turn = one_at_a_time.lock().await;
                     let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)).await else { return };
                     let mut req = Vec::with_capacity(buf.len() + 20);
                     let first_line_end = find(&buf, b"\r\n").unwrap() + 2;
