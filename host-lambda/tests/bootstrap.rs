@@ -35,7 +35,11 @@ fn fields(schema: &Schema) -> String {
 
 /// `n` lines from cflog's generator (46-field real-time layout).
 fn gen_lines(n: u64, seed: u64) -> Vec<Vec<u8>> {
-    let opts = cflog_cli::GenOptions { lines: n, seed, requests_per_second: 4.0, ..Default::default() };
+    gen_lines_with(cflog_cli::GenOptions { lines: n, seed, requests_per_second: 4.0, ..Default::default() })
+}
+
+fn gen_lines_with(opts: cflog_cli::GenOptions) -> Vec<Vec<u8>> {
+    let n = opts.lines;
     let mut buf = Vec::new();
     cflog_cli::generate(&opts, &mut buf).unwrap();
     let out: Vec<Vec<u8>> = buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
@@ -462,4 +466,65 @@ async fn unreadable_event_is_an_invocation_error_and_the_loop_goes_on() {
     }
     assert_no_failures(&w.api.invoke_ok(&kinesis_event(&w.src_arn, &w.records)).await);
     assert_eq!(rollup_records(&w.sdk).await, 50);
+}
+
+/// 8. EMF mode: the metrics are JSON documents on stdout. Every document is valid by the
+/// embedded metric format (at most 100 metrics, at most 100 values per metric, as many
+/// counts as values); a busy minute's latency distribution, which has more buckets than
+/// that, is split over several documents of the same timestamp and loses no request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emf_documents_are_valid_and_complete() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // 3,000 requests in about a minute, an hour ago (CloudWatch takes the timestamps).
+    let opts = cflog_cli::GenOptions { lines: 3000, seed: 31, requests_per_second: 50.0, start_ms: now - 3_600_000, ..Default::default() };
+    let input = gen_lines_with(opts);
+    let w = world(1, &input).await;
+    let mut vars = kinesis_vars(&w.moto.url());
+    vars.push(("CFLOG_METRICS", "emf".into()));
+    let boot = Bootstrap::start(&w.api, &vars);
+    assert_no_failures(&w.api.invoke_ok(&kinesis_event(&w.src_arn, &w.records)).await);
+    boot.wait_logged("invocation done", 1, LOG_WAIT).await;
+
+    let docs: Vec<Value> = boot.log_records().into_iter().filter(|v| v.get("_aws").is_some()).collect();
+    assert!(!docs.is_empty(), "EMF documents on stdout");
+    let mut requests = 0.0;
+    let mut latency_counts = 0.0;
+    let mut latency_docs_per_ts: std::collections::BTreeMap<i64, usize> = Default::default();
+    for doc in &docs {
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "CloudFront/RealTime");
+        let metrics = directive["Metrics"].as_array().unwrap();
+        assert!(!metrics.is_empty() && metrics.len() <= 100, "{doc}");
+        for dims in directive["Dimensions"].as_array().unwrap() {
+            for d in dims.as_array().unwrap() {
+                assert!(doc[d.as_str().unwrap()].is_string(), "dimension {d} has a value: {doc}");
+            }
+        }
+        for m in metrics {
+            let name = m["Name"].as_str().unwrap();
+            let value = &doc[name];
+            let (values, counts) = if let Some(v) = value.get("Values") {
+                (v.as_array().unwrap().clone(), value["Counts"].as_array().unwrap().clone())
+            } else {
+                (vec![value.clone()], vec![json!(1.0)])
+            };
+            assert!(values.len() <= 100, "{name}: {} values", values.len());
+            assert_eq!(values.len(), counts.len(), "{name}: as many counts as values");
+            let weighted: f64 = values.iter().zip(&counts).map(|(v, c)| v.as_f64().unwrap() * c.as_f64().unwrap()).sum();
+            match name {
+                "Requests" => requests += weighted,
+                "Latency" => {
+                    latency_counts += counts.iter().map(|c| c.as_f64().unwrap()).sum::<f64>();
+                    *latency_docs_per_ts.entry(doc["_aws"]["Timestamp"].as_i64().unwrap()).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    // The oracle: every generated line is a request with a time-taken (naive split).
+    let tt = schema().names().position(|n| n == "time-taken").unwrap();
+    let with_latency = input.iter().filter(|l| std::str::from_utf8(l).unwrap().trim_end().split('\t').nth(tt) != Some("-")).count();
+    assert_eq!(requests, input.len() as f64, "Requests add up to every line");
+    assert_eq!(latency_counts, with_latency as f64, "every latency is in some document");
+    assert!(latency_docs_per_ts.values().any(|&n| n > 1), "a busy minute needs more than one document: {latency_docs_per_ts:?}");
 }
