@@ -28,7 +28,8 @@ print("moto at", url, ": streams cloudfront-realtime (2 shards), cflog-enriched;
 PY
 
 echo "== cflog gen | cflog replay: 5,000 real-time lines into Kinesis =="
-"$CFLOG" gen --format realtime --lines 5000 --seed 7 > "$WORK/realtime.log"
+# Recent timestamps: CloudWatch refuses data points older than two weeks.
+"$CFLOG" gen --format realtime --lines 5000 --seed 7 --start now-60m > "$WORK/realtime.log"
 "$CFLOG" replay --stream cloudfront-realtime --endpoint-url "$URL" "$WORK/realtime.log"
 FIELDS=$("$CFLOG" parse "$WORK/realtime.log" | head -n 1 | "$VENV/bin/python" -c 'import json,sys; print(",".join(json.loads(sys.stdin.readline()).keys()))')
 
@@ -56,7 +57,7 @@ items = boto3.resource("dynamodb", endpoint_url=url).Table("cflog-rollups").scan
 rollups = [i for i in items if i["pk"].startswith("dist#")]
 print(f"DynamoDB: {len(rollups)} rollup items, records total {sum(int(i['records']) for i in rollups)}, "
       f"bytes_sent {sum(int(i['bytes_sent']) for i in rollups)} (analyze: {report['bytes_sent']}); "
-      f"checkpoints: {[i['pk'] for i in items if i['pk'].startswith('shard#')]}")
+      f"progress markers: {sum(1 for i in items if i['pk'].startswith('mark#'))}")
 for i in sorted(rollups, key=lambda i: (i["pk"], i["sk"]))[:3]:
     print("  ", i["pk"], i["sk"], "records", int(i["records"]), "5xx", int(i.get("s5xx", 0)), "ttl", int(i["expires_at"]))
 k = boto3.client("kinesis", endpoint_url=url)

@@ -89,7 +89,7 @@ struct ConsumeCliArgs {
     /// Real-time log field list (overrides CFLOG_FIELDS).
     #[arg(long, value_name = "LIST")]
     fields: Option<String>,
-    /// DynamoDB table for rollups and checkpoints (overrides CFLOG_TABLE).
+    /// DynamoDB table for rollups and progress markers (overrides CFLOG_TABLE).
     #[arg(long, value_name = "TABLE")]
     table: Option<String>,
     /// Output stream for enriched records (overrides CFLOG_OUTPUT_STREAM).
@@ -123,6 +123,11 @@ struct GenArgs {
     /// Average requests per second of simulated time (spreads timestamps).
     #[arg(long, default_value_t = 200.0, value_name = "N")]
     rate: f64,
+    /// First timestamp, epoch milliseconds; `now-<minutes>m` for recent data (live sinks
+    /// such as CloudWatch refuse timestamps older than two weeks). The default is
+    /// 2026-11-01T00:00:00Z, so output is reproducible.
+    #[arg(long, value_name = "MS|now-Nm", value_parser = parse_start)]
+    start: Option<i64>,
     /// Compress the output with gzip.
     #[arg(long)]
     gzip: bool,
@@ -135,6 +140,16 @@ struct GenArgs {
 enum GenFormat {
     Realtime,
     Standard,
+}
+
+/// `--start`: epoch milliseconds, or `now-<N>m`.
+fn parse_start(s: &str) -> std::result::Result<i64, String> {
+    if let Some(minutes) = s.strip_prefix("now-").and_then(|m| m.strip_suffix('m')) {
+        let minutes: i64 = minutes.parse().map_err(|_| format!("{s:?}: expected now-<minutes>m, e.g. now-60m"))?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+        return Ok(now.as_millis() as i64 - minutes * 60_000);
+    }
+    s.parse().map_err(|_| format!("{s:?}: expected epoch milliseconds or now-<minutes>m"))
 }
 
 fn generate(args: GenArgs) -> Result<ExitCode> {
@@ -157,7 +172,7 @@ fn generate(args: GenArgs) -> Result<ExitCode> {
         lines: args.lines,
         seed: args.seed,
         requests_per_second: args.rate,
-        ..cflog_cli::GenOptions::default()
+        start_ms: args.start.unwrap_or(cflog_cli::r#gen::DEFAULT_START_MS),
     };
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {path}: {e}"))?),

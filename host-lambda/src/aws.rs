@@ -1,11 +1,9 @@
 //! AWS implementations of the sinks: CloudWatch `PutMetricData` (or EMF on stdout),
-//! Kinesis `PutRecords`, DynamoDB rollups and checkpoints, and the CloudFront real-time
+//! Kinesis `PutRecords`, DynamoDB rollups and progress markers, and the CloudFront real-time
 //! log config as the layout source.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io::Write as _;
-use std::pin::Pin;
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum as CwDatum, StandardUnit};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
@@ -490,7 +488,7 @@ impl RealtimeLogConfigSource {
 }
 
 impl LayoutSource for RealtimeLogConfigSource {
-    fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<(Schema, Option<u32>), SinkError>> + Send + '_>> {
+    fn fetch(&self) -> crate::handler::LayoutFuture<'_> {
         Box::pin(self.get())
     }
 }

@@ -51,7 +51,7 @@ pub struct Config {
     pub namespace: String,
     /// Extra metric dimensions.
     pub dimensions: ExtraDimensions,
-    /// DynamoDB table (rollups + checkpoints).
+    /// DynamoDB table (rollups + progress markers).
     pub table: Option<String>,
     /// Rollup TTL in seconds.
     pub ttl_seconds: i64,
@@ -69,9 +69,9 @@ pub struct Config {
     pub plugins: Option<String>,
 }
 
-fn parse_num<T: std::str::FromStr>(name: &str, v: &str, lo: T, hi: T) -> Result<T, String>
+fn parse_num<T>(name: &str, v: &str, lo: T, hi: T) -> Result<T, String>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     let x: T = v.trim().parse().map_err(|_| format!("{name}={v:?}: not a number"))?;
     if x < lo || x > hi {

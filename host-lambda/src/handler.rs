@@ -158,14 +158,21 @@ pub struct FirehoseResponseRecord {
     pub data: String,
 }
 
+/// A layout and its sampling rate, as the real-time log config gives them.
+pub type Layout = (Schema, Option<u32>);
+
+/// A boxed future of a [`LayoutSource`] fetch.
+pub type LayoutFuture<'a> = Pin<Box<dyn Future<Output = Result<Layout, SinkError>> + Send + 'a>>;
+
 /// Fetches the current layout (the real-time log config) when records stop matching.
 pub trait LayoutSource: Send + Sync {
     /// The config's schema and sampling rate.
-    fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<(Schema, Option<u32>), SinkError>> + Send + '_>>;
+    fn fetch(&self) -> LayoutFuture<'_>;
 }
 
-/// Handler settings.
-#[derive(Debug, Clone)]
+/// Handler settings. The default is the default retry policy, bad lines not forwarded,
+/// and no sampling override.
+#[derive(Debug, Clone, Default)]
 pub struct HandlerOptions {
     /// Retry policy for every sink.
     pub retry: RetryPolicy,
@@ -175,18 +182,13 @@ pub struct HandlerOptions {
     pub sampling_override: Option<u32>,
 }
 
-impl Default for HandlerOptions {
-    fn default() -> Self {
-        HandlerOptions { retry: RetryPolicy::default(), forward_bad_lines: false, sampling_override: None }
-    }
-}
 
 /// What one invocation did, for the structured log line and for tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InvocationStats {
     /// Source records.
     pub records: usize,
-    /// Records already applied by every sink (skipped by checkpoint).
+    /// Records already applied by every sink (skipped by their progress markers).
     pub skipped: usize,
     /// Lines that did not parse.
     pub bad_lines: u64,
@@ -211,7 +213,7 @@ pub struct Handler<M, R, S> {
     pub metrics: Option<M>,
     /// Output stream, if on.
     pub records: Option<R>,
-    /// Rollups and checkpoints, if on.
+    /// Rollups and progress markers, if on.
     pub state: Option<S>,
     layout: Option<Arc<dyn LayoutSource>>,
     last_layout_refresh: Mutex<Option<std::time::Instant>>,

@@ -2,7 +2,7 @@
 //!
 //! CloudFront writes real-time log lines to a Kinesis stream; this function turns each
 //! batch into CloudWatch metrics (true percentiles from the latency sketch), DynamoDB
-//! rollups (atomic `ADD`, exactly once per record thanks to per-shard checkpoints) and
+//! rollups (atomic `ADD`, exactly once per record thanks to progress markers) and
 //! enriched NDJSON records on another Kinesis stream, or acts as a Firehose
 //! transformation. See `host-lambda/README.md` for deployment and semantics.
 //!

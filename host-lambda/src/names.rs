@@ -21,7 +21,7 @@ pub mod env {
     pub const METRIC_DIMENSIONS: &str = "CFLOG_METRIC_DIMENSIONS";
     /// Values kept per extra dimension per batch (the rest are `Other`). The default is 20.
     pub const DIMENSION_CAP: &str = "CFLOG_DIMENSION_CAP";
-    /// DynamoDB table for rollups and per-shard checkpoints; unset: rollups off.
+    /// DynamoDB table for rollups and progress markers; unset: rollups off.
     pub const TABLE: &str = "CFLOG_TABLE";
     /// Rollup TTL in days. The default is 7.
     pub const TTL_DAYS: &str = "CFLOG_TTL_DAYS";

@@ -3,7 +3,6 @@
 //! typed errors, Firehose. (Against real AWS APIs see `moto_e2e.rs`; the compiled
 //! `bootstrap` under a Runtime API emulator is `bootstrap.rs`.)
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -112,7 +111,7 @@ struct FixedLayout {
 }
 
 impl LayoutSource for FixedLayout {
-    fn fetch(&self) -> Pin<Box<dyn std::future::Future<Output = Result<(Schema, Option<u32>), SinkError>> + Send + '_>> {
+    fn fetch(&self) -> cflog_lambda::handler::LayoutFuture<'_> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let schema = Schema::realtime_release(self.fields).unwrap();
         Box::pin(async move { Ok((schema, Some(50))) })
