@@ -34,129 +34,15 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use cflog_core::Schema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::names::{limits, metric};
+pub use crate::events::*;
+use crate::metrics::{chunk_datums, metrics_of, rollups_of};
+use crate::names::limits;
 use crate::process::{Aggregate, BadLine, InRecord, OutRecord, Processor};
 use crate::sinks::{
-    Applied, MetricDatum, MetricsSink, Progress, RecordSink, RetryPolicy, Rollup, SinkError, StateStore, Unit, deliver_records,
-    split_values,
+    Applied, MetricDatum, MetricsSink, Progress, RecordSink, RetryPolicy, SinkError, StateStore, deliver_records, split_values,
 };
-
-/// A Kinesis event as Lambda delivers it. Data stays a string here so one record with
-/// bad base64 is a bad line, not a batch that fails to deserialize.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct KinesisEvent {
-    /// The records, all from one shard when an event source mapping invokes.
-    #[serde(rename = "Records")]
-    pub records: Vec<KinesisEventRecord>,
-}
-
-/// One record of a [`KinesisEvent`].
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct KinesisEventRecord {
-    /// `shardId-000000000000:<sequence number>`.
-    #[serde(rename = "eventID", default)]
-    pub event_id: Option<String>,
-    /// The stream ARN.
-    #[serde(rename = "eventSourceARN", default)]
-    pub event_source_arn: Option<String>,
-    /// `aws:kinesis`.
-    #[serde(rename = "eventSource", default)]
-    pub event_source: Option<String>,
-    /// The Kinesis part.
-    pub kinesis: KinesisPayload,
-}
-
-/// The `kinesis` object of a record.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct KinesisPayload {
-    /// Sequence number.
-    pub sequence_number: String,
-    /// Base64 data.
-    pub data: String,
-    /// Partition key.
-    #[serde(default)]
-    pub partition_key: String,
-    /// Arrival time, epoch seconds.
-    #[serde(default)]
-    pub approximate_arrival_timestamp: Option<f64>,
-    /// `1.0`.
-    #[serde(default)]
-    pub kinesis_schema_version: Option<String>,
-}
-
-/// The handler's answer (ReportBatchItemFailures).
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    /// At most one per shard: the first sequence number to re-deliver.
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-/// One entry of [`BatchResponse`].
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemFailure {
-    /// The sequence number.
-    pub item_identifier: String,
-}
-
-/// A Firehose transformation event.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct FirehoseEvent {
-    /// Invocation id.
-    #[serde(default)]
-    pub invocation_id: Option<String>,
-    /// Delivery stream ARN.
-    #[serde(default)]
-    pub delivery_stream_arn: Option<String>,
-    /// Source stream ARN (when the delivery stream reads a Kinesis stream).
-    #[serde(default)]
-    pub source_kinesis_stream_arn: Option<String>,
-    /// Region.
-    #[serde(default)]
-    pub region: Option<String>,
-    /// The records.
-    pub records: Vec<FirehoseRecord>,
-}
-
-/// One Firehose input record.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct FirehoseRecord {
-    /// Must be echoed back.
-    pub record_id: String,
-    /// Arrival, epoch milliseconds.
-    #[serde(default)]
-    pub approximate_arrival_timestamp: Option<i64>,
-    /// Base64 data.
-    pub data: String,
-    /// Kinesis metadata when the source is a stream.
-    #[serde(default)]
-    pub kinesis_record_metadata: Option<serde_json::Value>,
-}
-
-/// The Firehose transformation answer.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
-pub struct FirehoseResponse {
-    /// One per input record, same `recordId`.
-    pub records: Vec<FirehoseResponseRecord>,
-}
-
-/// One transformed record.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct FirehoseResponseRecord {
-    /// The input's id.
-    pub record_id: String,
-    /// `Ok`, `Dropped` (an enrichment rule dropped every line) or `ProcessingFailed`.
-    pub result: String,
-    /// Base64 data: the JSON lines, empty when dropped, the input data on failure.
-    pub data: String,
-}
 
 /// A layout and its sampling rate, as the real-time log config gives them.
 pub type Layout = (Schema, Option<u32>);
@@ -235,7 +121,7 @@ pub fn pad_seq(seq: &str) -> String {
     format!("{seq:0>width$}", width = limits::SEQUENCE_DIGITS)
 }
 
-fn decode_record(data: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_record(data: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|e| format!("record data is not base64: {e}"))
 }
 
@@ -347,7 +233,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
     }
 
-    fn run_sync(&self, shard: &str, records: &[InRecord], output: Option<&mut Vec<OutRecord>>, bad: &mut Vec<BadLine>) -> Aggregate {
+    pub(crate) fn run_sync(&self, shard: &str, records: &[InRecord], output: Option<&mut Vec<OutRecord>>, bad: &mut Vec<BadLine>) -> Aggregate {
         let mut p = self.processor.lock().unwrap();
         p.run(shard, records, output, self.options.forward_bad_lines, bad)
     }
@@ -619,65 +505,6 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
         (range.end, sent, late)
     }
-
-    /// Handles one Firehose transformation event in one pass over the batch: one output
-    /// record per input record, never a failed batch. A record whose lines all parse is
-    /// `Ok` (its enriched lines), one whose every line a rule dropped is `Dropped`, one
-    /// with a line that does not parse is `ProcessingFailed` (its data echoed, so
-    /// Firehose keeps it in the error output).
-    pub fn handle_firehose(&self, event: &FirehoseEvent) -> FirehoseResponse {
-        let engine = base64::engine::general_purpose::STANDARD;
-        let source = event.source_kinesis_stream_arn.as_deref().unwrap_or("firehose");
-        let input: Vec<InRecord> = event
-            .records
-            .iter()
-            .map(|r| {
-                let seq = r
-                    .kinesis_record_metadata
-                    .as_ref()
-                    .and_then(|m| m.get("sequenceNumber"))
-                    .and_then(|s| s.as_str())
-                    .unwrap_or(&r.record_id)
-                    .to_string();
-                InRecord { seq, data: decode_record(&r.data) }
-            })
-            .collect();
-        let mut out = Vec::new();
-        let mut bad = Vec::new();
-        self.run_sync(source, &input, Some(&mut out), &mut bad);
-        let mut data: Vec<Vec<u8>> = vec![Vec::new(); input.len()];
-        let mut lines = vec![0usize; input.len()];
-        for o in out {
-            data[o.source_index].extend_from_slice(&o.data);
-            lines[o.source_index] += 1;
-        }
-        let mut failed_reason: Vec<Option<&str>> = vec![None; input.len()];
-        for b in &bad {
-            failed_reason[b.source_index].get_or_insert(&b.reason);
-        }
-        let (mut ok, mut dropped, mut failed) = (0usize, 0usize, 0usize);
-        let records = event
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let (result, data) = if let Some(reason) = failed_reason[i] {
-                    failed += 1;
-                    tracing::warn!(record_id = %r.record_id, reason, "ProcessingFailed");
-                    ("ProcessingFailed", r.data.clone())
-                } else if lines[i] == 0 && input[i].data.as_ref().is_ok_and(|d| d.iter().any(|b| !b.is_ascii_whitespace())) {
-                    dropped += 1;
-                    ("Dropped", String::new())
-                } else {
-                    ok += 1;
-                    ("Ok", engine.encode(&data[i]))
-                };
-                FirehoseResponseRecord { record_id: r.record_id.clone(), result: result.into(), data }
-            })
-            .collect();
-        tracing::info!(records = event.records.len(), ok, dropped, failed, "firehose transformation done");
-        FirehoseResponse { records }
-    }
 }
 
 /// Queues the two halves of `r`, the first half to be taken next (a range too large for
@@ -688,153 +515,3 @@ fn halve(todo: &mut Vec<Range<usize>>, r: &Range<usize>) {
     todo.push(r.start..mid);
 }
 
-/// `100 / sampling rate`: what one logged record stands for.
-fn scale_of(sampling_rate: Option<u32>) -> f64 {
-    sampling_rate.map_or(1.0, |r| 100.0 / f64::from(r.clamp(1, 100)))
-}
-
-/// Rollup items of an aggregate: one per (distribution, window).
-pub fn rollups_of(agg: &Aggregate) -> Vec<Rollup> {
-    let scale = scale_of(agg.sampling_rate);
-    let mut out = Vec::new();
-    for (dist, s) in &agg.per_distribution {
-        for (start, w) in &s.windows {
-            out.push(Rollup {
-                distribution: dist.clone(),
-                window_start_ms: *start,
-                records: w.records,
-                bytes_sent: w.bytes_sent,
-                est_records: w.records as f64 * scale,
-                est_bytes_sent: w.bytes_sent as f64 * scale,
-                sampling_rate: agg.sampling_rate,
-                status_class: w.status_class,
-                cache_hits: w.cache_hits,
-                cache_misses: w.cache_misses,
-                time_taken_us_sum: w.time_taken.sum() as u64,
-                time_taken_count: w.time_taken.count(),
-            });
-        }
-    }
-    out
-}
-
-fn rate_datum(name: &'static str, dims: &[(&'static str, String)], ts: i64, hits: u64, total: u64) -> Option<MetricDatum> {
-    if total == 0 {
-        return None;
-    }
-    let mut values = Vec::new();
-    let mut counts = Vec::new();
-    for (v, c) in [(100.0, hits), (0.0, total - hits)] {
-        if c > 0 {
-            values.push(v);
-            counts.push(c as f64);
-        }
-    }
-    Some(MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit: Unit::Percent, values, counts })
-}
-
-fn count_datum(name: &'static str, unit: Unit, dims: &[(&'static str, String)], ts: i64, n: f64) -> MetricDatum {
-    MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit, values: vec![n], counts: vec![1.0] }
-}
-
-/// What [`metrics_of`] gives.
-#[derive(Debug, Clone, Default)]
-pub struct Metrics {
-    /// The datums, latency with every sketch bucket (see [`split_values`]).
-    pub datums: Vec<MetricDatum>,
-    /// Logged records in windows CloudWatch would refuse, left out of `datums` except
-    /// for the `LateRecords` count.
-    pub late_records: u64,
-}
-
-/// Whether CloudWatch accepts a datum stamped `ts` at `now_ms`.
-pub fn accepted_timestamp(ts: i64, now_ms: i64) -> bool {
-    ts >= now_ms - limits::METRIC_MAX_AGE_MS && ts <= now_ms + limits::METRIC_MAX_AHEAD_MS
-}
-
-/// The metric datums of an aggregate (see [`crate::names::metric`]). Counts and bytes are
-/// estimates of all traffic (scaled by 100 / sampling rate); rates and latency are not
-/// scaled. Windows CloudWatch would refuse at `now_ms` are counted in `LateRecords`
-/// instead, which, like `ParseErrors` and `TaggedRecords`, is stamped `now_ms`.
-pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Metrics {
-    let scale = scale_of(agg.sampling_rate);
-    let mut out = Vec::new();
-    let mut late_total = 0;
-    for (dist, s) in &agg.per_distribution {
-        let dims = [(metric::DIM_DISTRIBUTION, dist.clone())];
-        let mut late = 0;
-        for (&ts, w) in &s.windows {
-            if !accepted_timestamp(ts, now_ms) {
-                late += w.records;
-                continue;
-            }
-            out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, ts, w.records as f64 * scale));
-            out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, w.bytes_sent as f64 * scale));
-            out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, w.status_class[4], w.records));
-            out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, w.status_class[5], w.records));
-            out.extend(rate_datum(metric::CACHE_MISS_RATE, &dims, ts, w.cache_misses, w.cache_hits + w.cache_misses));
-            let pairs = w.time_taken.to_values_counts(usize::MAX);
-            if !pairs.is_empty() {
-                out.push(MetricDatum {
-                    name: metric::LATENCY,
-                    dimensions: dims.to_vec(),
-                    timestamp_ms: ts,
-                    unit: Unit::Milliseconds,
-                    values: pairs.iter().map(|p| p.0 / 1000.0).collect(),
-                    counts: pairs.iter().map(|p| p.1).collect(),
-                });
-            }
-        }
-        if late > 0 {
-            out.push(count_datum(metric::LATE_RECORDS, Unit::Count, &dims, now_ms, late as f64));
-            late_total += late;
-        }
-    }
-    for ((dist, name, value, ts), c) in &agg.dimensions {
-        if !accepted_timestamp(*ts, now_ms) {
-            continue;
-        }
-        let dims = [(metric::DIM_DISTRIBUTION, dist.clone()), (*name, value.clone())];
-        out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, *ts, c.records as f64 * scale));
-        out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, *ts, c.bytes_sent as f64 * scale));
-        out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, *ts, c.status_4xx, c.records));
-        out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, *ts, c.status_5xx, c.records));
-    }
-    for (dist, s) in &agg.per_distribution {
-        for (key, counter) in &s.tags {
-            let other = (counter.other() > 0).then_some((metric::OTHER.as_bytes(), counter.other()));
-            for (value, n) in counter.iter().chain(other) {
-                let dims = [
-                    (metric::DIM_DISTRIBUTION, dist.clone()),
-                    (metric::DIM_TAG_KEY, key.clone()),
-                    (metric::DIM_TAG_VALUE, String::from_utf8_lossy(value).into_owned()),
-                ];
-                out.push(count_datum(metric::TAGGED_RECORDS, Unit::Count, &dims, now_ms, n as f64 * scale));
-            }
-        }
-    }
-    if agg.source_records > 0 {
-        out.push(count_datum(metric::PARSE_ERRORS, Unit::Count, &[], now_ms, agg.bad_lines as f64));
-    }
-    Metrics { datums: out, late_records: late_total }
-}
-
-/// Splits datums into calls within the PutMetricData limits.
-pub fn chunk_datums(datums: &[MetricDatum]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0;
-    for (i, d) in datums.iter().enumerate() {
-        let size = d.approx_bytes();
-        if i > start && (i - start >= limits::PUT_METRIC_DATA_MAX_DATUMS || bytes + size > limits::PUT_METRIC_DATA_MAX_BYTES) {
-            out.push(start..i);
-            start = i;
-            bytes = 0;
-        }
-        bytes += size;
-    }
-    if start < datums.len() {
-        out.push(start..datums.len());
-    }
-    out
-}

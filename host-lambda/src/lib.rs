@@ -28,7 +28,10 @@
 
 pub mod aws;
 pub mod config;
+pub mod events;
+mod firehose;
 pub mod handler;
+pub mod metrics;
 pub mod names;
 pub mod process;
 pub mod runtime;

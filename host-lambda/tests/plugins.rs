@@ -49,7 +49,7 @@ fn tags_reach_summaries_and_enriched_records() {
 
     // Tags reach CloudWatch: one TaggedRecords count per (distribution, key, value),
     // stamped with the processing time.
-    let datums = cflog_lambda::handler::metrics_of(&agg, 1_700_000_999_000).datums;
+    let datums = cflog_lambda::metrics::metrics_of(&agg, 1_700_000_999_000).datums;
     let mut tagged: Vec<(String, f64, i64)> = datums
         .iter()
         .filter(|d| d.name == "TaggedRecords")
