@@ -24,6 +24,11 @@ What it checks, in every combination of the template's condition parameters:
   in the IAM service reference (cfn-lint's copy).
 * the mapping: ReportBatchItemFailures, bisection, bounded retries and record age, an
   on-failure destination; batch size and window are parameters.
+* hygiene: every Kinesis stream is encrypted at rest with the AWS-managed key (the one key
+  no role needs a KMS grant for); every SQS queue has SqsManagedSseEnabled; a role a
+  service assumes on a caller's behalf (CloudFront, Firehose) is tied to this account in
+  its trust policy (aws:SourceAccount or sts:ExternalId = AWS::AccountId, and
+  aws:SourceArn when the template creates the distribution).
 * the build: BuildMethod rust-cargolambda, arm64, provided.al2023, handler and binary
   `bootstrap` as host-lambda/Cargo.toml names it, CodeUri the Cargo workspace root.
 
@@ -105,6 +110,22 @@ TRANSACTION_ITEM_ACTIONS = {
 
 # names::iam feature groups and what turns them on in a function's environment.
 FEATURE_ENV = {"LAYOUT": "CFLOG_REALTIME_LOG_CONFIG", "TABLE": "CFLOG_TABLE", "OUTPUT_STREAM": "CFLOG_OUTPUT_STREAM"}
+# The one stream key that needs no KMS grant: "The use of the default service key for
+# encryption does not require application of custom IAM permissions" (Kinesis Data Streams
+# developer guide, "Permissions to use user-generated KMS keys"). Any other key needs
+# kms:GenerateDataKey for every writer and kms:Decrypt for every reader.
+AWS_MANAGED_STREAM_KEY = "alias/aws/kinesis"
+
+# Services that assume a role on behalf of a caller (the cross-service confused deputy),
+# with the trust-policy keys that tie the assumption to this account; one of them must be
+# a StringEquals condition equal to AWS::AccountId. Firehose's documented form is
+# sts:ExternalId. lambda.amazonaws.com is not here: it assumes an execution role only for
+# functions someone allowed to iam:PassRole it attached it to.
+DEPUTY_CONDITIONS = {
+    "cloudfront.amazonaws.com": ("aws:SourceAccount",),
+    "firehose.amazonaws.com": ("sts:ExternalId", "aws:SourceAccount"),
+}
+
 
 
 # ------------------------------------------------------------------------------ loading
@@ -491,6 +512,7 @@ class Checker:
             label = ",".join(f"{k}={v}" for k, v in values.items())
             self.scenario = label
             self.check_policies(inst)
+            self.check_hygiene(inst)
             self.check_functions(inst)
             self.check_metrics(inst)
         return self.errors
@@ -554,6 +576,54 @@ class Checker:
                             targets = refs_in(rsrc)
                             if not targets or not targets <= set(res):
                                 self.e(f"{w}: resource {json.dumps(rsrc)} is not a resource this template creates")
+
+    def check_hygiene(self, inst):
+        """Encryption at rest and confused-deputy conditions."""
+        res = inst["Resources"]
+        distributions = sorted(lid for lid, r in res.items() if r.get("Type") == "AWS::CloudFront::Distribution")
+        for lid, r in res.items():
+            t = r.get("Type")
+            props = r.get("Properties", {})
+            w = f"Resources.{lid}"
+            if t == "AWS::Kinesis::Stream":
+                enc = props.get("StreamEncryption")
+                if not isinstance(enc, dict) or enc.get("EncryptionType") != "KMS":
+                    self.e(f"{w}: the stream must be encrypted at rest (StreamEncryption: KMS with {AWS_MANAGED_STREAM_KEY})")
+                elif enc.get("KeyId") != AWS_MANAGED_STREAM_KEY:
+                    self.e(
+                        f"{w}: StreamEncryption.KeyId {json.dumps(enc.get('KeyId'))} is not {AWS_MANAGED_STREAM_KEY}: a customer key "
+                        "needs kms:GenerateDataKey for every writer and kms:Decrypt for every reader, which no role here grants"
+                    )
+            elif t == "AWS::SQS::Queue":
+                if props.get("SqsManagedSseEnabled") is not True or "KmsMasterKeyId" in props:
+                    self.e(f"{w}: the queue must be encrypted at rest with SqsManagedSseEnabled: true (a KMS key would need grants for its senders)")
+            elif t == "AWS::IAM::Role":
+                for i, st in enumerate(statements(props.get("AssumeRolePolicyDocument"))):
+                    principal = st.get("Principal")
+                    services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+                    where = f"{w}.AssumeRolePolicyDocument.Statement[{i}]"
+                    cond = st.get("Condition") if isinstance(st.get("Condition"), dict) else {}
+                    equals = cond.get("StringEquals", {}) if isinstance(cond.get("StringEquals"), dict) else {}
+                    for svc in services:
+                        keys = DEPUTY_CONDITIONS.get(svc)
+                        if keys is None:
+                            continue
+                        found = [k for k in keys if k in equals]
+                        if not found:
+                            self.e(
+                                f"{where}: {svc} could assume this role for any account (confused deputy): "
+                                f"add a StringEquals condition on {' or '.join(keys)} = AWS::AccountId"
+                            )
+                        for k in found:
+                            if equals[k] != {"Ref": "AWS::AccountId"}:
+                                self.e(f"{where}: {k} must be !Ref AWS::AccountId, not {json.dumps(equals[k])}")
+                        if svc == "cloudfront.amazonaws.com" and distributions:
+                            named = set()
+                            for op, body in cond.items():
+                                if isinstance(body, dict) and "aws:SourceArn" in body:
+                                    named |= refs_in(body["aws:SourceArn"])
+                            if not named & set(distributions):
+                                self.e(f"{where}: the template creates {', '.join(distributions)}: require its ARN as aws:SourceArn too")
 
     def check_principal(self, p, where):
         if p == "*" or (isinstance(p, dict) and any(v == "*" or "*" in as_list(v) for v in p.values())):

@@ -50,6 +50,10 @@ def statements(tpl, role):
     return tpl["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
 
 
+def trust(tpl, role):
+    return tpl["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+
+
 class RealTemplate(unittest.TestCase):
     def test_the_template_is_clean(self):
         self.assertEqual(check(), [])
@@ -263,6 +267,53 @@ class Privilege(unittest.TestCase):
         errs = check(names=names)
         self.assertTrue(any("names::iam lists dynamodb:TransactWriteItems, but no SDK call" in e for e in errs), errs)
         self.assertTrue(any("dynamodb:TransactWriteItems is not an action of the IAM service reference" in e for e in errs), errs)
+
+
+class Hygiene(unittest.TestCase):
+    def test_streams_encrypted_with_the_aws_managed_key(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["SourceStream"]["Properties"]["StreamEncryption"]
+        tpl["Resources"]["EnrichedStream"]["Properties"]["StreamEncryption"]["KeyId"] = "arn:aws:kms:us-east-1:123456789012:key/1234abcd"
+        errs = check(tpl)
+        self.assertTrue(any("Resources.SourceStream: the stream must be encrypted at rest" in e for e in errs), errs)
+        self.assertTrue(any("Resources.EnrichedStream: StreamEncryption.KeyId" in e and "kms:GenerateDataKey" in e for e in errs), errs)
+
+    def test_failure_queue_encrypted(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["FailureQueue"]["Properties"]["SqsManagedSseEnabled"]
+        errs = check(tpl)
+        self.assertTrue(any("Resources.FailureQueue: the queue must be encrypted at rest" in e for e in errs), errs)
+        tpl["Resources"]["FailureQueue"]["Properties"]["KmsMasterKeyId"] = "alias/aws/sqs"
+        tpl["Resources"]["FailureQueue"]["Properties"]["SqsManagedSseEnabled"] = True
+        errs = check(tpl)
+        self.assertTrue(any("Resources.FailureQueue: the queue must be encrypted at rest" in e for e in errs), errs)
+
+    def test_cloudfront_trust_tied_to_this_account(self):
+        tpl = copy.deepcopy(TPL)
+        self.assertEqual(trust(tpl, "RealtimeLogRole")["Condition"], {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+        del trust(tpl, "RealtimeLogRole")["Condition"]
+        errs = check(tpl)
+        self.assertTrue(any("RealtimeLogRole.AssumeRolePolicyDocument" in e and "confused deputy" in e for e in errs), errs)
+        trust(tpl, "RealtimeLogRole")["Condition"] = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        errs = check(tpl)
+        self.assertTrue(any("aws:SourceAccount must be !Ref AWS::AccountId" in e for e in errs), errs)
+
+    def test_firehose_trust_tied_to_this_account(self):
+        tpl = copy.deepcopy(TPL)
+        del trust(tpl, "EnrichedArchiveRole")["Condition"]
+        errs = check(tpl)
+        self.assertTrue(any("EnrichedArchiveRole.AssumeRolePolicyDocument" in e and "sts:ExternalId or aws:SourceAccount" in e for e in errs), errs)
+
+    def test_a_distribution_of_the_template_must_be_the_source_arn(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["Distribution"] = {"Type": "AWS::CloudFront::Distribution", "Properties": {}}
+        errs = check(tpl)
+        self.assertTrue(any("creates Distribution: require its ARN as aws:SourceArn" in e for e in errs), errs)
+        trust(tpl, "RealtimeLogRole")["Condition"]["ArnEquals"] = {
+            "aws:SourceArn": {"Fn::Sub": "arn:aws:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}
+        }
+        errs = check(tpl)
+        self.assertFalse(any("aws:SourceArn" in e for e in errs), errs)
 
 
 class Mapping(unittest.TestCase):
