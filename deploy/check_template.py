@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks deploy/template.yaml against the code of the Lambda processor.
 
-    check_template.py --names NAMES.json [--src host-lambda/src] [--crate host-lambda/Cargo.toml] TEMPLATE
+    check_template.py --names NAMES.json [--src host-lambda/src] [--crate host-lambda/Cargo.toml]
+                      [--samconfig deploy/samconfig.toml] TEMPLATE
     check_template.py --build-output TARGET_DIR TEMPLATE      (after `cargo lambda build`)
 
 NAMES.json is what `cargo run -p cflog-deploy-names` prints: host-lambda/src/names.rs, compiled.
@@ -29,6 +30,9 @@ What it checks, in every combination of the template's condition parameters:
   service assumes on a caller's behalf (CloudFront, Firehose) is tied to this account in
   its trust policy (aws:SourceAccount or sts:ExternalId = AWS::AccountId, and
   aws:SourceArn when the template creates the distribution).
+* samconfig.toml: the documented `sam build && sam deploy` runs unattended (the
+  rust-cargolambda beta opt-in, the IAM capability the template needs and no more, an
+  artifact bucket, no change-set prompt, a stack name).
 * the build: BuildMethod rust-cargolambda, arm64, provided.al2023, handler and binary
   `bootstrap` as host-lambda/Cargo.toml names it, CodeUri the Cargo workspace root.
 
@@ -126,6 +130,14 @@ DEPUTY_CONDITIONS = {
     "firehose.amazonaws.com": ("sts:ExternalId", "aws:SourceAccount"),
 }
 
+# IAM resources whose custom name needs CAPABILITY_NAMED_IAM.
+NAMED_IAM = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
 
 
 # ------------------------------------------------------------------------------ loading
@@ -459,8 +471,17 @@ def role_grants(inst: dict, role_lid: str, errors: list[str]) -> list[Grant]:
 
 
 class Checker:
-    def __init__(self, tpl: dict, names: dict, code: Code, bin_name: str, iam_ref: dict[str, set[str]]):
+    def __init__(
+        self,
+        tpl: dict,
+        names: dict,
+        code: Code,
+        bin_name: str,
+        iam_ref: dict[str, set[str]],
+        samconfig: dict | None = None,
+    ):
         self.tpl = tpl
+        self.samconfig = samconfig
         self.names = names
         self.code = code
         self.bin_name = bin_name
@@ -507,6 +528,8 @@ class Checker:
     def check(self):
         self.check_code()
         self.check_parameters()
+        if self.samconfig is not None:
+            self.check_samconfig(self.samconfig)
         for values in scenarios(self.tpl):
             inst = instantiate(self.tpl, values)
             label = ",".join(f"{k}={v}" for k, v in values.items())
@@ -624,6 +647,38 @@ class Checker:
                                     named |= refs_in(body["aws:SourceArn"])
                             if not named & set(distributions):
                                 self.e(f"{where}: the template creates {', '.join(distributions)}: require its ARN as aws:SourceArn too")
+
+    def check_samconfig(self, cfg: dict):
+        """The documented commands run without prompts and with the capabilities the
+        template needs, no more."""
+        w = "samconfig.toml"
+        env = cfg.get("default", {})
+
+        def params(cmd):
+            return env.get(cmd, {}).get("parameters", {})
+
+        res = self.tpl.get("Resources", {})
+        if any(r.get("Metadata", {}).get("BuildMethod") == "rust-cargolambda" for r in res.values()):
+            for cmd in ("build", "sync"):
+                if params(cmd).get("beta_features") is not True:
+                    self.err(f"{w}: [default.{cmd}.parameters] beta_features = true is missing: BuildMethod rust-cargolambda is a beta feature and sam {cmd} stops at a prompt")
+        deploy = params("deploy")
+        caps = deploy.get("capabilities", "")
+        caps = set(caps.split() if isinstance(caps, str) else caps)
+        iam = [lid for lid, r in res.items() if str(r.get("Type", "")).startswith("AWS::IAM::")]
+        named = [lid for lid, r in res.items() if NAMED_IAM.get(r.get("Type")) in r.get("Properties", {})]
+        if iam and not caps & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}:
+            self.err(f"{w}: [default.deploy.parameters] capabilities must include CAPABILITY_IAM (the template creates {', '.join(iam)})")
+        if named and "CAPABILITY_NAMED_IAM" not in caps:
+            self.err(f"{w}: capabilities must include CAPABILITY_NAMED_IAM ({', '.join(named)} have custom names)")
+        if not named and "CAPABILITY_NAMED_IAM" in caps:
+            self.err(f"{w}: CAPABILITY_NAMED_IAM is not needed (no IAM resource has a custom name): acknowledge only what the template does")
+        if deploy.get("resolve_s3") is not True and not deploy.get("s3_bucket"):
+            self.err(f"{w}: [default.deploy.parameters] needs resolve_s3 = true (or an s3_bucket) for the function and layer zips")
+        if deploy.get("confirm_changeset") is not False:
+            self.err(f"{w}: [default.deploy.parameters] confirm_changeset = false, or sam deploy waits for a y/N answer")
+        if not (deploy.get("stack_name") or params("global").get("stack_name")):
+            self.err(f"{w}: no stack_name ([default.global.parameters]), so sam deploy stops: Missing option '--stack-name'")
 
     def check_principal(self, p, where):
         if p == "*" or (isinstance(p, dict) and any(v == "*" or "*" in as_list(v) for v in p.values())):
@@ -944,10 +999,19 @@ def check_build_output(tpl: dict, target_dir: Path, bin_name: str, notes: list[s
 # ------------------------------------------------------------------------------ main
 
 
-def run(template: Path, names: dict, src: Path, crate: Path) -> dict[str, str]:
+def load_samconfig(path: Path) -> dict:
+    import tomllib
+
+    return tomllib.loads(path.read_text())
+
+
+def run(template: Path, names: dict, src: Path, crate: Path, samconfig: Path | None = None) -> dict[str, str]:
     tpl = load_template(template)
     code = scan_code(src)
-    checker = Checker(tpl, names, code, lambda_bin_name(crate), iam_reference())
+    samconfig = samconfig or template.parent / "samconfig.toml"
+    if not samconfig.is_file():
+        return {f"{samconfig}: missing (the documented sam build && sam deploy need it)": ""}
+    checker = Checker(tpl, names, code, lambda_bin_name(crate), iam_reference(), load_samconfig(samconfig))
     return checker.check()
 
 
@@ -957,6 +1021,7 @@ def main(argv=None) -> int:
     ap.add_argument("--names", type=Path, help="JSON from `cargo run -p cflog-deploy-names`")
     ap.add_argument("--src", type=Path, default=REPO / "host-lambda" / "src")
     ap.add_argument("--crate", type=Path, default=REPO / "host-lambda" / "Cargo.toml")
+    ap.add_argument("--samconfig", type=Path, help="the SAM CLI configuration (default: samconfig.toml next to TEMPLATE)")
     ap.add_argument("--build-output", type=Path, metavar="TARGET_DIR", help="check cargo lambda's output instead")
     ap.add_argument("--print-calls", action="store_true", help="list the AWS calls derived from the code")
     args = ap.parse_args(argv)
@@ -977,7 +1042,7 @@ def main(argv=None) -> int:
     if args.print_calls:
         for c in scan_code(args.src).calls:
             print(f"{c.file}:{c.line}: {c.crate} .{c.op}() -> {', '.join(c.actions)}")
-    errors = run(args.template, names, args.src, args.crate)
+    errors = run(args.template, names, args.src, args.crate, args.samconfig)
     for msg, scenario in errors.items():
         print(f"{args.template}: {msg}" + (f"   [when {scenario}]" if scenario else ""), file=sys.stderr)
     n = len(scenarios(load_template(args.template)))

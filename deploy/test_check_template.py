@@ -39,11 +39,24 @@ TPL = ct.load_template(TEMPLATE)
 CODE = ct.scan_code(SRC)
 IAM = ct.iam_reference()
 BIN = ct.lambda_bin_name(CRATE)
+SAMCONFIG = ct.load_samconfig(ct.HERE / "samconfig.toml")
 
 
-def check(tpl=None, names=None, code=None) -> list[str]:
-    checker = ct.Checker(tpl if tpl is not None else TPL, names if names is not None else NAMES, code or CODE, BIN, IAM)
-    return list(checker.check())
+def check_scenarios(tpl=None, names=None, code=None, samconfig=None) -> dict[str, str]:
+    """Each problem with the first parameter combination it was found in."""
+    checker = ct.Checker(
+        tpl if tpl is not None else TPL,
+        names if names is not None else NAMES,
+        code or CODE,
+        BIN,
+        IAM,
+        samconfig if samconfig is not None else SAMCONFIG,
+    )
+    return checker.check()
+
+
+def check(tpl=None, names=None, code=None, samconfig=None) -> list[str]:
+    return list(check_scenarios(tpl, names, code, samconfig))
 
 
 def statements(tpl, role):
@@ -314,6 +327,45 @@ class Hygiene(unittest.TestCase):
         }
         errs = check(tpl)
         self.assertFalse(any("aws:SourceArn" in e for e in errs), errs)
+
+
+class SamConfig(unittest.TestCase):
+    def test_the_shipped_samconfig_is_complete(self):
+        self.assertEqual([e for e in check() if "samconfig" in e], [])
+
+    def test_samconfig_drift(self):
+        cfg = copy.deepcopy(SAMCONFIG)
+        del cfg["default"]["build"]["parameters"]["beta_features"]
+        deploy = cfg["default"]["deploy"]["parameters"]
+        deploy["confirm_changeset"] = True
+        deploy["capabilities"] = ""
+        del deploy["resolve_s3"]
+        del cfg["default"]["global"]
+        errs = check(samconfig=cfg)
+        for needle in (
+            "[default.build.parameters] beta_features = true is missing",
+            "capabilities must include CAPABILITY_IAM",
+            "needs resolve_s3 = true",
+            "confirm_changeset = false",
+            "no stack_name",
+        ):
+            self.assertTrue(any(needle in e for e in errs), (needle, errs))
+
+    def test_named_iam_only_when_needed(self):
+        cfg = copy.deepcopy(SAMCONFIG)
+        cfg["default"]["deploy"]["parameters"]["capabilities"] = "CAPABILITY_IAM CAPABILITY_NAMED_IAM"
+        errs = check(samconfig=cfg)
+        self.assertTrue(any("CAPABILITY_NAMED_IAM is not needed" in e for e in errs), errs)
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["ProcessorRole"]["Properties"]["RoleName"] = "cflog-processor"
+        errs = check(tpl)
+        self.assertTrue(any("must include CAPABILITY_NAMED_IAM (ProcessorRole" in e for e in errs), errs)
+
+    def test_missing_samconfig(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(TEMPLATE, Path(tmp) / "template.yaml")
+            errs = ct.run(Path(tmp) / "template.yaml", NAMES, SRC, CRATE)
+            self.assertTrue(any("samconfig.toml: missing" in e for e in errs), errs)
 
 
 class Mapping(unittest.TestCase):
