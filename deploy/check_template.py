@@ -13,8 +13,10 @@ What it checks, in every combination of the template's condition parameters:
   (names::env, and read by the code outside names.rs); every metric an alarm or the
   dashboard uses in the function's namespace is one the code emits (names::metric, used
   outside names.rs) with dimensions from names::metric::DIMENSIONS; every emitted metric is
-  on the dashboard; the namespace parameter defaults to the code's default; the table's
-  keys and TTL attribute are names::table's.
+  on the dashboard, and a metric the code emits only for a feature (TaggedRecords: only with
+  CFLOG_PLUGINS) is shown exactly when some function turns that feature on; the namespace
+  parameter defaults to the code's default; the table's keys and TTL attribute are
+  names::table's.
 * least privilege: the AWS calls the code makes are derived from its source (SDK client
   method calls, mapped to IAM actions); they must equal names::iam (without the event
   source mapping's group). Each function's role must grant exactly what the function
@@ -30,6 +32,8 @@ What it checks, in every combination of the template's condition parameters:
   service assumes on a caller's behalf (CloudFront, Firehose) is tied to this account in
   its trust policy (aws:SourceAccount or sts:ExternalId = AWS::AccountId, and
   aws:SourceArn when the template creates the distribution).
+* enrichment rules: CFLOG_PLUGINS is set exactly when a rules layer is attached, names
+  paths under /opt, and a layer built by this template puts its rules there.
 * samconfig.toml: the documented `sam build && sam deploy` runs unattended (the
   rust-cargolambda beta opt-in, the IAM capability the template needs and no more, an
   artifact bucket, no change-set prompt, a stack name).
@@ -42,6 +46,7 @@ Exit status 0 when clean, 1 with one line per problem otherwise.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import re
@@ -114,6 +119,15 @@ TRANSACTION_ITEM_ACTIONS = {
 
 # names::iam feature groups and what turns them on in a function's environment.
 FEATURE_ENV = {"LAYOUT": "CFLOG_REALTIME_LOG_CONFIG", "TABLE": "CFLOG_TABLE", "OUTPUT_STREAM": "CFLOG_OUTPUT_STREAM"}
+# Metrics the code emits only when a function's environment turns a feature on: the
+# dashboard must show them exactly then (an always-empty widget misleads).
+METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS"}
+
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+# Where Lambda unpacks a function's layers.
+LAYER_ROOT = "/opt/"
+
 # The one stream key that needs no KMS grant: "The use of the default service key for
 # encryption does not require application of custom IAM permissions" (Kinesis Data Streams
 # developer guide, "Permissions to use user-generated KMS keys"). Any other key needs
@@ -687,7 +701,7 @@ class Checker:
     def check_functions(self, inst):
         res = inst["Resources"]
         for lid, r in res.items():
-            if r.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            if r.get("Type") not in FUNCTION_TYPES:
                 continue
             self.check_function(inst, lid, r)
 
@@ -719,6 +733,7 @@ class Checker:
         mode = str(param_default(inst, env.get("CFLOG_MODE", "kinesis"))).lower()
         if mode not in ("kinesis", "firehose"):
             self.e(f"{w}: CFLOG_MODE {mode!r}")
+        self.check_rules(inst, lid, props, env)
 
         # What the function calls, for the features its environment turns on.
         expected: dict[str, set[str]] = {}  # action -> logical ids (or {"*"})
@@ -789,6 +804,61 @@ class Checker:
             for t in refs_in(env["CFLOG_TABLE"]) & set(res):
                 self.check_table(t, res[t])
 
+    def check_rules(self, inst, lid, props, env):
+        """CFLOG_PLUGINS exactly when a rules layer is attached, pointing into it."""
+        res = inst["Resources"]
+        w = f"Resources.{lid}"
+        layers = as_list(props.get("Layers", []))
+        plugins = env.get("CFLOG_PLUGINS")
+        if plugins is not None and not layers:
+            self.e(f"{w}: CFLOG_PLUGINS is set but no rules layer is attached: nothing is under /opt and the cold start fails")
+        if layers and plugins is None:
+            self.e(f"{w}: a layer is attached but CFLOG_PLUGINS is unset: its rules would never load")
+        for layer in layers:
+            t = refs_in(layer)
+            if not (len(t) == 1 and (next(iter(t)) in inst["Parameters"] or res.get(next(iter(t)), {}).get("Type") in LAYER_TYPES)):
+                self.e(f"{w}: layer {json.dumps(layer)} must be a layer version of this template or a parameter")
+        if plugins is None:
+            return
+        if not isinstance(plugins, str):
+            self.e(f"{w}: CFLOG_PLUGINS must be literal paths under {LAYER_ROOT} (got {json.dumps(plugins)})")
+            return
+        dirs = []
+        for item in (s.strip() for s in plugins.split(",")):
+            if not item:
+                continue
+            if not item.startswith(LAYER_ROOT):
+                self.e(f"{w}: CFLOG_PLUGINS entry {item!r} is not under {LAYER_ROOT}, where Lambda unpacks the layers")
+                continue
+            dirs.append(item[len(LAYER_ROOT) :].split(":")[0].rstrip("/"))
+        for layer in layers:
+            for t in refs_in(layer) & set(res):
+                self.check_rules_layer(t, res[t], dirs)
+
+    def check_rules_layer(self, lid, r, dirs):
+        """A layer this template builds holds the paths CFLOG_PLUGINS names."""
+        w = f"Resources.{lid}"
+        uri = r.get("Properties", {}).get("ContentUri")
+        if not isinstance(uri, str):
+            self.e(f"{w}: ContentUri must be a directory next to the template")
+            return
+        root = HERE / uri
+        if r.get("Metadata", {}).get("BuildMethod") == "makefile":
+            mk = root / "Makefile"
+            if not mk.is_file():
+                self.e(f"{w}: BuildMethod makefile needs {mk}")
+                return
+            text = mk.read_text()
+            if not re.search(r"^build-" + re.escape(lid) + r"\s*:", text, re.M):
+                self.e(f"{w}: {mk} has no build-{lid} target (sam build runs `make build-{lid}`)")
+            for d in dirs:
+                if f"$(ARTIFACTS_DIR)/{d}" not in text:
+                    self.e(f"{w}: {mk} does not fill $(ARTIFACTS_DIR)/{d}, so {LAYER_ROOT}{d} (CFLOG_PLUGINS) would be missing")
+        else:
+            for d in dirs:
+                if not (root / d).is_dir():
+                    self.e(f"{w}: the layer is {root} as it is, which has no {d}/ for {LAYER_ROOT}{d} (CFLOG_PLUGINS)")
+
     def check_mapping(self, inst, lid, mp):
         w = f"Resources.{lid}"
         params = inst["Parameters"]
@@ -854,6 +924,9 @@ class Checker:
         kind = self.namespace_ok(inst, ns, where)
         if kind == "ours":
             self.seen_metrics.add(name)
+            needs = METRIC_NEEDS_ENV.get(name)
+            if needs and needs not in self.active_env:
+                self.e(f"{where}: shows {name!r}, which the function emits only with {needs} set, and no function sets it here (make it conditional)")
             if name not in self.names["metrics"] or name not in self.code.metrics_used:
                 self.e(f"{where}: metric {name!r} is not one the function emits ({', '.join(self.names['metrics'])})")
             for d in dims:
@@ -865,6 +938,10 @@ class Checker:
     def check_metrics(self, inst):
         self.seen_metrics: set[str] = set()
         res = inst["Resources"]
+        self.active_env: set[str] = set()
+        for r in res.values():
+            if r.get("Type") in FUNCTION_TYPES:
+                self.active_env |= set(r.get("Properties", {}).get("Environment", {}).get("Variables", {}))
         dashboards = 0
         for lid, r in res.items():
             props = r.get("Properties", {})
@@ -884,14 +961,15 @@ class Checker:
         if dashboards == 0:
             self.e("Resources: no AWS::CloudWatch::Dashboard")
         for m in sorted(self.code.metrics_used - self.seen_metrics):
+            needs = METRIC_NEEDS_ENV.get(m)
+            if needs and needs not in self.active_env:
+                continue  # not emitted in this configuration
             self.e(f"Resources: the function emits {m!r}, but no dashboard widget or alarm shows it")
 
     def check_dashboard(self, inst, w, body):
-        text = body.get("Fn::Sub") if isinstance(body, dict) else body
-        if isinstance(text, list):
-            text = text[0]
-        if not isinstance(text, str):
-            self.e(f"{w}: DashboardBody must be a string or !Sub string")
+        text = dashboard_text(body)
+        if text is None:
+            self.e(f"{w}: DashboardBody must be a string, a !Sub string or a !Join of those (Fn::If resolved)")
             return
         try:
             doc = json.loads(sub_placeholders(text))
@@ -925,8 +1003,27 @@ class Checker:
                 self.check_metric(inst, ns, items[1] if len(items) > 1 else None, dims, where)
 
 
+def dashboard_text(body) -> str | None:
+    """The dashboard JSON of a string, !Sub or !Join of those (after Fn::If is resolved)."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict) and set(body) == {"Fn::Sub"}:
+        s = body["Fn::Sub"]
+        s = s[0] if isinstance(s, list) and s else s
+        return s if isinstance(s, str) else None
+    if isinstance(body, dict) and set(body) == {"Fn::Join"}:
+        sep, parts = body["Fn::Join"]
+        texts = [dashboard_text(p) for p in as_list(parts)]
+        if not isinstance(sep, str) or any(x is None for x in texts):
+            return None
+        return sep.join(texts)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
 def sub_placeholders(text: str) -> str:
-    """${X} inside a JSON string -> __SUB_X__; outside one (a number) -> 0."""
+    """${X} inside a JSON string -> __SUB_X__; outside one (a number) -> 0. (Cached: the
+    same few dashboard bodies come back in every parameter combination.)"""
     out = []
     in_str = False
     i = 0

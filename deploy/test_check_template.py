@@ -59,12 +59,32 @@ def check(tpl=None, names=None, code=None, samconfig=None) -> list[str]:
     return list(check_scenarios(tpl, names, code, samconfig))
 
 
+# The scenario label ends with the rule parameters: no rules at all.
+WITHOUT_RULES = "BundleRules=false,RulesLayerArn="
+
+
 def statements(tpl, role):
     return tpl["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
 
 
 def trust(tpl, role):
     return tpl["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+
+
+def env(tpl, function="ProcessorFunction"):
+    return tpl["Resources"][function]["Properties"]["Environment"]["Variables"]
+
+
+def dashboard_parts(tpl):
+    """The dashboard body: the widgets always there (a !Sub), the rule widget (Fn::If on
+    HasRules), the closing brackets."""
+    return tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
+
+
+def code_emitting(*metrics) -> ct.Code:
+    code = copy.deepcopy(CODE)
+    code.metrics_used |= set(metrics)
+    return code
 
 
 class RealTemplate(unittest.TestCase):
@@ -91,8 +111,9 @@ class RealTemplate(unittest.TestCase):
         )
 
     def test_every_combination_of_conditions_is_checked(self):
-        # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two toggles x AlarmEmail 2.
-        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2)
+        # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two output toggles x
+        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not).
+        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2)
 
 
 class NameDrift(unittest.TestCase):
@@ -110,7 +131,8 @@ class NameDrift(unittest.TestCase):
 
     def test_bogus_metric_and_dimension_in_the_dashboard(self):
         tpl = copy.deepcopy(TPL)
-        body = tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+        body = dashboard_parts(tpl)[0]
+        self.assertIn('"BytesDownloaded", "Distribution"', body["Fn::Sub"])
         body["Fn::Sub"] = body["Fn::Sub"].replace('"BytesDownloaded", "Distribution"', '"BytesSent", "DistributionId"')
         errs = check(tpl)
         self.assertTrue(any("DashboardBody" in e and "'BytesSent' is not one the function emits" in e for e in errs), errs)
@@ -252,7 +274,7 @@ class Privilege(unittest.TestCase):
 
     def test_search_expression_with_a_bogus_metric_or_dimension(self):
         tpl = copy.deepcopy(TPL)
-        body = tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+        body = dashboard_parts(tpl)[1]["Fn::If"][1]
         self.assertIn('MetricName=\\"TaggedRecords\\"', body["Fn::Sub"])
         body["Fn::Sub"] = (
             body["Fn::Sub"]
@@ -327,6 +349,73 @@ class Hygiene(unittest.TestCase):
         }
         errs = check(tpl)
         self.assertFalse(any("aws:SourceArn" in e for e in errs), errs)
+
+
+class Rules(unittest.TestCase):
+    def test_plugins_without_a_layer(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["ProcessorFunction"]["Properties"]["Layers"]
+        errs = check(tpl)
+        self.assertTrue(any("ProcessorFunction: CFLOG_PLUGINS is set but no rules layer is attached" in e for e in errs), errs)
+
+    def test_plugins_set_without_rules(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl)["CFLOG_PLUGINS"] = "/opt/cflog-rules"
+        errs = check_scenarios(tpl)
+        self.assertTrue(any("CFLOG_PLUGINS is set but no rules layer" in e and s.endswith(WITHOUT_RULES) for e, s in errs.items()), errs)
+
+    def test_a_layer_without_plugins(self):
+        tpl = copy.deepcopy(TPL)
+        del env(tpl, "TransformFunction")["CFLOG_PLUGINS"]
+        errs = check(tpl)
+        self.assertTrue(any("TransformFunction: a layer is attached but CFLOG_PLUGINS is unset" in e for e in errs), errs)
+
+    def test_plugins_outside_the_layer_root(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl)["CFLOG_PLUGINS"]["Fn::If"][1] = "/var/task/rules"
+        errs = check(tpl)
+        self.assertTrue(any("CFLOG_PLUGINS entry '/var/task/rules' is not under /opt/" in e for e in errs), errs)
+
+    def test_the_layer_build_fills_the_plugin_directory(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl)["CFLOG_PLUGINS"]["Fn::If"][1] = "/opt/rules"
+        errs = check(tpl)
+        self.assertTrue(any("does not fill $(ARTIFACTS_DIR)/rules, so /opt/rules (CFLOG_PLUGINS) would be missing" in e for e in errs), errs)
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "Makefile").write_text("build-OtherLayer:\n\tmkdir -p $(ARTIFACTS_DIR)/cflog-rules\n")
+            tpl = copy.deepcopy(TPL)
+            tpl["Resources"]["RulesLayer"]["Properties"]["ContentUri"] = tmp
+            errs = check(tpl)
+            self.assertTrue(any("has no build-RulesLayer target" in e for e in errs), errs)
+
+    def test_a_layer_from_elsewhere(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["ProcessorFunction"]["Properties"]["Layers"][1]["Fn::If"][1] = "arn:aws:lambda:us-east-1:123456789012:layer:x:1"
+        errs = check(tpl)
+        self.assertTrue(any("must be a layer version of this template or a parameter" in e for e in errs), errs)
+
+    def test_tag_widget_only_with_rules(self):
+        tpl = copy.deepcopy(TPL)
+        parts = dashboard_parts(tpl)
+        parts[1] = parts[1]["Fn::If"][1]  # always shown
+        errs = check_scenarios(tpl)
+        self.assertTrue(
+            any("shows 'TaggedRecords', which the function emits only with CFLOG_PLUGINS set" in e and s.endswith(WITHOUT_RULES) for e, s in errs.items()),
+            errs,
+        )
+        parts[1] = ""  # never shown
+        errs = check(tpl)
+        self.assertTrue(any("emits 'TaggedRecords', but no dashboard widget or alarm shows it" in e for e in errs), errs)
+
+    def test_late_records_on_the_dashboard(self):
+        code = code_emitting("LateRecords")
+        self.assertFalse(any("LateRecords" in e for e in check(code=code)))
+        tpl = copy.deepcopy(TPL)
+        body = dashboard_parts(tpl)[0]
+        self.assertIn('"LateRecords", "Distribution"', body["Fn::Sub"])
+        body["Fn::Sub"] = body["Fn::Sub"].replace('"LateRecords", "Distribution"', '"ParseErrors", "Distribution"')
+        errs = check(tpl, code=code)
+        self.assertTrue(any("emits 'LateRecords', but no dashboard widget or alarm shows it" in e for e in errs), errs)
 
 
 class SamConfig(unittest.TestCase):
