@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks deploy/template.yaml against the code of the Lambda processor.
 
-    check_template.py --names NAMES.json [--src host-lambda/src] [--crate host-lambda/Cargo.toml] TEMPLATE
+    check_template.py --names NAMES.json [--src host-lambda/src] [--crate host-lambda/Cargo.toml]
+                      [--samconfig deploy/samconfig.toml] TEMPLATE
     check_template.py --build-output TARGET_DIR TEMPLATE      (after `cargo lambda build`)
 
 NAMES.json is what `cargo run -p cflog-deploy-names` prints: host-lambda/src/names.rs, compiled.
@@ -12,8 +13,10 @@ What it checks, in every combination of the template's condition parameters:
   (names::env, and read by the code outside names.rs); every metric an alarm or the
   dashboard uses in the function's namespace is one the code emits (names::metric, used
   outside names.rs) with dimensions from names::metric::DIMENSIONS; every emitted metric is
-  on the dashboard; the namespace parameter defaults to the code's default; the table's
-  keys and TTL attribute are names::table's.
+  on the dashboard, and a metric the code emits only for a feature (TaggedRecords: only with
+  CFLOG_PLUGINS) is shown exactly when some function turns that feature on; the namespace
+  parameter defaults to the code's default; the table's keys and TTL attribute are
+  names::table's.
 * least privilege: the AWS calls the code makes are derived from its source (SDK client
   method calls, mapped to IAM actions); they must equal names::iam (without the event
   source mapping's group). Each function's role must grant exactly what the function
@@ -24,6 +27,16 @@ What it checks, in every combination of the template's condition parameters:
   in the IAM service reference (cfn-lint's copy).
 * the mapping: ReportBatchItemFailures, bisection, bounded retries and record age, an
   on-failure destination; batch size and window are parameters.
+* hygiene: every Kinesis stream is encrypted at rest with the AWS-managed key (the one key
+  no role needs a KMS grant for); every SQS queue has SqsManagedSseEnabled; a role a
+  service assumes on a caller's behalf (CloudFront, Firehose) is tied to this account in
+  its trust policy (aws:SourceAccount or sts:ExternalId = AWS::AccountId, and
+  aws:SourceArn when the template creates the distribution).
+* enrichment rules: CFLOG_PLUGINS is set exactly when a rules layer is attached, names
+  paths under /opt, and a layer built by this template puts its rules there.
+* samconfig.toml: the documented `sam build && sam deploy` runs unattended (the
+  rust-cargolambda beta opt-in, the IAM capability the template needs and no more, an
+  artifact bucket, no change-set prompt, a stack name).
 * the build: BuildMethod rust-cargolambda, arm64, provided.al2023, handler and binary
   `bootstrap` as host-lambda/Cargo.toml names it, CodeUri the Cargo workspace root.
 
@@ -33,6 +46,7 @@ Exit status 0 when clean, 1 with one line per problem otherwise.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import re
@@ -105,6 +119,39 @@ TRANSACTION_ITEM_ACTIONS = {
 
 # names::iam feature groups and what turns them on in a function's environment.
 FEATURE_ENV = {"LAYOUT": "CFLOG_REALTIME_LOG_CONFIG", "TABLE": "CFLOG_TABLE", "OUTPUT_STREAM": "CFLOG_OUTPUT_STREAM"}
+# Metrics the code emits only when a function's environment turns a feature on: the
+# dashboard must show them exactly then (an always-empty widget misleads).
+METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS"}
+
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+# Where Lambda unpacks a function's layers.
+LAYER_ROOT = "/opt/"
+
+# The one stream key that needs no KMS grant: "The use of the default service key for
+# encryption does not require application of custom IAM permissions" (Kinesis Data Streams
+# developer guide, "Permissions to use user-generated KMS keys"). Any other key needs
+# kms:GenerateDataKey for every writer and kms:Decrypt for every reader.
+AWS_MANAGED_STREAM_KEY = "alias/aws/kinesis"
+
+# Services that assume a role on behalf of a caller (the cross-service confused deputy),
+# with the trust-policy keys that tie the assumption to this account; one of them must be
+# a StringEquals condition equal to AWS::AccountId. Firehose's documented form is
+# sts:ExternalId. lambda.amazonaws.com is not here: it assumes an execution role only for
+# functions someone allowed to iam:PassRole it attached it to.
+DEPUTY_CONDITIONS = {
+    "cloudfront.amazonaws.com": ("aws:SourceAccount",),
+    "firehose.amazonaws.com": ("sts:ExternalId", "aws:SourceAccount"),
+}
+
+# IAM resources whose custom name needs CAPABILITY_NAMED_IAM.
+NAMED_IAM = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
 
 
 # ------------------------------------------------------------------------------ loading
@@ -438,8 +485,17 @@ def role_grants(inst: dict, role_lid: str, errors: list[str]) -> list[Grant]:
 
 
 class Checker:
-    def __init__(self, tpl: dict, names: dict, code: Code, bin_name: str, iam_ref: dict[str, set[str]]):
+    def __init__(
+        self,
+        tpl: dict,
+        names: dict,
+        code: Code,
+        bin_name: str,
+        iam_ref: dict[str, set[str]],
+        samconfig: dict | None = None,
+    ):
         self.tpl = tpl
+        self.samconfig = samconfig
         self.names = names
         self.code = code
         self.bin_name = bin_name
@@ -486,11 +542,14 @@ class Checker:
     def check(self):
         self.check_code()
         self.check_parameters()
+        if self.samconfig is not None:
+            self.check_samconfig(self.samconfig)
         for values in scenarios(self.tpl):
             inst = instantiate(self.tpl, values)
             label = ",".join(f"{k}={v}" for k, v in values.items())
             self.scenario = label
             self.check_policies(inst)
+            self.check_hygiene(inst)
             self.check_functions(inst)
             self.check_metrics(inst)
         return self.errors
@@ -555,6 +614,86 @@ class Checker:
                             if not targets or not targets <= set(res):
                                 self.e(f"{w}: resource {json.dumps(rsrc)} is not a resource this template creates")
 
+    def check_hygiene(self, inst):
+        """Encryption at rest and confused-deputy conditions."""
+        res = inst["Resources"]
+        distributions = sorted(lid for lid, r in res.items() if r.get("Type") == "AWS::CloudFront::Distribution")
+        for lid, r in res.items():
+            t = r.get("Type")
+            props = r.get("Properties", {})
+            w = f"Resources.{lid}"
+            if t == "AWS::Kinesis::Stream":
+                enc = props.get("StreamEncryption")
+                if not isinstance(enc, dict) or enc.get("EncryptionType") != "KMS":
+                    self.e(f"{w}: the stream must be encrypted at rest (StreamEncryption: KMS with {AWS_MANAGED_STREAM_KEY})")
+                elif enc.get("KeyId") != AWS_MANAGED_STREAM_KEY:
+                    self.e(
+                        f"{w}: StreamEncryption.KeyId {json.dumps(enc.get('KeyId'))} is not {AWS_MANAGED_STREAM_KEY}: a customer key "
+                        "needs kms:GenerateDataKey for every writer and kms:Decrypt for every reader, which no role here grants"
+                    )
+            elif t == "AWS::SQS::Queue":
+                if props.get("SqsManagedSseEnabled") is not True or "KmsMasterKeyId" in props:
+                    self.e(f"{w}: the queue must be encrypted at rest with SqsManagedSseEnabled: true (a KMS key would need grants for its senders)")
+            elif t == "AWS::IAM::Role":
+                for i, st in enumerate(statements(props.get("AssumeRolePolicyDocument"))):
+                    principal = st.get("Principal")
+                    services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+                    where = f"{w}.AssumeRolePolicyDocument.Statement[{i}]"
+                    cond = st.get("Condition") if isinstance(st.get("Condition"), dict) else {}
+                    equals = cond.get("StringEquals", {}) if isinstance(cond.get("StringEquals"), dict) else {}
+                    for svc in services:
+                        keys = DEPUTY_CONDITIONS.get(svc)
+                        if keys is None:
+                            continue
+                        found = [k for k in keys if k in equals]
+                        if not found:
+                            self.e(
+                                f"{where}: {svc} could assume this role for any account (confused deputy): "
+                                f"add a StringEquals condition on {' or '.join(keys)} = AWS::AccountId"
+                            )
+                        for k in found:
+                            if equals[k] != {"Ref": "AWS::AccountId"}:
+                                self.e(f"{where}: {k} must be !Ref AWS::AccountId, not {json.dumps(equals[k])}")
+                        if svc == "cloudfront.amazonaws.com" and distributions:
+                            named = set()
+                            for op, body in cond.items():
+                                if isinstance(body, dict) and "aws:SourceArn" in body:
+                                    named |= refs_in(body["aws:SourceArn"])
+                            if not named & set(distributions):
+                                self.e(f"{where}: the template creates {', '.join(distributions)}: require its ARN as aws:SourceArn too")
+
+    def check_samconfig(self, cfg: dict):
+        """The documented commands run without prompts and with the capabilities the
+        template needs, no more."""
+        w = "samconfig.toml"
+        env = cfg.get("default", {})
+
+        def params(cmd):
+            return env.get(cmd, {}).get("parameters", {})
+
+        res = self.tpl.get("Resources", {})
+        if any(r.get("Metadata", {}).get("BuildMethod") == "rust-cargolambda" for r in res.values()):
+            for cmd in ("build", "sync"):
+                if params(cmd).get("beta_features") is not True:
+                    self.err(f"{w}: [default.{cmd}.parameters] beta_features = true is missing: BuildMethod rust-cargolambda is a beta feature and sam {cmd} stops at a prompt")
+        deploy = params("deploy")
+        caps = deploy.get("capabilities", "")
+        caps = set(caps.split() if isinstance(caps, str) else caps)
+        iam = [lid for lid, r in res.items() if str(r.get("Type", "")).startswith("AWS::IAM::")]
+        named = [lid for lid, r in res.items() if NAMED_IAM.get(r.get("Type")) in r.get("Properties", {})]
+        if iam and not caps & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}:
+            self.err(f"{w}: [default.deploy.parameters] capabilities must include CAPABILITY_IAM (the template creates {', '.join(iam)})")
+        if named and "CAPABILITY_NAMED_IAM" not in caps:
+            self.err(f"{w}: capabilities must include CAPABILITY_NAMED_IAM ({', '.join(named)} have custom names)")
+        if not named and "CAPABILITY_NAMED_IAM" in caps:
+            self.err(f"{w}: CAPABILITY_NAMED_IAM is not needed (no IAM resource has a custom name): acknowledge only what the template does")
+        if deploy.get("resolve_s3") is not True and not deploy.get("s3_bucket"):
+            self.err(f"{w}: [default.deploy.parameters] needs resolve_s3 = true (or an s3_bucket) for the function and layer zips")
+        if deploy.get("confirm_changeset") is not False:
+            self.err(f"{w}: [default.deploy.parameters] confirm_changeset = false, or sam deploy waits for a y/N answer")
+        if not (deploy.get("stack_name") or params("global").get("stack_name")):
+            self.err(f"{w}: no stack_name ([default.global.parameters]), so sam deploy stops: Missing option '--stack-name'")
+
     def check_principal(self, p, where):
         if p == "*" or (isinstance(p, dict) and any(v == "*" or "*" in as_list(v) for v in p.values())):
             self.e(f"{where}: Principal \"*\"")
@@ -562,7 +701,7 @@ class Checker:
     def check_functions(self, inst):
         res = inst["Resources"]
         for lid, r in res.items():
-            if r.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            if r.get("Type") not in FUNCTION_TYPES:
                 continue
             self.check_function(inst, lid, r)
 
@@ -594,6 +733,7 @@ class Checker:
         mode = str(param_default(inst, env.get("CFLOG_MODE", "kinesis"))).lower()
         if mode not in ("kinesis", "firehose"):
             self.e(f"{w}: CFLOG_MODE {mode!r}")
+        self.check_rules(inst, lid, props, env)
 
         # What the function calls, for the features its environment turns on.
         expected: dict[str, set[str]] = {}  # action -> logical ids (or {"*"})
@@ -664,6 +804,61 @@ class Checker:
             for t in refs_in(env["CFLOG_TABLE"]) & set(res):
                 self.check_table(t, res[t])
 
+    def check_rules(self, inst, lid, props, env):
+        """CFLOG_PLUGINS exactly when a rules layer is attached, pointing into it."""
+        res = inst["Resources"]
+        w = f"Resources.{lid}"
+        layers = as_list(props.get("Layers", []))
+        plugins = env.get("CFLOG_PLUGINS")
+        if plugins is not None and not layers:
+            self.e(f"{w}: CFLOG_PLUGINS is set but no rules layer is attached: nothing is under /opt and the cold start fails")
+        if layers and plugins is None:
+            self.e(f"{w}: a layer is attached but CFLOG_PLUGINS is unset: its rules would never load")
+        for layer in layers:
+            t = refs_in(layer)
+            if not (len(t) == 1 and (next(iter(t)) in inst["Parameters"] or res.get(next(iter(t)), {}).get("Type") in LAYER_TYPES)):
+                self.e(f"{w}: layer {json.dumps(layer)} must be a layer version of this template or a parameter")
+        if plugins is None:
+            return
+        if not isinstance(plugins, str):
+            self.e(f"{w}: CFLOG_PLUGINS must be literal paths under {LAYER_ROOT} (got {json.dumps(plugins)})")
+            return
+        dirs = []
+        for item in (s.strip() for s in plugins.split(",")):
+            if not item:
+                continue
+            if not item.startswith(LAYER_ROOT):
+                self.e(f"{w}: CFLOG_PLUGINS entry {item!r} is not under {LAYER_ROOT}, where Lambda unpacks the layers")
+                continue
+            dirs.append(item[len(LAYER_ROOT) :].split(":")[0].rstrip("/"))
+        for layer in layers:
+            for t in refs_in(layer) & set(res):
+                self.check_rules_layer(t, res[t], dirs)
+
+    def check_rules_layer(self, lid, r, dirs):
+        """A layer this template builds holds the paths CFLOG_PLUGINS names."""
+        w = f"Resources.{lid}"
+        uri = r.get("Properties", {}).get("ContentUri")
+        if not isinstance(uri, str):
+            self.e(f"{w}: ContentUri must be a directory next to the template")
+            return
+        root = HERE / uri
+        if r.get("Metadata", {}).get("BuildMethod") == "makefile":
+            mk = root / "Makefile"
+            if not mk.is_file():
+                self.e(f"{w}: BuildMethod makefile needs {mk}")
+                return
+            text = mk.read_text()
+            if not re.search(r"^build-" + re.escape(lid) + r"\s*:", text, re.M):
+                self.e(f"{w}: {mk} has no build-{lid} target (sam build runs `make build-{lid}`)")
+            for d in dirs:
+                if f"$(ARTIFACTS_DIR)/{d}" not in text:
+                    self.e(f"{w}: {mk} does not fill $(ARTIFACTS_DIR)/{d}, so {LAYER_ROOT}{d} (CFLOG_PLUGINS) would be missing")
+        else:
+            for d in dirs:
+                if not (root / d).is_dir():
+                    self.e(f"{w}: the layer is {root} as it is, which has no {d}/ for {LAYER_ROOT}{d} (CFLOG_PLUGINS)")
+
     def check_mapping(self, inst, lid, mp):
         w = f"Resources.{lid}"
         params = inst["Parameters"]
@@ -729,6 +924,9 @@ class Checker:
         kind = self.namespace_ok(inst, ns, where)
         if kind == "ours":
             self.seen_metrics.add(name)
+            needs = METRIC_NEEDS_ENV.get(name)
+            if needs and needs not in self.active_env:
+                self.e(f"{where}: shows {name!r}, which the function emits only with {needs} set, and no function sets it here (make it conditional)")
             if name not in self.names["metrics"] or name not in self.code.metrics_used:
                 self.e(f"{where}: metric {name!r} is not one the function emits ({', '.join(self.names['metrics'])})")
             for d in dims:
@@ -740,6 +938,10 @@ class Checker:
     def check_metrics(self, inst):
         self.seen_metrics: set[str] = set()
         res = inst["Resources"]
+        self.active_env: set[str] = set()
+        for r in res.values():
+            if r.get("Type") in FUNCTION_TYPES:
+                self.active_env |= set(r.get("Properties", {}).get("Environment", {}).get("Variables", {}))
         dashboards = 0
         for lid, r in res.items():
             props = r.get("Properties", {})
@@ -759,14 +961,15 @@ class Checker:
         if dashboards == 0:
             self.e("Resources: no AWS::CloudWatch::Dashboard")
         for m in sorted(self.code.metrics_used - self.seen_metrics):
+            needs = METRIC_NEEDS_ENV.get(m)
+            if needs and needs not in self.active_env:
+                continue  # not emitted in this configuration
             self.e(f"Resources: the function emits {m!r}, but no dashboard widget or alarm shows it")
 
     def check_dashboard(self, inst, w, body):
-        text = body.get("Fn::Sub") if isinstance(body, dict) else body
-        if isinstance(text, list):
-            text = text[0]
-        if not isinstance(text, str):
-            self.e(f"{w}: DashboardBody must be a string or !Sub string")
+        text = dashboard_text(body)
+        if text is None:
+            self.e(f"{w}: DashboardBody must be a string, a !Sub string or a !Join of those (Fn::If resolved)")
             return
         try:
             doc = json.loads(sub_placeholders(text))
@@ -800,8 +1003,27 @@ class Checker:
                 self.check_metric(inst, ns, items[1] if len(items) > 1 else None, dims, where)
 
 
+def dashboard_text(body) -> str | None:
+    """The dashboard JSON of a string, !Sub or !Join of those (after Fn::If is resolved)."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict) and set(body) == {"Fn::Sub"}:
+        s = body["Fn::Sub"]
+        s = s[0] if isinstance(s, list) and s else s
+        return s if isinstance(s, str) else None
+    if isinstance(body, dict) and set(body) == {"Fn::Join"}:
+        sep, parts = body["Fn::Join"]
+        texts = [dashboard_text(p) for p in as_list(parts)]
+        if not isinstance(sep, str) or any(x is None for x in texts):
+            return None
+        return sep.join(texts)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
 def sub_placeholders(text: str) -> str:
-    """${X} inside a JSON string -> __SUB_X__; outside one (a number) -> 0."""
+    """${X} inside a JSON string -> __SUB_X__; outside one (a number) -> 0. (Cached: the
+    same few dashboard bodies come back in every parameter combination.)"""
     out = []
     in_str = False
     i = 0
@@ -874,10 +1096,19 @@ def check_build_output(tpl: dict, target_dir: Path, bin_name: str, notes: list[s
 # ------------------------------------------------------------------------------ main
 
 
-def run(template: Path, names: dict, src: Path, crate: Path) -> dict[str, str]:
+def load_samconfig(path: Path) -> dict:
+    import tomllib
+
+    return tomllib.loads(path.read_text())
+
+
+def run(template: Path, names: dict, src: Path, crate: Path, samconfig: Path | None = None) -> dict[str, str]:
     tpl = load_template(template)
     code = scan_code(src)
-    checker = Checker(tpl, names, code, lambda_bin_name(crate), iam_reference())
+    samconfig = samconfig or template.parent / "samconfig.toml"
+    if not samconfig.is_file():
+        return {f"{samconfig}: missing (the documented sam build && sam deploy need it)": ""}
+    checker = Checker(tpl, names, code, lambda_bin_name(crate), iam_reference(), load_samconfig(samconfig))
     return checker.check()
 
 
@@ -887,6 +1118,7 @@ def main(argv=None) -> int:
     ap.add_argument("--names", type=Path, help="JSON from `cargo run -p cflog-deploy-names`")
     ap.add_argument("--src", type=Path, default=REPO / "host-lambda" / "src")
     ap.add_argument("--crate", type=Path, default=REPO / "host-lambda" / "Cargo.toml")
+    ap.add_argument("--samconfig", type=Path, help="the SAM CLI configuration (default: samconfig.toml next to TEMPLATE)")
     ap.add_argument("--build-output", type=Path, metavar="TARGET_DIR", help="check cargo lambda's output instead")
     ap.add_argument("--print-calls", action="store_true", help="list the AWS calls derived from the code")
     args = ap.parse_args(argv)
@@ -907,7 +1139,7 @@ def main(argv=None) -> int:
     if args.print_calls:
         for c in scan_code(args.src).calls:
             print(f"{c.file}:{c.line}: {c.crate} .{c.op}() -> {', '.join(c.actions)}")
-    errors = run(args.template, names, args.src, args.crate)
+    errors = run(args.template, names, args.src, args.crate, args.samconfig)
     for msg, scenario in errors.items():
         print(f"{args.template}: {msg}" + (f"   [when {scenario}]" if scenario else ""), file=sys.stderr)
     n = len(scenarios(load_template(args.template)))

@@ -39,15 +39,52 @@ TPL = ct.load_template(TEMPLATE)
 CODE = ct.scan_code(SRC)
 IAM = ct.iam_reference()
 BIN = ct.lambda_bin_name(CRATE)
+SAMCONFIG = ct.load_samconfig(ct.HERE / "samconfig.toml")
 
 
-def check(tpl=None, names=None, code=None) -> list[str]:
-    checker = ct.Checker(tpl if tpl is not None else TPL, names if names is not None else NAMES, code or CODE, BIN, IAM)
-    return list(checker.check())
+def check_scenarios(tpl=None, names=None, code=None, samconfig=None) -> dict[str, str]:
+    """Each problem with the first parameter combination it was found in."""
+    checker = ct.Checker(
+        tpl if tpl is not None else TPL,
+        names if names is not None else NAMES,
+        code or CODE,
+        BIN,
+        IAM,
+        samconfig if samconfig is not None else SAMCONFIG,
+    )
+    return checker.check()
+
+
+def check(tpl=None, names=None, code=None, samconfig=None) -> list[str]:
+    return list(check_scenarios(tpl, names, code, samconfig))
+
+
+# The scenario label ends with the rule parameters: no rules at all.
+WITHOUT_RULES = "BundleRules=false,RulesLayerArn="
 
 
 def statements(tpl, role):
     return tpl["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def trust(tpl, role):
+    return tpl["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+
+
+def env(tpl, function="ProcessorFunction"):
+    return tpl["Resources"][function]["Properties"]["Environment"]["Variables"]
+
+
+def dashboard_parts(tpl):
+    """The dashboard body: the widgets always there (a !Sub), the rule widget (Fn::If on
+    HasRules), the closing brackets."""
+    return tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
+
+
+def code_emitting(*metrics) -> ct.Code:
+    code = copy.deepcopy(CODE)
+    code.metrics_used |= set(metrics)
+    return code
 
 
 class RealTemplate(unittest.TestCase):
@@ -74,8 +111,9 @@ class RealTemplate(unittest.TestCase):
         )
 
     def test_every_combination_of_conditions_is_checked(self):
-        # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two toggles x AlarmEmail 2.
-        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2)
+        # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two output toggles x
+        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not).
+        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2)
 
 
 class NameDrift(unittest.TestCase):
@@ -93,7 +131,8 @@ class NameDrift(unittest.TestCase):
 
     def test_bogus_metric_and_dimension_in_the_dashboard(self):
         tpl = copy.deepcopy(TPL)
-        body = tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+        body = dashboard_parts(tpl)[0]
+        self.assertIn('"BytesDownloaded", "Distribution"', body["Fn::Sub"])
         body["Fn::Sub"] = body["Fn::Sub"].replace('"BytesDownloaded", "Distribution"', '"BytesSent", "DistributionId"')
         errs = check(tpl)
         self.assertTrue(any("DashboardBody" in e and "'BytesSent' is not one the function emits" in e for e in errs), errs)
@@ -235,7 +274,7 @@ class Privilege(unittest.TestCase):
 
     def test_search_expression_with_a_bogus_metric_or_dimension(self):
         tpl = copy.deepcopy(TPL)
-        body = tpl["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+        body = dashboard_parts(tpl)[1]["Fn::If"][1]
         self.assertIn('MetricName=\\"TaggedRecords\\"', body["Fn::Sub"])
         body["Fn::Sub"] = (
             body["Fn::Sub"]
@@ -263,6 +302,159 @@ class Privilege(unittest.TestCase):
         errs = check(names=names)
         self.assertTrue(any("names::iam lists dynamodb:TransactWriteItems, but no SDK call" in e for e in errs), errs)
         self.assertTrue(any("dynamodb:TransactWriteItems is not an action of the IAM service reference" in e for e in errs), errs)
+
+
+class Hygiene(unittest.TestCase):
+    def test_streams_encrypted_with_the_aws_managed_key(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["SourceStream"]["Properties"]["StreamEncryption"]
+        tpl["Resources"]["EnrichedStream"]["Properties"]["StreamEncryption"]["KeyId"] = "arn:aws:kms:us-east-1:123456789012:key/1234abcd"
+        errs = check(tpl)
+        self.assertTrue(any("Resources.SourceStream: the stream must be encrypted at rest" in e for e in errs), errs)
+        self.assertTrue(any("Resources.EnrichedStream: StreamEncryption.KeyId" in e and "kms:GenerateDataKey" in e for e in errs), errs)
+
+    def test_failure_queue_encrypted(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["FailureQueue"]["Properties"]["SqsManagedSseEnabled"]
+        errs = check(tpl)
+        self.assertTrue(any("Resources.FailureQueue: the queue must be encrypted at rest" in e for e in errs), errs)
+        tpl["Resources"]["FailureQueue"]["Properties"]["KmsMasterKeyId"] = "alias/aws/sqs"
+        tpl["Resources"]["FailureQueue"]["Properties"]["SqsManagedSseEnabled"] = True
+        errs = check(tpl)
+        self.assertTrue(any("Resources.FailureQueue: the queue must be encrypted at rest" in e for e in errs), errs)
+
+    def test_cloudfront_trust_tied_to_this_account(self):
+        tpl = copy.deepcopy(TPL)
+        self.assertEqual(trust(tpl, "RealtimeLogRole")["Condition"], {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+        del trust(tpl, "RealtimeLogRole")["Condition"]
+        errs = check(tpl)
+        self.assertTrue(any("RealtimeLogRole.AssumeRolePolicyDocument" in e and "confused deputy" in e for e in errs), errs)
+        trust(tpl, "RealtimeLogRole")["Condition"] = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        errs = check(tpl)
+        self.assertTrue(any("aws:SourceAccount must be !Ref AWS::AccountId" in e for e in errs), errs)
+
+    def test_firehose_trust_tied_to_this_account(self):
+        tpl = copy.deepcopy(TPL)
+        del trust(tpl, "EnrichedArchiveRole")["Condition"]
+        errs = check(tpl)
+        self.assertTrue(any("EnrichedArchiveRole.AssumeRolePolicyDocument" in e and "sts:ExternalId or aws:SourceAccount" in e for e in errs), errs)
+
+    def test_a_distribution_of_the_template_must_be_the_source_arn(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["Distribution"] = {"Type": "AWS::CloudFront::Distribution", "Properties": {}}
+        errs = check(tpl)
+        self.assertTrue(any("creates Distribution: require its ARN as aws:SourceArn" in e for e in errs), errs)
+        trust(tpl, "RealtimeLogRole")["Condition"]["ArnEquals"] = {
+            "aws:SourceArn": {"Fn::Sub": "arn:aws:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}
+        }
+        errs = check(tpl)
+        self.assertFalse(any("aws:SourceArn" in e for e in errs), errs)
+
+
+class Rules(unittest.TestCase):
+    def test_plugins_without_a_layer(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["ProcessorFunction"]["Properties"]["Layers"]
+        errs = check(tpl)
+        self.assertTrue(any("ProcessorFunction: CFLOG_PLUGINS is set but no rules layer is attached" in e for e in errs), errs)
+
+    def test_plugins_set_without_rules(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl)["CFLOG_PLUGINS"] = "/opt/cflog-rules"
+        errs = check_scenarios(tpl)
+        self.assertTrue(any("CFLOG_PLUGINS is set but no rules layer" in e and s.endswith(WITHOUT_RULES) for e, s in errs.items()), errs)
+
+    def test_a_layer_without_plugins(self):
+        tpl = copy.deepcopy(TPL)
+        del env(tpl, "TransformFunction")["CFLOG_PLUGINS"]
+        errs = check(tpl)
+        self.assertTrue(any("TransformFunction: a layer is attached but CFLOG_PLUGINS is unset" in e for e in errs), errs)
+
+    def test_plugins_outside_the_layer_root(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl)["CFLOG_PLUGINS"]["Fn::If"][1] = "/var/task/rules"
+        errs = check(tpl)
+        self.assertTrue(any("CFLOG_PLUGINS entry '/var/task/rules' is not under /opt/" in e for e in errs), errs)
+
+    def test_the_layer_build_fills_the_plugin_directory(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl)["CFLOG_PLUGINS"]["Fn::If"][1] = "/opt/rules"
+        errs = check(tpl)
+        self.assertTrue(any("does not fill $(ARTIFACTS_DIR)/rules, so /opt/rules (CFLOG_PLUGINS) would be missing" in e for e in errs), errs)
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "Makefile").write_text("build-OtherLayer:\n\tmkdir -p $(ARTIFACTS_DIR)/cflog-rules\n")
+            tpl = copy.deepcopy(TPL)
+            tpl["Resources"]["RulesLayer"]["Properties"]["ContentUri"] = tmp
+            errs = check(tpl)
+            self.assertTrue(any("has no build-RulesLayer target" in e for e in errs), errs)
+
+    def test_a_layer_from_elsewhere(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["ProcessorFunction"]["Properties"]["Layers"][1]["Fn::If"][1] = "arn:aws:lambda:us-east-1:123456789012:layer:x:1"
+        errs = check(tpl)
+        self.assertTrue(any("must be a layer version of this template or a parameter" in e for e in errs), errs)
+
+    def test_tag_widget_only_with_rules(self):
+        tpl = copy.deepcopy(TPL)
+        parts = dashboard_parts(tpl)
+        parts[1] = parts[1]["Fn::If"][1]  # always shown
+        errs = check_scenarios(tpl)
+        self.assertTrue(
+            any("shows 'TaggedRecords', which the function emits only with CFLOG_PLUGINS set" in e and s.endswith(WITHOUT_RULES) for e, s in errs.items()),
+            errs,
+        )
+        parts[1] = ""  # never shown
+        errs = check(tpl)
+        self.assertTrue(any("emits 'TaggedRecords', but no dashboard widget or alarm shows it" in e for e in errs), errs)
+
+    def test_late_records_on_the_dashboard(self):
+        code = code_emitting("LateRecords")
+        self.assertFalse(any("LateRecords" in e for e in check(code=code)))
+        tpl = copy.deepcopy(TPL)
+        body = dashboard_parts(tpl)[0]
+        self.assertIn('"LateRecords", "Distribution"', body["Fn::Sub"])
+        body["Fn::Sub"] = body["Fn::Sub"].replace('"LateRecords", "Distribution"', '"ParseErrors", "Distribution"')
+        errs = check(tpl, code=code)
+        self.assertTrue(any("emits 'LateRecords', but no dashboard widget or alarm shows it" in e for e in errs), errs)
+
+
+class SamConfig(unittest.TestCase):
+    def test_the_shipped_samconfig_is_complete(self):
+        self.assertEqual([e for e in check() if "samconfig" in e], [])
+
+    def test_samconfig_drift(self):
+        cfg = copy.deepcopy(SAMCONFIG)
+        del cfg["default"]["build"]["parameters"]["beta_features"]
+        deploy = cfg["default"]["deploy"]["parameters"]
+        deploy["confirm_changeset"] = True
+        deploy["capabilities"] = ""
+        del deploy["resolve_s3"]
+        del cfg["default"]["global"]
+        errs = check(samconfig=cfg)
+        for needle in (
+            "[default.build.parameters] beta_features = true is missing",
+            "capabilities must include CAPABILITY_IAM",
+            "needs resolve_s3 = true",
+            "confirm_changeset = false",
+            "no stack_name",
+        ):
+            self.assertTrue(any(needle in e for e in errs), (needle, errs))
+
+    def test_named_iam_only_when_needed(self):
+        cfg = copy.deepcopy(SAMCONFIG)
+        cfg["default"]["deploy"]["parameters"]["capabilities"] = "CAPABILITY_IAM CAPABILITY_NAMED_IAM"
+        errs = check(samconfig=cfg)
+        self.assertTrue(any("CAPABILITY_NAMED_IAM is not needed" in e for e in errs), errs)
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["ProcessorRole"]["Properties"]["RoleName"] = "cflog-processor"
+        errs = check(tpl)
+        self.assertTrue(any("must include CAPABILITY_NAMED_IAM (ProcessorRole" in e for e in errs), errs)
+
+    def test_missing_samconfig(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(TEMPLATE, Path(tmp) / "template.yaml")
+            errs = ct.run(Path(tmp) / "template.yaml", NAMES, SRC, CRATE)
+            self.assertTrue(any("samconfig.toml: missing" in e for e in errs), errs)
 
 
 class Mapping(unittest.TestCase):
