@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_coarsened_series_is_drawn_at_its_own_width_and_says_so() {
-        let note = "windows widened from 1m (requested) to 5m: at 1m there would be more than 10080 windows (options.max_windows)";
+        let note = "window widened from 1m to 5m: at 1m there would be more than 10080 windows (max_windows)";
         let r = serde_json::json!({
             "records": 10,
             "window": {"ms": 300_000, "requested_ms": 60_000, "note": note},

@@ -494,7 +494,7 @@ impl Summary {
             before = next;
         }
         Some(alloc::format!(
-            "windows widened from {} (requested) to {}: at {} there would be more than {} windows (options.max_windows)",
+            "window widened from {} to {}: at {} there would be more than {} windows (max_windows)",
             width_text(requested),
             width_text(self.window_ms),
             width_text(before),
@@ -1183,7 +1183,7 @@ mod tests {
         assert_eq!(starts, [(1_793_491_200_000, 3), (1_793_492_100_000, 2)]);
         assert_eq!(
             s.window_note().as_deref(),
-            Some("windows widened from 1m (requested) to 15m: at 5m there would be more than 3 windows (options.max_windows)")
+            Some("window widened from 1m to 15m: at 5m there would be more than 3 windows (max_windows)")
         );
         let r = s.report(10);
         assert_eq!(r["window"], json!({"ms": 900_000, "requested_ms": 60_000, "note": s.window_note()}));
