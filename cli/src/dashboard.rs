@@ -168,6 +168,9 @@ pub fn render(r: &Value) -> String {
             bytes(u(r, "/sampling/estimated_bytes_sent"))
         );
     }
+    if let Some(note) = r.pointer("/window/note").and_then(Value::as_str) {
+        let _ = writeln!(out, "Note: {note}");
+    }
     let _ = writeln!(out, "{rule}");
     let rps = if span_s > 0.0 { format!(" ({:.1}/s)", records as f64 / span_s) } else { String::new() };
     let _ = writeln!(
@@ -194,7 +197,8 @@ pub fn render(r: &Value) -> String {
     let _ = writeln!(out, "{rule}");
 
     let windows = r.get("windows").and_then(Value::as_array).cloned().unwrap_or_default();
-    let window_ms = u(r, "/options/window_ms").max(1);
+    // The series' own width: wider than `options.window_ms` when the run coarsened it.
+    let window_ms = u(r, "/window/ms").max(1);
     let window_s = window_ms as f64 / 1000.0;
     let requests = series(&windows, window_ms, "/records");
     let errors = series(&windows, window_ms, "/status_class/5xx");
@@ -247,6 +251,23 @@ pub fn render(r: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_coarsened_series_is_drawn_at_its_own_width_and_says_so() {
+        let note = "window widened from 1m to 5m: at 1m there would be more than 10080 windows (max_windows)";
+        let r = serde_json::json!({
+            "records": 10,
+            "window": {"ms": 300_000, "requested_ms": 60_000, "note": note},
+            "options": {"window_ms": 60_000},
+            "windows": [{"start_ms": 0, "records": 4}, {"start_ms": 600_000, "records": 6}],
+        });
+        let screen = render(&r);
+        assert!(screen.lines().any(|l| l == format!("Note: {note}")), "{screen}");
+        // Three 5-minute windows, the middle one empty.
+        assert!(screen.contains("Requests / 300s  ▆ █"), "{screen}");
+        let plain = serde_json::json!({"records": 1, "window": {"ms": 60_000, "requested_ms": 60_000, "note": null}});
+        assert!(!render(&plain).contains("Note:"));
+    }
 
     #[test]
     fn formatting() {

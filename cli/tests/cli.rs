@@ -166,3 +166,63 @@ fn gen_is_deterministic_and_gzip_parses() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 10);
 }
+
+/// A month at `--window 1m` is more than `max_windows` (10,080) minutes: the series widens
+/// to 5 minutes, the same bytes for every thread count and for merged parts, with no window
+/// left out.
+#[test]
+fn a_month_at_one_minute_coarsens_the_same_for_any_threads_and_merges() {
+    let fields = "timestamp,c-ip,sc-status,sc-bytes,time-taken,cs-uri-stem,x-edge-result-type";
+    let path = tmp("month.log");
+    // 100,000 requests at 0.04/s: about 29 days, ~12 per 5-minute window.
+    let out = cflog(&["gen", "--format", "realtime", "--fields", fields, "--lines", "100000", "--rate", "0.04", "--seed", "12", "-o", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let analyze = |threads: &str, file: &Path| {
+        let args = ["analyze", "--json", "--no-progress", "--window", "1m", "--top-capacity", "100000", "--fields", fields, "--threads", threads];
+        let out = cflog(&[&args[..], &[file.to_str().unwrap()]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let one = analyze("1", &path);
+    for threads in ["2", "7"] {
+        assert!(analyze(threads, &path) == one, "--threads {threads} gives other bytes than --threads 1");
+    }
+
+    let r: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    let (first, last) = (r["time"]["first_ms"].as_i64().unwrap(), r["time"]["last_ms"].as_i64().unwrap());
+    assert!(last - first > 28 * 86_400_000, "a month: {first}..{last}");
+    assert_eq!((&r["window"]["ms"], &r["window"]["requested_ms"]), (&300_000.into(), &60_000.into()));
+    let note = r["window"]["note"].as_str().unwrap();
+    assert!(note.contains("from 1m to 5m") && note.contains("more than 10080 windows"), "{note}");
+    assert!(r.get("windows_dropped").is_none());
+    // Gap-free: every 5-minute window from the first record's to the last record's.
+    let starts: Vec<i64> = r["windows"].as_array().unwrap().iter().map(|w| w["start_ms"].as_i64().unwrap()).collect();
+    assert_eq!(starts.first(), Some(&(first - first.rem_euclid(300_000))));
+    assert_eq!(starts.last(), Some(&(last - last.rem_euclid(300_000))));
+    assert!(starts.windows(2).all(|p| p[1] - p[0] == 300_000), "a window is missing");
+    let in_windows: u64 = r["windows"].as_array().unwrap().iter().map(|w| w["records"].as_u64().unwrap()).sum();
+    assert_eq!(in_windows, 100_000);
+
+    // Merged reports agree: the first 6 days alone stay at 1 minute, the rest widen; the
+    // merge brings both to 5 minutes.
+    let data = std::fs::read(&path).unwrap();
+    let cut = data.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(20_000).unwrap().0 + 1;
+    let (head, tail) = (tmp("month-head.log"), tmp("month-tail.log"));
+    std::fs::write(&head, &data[..cut]).unwrap();
+    std::fs::write(&tail, &data[cut..]).unwrap();
+    let (head_report, tail_report) = (tmp("month-head.json"), tmp("month-tail.json"));
+    std::fs::write(&head_report, analyze("2", &head)).unwrap();
+    std::fs::write(&tail_report, analyze("2", &tail)).unwrap();
+    let head_json: serde_json::Value = serde_json::from_slice(&std::fs::read(&head_report).unwrap()).unwrap();
+    assert_eq!(head_json["window"]["ms"], 60_000);
+    let merged = cflog(&["merge", "--json", tail_report.to_str().unwrap(), head_report.to_str().unwrap()]);
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert!(merged.stdout == one, "merged parts differ from one run");
+}
+
+#[test]
+fn schema_1_reports_still_merge() {
+    let out = cflog(&["merge", "--json", &fixture("reports/schema1-aws-doc.json")]);
+    let r = json(&out);
+    assert_eq!((&r["schema_version"], &r["records"], &r["window"]["ms"]), (&2.into(), &4.into(), &60_000.into()));
+}

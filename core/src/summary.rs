@@ -3,9 +3,25 @@
 //! Every host builds a [`Summary`] per partition of its input (a CLI thread, a Kinesis
 //! shard batch, a browser worker, a file) and merges them: counters, sketches and the
 //! unique-viewer estimate merge exactly, heavy hitters within their stated error.
+//!
+//! # Windows
+//!
+//! The time series keeps one [`Window`] per window that has records, starting at a
+//! multiple of the window width from the epoch. When a summary would hold more than
+//! [`SummaryOptions::max_windows`] windows, the width steps up [`coarser_window`]'s ladder
+//! (1 m → 5 m → 15 m → 1 h → 6 h → 1 d → 2 d …) and neighbouring windows merge into the
+//! wider ones; merging two summaries first brings both to the wider of their widths. Each
+//! width on the ladder is a multiple of the one before, so a wider window is exactly a
+//! union of narrower ones, and a summary ends at the narrowest width whose windows fit
+//! under the cap *for all of its records*, whatever the order they arrived or merged in:
+//! a part of the records never needs more windows than the whole at any width, so no part
+//! steps past that width, and the whole cannot stop before it. Nothing is dropped.
+//! [`SummaryOptions::fixed_windows`] turns this off for hosts whose window starts are keys
+//! elsewhere (the Lambda's CloudWatch timestamps and DynamoDB rollups).
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
+use alloc::collections::btree_map::Entry;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -20,8 +36,57 @@ use crate::field::Field;
 use crate::record::Record;
 
 /// The report format's version; bumped on any incompatible change (see `docs/report.md`).
-pub const SCHEMA_VERSION: u64 = 1;
-const STATE_VERSION: u8 = 1;
+/// 2: windows coarsen instead of dropping records (`window`, no `windows_dropped`).
+pub const SCHEMA_VERSION: u64 = 2;
+/// 2 adds `fixed_windows` and the effective window width and drops `windows_dropped`;
+/// version 1 states are still read (see [`Summary::decode_state`]).
+const STATE_VERSION: u8 = 2;
+
+/// The widest window: starts are `i64` epoch milliseconds.
+const MAX_WINDOW_MS: u64 = i64::MAX as u64;
+
+/// The widths windows coarsen through: the periods CloudWatch offers (1, 5, 10 and 30 s,
+/// 1 and 5 min, then 15 min, 1 h, 6 h, 1 d), so a coarsened series still reads naturally
+/// and lines up with the Lambda's metrics. Each divides the next, and days divide whole
+/// UTC days.
+const LADDER_MS: [u64; 10] = [1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000];
+
+/// The next wider window after `width_ms`: the smallest width of the ladder (1 s, 5 s,
+/// 10 s, 30 s, 1 m, 5 m, 15 m, 1 h, 6 h, 1 d) that is a multiple of it, else twice it
+/// (7 m → 14 m, 1 d → 2 d). Always a multiple of `width_ms`, so every wider window is a
+/// union of whole narrower ones; `width_ms` itself once nothing wider fits in an `i64`.
+pub fn coarser_window(width_ms: u64) -> u64 {
+    let width_ms = width_ms.max(1);
+    LADDER_MS
+        .iter()
+        .copied()
+        .find(|&w| w > width_ms && w.is_multiple_of(width_ms))
+        .unwrap_or_else(|| if width_ms <= MAX_WINDOW_MS / 2 { width_ms * 2 } else { width_ms })
+}
+
+/// The start of the `width_ms`-wide window holding `ts` (a multiple of the width).
+fn window_start(ts: i64, width_ms: u64) -> i64 {
+    ts - ts.rem_euclid(width_ms as i64)
+}
+
+/// Window starts below this are refused when decoding, so aligning any start to any width
+/// up to [`MAX_WINDOW_MS`] stays within `i64` (record times are years 0–9999).
+const MIN_WINDOW_START: i64 = -(1 << 62);
+
+/// `60000` → `1m`, `90000` → `90s`, `86400000` → `1d`.
+fn width_text(ms: u64) -> String {
+    use core::fmt::Write;
+    let mut out = String::new();
+    let _ = match ms {
+        0 => write!(out, "0ms"),
+        _ if ms.is_multiple_of(86_400_000) => write!(out, "{}d", ms / 86_400_000),
+        _ if ms.is_multiple_of(3_600_000) => write!(out, "{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(60_000) => write!(out, "{}m", ms / 60_000),
+        _ if ms.is_multiple_of(1_000) => write!(out, "{}s", ms / 1_000),
+        _ => write!(out, "{ms}ms"),
+    };
+    out
+}
 
 /// Status classes, in report order: `000` (viewer hung up), `1xx` … `5xx`, `other`.
 pub const STATUS_CLASSES: [&str; 7] = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -45,9 +110,15 @@ pub struct SummaryOptions {
     /// Distinct keys each breakdown (status, method, content type, …) keeps before the
     /// rest go to its `(other)` bucket. The default is 100.
     pub dimension_cap: u32,
-    /// Windows kept; records for windows beyond it are counted in `windows_dropped`.
-    /// The default is 10,080 (a week of minutes).
+    /// Windows kept (at least 1): when there would be more, windows widen (see the module
+    /// docs) instead. Not enforced with `fixed_windows`. The default is 10,080 (a week of
+    /// minutes).
     pub max_windows: u32,
+    /// Keep every window exactly `window_ms` wide and never coarsen, for hosts whose window
+    /// starts are keys elsewhere and whose batches are small (the Lambda: a batch of
+    /// 10,000 records has at most 10,000 windows). Windows are then not capped: memory
+    /// grows with the number of windows that have records. The default is `false`.
+    pub fixed_windows: bool,
     /// The real-time log config's sampling rate (1–100 %), to scale estimates. The
     /// default is `None` (unsampled or unknown).
     pub sampling_rate: Option<u32>,
@@ -55,7 +126,7 @@ pub struct SummaryOptions {
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, sampling_rate: None }
+        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None }
     }
 }
 
@@ -92,6 +163,17 @@ impl Merge for Window {
         self.cache_hits += other.cache_hits;
         self.cache_misses += other.cache_misses;
         self.time_taken.merge(&other.time_taken)
+    }
+}
+
+/// Folds `window` into the window starting at `start` (inserting it when there is none).
+fn merge_window(windows: &mut BTreeMap<i64, Window>, start: i64, window: Window) -> Result<(), MergeError> {
+    match windows.entry(start) {
+        Entry::Occupied(mut mine) => mine.get_mut().merge(&window),
+        Entry::Vacant(slot) => {
+            slot.insert(window);
+            Ok(())
+        }
     }
 }
 
@@ -276,10 +358,11 @@ pub struct Summary {
     pub top: Tops,
     /// Distinct viewer addresses.
     pub unique_viewers: HyperLogLog,
-    /// Per-window aggregates, by window start (epoch ms).
+    /// Per-window aggregates, by window start (epoch ms, a multiple of
+    /// [`Summary::window_ms`]).
     pub windows: BTreeMap<i64, Window>,
-    /// Records that fell in windows beyond `max_windows`.
-    pub windows_dropped: u64,
+    /// The width of `windows`: `options.window_ms`, or wider once coarsened.
+    window_ms: u64,
     /// Enrichment tags: counts per value, per tag key.
     pub tags: BTreeMap<String, CounterMap>,
     cache: Caches,
@@ -375,7 +458,7 @@ impl Summary {
             top: Tops::new(options.top_capacity as usize),
             unique_viewers: HyperLogLog::new(),
             windows: BTreeMap::new(),
-            windows_dropped: 0,
+            window_ms: options.window_ms,
             tags: BTreeMap::new(),
             cache: Caches::default(),
         }
@@ -384,6 +467,80 @@ impl Summary {
     /// The options the summary was built with.
     pub fn options(&self) -> &SummaryOptions {
         &self.options
+    }
+
+    /// The width of the windows in [`Summary::windows`]: `options().window_ms` unless the
+    /// series was coarsened to fit `max_windows` (see the module docs).
+    pub fn window_ms(&self) -> u64 {
+        self.window_ms
+    }
+
+    /// Why the windows are wider than asked, when they are: one line for reports and
+    /// screens. Depends only on the options and the effective width, so it is the same
+    /// for every order of records and merges.
+    pub fn window_note(&self) -> Option<String> {
+        let requested = self.options.window_ms;
+        if self.window_ms == requested {
+            return None;
+        }
+        // The width before the effective one had too many windows (and so did every
+        // narrower width, the requested one included).
+        let mut before = requested;
+        loop {
+            let next = coarser_window(before);
+            if next >= self.window_ms || next == before {
+                break;
+            }
+            before = next;
+        }
+        Some(alloc::format!(
+            "window widened from {} to {}: at {} there would be more than {} windows (max_windows)",
+            width_text(requested),
+            width_text(self.window_ms),
+            width_text(before),
+            self.options.max_windows.max(1),
+        ))
+    }
+
+    /// Regroups the windows at `width_ms`, a width on this summary's ladder at least as
+    /// wide as the current one.
+    fn coarsen_to(&mut self, width_ms: u64) {
+        if width_ms == self.window_ms {
+            return;
+        }
+        for (start, w) in core::mem::take(&mut self.windows) {
+            // Window merges only add counters and sketch buckets: they cannot fail.
+            let _ = merge_window(&mut self.windows, window_start(start, width_ms), w);
+        }
+        self.window_ms = width_ms;
+    }
+
+    /// Widens the windows step by step until they fit under `max_windows`.
+    fn fit_windows(&mut self) {
+        if self.options.fixed_windows {
+            return;
+        }
+        let cap = self.options.max_windows.max(1) as usize;
+        while self.windows.len() > cap {
+            let next = coarser_window(self.window_ms);
+            if next == self.window_ms {
+                break;
+            }
+            self.coarsen_to(next);
+        }
+    }
+
+    /// Whether `width_ms` is `options.window_ms` or a width its ladder reaches.
+    fn on_ladder(&self, width_ms: u64) -> bool {
+        let mut w = self.options.window_ms;
+        while w < width_ms {
+            let next = coarser_window(w);
+            if next == w {
+                break;
+            }
+            w = next;
+        }
+        w == width_ms
     }
 
     /// Counts a line that was not a record.
@@ -511,15 +668,14 @@ impl Summary {
         if let Some(ts) = x.ts {
             self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
             self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
-            let start = ts - ts.rem_euclid(self.options.window_ms as i64);
-            let full = self.windows.len() >= self.options.max_windows as usize;
+            let start = window_start(ts, self.window_ms);
             match self.windows.get_mut(&start) {
                 Some(w) => Self::add_to_window(w, sent, class, hit, miss, x.time_taken),
-                None if full => self.windows_dropped += 1,
                 None => {
                     let mut w = Window::new();
                     Self::add_to_window(&mut w, sent, class, hit, miss, x.time_taken);
                     self.windows.insert(start, w);
+                    self.fit_windows();
                 }
             }
         }
@@ -573,6 +729,8 @@ impl Summary {
         w.write_varint(u64::from(o.dimension_cap));
         w.write_varint(u64::from(o.max_windows));
         w.write_varint(u64::from(o.sampling_rate.unwrap_or(0)));
+        w.write_u8(u8::from(o.fixed_windows));
+        w.write_varint(self.window_ms);
         for v in [self.records, self.bad_lines, self.bytes_sent, self.bytes_received] {
             w.write_varint(v);
         }
@@ -607,7 +765,6 @@ impl Summary {
             }
             win.time_taken.encode(&mut w);
         }
-        w.write_varint(self.windows_dropped);
         w.write_varint(self.tags.len() as u64);
         for (k, c) in &self.tags {
             w.write_str(k);
@@ -617,9 +774,14 @@ impl Summary {
     }
 
     /// Reads a state written by [`Summary::encode_state`]. Never panics on bad input.
+    ///
+    /// Version 1 states (schema 1 reports) are read as fixed-width-never-coarsened series
+    /// when they dropped nothing, and refused when their `windows_dropped` was not 0: their
+    /// series has holes that no merge can fill.
     pub fn decode_state(bytes: &[u8]) -> Result<Summary, MergeError> {
         let mut r = Reader::new(bytes);
-        if r.read_u8()? != STATE_VERSION {
+        let version = r.read_u8()?;
+        if version != STATE_VERSION && version != 1 {
             return Err(MergeError::Corrupt { what: "summary state version" });
         }
         let small = |v: u64, what| u32::try_from(v).map_err(|_| MergeError::Corrupt { what });
@@ -633,8 +795,20 @@ impl Summary {
             dimension_cap: small(r.read_varint()?, "dimension cap")?,
             max_windows: small(r.read_varint()?, "max windows")?,
             sampling_rate: Some(small(r.read_varint()?, "sampling rate")?).filter(|&s| s != 0),
+            fixed_windows: false,
         };
         let mut s = Summary::new(options);
+        if version >= 2 {
+            s.options.fixed_windows = match r.read_u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(MergeError::Corrupt { what: "fixed windows flag" }),
+            };
+            s.window_ms = r.read_varint()?;
+            if !s.on_ladder(s.window_ms) || (s.options.fixed_windows && s.window_ms != window_ms) {
+                return Err(MergeError::Corrupt { what: "effective window width" });
+            }
+        }
         s.records = r.read_varint()?;
         s.bad_lines = r.read_varint()?;
         s.bytes_sent = r.read_varint()?;
@@ -666,6 +840,9 @@ impl Summary {
         let n = r.read_len(6)?;
         for _ in 0..n {
             let start = r.read_zigzag()?;
+            if start < MIN_WINDOW_START || start.rem_euclid(s.window_ms as i64) != 0 {
+                return Err(MergeError::Corrupt { what: "window start" });
+            }
             let mut w = Window::new();
             w.records = r.read_varint()?;
             w.bytes_sent = r.read_varint()?;
@@ -677,7 +854,11 @@ impl Summary {
             w.time_taken = LatencySketch::decode(&mut r)?;
             s.windows.insert(start, w);
         }
-        s.windows_dropped = r.read_varint()?;
+        if version == 1 && r.read_varint()? != 0 {
+            return Err(MergeError::Unsupported {
+                what: "a schema 1 report whose series dropped windows at max_windows (analyze the logs again)",
+            });
+        }
         let n = r.read_len(2)?;
         for _ in 0..n {
             let k = r.read_str()?.to_string();
@@ -685,6 +866,8 @@ impl Summary {
             s.tags.insert(k, c);
         }
         r.finish()?;
+        // Encoded states already fit (and a version 1 state never held more than the cap).
+        s.fit_windows();
         Ok(s)
     }
 
@@ -764,7 +947,10 @@ impl Summary {
             })
             .collect();
         m.insert("windows".into(), Value::Array(windows));
-        m.insert("windows_dropped".into(), json!(self.windows_dropped));
+        m.insert(
+            "window".into(),
+            json!({ "ms": self.window_ms, "requested_ms": self.options.window_ms, "note": self.window_note() }),
+        );
         let mut tags = Map::new();
         for (k, c) in &self.tags {
             tags.insert(k.clone(), counter_json(c, false));
@@ -777,6 +963,7 @@ impl Summary {
                 "top_capacity": self.options.top_capacity,
                 "dimension_cap": self.options.dimension_cap,
                 "max_windows": self.options.max_windows,
+                "fixed_windows": self.options.fixed_windows,
                 "top_n": top_n,
             }),
         );
@@ -798,7 +985,11 @@ impl Merge for Summary {
         if a.window_ms != b.window_ms {
             return Err(MergeError::IncompatibleParameters { what: "window width" });
         }
-        if a.top_capacity != b.top_capacity || a.dimension_cap != b.dimension_cap || a.max_windows != b.max_windows {
+        if a.top_capacity != b.top_capacity
+            || a.dimension_cap != b.dimension_cap
+            || a.max_windows != b.max_windows
+            || a.fixed_windows != b.fixed_windows
+        {
             return Err(MergeError::IncompatibleParameters { what: "summary capacities" });
         }
         if a.sampling_rate != b.sampling_rate {
@@ -828,17 +1019,14 @@ impl Merge for Summary {
             x.merge(y)?;
         }
         self.unique_viewers.merge(&other.unique_viewers)?;
+        // Both sides step up the same ladder from the same requested width: bring both to
+        // the wider, merge, and widen further if the union needs it.
+        let width = self.window_ms.max(other.window_ms);
+        self.coarsen_to(width);
         for (start, w) in &other.windows {
-            let full = self.windows.len() >= self.options.max_windows as usize;
-            match self.windows.get_mut(start) {
-                Some(mine) => mine.merge(w)?,
-                None if full => self.windows_dropped += w.records,
-                None => {
-                    self.windows.insert(*start, w.clone());
-                }
-            }
+            merge_window(&mut self.windows, window_start(*start, width), w.clone())?;
         }
-        self.windows_dropped += other.windows_dropped;
+        self.fit_windows();
         for (k, c) in &other.tags {
             match self.tags.get_mut(k) {
                 Some(mine) => mine.merge(c)?,
@@ -934,4 +1122,124 @@ fn top_json(name: &str, t: &TopK, n: usize) -> Value {
         })
         .collect();
     Value::Array(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Parser, RecordBuf, Schema};
+
+    /// A summary of real-time records `timestamp sc-status sc-bytes time-taken`, one per
+    /// second offset from 2026-11-01T00:00:00Z.
+    fn summary_of(options: SummaryOptions, offsets_s: &[i64]) -> Summary {
+        let schema = Schema::from_field_names(&["timestamp", "sc-status", "sc-bytes", "time-taken"]).unwrap();
+        let mut parser = Parser::realtime(schema);
+        let mut buf = RecordBuf::new();
+        let mut s = Summary::new(options);
+        for off in offsets_s {
+            let line = alloc::format!("{}.250\t200\t100\t0.010", 1_793_491_200 + off);
+            let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+            s.add(&record).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn the_ladder_steps_through_multiples() {
+        let steps = |from: u64, n: usize| {
+            let mut out = alloc::vec![from];
+            for _ in 0..n {
+                out.push(coarser_window(*out.last().unwrap()));
+            }
+            out
+        };
+        let m = 60_000;
+        assert_eq!(steps(m, 7), [m, 5 * m, 15 * m, 60 * m, 360 * m, 1440 * m, 2880 * m, 5760 * m]);
+        assert_eq!(steps(1, 5), [1, 1_000, 5_000, 10_000, 30_000, 60_000]);
+        // 90 s divides 15 min; 7 min divides nothing on the ladder, so it doubles.
+        assert_eq!(steps(90_000, 2), [90_000, 900_000, 3_600_000]);
+        assert_eq!(steps(7 * m, 2), [7 * m, 14 * m, 28 * m]);
+        assert_eq!(coarser_window(MAX_WINDOW_MS), MAX_WINDOW_MS);
+        assert_eq!(coarser_window(MAX_WINDOW_MS / 2 + 1), MAX_WINDOW_MS / 2 + 1);
+        for w in [1, 500, 1_000, 60_000, 7 * m, 86_400_000, MAX_WINDOW_MS / 3] {
+            assert_eq!(coarser_window(w) % w, 0, "{w}");
+        }
+        assert_eq!([width_text(60_000), width_text(90_000), width_text(86_400_000), width_text(500)], ["1m", "90s", "1d", "500ms"]);
+    }
+
+    #[test]
+    fn windows_widen_past_the_cap_and_say_why() {
+        let options = SummaryOptions { max_windows: 3, ..SummaryOptions::default() };
+        // Minutes 0, 1, 2 fit; minute 3 makes four: 5-minute windows hold all in one.
+        let s = summary_of(options, &[0, 60, 120]);
+        assert_eq!((s.window_ms(), s.windows.len(), s.window_note()), (60_000, 3, None));
+        let s = summary_of(options, &[0, 60, 120, 180]);
+        assert_eq!((s.window_ms(), s.windows.len()), (300_000, 1));
+        assert_eq!(s.windows[&1_793_491_200_000].records, 4);
+        // Four 5-minute windows need 15 minutes; 15-minute windows starting on the quarter.
+        let s = summary_of(options, &[0, 300, 600, 900, 1200]);
+        assert_eq!(s.window_ms(), 900_000);
+        let starts: Vec<(i64, u64)> = s.windows.iter().map(|(k, w)| (*k, w.records)).collect();
+        assert_eq!(starts, [(1_793_491_200_000, 3), (1_793_492_100_000, 2)]);
+        assert_eq!(
+            s.window_note().as_deref(),
+            Some("window widened from 1m to 15m: at 5m there would be more than 3 windows (max_windows)")
+        );
+        let r = s.report(10);
+        assert_eq!(r["window"], json!({"ms": 900_000, "requested_ms": 60_000, "note": s.window_note()}));
+        assert!(r.get("windows_dropped").is_none());
+        // Fixed windows never widen (and are not capped).
+        let fixed = summary_of(SummaryOptions { fixed_windows: true, ..options }, &[0, 300, 600, 900, 1200]);
+        assert_eq!((fixed.window_ms(), fixed.windows.len()), (60_000, 5));
+        assert_eq!(Summary::decode_state(&fixed.encode_state()).unwrap(), fixed);
+    }
+
+    #[test]
+    fn merging_brings_both_sides_to_the_wider_window() {
+        let options = SummaryOptions { max_windows: 3, ..SummaryOptions::default() };
+        let whole = summary_of(options, &[0, 60, 120, 180, 240, 3600]);
+        let narrow = summary_of(options, &[0, 3600]);
+        let wide = summary_of(options, &[60, 120, 180, 240]);
+        assert_eq!((narrow.window_ms(), wide.window_ms()), (60_000, 300_000));
+        for (a, b) in [(&narrow, &wide), (&wide, &narrow)] {
+            let mut m = a.clone();
+            m.merge(b).unwrap();
+            assert_eq!(m, whole);
+            assert_eq!(m.window_ms(), 300_000);
+        }
+        let mut other = Summary::new(SummaryOptions { fixed_windows: true, ..options });
+        assert_eq!(other.merge(&whole), Err(MergeError::IncompatibleParameters { what: "summary capacities" }));
+    }
+
+    #[test]
+    fn decoding_checks_the_windows() {
+        let s = summary_of(SummaryOptions { max_windows: 3, ..SummaryOptions::default() }, &[0, 300, 600, 900]);
+        assert_eq!(Summary::decode_state(&s.encode_state()).unwrap(), s);
+        let mut off_ladder = s.clone();
+        off_ladder.window_ms = 120_000;
+        assert_eq!(Summary::decode_state(&off_ladder.encode_state()), Err(MergeError::Corrupt { what: "effective window width" }));
+        let mut misaligned = s.clone();
+        let w = misaligned.windows.pop_first().unwrap().1;
+        misaligned.windows.insert(1_793_491_260_000, w);
+        assert_eq!(Summary::decode_state(&misaligned.encode_state()), Err(MergeError::Corrupt { what: "window start" }));
+    }
+
+    /// A schema 1 report made by `cflog analyze` before windows coarsened.
+    const SCHEMA_1_REPORT: &str = include_str!("../../tests/fixtures/reports/schema1-aws-doc.json");
+
+    #[test]
+    fn version_1_states_are_read_unless_they_dropped_windows() {
+        let report: Value = serde_json::from_str(SCHEMA_1_REPORT).unwrap();
+        let (s, _) = Summary::from_report(&report).unwrap();
+        assert_eq!((s.records, s.window_ms(), s.windows.len(), s.options().fixed_windows), (4, 60_000, 2, false));
+        assert_eq!(s.report(10)["windows"], report["windows"]);
+        // The state ends with `windows_dropped` and the number of tag keys (none).
+        let mut bytes = base64_decode(report["state"].as_str().unwrap()).unwrap();
+        let n = bytes.len();
+        assert_eq!((bytes[0], &bytes[n - 2..]), (1, &[0u8, 0][..]));
+        bytes[n - 2] = 7;
+        let err = Summary::decode_state(&bytes).unwrap_err();
+        assert!(matches!(err, MergeError::Unsupported { .. }));
+        assert!(err.to_string().contains("dropped windows at max_windows (analyze the logs again)"), "{err}");
+    }
 }

@@ -56,6 +56,8 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         sampling_rate: config.sampling_rate.or(config_rate),
         // The Lambda publishes no top lists; small ones keep summaries cheap.
         top_capacity: 16,
+        // Window starts are CloudWatch timestamps and rollup keys: never coarsened.
+        fixed_windows: true,
         ..SummaryOptions::default()
     };
     let mut processor = Processor::new(schema, options, config.dimensions);

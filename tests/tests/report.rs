@@ -36,7 +36,7 @@ fn golden_report_of_the_aws_doc_examples() {
     summarize(&mut s, Parser::standard(), b"2019-12-04\t21:02:31\tLAX1\tnot-a-number\n");
     let r = s.report(10);
 
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], 2);
     assert_eq!(r["records"], 4);
     assert_eq!(r["bad_lines"], 1);
     // sc-bytes 392 + 392 + 182 + 2,390,282; cs-bytes 23 + 23 (+ two `-`).

@@ -183,12 +183,15 @@ function renderCharts(r) {
   state.charts = [];
   const w = r.windows;
   const xs = w.map((x) => x.start_ms / 1000);
+  // The series' own width: wider than the one asked for when the engine coarsened it.
+  const window_ms = r.window.ms;
   // Half a window of margin each side, so one window still draws as a point mid-chart.
-  const half_w = r.options.window_ms / 2000;
+  const half_w = window_ms / 2000;
   xRange = xs.length ? [xs[0] - half_w, xs[xs.length - 1] + half_w] : [0, 1];
   fewPoints = xs.length <= 40;
   $("window-note").textContent =
-    xs.length === 1 ? `All records fall in one ${r.options.window_ms / 1000} s window: pick a shorter window above for a finer series.` : `${xs.length} windows of ${r.options.window_ms / 1000} s`;
+    (xs.length === 1 ? `All records fall in one ${window_ms / 1000} s window: pick a shorter window above for a finer series.` : `${xs.length} windows of ${window_ms / 1000} s`) +
+    (r.window.note ? ` (${r.window.note})` : "");
   const el = $("chart-requests");
   const wide = Math.max(300, el.clientWidth || 900);
   const half = Math.max(300, $("chart-latency").clientWidth || 440);

@@ -45,6 +45,11 @@ pub enum MergeError {
         /// What was wrong, in a few words.
         what: &'static str,
     },
+    /// Well-formed state of an older format that cannot be read faithfully any more.
+    Unsupported {
+        /// What it is and what to do instead.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for MergeError {
@@ -54,6 +59,7 @@ impl fmt::Display for MergeError {
                 write!(f, "cannot merge aggregates: different {what}")
             }
             MergeError::Corrupt { what } => write!(f, "corrupt aggregate state: {what}"),
+            MergeError::Unsupported { what } => write!(f, "unsupported aggregate state: {what}"),
         }
     }
 }
