@@ -57,8 +57,8 @@ pub trait LayoutSource: Send + Sync {
 }
 
 /// Handler settings. The default is the default retry policy, bad lines not forwarded,
-/// and no sampling override.
-#[derive(Debug, Clone, Default)]
+/// no sampling override and a config re-read every [`CONFIG_REFRESH_INTERVAL`].
+#[derive(Debug, Clone)]
 pub struct HandlerOptions {
     /// Retry policy for every sink.
     pub retry: RetryPolicy,
@@ -66,6 +66,24 @@ pub struct HandlerOptions {
     pub forward_bad_lines: bool,
     /// A sampling rate that overrides the config's.
     pub sampling_override: Option<u32>,
+    /// How often the real-time log config (when it is the layout source) is read again, so
+    /// a changed sampling rate or field list applies within this long.
+    pub config_refresh: std::time::Duration,
+}
+
+/// The default [`HandlerOptions::config_refresh`]: one `GetRealtimeLogConfig` per
+/// container per five minutes.
+pub const CONFIG_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl Default for HandlerOptions {
+    fn default() -> Self {
+        HandlerOptions {
+            retry: RetryPolicy::default(),
+            forward_bad_lines: false,
+            sampling_override: None,
+            config_refresh: CONFIG_REFRESH_INTERVAL,
+        }
+    }
 }
 
 
@@ -103,6 +121,8 @@ pub struct Handler<M, R, S> {
     pub state: Option<S>,
     layout: Option<Arc<dyn LayoutSource>>,
     last_layout_refresh: Mutex<Option<std::time::Instant>>,
+    /// When the config was last read (the cold start read it just before `new`).
+    last_config_read: Mutex<std::time::Instant>,
     options: HandlerOptions,
 }
 
@@ -135,7 +155,16 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         layout: Option<Arc<dyn LayoutSource>>,
         options: HandlerOptions,
     ) -> Self {
-        Handler { processor: Mutex::new(processor), metrics, records, state, layout, last_layout_refresh: Mutex::new(None), options }
+        Handler {
+            processor: Mutex::new(processor),
+            metrics,
+            records,
+            state,
+            layout,
+            last_layout_refresh: Mutex::new(None),
+            last_config_read: Mutex::new(std::time::Instant::now()),
+            options,
+        }
     }
 
     /// Per-rule counters of the enrichment rules (calls, failures), for logs and tests.
@@ -186,6 +215,34 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             "invocation done"
         );
         (response, stats)
+    }
+
+    /// Reads the real-time log config again when [`HandlerOptions::config_refresh`] has
+    /// passed: records do not carry the sampling rate, so a rate changed in the config
+    /// reaches the estimates this way, from the next batch on (and a changed field list
+    /// before its records fail to parse).
+    async fn refresh_config_if_due(&self, stats: &mut InvocationStats) {
+        let Some(source) = &self.layout else { return };
+        {
+            let mut last = self.last_config_read.lock().unwrap();
+            if last.elapsed() < self.options.config_refresh {
+                return;
+            }
+            *last = std::time::Instant::now();
+        }
+        stats.layout_refreshes += 1;
+        match source.fetch().await {
+            Ok((schema, rate)) => {
+                let rate = self.options.sampling_override.or(rate);
+                let mut p = self.processor.lock().unwrap();
+                let same_fields = schema.len() == p.schema().len() && schema.names().eq(p.schema().names());
+                if !same_fields || p.options().sampling_rate != rate {
+                    tracing::info!(fields = schema.len(), sampling_rate = ?rate, "real-time log config changed; applied from this batch on");
+                    p.set_layout(schema, rate);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "real-time log config not re-read; keeping the current layout and rate"),
+        }
     }
 
     /// Parses `records`, refreshing the layout once if they stopped matching it.
@@ -316,6 +373,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
 
         // Parse everything from the first record any sink needs.
+        self.refresh_config_if_due(stats).await;
         let mut output = Vec::new();
         let mut bad = Vec::new();
         let want_output = self.records.is_some() && start_records < n;

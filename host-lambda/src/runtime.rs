@@ -85,6 +85,7 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         retry: config.retry,
         forward_bad_lines: config.forward_bad_lines,
         sampling_override: config.sampling_rate,
+        ..HandlerOptions::default()
     };
     Ok(Handler::new(processor, metrics, records, state, layout_source, options))
 }

@@ -511,3 +511,30 @@ fn permanent_errors_are_not_retried() {
         assert_eq!(h.state.as_ref().unwrap().totals().0, 20);
     }
 }
+
+/// Records do not carry the sampling rate: a rate changed in the real-time log config (same
+/// field list) reaches the estimates through the periodic config re-read.
+#[test]
+fn a_sampling_rate_change_applies_after_the_config_is_read_again() {
+    let schema = Schema::realtime_release(46).unwrap();
+    let source = Arc::new(FixedLayout { fields: 46, calls: AtomicU32::new(0) });
+    let options = SummaryOptions { sampling_rate: Some(10), ..SummaryOptions::default() };
+    let p = Processor::new(schema, options, ExtraDimensions::default());
+    let lines = gen_lines(100, 46);
+    // Not due yet: the cold start just read the config.
+    let h: MemHandler = Handler::new(p, Some(MemoryMetrics::default()), None, Some(MemoryState::default()), Some(source.clone()), HandlerOptions::default());
+    let (resp, _) = rt().block_on(h.handle_kinesis(event(&lines)));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(source.calls.load(Ordering::SeqCst), 0);
+    assert_eq!(h.state.as_ref().unwrap().totals().2, 1000.0, "× 10 at 10 %");
+    // Due (interval 0): the config now says 50 %, applied from this batch on.
+    let p = Processor::new(Schema::realtime_release(46).unwrap(), options, ExtraDimensions::default());
+    let due = HandlerOptions { config_refresh: std::time::Duration::ZERO, ..HandlerOptions::default() };
+    let h: MemHandler = Handler::new(p, Some(MemoryMetrics::default()), None, Some(MemoryState::default()), Some(source.clone()), due);
+    let (resp, stats) = rt().block_on(h.handle_kinesis(event(&lines)));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!((stats.layout_refreshes, source.calls.load(Ordering::SeqCst)), (1, 1));
+    assert_eq!(h.state.as_ref().unwrap().totals().2, 200.0, "× 2 at 50 %");
+    let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap().clone();
+    assert_eq!(sum_of(&datums, "Requests", 1), 200.0);
+}
