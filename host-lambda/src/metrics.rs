@@ -141,20 +141,5 @@ pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Metrics {
 
 /// Splits datums into calls within the PutMetricData limits.
 pub fn chunk_datums(datums: &[MetricDatum]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0;
-    for (i, d) in datums.iter().enumerate() {
-        let size = d.approx_bytes();
-        if i > start && (i - start >= limits::PUT_METRIC_DATA_MAX_DATUMS || bytes + size > limits::PUT_METRIC_DATA_MAX_BYTES) {
-            out.push(start..i);
-            start = i;
-            bytes = 0;
-        }
-        bytes += size;
-    }
-    if start < datums.len() {
-        out.push(start..datums.len());
-    }
-    out
+    crate::sinks::chunks_within(datums, limits::PUT_METRIC_DATA_MAX_DATUMS, limits::PUT_METRIC_DATA_MAX_BYTES, MetricDatum::approx_bytes)
 }

@@ -293,24 +293,30 @@ impl RetryPolicy {
     }
 }
 
-/// Splits `records` into PutRecords calls within the limits.
-pub fn record_chunks(records: &[OutRecord]) -> Vec<std::ops::Range<usize>> {
+/// Cuts `items` into consecutive ranges of at most `max_items` items and `max_bytes` bytes
+/// (`size` of each item); an item larger than `max_bytes` gets a range of its own.
+pub fn chunks_within<T>(items: &[T], max_items: usize, max_bytes: usize, size: impl Fn(&T) -> usize) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (i, r) in records.iter().enumerate() {
-        let size = r.data.len() + r.partition_key.len();
-        if i > start && (i - start >= limits::PUT_RECORDS_MAX_RECORDS || bytes + size > limits::PUT_RECORDS_MAX_BYTES) {
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        if i > start && (i - start >= max_items || bytes + n > max_bytes) {
             out.push(start..i);
             start = i;
             bytes = 0;
         }
-        bytes += size;
+        bytes += n;
     }
-    if start < records.len() {
-        out.push(start..records.len());
+    if start < items.len() {
+        out.push(start..items.len());
     }
     out
+}
+
+/// Splits `records` into PutRecords calls within the limits.
+pub fn record_chunks(records: &[OutRecord]) -> Vec<std::ops::Range<usize>> {
+    chunks_within(records, limits::PUT_RECORDS_MAX_RECORDS, limits::PUT_RECORDS_MAX_BYTES, |r| r.data.len() + r.partition_key.len())
 }
 
 /// Delivers `records`, resending only the entries that failed, with backoff. Returns the

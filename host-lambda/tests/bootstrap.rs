@@ -13,8 +13,6 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use base64::Engine as _;
-use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
-use cflog_cli::layout::{FieldsOrder, FieldsSpec, FormatArg, LayoutChoice};
 use cflog_core::Schema;
 use common::*;
 use runtime_api::{Bootstrap, Outcome, RuntimeApi};
@@ -58,22 +56,7 @@ fn poisoned_lines(n: u64, seed: u64) -> Vec<Vec<u8>> {
 
 /// `cflog analyze` (the library behind `cflog analyze --json`) on `lines`.
 fn analyze_lines(lines: &[Vec<u8>]) -> Value {
-    let dir = std::env::temp_dir().join(format!("cflog-bootstrap-test-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("lines.log");
-    let mut data = Vec::new();
-    for l in lines {
-        data.extend_from_slice(l);
-        if !l.ends_with(b"\n") {
-            data.push(b'\n');
-        }
-    }
-    std::fs::write(&path, data).unwrap();
-    let spec = FieldsSpec { names: schema().names().map(str::to_string).collect(), sampling_rate: None };
-    let layout = LayoutChoice::new(FormatArg::Realtime, Some(&spec), FieldsOrder::Canonical, false).unwrap();
-    let a = analyze(&[path.to_string_lossy().into_owned()], &layout, &AnalyzeOptions { max_errors: Some(0), ..AnalyzeOptions::default() }).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
-    a.summary.report(10)
+    analyze_summary(lines, &schema()).report(10)
 }
 
 /// (records, bad lines) according to the oracle.
@@ -84,24 +67,7 @@ fn oracle(lines: &[Vec<u8>]) -> (u64, u64) {
 
 /// The Kinesis event Lambda's event source mapping sends, as JSON.
 fn kinesis_event(stream_arn: &str, records: &[(String, String, Vec<u8>)]) -> Value {
-    json!({
-        "Records": records.iter().map(|(shard, seq, data)| json!({
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": "4f2e3c1a",
-                "sequenceNumber": seq,
-                "data": B64.encode(data),
-                "approximateArrivalTimestamp": 1793491200.123,
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": format!("{shard}:{seq}"),
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "arn:aws:iam::123456789012:role/cflog",
-            "awsRegion": "us-east-1",
-            "eventSourceARN": stream_arn,
-        })).collect::<Vec<_>>()
-    })
+    kinesis_event_json(stream_arn, records)
 }
 
 /// The sequence numbers a Kinesis response asks to retry from.

@@ -10,8 +10,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
-use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
-use cflog_cli::layout::{FieldsOrder, FieldsSpec, FormatArg, LayoutChoice};
 use cflog_core::Schema;
 use cflog_lambda::aws::{AnyMetrics, CloudWatchSink, DynamoState, KinesisSink};
 use cflog_lambda::config::Config;
@@ -43,25 +41,10 @@ fn lines(n: u64, seed: u64) -> Vec<Vec<u8>> {
 
 /// `cflog analyze` on the same lines (the library behind `cflog analyze --json`).
 fn analyze_lines(lines: &[Vec<u8>]) -> serde_json::Value {
-    let dir = std::env::temp_dir().join(format!("cflog-lambda-test-{}-{}", std::process::id(), common::free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("lines.log");
-    let mut data = Vec::new();
-    for l in lines {
-        data.extend_from_slice(l);
-        if !l.ends_with(b"\n") {
-            data.push(b'\n');
-        }
-    }
-    std::fs::write(&path, data).unwrap();
-    let spec = FieldsSpec { names: schema().names().map(str::to_string).collect(), sampling_rate: None };
-    let layout = LayoutChoice::new(FormatArg::Realtime, Some(&spec), FieldsOrder::Canonical, false).unwrap();
-    let options = AnalyzeOptions { max_errors: Some(0), ..AnalyzeOptions::default() };
-    let a = analyze(&[path.to_string_lossy().into_owned()], &layout, &options).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
-    let mut report = a.summary.report(10);
+    let summary = analyze_summary(lines, &schema());
+    let mut report = summary.report(10);
     // Latency counts are not in the report; add the exact ones for comparison.
-    report["time_taken_count"] = serde_json::json!(a.summary.latency.time_taken.count());
+    report["time_taken_count"] = serde_json::json!(summary.latency.time_taken.count());
     report
 }
 

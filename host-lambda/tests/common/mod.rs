@@ -313,14 +313,14 @@ pub async fn read_all(sdk: &SdkConfig, stream: &str) -> Vec<(String, String, Vec
     out
 }
 
-/// The Kinesis event Lambda builds from GetRecords output.
-pub fn kinesis_event(stream_arn: &str, records: &[(String, String, Vec<u8>)]) -> KinesisEvent {
+/// The Kinesis event Lambda builds from GetRecords output, as the JSON Lambda sends.
+pub fn kinesis_event_json(stream_arn: &str, records: &[(String, String, Vec<u8>)]) -> serde_json::Value {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let json = serde_json::json!({
+    serde_json::json!({
         "Records": records.iter().map(|(shard, seq, data)| serde_json::json!({
             "kinesis": {
                 "kinesisSchemaVersion": "1.0",
-                "partitionKey": "pk",
+                "partitionKey": "4f2e3c1a",
                 "sequenceNumber": seq,
                 "data": b64.encode(data),
                 "approximateArrivalTimestamp": 1793491200.123,
@@ -333,8 +333,36 @@ pub fn kinesis_event(stream_arn: &str, records: &[(String, String, Vec<u8>)]) ->
             "awsRegion": "us-east-1",
             "eventSourceARN": stream_arn,
         })).collect::<Vec<_>>()
-    });
-    serde_json::from_value(json).unwrap()
+    })
+}
+
+/// [`kinesis_event_json`], deserialized as the handler receives it.
+pub fn kinesis_event(stream_arn: &str, records: &[(String, String, Vec<u8>)]) -> KinesisEvent {
+    serde_json::from_value(kinesis_event_json(stream_arn, records)).unwrap()
+}
+
+/// The oracle: `cflog analyze` (the library behind `cflog analyze --json`) on `lines` read
+/// as real-time lines of `schema`, from a file, as a user would run it.
+pub fn analyze_summary(lines: &[Vec<u8>], schema: &cflog_core::Schema) -> cflog_core::summary::Summary {
+    use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
+    use cflog_cli::layout::{FieldsOrder, FieldsSpec, FormatArg, LayoutChoice};
+    let dir = std::env::temp_dir().join(format!("cflog-lambda-oracle-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lines.log");
+    let mut data = Vec::new();
+    for l in lines {
+        data.extend_from_slice(l);
+        if !l.ends_with(b"\n") {
+            data.push(b'\n');
+        }
+    }
+    std::fs::write(&path, data).unwrap();
+    let spec = FieldsSpec { names: schema.names().map(str::to_string).collect(), sampling_rate: None };
+    let layout = LayoutChoice::new(FormatArg::Realtime, Some(&spec), FieldsOrder::Canonical, false).unwrap();
+    let options = AnalyzeOptions { max_errors: Some(0), ..AnalyzeOptions::default() };
+    let a = analyze(&[path.to_string_lossy().into_owned()], &layout, &options).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    a.summary
 }
 
 pub fn num(item: &std::collections::HashMap<String, AttributeValue>, attr: &str) -> u64 {
