@@ -80,6 +80,21 @@ fn fields_accept_the_get_realtime_log_config_json() {
     let report = json(&cflog(&["analyze", "--json", "--fields", &spec, &fixture("realtime/gotchas.log")]));
     assert_eq!(report["sampling"]["rate"], 25);
     assert_eq!(report["sampling"]["estimated_records"], 8.0);
+    // The dashboard shows the estimate (a float in the report), marked; this field set has
+    // no sc-bytes, so no bytes either.
+    let out = cflog(&["analyze", "--no-progress", "--fields", &spec, &fixture("realtime/gotchas.log")]);
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("\nSampled at 25 %: ≈ 8 requests, sent – (estimated; every count below is of the 2 sampled records)\n"), "{screen}");
+    assert!(screen.contains("\nRequests 2 sampled ") && screen.contains("   Sent –   "), "{screen}");
+}
+
+#[test]
+fn sampling_rate_flag_shows_estimates_on_the_dashboard() {
+    let out = cflog(&["analyze", "--no-progress", "--sampling-rate", "10", &fixture("standard/aws-doc-2019-33col.log")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    // 2 records of 392 bytes at 10 %: 20 requests, 7,840 bytes.
+    assert!(screen.contains("\nSampled at 10 %: ≈ 20 requests, ≈ 7.7 KiB sent (estimated;"), "{screen}");
 }
 
 #[test]
