@@ -2,7 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate } from "./format.js";
+import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -248,7 +248,7 @@ function download(name, text, type) {
 function tableRows(r, key) {
   const list = r.top[key] || [];
   return list.map((e) => {
-    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, error: e.error };
+    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, overcount_max: e.overcount_max };
     if (key === "edge_location") row.extra = [e.city, e.country, e.region].filter(Boolean).join(", ");
     return row;
   });
@@ -280,9 +280,7 @@ function renderTables(r) {
       "</tbody></table>";
     box.appendChild(card);
     card.querySelector("[data-csv]").onclick = () => {
-      const head = key === "edge_location" ? ["key", "city", "country", "region", "count", "error"] : ["key", "count", "error"];
-      const body = (r.top[key] || []).map((e) => (key === "edge_location" ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.error] : [e.key, e.count, e.error]));
-      download(`cflog-top-${key}.csv`, csv([head, ...body]), "text/csv");
+      download(`cflog-top-${key}.csv`, csv(topListRows(r, key)), "text/csv");
     };
     if (filterable[key]) {
       for (const tr of card.querySelectorAll("tr[data-key]")) {

@@ -1,4 +1,4 @@
-// How the page writes numbers: pure functions (no DOM), so `node --test` checks them
+// How the page writes numbers and exports: pure functions (no DOM), so `node --test` checks them
 // (tests/format.test.mjs). The conventions match the terminal dashboard (cli/src/dashboard.rs):
 // bytes in binary IEC units (1 KiB = 1024 B), latencies with their unit on every value,
 // estimates from sampled logs marked with "≈".
@@ -75,4 +75,13 @@ export function kpiTexts(r, span) {
       sub: sent == null ? `${fmtBytes(received)} received (sampled)` : `${note}: ${fmtBytes(sent)} sampled, ${fmtBytes(received)} received`,
     },
   };
+}
+
+// A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
+// `count` may exceed the true count (schema 3; not HTTP errors).
+export function topListRows(r, key) {
+  const geo = key === "edge_location";
+  const head = geo ? ["key", "city", "country", "region", "count", "overcount_max"] : ["key", "count", "overcount_max"];
+  const body = (r.top[key] || []).map((e) => (geo ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.overcount_max] : [e.key, e.count, e.overcount_max]));
+  return [head, ...body];
 }

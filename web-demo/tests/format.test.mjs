@@ -2,7 +2,7 @@
 // The expected texts are the terminal dashboard's for the same values (cli/src/dashboard.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fmtBytes, fmtMs, fmtApprox, plural, kpiTexts, bytesOrNone } from "../src/format.js";
+import { fmtBytes, fmtMs, fmtApprox, plural, kpiTexts, bytesOrNone, topListRows } from "../src/format.js";
 
 const unsampled = {
   records: 4, bytes_sent: 2_391_248, bytes_received: 46,
@@ -70,4 +70,17 @@ test("sampled tiles show the estimates, marked, and the sampled counts", () => {
   assert.equal(t.bytes_sent.sub, "estimated, 10 % sampled: 1000 B sampled, 46 B received");
   const one = kpiTexts({ ...r, records: 1 }, "span");
   assert.match(one.records.sub, /: 1 sampled record · /);
+});
+
+test("top-list exports carry the count bound as overcount_max (report schema 3)", () => {
+  const r = { top: {
+    uri: [{ key: "/a", count: 8, overcount_max: 6 }],
+    edge_location: [{ key: "LAX1", count: 4, overcount_max: 3, city: "Los Angeles", country: "US", region: "North America" }],
+  } };
+  assert.deepEqual(topListRows(r, "uri"), [["key", "count", "overcount_max"], ["/a", 8, 6]]);
+  assert.deepEqual(topListRows(r, "edge_location"), [
+    ["key", "city", "country", "region", "count", "overcount_max"],
+    ["LAX1", "Los Angeles", "US", "North America", 4, 3],
+  ]);
+  assert.deepEqual(topListRows(r, "asn"), [["key", "count", "overcount_max"]]);
 });
