@@ -30,7 +30,58 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// Bytes in binary units.
+/// `1 record`, `2 records`.
+fn plural(n: u64, one: &str) -> String {
+    format!("{} {one}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// An estimate to three significant digits: `40`, `12,300`, `1.23 million` (the digits
+/// of an estimate from sampled logs beyond the third are noise).
+fn approx(n: f64) -> String {
+    if !n.is_finite() || n < 1.0 {
+        return format!("{}", n.max(0.0).round());
+    }
+    let digits = n.log10().floor() as i32 + 1;
+    let unit = 10f64.powi((digits - 3).max(0));
+    let rounded = (n / unit).round() * unit;
+    let significant = |v: f64| {
+        let decimals = 2usize.saturating_sub(v.log10().floor().max(0.0) as usize);
+        let text = format!("{v:.decimals$}");
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+    };
+    if rounded >= 1e9 {
+        format!("{} billion", significant(rounded / 1e9))
+    } else if rounded >= 1e6 {
+        format!("{} million", significant(rounded / 1e6))
+    } else {
+        thousands(rounded as u64)
+    }
+}
+
+/// A byte total, or `–` when it is 0: the report cannot tell a log without `sc-bytes` (or
+/// `cs-bytes`) from one whose every response was empty, and no CloudFront response with
+/// headers is 0 bytes, so a zero total reads as "the field is absent".
+fn bytes_or_none(n: u64) -> String {
+    if n == 0 { "–".into() } else { bytes(n) }
+}
+
+/// `n` records over `span_s` seconds, in the first unit of s, min, h, day that gives at
+/// least one: `(2.5/s)`, `(3.0/min)`, `(< 1/day)`; nothing when the span is 0.
+fn rate(n: u64, span_s: f64) -> String {
+    if span_s <= 0.0 {
+        return String::new();
+    }
+    let per_s = n as f64 / span_s;
+    for (unit, secs) in [("s", 1.0), ("min", 60.0), ("h", 3600.0), ("day", 86_400.0)] {
+        let v = per_s * secs;
+        if v >= 0.95 {
+            return if v >= 99.5 { format!(" ({v:.0}/{unit})") } else { format!(" ({v:.1}/{unit})") };
+        }
+    }
+    " (< 1/day)".into()
+}
+
+/// Bytes in binary (IEC) units, like the browser: `1.5 KiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut v = n as f64;
@@ -46,12 +97,16 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |r| format!("{:.2}%", r * 100.0))
 }
 
+/// Milliseconds with their unit on every value (as the browser, less the space, so a
+/// value fits its 7-column cell): `1.0ms`, `120ms`, `1.25s`, `12.5s`, `3663s`.
 fn ms(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
-        Some(x) if x >= 10_000.0 => format!("{:.1}s", x / 1000.0),
-        Some(x) if x >= 100.0 => format!("{x:.0}"),
-        Some(x) => format!("{x:.1}"),
+        Some(x) if x < 99.95 => format!("{x:.1}ms"),
+        Some(x) if x < 999.5 => format!("{x:.0}ms"),
+        Some(x) if x < 9_995.0 => format!("{:.2}s", x / 1000.0),
+        Some(x) if x < 99_950.0 => format!("{:.1}s", x / 1000.0),
+        Some(x) => format!("{:.0}s", x / 1000.0),
     }
 }
 
@@ -159,25 +214,32 @@ pub fn render(r: &Value) -> String {
         (Some(a), Some(b)) => format!("{} → {} UTC", time_utc(a), time_utc(b)),
         _ => "no timestamps".into(),
     };
-    let _ = writeln!(out, "cflog · {period} · {} records · {} bad lines", thousands(records), thousands(u(r, "/bad_lines")));
-    if let Some(rate) = r.pointer("/sampling/rate").and_then(Value::as_u64) {
+    let _ = writeln!(out, "cflog · {period} · {} · {}", plural(records, "record"), plural(u(r, "/bad_lines"), "bad line"));
+    // The estimates are floats in the report (`records × 100 / rate`).
+    let sampling_rate = r.pointer("/sampling/rate").and_then(Value::as_u64);
+    if let Some(rate) = sampling_rate {
+        let sent = match f(r, "/sampling/estimated_bytes_sent") {
+            Some(b) if u(r, "/bytes_sent") > 0 => format!("≈ {} sent", bytes(b.round() as u64)),
+            _ => "sent –".into(),
+        };
         let _ = writeln!(
             out,
-            "sampled at {rate}%: about {} requests, {} sent",
-            thousands(u(r, "/sampling/estimated_records")),
-            bytes(u(r, "/sampling/estimated_bytes_sent"))
+            "Sampled at {rate} %: ≈ {} requests, {sent} (estimated; every count below is of the {})",
+            approx(f(r, "/sampling/estimated_records").unwrap_or(0.0)),
+            plural(records, "sampled record"),
         );
     }
     if let Some(note) = r.pointer("/window/note").and_then(Value::as_str) {
         let _ = writeln!(out, "Note: {note}");
     }
     let _ = writeln!(out, "{rule}");
-    let rps = if span_s > 0.0 { format!(" ({:.1}/s)", records as f64 / span_s) } else { String::new() };
+    let rps = rate(records, span_s);
+    let sampled = if sampling_rate.is_some() { " sampled" } else { "" };
     let _ = writeln!(
         out,
-        "Requests {}{rps}   Sent {}   4xx {}   5xx {}   Cache hit {} (bytes {})   Viewers ~{}",
+        "Requests {}{sampled}{rps}   Sent {}   4xx {}   5xx {}   Cache hit {} (bytes {})   Viewers ~{}",
         thousands(records),
-        bytes(u(r, "/bytes_sent")),
+        bytes_or_none(u(r, "/bytes_sent")),
         pct(f(r, "/error_rate/4xx")),
         pct(f(r, "/error_rate/5xx")),
         pct(f(r, "/cache_hit_ratio")),
@@ -186,7 +248,7 @@ pub fn render(r: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "Latency ms  time-taken p50 {} p95 {} p99 {}   TTFB p50 {} p95 {} p99 {}",
+        "Latency  time-taken p50 {} p95 {} p99 {}   TTFB p50 {} p95 {} p99 {}",
         ms(f(r, "/latency_ms/time_taken/p50")),
         ms(f(r, "/latency_ms/time_taken/p95")),
         ms(f(r, "/latency_ms/time_taken/p99")),
@@ -227,7 +289,7 @@ pub fn render(r: &Value) -> String {
         .collect();
     side_by_side(
         &mut out,
-        &(format!("{:<12}{:>7}{:>7}{:>7}{:>7}{:>8}", "Latency (ms)", "p50", "p90", "p95", "p99", "max"), latency_rows),
+        &(format!("{:<12}{:>7}{:>7}{:>7}{:>7}{:>8}", "Latency", "p50", "p90", "p95", "p99", "max"), latency_rows),
         &counts_table("Edge regions", r.get("edge_region"), records, 4),
     );
     let top = |name: &str| r.pointer(&format!("/top/{name}"));
@@ -269,10 +331,94 @@ mod tests {
         assert!(!render(&plain).contains("Note:"));
     }
 
+    fn line_with<'a>(screen: &'a str, start: &str) -> &'a str {
+        screen.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("no line starting {start:?} in\n{screen}"))
+    }
+
+    #[test]
+    fn sampled_logs_show_the_estimates_marked_as_such() {
+        // 123,456 records at 10 %: the report's estimates are floats.
+        let r = serde_json::json!({
+            "records": 123_456, "bytes_sent": 5_000_000_000u64,
+            "sampling": {"rate": 10, "scale": 10.0, "estimated_records": 1_234_560.0, "estimated_bytes_sent": 50_000_000_000.0},
+        });
+        let screen = render(&r);
+        assert_eq!(
+            line_with(&screen, "Sampled"),
+            "Sampled at 10 %: ≈ 1.23 million requests, ≈ 46.6 GiB sent (estimated; every count below is of the 123,456 sampled records)"
+        );
+        assert!(line_with(&screen, "Requests ").starts_with("Requests 123,456 sampled   Sent 4.7 GiB"), "{screen}");
+        // Small counts, and no sc-bytes in the field set.
+        let r = serde_json::json!({
+            "records": 2, "bytes_sent": 0,
+            "sampling": {"rate": 25, "scale": 4.0, "estimated_records": 8.0, "estimated_bytes_sent": 0.0},
+        });
+        assert_eq!(
+            line_with(&render(&r), "Sampled"),
+            "Sampled at 25 %: ≈ 8 requests, sent – (estimated; every count below is of the 2 sampled records)"
+        );
+        let unsampled = serde_json::json!({"records": 2, "sampling": {"rate": null, "scale": 1.0, "estimated_records": 2.0}});
+        assert!(!render(&unsampled).contains("ampled"));
+    }
+
+    #[test]
+    fn no_sc_bytes_is_no_data_not_zero_bytes() {
+        let r = serde_json::json!({"records": 5, "bytes_sent": 0});
+        assert!(line_with(&render(&r), "Requests ").contains("   Sent –   "));
+        let r = serde_json::json!({"records": 5, "bytes_sent": 784});
+        assert!(line_with(&render(&r), "Requests ").contains("   Sent 784 B   "));
+    }
+
+    #[test]
+    fn latencies_carry_their_unit() {
+        let r = serde_json::json!({"records": 3, "latency_ms": {
+            "time_taken": {"p50": 1.0, "p90": 120.0, "p95": 1250.0, "p99": 12_500.0, "max": 3_663_400.0},
+            "ttfb": {"p50": 0.4, "p90": null, "p95": 99.96, "p99": 99.94, "max": 99.96},
+        }});
+        let screen = render(&r);
+        assert!(line_with(&screen, "Latency  ").starts_with("Latency  time-taken p50 1.0ms p95 1.25s p99 12.5s   TTFB p50 0.4ms"), "{screen}");
+        let header = line_with(&screen, "Latency   ").to_string();
+        assert!(header.starts_with("Latency   ") && !header.contains("(ms)"), "{screen}");
+        assert!(line_with(&screen, " time_taken").starts_with(" time_taken   1.0ms  120ms  1.25s  12.5s   3663s"), "{screen}");
+        assert!(line_with(&screen, " ttfb").starts_with(" ttfb         0.4ms      –  100ms 99.9ms   100ms"), "{screen}");
+    }
+
+    #[test]
+    fn rates_use_a_unit_that_shows_them() {
+        assert_eq!(rate(5_000, 2.0), " (2500/s)");
+        assert_eq!(rate(3, 2.0), " (1.5/s)");
+        assert_eq!(rate(2, 60.0), " (2.0/min)");
+        assert_eq!(rate(3, 3600.0), " (3.0/h)");
+        assert_eq!(rate(4, 86_400.0 * 2.0), " (2.0/day)");
+        assert_eq!(rate(4, 86_400.0 * 2000.0), " (< 1/day)");
+        assert_eq!(rate(1, 0.0), "");
+        // Two records a minute apart.
+        let r = serde_json::json!({"records": 2, "time": {"first_ms": 0, "last_ms": 60_000}});
+        assert!(line_with(&render(&r), "Requests ").starts_with("Requests 2 (2.0/min)   "));
+    }
+
+    #[test]
+    fn one_record_one_bad_line() {
+        let r = serde_json::json!({"records": 1, "bad_lines": 1});
+        assert!(render(&r).starts_with("cflog · no timestamps · 1 record · 1 bad line\n"));
+        let r = serde_json::json!({"records": 0, "bad_lines": 2});
+        assert!(render(&r).starts_with("cflog · no timestamps · 0 records · 2 bad lines\n"));
+    }
+
     #[test]
     fn formatting() {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12), "12");
+        // The browser's web-demo/tests/format.test.mjs expects the same texts.
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(2_391_248), "2.3 MiB");
+        assert_eq!(bytes(5 << 30), "5.0 GiB");
+        assert_eq!(approx(40.0), "40");
+        assert_eq!(approx(12_345.0), "12,300");
+        assert_eq!(approx(1_234_567.0), "1.23 million");
+        assert_eq!(approx(999_999.0), "1 million");
+        assert_eq!(approx(45_600_000_000.0), "45.6 billion");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(time_utc(1_575_493_351_000), "2019-12-04 21:02:31");
         assert_eq!(sparkline(&[0, 4, 8], 10).0, " ▄█");

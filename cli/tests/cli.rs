@@ -80,6 +80,21 @@ fn fields_accept_the_get_realtime_log_config_json() {
     let report = json(&cflog(&["analyze", "--json", "--fields", &spec, &fixture("realtime/gotchas.log")]));
     assert_eq!(report["sampling"]["rate"], 25);
     assert_eq!(report["sampling"]["estimated_records"], 8.0);
+    // The dashboard shows the estimate (a float in the report), marked; this field set has
+    // no sc-bytes, so no bytes either.
+    let out = cflog(&["analyze", "--no-progress", "--fields", &spec, &fixture("realtime/gotchas.log")]);
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("\nSampled at 25 %: ≈ 8 requests, sent – (estimated; every count below is of the 2 sampled records)\n"), "{screen}");
+    assert!(screen.contains("\nRequests 2 sampled ") && screen.contains("   Sent –   "), "{screen}");
+}
+
+#[test]
+fn sampling_rate_flag_shows_estimates_on_the_dashboard() {
+    let out = cflog(&["analyze", "--no-progress", "--sampling-rate", "10", &fixture("standard/aws-doc-2019-33col.log")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    // 2 records of 392 bytes at 10 %: 20 requests, 7,840 bytes.
+    assert!(screen.contains("\nSampled at 10 %: ≈ 20 requests, ≈ 7.7 KiB sent (estimated;"), "{screen}");
 }
 
 #[test]
@@ -224,5 +239,29 @@ fn a_month_at_one_minute_coarsens_the_same_for_any_threads_and_merges() {
 fn schema_1_reports_still_merge() {
     let out = cflog(&["merge", "--json", &fixture("reports/schema1-aws-doc.json")]);
     let r = json(&out);
-    assert_eq!((&r["schema_version"], &r["records"], &r["window"]["ms"]), (&2.into(), &4.into(), &60_000.into()));
+    assert_eq!((&r["schema_version"], &r["records"], &r["window"]["ms"]), (&3.into(), &4.into(), &60_000.into()));
+}
+
+/// A schema 2 report (made by cflog before the rename, with `--top-capacity 1` so the
+/// lists evicted and the bounds are not 0) merges into the current schema: the bounds
+/// come from the state and are now called `overcount_max`.
+#[test]
+fn schema_2_reports_merge_and_their_bounds_become_overcount_max() {
+    let path = fixture("reports/schema2-aws-doc-top-capacity-1.json");
+    let old: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(old["schema_version"], 2);
+    let r = json(&cflog(&["merge", "--json", &path, &path]));
+    assert_eq!((&r["schema_version"], &r["records"]), (&3.into(), &8.into()));
+    for (list, entries) in old["top"].as_object().unwrap() {
+        let merged = r["top"][list].as_array().unwrap();
+        assert_eq!(merged.len(), entries.as_array().unwrap().len(), "{list}");
+        for (new, old) in merged.iter().zip(entries.as_array().unwrap()) {
+            assert_eq!(new["key"], old["key"], "{list}");
+            assert!(new.get("error").is_none(), "{list}: {new}");
+            // Merging a report with itself doubles counts and bounds.
+            assert_eq!(new["count"].as_u64().unwrap(), 2 * old["count"].as_u64().unwrap(), "{list}");
+            assert_eq!(new["overcount_max"].as_u64().unwrap(), 2 * old["error"].as_u64().unwrap(), "{list}");
+        }
+    }
+    assert_eq!(r["top"]["client_ip"][0]["overcount_max"], 6);
 }

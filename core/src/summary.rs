@@ -37,7 +37,8 @@ use crate::record::Record;
 
 /// The report format's version; bumped on any incompatible change (see `docs/report.md`).
 /// 2: windows coarsen instead of dropping records (`window`, no `windows_dropped`).
-pub const SCHEMA_VERSION: u64 = 2;
+/// 3: a top-list entry's count bound is `overcount_max` (was `error`, read as HTTP errors).
+pub const SCHEMA_VERSION: u64 = 3;
 /// 2 adds `fixed_windows` and the effective window width and drops `windows_dropped`;
 /// version 1 states are still read (see [`Summary::decode_state`]).
 const STATE_VERSION: u8 = 2;
@@ -1111,7 +1112,7 @@ fn top_json(name: &str, t: &TopK, n: usize) -> Value {
             let mut m = Map::new();
             m.insert("key".into(), json!(key));
             m.insert("count".into(), json!(e.count));
-            m.insert("error".into(), json!(e.error));
+            m.insert("overcount_max".into(), json!(e.error));
             if name == "edge_location"
                 && let Some(a) = edge_geo(&key) {
                     m.insert("city".into(), json!(a.city));

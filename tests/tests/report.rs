@@ -36,7 +36,7 @@ fn golden_report_of_the_aws_doc_examples() {
     summarize(&mut s, Parser::standard(), b"2019-12-04\t21:02:31\tLAX1\tnot-a-number\n");
     let r = s.report(10);
 
-    assert_eq!(r["schema_version"], 2);
+    assert_eq!(r["schema_version"], 3);
     assert_eq!(r["records"], 4);
     assert_eq!(r["bad_lines"], 1);
     // sc-bytes 392 + 392 + 182 + 2,390,282; cs-bytes 23 + 23 (+ two `-`).
@@ -73,11 +73,11 @@ fn golden_report_of_the_aws_doc_examples() {
     assert_eq!(r["latency_ms"]["origin_fbl"]["p50"], serde_json::Value::Null);
     // 192.0.2.100 (twice), 192.0.2.10, 192.0.2.202.
     assert_eq!(r["unique_viewers"], 3);
-    assert_eq!(r["top"]["uri"][0], json!({"key": "/index.html", "count": 2, "error": 0}));
-    assert_eq!(r["top"]["client_ip"][0], json!({"key": "192.0.2.100", "count": 2, "error": 0}));
+    assert_eq!(r["top"]["uri"][0], json!({"key": "/index.html", "count": 2, "overcount_max": 0}));
+    assert_eq!(r["top"]["client_ip"][0], json!({"key": "192.0.2.100", "count": 2, "overcount_max": 0}));
     assert_eq!(
         r["top"]["edge_location"][0],
-        json!({"key": "LAX1", "count": 3, "error": 0, "city": "Los Angeles", "country": "US", "region": "North America"})
+        json!({"key": "LAX1", "count": 3, "overcount_max": 0, "city": "Los Angeles", "country": "US", "region": "North America"})
     );
     assert_eq!(r["top"]["user_agent"][1]["key"], "Mozilla/4.0 (compatible; MSIE 5.0b1; Mac_PowerPC)");
     assert_eq!(r["top"]["referer"].as_array().unwrap().len(), 2);
@@ -196,7 +196,7 @@ proptest! {
                 let key = entry["key"].as_str().unwrap();
                 let truth = all["top"][list].as_array().unwrap().iter()
                     .find(|x| x["key"] == key).and_then(|x| x["count"].as_u64()).unwrap_or(0);
-                let (count, error) = (entry["count"].as_u64().unwrap(), entry["error"].as_u64().unwrap());
+                let (count, error) = (entry["count"].as_u64().unwrap(), entry["overcount_max"].as_u64().unwrap());
                 prop_assert!(count >= truth, "{} {}: count {} below true {}", list, key, count, truth);
                 prop_assert!(count - error <= truth, "{} {}: count {} - error {} above true {}", list, key, count, error, truth);
                 prop_assert!(error <= 1500 / 50, "{} error {} above total/k", list, error);

@@ -2,6 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
+import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -30,20 +31,6 @@ const state = {
 };
 window.cflog = state; // for tests and the curious
 
-const nf = new Intl.NumberFormat("en-US");
-const fmtInt = (n) => (n == null ? "–" : nf.format(n));
-const fmtPct = (r, d = 2) => (r == null ? "–" : (r * 100).toFixed(d) + " %");
-const fmtMs = (ms) => (ms == null ? "–" : ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : ms >= 100 ? ms.toFixed(0) + " ms" : ms.toFixed(1) + " ms");
-function fmtBytes(b) {
-  if (b == null) return "–";
-  const u = ["B", "KB", "MB", "GB", "TB", "PB"];
-  let i = 0;
-  while (b >= 1000 && i < u.length - 1) {
-    b /= 1000;
-    i++;
-  }
-  return (i ? b.toFixed(b >= 100 ? 0 : b >= 10 ? 1 : 2) : b) + " " + u[i];
-}
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 function decodeKey(k) {
   try {
@@ -94,8 +81,8 @@ async function analyze(files, extra = {}, { keepView = false } = {}) {
       onProgress: (p) => {
         const frac = p.total ? p.done / p.total : 0;
         $("bar-fill").style.width = (frac * 100).toFixed(1) + "%";
-        const mbps = p.seconds > 0 ? p.bytes / 1e6 / p.seconds : 0;
-        $("progress-text").textContent = `${fmtBytes(p.done)} of ${fmtBytes(p.total)} · ${fmtBytes(p.bytes)} of log text · ${mbps.toFixed(0)} MB/s`;
+        const mibps = p.seconds > 0 ? p.bytes / 2 ** 20 / p.seconds : 0;
+        $("progress-text").textContent = `${fmtBytes(p.done)} of ${fmtBytes(p.total)} · ${fmtBytes(p.bytes)} of log text · ${mibps.toFixed(0)} MiB/s`;
       },
     });
     return res;
@@ -133,7 +120,8 @@ function show(res) {
   const s = res.stats;
   $("files-info").textContent =
     `${state.files.map((f) => f.name).join(", ")}: ${fmtBytes(s.bytes)} of log text in ${s.seconds.toFixed(2)} s ` +
-    `(${(s.bytes / 1e6 / Math.max(s.seconds, 1e-3)).toFixed(0)} MB/s, ${s.workers} worker${s.workers > 1 ? "s" : ""}, ${fmtInt(s.lines)} lines)`;
+    `(${(s.bytes / 2 ** 20 / Math.max(s.seconds, 1e-3)).toFixed(0)} MiB/s, ${plural(s.workers, "worker")}, ${plural(s.lines, "line")})` +
+    (samplingRate(state.report) == null ? "" : ` · sampled at ${samplingRate(state.report)} %: charts and tables count the sampled records`);
   document.body.dataset.state = "done";
 }
 
@@ -149,11 +137,14 @@ function kpi(name, value, text, sub, cls) {
 function renderKpis(r) {
   const tt = r.latency_ms.time_taken;
   const span = r.time.first_ms != null ? `${new Date(r.time.first_ms).toISOString().slice(0, 16).replace("T", " ")} → ${new Date(r.time.last_ms).toISOString().slice(11, 16)} UTC` : "no timestamps";
-  kpi("records", r.records, fmtInt(r.records), span);
-  kpi("bytes_sent", r.bytes_sent, fmtBytes(r.bytes_sent), `${fmtBytes(r.bytes_received)} received`);
+  const t = kpiTexts(r, span);
+  // data-value stays the raw report value; the text is what a reader needs (estimates when sampled).
+  kpi("records", r.records, t.records.text, t.records.sub);
+  kpi("bytes_sent", r.bytes_sent, t.bytes_sent.text, t.bytes_sent.sub);
   const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
-  kpi("rate_4xx", e4, fmtPct(e4), `${fmtInt(r.status_class["4xx"])} requests`, e4 > 0.05 ? "warn" : "");
-  kpi("rate_5xx", e5, fmtPct(e5), `${fmtInt(r.status_class["5xx"])} requests`, e5 > 0.01 ? "bad" : e5 != null ? "good" : "");
+  const requests = samplingRate(r) == null ? "request" : "sampled request";
+  kpi("rate_4xx", e4, fmtPct(e4), plural(r.status_class["4xx"], requests), e4 > 0.05 ? "warn" : "");
+  kpi("rate_5xx", e5, fmtPct(e5), plural(r.status_class["5xx"], requests), e5 > 0.01 ? "bad" : e5 != null ? "good" : "");
   kpi("cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results");
   kpi("p50", tt.p50 ?? null, fmtMs(tt.p50));
   kpi("p95", tt.p95 ?? null, fmtMs(tt.p95));
@@ -257,7 +248,7 @@ function download(name, text, type) {
 function tableRows(r, key) {
   const list = r.top[key] || [];
   return list.map((e) => {
-    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, error: e.error };
+    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, overcount_max: e.overcount_max };
     if (key === "edge_location") row.extra = [e.city, e.country, e.region].filter(Boolean).join(", ");
     return row;
   });
@@ -289,9 +280,7 @@ function renderTables(r) {
       "</tbody></table>";
     box.appendChild(card);
     card.querySelector("[data-csv]").onclick = () => {
-      const head = key === "edge_location" ? ["key", "city", "country", "region", "count", "error"] : ["key", "count", "error"];
-      const body = (r.top[key] || []).map((e) => (key === "edge_location" ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.error] : [e.key, e.count, e.error]));
-      download(`cflog-top-${key}.csv`, csv([head, ...body]), "text/csv");
+      download(`cflog-top-${key}.csv`, csv(topListRows(r, key)), "text/csv");
     };
     if (filterable[key]) {
       for (const tr of card.querySelectorAll("tr[data-key]")) {

@@ -1,5 +1,7 @@
 // Opening a log file as a stream of bytes: gzip (by its magic bytes) is decompressed with
 // DecompressionStream; never is a whole file read into memory.
+import { fmtBytes } from "./format.js";
+
 export async function isGzip(file) {
   const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
   return head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
@@ -30,7 +32,7 @@ export async function open(file, counters = { compressed: 0, bytes: 0 }) {
         r = await reader.read();
       } catch (e) {
         const what = gz
-          ? `${file.name}: the gzip data is truncated or corrupt (after ${(fileRead / 1e6).toFixed(1)} MB of ${(file.size / 1e6).toFixed(1)} MB compressed, ${(out / 1e6).toFixed(1)} MB decompressed)`
+          ? `${file.name}: the gzip data is truncated or corrupt (after ${fmtBytes(fileRead)} of ${fmtBytes(file.size)} compressed, ${fmtBytes(out)} decompressed)`
           : `${file.name}: cannot read the file`;
         throw new Error(`${what}: ${e.message}`);
       }

@@ -151,7 +151,7 @@ test("clear errors: wrong format, truncated gzip, wrong field set", async () => 
   await page.screenshot({ path: join(artifacts, "error-truncated-gzip.png") });
   // The same errors when a lone worker reads the files itself.
   assert.equal(await analyzeFiles(page, [F.trunc], { workers: 1 }), "error");
-  assert.match(await page.textContent("#error"), /truncated\.log\.gz: the gzip data is truncated or corrupt \(after [\d.]+ MB of [\d.]+ MB compressed/);
+  assert.match(await page.textContent("#error"), /truncated\.log\.gz: the gzip data is truncated or corrupt \(after [\d.]+ (?:B|KiB|MiB) of [\d.]+ (?:B|KiB|MiB) compressed/);
   assert.equal(await analyzeFiles(page, [F.bad], { workers: 1 }), "error");
   assert.match(await page.textContent("#error"), /three-fields\.log: real-time records carry no header, and the first record has 3 fields/);
 

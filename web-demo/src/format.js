@@ -1,0 +1,87 @@
+// How the page writes numbers and exports: pure functions (no DOM), so `node --test` checks them
+// (tests/format.test.mjs). The conventions match the terminal dashboard (cli/src/dashboard.rs):
+// bytes in binary IEC units (1 KiB = 1024 B), latencies with their unit on every value,
+// estimates from sampled logs marked with "≈".
+
+const nf = new Intl.NumberFormat("en-US");
+
+export const fmtInt = (n) => (n == null ? "–" : nf.format(n));
+
+export const fmtPct = (r, d = 2) => (r == null ? "–" : (r * 100).toFixed(d) + " %");
+
+// `1 record`, `2 records`.
+export const plural = (n, one, many = one + "s") => `${fmtInt(n)} ${n === 1 ? one : many}`;
+
+// Milliseconds, always with a unit: 1.0 ms, 120 ms, 1.25 s, 12.5 s, 3663 s.
+export function fmtMs(ms) {
+  if (ms == null) return "–";
+  // Thresholds on the rounded value, so 99.96 ms is "100 ms", not "100.0 ms".
+  if (ms < 99.95) return ms.toFixed(1) + " ms";
+  if (ms < 999.5) return ms.toFixed(0) + " ms";
+  const s = ms / 1000;
+  return s.toFixed(s < 9.995 ? 2 : s < 99.95 ? 1 : 0) + " s";
+}
+
+// Bytes in binary units (the CLI's): 1023 B, 1.5 KiB, 2.3 MiB.
+export function fmtBytes(b) {
+  if (b == null) return "–";
+  const u = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let i = 0;
+  let v = b;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i ? `${v.toFixed(1)} ${u[i]}` : `${Math.round(b)} B`;
+}
+
+// An estimate to three significant digits: 40, 12,300, 1.23 million.
+export function fmtApprox(n) {
+  if (n == null) return "–";
+  if (n < 1) return String(Math.round(n));
+  const digits = Math.floor(Math.log10(n)) + 1;
+  const rounded = Math.round(n / 10 ** Math.max(0, digits - 3)) * 10 ** Math.max(0, digits - 3);
+  if (rounded >= 1e9) return `${+(rounded / 1e9).toPrecision(3)} billion`;
+  if (rounded >= 1e6) return `${+(rounded / 1e6).toPrecision(3)} million`;
+  return nf.format(rounded);
+}
+
+// A total of bytes, or null for "no data": the report cannot tell a log without
+// `sc-bytes` (or `cs-bytes`) from one whose every response was empty, and no CloudFront
+// response with headers is 0 bytes, so a total of 0 is read as "the field is absent".
+export const bytesOrNone = (total) => (total > 0 ? total : null);
+
+// The sampling rate (percent) when the report comes from sampled real-time logs.
+export const samplingRate = (r) => r.sampling?.rate ?? null;
+
+// The texts of the Requests and Data sent tiles (`span`: the time range, shown under the
+// requests). Sampled logs show the estimates of all traffic, marked as such, with the raw
+// counts (which every table and chart shows) below.
+export function kpiTexts(r, span) {
+  const sent = bytesOrNone(r.bytes_sent);
+  const received = bytesOrNone(r.bytes_received);
+  const rate = samplingRate(r);
+  if (rate == null) {
+    return {
+      records: { text: fmtInt(r.records), sub: span },
+      bytes_sent: { text: fmtBytes(sent), sub: `${fmtBytes(received)} received` },
+    };
+  }
+  const note = `estimated, ${rate} % sampled`;
+  return {
+    records: { text: "≈ " + fmtApprox(r.sampling.estimated_records), sub: `${note}: ${plural(r.records, "sampled record")} · ${span}` },
+    bytes_sent: {
+      text: sent == null ? "–" : "≈ " + fmtBytes(r.sampling.estimated_bytes_sent),
+      sub: sent == null ? `${fmtBytes(received)} received (sampled)` : `${note}: ${fmtBytes(sent)} sampled, ${fmtBytes(received)} received`,
+    },
+  };
+}
+
+// A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
+// `count` may exceed the true count (schema 3; not HTTP errors).
+export function topListRows(r, key) {
+  const geo = key === "edge_location";
+  const head = geo ? ["key", "city", "country", "region", "count", "overcount_max"] : ["key", "count", "overcount_max"];
+  const body = (r.top[key] || []).map((e) => (geo ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.overcount_max] : [e.key, e.count, e.overcount_max]));
+  return [head, ...body];
+}
