@@ -225,7 +225,7 @@ fn merge_refuses_a_report_whose_state_was_edited() {
     use cflog_core::agg::codec::{base64_decode, base64_encode};
     let good = tmp("good.json");
     let out = cflog(&["analyze", "--json", &fixture("standard/aws-doc-2019-33col.log")]);
-    std::fs::write(&good, &json(&out).to_string()).unwrap();
+    std::fs::write(&good, json(&out).to_string()).unwrap();
     // Rename the top path inside the state, as a careless edit or a damaged copy might.
     let mut report = json(&out);
     let mut state = base64_decode(report["state"].as_str().unwrap()).unwrap();
