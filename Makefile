@@ -64,11 +64,13 @@ test-wasm: setup-rust
 bench:
 	$(CARGO) bench -p cflog-bench
 
-## fuzz: run the parse_line fuzz target for FUZZ_SECONDS (needs cargo-fuzz and RUSTC_BOOTSTRAP).
+## fuzz: run the FUZZ_TARGET fuzz target (parse_line or decode_state) for FUZZ_SECONDS
+## (needs cargo-fuzz and RUSTC_BOOTSTRAP).
+FUZZ_TARGET ?= parse_line
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_line --sanitizer none corpus/parse_line -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $(FUZZ_TARGET) --sanitizer none corpus/$(FUZZ_TARGET) -- -max_total_time=$(FUZZ_SECONDS)
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

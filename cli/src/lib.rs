@@ -1,5 +1,8 @@
-//! The `cflog` command's building blocks: inputs, layouts, the generator, and one module
-//! per subcommand. The binary in `main.rs` only parses arguments and dispatches.
+//! The `cflog` command's building blocks: inputs, layouts, the generator, and modules for
+//! the larger subcommands. The binary in `main.rs` parses arguments and still holds the
+//! glue of `gen`, `analyze` and `merge` itself: turning their arguments into options,
+//! opening `gen`'s output, printing reports and bad lines, choosing the exit code, and the
+//! loop that reads and merges reports.
 
 pub mod cmd_analyze;
 pub mod cmd_parse;

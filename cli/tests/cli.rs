@@ -236,6 +236,42 @@ fn a_month_at_one_minute_coarsens_the_same_for_any_threads_and_merges() {
 }
 
 #[test]
+fn merge_refuses_a_report_whose_state_was_edited() {
+    use cflog_core::agg::codec::{base64_decode, base64_encode};
+    let good = tmp("good.json");
+    let out = cflog(&["analyze", "--json", &fixture("standard/aws-doc-2019-33col.log")]);
+    std::fs::write(&good, json(&out).to_string()).unwrap();
+    // Rename the top path inside the state, as a careless edit or a damaged copy might.
+    let mut report = json(&out);
+    let mut state = base64_decode(report["state"].as_str().unwrap()).unwrap();
+    let at = state.windows(11).position(|w| w == b"/index.html").expect("the path is in the state");
+    state[at + 5] = b'y';
+    report["state"] = base64_encode(&state).into();
+    let edited = tmp("edited.json");
+    std::fs::write(&edited, report.to_string()).unwrap();
+    let out = cflog(&["merge", "--json", good.to_str().unwrap(), edited.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "merged an edited state: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.contains(&format!("{}: corrupt aggregate state: checksum mismatch", edited.display())), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn reports_with_an_unchecksummed_state_still_merge() {
+    // The same two inputs as the fixture: the merge of the old report is the new analysis,
+    // byte for byte (its state now version 3).
+    let old = cflog(&["merge", "--json", &fixture("reports/schema2-state2-aws-doc.json")]);
+    let new = cflog(&[
+        "analyze",
+        "--json",
+        &fixture("standard/aws-doc-2014-26col.log"),
+        &fixture("standard/aws-doc-2019-33col.log"),
+    ]);
+    assert!(old.status.success(), "{}", String::from_utf8_lossy(&old.stderr));
+    assert!(old.stdout == new.stdout, "{}", String::from_utf8_lossy(&old.stdout));
+}
+
+#[test]
 fn schema_1_reports_still_merge() {
     let out = cflog(&["merge", "--json", &fixture("reports/schema1-aws-doc.json")]);
     let r = json(&out);

@@ -4,7 +4,9 @@ use core::fmt;
 
 use crate::schema::SchemaError;
 
-/// Why a line is not a record. Small and copyable: a bad line must not cost an allocation.
+/// Why a line is not a record. Small, and `Clone` but not `Copy` (a bad `#Fields:` header
+/// carries its [`SchemaError`], which owns the offending name); every other kind holds only
+/// numbers and static text, so a bad line costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ParseError {

@@ -1,8 +1,9 @@
-//! The body of the `parse_line` fuzz target, shared with the test that replays its corpus
-//! so both exercise exactly the same calls.
+//! The bodies of the fuzz targets (`parse_line`, `decode_state`), shared with the tests
+//! that replay their corpora so both exercise exactly the same calls.
 
 use alloc::vec::Vec;
 
+use crate::summary::{Summary, seal_state};
 use crate::{Field, Parser, RecordBuf, Schema};
 
 /// Feeds `data` to a real-time parser (the 46-field layout and a small custom one) and to
@@ -28,6 +29,20 @@ pub fn parse_everything(data: &[u8]) {
             let _ = r.headers().count() + r.header_names().count() + r.forwarded_for().count();
             json.clear();
             let _ = crate::json::write_record(&r, &mut json);
+        }
+    }
+}
+
+/// Feeds `data` to the summary state decoder twice: as it is, and with its last 8 bytes
+/// replaced by the checksum of the rest, so that mutated states get past the checksum and
+/// reach the decoding of every aggregate. Must never panic, whatever the bytes; a state
+/// that decodes must encode to one that decodes to an equal summary.
+pub fn decode_state(data: &[u8]) {
+    let resealed = data.len().checked_sub(8).map(|body| seal_state(data[..body].to_vec()));
+    for bytes in core::iter::once(data).chain(resealed.as_deref()) {
+        if let Ok(summary) = Summary::decode_state(bytes) {
+            let again = Summary::decode_state(&summary.encode_state()).expect("an encoded state decodes");
+            assert!(again == summary, "a decoded state changes when encoded and decoded again");
         }
     }
 }

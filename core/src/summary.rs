@@ -40,8 +40,37 @@ use crate::record::Record;
 /// 3: a top-list entry's count bound is `overcount_max` (was `error`, read as HTTP errors).
 pub const SCHEMA_VERSION: u64 = 3;
 /// 2 adds `fixed_windows` and the effective window width and drops `windows_dropped`;
-/// version 1 states are still read (see [`Summary::decode_state`]).
-const STATE_VERSION: u8 = 2;
+/// 3 appends a checksum (see [`STATE_CHECKSUM_LEN`]). Versions 2 and 1 are still read
+/// (see [`Summary::decode_state`]).
+const STATE_VERSION: u8 = 3;
+
+/// A version 3 state ends with the xxh3-64 of every byte before it (the version byte
+/// included), little-endian, so a report whose state was corrupted or edited is refused
+/// rather than merged into wrong numbers: the field checks alone let a third of the
+/// states with one to three random bytes changed through (`every_corrupted_state_is_refused`).
+/// It detects accidents and careless edits, not forgeries: whoever edits a state on
+/// purpose can recompute it.
+const STATE_CHECKSUM_LEN: usize = 8;
+
+/// `body` (a state without its checksum) followed by its checksum.
+pub(crate) fn seal_state(mut body: Vec<u8>) -> Vec<u8> {
+    let sum = xxhash_rust::xxh3::xxh3_64(&body);
+    body.extend_from_slice(&sum.to_le_bytes());
+    body
+}
+
+/// The state without its checksum, when the checksum matches.
+fn unseal_state(bytes: &[u8]) -> Result<&[u8], MergeError> {
+    let body_len = (bytes.len().checked_sub(STATE_CHECKSUM_LEN))
+        .ok_or(MergeError::Corrupt { what: "checksum missing (truncated state)" })?;
+    let (body, sum) = bytes.split_at(body_len);
+    let mut stored = [0u8; STATE_CHECKSUM_LEN];
+    stored.copy_from_slice(sum);
+    if u64::from_le_bytes(stored) != xxhash_rust::xxh3::xxh3_64(body) {
+        return Err(MergeError::Corrupt { what: "checksum mismatch (the state was corrupted or edited)" });
+    }
+    Ok(body)
+}
 
 /// The widest window: starts are `i64` epoch milliseconds.
 const MAX_WINDOW_MS: u64 = i64::MAX as u64;
@@ -720,7 +749,7 @@ impl Summary {
         ratio(self.cache_hit_bytes, self.cache_hit_bytes + self.cache_miss_bytes)
     }
 
-    /// The compact binary state (versioned), for merging reports later.
+    /// The compact binary state (versioned, checksummed), for merging reports later.
     pub fn encode_state(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.write_u8(STATE_VERSION);
@@ -771,20 +800,27 @@ impl Summary {
             w.write_str(k);
             c.encode(&mut w);
         }
-        w.into_bytes()
+        seal_state(w.into_bytes())
     }
 
     /// Reads a state written by [`Summary::encode_state`]. Never panics on bad input.
+    ///
+    /// A version 3 state whose checksum does not match is refused before anything else is
+    /// read. Versions 2 and 1 carry no checksum and are read as before, so their
+    /// corruption is caught only when it breaks the encoding's own checks.
     ///
     /// Version 1 states (schema 1 reports) are read as fixed-width-never-coarsened series
     /// when they dropped nothing, and refused when their `windows_dropped` was not 0: their
     /// series has holes that no merge can fill.
     pub fn decode_state(bytes: &[u8]) -> Result<Summary, MergeError> {
+        let version = *bytes.first().ok_or(MergeError::Corrupt { what: "truncated" })?;
+        let bytes = match version {
+            STATE_VERSION => unseal_state(bytes)?,
+            1 | 2 => bytes,
+            _ => return Err(MergeError::Corrupt { what: "summary state version" }),
+        };
         let mut r = Reader::new(bytes);
-        let version = r.read_u8()?;
-        if version != STATE_VERSION && version != 1 {
-            return Err(MergeError::Corrupt { what: "summary state version" });
-        }
+        r.read_u8()?;
         let small = |v: u64, what| u32::try_from(v).map_err(|_| MergeError::Corrupt { what });
         let window_ms = r.read_varint()?;
         if window_ms == 0 || window_ms > i64::MAX as u64 {
@@ -1223,6 +1259,85 @@ mod tests {
         let w = misaligned.windows.pop_first().unwrap().1;
         misaligned.windows.insert(1_793_491_260_000, w);
         assert_eq!(Summary::decode_state(&misaligned.encode_state()), Err(MergeError::Corrupt { what: "window start" }));
+    }
+
+    /// A schema 2 report whose state is version 2 (no checksum), made by `cflog analyze`
+    /// before states carried one.
+    const STATE_2_REPORT: &str = include_str!("../../tests/fixtures/reports/schema2-state2-aws-doc.json");
+
+    /// A real state with every kind of aggregate filled: the two AWS documentation
+    /// examples, plus windows and tags.
+    fn rich_state() -> Vec<u8> {
+        let report: Value = serde_json::from_str(STATE_2_REPORT).unwrap();
+        let (mut s, _) = Summary::from_report(&report).unwrap();
+        s.merge(&summary_of(s.options, &[0, 1, 60, 61, 3600])).unwrap();
+        s.add_tag("bot", b"googlebot");
+        s.add_tag("path_class", b"static");
+        s.encode_state()
+    }
+
+    #[test]
+    fn every_corrupted_state_is_refused() {
+        let good = rich_state();
+        assert!(Summary::decode_state(&good).is_ok());
+        let mut rng = crate::agg::testing::Rng(11);
+        let (mut accepted, mut other_reason) = (Vec::new(), Vec::new());
+        for case in 0..300 {
+            let mut bad = good.clone();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(bad.len());
+                bad[at] ^= 1 + rng.below(255) as u8;
+            }
+            match Summary::decode_state(&bad) {
+                Ok(_) => accepted.push(case),
+                // Only a changed version byte may fail before the checksum is compared.
+                Err(MergeError::Corrupt { what }) if bad[0] != good[0] || what.starts_with("checksum") => {}
+                Err(e) => other_reason.push((case, e)),
+            }
+        }
+        assert!(accepted.is_empty(), "{} of 300 corrupted states decoded: cases {accepted:?}", accepted.len());
+        assert!(other_reason.is_empty(), "refused, but not by the checksum: {other_reason:?}");
+        // Cut short or lengthened, anywhere.
+        for len in 0..good.len() {
+            assert!(Summary::decode_state(&good[..len]).is_err(), "cut to {len} bytes");
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(Summary::decode_state(&longer).is_err());
+    }
+
+    #[test]
+    fn the_checksum_guards_version_3_only() {
+        let good = rich_state();
+        assert_eq!(good[0], STATE_VERSION);
+        let n = good.len();
+        let checksum = |bytes: &[u8]| Summary::decode_state(bytes).unwrap_err();
+        assert_eq!(checksum(&good[..n - 1]), MergeError::Corrupt { what: "checksum mismatch (the state was corrupted or edited)" });
+        assert_eq!(checksum(&[STATE_VERSION, 0, 0]), MergeError::Corrupt { what: "checksum missing (truncated state)" });
+        assert_eq!(
+            checksum(&[STATE_VERSION]).to_string(),
+            "corrupt aggregate state: checksum missing (truncated state)"
+        );
+        // A body that passes the checksum is still checked field by field.
+        assert_eq!(checksum(&seal_state(alloc::vec![STATE_VERSION])), MergeError::Corrupt { what: "truncated" });
+        assert_eq!(checksum(&[]), MergeError::Corrupt { what: "truncated" });
+        // The same body as version 2 is read without a checksum, as before.
+        let mut v2 = good[..n - STATE_CHECKSUM_LEN].to_vec();
+        v2[0] = 2;
+        assert_eq!(Summary::decode_state(&v2).unwrap(), Summary::decode_state(&good).unwrap());
+    }
+
+    #[test]
+    fn version_2_states_are_still_read() {
+        let report: Value = serde_json::from_str(STATE_2_REPORT).unwrap();
+        assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], 2);
+        let (s, top_n) = Summary::from_report(&report).unwrap();
+        assert_eq!((s.records, top_n), (4, 10));
+        let mut again = s.report(top_n);
+        // Everything but the state is the same report; the state is now version 3.
+        assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], 3);
+        again["state"] = report["state"].clone();
+        assert_eq!(again, report);
     }
 
     /// A schema 1 report made by `cflog analyze` before windows coarsened.

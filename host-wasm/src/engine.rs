@@ -392,7 +392,6 @@ pub struct Engine {
     match_count: u64,
     rule_dropped: u64,
     lines: u64,
-    bytes: u64,
     cached: Option<(String, Schema)>,
     // Streaming state.
     cutter: Cutter,
@@ -414,7 +413,6 @@ impl Engine {
             match_count: 0,
             rule_dropped: 0,
             lines: 0,
-            bytes: 0,
             cached: None,
             file: 0,
             files: 0,
@@ -440,11 +438,6 @@ impl Engine {
     /// Records an enrichment rule asked to drop.
     pub fn rule_dropped(&self) -> u64 {
         self.rule_dropped
-    }
-
-    /// Bytes seen so far.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
     }
 
     fn bad_line(&mut self, file: u32, e: &ParseError) {
@@ -521,7 +514,6 @@ impl Engine {
     }
 
     fn run(&mut self, bytes: &[u8], file: u32, first_line: u64, schema: Schema, verdicts: Option<&[Verdict]>) -> Result<(), String> {
-        self.bytes += bytes.len() as u64;
         let mut lines: Vec<&[u8]> = Vec::new();
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', bytes) {
@@ -636,7 +628,8 @@ impl Engine {
         self.summary.report(self.options.top_n).to_string()
     }
 
-    /// The mergeable state of the summary plus bad lines and matches, as JSON bytes.
+    /// The summary's mergeable binary state (checksummed; bad lines and matches are not
+    /// in it: see [`Engine::bad_lines_json`] and [`Engine::matches_json`]).
     pub fn state(&self) -> Vec<u8> {
         self.summary.encode_state()
     }

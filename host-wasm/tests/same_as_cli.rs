@@ -142,6 +142,32 @@ fn generated_multi_chunk_inputs_identical_and_workers_agree() {
 }
 
 #[test]
+fn a_corrupted_worker_state_is_refused_and_changes_nothing() {
+    let paths = vec![fixture("standard/aws-doc-2019-33col.log"), fixture("standard/aws-doc-2014-26col.log")];
+    let (_, worker) = streamed(&paths, None, 60_000, 4096);
+    let state = worker.state();
+    let mut merged = Engine::new(Options::from_json(&options_json(None, 60_000)).unwrap());
+    merged.merge_state(&state).unwrap();
+    let before = merged.report_json();
+    // Every single-bit flip, at every byte.
+    let (mut accepted, mut other_reason) = (Vec::new(), Vec::new());
+    for at in 0..state.len() {
+        let mut bad = state.clone();
+        bad[at] ^= 1 << (at % 8);
+        match merged.merge_state(&bad) {
+            Ok(()) => accepted.push(at),
+            Err(e) if e.starts_with("cannot read a worker's state: corrupt aggregate state") => {}
+            Err(e) => other_reason.push(e),
+        }
+    }
+    assert!(accepted.is_empty(), "{} of {} flipped states merged, at bytes {accepted:?}", accepted.len(), state.len());
+    assert!(other_reason.is_empty(), "read, then refused: {other_reason:?}");
+    let err = merged.merge_state(&state[..state.len() - 1]).unwrap_err();
+    assert_eq!(err, "cannot read a worker's state: corrupt aggregate state: checksum mismatch (the state was corrupted or edited)");
+    assert_eq!(merged.report_json(), before);
+}
+
+#[test]
 fn filters_and_search() {
     let path = vec![fixture("standard/aws-doc-2019-33col.log")];
     let all = streamed(&path, None, 60_000, 4096).1;

@@ -315,12 +315,6 @@ impl PluginHost {
         self.compile(&name, &bytes, config)
     }
 
-    /// Machine code for `bytes` (`.wasm` or `.wat`), to keep and load with
-    /// [`compile_file_cached`](Self::compile_file_cached).
-    pub fn precompile(&self, bytes: &[u8]) -> Result<Vec<u8>, PluginError> {
-        self.engine.precompile_module(bytes).map_err(|e| bad("-", FailureKind::BadModule, format!("{e:#}")))
-    }
-
     /// Like [`compile_file`](Self::compile_file), but keeps the machine code in
     /// `cache_dir` (file `<name>-<hash>.cwasm`, the hash covering the module bytes and
     /// this engine's configuration and version) and loads it from there next time,
@@ -328,8 +322,7 @@ impl PluginHost {
     ///
     /// Safety of the cache: loading machine code runs it without validation, so only
     /// files this function wrote may be in `cache_dir`; keep the directory private to
-    /// the process's user (in the Lambda, `/tmp` or a directory inside the deployment
-    /// package built by `cflog plugins precompile`-like tooling with the same engine).
+    /// the process's user (in the Lambda, a directory under `/tmp`).
     /// Wasmtime itself also refuses code from another wasmtime version or engine
     /// configuration; such a file is recompiled and replaced.
     pub fn compile_file_cached(
