@@ -182,8 +182,12 @@ impl TopK {
         out
     }
 
-    fn count_at(&self, pos: usize) -> u64 {
-        self.slots[self.heap[pos]].count
+    /// Heap order: by count, ties by key *descending*, so the counter to evict is unique
+    /// whatever the layout (a decoded or merged summary evicts exactly as the original
+    /// would), and the reverse of [`top`](Self::top) order is a valid heap.
+    fn less(&self, a: usize, b: usize) -> bool {
+        let (x, y) = (&self.slots[self.heap[a]], &self.slots[self.heap[b]]);
+        x.count < y.count || (x.count == y.count && x.key > y.key)
     }
 
     fn swap(&mut self, a: usize, b: usize) {
@@ -195,7 +199,7 @@ impl TopK {
     fn sift_up(&mut self, mut pos: usize) {
         while pos > 0 {
             let parent = (pos - 1) / 2;
-            if self.count_at(pos) >= self.count_at(parent) {
+            if !self.less(pos, parent) {
                 break;
             }
             self.swap(pos, parent);
@@ -211,8 +215,8 @@ impl TopK {
                 break;
             }
             let right = left + 1;
-            let child = if right < n && self.count_at(right) < self.count_at(left) { right } else { left };
-            if self.count_at(child) >= self.count_at(pos) {
+            let child = if right < n && self.less(right, left) { right } else { left };
+            if !self.less(child, pos) {
                 break;
             }
             self.swap(pos, child);
@@ -220,15 +224,15 @@ impl TopK {
         }
     }
 
-    /// Replaces the contents with `entries`, which must be sorted by count descending and
-    /// hold unique keys, at most `capacity` of them.
+    /// Replaces the contents with `entries`, which must be in [`top`](Self::top) order
+    /// (count descending, then key ascending) and hold unique keys, at most `capacity`.
     fn rebuild(&mut self, entries: Vec<(Vec<u8>, u64, u64, u64)>) {
         let n = entries.len();
         self.slots.clear();
         self.index.clear();
         for (i, (key, hash, count, error)) in entries.into_iter().enumerate() {
-            // Counts descend with the slot index, so listing slots backwards gives an array
-            // in ascending order, which is already a valid min-heap.
+            // Entries are in `top` order, so listing slots backwards gives an array in heap
+            // order (count ascending, ties by key descending): already a valid heap.
             self.slots.push(Slot { key, hash, count, error, pos: n - 1 - i });
         }
         self.heap = (0..n).rev().collect();
@@ -417,7 +421,7 @@ mod tests {
         for (p, &i) in s.heap.iter().enumerate() {
             prop_assert_eq!(s.slots[i].pos, p);
             if p > 0 {
-                prop_assert!(s.count_at((p - 1) / 2) <= s.count_at(p));
+                prop_assert!(!s.less(p, (p - 1) / 2), "heap order broken at {}", p);
             }
         }
         prop_assert_eq!(s.index.len(), s.slots.len());
