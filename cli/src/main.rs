@@ -236,7 +236,7 @@ struct ParseArgs {
 struct AnalyzeArgs {
     #[command(flatten)]
     layout: LayoutArgs,
-    /// Time window width: 500ms, 30s, 1m, 5m, 1h (a bare number is seconds).
+    /// Time window width: 500ms, 30s, 1m, 5m, 1h, 1d (a bare number is seconds).
     #[arg(long, default_value = "1m", value_parser = parse_window, value_name = "WIDTH")]
     window: u64,
     /// Entries shown in each top list.
