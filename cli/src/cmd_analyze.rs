@@ -105,11 +105,51 @@ pub struct BadLine {
     pub message: String,
 }
 
+/// How the layout of one input was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutOrigin {
+    /// Real-time, from `--fields`.
+    Given,
+    /// Real-time, inferred from the first record's field count.
+    Inferred,
+    /// Standard, from the `#Fields:` header.
+    Header,
+    /// Standard without a header: the 33-column default.
+    NoHeader,
+    /// Nothing was read (an empty input).
+    Empty,
+}
+
+/// What one input was, for the dashboard's "Read ..." line and its empty panels.
+#[derive(Debug, Clone)]
+pub struct InputRead {
+    /// As given on the command line (`-` is stdin).
+    pub name: String,
+    /// Bytes read (compressed bytes for gzip).
+    pub bytes: u64,
+    /// Whether it was gzip.
+    pub gzip: bool,
+    /// How its first layout was chosen.
+    pub origin: LayoutOrigin,
+    /// Every layout met, in order, each once (standard logs switch at each `#Fields:` line).
+    pub layouts: Vec<Schema>,
+}
+
+impl InputRead {
+    fn add_layout(&mut self, schema: &Schema) {
+        if !self.layouts.contains(schema) {
+            self.layouts.push(schema.clone());
+        }
+    }
+}
+
 /// The result of a run: the merged summary and the first bad lines.
 #[derive(Debug)]
 pub struct Analysis {
     /// Everything aggregated.
     pub summary: Summary,
+    /// Each input, in the order given: its size and layouts.
+    pub inputs: Vec<InputRead>,
     /// The first bad lines (by input, then line), up to the requested limit.
     pub bad_lines: Vec<BadLine>,
     /// Per enrichment rule: calls, failures, disabled (summed over worker threads).
@@ -266,11 +306,12 @@ impl Worker {
     }
 }
 
-/// Cuts one input into chunks and hands them to `send`.
+/// Cuts one input into chunks and hands them to `send`; notes the layouts met in `read`.
 fn read_chunks(
     index: usize,
     input: &mut Input,
     layout: &LayoutChoice,
+    read: &mut InputRead,
     mut send: impl FnMut(Chunk) -> bool,
 ) -> Result<()> {
     let name = input.name.clone();
@@ -290,10 +331,29 @@ fn read_chunks(
             None => {
                 let parser = layout.parser_for(&name, &bytes)?;
                 let s = Arc::new(parser.schema().clone());
+                read.origin = match s.format() {
+                    Format::RealTime if layout.realtime.is_some() => LayoutOrigin::Given,
+                    Format::RealTime => LayoutOrigin::Inferred,
+                    _ if cflog_core::layout::first_line(&bytes).starts_with(b"#") => LayoutOrigin::Header,
+                    _ => LayoutOrigin::NoHeader,
+                };
+                if read.origin != LayoutOrigin::Header {
+                    read.add_layout(&s);
+                }
                 *schema = Some(s.clone());
                 s
             }
         };
+        if current.format() == Format::Standard {
+            // Every `#Fields:` header, for the dashboard (the parser switches at each).
+            for pos in memchr::memmem::find_iter(&bytes, b"#Fields:").filter(|&p| p == 0 || bytes[p - 1] == b'\n') {
+                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
+                let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
+                if let Some(Ok(s)) = Schema::from_w3c_fields(line) {
+                    read.add_layout(&s);
+                }
+            }
+        }
         let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
         // The layout for the next chunk: the last `#Fields:` line in this one, if any.
         if current.format() == Format::Standard
@@ -380,11 +440,15 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         }
         Ok(w)
     };
+    let mut reads: Vec<InputRead> = inputs
+        .iter()
+        .map(|i| InputRead { name: i.name.clone(), bytes: 0, gzip: i.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new() })
+        .collect();
     let mut workers: Vec<Worker> = Vec::new();
     if options.threads <= 1 {
         let mut worker = new_worker()?;
-        for (i, input) in inputs.iter_mut().enumerate() {
-            read_chunks(i, input, layout, |chunk| {
+        for (i, (input, read)) in inputs.iter_mut().zip(&mut reads).enumerate() {
+            read_chunks(i, input, layout, read, |chunk| {
                 worker.run(&chunk, double);
                 lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
@@ -415,8 +479,8 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                 .collect();
             let mut last_tick = Instant::now();
             let mut read_result = Ok(());
-            for (i, input) in inputs.iter_mut().enumerate() {
-                read_result = read_chunks(i, input, layout, |chunk| {
+            for (i, (input, read)) in inputs.iter_mut().zip(&mut reads).enumerate() {
+                read_result = read_chunks(i, input, layout, read, |chunk| {
                     if last_tick.elapsed() > Duration::from_millis(250) {
                         tick(&bar);
                         last_tick = Instant::now();
@@ -437,6 +501,9 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     }
     tick(&bar);
     bar.finish_and_clear();
+    for (read, consumed) in reads.iter_mut().zip(&counters) {
+        read.bytes = consumed.load(std::sync::atomic::Ordering::Relaxed);
+    }
 
     let mut bad: Vec<BadLine> = workers.iter_mut().flat_map(|w| std::mem::take(&mut w.bad)).collect();
     bad.sort();
@@ -451,6 +518,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     }
     Ok(Analysis {
         summary,
+        inputs: reads,
         bad_lines: bad,
         #[cfg(feature = "plugins")]
         plugins: plugin_stats,
