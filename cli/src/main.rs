@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
+use cflog_cli::dashboard::ColorChoice;
 use cflog_cli::{cmd_parse, dashboard};
 use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
@@ -245,6 +246,10 @@ struct AnalyzeArgs {
     /// Print the JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
+    /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
+    /// Its width is the terminal's, or COLUMNS, or 100 when stdout is not a terminal.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
     /// Worker threads (default: every core). 1 runs on one thread.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -280,16 +285,21 @@ struct MergeArgs {
     /// Print the merged JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
+    /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
     /// Reports written by `cflog analyze --json`.
     #[arg(value_name = "REPORT", required = true)]
     reports: Vec<String>,
 }
 
-fn print_report(report: &serde_json::Value, json: bool) {
+/// The JSON report, or the dashboard drawn for stdout and saying what was read.
+fn print_report(report: &serde_json::Value, json: bool, color: ColorChoice, source: dashboard::Source) {
     if json {
         println!("{report}");
     } else {
-        print!("{}", dashboard::render(report));
+        let view = dashboard::View { source: Some(source), ..dashboard::View::for_stdout(color) };
+        print!("{}", dashboard::render_with(report, &view));
     }
 }
 
@@ -341,7 +351,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
             if shown < s.bad_lines { format!("; {} not shown (raise --max-errors)", s.bad_lines - shown) } else { String::new() }
         );
     }
-    print_report(&s.report(args.top), args.json);
+    print_report(&s.report(args.top), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
     Ok(if s.bad_lines > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
@@ -358,7 +368,7 @@ fn merge(args: MergeArgs) -> Result<ExitCode> {
         }
     }
     let (summary, top) = merged.expect("clap requires at least one report");
-    print_report(&summary.report(args.top.unwrap_or(top)), args.json);
+    print_report(&summary.report(args.top.unwrap_or(top)), args.json, args.color, dashboard::Source::merged(&args.reports));
     Ok(ExitCode::SUCCESS)
 }
 
