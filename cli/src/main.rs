@@ -406,7 +406,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // A subcommand or flag this build left out: say how to get it, not clap's tip.
+            let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+            if let Some(message) = cflog_cli::features::missing_feature(&args, cflog_cli::features::enabled) {
+                eprintln!("cflog: {message}");
+                return ExitCode::from(2);
+            }
+            e.exit()
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
