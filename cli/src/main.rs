@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
 use cflog_cli::{cmd_parse, dashboard};
+use cflog_cli::sources::{self, InputArgs};
 use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
@@ -19,7 +20,8 @@ Exit codes:
   0  success: every line parsed
   1  error: unreadable input, bad option value, I/O failure
   2  usage error (unknown option, missing argument)
-  3  finished, but some lines were bad (each one printed on stderr as FILE:LINE: field F: reason)";
+  3  finished, but some lines were bad (each one printed on stderr as FILE:LINE: field F: reason),
+     or, with --keep-going, some inputs could not be read";
 
 /// Watch and dig into Amazon CloudFront logs: real-time (Kinesis) and standard (W3C).
 #[derive(Debug, Parser)]
@@ -196,7 +198,8 @@ fn generate(args: GenArgs) -> Result<ExitCode> {
 #[derive(Debug, Args)]
 struct LayoutArgs {
     /// Log format. `auto` picks standard when the data starts with a W3C header
-    /// (`#Version`, `#Fields`) or a `date<TAB>time` line, real-time otherwise.
+    /// (`#Version`, `#Fields`) or a `date<TAB>time` line, ndjson (the output of `cflog
+    /// parse`, or the Lambda's enriched records) when it starts with `{`, real-time otherwise.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
     /// Real-time field set: `timestamp,c-ip,...` (commas or spaces), `@FILE`, or the JSON
@@ -227,9 +230,8 @@ struct ParseArgs {
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, value_name = "N")]
     max_errors: Option<u64>,
-    /// Log files (plain or .gz, multi-member too); `-` or nothing reads stdin.
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    #[command(flatten)]
+    inputs: InputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -267,9 +269,8 @@ struct AnalyzeArgs {
     #[cfg(feature = "plugins")]
     #[arg(long = "plugin", value_name = "PATH[:CONFIG]")]
     plugins: Vec<String>,
-    /// Log files (plain or .gz); `-` or nothing reads stdin.
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    #[command(flatten)]
+    inputs: InputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -303,11 +304,16 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
+        keep_going: args.inputs.keep_going,
         #[cfg(feature = "plugins")]
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
-    let files = files_or_stdin(&args.files);
-    let analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    let mut inputs = sources::resolve(&args.inputs)?;
+    let files = inputs.paths;
+    let inputs_total = files.len() + inputs.problems.count();
+    let mut analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    inputs.problems.extend(std::mem::take(&mut analysis.problems));
+    let problems = inputs.problems;
     #[cfg(feature = "plugins")]
     for p in analysis.plugins.iter().filter(|p| p.failures > 0) {
         let kinds: Vec<String> = p.failures_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
@@ -327,8 +333,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         eprintln!("cflog: {} record(s) dropped by plugins (not counted)", analysis.dropped_by_plugins);
     }
     for bad in &analysis.bad_lines {
-        let name = if files[bad.input] == "-" { "<stdin>" } else { files[bad.input].as_str() };
-        eprintln!("{name}:{}: {}", bad.line, bad.message);
+        eprintln!("{}:{}: {}", sources::display_name(&files[bad.input]), bad.line, bad.message);
     }
     let s = &analysis.summary;
     if s.bad_lines > 0 {
@@ -341,8 +346,11 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
             if shown < s.bad_lines { format!("; {} not shown (raise --max-errors)", s.bad_lines - shown) } else { String::new() }
         );
     }
+    problems.print(inputs_total);
+    problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
+    sources::note_no_records(s.records, s.bad_lines, &files);
     print_report(&s.report(args.top), args.json);
-    Ok(if s.bad_lines > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if s.bad_lines > 0 || problems.count() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
 fn merge(args: MergeArgs) -> Result<ExitCode> {
@@ -362,15 +370,12 @@ fn merge(args: MergeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn files_or_stdin(files: &[String]) -> Vec<String> {
-    if files.is_empty() { vec!["-".to_string()] } else { files.to_vec() }
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => {
-            let bad = cmd_parse::run(&files_or_stdin(&args.files), &args.layout.choice()?, args.max_errors)?;
-            Ok(if bad > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            let layout = args.layout.choice()?;
+            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors)?;
+            Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),
         Command::Merge(args) => merge(args),
