@@ -19,6 +19,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::input::{self, Input};
 use crate::layout::LayoutChoice;
+use crate::ndjson::{Decoded, NdjsonDecoder};
+use crate::sources::Problems;
 
 /// Options of one `cflog analyze` run.
 #[derive(Debug, Clone)]
@@ -31,19 +33,24 @@ pub struct AnalyzeOptions {
     pub progress: bool,
     /// Print at most this many bad lines (all are counted).
     pub max_errors: Option<u64>,
+    /// `--keep-going`: an input that cannot be read is recorded in [`Analysis::problems`]
+    /// and the run goes on; otherwise it ends the run.
+    pub keep_going: bool,
     /// Enrichment rules: each worker thread instantiates its own copy.
     #[cfg(feature = "plugins")]
     pub plugins: Option<Plugins>,
 }
 
 impl Default for AnalyzeOptions {
-    /// Default summary options, one thread, no progress bar, 20 bad lines printed, no rules.
+    /// Default summary options, one thread, no progress bar, 20 bad lines printed, stop at
+    /// the first unreadable input, no rules.
     fn default() -> Self {
         AnalyzeOptions {
             summary: SummaryOptions::default(),
             threads: 1,
             progress: false,
             max_errors: Some(20),
+            keep_going: false,
             #[cfg(feature = "plugins")]
             plugins: None,
         }
@@ -105,6 +112,8 @@ pub struct BadLine {
     pub message: String,
 }
 
+/// The result of a run: the merged summary and the first bad lines.
+#[derive(Debug)]
 /// How the layout of one input was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayoutOrigin {
@@ -116,6 +125,8 @@ pub enum LayoutOrigin {
     Header,
     /// Standard without a header: the 33-column default.
     NoHeader,
+    /// cflog's NDJSON records (each carries its field names).
+    Ndjson,
     /// Nothing was read (an empty input).
     Empty,
 }
@@ -143,13 +154,9 @@ impl InputRead {
     }
 }
 
-/// The result of a run: the merged summary and the first bad lines.
-#[derive(Debug)]
 pub struct Analysis {
     /// Everything aggregated.
     pub summary: Summary,
-    /// Each input, in the order given: its size and layouts.
-    pub inputs: Vec<InputRead>,
     /// The first bad lines (by input, then line), up to the requested limit.
     pub bad_lines: Vec<BadLine>,
     /// Per enrichment rule: calls, failures, disabled (summed over worker threads).
@@ -157,15 +164,46 @@ pub struct Analysis {
     pub plugins: Vec<cflog_plugin_host::PluginStats>,
     /// Records a rule asked to drop: parsed, not counted in the summary.
     pub dropped_by_plugins: u64,
+    /// Inputs that could not be read, or not to the end (with `--keep-going`).
+    pub problems: Problems,
+    /// Each input read, in the order given: its size and layouts.
+    pub inputs: Vec<InputRead>,
+}
+
+/// How a chunk's lines are read.
+#[derive(Clone)]
+enum ChunkLayout {
+    /// Log lines in this layout (at the chunk's start: a standard log can switch).
+    Log(Arc<Schema>),
+    /// cflog's NDJSON records (each carries its field names).
+    Ndjson,
 }
 
 struct Chunk {
     input: usize,
-    schema: Arc<Schema>,
+    layout: ChunkLayout,
     first_line: u64,
     lines: u64,
     bytes: Vec<u8>,
 }
+
+/// The lines of a chunk (the last one may lack its `\n`).
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        if start >= bytes.len() && end == bytes.len() {
+            return None;
+        }
+        let line = &bytes[start..end];
+        start = end + 1;
+        Some(line)
+    })
+}
+
+/// `_cflog.tags` of each line of a run of NDJSON records (empty for log lines).
+type LineTags = [Vec<(String, String)>];
 
 struct Worker {
     summary: Summary,
@@ -173,6 +211,7 @@ struct Worker {
     keep: usize,
     buf: RecordBuf,
     dropped: u64,
+    ndjson: NdjsonDecoder,
     #[cfg(feature = "plugins")]
     plugins: Option<WorkerPlugins>,
 }
@@ -185,16 +224,21 @@ impl Worker {
             keep,
             buf: RecordBuf::new(),
             dropped: 0,
+            ndjson: NdjsonDecoder::new(),
             #[cfg(feature = "plugins")]
             plugins: None,
         }
     }
 
     fn bad_line(&mut self, input: usize, e: &ParseError) {
+        self.bad_message(input, e.line, e.reason().to_string());
+    }
+
+    fn bad_message(&mut self, input: usize, line: u64, message: String) {
         self.summary.add_bad_line();
         // Keep the lowest-numbered lines: chunks arrive roughly in order, so once the
         // list is full a later line rarely displaces one.
-        let entry = BadLine { input, line: e.line, message: e.reason().to_string() };
+        let entry = BadLine { input, line, message };
         if self.bad.len() < self.keep {
             self.bad.push(entry);
         } else if let Some(max) = self.bad.iter_mut().max().filter(|m| **m > entry) {
@@ -203,30 +247,80 @@ impl Worker {
     }
 
     fn run(&mut self, chunk: &Chunk, double_decode: bool) {
+        match &chunk.layout {
+            ChunkLayout::Log(schema) => {
+                self.run_lines(chunk.input, schema, chunk.first_line, &chunk.bytes, double_decode, &[]);
+            }
+            ChunkLayout::Ndjson => self.run_ndjson(chunk),
+        }
+    }
+
+    /// Parses and aggregates `bytes`, lines `first_line + 1 ...` of input `input`; `tags`
+    /// holds each line's `_cflog.tags`, when the lines were rebuilt from NDJSON records.
+    fn run_lines(&mut self, input: usize, schema: &Schema, first_line: u64, bytes: &[u8], double_decode: bool, tags: &LineTags) {
         #[cfg(feature = "plugins")]
         if self.plugins.is_some() {
-            return self.run_with_plugins(chunk, double_decode);
+            return self.run_with_plugins(input, schema, first_line, bytes, double_decode, tags);
         }
-        let mut parser =
-            Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
-        let mut start = 0;
-        let bytes = &chunk.bytes;
-        let mut each = |line: &[u8], worker: &mut Worker| match parser.parse_line(line, &mut worker.buf) {
-            Ok(Some(record)) => {
-                if let Err(e) = worker.summary.add(&record) {
-                    worker.bad_line(chunk.input, &e);
+        let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
+        for (index, line) in lines(bytes).enumerate() {
+            match parser.parse_line(line, &mut self.buf) {
+                Ok(Some(record)) => match self.summary.add(&record) {
+                    Ok(()) => {
+                        for (k, v) in tags.get(index).into_iter().flatten() {
+                            self.summary.add_tag(k, v.as_bytes());
+                        }
+                    }
+                    Err(e) => self.bad_line(input, &e),
+                },
+                Ok(None) => {}
+                Err(e) => self.bad_line(input, &e),
+            }
+        }
+    }
+
+    /// Rebuilds each NDJSON record as a log line (see [`crate::ndjson`]) and aggregates
+    /// each run of lines with one layout. Line k of a run is line `first + k` of the input
+    /// (a line that is not a record leaves an empty line), so errors keep their numbers.
+    fn run_ndjson(&mut self, chunk: &Chunk) {
+        let mut decoder = std::mem::take(&mut self.ndjson);
+        let mut rebuilt = Vec::new();
+        let mut run_bytes: Vec<u8> = Vec::with_capacity(chunk.bytes.len());
+        let mut run_tags: Vec<Vec<(String, String)>> = Vec::new();
+        // The layout of the current run and the number of lines before it.
+        let mut run: Option<(Arc<Schema>, u64)> = None;
+        let mut line_no = chunk.first_line;
+        for line in lines(&chunk.bytes) {
+            line_no += 1;
+            match decoder.decode(line, &mut rebuilt) {
+                Ok(Decoded::Record { schema, tags }) => {
+                    if !run.as_ref().is_some_and(|(s, _)| Arc::ptr_eq(s, &schema)) {
+                        if let Some((s, first)) = run.take() {
+                            self.run_lines(chunk.input, &s, first, &run_bytes, false, &run_tags);
+                        }
+                        run_bytes.clear();
+                        run_tags.clear();
+                        run = Some((schema, line_no - 1));
+                    }
+                    run_bytes.extend_from_slice(&rebuilt);
+                    run_bytes.push(b'\n');
+                    run_tags.push(tags);
+                }
+                other => {
+                    if let Err(reason) = other {
+                        self.bad_message(chunk.input, line_no, reason);
+                    }
+                    if run.is_some() {
+                        run_bytes.push(b'\n');
+                        run_tags.push(Vec::new());
+                    }
                 }
             }
-            Ok(None) => {}
-            Err(e) => worker.bad_line(chunk.input, &e),
-        };
-        for nl in memchr::memchr_iter(b'\n', bytes) {
-            each(&bytes[start..nl], self);
-            start = nl + 1;
         }
-        if start < bytes.len() {
-            each(&bytes[start..], self);
+        if let Some((s, first)) = run {
+            self.run_lines(chunk.input, &s, first, &run_bytes, false, &run_tags);
         }
+        self.ndjson = decoder;
     }
 }
 
@@ -236,26 +330,17 @@ impl Worker {
     /// records to the rules as one batch; then aggregates each record (rebuilt from its
     /// spans, not parsed again) with its tags, unless a rule dropped it. A standard
     /// log's `#Fields:` line ends the batch, since it changes the layout.
-    fn run_with_plugins(&mut self, chunk: &Chunk, double_decode: bool) {
+    fn run_with_plugins(&mut self, input: usize, schema: &Schema, first_line: u64, bytes: &[u8], double_decode: bool, tags: &LineTags) {
         let Some(mut p) = self.plugins.take() else { return };
-        let mut parser =
-            Parser::with_schema((*chunk.schema).clone()).double_decode(double_decode).after_line(chunk.first_line);
-        let mut lines: Vec<&[u8]> = Vec::new();
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', &chunk.bytes) {
-            lines.push(&chunk.bytes[start..nl]);
-            start = nl + 1;
-        }
-        if start < chunk.bytes.len() {
-            lines.push(&chunk.bytes[start..]);
-        }
+        let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
+        let lines: Vec<&[u8]> = lines(bytes).collect();
         // (index into `lines`, line number) of each record in the batch; record k's
         // spans are in p.bufs[k].
         let mut pending: Vec<(usize, u64)> = Vec::new();
         p.batch.clear();
         for (li, line) in lines.iter().enumerate() {
             if line.first() == Some(&b'#') && !pending.is_empty() {
-                self.flush_batch(&mut p, &parser, &lines, &mut pending, chunk.input);
+                self.flush_batch(&mut p, &parser, &lines, &mut pending, input, tags);
             }
             let k = pending.len();
             if k == p.bufs.len() {
@@ -267,10 +352,10 @@ impl Worker {
                     pending.push((li, record.line_number()));
                 }
                 Ok(None) => {}
-                Err(e) => self.bad_line(chunk.input, &e),
+                Err(e) => self.bad_line(input, &e),
             }
         }
-        self.flush_batch(&mut p, &parser, &lines, &mut pending, chunk.input);
+        self.flush_batch(&mut p, &parser, &lines, &mut pending, input, tags);
         self.plugins = Some(p);
     }
 
@@ -281,6 +366,7 @@ impl Worker {
         lines: &[&[u8]],
         pending: &mut Vec<(usize, u64)>,
         input: usize,
+        tags: &LineTags,
     ) {
         if pending.is_empty() {
             return;
@@ -297,6 +383,9 @@ impl Worker {
                     for (k, v) in p.enriched.tags(i) {
                         self.summary.add_tag(k, v.as_bytes());
                     }
+                    for (k, v) in tags.get(li).into_iter().flatten() {
+                        self.summary.add_tag(k, v.as_bytes());
+                    }
                 }
                 Err(e) => self.bad_line(input, &e),
             }
@@ -306,7 +395,7 @@ impl Worker {
     }
 }
 
-/// Cuts one input into chunks and hands them to `send`; notes the layouts met in `read`.
+/// Cuts one input into chunks and hands them to `send`.
 fn read_chunks(
     index: usize,
     input: &mut Input,
@@ -316,10 +405,10 @@ fn read_chunks(
 ) -> Result<()> {
     let name = input.name.clone();
     let mut pending: Vec<u8> = Vec::with_capacity(input::CHUNK * 2);
-    let mut schema: Option<Arc<Schema>> = None;
+    let mut schema: Option<ChunkLayout> = None;
     let mut lines_before = 0u64;
     let mut stopped = false;
-    let mut flush = |pending: &mut Vec<u8>, upto: usize, schema: &mut Option<Arc<Schema>>, lines: &mut u64| -> Result<bool> {
+    let mut flush = |pending: &mut Vec<u8>, upto: usize, schema: &mut Option<ChunkLayout>, lines: &mut u64| -> Result<bool> {
         // The tail (a partial line) starts the next chunk, in a buffer sized so that
         // filling it never reallocates.
         let mut rest = Vec::with_capacity(input::CHUNK * 2);
@@ -329,22 +418,29 @@ fn read_chunks(
         let current = match schema {
             Some(s) => s.clone(),
             None => {
-                let parser = layout.parser_for(&name, &bytes)?;
-                let s = Arc::new(parser.schema().clone());
-                read.origin = match s.format() {
-                    Format::RealTime if layout.realtime.is_some() => LayoutOrigin::Given,
-                    Format::RealTime => LayoutOrigin::Inferred,
-                    _ if cflog_core::layout::first_line(&bytes).starts_with(b"#") => LayoutOrigin::Header,
-                    _ => LayoutOrigin::NoHeader,
+                let s = if layout.is_ndjson(&bytes) {
+                    read.origin = LayoutOrigin::Ndjson;
+                    ChunkLayout::Ndjson
+                } else {
+                    let s = Arc::new(layout.parser_for(&name, &bytes)?.schema().clone());
+                    read.origin = match s.format() {
+                        Format::RealTime if layout.realtime.is_some() => LayoutOrigin::Given,
+                        Format::RealTime => LayoutOrigin::Inferred,
+                        _ if cflog_core::layout::first_line(&bytes).starts_with(b"#") => LayoutOrigin::Header,
+                        _ => LayoutOrigin::NoHeader,
+                    };
+                    if read.origin != LayoutOrigin::Header {
+                        read.add_layout(&s);
+                    }
+                    ChunkLayout::Log(s)
                 };
-                if read.origin != LayoutOrigin::Header {
-                    read.add_layout(&s);
-                }
                 *schema = Some(s.clone());
                 s
             }
         };
-        if current.format() == Format::Standard {
+        if let ChunkLayout::Log(s) = &current
+            && s.format() == Format::Standard
+        {
             // Every `#Fields:` header, for the dashboard (the parser switches at each).
             for pos in memchr::memmem::find_iter(&bytes, b"#Fields:").filter(|&p| p == 0 || bytes[p - 1] == b'\n') {
                 let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
@@ -356,15 +452,16 @@ fn read_chunks(
         }
         let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
         // The layout for the next chunk: the last `#Fields:` line in this one, if any.
-        if current.format() == Format::Standard
+        if let ChunkLayout::Log(s) = &current
+            && s.format() == Format::Standard
             && let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
                 let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
                 let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
                 if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
-                    *schema = Some(Arc::new(next));
+                    *schema = Some(ChunkLayout::Log(Arc::new(next)));
                 }
             }
-        let chunk = Chunk { input: index, schema: current, first_line: *lines, lines: newlines, bytes };
+        let chunk = Chunk { input: index, layout: current, first_line: *lines, lines: newlines, bytes };
         *lines += newlines;
         Ok(send(chunk))
     };
@@ -416,15 +513,18 @@ fn progress_bar(total: Option<u64>, enabled: bool) -> ProgressBar {
 /// Aggregates `paths` into one summary.
 pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions) -> Result<Analysis> {
     let keep = options.max_errors.unwrap_or(u64::MAX).min(10_000) as usize;
-    let mut inputs = paths.iter().map(|p| input::open(p)).collect::<Result<Vec<_>>>()?;
-    let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
+    let mut problems = Problems::new(options.keep_going);
+    // Inputs are opened one at a time (a directory can hold more files than a process may
+    // have open), so the progress total comes from their sizes on disk.
+    let total: Option<u64> =
+        paths.iter().map(|p| if p == "-" { None } else { std::fs::metadata(p).ok().map(|m| m.len()) }).sum();
     let bar = progress_bar(total, options.progress);
-    let counters: Vec<_> = inputs.iter().map(|i| i.consumed.clone()).collect();
+    let consumed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let open = |path: &str| input::open_counted(path, consumed.clone());
     let lines_done = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     let tick = |bar: &ProgressBar| {
-        let done: u64 = counters.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).sum();
-        bar.set_position(done);
+        bar.set_position(consumed.load(std::sync::atomic::Ordering::Relaxed));
         let lines = lines_done.load(std::sync::atomic::Ordering::Relaxed);
         let secs = started.elapsed().as_secs_f64().max(1e-3);
         bar.set_message(format!("{:.0}k lines/s", lines as f64 / secs / 1000.0));
@@ -440,20 +540,33 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         }
         Ok(w)
     };
-    let mut reads: Vec<InputRead> = inputs
-        .iter()
-        .map(|i| InputRead { name: i.name.clone(), bytes: 0, gzip: i.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new() })
-        .collect();
+    let mut reads: Vec<InputRead> = Vec::with_capacity(paths.len());
+    // Opens `path` and notes it in `reads`, with the bytes it took once read.
+    let mut read_input = |i: usize, path: &str, send: &mut dyn FnMut(Chunk) -> bool| -> Result<()> {
+        let before = consumed.load(std::sync::atomic::Ordering::Relaxed);
+        let result = open(path).and_then(|mut input| {
+            reads.push(InputRead { name: input.name.clone(), bytes: 0, gzip: input.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new() });
+            let read = reads.last_mut().expect("just pushed");
+            read_chunks(i, &mut input, layout, read, send)
+        });
+        if let Some(read) = reads.last_mut().filter(|r| r.name == *path || path == "-") {
+            read.bytes = consumed.load(std::sync::atomic::Ordering::Relaxed) - before;
+        }
+        result
+    };
     let mut workers: Vec<Worker> = Vec::new();
     if options.threads <= 1 {
         let mut worker = new_worker()?;
-        for (i, (input, read)) in inputs.iter_mut().zip(&mut reads).enumerate() {
-            read_chunks(i, input, layout, read, |chunk| {
+        for (i, path) in paths.iter().enumerate() {
+            let read = read_input(i, path, &mut |chunk| {
                 worker.run(&chunk, double);
                 lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
                 true
-            })?;
+            });
+            if let Err(e) = read {
+                problems.input_failed(e)?;
+            }
         }
         workers.push(worker);
     } else {
@@ -479,15 +592,16 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                 .collect();
             let mut last_tick = Instant::now();
             let mut read_result = Ok(());
-            for (i, (input, read)) in inputs.iter_mut().zip(&mut reads).enumerate() {
-                read_result = read_chunks(i, input, layout, read, |chunk| {
+            for (i, path) in paths.iter().enumerate() {
+                let read = read_input(i, path, &mut |chunk| {
                     if last_tick.elapsed() > Duration::from_millis(250) {
                         tick(&bar);
                         last_tick = Instant::now();
                     }
                     tx.send(chunk).is_ok()
                 });
-                if read_result.is_err() {
+                if let Err(e) = read.or_else(|e| problems.input_failed(e)) {
+                    read_result = Err(e);
                     break;
                 }
             }
@@ -501,9 +615,6 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     }
     tick(&bar);
     bar.finish_and_clear();
-    for (read, consumed) in reads.iter_mut().zip(&counters) {
-        read.bytes = consumed.load(std::sync::atomic::Ordering::Relaxed);
-    }
 
     let mut bad: Vec<BadLine> = workers.iter_mut().flat_map(|w| std::mem::take(&mut w.bad)).collect();
     bad.sort();
@@ -518,11 +629,12 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     }
     Ok(Analysis {
         summary,
-        inputs: reads,
         bad_lines: bad,
         #[cfg(feature = "plugins")]
         plugins: plugin_stats,
         dropped_by_plugins: dropped,
+        problems,
+        inputs: reads,
     })
 }
 
@@ -584,10 +696,10 @@ mod tests {
         assert_eq!(parse_window("30s"), Ok(30_000));
         assert_eq!(parse_window("90"), Ok(90_000));
         assert_eq!(parse_window("1h"), Ok(3_600_000));
-        assert_eq!(parse_window("250ms"), Ok(250));
         assert_eq!(parse_window("1d"), Ok(86_400_000));
         assert_eq!(parse_window("2d"), Ok(172_800_000));
         assert!(parse_window("999999999999d").is_err());
+        assert_eq!(parse_window("250ms"), Ok(250));
         assert!(parse_window("0s").is_err());
         assert!(parse_window("5x").is_err());
     }

@@ -4,21 +4,39 @@ use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 
-use crate::input;
+use crate::input::{self, LineError};
 use crate::layout::LayoutChoice;
 use crate::report_errors::ErrorReporter;
+use crate::sources::{self, Inputs};
 
-/// Runs `cflog parse` over `paths`; returns how many lines were bad.
-pub fn run(paths: &[String], layout: &LayoutChoice, max_errors: Option<u64>) -> Result<u64> {
+/// What a `cflog parse` run ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Lines that were not records.
+    pub bad_lines: u64,
+    /// Inputs that could not be read, or not to the end (with `--keep-going`).
+    pub bad_inputs: usize,
+}
+
+/// Runs `cflog parse` over `inputs`.
+pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>) -> Result<Outcome> {
+    let Inputs { paths, mut problems } = inputs;
+    let total = paths.len() + problems.count();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut errors = ErrorReporter::new(max_errors);
     let mut json = Vec::with_capacity(4096);
     let mut write_err = None;
-    for path in paths {
-        let mut input = input::open(path)?;
+    for path in &paths {
+        let mut input = match input::open(path) {
+            Ok(i) => i,
+            Err(e) => {
+                problems.input_failed(e)?;
+                continue;
+            }
+        };
         let name = input.name.clone();
-        input::for_each_record(&mut input, layout, |_| {}, |record| {
+        let read = input::for_each_record(&mut input, layout, |_| {}, |record| {
             let record = match record {
                 Ok(r) => r,
                 Err(e) => return errors.report(&name, &e),
@@ -33,14 +51,17 @@ pub fn run(paths: &[String], layout: &LayoutChoice, max_errors: Option<u64>) -> 
                         }
                     errors.good();
                 }
-                Err(e) => errors.report(&name, &e),
+                Err(e) => errors.report(&name, &LineError::Parse(e)),
             }
-        })?;
+        });
         if let Some(e) = write_err.take() {
             if e.kind() == io::ErrorKind::BrokenPipe {
-                return Ok(errors.bad());
+                return Ok(Outcome { bad_lines: errors.bad(), bad_inputs: problems.count() });
             }
             return Err(e.into());
+        }
+        if let Err(e) = read {
+            problems.input_failed(e)?;
         }
     }
     match out.flush() {
@@ -48,5 +69,8 @@ pub fn run(paths: &[String], layout: &LayoutChoice, max_errors: Option<u64>) -> 
         _ => {}
     }
     errors.summary(paths.len());
-    Ok(errors.bad())
+    problems.print(total);
+    problems.all_failed(total, errors.records() + errors.bad() > 0)?;
+    sources::note_no_records(errors.records(), errors.bad(), &paths);
+    Ok(Outcome { bad_lines: errors.bad(), bad_inputs: problems.count() })
 }

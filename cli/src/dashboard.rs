@@ -102,6 +102,7 @@ impl InputRead {
     /// `standard log`, `real-time logs`.
     fn kind(&self, plural: bool) -> String {
         let what = match self.layouts.first().map(Schema::format) {
+            _ if self.origin == LayoutOrigin::Ndjson => "cflog NDJSON record file",
             Some(Format::Standard) => "standard log",
             Some(Format::RealTime) => "real-time log",
             None => "empty input",
@@ -131,6 +132,7 @@ impl InputRead {
             }
             LayoutOrigin::Header => format!("#Fields header, {counts} columns"),
             LayoutOrigin::NoHeader => format!("no #Fields header, so {counts} columns (the default layout)"),
+            LayoutOrigin::Ndjson => "field names from each record".into(),
             LayoutOrigin::Empty => "nothing read".into(),
         }
     }

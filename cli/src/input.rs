@@ -44,6 +44,12 @@ impl<R: Read> Read for Counting<R> {
 
 /// Opens `path` (`-` for stdin), decompressing gzip transparently.
 pub fn open(path: &str) -> Result<Input> {
+    open_counted(path, Arc::new(AtomicU64::new(0)))
+}
+
+/// [`open`], adding the raw bytes read to `consumed` (one counter can serve every input of
+/// a run, opened one after the other).
+pub fn open_counted(path: &str, consumed: Arc<AtomicU64>) -> Result<Input> {
     let (name, size, raw): (String, Option<u64>, Box<dyn Read + Send>) = if path == "-" {
         ("<stdin>".into(), None, Box::new(io::stdin()))
     } else {
@@ -51,7 +57,6 @@ pub fn open(path: &str) -> Result<Input> {
         let size = file.metadata().ok().map(|m| m.len());
         (path.to_string(), size, Box::new(file))
     };
-    let consumed = Arc::new(AtomicU64::new(0));
     let raw = Counting { inner: raw, count: consumed.clone() };
     let mut reader = BufReader::with_capacity(64 * 1024, raw);
     let head = io::BufRead::fill_buf(&mut reader).with_context(|| format!("cannot read {name}"))?;
@@ -59,6 +64,14 @@ pub fn open(path: &str) -> Result<Input> {
     let reader: Box<dyn Read + Send> =
         if gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) };
     Ok(Input { name, size, reader, gzip, consumed })
+}
+
+/// Whether the first bytes of an input are binary data rather than log text: a NUL byte,
+/// or more than one byte in ten a control character other than TAB, CR and LF. Log lines
+/// are percent-encoded text, so they have neither.
+pub fn looks_binary(head: &[u8]) -> bool {
+    let control = head.iter().filter(|&&b| (b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f).count();
+    memchr::memchr(0, head).is_some() || control * 10 > head.len()
 }
 
 /// A page-aligned read buffer.
@@ -89,9 +102,11 @@ impl Default for ChunkBuf {
 }
 
 /// Reads `input` to the end in chunks, calling `on_chunk` with each. A truncated gzip
-/// stream is an error naming the input.
+/// stream is an error naming the input, and so is binary data at the start (an image, an
+/// archive): parsing it would only print a screen of meaningless bad lines.
 pub fn for_each_chunk(input: &mut Input, mut on_chunk: impl FnMut(&[u8])) -> Result<()> {
     let mut buf = ChunkBuf::new();
+    let mut first = true;
     loop {
         let window = buf.window();
         let n = match input.reader.read(window) {
@@ -103,31 +118,142 @@ pub fn for_each_chunk(input: &mut Input, mut on_chunk: impl FnMut(&[u8])) -> Res
             }
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", input.name)),
         };
+        if first && looks_binary(&window[..n.min(8192)]) {
+            let what = if input.gzip { "gzip holding binary data" } else { "a binary file (neither text nor gzip)" };
+            anyhow::bail!("{}: {what}, not a log", input.name);
+        }
+        first = false;
         on_chunk(&window[..n]);
     }
 }
 
-use cflog_core::{LineSplitter, ParseError, ParseStats, Parser, Record, RecordBuf};
+use std::fmt;
+
+use cflog_core::{LineSplitter, ParseError, ParseStats, Parser, Record, RecordBuf, Schema};
 
 use crate::layout::LayoutChoice;
+use crate::ndjson::{Decoded, NdjsonDecoder};
 
-/// Parses every line of `input`, choosing its layout from the first line, and calls
-/// `on_record` with each record or line error (header and blank lines are skipped).
+/// A line that is not a record: the parser's error, or why an NDJSON line is not one of
+/// cflog's records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// A log line (or the line rebuilt from an NDJSON record) that does not parse.
+    Parse(ParseError),
+    /// An NDJSON line that is not a record.
+    Ndjson {
+        /// 1-based line number in its input.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl LineError {
+    /// The 1-based line number in its input.
+    pub fn line(&self) -> u64 {
+        match self {
+            LineError::Parse(e) => e.line,
+            LineError::Ndjson { line, .. } => *line,
+        }
+    }
+}
+
+/// The reason, without the line number (callers print `FILE:LINE: reason`).
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::Parse(e) => write!(f, "{}", e.reason()),
+            LineError::Ndjson { reason, .. } => f.write_str(reason),
+        }
+    }
+}
+
+/// NDJSON records, rebuilt as log lines and parsed by an ordinary [`Parser`] (one per key
+/// set, numbering lines as the NDJSON input does).
+#[derive(Debug, Default)]
+pub struct NdjsonRecords {
+    decoder: NdjsonDecoder,
+    parser: Option<(Arc<Schema>, Parser)>,
+    line: Vec<u8>,
+    line_no: u64,
+    /// `_cflog.tags` of the last record.
+    pub tags: Vec<(String, String)>,
+}
+
+impl NdjsonRecords {
+    /// Reads the next line of an NDJSON input: `Ok(None)` for a blank line.
+    pub fn parse<'a>(&'a mut self, json: &[u8], buf: &'a mut RecordBuf) -> Result<Option<Record<'a>>, LineError> {
+        self.line_no += 1;
+        let n = self.line_no;
+        let schema = match self.decoder.decode(json, &mut self.line) {
+            Ok(Decoded::Blank) => return Ok(None),
+            Ok(Decoded::Record { schema, tags }) => {
+                self.tags = tags;
+                schema
+            }
+            Err(reason) => return Err(LineError::Ndjson { line: n, reason }),
+        };
+        let parser = match self.parser.take() {
+            Some((s, p)) if Arc::ptr_eq(&s, &schema) => (s, p.after_line(n - 1)),
+            _ => (schema.clone(), Parser::with_schema((*schema).clone()).after_line(n - 1)),
+        };
+        let (_, parser) = self.parser.insert(parser);
+        parser.parse_line(&self.line, buf).map_err(LineError::Parse)
+    }
+}
+
+/// How one input's lines become records.
+enum LineReader {
+    Log(Parser),
+    Ndjson(NdjsonRecords),
+}
+
+impl LineReader {
+    fn for_input(layout: &LayoutChoice, name: &str, head: &[u8]) -> Result<LineReader> {
+        Ok(if layout.is_ndjson(head) {
+            LineReader::Ndjson(NdjsonRecords::default())
+        } else {
+            LineReader::Log(layout.parser_for(name, head)?)
+        })
+    }
+
+    fn parse<'a>(&'a mut self, line: &'a [u8], buf: &'a mut RecordBuf) -> Result<Option<Record<'a>>, LineError> {
+        match self {
+            LineReader::Log(p) => p.parse_line(line, buf).map_err(LineError::Parse),
+            LineReader::Ndjson(n) => n.parse(line, buf),
+        }
+    }
+
+    fn stats(&self) -> ParseStats {
+        match self {
+            LineReader::Log(p) => p.stats().clone(),
+            LineReader::Ndjson(n) => {
+                let mut stats = ParseStats::default();
+                stats.lines = n.line_no;
+                stats
+            }
+        }
+    }
+}
+
+/// Parses every line of `input`, choosing its layout (or NDJSON) from the first line, and
+/// calls `on_record` with each record or line error (header and blank lines are skipped).
 /// `on_bytes` sees the size of every decoded chunk, for progress.
 pub fn for_each_record(
     input: &mut Input,
     layout: &LayoutChoice,
     mut on_bytes: impl FnMut(usize),
-    mut on_record: impl FnMut(Result<Record<'_>, ParseError>),
+    mut on_record: impl FnMut(Result<Record<'_>, LineError>),
 ) -> Result<ParseStats> {
     let name = input.name.clone();
-    let mut parser: Option<Parser> = None;
+    let mut reader: Option<LineReader> = None;
     let mut head: Vec<u8> = Vec::new();
     let mut splitter = LineSplitter::new();
     let mut buf = RecordBuf::new();
     let mut failed = None;
-    let mut feed = |parser: &mut Parser, bytes: &[u8], splitter: &mut LineSplitter| {
-        splitter.push(bytes, |line| match parser.parse_line(line, &mut buf) {
+    let mut feed = |reader: &mut LineReader, bytes: &[u8], splitter: &mut LineSplitter| {
+        splitter.push(bytes, |line| match reader.parse(line, &mut buf) {
             Ok(Some(r)) => on_record(Ok(r)),
             Ok(None) => {}
             Err(e) => on_record(Err(e)),
@@ -138,16 +264,16 @@ pub fn for_each_record(
         if failed.is_some() {
             return;
         }
-        match parser.as_mut() {
-            Some(p) => feed(p, chunk, &mut splitter),
+        match reader.as_mut() {
+            Some(r) => feed(r, chunk, &mut splitter),
             None => {
                 // Detect the layout from a whole first line, however small the reads are.
                 head.extend_from_slice(chunk);
                 if head.contains(&b'\n') {
-                    match layout.parser_for(&name, &head) {
-                        Ok(mut p) => {
-                            feed(&mut p, &head, &mut splitter);
-                            parser = Some(p);
+                    match LineReader::for_input(layout, &name, &head) {
+                        Ok(mut r) => {
+                            feed(&mut r, &head, &mut splitter);
+                            reader = Some(r);
                         }
                         Err(e) => failed = Some(e),
                     }
@@ -158,20 +284,20 @@ pub fn for_each_record(
     if let Some(e) = failed {
         return Err(e);
     }
-    let mut parser = match parser {
-        Some(p) => p,
+    let mut reader = match reader {
+        Some(r) => r,
         None if head.is_empty() => return Ok(ParseStats::default()),
         None => {
-            let mut p = layout.parser_for(&name, &head)?;
-            feed(&mut p, &head, &mut splitter);
-            p
+            let mut r = LineReader::for_input(layout, &name, &head)?;
+            feed(&mut r, &head, &mut splitter);
+            r
         }
     };
     let mut buf = RecordBuf::new();
-    splitter.finish(|line| match parser.parse_line(line, &mut buf) {
+    splitter.finish(|line| match reader.parse(line, &mut buf) {
         Ok(Some(r)) => on_record(Ok(r)),
         Ok(None) => {}
         Err(e) => on_record(Err(e)),
     });
-    Ok(parser.stats().clone())
+    Ok(reader.stats())
 }

@@ -14,6 +14,8 @@ pub enum FormatArg {
     Realtime,
     /// Standard (access) logs, W3C with a `#Fields:` header.
     Standard,
+    /// cflog's own NDJSON: `cflog parse` output, or the Lambda's enriched records.
+    Ndjson,
 }
 
 /// `--fields-order`.
@@ -90,14 +92,30 @@ impl LayoutChoice {
         if format == FormatArg::Standard && realtime.is_some() {
             bail!("--fields describes real-time logs; standard logs carry their layout in the #Fields: header");
         }
+        if format == FormatArg::Ndjson && realtime.is_some() {
+            bail!("--fields describes real-time logs; NDJSON records carry their field names");
+        }
         Ok(LayoutChoice { format, realtime, double_decode })
     }
 
-    /// A parser for an input whose first bytes are `head`.
+    /// Whether an input whose first bytes are `head` is cflog's NDJSON (`--format ndjson`,
+    /// or `auto` and the data starts with `{`, which no CloudFront log line does). Its
+    /// records carry their field names, so `--fields` does not apply to it.
+    pub fn is_ndjson(&self, head: &[u8]) -> bool {
+        match self.format {
+            FormatArg::Ndjson => true,
+            FormatArg::Auto => cflog_core::layout::first_line(head).starts_with(b"{"),
+            FormatArg::Realtime | FormatArg::Standard => false,
+        }
+    }
+
+    /// A parser for an input whose first bytes are `head` (a CloudFront log, not NDJSON:
+    /// see [`LayoutChoice::is_ndjson`]).
     pub fn parser_for(&self, name: &str, head: &[u8]) -> Result<Parser> {
         let format = match self.format {
             FormatArg::Realtime => Format::RealTime,
             FormatArg::Standard => Format::Standard,
+            FormatArg::Ndjson => bail!("{name}: NDJSON records are read by the NDJSON decoder, not a log parser"),
             FormatArg::Auto if self.realtime.is_some() => Format::RealTime,
             FormatArg::Auto => detect(head),
         };

@@ -9,10 +9,13 @@ pub mod cmd_parse;
 #[cfg(feature = "aws")]
 pub mod cmd_stream;
 pub mod dashboard;
+pub mod features;
 // `gen` is a reserved keyword in edition 2024, hence the raw identifier.
 pub mod r#gen;
 pub mod input;
 pub mod layout;
+pub mod ndjson;
 pub mod report_errors;
+pub mod sources;
 
 pub use r#gen::{GenOptions, generate};

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
 use cflog_cli::dashboard::ColorChoice;
 use cflog_cli::{cmd_parse, dashboard};
+use cflog_cli::sources::{self, InputArgs};
 use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
@@ -20,7 +21,8 @@ Exit codes:
   0  success: every line parsed
   1  error: unreadable input, bad option value, I/O failure
   2  usage error (unknown option, missing argument)
-  3  finished, but some lines were bad (each one printed on stderr as FILE:LINE: field F: reason)";
+  3  finished, but some lines were bad (each one printed on stderr as FILE:LINE: field F: reason),
+     or, with --keep-going, some inputs could not be read";
 
 /// Watch and dig into Amazon CloudFront logs: real-time (Kinesis) and standard (W3C).
 #[derive(Debug, Parser)]
@@ -197,7 +199,8 @@ fn generate(args: GenArgs) -> Result<ExitCode> {
 #[derive(Debug, Args)]
 struct LayoutArgs {
     /// Log format. `auto` picks standard when the data starts with a W3C header
-    /// (`#Version`, `#Fields`) or a `date<TAB>time` line, real-time otherwise.
+    /// (`#Version`, `#Fields`) or a `date<TAB>time` line, ndjson (the output of `cflog
+    /// parse`, or the Lambda's enriched records) when it starts with `{`, real-time otherwise.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
     /// Real-time field set: `timestamp,c-ip,...` (commas or spaces), `@FILE`, or the JSON
@@ -228,9 +231,8 @@ struct ParseArgs {
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, value_name = "N")]
     max_errors: Option<u64>,
-    /// Log files (plain or .gz, multi-member too); `-` or nothing reads stdin.
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    #[command(flatten)]
+    inputs: InputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -272,9 +274,8 @@ struct AnalyzeArgs {
     #[cfg(feature = "plugins")]
     #[arg(long = "plugin", value_name = "PATH[:CONFIG]")]
     plugins: Vec<String>,
-    /// Log files (plain or .gz); `-` or nothing reads stdin.
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    #[command(flatten)]
+    inputs: InputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -313,11 +314,16 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
+        keep_going: args.inputs.keep_going,
         #[cfg(feature = "plugins")]
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
-    let files = files_or_stdin(&args.files);
-    let analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    let mut inputs = sources::resolve(&args.inputs)?;
+    let files = inputs.paths;
+    let inputs_total = files.len() + inputs.problems.count();
+    let mut analysis = cmd_analyze::analyze(&files, &layout, &options)?;
+    inputs.problems.extend(std::mem::take(&mut analysis.problems));
+    let problems = inputs.problems;
     #[cfg(feature = "plugins")]
     for p in analysis.plugins.iter().filter(|p| p.failures > 0) {
         let kinds: Vec<String> = p.failures_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
@@ -337,8 +343,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         eprintln!("cflog: {} record(s) dropped by plugins (not counted)", analysis.dropped_by_plugins);
     }
     for bad in &analysis.bad_lines {
-        let name = if files[bad.input] == "-" { "<stdin>" } else { files[bad.input].as_str() };
-        eprintln!("{name}:{}: {}", bad.line, bad.message);
+        eprintln!("{}:{}: {}", sources::display_name(&files[bad.input]), bad.line, bad.message);
     }
     let s = &analysis.summary;
     if s.bad_lines > 0 {
@@ -351,8 +356,11 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
             if shown < s.bad_lines { format!("; {} not shown (raise --max-errors)", s.bad_lines - shown) } else { String::new() }
         );
     }
+    problems.print(inputs_total);
+    problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
+    sources::note_no_records(s.records, s.bad_lines, &files);
     print_report(&s.report(args.top), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
-    Ok(if s.bad_lines > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if s.bad_lines > 0 || problems.count() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
 fn merge(args: MergeArgs) -> Result<ExitCode> {
@@ -372,15 +380,12 @@ fn merge(args: MergeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn files_or_stdin(files: &[String]) -> Vec<String> {
-    if files.is_empty() { vec!["-".to_string()] } else { files.to_vec() }
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => {
-            let bad = cmd_parse::run(&files_or_stdin(&args.files), &args.layout.choice()?, args.max_errors)?;
-            Ok(if bad > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            let layout = args.layout.choice()?;
+            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors)?;
+            Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),
         Command::Merge(args) => merge(args),
@@ -416,7 +421,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // A subcommand or flag this build left out: say how to get it, not clap's tip.
+            let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+            if let Some(message) = cflog_cli::features::missing_feature(&args, cflog_cli::features::enabled) {
+                eprintln!("cflog: {message}");
+                return ExitCode::from(2);
+            }
+            e.exit()
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

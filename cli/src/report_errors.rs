@@ -1,6 +1,6 @@
 //! Bad lines on stderr as `FILE:LINE: field F: reason`, and the final count.
 
-use cflog_core::ParseError;
+use crate::input::LineError;
 
 /// Prints bad lines (up to a limit) and counts all of them.
 #[derive(Debug)]
@@ -22,11 +22,16 @@ impl ErrorReporter {
     }
 
     /// Counts a bad line and prints it while under the limit.
-    pub fn report(&mut self, file: &str, e: &ParseError) {
+    pub fn report(&mut self, file: &str, e: &LineError) {
         self.bad += 1;
         if self.limit.is_none_or(|l| self.bad <= l) {
-            eprintln!("{file}:{}: {}", e.line, e.reason());
+            eprintln!("{file}:{}: {e}", e.line());
         }
+    }
+
+    /// Good records so far.
+    pub fn records(&self) -> u64 {
+        self.good
     }
 
     /// Bad lines so far.
