@@ -112,8 +112,6 @@ pub struct BadLine {
     pub message: String,
 }
 
-/// The result of a run: the merged summary and the first bad lines.
-#[derive(Debug)]
 /// How the layout of one input was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayoutOrigin {
@@ -154,6 +152,8 @@ impl InputRead {
     }
 }
 
+/// The result of a run: the merged summary and the first bad lines.
+#[derive(Debug)]
 pub struct Analysis {
     /// Everything aggregated.
     pub summary: Summary,

@@ -296,11 +296,19 @@ struct MergeArgs {
 
 /// The JSON report, or the dashboard drawn for stdout and saying what was read.
 fn print_report(report: &serde_json::Value, json: bool, color: ColorChoice, source: dashboard::Source) {
-    if json {
-        println!("{report}");
+    use std::io::Write as _;
+    let text = if json {
+        format!("{report}\n")
     } else {
         let view = dashboard::View { source: Some(source), ..dashboard::View::for_stdout(color) };
-        print!("{}", dashboard::render_with(report, &view));
+        dashboard::render_with(report, &view)
+    };
+    // A reader that stops early (`cflog analyze … | head`) is not an error; `print!` would panic.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("cflog: cannot write the report: {e}");
     }
 }
 

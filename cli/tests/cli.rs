@@ -301,3 +301,26 @@ fn schema_2_reports_merge_and_their_bounds_become_overcount_max() {
     }
     assert_eq!(r["top"]["client_ip"][0]["overcount_max"], 6);
 }
+
+/// `cflog analyze … | head`: a reader that stops early is not a crash (no panic message,
+/// no failure exit caused by the closed pipe).
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    use std::io::Read as _;
+    let log = fixture("standard/aws-doc-2019-33col.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cflog"))
+        .args(["analyze", "--threads", "1", &log])
+        .env("COLUMNS", "100")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before cflog writes the dashboard.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.code().is_some(), "killed by a signal: {status:?}");
+    assert_ne!(status.code(), Some(101), "{stderr}");
+}
