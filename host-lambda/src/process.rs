@@ -397,7 +397,8 @@ fn enrich(
         let tags: serde_json::Map<String, serde_json::Value> =
             e.tags(k).map(|(key, value)| (key.to_string(), serde_json::Value::from(value))).collect();
         let labels: serde_json::Map<String, serde_json::Value> =
-            e.labels(k).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
+            // A non-finite label would be a JSON null: absent values stay absent.
+            e.labels(k).filter(|(_, value)| value.is_finite()).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
         out.extend_from_slice(b",\"labels\":");
