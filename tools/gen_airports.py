@@ -163,12 +163,20 @@ def main() -> None:
                 entries[code] = (city_of(row), row["country"].strip(), degrees(row["lat"], 90), degrees(row["lon"], 180))
     airports = len(entries)
 
+    metros: dict[str, tuple[str, str, str, str] | None] = {}
     with (data_dir / "iata_macs.csv").open(encoding="utf8", newline="") as f:
         for row in csv.DictReader(f):
             code = row["City Code"].strip()
+            if not is_iata(code) or code in entries:
+                continue
             member = entries.get(row["Airport Code"].strip())
-            if is_iata(code) and code not in entries and member is not None and member[2] != "":
-                entries[code] = (row["City Name"].strip(), row["Country"].strip(), member[2], member[3])
+            if metros.get(code) is None:
+                point = (member[2], member[3]) if member else None
+                metros[code] = (row["City Name"].strip(), row["Country"].strip(), *point) if point else None
+    no_point = sorted(code for code, e in metros.items() if e is None)
+    if no_point:
+        sys.exit(f"metropolitan-area codes {no_point} have no airport in the table to take a point from")
+    entries.update(metros)
     metro = len(entries) - airports
 
     missing = sorted({e[1] for e in entries.values() if e[1] not in regions})

@@ -298,8 +298,8 @@ fn fixture_documents_validate() {
     let spec = String::from_utf8(fixture("gotchas.fields")).unwrap();
     let names: Vec<&str> = spec.split([',', ' ', '\n']).filter(|s| !s.is_empty()).collect();
     let gotchas = check_all(&m, Schema::from_field_names(&names).unwrap(), &fixture_lines("gotchas.log"), false);
-    // Line 1: IPv6 c-ip (an `ip` value), status 000 (class 0xx), a `-` cs-cookie-free
-    // layout with `-` time-taken left out, an x-forwarded-for list kept as a keyword.
+    // Line 1: an IPv6 c-ip (an `ip` value), status 000 (class 0xx), time-taken `-` (left
+    // out), an x-forwarded-for list (kept whole, a keyword).
     let g = &gotchas[0];
     assert_eq!(g["c-ip"], "2001:0db8:85a3::8a2e:0370:7334");
     assert_eq!(g["sc-status"], 0);
