@@ -69,7 +69,7 @@ for sh in k.list_shards(StreamName="cflog-enriched")["Shards"]:
         if not r["Records"]: break
         n += len(r["Records"]); first = first or r["Records"][0]["Data"]
         it = r.get("NextShardIterator")
-print(f"Output stream cflog-enriched: {n} enriched records; the first, shortened:")
+print(f"Output stream cflog-enriched: {n} enriched records (OpenSearch documents: `-` values absent); the first, shortened:")
 rec = json.loads(first)
-print("  ", json.dumps({k: rec[k] for k in ["timestamp", "c-ip", "sc-status", "x-edge-location", "_cflog"] if k in rec}))
+print("  ", json.dumps({k: rec[k] for k in ["@timestamp", "timestamp", "c-ip", "sc-status", "x-edge-location", "_cflog"] if k in rec}))
 PY

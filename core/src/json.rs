@@ -14,19 +14,50 @@ use crate::record::Record;
 /// seconds with 3), `-` is `null`, encoded text is decoded (once, or twice when the parser
 /// double-decodes). Validates every typed column first, so on error nothing is appended.
 pub fn write_record(record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
+    write_record_with(record, JsonOptions::default(), out)
+}
+
+/// How [`write_record_with`] writes a record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JsonOptions {
+    /// Leave out the keys whose value is `-` (and decimal columns whose text is not a JSON
+    /// number, which would otherwise be strings), instead of writing `null`: search
+    /// engines such as OpenSearch treat an absent key as absent, and a number-typed field
+    /// rejects the whole document over one string. The default is `false` (every column
+    /// present, `null` for `-`, as `cflog parse` writes).
+    pub omit_absent: bool,
+}
+
+impl JsonOptions {
+    /// Sets [`JsonOptions::omit_absent`].
+    pub fn omit_absent(mut self, yes: bool) -> Self {
+        self.omit_absent = yes;
+        self
+    }
+}
+
+/// [`write_record`] with options; `write_record` is this with the default options.
+pub fn write_record_with(record: &Record<'_>, options: JsonOptions, out: &mut Vec<u8>) -> Result<(), ParseError> {
     record.validate()?;
     out.push(b'{');
+    let mut first = true;
     for (i, column) in record.schema().columns().iter().enumerate() {
-        if i > 0 {
+        let kind = column.field.map_or(Kind::Encoded, |f| f.kind());
+        let raw = record.column(i);
+        if options.omit_absent && raw.is_none_or(|r| kind == Kind::Decimal && !is_json_number(r)) {
+            continue;
+        }
+        if !first {
             out.push(b',');
         }
+        first = false;
         write_str(out, column.name.as_bytes());
         out.push(b':');
-        let Some(raw) = record.column(i) else {
+        let Some(raw) = raw else {
             out.extend_from_slice(b"null");
             continue;
         };
-        let kind = column.field.map_or(Kind::Encoded, |f| f.kind());
         match kind {
             Kind::EpochSeconds => {
                 let ms = grammar::parse_epoch_seconds_ms(raw).unwrap_or_default();
@@ -160,6 +191,31 @@ mod tests {
         v.clear();
         write_fixed(&mut v, 3_000, 1_000, 3);
         assert_eq!(v, b"3");
+    }
+
+    #[test]
+    fn absent_values_are_null_or_left_out() {
+        use crate::{Parser, RecordBuf, Schema};
+        let schema = Schema::from_field_names(&["timestamp", "c-ip", "sc-status", "cmcd-buffer-length", "cmcd-deadline"]).unwrap();
+        let mut parser = Parser::realtime(schema);
+        let mut buf = RecordBuf::new();
+        let record = parser.parse_line(b"1607374321.541\t-\t200\t1.\t2.5", &mut buf).unwrap().unwrap();
+        let mut v = Vec::new();
+        write_record(&record, &mut v).unwrap();
+        assert_eq!(
+            core::str::from_utf8(&v).unwrap(),
+            r#"{"timestamp":1607374321.541,"c-ip":null,"sc-status":200,"cmcd-buffer-length":"1.","cmcd-deadline":2.5}"#
+        );
+        v.clear();
+        write_record_with(&record, JsonOptions::default().omit_absent(true), &mut v).unwrap();
+        assert_eq!(core::str::from_utf8(&v).unwrap(), r#"{"timestamp":1607374321.541,"sc-status":200,"cmcd-deadline":2.5}"#);
+        // Nothing present at all still makes an object.
+        let schema = Schema::from_field_names(&["c-ip"]).unwrap();
+        let mut parser = Parser::realtime(schema);
+        let record = parser.parse_line(b"-", &mut buf).unwrap().unwrap();
+        v.clear();
+        write_record_with(&record, JsonOptions::default().omit_absent(true), &mut v).unwrap();
+        assert_eq!(v, b"{}");
     }
 
     #[test]

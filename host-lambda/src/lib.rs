@@ -33,6 +33,7 @@ mod firehose;
 pub mod handler;
 pub mod metrics;
 pub mod names;
+pub mod opensearch;
 pub mod process;
 pub mod runtime;
 pub mod sinks;

@@ -243,7 +243,10 @@ impl Processor {
                             && let Some(out) = output.as_deref_mut()
                         {
                             self.scratch.clear();
-                            added = cflog_core::json::write_record(&record, &mut self.scratch);
+                            // Absent values are left out rather than null: the records are
+                            // OpenSearch documents too (deploy/opensearch/).
+                            let json = cflog_core::json::JsonOptions::default().omit_absent(true);
+                            added = cflog_core::json::write_record_with(&record, json, &mut self.scratch);
                             if added.is_ok() {
                                 enrich(&record, dist, shard, &rec.seq, enriched.as_ref().map(|e| (e, k)), &mut self.scratch);
                                 out.push(OutRecord {
@@ -336,7 +339,10 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
 }
 
-/// Closes the typed record object in `out` with an `_cflog` object of enrichments.
+
+/// Closes the typed record object in `out` with `@timestamp` and an `_cflog` object of
+/// enrichments. Every key `_cflog` can carry is listed in [`crate::opensearch`], which
+/// maps it for OpenSearch; a key added here without a mapping fails the document tests.
 fn enrich(
     record: &cflog_core::Record<'_>,
     dist: &str,
@@ -347,8 +353,26 @@ fn enrich(
 ) {
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
-    out.extend_from_slice(b",\"_cflog\":{\"distribution\":");
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    if let Some(ms) = record.timestamp_ms().ok().flatten() {
+        out.extend_from_slice(b"\"@timestamp\":\"");
+        push_iso8601_ms(out, ms);
+        out.extend_from_slice(b"\",");
+    }
+    out.extend_from_slice(b"\"_cflog\":{\"distribution\":");
     push_json_str(out, dist);
+    if let Some(status) = record.status().ok().flatten() {
+        // `000` (the viewer hung up first) is class `0xx`.
+        out.extend_from_slice(b",\"status_class\":\"");
+        out.push(b'0' + (status / 100 % 10) as u8);
+        out.extend_from_slice(b"xx\"");
+    }
+    if let Some(rt) = record.result_type().ok().flatten() {
+        // The same test as the summaries' cache hit ratio (Hit or RefreshHit).
+        out.extend_from_slice(if rt.is_cache_hit() { b",\"cache_hit\":true" } else { b",\"cache_hit\":false" });
+    }
     if let Some(geo) = record.text(Field::EdgeLocation).ok().flatten().and_then(edge_geo) {
         out.extend_from_slice(b",\"edge_city\":");
         push_json_str(out, geo.city);
@@ -356,6 +380,8 @@ fn enrich(
         push_json_str(out, geo.country);
         out.extend_from_slice(b",\"edge_region\":");
         push_json_str(out, geo.region.name());
+        // A geo_point as an object: `{"lat", "lon"}` cannot be mistaken for [lon, lat].
+        out.extend_from_slice(format!(",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).as_bytes());
     }
     if let Some(ua) = record.decoded_str(Field::UserAgent) {
         let info = classify_user_agent(&ua);
@@ -371,7 +397,8 @@ fn enrich(
         let tags: serde_json::Map<String, serde_json::Value> =
             e.tags(k).map(|(key, value)| (key.to_string(), serde_json::Value::from(value))).collect();
         let labels: serde_json::Map<String, serde_json::Value> =
-            e.labels(k).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
+            // A non-finite label would be a JSON null: absent values stay absent.
+            e.labels(k).filter(|(_, value)| value.is_finite()).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
         out.extend_from_slice(b",\"labels\":");
@@ -382,6 +409,27 @@ fn enrich(
     out.extend_from_slice(b",\"seq\":");
     push_json_str(out, seq);
     out.extend_from_slice(b"}}}\n");
+}
+
+/// Epoch milliseconds as ISO-8601 UTC with milliseconds (`2020-12-07T20:52:01.541Z`),
+/// the form OpenSearch's default `date` format (`strict_date_optional_time`) reads.
+/// Proleptic Gregorian calendar. Years are meant to have four digits (a log timestamp is
+/// after 1970 and before 10000); others would print longer and not parse as dates.
+pub fn push_iso8601_ms(out: &mut Vec<u8>, ms: i64) {
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+    out.extend_from_slice(format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z").as_bytes());
 }
 
 fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u8]) -> OutRecord {
@@ -395,4 +443,22 @@ fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u
     let mut data = serde_json::to_vec(&value).expect("json");
     data.push(b'\n');
     OutRecord { source_index: index, partition_key: seq.to_string(), data }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso8601() {
+        let f = |ms| {
+            let mut v = Vec::new();
+            super::push_iso8601_ms(&mut v, ms);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(f(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(f(1_607_374_321_541), "2020-12-07T20:52:01.541Z");
+        // 2024-02-29 (a leap day) and the last millisecond of 1999.
+        assert_eq!(f(1_709_208_000_007), "2024-02-29T12:00:00.007Z");
+        assert_eq!(f(946_684_799_999), "1999-12-31T23:59:59.999Z");
+        assert_eq!(f(-1), "1969-12-31T23:59:59.999Z");
+    }
 }

@@ -82,7 +82,9 @@ impl Region {
 }
 
 /// An airport (or IATA metropolitan-area code) that an edge location is named after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Not `Eq`/`Hash`: the coordinates are floats.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Airport {
     /// Three-letter IATA code, upper case.
     pub iata: &'static str,
@@ -93,6 +95,11 @@ pub struct Airport {
     pub country: &'static str,
     /// The country's [`Region`].
     pub region: Region,
+    /// The airport's latitude, WGS 84 degrees (−90 to 90), to 5 decimals; for a
+    /// metropolitan-area code, that of its first airport in the table.
+    pub latitude: f64,
+    /// The airport's longitude, WGS 84 degrees (−180 to 180), to 5 decimals.
+    pub longitude: f64,
 }
 
 /// The IATA code an edge location starts with: its first three bytes when they are
@@ -133,12 +140,14 @@ pub fn airport(iata: &str) -> Option<Airport> {
     ];
     let code = core::str::from_utf8(&upper).ok()?;
     let i = AIRPORTS.binary_search_by(|&(c, ..)| c.cmp(code)).ok()?;
-    let (iata, city, country, region) = AIRPORTS[i];
+    let (iata, city, country, region, latitude, longitude) = AIRPORTS[i];
     Some(Airport {
         iata,
         city,
         country,
         region,
+        latitude,
+        longitude,
     })
 }
 
@@ -172,7 +181,8 @@ mod tests {
                 w[1].0
             );
         }
-        for &(code, city, country, region) in AIRPORTS {
+        for &(code, city, country, region, lat, lon) in AIRPORTS {
+            assert!((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon), "{code}: ({lat}, {lon})");
             assert!(
                 code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()),
                 "bad code {code:?}"
@@ -261,6 +271,13 @@ mod tests {
             ("SEA", "Seattle", Region::NorthAmerica)
         );
         assert_eq!(edge_geo("NRT57-C1").unwrap().city, "Tokyo");
+        // Narita is east of Tokyo, Seattle-Tacoma south of Seattle: the airport's point.
+        let nrt = edge_geo("NRT57-C1").unwrap();
+        assert!((nrt.latitude - 35.76).abs() < 0.01 && (nrt.longitude - 140.39).abs() < 0.01);
+        assert!((sea.latitude - 47.45).abs() < 0.01 && (sea.longitude + 122.31).abs() < 0.01);
+        // A metropolitan-area code takes its first airport's point (LON: London City).
+        let lon = airport("LON").unwrap();
+        assert!((lon.latitude - 51.5).abs() < 0.1 && lon.longitude.abs() < 0.5);
         assert_eq!(edge_geo("FRA56-P7").unwrap().country, "DE");
         assert_eq!(edge_geo("bad"), None);
         assert_eq!(edge_geo("-"), None);
