@@ -25,6 +25,12 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 /// The key of the enrichment object the Lambda adds to each record.
 pub const ENRICHMENT_KEY: &str = "_cflog";
 
+/// Keys that are not log fields: the enrichment object, and what the Lambda adds for
+/// OpenSearch (`@timestamp`, derived from `timestamp`). Skipped when rebuilding the line.
+fn is_added_key(key: &str) -> bool {
+    key == ENRICHMENT_KEY || key.starts_with('@')
+}
+
 /// Whether `line` (the first line of an input) looks like one of cflog's NDJSON records: a
 /// JSON object whose first key is a CloudFront field name or `_cflog`. Used to pick files in
 /// a directory; `--format auto` only needs the `{`.
@@ -33,7 +39,7 @@ pub fn looks_like_record(line: &[u8]) -> bool {
     let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else { return false };
     let Some(end) = memchr::memchr(b'"', rest) else { return false };
     let key = String::from_utf8_lossy(&rest[..end]);
-    key == ENRICHMENT_KEY
+    is_added_key(&key)
         || Field::from_name(Format::RealTime, &key).is_some()
         || Field::from_name(Format::Standard, &key).is_some()
 }
@@ -92,6 +98,9 @@ impl NdjsonDecoder {
                 enrichment = Some(value);
                 continue;
             }
+            if is_added_key(key) {
+                continue;
+            }
             same_keys &= self.keys.get(n).is_some_and(|k| k == key);
             n += 1;
         }
@@ -104,7 +113,7 @@ impl NdjsonDecoder {
             return Err("an object without CloudFront fields (cflog reads the records of `cflog parse` and of the Lambda's enriched stream)".into());
         }
         if !same_keys {
-            let keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_ref()).filter(|k| *k != ENRICHMENT_KEY).collect();
+            let keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_ref()).filter(|k| !is_added_key(k)).collect();
             self.layout = None;
             self.keys = keys.iter().map(|k| k.to_string()).collect();
             self.layout = Some(layout_for(&keys)?);
@@ -116,7 +125,7 @@ impl NdjsonDecoder {
         }
         let mut i = 0;
         for (key, value) in &object.0 {
-            if key == ENRICHMENT_KEY {
+            if is_added_key(key) {
                 continue;
             }
             let (column, kind) = layout.columns[i];
