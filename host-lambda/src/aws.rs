@@ -35,6 +35,9 @@ const TRANSIENT_CODES: &[&str] = &[
     "TransactionConflictException",
     "TransactionInProgressException",
     "KMSThrottlingException",
+    // DynamoDB transaction cancellation reasons.
+    "TransactionConflict",
+    "ProvisionedThroughputExceeded",
     "InternalFailure",
     "InternalServerError",
     "ServiceUnavailable",
@@ -306,19 +309,8 @@ fn now_s() -> i64 {
 /// RFC 3339 (UTC, seconds) of epoch milliseconds, for readable sort keys.
 pub fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
+    let (y, m, d) = cflog_core::grammar::civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
 }
 
@@ -490,5 +482,29 @@ impl RealtimeLogConfigSource {
 impl LayoutSource for RealtimeLogConfigSource {
     fn fetch(&self) -> crate::handler::LayoutFuture<'_> {
         Box::pin(self.get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_of_known_instants() {
+        // Expected values from Python's calendar.timegm.
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_793_491_200_000), "2026-11-01T00:00:00Z");
+        assert_eq!(rfc3339(1_709_210_096_789), "2024-02-29T12:34:56Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn error_codes_are_classified() {
+        for transient in ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError", "ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"] {
+            assert_eq!(retry_of_code(transient), Retry::Transient, "{transient}");
+        }
+        for permanent in ["ValidationException", "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValue", "ConditionalCheckFailed", "ValidationError", "ItemCollectionSizeLimitExceeded"] {
+            assert_eq!(retry_of_code(permanent), Retry::Permanent, "{permanent}");
+        }
     }
 }
