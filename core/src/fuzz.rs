@@ -35,14 +35,19 @@ pub fn parse_everything(data: &[u8]) {
 
 /// Feeds `data` to the summary state decoder twice: as it is, and with its last 8 bytes
 /// replaced by the checksum of the rest, so that mutated states get past the checksum and
-/// reach the decoding of every aggregate. Must never panic, whatever the bytes; a state
-/// that decodes must encode to one that decodes to an equal summary.
+/// reach the decoding of every aggregate. Must never panic, whatever the bytes (decoding,
+/// merging with itself, reporting); a state that decodes must encode to one that decodes to
+/// an equal summary.
 pub fn decode_state(data: &[u8]) {
     let resealed = data.len().checked_sub(8).map(|body| seal_state(data[..body].to_vec()));
     for bytes in core::iter::once(data).chain(resealed.as_deref()) {
         if let Ok(summary) = Summary::decode_state(bytes) {
             let again = Summary::decode_state(&summary.encode_state()).expect("an encoded state decodes");
             assert!(again == summary, "a decoded state changes when encoded and decoded again");
+            // What `cflog merge` does with it: merge (an overflow is refused) and report.
+            let mut twice = summary.clone();
+            let _ = crate::agg::Merge::merge(&mut twice, &summary);
+            let _ = twice.report(10);
         }
     }
 }

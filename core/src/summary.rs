@@ -183,15 +183,22 @@ impl Window {
     }
 }
 
+/// Adds a merged counter. Real counts never come near `u64::MAX`: a sum that overflows
+/// comes from a forged or corrupted state, and is refused rather than wrapped (or a panic).
+fn add_count(a: &mut u64, b: u64) -> Result<(), MergeError> {
+    *a = a.checked_add(b).ok_or(MergeError::Corrupt { what: "counts overflow" })?;
+    Ok(())
+}
+
 impl Merge for Window {
     fn merge(&mut self, other: &Self) -> Result<(), MergeError> {
-        self.records += other.records;
-        self.bytes_sent += other.bytes_sent;
+        add_count(&mut self.records, other.records)?;
+        add_count(&mut self.bytes_sent, other.bytes_sent)?;
         for (a, b) in self.status_class.iter_mut().zip(other.status_class) {
-            *a += b;
+            add_count(a, b)?;
         }
-        self.cache_hits += other.cache_hits;
-        self.cache_misses += other.cache_misses;
+        add_count(&mut self.cache_hits, other.cache_hits)?;
+        add_count(&mut self.cache_misses, other.cache_misses)?;
         self.time_taken.merge(&other.time_taken)
     }
 }
@@ -1032,19 +1039,20 @@ impl Merge for Summary {
         if a.sampling_rate != b.sampling_rate {
             return Err(MergeError::IncompatibleParameters { what: "sampling rate" });
         }
-        self.records += other.records;
-        self.bad_lines += other.bad_lines;
-        self.bytes_sent += other.bytes_sent;
-        self.bytes_received += other.bytes_received;
+        // Checked before anything changes, so a refused merge leaves `self` as it was.
+        let mut counts = [self.records, self.bad_lines, self.bytes_sent, self.bytes_received, self.cache_hits, self.cache_misses, self.cache_hit_bytes, self.cache_miss_bytes];
+        let theirs = [other.records, other.bad_lines, other.bytes_sent, other.bytes_received, other.cache_hits, other.cache_misses, other.cache_hit_bytes, other.cache_miss_bytes];
+        for (x, y) in counts.iter_mut().zip(theirs) {
+            add_count(x, y)?;
+        }
+        let mut status_class = self.status_class;
+        for (x, y) in status_class.iter_mut().zip(other.status_class) {
+            add_count(x, y)?;
+        }
+        [self.records, self.bad_lines, self.bytes_sent, self.bytes_received, self.cache_hits, self.cache_misses, self.cache_hit_bytes, self.cache_miss_bytes] = counts;
+        self.status_class = status_class;
         self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
-        for (x, y) in self.status_class.iter_mut().zip(other.status_class) {
-            *x += y;
-        }
-        self.cache_hits += other.cache_hits;
-        self.cache_misses += other.cache_misses;
-        self.cache_hit_bytes += other.cache_hit_bytes;
-        self.cache_miss_bytes += other.cache_miss_bytes;
         for (x, (_, y)) in self.breakdowns.all_mut().into_iter().zip(other.breakdowns.all()) {
             x.merge(y)?;
         }
@@ -1179,6 +1187,25 @@ mod tests {
             s.add(&record).unwrap();
         }
         s
+    }
+
+    /// A state whose counts would overflow when merged (only a forged or corrupted one can
+    /// be so) is refused, and leaves the summary as it was; its report does not panic.
+    #[test]
+    fn merging_counts_that_overflow_is_refused() {
+        let options = SummaryOptions::default();
+        let one = summary_of(options, &[0]);
+        let mut huge = one.clone();
+        huge.records = u64::MAX;
+        huge.bytes_sent = u64::MAX;
+        huge.windows.values_mut().for_each(|w| w.records = u64::MAX);
+        let _ = huge.report(10);
+        let mut a = one.clone();
+        assert_eq!(a.merge(&huge), Err(MergeError::Corrupt { what: "counts overflow" }));
+        assert_eq!(a, one, "nothing changed");
+        // Through the encoding too: a sealed state (valid checksum) with such counts.
+        let mut b = Summary::decode_state(&huge.encode_state()).unwrap();
+        assert!(b.merge(&huge).is_err());
     }
 
     #[test]
