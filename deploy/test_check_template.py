@@ -268,7 +268,12 @@ class Privilege(unittest.TestCase):
             src = Path(tmp) / "src"
             shutil.copytree(SRC, src)
             aws = src / "aws.rs"
-            aws.write_text(aws.read_text() + "\nasync fn sneaky(c: &aws_sdk_kinesis::Client) { let _ = c.delete_stream().send().await; }\n")
+            # Before the first impl, not at the end: code after `#[cfg(test)]` is not scanned.
+            marker = "impl StateStore for DynamoState {"
+            text = aws.read_text()
+            self.assertIn(marker, text)
+            sneaky = "async fn sneaky(c: &aws_sdk_kinesis::Client) { let _ = c.delete_stream().send().await; }\n\n"
+            aws.write_text(text.replace(marker, sneaky + marker, 1))
             errs = check(code=ct.scan_code(src))
             self.assertTrue(any(".send() calls but" in e for e in errs), errs)
 
