@@ -1,0 +1,163 @@
+//! The per-dimension aggregates of a summary: exact breakdowns, heavy hitters and latency
+//! sketches, and how each dimension's keys are shown in the report ([`Keys`]), so no
+//! behaviour depends on matching a dimension's name.
+
+use crate::agg::{CounterMap, LatencySketch, TopK};
+
+/// How a dimension's keys are shown in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Keys {
+    /// As logged.
+    AsLogged,
+    /// Percent-decoded (URIs, referers, user agents, content types are logged encoded).
+    Decoded,
+    /// Edge location codes, shown with the city, country and region of their airport.
+    EdgeLocation,
+}
+
+/// Latency sketches for the four timing fields, in microseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latencies {
+    /// `time-taken`.
+    pub time_taken: LatencySketch,
+    /// `time-to-first-byte`.
+    pub ttfb: LatencySketch,
+    /// `origin-fbl`.
+    pub origin_fbl: LatencySketch,
+    /// `origin-lbl`.
+    pub origin_lbl: LatencySketch,
+}
+
+/// Heavy hitters per dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tops {
+    /// Request paths (encoded as logged, without the query).
+    pub uri: TopK,
+    /// Viewer addresses.
+    pub client_ip: TopK,
+    /// Referers (encoded as logged).
+    pub referer: TopK,
+    /// User agents (encoded as logged).
+    pub user_agent: TopK,
+    /// Edge locations.
+    pub edge_location: TopK,
+    /// Viewer countries.
+    pub country: TopK,
+    /// Viewer autonomous systems.
+    pub asn: TopK,
+    /// Distributions (domain, or v2 `DistributionId`).
+    pub distribution: TopK,
+}
+
+impl Tops {
+    pub(super) fn new(k: usize) -> Self {
+        Tops {
+            uri: TopK::with_capacity(k),
+            client_ip: TopK::with_capacity(k),
+            referer: TopK::with_capacity(k),
+            user_agent: TopK::with_capacity(k),
+            edge_location: TopK::with_capacity(k),
+            country: TopK::with_capacity(k),
+            asn: TopK::with_capacity(k),
+            distribution: TopK::with_capacity(k),
+        }
+    }
+
+    pub(super) fn all(&self) -> [(&'static str, Keys, &TopK); 8] {
+        [
+            ("uri", Keys::Decoded, &self.uri),
+            ("client_ip", Keys::AsLogged, &self.client_ip),
+            ("referer", Keys::Decoded, &self.referer),
+            ("user_agent", Keys::Decoded, &self.user_agent),
+            ("edge_location", Keys::EdgeLocation, &self.edge_location),
+            ("country", Keys::AsLogged, &self.country),
+            ("asn", Keys::AsLogged, &self.asn),
+            ("distribution", Keys::AsLogged, &self.distribution),
+        ]
+    }
+
+    pub(super) fn all_mut(&mut self) -> [&mut TopK; 8] {
+        [
+            &mut self.uri,
+            &mut self.client_ip,
+            &mut self.referer,
+            &mut self.user_agent,
+            &mut self.edge_location,
+            &mut self.country,
+            &mut self.asn,
+            &mut self.distribution,
+        ]
+    }
+}
+
+/// Exact breakdowns, each capped with an `(other)` bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakdowns {
+    /// Per status code.
+    pub status: CounterMap,
+    /// `x-edge-result-type`.
+    pub result_type: CounterMap,
+    /// `x-edge-detailed-result-type`.
+    pub detailed_result_type: CounterMap,
+    /// `cs-protocol`.
+    pub protocol: CounterMap,
+    /// `cs-protocol-version`.
+    pub http_version: CounterMap,
+    /// `cs-method`.
+    pub method: CounterMap,
+    /// `sc-content-type` (encoded as logged).
+    pub content_type: CounterMap,
+    /// User-agent class: browser, bot, tool, other.
+    pub user_agent_class: CounterMap,
+    /// Browser family.
+    pub browser: CounterMap,
+    /// Edge region, from the edge location's airport.
+    pub edge_region: CounterMap,
+}
+
+impl Breakdowns {
+    pub(super) fn new(cap: usize) -> Self {
+        Breakdowns {
+            status: CounterMap::with_cap(cap),
+            result_type: CounterMap::with_cap(cap),
+            detailed_result_type: CounterMap::with_cap(cap),
+            protocol: CounterMap::with_cap(cap),
+            http_version: CounterMap::with_cap(cap),
+            method: CounterMap::with_cap(cap),
+            content_type: CounterMap::with_cap(cap),
+            user_agent_class: CounterMap::with_cap(cap),
+            browser: CounterMap::with_cap(cap),
+            edge_region: CounterMap::with_cap(cap),
+        }
+    }
+
+    pub(super) fn all(&self) -> [(&'static str, Keys, &CounterMap); 10] {
+        [
+            ("status", Keys::AsLogged, &self.status),
+            ("result_type", Keys::AsLogged, &self.result_type),
+            ("detailed_result_type", Keys::AsLogged, &self.detailed_result_type),
+            ("protocol", Keys::AsLogged, &self.protocol),
+            ("http_version", Keys::AsLogged, &self.http_version),
+            ("method", Keys::AsLogged, &self.method),
+            ("content_type", Keys::Decoded, &self.content_type),
+            ("user_agent_class", Keys::AsLogged, &self.user_agent_class),
+            ("browser", Keys::AsLogged, &self.browser),
+            ("edge_region", Keys::AsLogged, &self.edge_region),
+        ]
+    }
+
+    pub(super) fn all_mut(&mut self) -> [&mut CounterMap; 10] {
+        [
+            &mut self.status,
+            &mut self.result_type,
+            &mut self.detailed_result_type,
+            &mut self.protocol,
+            &mut self.http_version,
+            &mut self.method,
+            &mut self.content_type,
+            &mut self.user_agent_class,
+            &mut self.browser,
+            &mut self.edge_region,
+        ]
+    }
+}

@@ -1,0 +1,489 @@
+//! The bundle of every aggregate for one stream of records, and the report made from it.
+//!
+//! Every host builds a [`Summary`] per partition of its input (a CLI thread, a Kinesis
+//! shard batch, a browser worker, a file) and merges them: counters, sketches and the
+//! unique-viewer estimate merge exactly, heavy hitters within their stated error.
+//!
+//! # Windows
+//!
+//! The time series keeps one [`Window`] per window that has records, starting at a
+//! multiple of the window width from the epoch. When a summary would hold more than
+//! [`SummaryOptions::max_windows`] windows, the width steps up [`coarser_window`]'s ladder
+//! (1 m → 5 m → 15 m → 1 h → 6 h → 1 d → 2 d …) and neighbouring windows merge into the
+//! wider ones; merging two summaries first brings both to the wider of their widths. Each
+//! width on the ladder is a multiple of the one before, so a wider window is exactly a
+//! union of narrower ones, and a summary ends at the narrowest width whose windows fit
+//! under the cap *for all of its records*, whatever the order they arrived or merged in:
+//! a part of the records never needs more windows than the whole at any width, so no part
+//! steps past that width, and the whole cannot stop before it. Nothing is dropped.
+//! [`SummaryOptions::fixed_windows`] turns this off for hosts whose window starts are keys
+//! elsewhere (the Lambda's CloudWatch timestamps and DynamoDB rollups).
+//!
+//! The module is split by concern: this file holds the model ([`Summary`], its options and
+//! how a record is aggregated and merged); `window` the time series and its coarsening
+//! ladder; `dims` the per-dimension aggregates (breakdowns, heavy hitters, latencies) and
+//! how each dimension's keys are shown; `state` the versioned, checksummed binary state;
+//! `report` the JSON report.
+
+mod dims;
+mod report;
+mod state;
+mod window;
+#[cfg(test)]
+mod tests;
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::agg::{CounterMap, HyperLogLog, LatencySketch, Merge, MergeError};
+use crate::enrich::geo::edge_geo;
+use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
+use crate::error::ParseError;
+use crate::field::Field;
+use crate::record::Record;
+
+pub use dims::{Breakdowns, Latencies, Tops};
+pub use report::SCHEMA_VERSION;
+pub(crate) use state::seal_state;
+pub use window::{Window, coarser_window};
+use window::{add_count, merge_window, window_start};
+
+/// Status classes, in report order: `000` (viewer hung up), `1xx` … `5xx`, `other`.
+pub const STATUS_CLASSES: [&str; 7] = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
+
+fn status_class(status: u16) -> usize {
+    match status {
+        0 => 0,
+        100..=599 => usize::from(status / 100),
+        _ => 6,
+    }
+}
+
+/// How a [`Summary`] aggregates. Summaries merge only with equal options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryOptions {
+    /// Width of a time window in milliseconds. The default is 60,000 (one minute).
+    pub window_ms: u64,
+    /// Entries each heavy-hitter list tracks; the error of a count is at most
+    /// `records / top_capacity`. The default is 1,000.
+    pub top_capacity: u32,
+    /// Distinct keys each breakdown (status, method, content type, …) keeps before the
+    /// rest go to its `(other)` bucket. The default is 100.
+    pub dimension_cap: u32,
+    /// Windows kept (at least 1): when there would be more, windows widen (see the module
+    /// docs) instead. Not enforced with `fixed_windows`. The default is 10,080 (a week of
+    /// minutes).
+    pub max_windows: u32,
+    /// Keep every window exactly `window_ms` wide and never coarsen, for hosts whose window
+    /// starts are keys elsewhere and whose batches are small (the Lambda: a batch of
+    /// 10,000 records has at most 10,000 windows). Windows are then not capped: memory
+    /// grows with the number of windows that have records. The default is `false`.
+    pub fixed_windows: bool,
+    /// The real-time log config's sampling rate (1–100 %), to scale estimates. The
+    /// default is `None` (unsampled or unknown).
+    pub sampling_rate: Option<u32>,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None }
+    }
+}
+
+/// Every aggregate of a stream of records. Mergeable: see the module docs.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    options: SummaryOptions,
+    /// Records aggregated.
+    pub records: u64,
+    /// Lines that were not records (parse errors), counted by the host.
+    pub bad_lines: u64,
+    /// Bytes sent to viewers (`sc-bytes`).
+    pub bytes_sent: u64,
+    /// Bytes received from viewers (`cs-bytes`).
+    pub bytes_received: u64,
+    /// Earliest record time (epoch ms).
+    pub first_ms: Option<i64>,
+    /// Latest record time (epoch ms).
+    pub last_ms: Option<i64>,
+    /// Records per status class (see [`STATUS_CLASSES`]).
+    pub status_class: [u64; 7],
+    /// Cache hits (`Hit`, `RefreshHit`).
+    pub cache_hits: u64,
+    /// Cache misses (`Miss`).
+    pub cache_misses: u64,
+    /// Bytes sent on hits.
+    pub cache_hit_bytes: u64,
+    /// Bytes sent on misses.
+    pub cache_miss_bytes: u64,
+    /// Exact breakdowns.
+    pub breakdowns: Breakdowns,
+    /// Latency sketches.
+    pub latency: Latencies,
+    /// Heavy hitters.
+    pub top: Tops,
+    /// Distinct viewer addresses.
+    pub unique_viewers: HyperLogLog,
+    /// Per-window aggregates, by window start (epoch ms, a multiple of
+    /// [`Summary::window_ms`]).
+    pub windows: BTreeMap<i64, Window>,
+    /// The width of `windows`: `options.window_ms`, or wider once coarsened.
+    window_ms: u64,
+    /// Enrichment tags: counts per value, per tag key.
+    pub tags: BTreeMap<String, CounterMap>,
+    cache: Caches,
+}
+
+impl PartialEq for Summary {
+    fn eq(&self, other: &Self) -> bool {
+        // Everything but the classification cache, which is not state.
+        self.encode_state() == other.encode_state()
+    }
+}
+
+type Memo<V> = hashbrown::HashMap<Vec<u8>, V, foldhash::fast::FixedState>;
+
+/// User agents and edge locations repeat heavily; classifying each distinct one once keeps
+/// the per-record cost flat. Not state (never merged or encoded); bounded: cleared when full.
+#[derive(Debug, Clone, Default)]
+struct Caches {
+    user_agent: Memo<(UaClass, BrowserFamily)>,
+    edge_region: Memo<&'static str>,
+}
+
+const CACHE_LIMIT: usize = 4096;
+
+fn memo<V: Copy>(map: &mut Memo<V>, key: &[u8], compute: impl FnOnce() -> V) -> V {
+    if let Some(hit) = map.get(key) {
+        return *hit;
+    }
+    let v = compute();
+    if map.len() >= CACHE_LIMIT {
+        map.clear();
+    }
+    map.insert(key.to_vec(), v);
+    v
+}
+
+impl Caches {
+    fn classify(&mut self, raw_user_agent: &[u8]) -> (UaClass, BrowserFamily) {
+        memo(&mut self.user_agent, raw_user_agent, || {
+            let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent, false));
+            (info.class, info.family)
+        })
+    }
+
+    fn region(&mut self, edge: &str) -> &'static str {
+        memo(&mut self.edge_region, edge.as_bytes(), || edge_geo(edge).map_or("unknown", |a| a.region.name()))
+    }
+}
+
+/// The values of one record that the summary reads, all checked before any is counted,
+/// so a bad record changes nothing but `bad_lines`.
+struct Extract<'a> {
+    ts: Option<i64>,
+    status: Option<u16>,
+    bytes_sent: Option<u64>,
+    bytes_received: Option<u64>,
+    time_taken: Option<u64>,
+    ttfb: Option<u64>,
+    origin_fbl: Option<u64>,
+    origin_lbl: Option<u64>,
+    client_ip: Option<core::net::IpAddr>,
+    client_ip_raw: Option<&'a [u8]>,
+    result_type: Option<crate::ResultType<'a>>,
+    detailed: Option<&'a [u8]>,
+    edge: Option<&'a str>,
+    country: Option<&'a [u8]>,
+    asn: Option<&'a [u8]>,
+}
+
+impl Summary {
+    /// An empty summary.
+    pub fn new(options: SummaryOptions) -> Self {
+        Summary {
+            options,
+            records: 0,
+            bad_lines: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            first_ms: None,
+            last_ms: None,
+            status_class: [0; 7],
+            cache_hits: 0,
+            cache_misses: 0,
+            cache_hit_bytes: 0,
+            cache_miss_bytes: 0,
+            breakdowns: Breakdowns::new(options.dimension_cap as usize),
+            latency: Latencies {
+                time_taken: LatencySketch::new(),
+                ttfb: LatencySketch::new(),
+                origin_fbl: LatencySketch::new(),
+                origin_lbl: LatencySketch::new(),
+            },
+            top: Tops::new(options.top_capacity as usize),
+            unique_viewers: HyperLogLog::new(),
+            windows: BTreeMap::new(),
+            window_ms: options.window_ms,
+            tags: BTreeMap::new(),
+            cache: Caches::default(),
+        }
+    }
+
+    /// The options the summary was built with.
+    pub fn options(&self) -> &SummaryOptions {
+        &self.options
+    }
+
+
+    /// Counts a line that was not a record.
+    pub fn add_bad_line(&mut self) {
+        self.bad_lines += 1;
+    }
+
+    fn extract<'a>(record: &Record<'a>) -> Result<Extract<'a>, ParseError> {
+        Ok(Extract {
+            ts: record.timestamp_ms()?,
+            status: record.status()?,
+            bytes_sent: record.bytes_sent()?,
+            bytes_received: record.bytes_received()?,
+            time_taken: record.time_taken_us()?,
+            ttfb: record.time_to_first_byte_us()?,
+            origin_fbl: record.seconds_us(Field::OriginFirstByteLatency)?,
+            origin_lbl: record.seconds_us(Field::OriginLastByteLatency)?,
+            client_ip: record.client_ip()?,
+            client_ip_raw: record.raw(Field::ClientIp),
+            result_type: record.result_type()?,
+            detailed: record.raw(Field::DetailedResultType),
+            edge: record.text(Field::EdgeLocation)?,
+            country: record.raw(Field::Country),
+            asn: record.integer(Field::Asn)?.and(record.raw(Field::Asn)),
+        })
+    }
+
+    /// Aggregates one record. On error (a value its field's type does not allow) nothing
+    /// is counted; the caller counts the line as bad with [`Summary::add_bad_line`].
+    pub fn add(&mut self, record: &Record<'_>) -> Result<(), ParseError> {
+        let x = Self::extract(record)?;
+        self.records += 1;
+        let sent = x.bytes_sent.unwrap_or(0);
+        self.bytes_sent += sent;
+        self.bytes_received += x.bytes_received.unwrap_or(0);
+        let class = x.status.map(status_class);
+        let b = &mut self.breakdowns;
+        if let (Some(status), Some(class)) = (x.status, class) {
+            self.status_class[class] += 1;
+            let digits = [b'0' + (status / 100 % 10) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8];
+            b.status.add(&digits, 1);
+        }
+        let (hit, miss) = match x.result_type {
+            Some(rt) => (rt.is_cache_hit(), rt == crate::ResultType::Miss),
+            None => (false, false),
+        };
+        if let Some(rt) = x.result_type {
+            b.result_type.add(rt.as_str().as_bytes(), 1);
+        }
+        if hit {
+            self.cache_hits += 1;
+            self.cache_hit_bytes += sent;
+        } else if miss {
+            self.cache_misses += 1;
+            self.cache_miss_bytes += sent;
+        }
+        if let Some(d) = x.detailed {
+            b.detailed_result_type.add(d, 1);
+        }
+        for (field, counter) in [
+            (Field::Protocol, &mut b.protocol),
+            (Field::ProtocolVersion, &mut b.http_version),
+            (Field::Method, &mut b.method),
+            (Field::ContentType, &mut b.content_type),
+        ] {
+            if let Some(v) = record.raw(field) {
+                counter.add(v, 1);
+            }
+        }
+        if let Some(ua) = record.raw(Field::UserAgent) {
+            let (class, family) = self.cache.classify(ua);
+            b.user_agent_class.add(class.name().as_bytes(), 1);
+            if class == UaClass::Browser {
+                b.browser.add(family.name().as_bytes(), 1);
+            }
+            self.top.user_agent.add(ua, 1);
+        }
+        if let Some(edge) = x.edge {
+            self.top.edge_location.add(edge.as_bytes(), 1);
+            let region = self.cache.region(edge);
+            b.edge_region.add(region.as_bytes(), 1);
+        }
+        for (v, sketch) in [
+            (x.time_taken, &mut self.latency.time_taken),
+            (x.ttfb, &mut self.latency.ttfb),
+            (x.origin_fbl, &mut self.latency.origin_fbl),
+            (x.origin_lbl, &mut self.latency.origin_lbl),
+        ] {
+            if let Some(v) = v {
+                sketch.add(v);
+            }
+        }
+        if let Some(path) = record.uri_path_raw() {
+            self.top.uri.add(path, 1);
+        }
+        if let Some(ip) = x.client_ip {
+            let mut octets = [0u8; 16];
+            let bytes: &[u8] = match ip {
+                core::net::IpAddr::V4(v4) => {
+                    octets[..4].copy_from_slice(&v4.octets());
+                    &octets[..4]
+                }
+                core::net::IpAddr::V6(v6) => {
+                    octets = v6.octets();
+                    &octets
+                }
+            };
+            self.unique_viewers.add_bytes(bytes);
+        }
+        if let Some(raw) = x.client_ip_raw {
+            self.top.client_ip.add(raw, 1);
+        }
+        if let Some(referer) = record.raw(Field::Referer) {
+            self.top.referer.add(referer, 1);
+        }
+        if let Some(country) = x.country {
+            self.top.country.add(country, 1);
+        }
+        if let Some(asn) = x.asn {
+            self.top.asn.add(asn, 1);
+        }
+        if let Some(d) = record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)) {
+            self.top.distribution.add(d, 1);
+        }
+        if let Some(ts) = x.ts {
+            self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
+            self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
+            let start = window_start(ts, self.window_ms);
+            match self.windows.get_mut(&start) {
+                Some(w) => Self::add_to_window(w, sent, class, hit, miss, x.time_taken),
+                None => {
+                    let mut w = Window::new();
+                    Self::add_to_window(&mut w, sent, class, hit, miss, x.time_taken);
+                    self.windows.insert(start, w);
+                    self.fit_windows();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_to_window(w: &mut Window, sent: u64, class: Option<usize>, hit: bool, miss: bool, tt: Option<u64>) {
+        w.records += 1;
+        w.bytes_sent += sent;
+        if let Some(c) = class {
+            w.status_class[c] += 1;
+        }
+        w.cache_hits += u64::from(hit);
+        w.cache_misses += u64::from(miss);
+        if let Some(tt) = tt {
+            w.time_taken.add(tt);
+        }
+    }
+
+    /// Counts one enrichment tag (`key` = `value`) for one record.
+    pub fn add_tag(&mut self, key: &str, value: &[u8]) {
+        let cap = self.options.dimension_cap as usize;
+        match self.tags.get_mut(key) {
+            Some(c) => c.add(value, 1),
+            None => {
+                let mut c = CounterMap::with_cap(cap);
+                c.add(value, 1);
+                self.tags.insert(key.to_string(), c);
+            }
+        }
+    }
+
+    /// Hit ratio over cacheable outcomes: (`Hit` + `RefreshHit`) / (those + `Miss`).
+    /// Errors, redirects and generated responses are neither hits nor misses.
+    pub fn cache_hit_ratio(&self) -> Option<f64> {
+        ratio(self.cache_hits, self.cache_hits + self.cache_misses)
+    }
+
+    /// The same ratio weighted by bytes sent.
+    pub fn cache_hit_ratio_bytes(&self) -> Option<f64> {
+        ratio(self.cache_hit_bytes, self.cache_hit_bytes + self.cache_miss_bytes)
+    }
+
+}
+
+impl Merge for Summary {
+    fn merge(&mut self, other: &Self) -> Result<(), MergeError> {
+        let (a, b) = (&self.options, &other.options);
+        if a.window_ms != b.window_ms {
+            return Err(MergeError::IncompatibleParameters { what: "window width" });
+        }
+        if a.top_capacity != b.top_capacity
+            || a.dimension_cap != b.dimension_cap
+            || a.max_windows != b.max_windows
+            || a.fixed_windows != b.fixed_windows
+        {
+            return Err(MergeError::IncompatibleParameters { what: "summary capacities" });
+        }
+        if a.sampling_rate != b.sampling_rate {
+            return Err(MergeError::IncompatibleParameters { what: "sampling rate" });
+        }
+        // Checked before anything changes, so a refused merge leaves `self` as it was.
+        let mut counts = [self.records, self.bad_lines, self.bytes_sent, self.bytes_received, self.cache_hits, self.cache_misses, self.cache_hit_bytes, self.cache_miss_bytes];
+        let theirs = [other.records, other.bad_lines, other.bytes_sent, other.bytes_received, other.cache_hits, other.cache_misses, other.cache_hit_bytes, other.cache_miss_bytes];
+        for (x, y) in counts.iter_mut().zip(theirs) {
+            add_count(x, y)?;
+        }
+        let mut status_class = self.status_class;
+        for (x, y) in status_class.iter_mut().zip(other.status_class) {
+            add_count(x, y)?;
+        }
+        [self.records, self.bad_lines, self.bytes_sent, self.bytes_received, self.cache_hits, self.cache_misses, self.cache_hit_bytes, self.cache_miss_bytes] = counts;
+        self.status_class = status_class;
+        self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
+        self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
+        for (x, (_, _, y)) in self.breakdowns.all_mut().into_iter().zip(other.breakdowns.all()) {
+            x.merge(y)?;
+        }
+        self.latency.time_taken.merge(&other.latency.time_taken)?;
+        self.latency.ttfb.merge(&other.latency.ttfb)?;
+        self.latency.origin_fbl.merge(&other.latency.origin_fbl)?;
+        self.latency.origin_lbl.merge(&other.latency.origin_lbl)?;
+        for (x, (_, _, y)) in self.top.all_mut().into_iter().zip(other.top.all()) {
+            x.merge(y)?;
+        }
+        self.unique_viewers.merge(&other.unique_viewers)?;
+        // Both sides step up the same ladder from the same requested width: bring both to
+        // the wider, merge, and widen further if the union needs it.
+        let width = self.window_ms.max(other.window_ms);
+        self.coarsen_to(width);
+        for (start, w) in &other.windows {
+            merge_window(&mut self.windows, window_start(*start, width), w.clone())?;
+        }
+        self.fit_windows();
+        for (k, c) in &other.tags {
+            match self.tags.get_mut(k) {
+                Some(mine) => mine.merge(c)?,
+                None => {
+                    self.tags.insert(k.clone(), c.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(pick(x, y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}

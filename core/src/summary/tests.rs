@@ -1,0 +1,231 @@
+//! Unit tests of the summary: merges, windows, state and report.
+
+use super::*;
+use serde_json::{Value, json};
+
+use super::state::{STATE_CHECKSUM_LEN, STATE_VERSION};
+use crate::agg::codec::base64_decode;
+use super::window::{MAX_WINDOW_MS, width_text};
+use crate::{Parser, RecordBuf, Schema};
+
+/// A summary of real-time records `timestamp sc-status sc-bytes time-taken`, one per
+/// second offset from 2026-11-01T00:00:00Z.
+fn summary_of(options: SummaryOptions, offsets_s: &[i64]) -> Summary {
+    let schema = Schema::from_field_names(&["timestamp", "sc-status", "sc-bytes", "time-taken"]).unwrap();
+    let mut parser = Parser::realtime(schema);
+    let mut buf = RecordBuf::new();
+    let mut s = Summary::new(options);
+    for off in offsets_s {
+        let line = alloc::format!("{}.250\t200\t100\t0.010", 1_793_491_200 + off);
+        let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+        s.add(&record).unwrap();
+    }
+    s
+}
+
+/// A state whose counts would overflow when merged (only a forged or corrupted one can
+/// be so) is refused, and leaves the summary as it was; its report does not panic.
+#[test]
+fn merging_counts_that_overflow_is_refused() {
+    let options = SummaryOptions::default();
+    let one = summary_of(options, &[0]);
+    let mut huge = one.clone();
+    huge.records = u64::MAX;
+    huge.bytes_sent = u64::MAX;
+    huge.windows.values_mut().for_each(|w| w.records = u64::MAX);
+    let _ = huge.report(10);
+    let mut a = one.clone();
+    assert_eq!(a.merge(&huge), Err(MergeError::Corrupt { what: "counts overflow" }));
+    assert_eq!(a, one, "nothing changed");
+    // Through the encoding too: a sealed state (valid checksum) with such counts.
+    let mut b = Summary::decode_state(&huge.encode_state()).unwrap();
+    assert!(b.merge(&huge).is_err());
+}
+
+#[test]
+fn the_ladder_steps_through_multiples() {
+    let steps = |from: u64, n: usize| {
+        let mut out = alloc::vec![from];
+        for _ in 0..n {
+            out.push(coarser_window(*out.last().unwrap()));
+        }
+        out
+    };
+    let m = 60_000;
+    assert_eq!(steps(m, 7), [m, 5 * m, 15 * m, 60 * m, 360 * m, 1440 * m, 2880 * m, 5760 * m]);
+    assert_eq!(steps(1, 5), [1, 1_000, 5_000, 10_000, 30_000, 60_000]);
+    // 90 s divides 15 min; 7 min divides nothing on the ladder, so it doubles.
+    assert_eq!(steps(90_000, 2), [90_000, 900_000, 3_600_000]);
+    assert_eq!(steps(7 * m, 2), [7 * m, 14 * m, 28 * m]);
+    assert_eq!(coarser_window(MAX_WINDOW_MS), MAX_WINDOW_MS);
+    assert_eq!(coarser_window(MAX_WINDOW_MS / 2 + 1), MAX_WINDOW_MS / 2 + 1);
+    for w in [1, 500, 1_000, 60_000, 7 * m, 86_400_000, MAX_WINDOW_MS / 3] {
+        assert_eq!(coarser_window(w) % w, 0, "{w}");
+    }
+    assert_eq!([width_text(60_000), width_text(90_000), width_text(86_400_000), width_text(500)], ["1m", "90s", "1d", "500ms"]);
+}
+
+#[test]
+fn windows_widen_past_the_cap_and_say_why() {
+    let options = SummaryOptions { max_windows: 3, ..SummaryOptions::default() };
+    // Minutes 0, 1, 2 fit; minute 3 makes four: 5-minute windows hold all in one.
+    let s = summary_of(options, &[0, 60, 120]);
+    assert_eq!((s.window_ms(), s.windows.len(), s.window_note()), (60_000, 3, None));
+    let s = summary_of(options, &[0, 60, 120, 180]);
+    assert_eq!((s.window_ms(), s.windows.len()), (300_000, 1));
+    assert_eq!(s.windows[&1_793_491_200_000].records, 4);
+    // Four 5-minute windows need 15 minutes; 15-minute windows starting on the quarter.
+    let s = summary_of(options, &[0, 300, 600, 900, 1200]);
+    assert_eq!(s.window_ms(), 900_000);
+    let starts: Vec<(i64, u64)> = s.windows.iter().map(|(k, w)| (*k, w.records)).collect();
+    assert_eq!(starts, [(1_793_491_200_000, 3), (1_793_492_100_000, 2)]);
+    assert_eq!(
+        s.window_note().as_deref(),
+        Some("window widened from 1m to 15m: at 5m there would be more than 3 windows (max_windows)")
+    );
+    let r = s.report(10);
+    assert_eq!(r["window"], json!({"ms": 900_000, "requested_ms": 60_000, "note": s.window_note()}));
+    assert!(r.get("windows_dropped").is_none());
+    // Fixed windows never widen (and are not capped).
+    let fixed = summary_of(SummaryOptions { fixed_windows: true, ..options }, &[0, 300, 600, 900, 1200]);
+    assert_eq!((fixed.window_ms(), fixed.windows.len()), (60_000, 5));
+    assert_eq!(Summary::decode_state(&fixed.encode_state()).unwrap(), fixed);
+}
+
+#[test]
+fn merging_brings_both_sides_to_the_wider_window() {
+    let options = SummaryOptions { max_windows: 3, ..SummaryOptions::default() };
+    let whole = summary_of(options, &[0, 60, 120, 180, 240, 3600]);
+    let narrow = summary_of(options, &[0, 3600]);
+    let wide = summary_of(options, &[60, 120, 180, 240]);
+    assert_eq!((narrow.window_ms(), wide.window_ms()), (60_000, 300_000));
+    for (a, b) in [(&narrow, &wide), (&wide, &narrow)] {
+        let mut m = a.clone();
+        m.merge(b).unwrap();
+        assert_eq!(m, whole);
+        assert_eq!(m.window_ms(), 300_000);
+    }
+    let mut other = Summary::new(SummaryOptions { fixed_windows: true, ..options });
+    assert_eq!(other.merge(&whole), Err(MergeError::IncompatibleParameters { what: "summary capacities" }));
+}
+
+#[test]
+fn decoding_checks_the_windows() {
+    let s = summary_of(SummaryOptions { max_windows: 3, ..SummaryOptions::default() }, &[0, 300, 600, 900]);
+    assert_eq!(Summary::decode_state(&s.encode_state()).unwrap(), s);
+    let mut off_ladder = s.clone();
+    off_ladder.window_ms = 120_000;
+    assert_eq!(Summary::decode_state(&off_ladder.encode_state()), Err(MergeError::Corrupt { what: "effective window width" }));
+    let mut misaligned = s.clone();
+    let w = misaligned.windows.pop_first().unwrap().1;
+    misaligned.windows.insert(1_793_491_260_000, w);
+    assert_eq!(Summary::decode_state(&misaligned.encode_state()), Err(MergeError::Corrupt { what: "window start" }));
+}
+
+/// A schema 2 report whose state is version 2 (no checksum), made by `cflog analyze`
+/// before states carried one.
+const STATE_2_REPORT: &str = include_str!("../../../tests/fixtures/reports/schema2-state2-aws-doc.json");
+
+/// A real state with every kind of aggregate filled: the two AWS documentation
+/// examples, plus windows and tags.
+fn rich_state() -> Vec<u8> {
+    let report: Value = serde_json::from_str(STATE_2_REPORT).unwrap();
+    let (mut s, _) = Summary::from_report(&report).unwrap();
+    s.merge(&summary_of(s.options, &[0, 1, 60, 61, 3600])).unwrap();
+    s.add_tag("bot", b"googlebot");
+    s.add_tag("path_class", b"static");
+    s.encode_state()
+}
+
+#[test]
+fn every_corrupted_state_is_refused() {
+    let good = rich_state();
+    assert!(Summary::decode_state(&good).is_ok());
+    let mut rng = crate::agg::testing::Rng(11);
+    let (mut accepted, mut other_reason) = (Vec::new(), Vec::new());
+    for case in 0..300 {
+        let mut bad = good.clone();
+        for _ in 0..1 + rng.below(3) {
+            let at = rng.below(bad.len());
+            bad[at] ^= 1 + rng.below(255) as u8;
+        }
+        match Summary::decode_state(&bad) {
+            Ok(_) => accepted.push(case),
+            // Only a changed version byte may fail before the checksum is compared.
+            Err(MergeError::Corrupt { what }) if bad[0] != good[0] || what.starts_with("checksum") => {}
+            Err(e) => other_reason.push((case, e)),
+        }
+    }
+    assert!(accepted.is_empty(), "{} of 300 corrupted states decoded: cases {accepted:?}", accepted.len());
+    assert!(other_reason.is_empty(), "refused, but not by the checksum: {other_reason:?}");
+    // Cut short or lengthened, anywhere.
+    for len in 0..good.len() {
+        assert!(Summary::decode_state(&good[..len]).is_err(), "cut to {len} bytes");
+    }
+    let mut longer = good.clone();
+    longer.push(0);
+    assert!(Summary::decode_state(&longer).is_err());
+}
+
+#[test]
+fn the_checksum_guards_version_3_only() {
+    let good = rich_state();
+    assert_eq!(good[0], STATE_VERSION);
+    let n = good.len();
+    let checksum = |bytes: &[u8]| Summary::decode_state(bytes).unwrap_err();
+    assert_eq!(checksum(&good[..n - 1]), MergeError::Corrupt { what: "checksum mismatch (the state was corrupted or edited)" });
+    assert_eq!(checksum(&[STATE_VERSION, 0, 0]), MergeError::Corrupt { what: "checksum missing (truncated state)" });
+    assert_eq!(
+        checksum(&[STATE_VERSION]).to_string(),
+        "corrupt aggregate state: checksum missing (truncated state)"
+    );
+    // A body that passes the checksum is still checked field by field.
+    assert_eq!(checksum(&seal_state(alloc::vec![STATE_VERSION])), MergeError::Corrupt { what: "truncated" });
+    assert_eq!(checksum(&[]), MergeError::Corrupt { what: "truncated" });
+    // The same body as version 2 is read without a checksum, as before.
+    let mut v2 = good[..n - STATE_CHECKSUM_LEN].to_vec();
+    v2[0] = 2;
+    assert_eq!(Summary::decode_state(&v2).unwrap(), Summary::decode_state(&good).unwrap());
+}
+
+#[test]
+fn version_2_states_are_still_read() {
+    let report: Value = serde_json::from_str(STATE_2_REPORT).unwrap();
+    assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], 2);
+    let (s, top_n) = Summary::from_report(&report).unwrap();
+    assert_eq!((s.records, top_n), (4, 10));
+    let mut again = s.report(top_n);
+    // Everything but the state is the same report, in the current schema (3: a top
+    // entry's `error` is `overcount_max`); the state is now version 3.
+    assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], 3);
+    again["state"] = report["state"].clone();
+    let mut want = report.clone();
+    want["schema_version"] = json!(SCHEMA_VERSION);
+    for list in want["top"].as_object_mut().unwrap().values_mut() {
+        for entry in list.as_array_mut().unwrap() {
+            let e = entry.as_object_mut().unwrap();
+            let bound = e.remove("error").unwrap();
+            e.insert("overcount_max".into(), bound);
+        }
+    }
+    assert_eq!(again, want);
+}
+
+/// A schema 1 report made by `cflog analyze` before windows coarsened.
+const SCHEMA_1_REPORT: &str = include_str!("../../../tests/fixtures/reports/schema1-aws-doc.json");
+
+#[test]
+fn version_1_states_are_read_unless_they_dropped_windows() {
+    let report: Value = serde_json::from_str(SCHEMA_1_REPORT).unwrap();
+    let (s, _) = Summary::from_report(&report).unwrap();
+    assert_eq!((s.records, s.window_ms(), s.windows.len(), s.options().fixed_windows), (4, 60_000, 2, false));
+    assert_eq!(s.report(10)["windows"], report["windows"]);
+    // The state ends with `windows_dropped` and the number of tag keys (none).
+    let mut bytes = base64_decode(report["state"].as_str().unwrap()).unwrap();
+    let n = bytes.len();
+    assert_eq!((bytes[0], &bytes[n - 2..]), (1, &[0u8, 0][..]));
+    bytes[n - 2] = 7;
+    let err = Summary::decode_state(&bytes).unwrap_err();
+    assert!(matches!(err, MergeError::Unsupported { .. }));
+    assert!(err.to_string().contains("dropped windows at max_windows (analyze the logs again)"), "{err}");
+}
