@@ -1,11 +1,11 @@
 //! `cflog analyze`: aggregate inputs into one report, on every core.
 //!
-//! A reader thread cuts each input into newline-aligned chunks of about 1 MiB and tags
-//! each with what a parser needs to start mid-input: the layout in force (standard logs
-//! can switch layout at any `#Fields:` line) and the number of lines before it. Workers
-//! parse and aggregate chunks into their own [`Summary`]; the summaries are merged at the
-//! end. Memory is bounded by the chunks in flight (2 per worker) plus one summary per
-//! worker, whatever the input size.
+//! A reader thread cuts each input into newline-aligned chunks of about 1 MiB with
+//! `cflog_engine`'s [`Chunker`] and [`Cutter`] (which tag each chunk with the layout in force
+//! and the lines before it); `cflog_engine` [`Worker`]s parse and aggregate chunks into their
+//! own summary; the summaries are merged at the end. This file holds only the threads,
+//! the progress bar and the options. Memory is bounded by the chunks in flight (2 per
+//! worker) plus one summary per worker, whatever the input size.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
-use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
+use cflog_core::Schema;
+use cflog_engine::bad::BadLines;
+use cflog_engine::cut::{ChunkStart, Chunker, Cutter};
+use cflog_engine::worker::{Rules, Worker};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::input::{self, Input};
 use crate::layout::LayoutChoice;
-use crate::ndjson::{Decoded, NdjsonDecoder};
 use crate::sources::Problems;
 
 /// Options of one `cflog analyze` run.
@@ -82,52 +84,8 @@ impl Plugins {
     }
 }
 
-/// Per-thread plugin state: the instances, a reusable batch and result.
-#[cfg(feature = "plugins")]
-struct WorkerPlugins {
-    set: cflog_plugin_host::PluginSet,
-    batch: cflog_plugin_host::Batch,
-    enriched: cflog_plugin_host::Enriched,
-    /// One span buffer per record of a batch, reused from chunk to chunk.
-    bufs: Vec<RecordBuf>,
-}
-
-#[cfg(feature = "plugins")]
-impl WorkerPlugins {
-    fn new(p: &Plugins) -> Result<WorkerPlugins> {
-        let set = cflog_plugin_host::PluginSet::instantiate(&p.host, &p.compiled)?;
-        let batch = set.batch();
-        Ok(WorkerPlugins { set, batch, enriched: Default::default(), bufs: Vec::new() })
-    }
-}
-
-/// A bad line, located.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BadLine {
-    /// Index of the input in the argument list.
-    pub input: usize,
-    /// 1-based line number in that input.
-    pub line: u64,
-    /// `field F: reason`.
-    pub message: String,
-}
-
-/// How the layout of one input was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LayoutOrigin {
-    /// Real-time, from `--fields`.
-    Given,
-    /// Real-time, inferred from the first record's field count.
-    Inferred,
-    /// Standard, from the `#Fields:` header.
-    Header,
-    /// Standard without a header: the 33-column default.
-    NoHeader,
-    /// cflog's NDJSON records (each carries its field names).
-    Ndjson,
-    /// Nothing was read (an empty input).
-    Empty,
-}
+pub use cflog_engine::bad::BadLine;
+pub use cflog_engine::cut::LayoutOrigin;
 
 /// What one input was, for the dashboard's "Read ..." line and its empty panels.
 #[derive(Debug, Clone)]
@@ -142,14 +100,6 @@ pub struct InputRead {
     pub origin: LayoutOrigin,
     /// Every layout met, in order, each once (standard logs switch at each `#Fields:` line).
     pub layouts: Vec<Schema>,
-}
-
-impl InputRead {
-    fn add_layout(&mut self, schema: &Schema) {
-        if !self.layouts.contains(schema) {
-            self.layouts.push(schema.clone());
-        }
-    }
 }
 
 /// The result of a run: the merged summary and the first bad lines.
@@ -170,327 +120,64 @@ pub struct Analysis {
     pub inputs: Vec<InputRead>,
 }
 
-/// How a chunk's lines are read.
-#[derive(Clone)]
-enum ChunkLayout {
-    /// Log lines in this layout (at the chunk's start: a standard log can switch).
-    Log(Arc<Schema>),
-    /// cflog's NDJSON records (each carries its field names).
-    Ndjson,
-}
-
+/// A chunk of one input and where it starts.
 struct Chunk {
     input: usize,
-    layout: ChunkLayout,
-    first_line: u64,
-    lines: u64,
+    start: ChunkStart,
     bytes: Vec<u8>,
 }
 
-/// The lines of a chunk (the last one may lack its `\n`).
-fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut start = 0;
-    let mut ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-    std::iter::from_fn(move || {
-        let end = ends.next()?;
-        if start >= bytes.len() && end == bytes.len() {
-            return None;
-        }
-        let line = &bytes[start..end];
-        start = end + 1;
-        Some(line)
-    })
-}
-
-/// `_cflog.tags` of each line of a run of NDJSON records (empty for log lines).
-type LineTags = [Vec<(String, String)>];
-
-struct Worker {
-    summary: Summary,
-    bad: Vec<BadLine>,
-    keep: usize,
-    buf: RecordBuf,
-    dropped: u64,
-    ndjson: NdjsonDecoder,
+/// One thread's worker and its rules.
+struct ThreadWorker {
+    worker: Worker,
     #[cfg(feature = "plugins")]
-    plugins: Option<WorkerPlugins>,
+    rules: Option<cflog_engine::wasmtime_rules::WasmRules>,
 }
 
-impl Worker {
-    fn new(options: SummaryOptions, keep: usize) -> Self {
-        Worker {
-            summary: Summary::new(options),
-            bad: Vec::new(),
-            keep,
-            buf: RecordBuf::new(),
-            dropped: 0,
-            ndjson: NdjsonDecoder::new(),
-            #[cfg(feature = "plugins")]
-            plugins: None,
-        }
-    }
-
-    fn bad_line(&mut self, input: usize, e: &ParseError) {
-        self.bad_message(input, e.line, e.reason().to_string());
-    }
-
-    fn bad_message(&mut self, input: usize, line: u64, message: String) {
-        self.summary.add_bad_line();
-        // Keep the lowest-numbered lines: chunks arrive roughly in order, so once the
-        // list is full a later line rarely displaces one.
-        let entry = BadLine { input, line, message };
-        if self.bad.len() < self.keep {
-            self.bad.push(entry);
-        } else if let Some(max) = self.bad.iter_mut().max().filter(|m| **m > entry) {
-            *max = entry;
-        }
-    }
-
-    fn run(&mut self, chunk: &Chunk, double_decode: bool) {
-        match &chunk.layout {
-            ChunkLayout::Log(schema) => {
-                self.run_lines(chunk.input, schema, chunk.first_line, &chunk.bytes, double_decode, &[]);
-            }
-            ChunkLayout::Ndjson => self.run_ndjson(chunk),
-        }
-    }
-
-    /// Parses and aggregates `bytes`, lines `first_line + 1 ...` of input `input`; `tags`
-    /// holds each line's `_cflog.tags`, when the lines were rebuilt from NDJSON records.
-    fn run_lines(&mut self, input: usize, schema: &Schema, first_line: u64, bytes: &[u8], double_decode: bool, tags: &LineTags) {
+impl ThreadWorker {
+    fn run(&mut self, chunk: &Chunk) {
         #[cfg(feature = "plugins")]
-        if self.plugins.is_some() {
-            return self.run_with_plugins(input, schema, first_line, bytes, double_decode, tags);
-        }
-        let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
-        for (index, line) in lines(bytes).enumerate() {
-            match parser.parse_line(line, &mut self.buf) {
-                Ok(Some(record)) => match self.summary.add(&record) {
-                    Ok(()) => {
-                        for (k, v) in tags.get(index).into_iter().flatten() {
-                            self.summary.add_tag(k, v.as_bytes());
-                        }
-                    }
-                    Err(e) => self.bad_line(input, &e),
-                },
-                Ok(None) => {}
-                Err(e) => self.bad_line(input, &e),
-            }
-        }
-    }
-
-    /// Rebuilds each NDJSON record as a log line (see [`crate::ndjson`]) and aggregates
-    /// each run of lines with one layout. Line k of a run is line `first + k` of the input
-    /// (a line that is not a record leaves an empty line), so errors keep their numbers.
-    fn run_ndjson(&mut self, chunk: &Chunk) {
-        let mut decoder = std::mem::take(&mut self.ndjson);
-        let mut rebuilt = Vec::new();
-        let mut run_bytes: Vec<u8> = Vec::with_capacity(chunk.bytes.len());
-        let mut run_tags: Vec<Vec<(String, String)>> = Vec::new();
-        // The layout of the current run and the number of lines before it.
-        let mut run: Option<(Arc<Schema>, u64)> = None;
-        let mut line_no = chunk.first_line;
-        for line in lines(&chunk.bytes) {
-            line_no += 1;
-            match decoder.decode(line, &mut rebuilt) {
-                Ok(Decoded::Record { schema, tags }) => {
-                    if !run.as_ref().is_some_and(|(s, _)| Arc::ptr_eq(s, &schema)) {
-                        if let Some((s, first)) = run.take() {
-                            self.run_lines(chunk.input, &s, first, &run_bytes, false, &run_tags);
-                        }
-                        run_bytes.clear();
-                        run_tags.clear();
-                        run = Some((schema, line_no - 1));
-                    }
-                    run_bytes.extend_from_slice(&rebuilt);
-                    run_bytes.push(b'\n');
-                    run_tags.push(tags);
-                }
-                other => {
-                    if let Err(reason) = other {
-                        self.bad_message(chunk.input, line_no, reason);
-                    }
-                    if run.is_some() {
-                        run_bytes.push(b'\n');
-                        run_tags.push(Vec::new());
-                    }
-                }
-            }
-        }
-        if let Some((s, first)) = run {
-            self.run_lines(chunk.input, &s, first, &run_bytes, false, &run_tags);
-        }
-        self.ndjson = decoder;
+        let rules = self.rules.as_mut().map(|r| r as &mut dyn Rules);
+        #[cfg(not(feature = "plugins"))]
+        let rules: Option<&mut dyn Rules> = None;
+        self.worker.run(chunk.input, &chunk.start, &chunk.bytes, rules, None);
     }
 }
 
-#[cfg(feature = "plugins")]
-impl Worker {
-    /// Parses the chunk once, line by line, into one span buffer per record; sends the
-    /// records to the rules as one batch; then aggregates each record (rebuilt from its
-    /// spans, not parsed again) with its tags, unless a rule dropped it. A standard
-    /// log's `#Fields:` line ends the batch, since it changes the layout.
-    fn run_with_plugins(&mut self, input: usize, schema: &Schema, first_line: u64, bytes: &[u8], double_decode: bool, tags: &LineTags) {
-        let Some(mut p) = self.plugins.take() else { return };
-        let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
-        let lines: Vec<&[u8]> = lines(bytes).collect();
-        // (index into `lines`, line number) of each record in the batch; record k's
-        // spans are in p.bufs[k].
-        let mut pending: Vec<(usize, u64)> = Vec::new();
-        p.batch.clear();
-        for (li, line) in lines.iter().enumerate() {
-            if line.first() == Some(&b'#') && !pending.is_empty() {
-                self.flush_batch(&mut p, &parser, &lines, &mut pending, input, tags);
-            }
-            let k = pending.len();
-            if k == p.bufs.len() {
-                p.bufs.push(RecordBuf::new());
-            }
-            match parser.parse_line(line, &mut p.bufs[k]) {
-                Ok(Some(record)) => {
-                    p.batch.push(&record);
-                    pending.push((li, record.line_number()));
-                }
-                Ok(None) => {}
-                Err(e) => self.bad_line(input, &e),
-            }
-        }
-        self.flush_batch(&mut p, &parser, &lines, &mut pending, input, tags);
-        self.plugins = Some(p);
-    }
-
-    fn flush_batch(
-        &mut self,
-        p: &mut WorkerPlugins,
-        parser: &Parser,
-        lines: &[&[u8]],
-        pending: &mut Vec<(usize, u64)>,
-        input: usize,
-        tags: &LineTags,
-    ) {
-        if pending.is_empty() {
-            return;
-        }
-        p.set.enrich_into(&p.batch, &mut p.enriched);
-        for (i, &(li, line_no)) in pending.iter().enumerate() {
-            if p.enriched.dropped(i) {
-                self.dropped += 1;
-                continue;
-            }
-            let record = parser.view(lines[li], &p.bufs[i], line_no);
-            match self.summary.add(&record) {
-                Ok(()) => {
-                    for (k, v) in p.enriched.tags(i) {
-                        self.summary.add_tag(k, v.as_bytes());
-                    }
-                    for (k, v) in tags.get(li).into_iter().flatten() {
-                        self.summary.add_tag(k, v.as_bytes());
-                    }
-                }
-                Err(e) => self.bad_line(input, &e),
-            }
-        }
-        pending.clear();
-        p.batch.clear();
-    }
-}
-
-/// Cuts one input into chunks and hands them to `send`.
-fn read_chunks(
-    index: usize,
-    input: &mut Input,
-    layout: &LayoutChoice,
-    read: &mut InputRead,
-    mut send: impl FnMut(Chunk) -> bool,
-) -> Result<()> {
-    let name = input.name.clone();
-    let mut pending: Vec<u8> = Vec::with_capacity(input::CHUNK * 2);
-    let mut schema: Option<ChunkLayout> = None;
-    let mut lines_before = 0u64;
+/// Cuts one input into chunks and hands them to `send` (which returns false to stop).
+fn read_chunks(index: usize, input: &mut Input, layout: &LayoutChoice, read: &mut InputRead, mut send: impl FnMut(Chunk) -> bool) -> Result<()> {
+    let mut cutter = Cutter::new(layout);
+    cutter.begin(&input.name);
+    let mut chunker = Chunker::new();
     let mut stopped = false;
-    let mut flush = |pending: &mut Vec<u8>, upto: usize, schema: &mut Option<ChunkLayout>, lines: &mut u64| -> Result<bool> {
-        // The tail (a partial line) starts the next chunk, in a buffer sized so that
-        // filling it never reallocates.
-        let mut rest = Vec::with_capacity(input::CHUNK * 2);
-        rest.extend_from_slice(&pending[upto..]);
-        pending.truncate(upto);
-        let bytes = std::mem::replace(pending, rest);
-        let current = match schema {
-            Some(s) => s.clone(),
-            None => {
-                let s = if layout.is_ndjson(&bytes) {
-                    read.origin = LayoutOrigin::Ndjson;
-                    ChunkLayout::Ndjson
-                } else {
-                    let s = Arc::new(layout.parser_for(&name, &bytes)?.schema().clone());
-                    read.origin = match s.format() {
-                        Format::RealTime if layout.realtime.is_some() => LayoutOrigin::Given,
-                        Format::RealTime => LayoutOrigin::Inferred,
-                        _ if cflog_core::layout::first_line(&bytes).starts_with(b"#") => LayoutOrigin::Header,
-                        _ => LayoutOrigin::NoHeader,
-                    };
-                    if read.origin != LayoutOrigin::Header {
-                        read.add_layout(&s);
-                    }
-                    ChunkLayout::Log(s)
-                };
-                *schema = Some(s.clone());
-                s
-            }
-        };
-        if let ChunkLayout::Log(s) = &current
-            && s.format() == Format::Standard
-        {
-            // Every `#Fields:` header, for the dashboard (the parser switches at each).
-            for pos in memchr::memmem::find_iter(&bytes, b"#Fields:").filter(|&p| p == 0 || bytes[p - 1] == b'\n') {
-                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
-                let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
-                if let Some(Ok(s)) = Schema::from_w3c_fields(line) {
-                    read.add_layout(&s);
-                }
-            }
-        }
-        let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-        // The layout for the next chunk: the last `#Fields:` line in this one, if any.
-        if let ChunkLayout::Log(s) = &current
-            && s.format() == Format::Standard
-            && let Some(pos) = memchr::memmem::rfind(&bytes, b"#Fields:") {
-                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
-                let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
-                if let Some(Ok(next)) = Schema::from_w3c_fields(line) {
-                    *schema = Some(ChunkLayout::Log(Arc::new(next)));
-                }
-            }
-        let chunk = Chunk { input: index, layout: current, first_line: *lines, lines: newlines, bytes };
-        *lines += newlines;
-        Ok(send(chunk))
-    };
     let mut failure: Option<anyhow::Error> = None;
+    let mut emit = |bytes: Vec<u8>, cutter: &mut Cutter| -> Result<bool> {
+        let start = cutter.take(&bytes)?;
+        Ok(send(Chunk { input: index, start, bytes }))
+    };
     input::for_each_chunk(input, |data| {
         if stopped {
             return;
         }
-        pending.extend_from_slice(data);
-        if pending.len() >= input::CHUNK
-            && let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
-                match flush(&mut pending, last_nl + 1, &mut schema, &mut lines_before) {
-                    Ok(true) => {}
-                    Ok(false) => stopped = true,
-                    Err(e) => {
-                        stopped = true;
-                        failure = Some(e);
-                    }
+        if let Some(bytes) = chunker.push(data) {
+            match emit(bytes, &mut cutter) {
+                Ok(true) => {}
+                Ok(false) => stopped = true,
+                Err(e) => {
+                    stopped = true;
+                    failure = Some(e);
                 }
             }
+        }
     })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    if !pending.is_empty() && !stopped {
-        let len = pending.len();
-        flush(&mut pending, len, &mut schema, &mut lines_before)?;
-    }
-    Ok(())
+    let result = match failure {
+        Some(e) => Err(e),
+        None if stopped => Ok(()),
+        None => chunker.finish().map_or(Ok(()), |bytes| emit(bytes, &mut cutter).map(|_| ())),
+    };
+    read.origin = cutter.origin();
+    read.layouts = cutter.layouts().to_vec();
+    result
 }
 
 fn progress_bar(total: Option<u64>, enabled: bool) -> ProgressBar {
@@ -530,15 +217,15 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         bar.set_message(format!("{:.0}k lines/s", lines as f64 / secs / 1000.0));
     };
 
-    let double = layout.double_decode;
-    let new_worker = || -> Result<Worker> {
-        #[allow(unused_mut)]
-        let mut w = Worker::new(options.summary, keep);
-        #[cfg(feature = "plugins")]
-        if let Some(p) = &options.plugins {
-            w.plugins = Some(WorkerPlugins::new(p)?);
-        }
-        Ok(w)
+    let new_worker = || -> Result<ThreadWorker> {
+        Ok(ThreadWorker {
+            worker: Worker::new(options.summary, keep, layout.double_decode),
+            #[cfg(feature = "plugins")]
+            rules: match &options.plugins {
+                Some(p) => Some(cflog_engine::wasmtime_rules::WasmRules::new(cflog_plugin_host::PluginSet::instantiate(&p.host, &p.compiled)?)),
+                None => None,
+            },
+        })
     };
     let mut reads: Vec<InputRead> = Vec::with_capacity(paths.len());
     // Opens `path` and notes it in `reads`, with the bytes it took once read.
@@ -554,13 +241,13 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         }
         result
     };
-    let mut workers: Vec<Worker> = Vec::new();
+    let mut workers: Vec<ThreadWorker> = Vec::new();
     if options.threads <= 1 {
         let mut worker = new_worker()?;
         for (i, path) in paths.iter().enumerate() {
             let read = read_input(i, path, &mut |chunk| {
-                worker.run(&chunk, double);
-                lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
+                worker.run(&chunk);
+                lines_done.fetch_add(chunk.start.lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
                 true
             });
@@ -583,8 +270,8 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                         loop {
                             let next = rx.lock().map(|r| r.recv());
                             let Ok(Ok(chunk)) = next else { break };
-                            worker.run(&chunk, double);
-                            lines_done.fetch_add(chunk.lines, std::sync::atomic::Ordering::Relaxed);
+                            worker.run(&chunk);
+                            lines_done.fetch_add(chunk.start.lines, std::sync::atomic::Ordering::Relaxed);
                         }
                         worker
                     })
@@ -616,53 +303,27 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     tick(&bar);
     bar.finish_and_clear();
 
-    let mut bad: Vec<BadLine> = workers.iter_mut().flat_map(|w| std::mem::take(&mut w.bad)).collect();
-    bad.sort();
-    bad.truncate(keep);
-    let dropped = workers.iter().map(|w| w.dropped).sum();
+    let mut bad = BadLines::new(keep);
+    for w in &mut workers {
+        bad.merge(std::mem::take(&mut w.worker.bad));
+    }
+    let dropped = workers.iter().map(|w| w.worker.dropped).sum();
     #[cfg(feature = "plugins")]
-    let plugin_stats = sum_plugin_stats(workers.iter().filter_map(|w| w.plugins.as_ref()).map(|p| p.set.stats()));
+    let plugin_stats = cflog_engine::wasmtime_rules::sum_stats(workers.iter().filter_map(|w| w.rules.as_ref()).map(|r| r.stats()));
     let mut iter = workers.into_iter();
-    let mut summary = iter.next().map(|w| w.summary).unwrap_or_else(|| Summary::new(options.summary));
+    let mut summary = iter.next().map(|w| w.worker.summary).unwrap_or_else(|| Summary::new(options.summary));
     for w in iter {
-        summary.merge(&w.summary).context("merging worker summaries")?;
+        summary.merge(&w.worker.summary).context("merging worker summaries")?;
     }
     Ok(Analysis {
         summary,
-        bad_lines: bad,
+        bad_lines: bad.into_sorted(),
         #[cfg(feature = "plugins")]
         plugins: plugin_stats,
         dropped_by_plugins: dropped,
         problems,
         inputs: reads,
     })
-}
-
-/// Adds up the per-thread counters of each plugin (same load order on every thread).
-#[cfg(feature = "plugins")]
-fn sum_plugin_stats(per_thread: impl Iterator<Item = Vec<cflog_plugin_host::PluginStats>>) -> Vec<cflog_plugin_host::PluginStats> {
-    let mut total: Vec<cflog_plugin_host::PluginStats> = Vec::new();
-    for stats in per_thread {
-        if total.is_empty() {
-            total = stats;
-            continue;
-        }
-        for (t, s) in total.iter_mut().zip(stats) {
-            t.batches += s.batches;
-            t.records += s.records;
-            t.failures += s.failures;
-            t.records_skipped += s.records_skipped;
-            t.restarts += s.restarts;
-            t.disabled |= s.disabled;
-            for (k, n) in s.failures_by_kind {
-                *t.failures_by_kind.entry(k).or_default() += n;
-            }
-            if s.last_error.is_some() {
-                t.last_error = s.last_error;
-            }
-        }
-    }
-    total
 }
 
 /// Parses a window width: `500ms`, `30s`, `1m`, `5m`, `1h`, `1d`, or a number of seconds.

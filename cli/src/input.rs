@@ -132,7 +132,7 @@ use std::fmt;
 use cflog_core::{LineSplitter, ParseError, ParseStats, Parser, Record, RecordBuf, Schema};
 
 use crate::layout::LayoutChoice;
-use crate::ndjson::{Decoded, NdjsonDecoder};
+use cflog_engine::ndjson::{Decoded, NdjsonDecoder};
 
 /// A line that is not a record: the parser's error, or why an NDJSON line is not one of
 /// cflog's records.

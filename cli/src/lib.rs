@@ -14,7 +14,6 @@ pub mod features;
 pub mod r#gen;
 pub mod input;
 pub mod layout;
-pub mod ndjson;
 pub mod report_errors;
 pub mod sources;
 

@@ -11,7 +11,7 @@ use cflog_cli::{cmd_parse, dashboard};
 use cflog_cli::sources::{self, InputArgs};
 use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
-use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
+use cflog_cli::layout::{self, FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 
 #[cfg(feature = "aws")]
 use cflog_lambda::names::env as cflog_lambda_env;
@@ -220,7 +220,7 @@ struct LayoutArgs {
 impl LayoutArgs {
     fn choice(&self) -> Result<LayoutChoice> {
         let spec = self.fields.as_deref().map(parse_fields_spec).transpose()?;
-        LayoutChoice::new(self.format, spec.as_ref(), self.fields_order, self.double_decode)
+        layout::choice(self.format, spec.as_ref(), self.fields_order, self.double_decode)
     }
 }
 
@@ -314,7 +314,7 @@ fn print_report(report: &serde_json::Value, json: bool, color: ColorChoice, sour
 
 fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let spec = args.layout.fields.as_deref().map(parse_fields_spec).transpose()?;
-    let layout = LayoutChoice::new(args.layout.format, spec.as_ref(), args.layout.fields_order, args.layout.double_decode)?;
+    let layout = layout::choice(args.layout.format, spec.as_ref(), args.layout.fields_order, args.layout.double_decode)?;
     let sampling_rate = args.sampling_rate.or(spec.as_ref().and_then(|s| s.sampling_rate));
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let options = AnalyzeOptions {

@@ -289,7 +289,7 @@ pub fn looks_like_log(head: &[u8]) -> bool {
         return line.starts_with(b"#Version:") || line.starts_with(b"#Fields:");
     }
     if line.starts_with(b"{") {
-        return crate::ndjson::looks_like_record(line);
+        return cflog_engine::ndjson::looks_like_record(line);
     }
     if cflog_core::layout::detect(line) == cflog_core::Format::Standard {
         return true;

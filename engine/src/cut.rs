@@ -1,0 +1,251 @@
+//! Cutting an input into newline-aligned chunks that workers can parse independently.
+//!
+//! A [`Chunker`] turns bytes arriving in any pieces into chunks of about [`CHUNK`] bytes
+//! that end at a line end (or the end of the input). A [`Cutter`] follows one input
+//! through its chunks and tags each with what a parser needs to start there: the layout in
+//! force (chosen at the first chunk; a standard log switches at each `#Fields:` line) and
+//! the number of lines before it. It also notes how the first layout was chosen and every
+//! layout met, for the screens.
+
+use std::sync::Arc;
+
+use cflog_core::layout::first_line;
+use cflog_core::{Format, Schema};
+
+use crate::layout::{LayoutChoice, LayoutError};
+
+/// Bytes per chunk.
+pub const CHUNK: usize = 1 << 20;
+
+/// The lines of a chunk (the last one may lack its `\n`; a final `\n` does not start an
+/// empty line).
+pub fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        if start >= bytes.len() && end == bytes.len() {
+            return None;
+        }
+        let line = &bytes[start..end];
+        start = end + 1;
+        Some(line)
+    })
+}
+
+/// Gathers bytes arriving in any pieces into newline-aligned chunks of about [`CHUNK`].
+#[derive(Debug, Default)]
+pub struct Chunker {
+    pending: Vec<u8>,
+}
+
+impl Chunker {
+    /// An empty chunker.
+    pub fn new() -> Chunker {
+        Chunker { pending: Vec::with_capacity(CHUNK * 2) }
+    }
+
+    /// Adds `data`; returns a chunk when at least [`CHUNK`] bytes ending at a line end are
+    /// pending (the partial line after it stays for the next chunk).
+    pub fn push(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        self.pending.extend_from_slice(data);
+        if self.pending.len() < CHUNK {
+            return None;
+        }
+        let last_nl = memchr::memrchr(b'\n', &self.pending)?;
+        // The tail starts the next chunk, in a buffer sized so that filling it never
+        // reallocates.
+        let mut rest = Vec::with_capacity(CHUNK * 2);
+        rest.extend_from_slice(&self.pending[last_nl + 1..]);
+        self.pending.truncate(last_nl + 1);
+        Some(std::mem::replace(&mut self.pending, rest))
+    }
+
+    /// The rest of the input, if any, as the last chunk.
+    pub fn finish(&mut self) -> Option<Vec<u8>> {
+        (!self.pending.is_empty()).then(|| std::mem::take(&mut self.pending))
+    }
+}
+
+/// How a chunk's lines are read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChunkLayout {
+    /// Log lines in this layout (at the chunk's start: a standard log can switch).
+    Log(Arc<Schema>),
+    /// cflog's NDJSON records (each carries its field names).
+    Ndjson,
+}
+
+/// How the first layout of an input was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutOrigin {
+    /// Real-time, from a given field set.
+    Given,
+    /// Real-time, inferred from the first record's field count.
+    Inferred,
+    /// Standard, from the `#Fields:` header.
+    Header,
+    /// Standard without a header: the 33-column default.
+    NoHeader,
+    /// cflog's NDJSON records (each carries its field names).
+    Ndjson,
+    /// Nothing was read (an empty input).
+    Empty,
+}
+
+/// Where a chunk starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkStart {
+    /// The layout in force at the chunk's first line.
+    pub layout: ChunkLayout,
+    /// Lines of the input before the chunk.
+    pub first_line: u64,
+    /// Line ends in the chunk.
+    pub lines: u64,
+}
+
+/// Follows one input through its chunks (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Cutter {
+    choice: LayoutChoice,
+    name: String,
+    layout: Option<ChunkLayout>,
+    lines_before: u64,
+    origin: LayoutOrigin,
+    layouts: Vec<Schema>,
+}
+
+impl Cutter {
+    /// A cutter for inputs laid out by `choice`.
+    pub fn new(choice: &LayoutChoice) -> Cutter {
+        Cutter { choice: choice.clone(), name: String::new(), layout: None, lines_before: 0, origin: LayoutOrigin::Empty, layouts: Vec::new() }
+    }
+
+    /// Starts a new input named `name` (for errors).
+    pub fn begin(&mut self, name: &str) {
+        self.name = name.to_string();
+        self.layout = None;
+        self.lines_before = 0;
+        self.origin = LayoutOrigin::Empty;
+        self.layouts.clear();
+    }
+
+    /// How the current input's first layout was chosen.
+    pub fn origin(&self) -> LayoutOrigin {
+        self.origin
+    }
+
+    /// Every layout the current input has met so far, in order, each once.
+    pub fn layouts(&self) -> &[Schema] {
+        &self.layouts
+    }
+
+    fn add_layout(&mut self, schema: &Schema) {
+        if !self.layouts.contains(schema) {
+            self.layouts.push(schema.clone());
+        }
+    }
+
+    fn first_layout(&mut self, bytes: &[u8]) -> Result<ChunkLayout, LayoutError> {
+        if self.choice.is_ndjson(bytes) {
+            self.origin = LayoutOrigin::Ndjson;
+            return Ok(ChunkLayout::Ndjson);
+        }
+        let s = self.choice.first_schema(&self.name, bytes)?;
+        self.origin = match s.format() {
+            Format::RealTime if self.choice.realtime.is_some() => LayoutOrigin::Given,
+            Format::RealTime => LayoutOrigin::Inferred,
+            _ if first_line(bytes).starts_with(b"#") => LayoutOrigin::Header,
+            _ => LayoutOrigin::NoHeader,
+        };
+        if self.origin != LayoutOrigin::Header {
+            self.add_layout(&s);
+        }
+        Ok(ChunkLayout::Log(Arc::new(s)))
+    }
+
+    /// Describes the next chunk of the current input (`bytes` ends at a line end, or at
+    /// the end of the input) and advances past it.
+    pub fn take(&mut self, bytes: &[u8]) -> Result<ChunkStart, LayoutError> {
+        let current = match &self.layout {
+            Some(l) => l.clone(),
+            None => {
+                let l = self.first_layout(bytes)?;
+                self.layout = Some(l.clone());
+                l
+            }
+        };
+        if let ChunkLayout::Log(s) = &current
+            && s.format() == Format::Standard
+        {
+            // Every `#Fields:` line at a line start: the parser switches at each, and the
+            // last one is the layout the next chunk starts in.
+            let mut last = None;
+            for pos in memchr::memmem::find_iter(bytes, b"#Fields:").filter(|&p| p == 0 || bytes[p - 1] == b'\n') {
+                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
+                let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
+                if let Some(Ok(s)) = Schema::from_w3c_fields(line) {
+                    self.add_layout(&s);
+                    last = Some(s);
+                }
+            }
+            if let Some(next) = last {
+                self.layout = Some(ChunkLayout::Log(Arc::new(next)));
+            }
+        }
+        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
+        let start = ChunkStart { layout: current, first_line: self.lines_before, lines };
+        self.lines_before += lines;
+        Ok(start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_a_chunk() {
+        assert_eq!(lines(b"a\nb\n").collect::<Vec<_>>(), [b"a".as_slice(), b"b"]);
+        assert_eq!(lines(b"a\n\nb").collect::<Vec<_>>(), [b"a".as_slice(), b"", b"b"]);
+        assert_eq!(lines(b"").count(), 0);
+    }
+
+    #[test]
+    fn chunks_end_at_line_ends_and_lose_nothing() {
+        let line = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n"; // 64 bytes
+        let input: Vec<u8> = line.iter().copied().cycle().take(line.len() * 40_000).collect();
+        let mut c = Chunker::new();
+        let mut out = Vec::new();
+        for piece in input.chunks(7_777) {
+            out.extend(c.push(piece));
+        }
+        out.extend(c.finish());
+        assert!(out.len() >= 2);
+        assert!(out.iter().all(|ch| ch.ends_with(b"\n")));
+        assert_eq!(out.concat(), input);
+    }
+
+    #[test]
+    fn standard_layout_follows_fields_lines_across_chunks() {
+        let mut cutter = Cutter::new(&LayoutChoice::default());
+        cutter.begin("s.log");
+        let a = b"#Version: 1.0\n#Fields: date time sc-status\n2019-12-04\t21:02:31\t200\n";
+        let b = b"2019-12-04\t21:02:32\t200\n#Fields: date time c-ip\n2019-12-04\t21:02:33\t1.2.3.4\n";
+        let c = b"2019-12-04\t21:02:34\t5.6.7.8\n";
+        let first = cutter.take(a).unwrap();
+        assert_eq!(first.first_line, 0);
+        assert_eq!(cutter.origin(), LayoutOrigin::Header);
+        let second = cutter.take(b).unwrap();
+        assert_eq!(second.first_line, 3);
+        let third = cutter.take(c).unwrap();
+        assert_eq!(third.first_line, 6);
+        let names = |l: &ChunkLayout| match l {
+            ChunkLayout::Log(s) => s.names().map(str::to_string).collect::<Vec<_>>(),
+            ChunkLayout::Ndjson => vec![],
+        };
+        assert_eq!(names(&second.layout), ["date", "time", "sc-status"]);
+        assert_eq!(names(&third.layout), ["date", "time", "c-ip"]);
+        assert_eq!(cutter.layouts().len(), 2);
+    }
+}

@@ -1,0 +1,404 @@
+//! The record loop every host runs: parse each line once → enrichment rules over the
+//! batch → drop what a rule dropped → hand each record, with its tags, to the host (which
+//! aggregates it, writes it out, …). And a [`Worker`]: the loop over chunks into one
+//! [`Summary`], with bad lines kept, as `cflog analyze` and the browser run it.
+//!
+//! With rules, a chunk's records are parsed once into one span buffer each, sent to the
+//! rules as one batch, and viewed again from their spans (not parsed again) afterwards. A
+//! standard log's `#Fields:` line ends the batch, since it changes the layout. Outcomes
+//! reach the host in line order, bad lines included.
+
+use std::sync::Arc;
+
+use cflog_core::summary::{Summary, SummaryOptions};
+use cflog_core::{ParseError, Parser, Record, RecordBuf, Schema};
+
+use crate::bad::{BadLine, BadLines};
+use crate::cut::{ChunkLayout, ChunkStart, lines};
+use crate::ndjson::{Decoded, NdjsonDecoder};
+
+/// Enrichment rules as the record loop sees them: a batch of records goes in, a verdict
+/// per record (drop, tags) comes out. Implemented over the wasmtime host
+/// (`wasmtime_rules`, feature `wasmtime-rules`) and by the browser over its rules' answers.
+pub trait Rules {
+    /// Starts a new batch.
+    fn clear(&mut self);
+    /// Appends the next record to the batch.
+    fn push(&mut self, record: &Record<'_>);
+    /// Runs the rules over the batch.
+    fn run(&mut self);
+    /// Whether a rule asked to drop record `i` of the batch.
+    fn dropped(&self, i: usize) -> bool;
+    /// Calls `f` with each tag (key, value) of record `i` of the batch.
+    fn tags(&self, i: usize, f: &mut dyn FnMut(&str, &str));
+}
+
+/// The rules' tags of one record (none without rules).
+#[derive(Clone, Copy)]
+pub struct Tags<'a> {
+    of: Option<(&'a dyn Rules, usize)>,
+}
+
+impl Tags<'_> {
+    /// No tags.
+    pub const NONE: Tags<'static> = Tags { of: None };
+
+    /// Calls `f` with each tag.
+    pub fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        if let Some((rules, i)) = self.of {
+            rules.tags(i, &mut f);
+        }
+    }
+
+    /// Whether the record carries `key` = `value`.
+    pub fn contains(&self, key: &str, value: &str) -> bool {
+        let mut found = false;
+        self.for_each(|k, v| found |= k == key && v == value);
+        found
+    }
+}
+
+impl std::fmt::Debug for Tags<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        self.for_each(|k, v| {
+            list.entry(&(k, v));
+        });
+        list.finish()
+    }
+}
+
+/// What became of one line.
+#[derive(Debug)]
+pub enum Outcome<'r, 'l> {
+    /// A record a rule did not drop, with its rules' tags.
+    Record(&'r Record<'l>, Tags<'r>),
+    /// A record a rule dropped (parsed, so a bad line is still reported as bad).
+    Dropped,
+    /// A line that did not parse.
+    Bad(ParseError),
+}
+
+/// The reusable buffers of the record loop.
+#[derive(Debug, Default)]
+pub struct RecordLoop {
+    buf: RecordBuf,
+    /// One span buffer per record of a batch, reused from batch to batch.
+    bufs: Vec<RecordBuf>,
+    /// Per line of a batch, in order: the line index and either the record's line number
+    /// and buffer, or why it did not parse.
+    pending: Vec<(usize, Result<(u64, usize), ParseError>)>,
+}
+
+impl RecordLoop {
+    /// Empty buffers.
+    pub fn new() -> RecordLoop {
+        RecordLoop::default()
+    }
+
+    /// Parses each of `lines` once with `parser` and calls `on(line index, outcome)` for
+    /// each line that is a record or bad, in line order (comment and blank lines are
+    /// skipped). With `rules`, the records are enriched first, in batches.
+    pub fn run(&mut self, parser: &mut Parser, lines: &[&[u8]], rules: Option<&mut (dyn Rules + '_)>, on: &mut dyn FnMut(usize, Outcome<'_, '_>)) {
+        let Some(rules) = rules else {
+            for (li, line) in lines.iter().enumerate() {
+                match parser.parse_line(line, &mut self.buf) {
+                    Ok(Some(record)) => on(li, Outcome::Record(&record, Tags::NONE)),
+                    Ok(None) => {}
+                    Err(e) => on(li, Outcome::Bad(e)),
+                }
+            }
+            return;
+        };
+        rules.clear();
+        let mut records = 0usize;
+        for (li, line) in lines.iter().enumerate() {
+            if line.first() == Some(&b'#') && records > 0 {
+                self.flush(parser, lines, rules, on);
+                records = 0;
+            }
+            if records == self.bufs.len() {
+                self.bufs.push(RecordBuf::new());
+            }
+            match parser.parse_line(line, &mut self.bufs[records]) {
+                Ok(Some(record)) => {
+                    rules.push(&record);
+                    self.pending.push((li, Ok((record.line_number(), records))));
+                    records += 1;
+                }
+                Ok(None) => {}
+                Err(e) => self.pending.push((li, Err(e))),
+            }
+        }
+        self.flush(parser, lines, rules, on);
+    }
+
+    fn flush(&mut self, parser: &Parser, lines: &[&[u8]], rules: &mut dyn Rules, on: &mut dyn FnMut(usize, Outcome<'_, '_>)) {
+        if self.pending.iter().any(|(_, r)| r.is_ok()) {
+            rules.run();
+        }
+        for (li, entry) in self.pending.drain(..) {
+            match entry {
+                Ok((_, k)) if rules.dropped(k) => on(li, Outcome::Dropped),
+                Ok((line_no, k)) => {
+                    let record = parser.view(lines[li], &self.bufs[k], line_no);
+                    on(li, Outcome::Record(&record, Tags { of: Some((&*rules, k)) }));
+                }
+                Err(e) => on(li, Outcome::Bad(e)),
+            }
+        }
+        rules.clear();
+    }
+}
+
+/// Which records a run keeps (a filter); errors count the line as bad.
+pub type Keep<'a> = &'a dyn Fn(&Record<'_>, Tags<'_>) -> Result<bool, ParseError>;
+
+/// The record loop over chunks into one summary: what one `cflog analyze` thread or one
+/// browser worker holds.
+#[derive(Debug)]
+pub struct Worker {
+    /// Everything aggregated so far.
+    pub summary: Summary,
+    /// The first bad lines (all are counted in the summary).
+    pub bad: BadLines,
+    /// Records a rule dropped: parsed, not aggregated.
+    pub dropped: u64,
+    /// Lines seen (records, bad, blank and comment lines).
+    pub lines: u64,
+    double_decode: bool,
+    records: RecordLoop,
+    ndjson: NdjsonDecoder,
+}
+
+impl Worker {
+    /// An empty worker keeping the first `keep_bad` bad lines; `double_decode` as
+    /// [`crate::LayoutChoice::double_decode`].
+    pub fn new(options: SummaryOptions, keep_bad: usize, double_decode: bool) -> Worker {
+        Worker {
+            summary: Summary::new(options),
+            bad: BadLines::new(keep_bad),
+            dropped: 0,
+            lines: 0,
+            double_decode,
+            records: RecordLoop::new(),
+            ndjson: NdjsonDecoder::new(),
+        }
+    }
+
+    fn bad_line(&mut self, input: usize, line: u64, message: String) {
+        self.summary.add_bad_line();
+        self.bad.add(BadLine { input, line, message });
+    }
+
+    /// Aggregates one chunk of input `input` that starts as `start` says (see
+    /// [`crate::Cutter`]), through `rules` if any, keeping the records `keep` accepts.
+    pub fn run(&mut self, input: usize, start: &ChunkStart, bytes: &[u8], rules: Option<&mut (dyn Rules + '_)>, keep: Option<Keep<'_>>) {
+        match &start.layout {
+            ChunkLayout::Log(schema) => {
+                let lines: Vec<&[u8]> = lines(bytes).collect();
+                self.lines += lines.len() as u64;
+                self.run_lines(input, schema, start.first_line, &lines, self.double_decode, rules, keep, &[]);
+            }
+            ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules, keep),
+        }
+    }
+
+    /// Parses and aggregates `lines`, lines `first_line + 1 ...` of input `input`;
+    /// `line_tags` holds each line's `_cflog.tags` when the lines were rebuilt from NDJSON.
+    #[allow(clippy::too_many_arguments)]
+    fn run_lines(
+        &mut self,
+        input: usize,
+        schema: &Schema,
+        first_line: u64,
+        lines: &[&[u8]],
+        double_decode: bool,
+        rules: Option<&mut (dyn Rules + '_)>,
+        keep: Option<Keep<'_>>,
+        line_tags: &[Vec<(String, String)>],
+    ) {
+        let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
+        let mut records = std::mem::take(&mut self.records);
+        records.run(&mut parser, lines, rules, &mut |li, outcome| {
+            let result = match outcome {
+                Outcome::Record(record, tags) => match keep.map_or(Ok(true), |k| k(record, tags)) {
+                    Ok(false) => Ok(()),
+                    Ok(true) => self.summary.add(record).map(|()| {
+                        tags.for_each(|k, v| self.summary.add_tag(k, v.as_bytes()));
+                        for (k, v) in line_tags.get(li).into_iter().flatten() {
+                            self.summary.add_tag(k, v.as_bytes());
+                        }
+                    }),
+                    Err(e) => Err(e),
+                },
+                Outcome::Dropped => {
+                    self.dropped += 1;
+                    Ok(())
+                }
+                Outcome::Bad(e) => Err(e),
+            };
+            if let Err(e) = result {
+                self.bad_line(input, e.line, e.reason().to_string());
+            }
+        });
+        self.records = records;
+    }
+
+    /// Rebuilds each NDJSON record as a log line (see [`crate::ndjson`]) and aggregates
+    /// each run of lines with one layout. Line k of a run is line `first + k` of the input
+    /// (a line that is not a record leaves an empty line), so errors keep their numbers.
+    fn run_ndjson(&mut self, input: usize, first_line: u64, bytes: &[u8], mut rules: Option<&mut (dyn Rules + '_)>, keep: Option<Keep<'_>>) {
+        let mut decoder = std::mem::take(&mut self.ndjson);
+        let mut rebuilt = Vec::new();
+        let mut run_bytes: Vec<u8> = Vec::with_capacity(bytes.len());
+        let mut run_tags: Vec<Vec<(String, String)>> = Vec::new();
+        // The layout of the current run and the number of lines before it.
+        let mut run: Option<(Arc<Schema>, u64)> = None;
+        let mut line_no = first_line;
+        for line in lines(bytes) {
+            line_no += 1;
+            self.lines += 1;
+            match decoder.decode(line, &mut rebuilt) {
+                Ok(Decoded::Record { schema, tags }) => {
+                    if !run.as_ref().is_some_and(|(s, _)| Arc::ptr_eq(s, &schema)) {
+                        self.ndjson_run(input, run.take(), &run_bytes, &run_tags, rules.as_deref_mut(), keep);
+                        run_bytes.clear();
+                        run_tags.clear();
+                        run = Some((schema, line_no - 1));
+                    }
+                    run_bytes.extend_from_slice(&rebuilt);
+                    run_bytes.push(b'\n');
+                    run_tags.push(tags);
+                }
+                other => {
+                    if let Err(reason) = other {
+                        self.bad_line(input, line_no, reason);
+                    }
+                    if run.is_some() {
+                        run_bytes.push(b'\n');
+                        run_tags.push(Vec::new());
+                    }
+                }
+            }
+        }
+        self.ndjson_run(input, run, &run_bytes, &run_tags, rules, keep);
+        self.ndjson = decoder;
+    }
+
+    /// Aggregates one run of rebuilt NDJSON lines (one layout).
+    fn ndjson_run(
+        &mut self,
+        input: usize,
+        run: Option<(Arc<Schema>, u64)>,
+        run_bytes: &[u8],
+        run_tags: &[Vec<(String, String)>],
+        rules: Option<&mut (dyn Rules + '_)>,
+        keep: Option<Keep<'_>>,
+    ) {
+        if let Some((s, first)) = run {
+            let lines: Vec<&[u8]> = lines(run_bytes).collect();
+            self.run_lines(input, &s, first, &lines, false, rules, keep, run_tags);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cflog_core::Field;
+
+    /// Rules that drop records whose status is 404 and tag the rest `class=<status/100>xx`:
+    /// a fake with an obvious oracle.
+    #[derive(Default)]
+    struct StatusRules {
+        batch: Vec<Option<u16>>,
+        runs: usize,
+    }
+
+    impl Rules for StatusRules {
+        fn clear(&mut self) {
+            self.batch.clear();
+        }
+        fn push(&mut self, record: &Record<'_>) {
+            self.batch.push(record.status().ok().flatten());
+        }
+        fn run(&mut self) {
+            self.runs += 1;
+        }
+        fn dropped(&self, i: usize) -> bool {
+            self.batch[i] == Some(404)
+        }
+        fn tags(&self, i: usize, f: &mut dyn FnMut(&str, &str)) {
+            if let Some(s) = self.batch[i] {
+                f("class", &format!("{}xx", s / 100));
+            }
+        }
+    }
+
+    fn realtime() -> Schema {
+        Schema::from_field_names(&["timestamp", "sc-status"]).unwrap()
+    }
+
+    #[test]
+    fn outcomes_arrive_in_line_order_with_and_without_rules() {
+        let lines: [&[u8]; 5] = [b"1607374321.541\t200", b"1607374321.541", b"1607374321.541\t404", b"", b"1607374321.541\t503"];
+        for with_rules in [false, true] {
+            let mut rules = StatusRules::default();
+            let mut seen = Vec::new();
+            let mut parser = Parser::realtime(realtime());
+            RecordLoop::new().run(&mut parser, &lines, with_rules.then_some(&mut rules as &mut dyn Rules), &mut |li, o| {
+                let what = match o {
+                    Outcome::Record(r, tags) => {
+                        let mut t = String::new();
+                        tags.for_each(|k, v| t = format!("{k}={v}"));
+                        format!("{}{t}", r.raw(Field::Status).map(|s| String::from_utf8_lossy(s).into_owned()).unwrap_or_default())
+                    }
+                    Outcome::Dropped => "dropped".into(),
+                    Outcome::Bad(e) => format!("bad line {}", e.line),
+                };
+                seen.push((li, what));
+            });
+            let want: Vec<(usize, String)> = if with_rules {
+                vec![(0, "200class=2xx".into()), (1, "bad line 2".into()), (2, "dropped".into()), (4, "503class=5xx".into())]
+            } else {
+                vec![(0, "200".into()), (1, "bad line 2".into()), (2, "404".into()), (4, "503".into())]
+            };
+            assert_eq!(seen, want, "with rules: {with_rules}");
+            if with_rules {
+                assert_eq!(rules.runs, 1, "one batch per chunk");
+            }
+        }
+    }
+
+    #[test]
+    fn a_fields_line_ends_the_batch() {
+        let lines: [&[u8]; 4] = [b"#Fields: date time sc-status", b"2019-12-04\t21:02:31\t200", b"#Fields: date time sc-status c-ip", b"2019-12-04\t21:02:31\t404\t1.2.3.4"];
+        let mut rules = StatusRules::default();
+        let mut parser = Parser::standard();
+        let mut statuses = Vec::new();
+        RecordLoop::new().run(&mut parser, &lines, Some(&mut rules), &mut |_, o| {
+            statuses.push(match o {
+                Outcome::Record(r, _) => r.status().unwrap(),
+                Outcome::Dropped => Some(0),
+                Outcome::Bad(e) => panic!("{e}"),
+            })
+        });
+        assert_eq!(statuses, [Some(200), Some(0)]);
+        assert_eq!(rules.runs, 2);
+    }
+
+    #[test]
+    fn worker_counts_drops_tags_filters_and_bad_lines() {
+        let bytes = b"1607374321.541\t200\n1607374321.541\tx\n1607374321.541\t404\n1607374321.541\t503\n1607374321.541\t200\n";
+        let start = ChunkStart { layout: ChunkLayout::Log(Arc::new(realtime())), first_line: 10, lines: 5 };
+        let mut w = Worker::new(SummaryOptions::default(), 5, false);
+        let mut rules = StatusRules::default();
+        let not_5xx: Keep<'_> = &|r, _| Ok(r.status()?.is_none_or(|s| s < 500));
+        w.run(0, &start, bytes, Some(&mut rules), Some(not_5xx));
+        assert_eq!((w.summary.records, w.summary.bad_lines, w.dropped, w.lines), (2, 1, 1, 5));
+        assert_eq!(w.summary.tags["class"].iter().collect::<Vec<_>>(), [(b"2xx".as_slice(), 2)]);
+        let bad = std::mem::take(&mut w.bad).into_sorted();
+        assert_eq!((bad[0].input, bad[0].line), (0, 12));
+    }
+}
