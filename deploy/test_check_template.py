@@ -112,8 +112,8 @@ class RealTemplate(unittest.TestCase):
 
     def test_every_combination_of_conditions_is_checked(self):
         # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two output toggles x
-        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not).
-        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2)
+        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x OpenSearchMode 4.
+        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2 * 4)
 
 
 class NameDrift(unittest.TestCase):
