@@ -225,8 +225,8 @@ def _pattern_regex(pats: tuple) -> re.Pattern:
 # ------------------------------------------------------------------------------ entry
 
 
-# The resource types the checks below read: the same instances of them (many parameter
-# combinations differ elsewhere only) are checked once, and their findings repeated.
+# The resource types the checks below read (and whose presence they look up): the same
+# instances of them are checked once, their findings repeated (Checker.memoized).
 READS = {
     "AWS::OpenSearchService::Domain",
     "AWS::OpenSearchServerless::AccessPolicy",
@@ -238,33 +238,17 @@ READS = {
     "AWS::IAM::Policy",
     "AWS::IAM::RolePolicy",
     "AWS::IAM::ManagedPolicy",
+    "AWS::Kinesis::Stream",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::Logs::LogStream",
+    "AWS::Serverless::Function",
+    "AWS::Lambda::Function",
 }
 
 
 def check(checker, inst):
-    res = inst["Resources"]
-    key = json.dumps([sorted(res), {lid: r for lid, r in res.items() if r.get("Type") in READS}], sort_keys=True)
-    memo = checker.__dict__.setdefault("_search_memo", {})
-    if key in memo:
-        for msg in memo[key]:
-            checker.e(msg)
-        return
-    found: list[str] = []
-    report = checker.e
-
-    def e(msg):
-        found.append(msg)
-        report(msg)
-
-    checker.e = e
-    try:
-        _check(checker, inst)
-    finally:
-        del checker.e  # back to the class's method
-    memo[key] = found
-
-
-def _check(checker, inst):
+    """(The caller runs this once per distinct set of READS resources: Checker.memoized.)"""
     res = inst["Resources"]
     for lid, r in res.items():
         t = r.get("Type")

@@ -133,6 +133,25 @@ METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS"}
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+# What check_functions and check_metrics read: their findings are the same in parameter
+# combinations that differ only in other resources (Checker.memoized).
+FUNCTION_READS = {
+    *FUNCTION_TYPES,
+    *LAYER_TYPES,
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::DynamoDB::Table",
+    "AWS::Logs::LogGroup",
+    "AWS::Kinesis::Stream",
+    "AWS::CloudFront::RealtimeLogConfig",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+}
 # Where Lambda unpacks a function's layers.
 LAYER_ROOT = "/opt/"
 
@@ -598,15 +617,44 @@ class Checker:
             self.scenario = label
             self.check_policies(inst)
             self.check_hygiene(inst)
-            self.check_functions(inst)
-            self.check_metrics(inst)
-            check_search.check(self, inst)
+            self.memoized(("functions",), FUNCTION_READS, inst, lambda: (self.check_functions(inst), self.check_metrics(inst)))
+            self.memoized(("search",), check_search.READS, inst, lambda: check_search.check(self, inst))
             read.setdefault(ck, set()).update(inst["read"])
             seen.add((ck, tuple(values.get(p) for p in sorted(read[ck]))))
         return self.errors
 
     def e(self, msg):
         self.err(msg, self.scenario)
+
+    def memoized(self, name: tuple, types: set[str], inst: dict, run):
+        """Runs checks that read only resources of `types` (and the parameter values they
+        read through param_default) once per distinct such input, repeating their findings
+        for the other parameter combinations. Resolved resources are shared objects (see
+        instantiate), so identity tells them apart."""
+        res = inst["Resources"]
+        key = name + tuple((lid, id(r)) for lid, r in res.items() if r.get("Type") in types)
+        memo = self.__dict__.setdefault("_memo", {})
+        reads, results = memo.setdefault(key, (set(), {}))
+        vkey = tuple((p, inst["values"].get(p)) for p in sorted(reads))
+        if vkey in results:
+            for msg in results[vkey]:
+                self.e(msg)
+            return
+        before = set(inst["read"])
+        found: list[str] = []
+
+        def e(msg):
+            found.append(msg)
+            self.err(msg, self.scenario)
+
+        self.e = e
+        try:
+            run()
+        finally:
+            del self.e  # back to the method
+        new_reads = set(inst["read"]) - before
+        reads |= new_reads
+        results[tuple((p, inst["values"].get(p)) for p in sorted(reads))] = found
 
     def check_parameters(self):
         params = self.tpl.get("Parameters", {})
