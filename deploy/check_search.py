@@ -143,20 +143,23 @@ def _ct():
     return ct
 
 
-def sub_text(node, inst) -> str | None:
-    """A string, or a !Sub whose local variables are literal strings (after Fn::If), with
-    them substituted; other ${X} stay as they are."""
+def sub_text(node, partial: bool = False) -> str | None:
+    """A string, or a !Sub's text with its local variables inlined when they are strings or
+    !Subs themselves; other ${X} stay as they are. A local variable of another kind (a
+    GetAtt, an If) makes it None, or stays a ${X} placeholder with `partial`."""
     if isinstance(node, str):
         return node
     if isinstance(node, dict) and set(node) == {"Fn::Sub"}:
         v = node["Fn::Sub"]
         if isinstance(v, str):
             return v
-        text, local = v[0], (v[1] if len(v) > 1 else {})
-        for k, val in local.items():
-            if not isinstance(val, str):
+        text = v[0]
+        for k, val in (v[1] if len(v) > 1 else {}).items():
+            inner = sub_text(val, partial)
+            if inner is None and not partial:
                 return None
-            text = text.replace("${" + k + "}", val)
+            if inner is not None:
+                text = text.replace("${" + k + "}", inner)
         return text
     return None
 
@@ -174,7 +177,7 @@ def external_ok(checker, rsrc, actions, where) -> bool:
     names = ct.refs_in(rsrc) & set(EXTERNAL_RESOURCES)
     if not names:
         return False
-    text = _flat_sub(rsrc)
+    text = sub_text(rsrc, partial=True)
     for n in names:
         svc = EXTERNAL_RESOURCES[n]
         head = f"arn:${{AWS::Partition}}:{svc}:${{AWS::Region}}:${{AWS::AccountId}}:"
@@ -184,23 +187,6 @@ def external_ok(checker, rsrc, actions, where) -> bool:
             if not (isinstance(a, str) and a.startswith(svc + ":")):
                 checker.e(f"{where}: {a} on a resource named by {n} (only {svc}: actions)")
     return True
-
-
-def _flat_sub(node) -> str | None:
-    """A !Sub's text with local variables that are themselves !Sub strings inlined."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and set(node) == {"Fn::Sub"}:
-        v = node["Fn::Sub"]
-        if isinstance(v, str):
-            return v
-        text = v[0]
-        for k, val in (v[1] if len(v) > 1 else {}).items():
-            inner = _flat_sub(val)
-            if inner is not None:
-                text = text.replace("${" + k + "}", inner)
-        return text
-    return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -299,7 +285,7 @@ def check_domain(checker, inst, w, props):
             role = ct.refs_in(v) & {lid for lid, r in inst["Resources"].items() if r.get("Type") == "AWS::IAM::Role"}
             if v == "*" or (isinstance(v, str) and "*" in v):
                 checker.e(f'{where}: Principal "*": anyone who can reach the endpoint (open access)')
-            elif not (_flat_sub(v) == account_root or (role and isinstance(v, dict) and "Fn::GetAtt" in v)):
+            elif not (sub_text(v, partial=True) == account_root or (role and isinstance(v, dict) and "Fn::GetAtt" in v)):
                 checker.e(f"{where}: principal {json.dumps(v)} is neither this account ({account_root}) nor a role of this template")
         if "Condition" in st and not fgac:
             checker.e(f"{where}: a Condition (IP ranges?) instead of IAM identities; use IAM principals")
@@ -307,7 +293,7 @@ def check_domain(checker, inst, w, props):
 
 def check_serverless_access(checker, inst, w, props):
     ct = _ct()
-    text = sub_text(props.get("Policy"), inst)
+    text = sub_text(props.get("Policy"))
     if text is None:
         checker.e(f"{w}: Policy must be a JSON string or !Sub")
         return
@@ -475,7 +461,7 @@ def grant_key(action, rsrc, inst):
     if rsrc == "*":
         return ("*",)
     ts = targets(rsrc, inst)
-    text = _flat_sub(rsrc)
+    text = sub_text(rsrc, partial=True)
     if action in FIREHOSE_S3_OBJECTS and isinstance(rsrc, dict) and "Fn::Sub" in rsrc:
         v = rsrc["Fn::Sub"]
         s = v if isinstance(v, str) else v[0]
@@ -536,7 +522,7 @@ def check_table(checker, inst, w, props):
     for k in pkeys:
         if f"projection.{k}.type" not in params:
             checker.e(f"{w}: partition {k} has no projection.{k}.type")
-    template = sub_text(params.get("storage.location.template"), inst)
+    template = sub_text(params.get("storage.location.template"))
     if template is None:
         checker.e(f"{w}: storage.location.template must be a string or !Sub")
         return
@@ -606,7 +592,7 @@ def check_named_query(checker, inst, w, props):
     db = ct.refs_in(props.get("Database"))
     if not db or not db <= {lid for lid, r in inst["Resources"].items() if r.get("Type") == "AWS::Glue::Database"}:
         checker.e(f"{w}: Database must be the Glue database of this template")
-    text = sub_text(props.get("QueryString"), inst)
+    text = sub_text(props.get("QueryString"))
     if text is None:
         checker.e(f"{w}: QueryString must be a string or !Sub")
         return

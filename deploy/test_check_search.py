@@ -269,7 +269,7 @@ class NamedQueries(unittest.TestCase):
         queries = [lid for lid, r in TPL["Resources"].items() if r["Type"] == "AWS::Athena::NamedQuery"]
         self.assertEqual(len(queries), 5)
         for lid in queries:
-            text = cs.sub_text(res(TPL, lid)["QueryString"], None)
+            text = cs.sub_text(res(TPL, lid)["QueryString"])
             parsed = cs.parse_query(re.sub(r"\$\{[^}!]+\}", "x", text))
             self.assertIsInstance(parsed, tuple, (lid, parsed))
             self.assertEqual(parsed[0], ["records"], lid)
