@@ -133,24 +133,19 @@ METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS"}
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
-# What check_functions and check_metrics read: their findings are the same in parameter
-# combinations that differ only in other resources (Checker.memoized).
-FUNCTION_READS = {
-    *FUNCTION_TYPES,
-    *LAYER_TYPES,
-    "AWS::Lambda::EventSourceMapping",
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::RolePolicy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::SQS::Queue",
-    "AWS::SNS::Topic",
-    "AWS::DynamoDB::Table",
-    "AWS::Logs::LogGroup",
-    "AWS::Kinesis::Stream",
-    "AWS::CloudFront::RealtimeLogConfig",
-    "AWS::CloudWatch::Alarm",
-    "AWS::CloudWatch::Dashboard",
+# Resource types check_functions and check_metrics never read (the search and history
+# resources, which check_search.py owns): their findings are the same in parameter
+# combinations that differ only in these (Checker.memoized).
+FUNCTIONS_IGNORE = {
+    "AWS::OpenSearchService::Domain",
+    "AWS::OpenSearchServerless::AccessPolicy",
+    "AWS::OpenSearchServerless::LifecyclePolicy",
+    "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Logs::LogStream",
+    "AWS::Glue::Database",
+    "AWS::Glue::Table",
+    "AWS::Athena::WorkGroup",
+    "AWS::Athena::NamedQuery",
 }
 # Where Lambda unpacks a function's layers.
 LAYER_ROOT = "/opt/"
@@ -617,8 +612,8 @@ class Checker:
             self.scenario = label
             self.check_policies(inst)
             self.check_hygiene(inst)
-            self.memoized(("functions",), FUNCTION_READS, inst, lambda: (self.check_functions(inst), self.check_metrics(inst)))
-            self.memoized(("search",), check_search.READS, inst, lambda: check_search.check(self, inst))
+            self.memoized("functions", lambda t: t not in FUNCTIONS_IGNORE, inst, lambda: (self.check_functions(inst), self.check_metrics(inst)))
+            self.memoized("search", lambda t: t in check_search.READS, inst, lambda: check_search.check(self, inst))
             read.setdefault(ck, set()).update(inst["read"])
             seen.add((ck, tuple(values.get(p) for p in sorted(read[ck]))))
         return self.errors
@@ -626,13 +621,13 @@ class Checker:
     def e(self, msg):
         self.err(msg, self.scenario)
 
-    def memoized(self, name: tuple, types: set[str], inst: dict, run):
-        """Runs checks that read only resources of `types` (and the parameter values they
-        read through param_default) once per distinct such input, repeating their findings
-        for the other parameter combinations. Resolved resources are shared objects (see
-        instantiate), so identity tells them apart."""
+    def memoized(self, name: str, reads, inst: dict, run):
+        """Runs checks that read only the resources whose type passes `reads` (and the
+        parameter values they read through param_default) once per distinct such input,
+        repeating their findings for the other parameter combinations. Resolved resources
+        are shared objects (see instantiate), so identity tells them apart."""
         res = inst["Resources"]
-        key = name + tuple((lid, id(r)) for lid, r in res.items() if r.get("Type") in types)
+        key = (name, *((lid, id(r)) for lid, r in res.items() if reads(r.get("Type"))))
         memo = self.__dict__.setdefault("_memo", {})
         reads, results = memo.setdefault(key, (set(), {}))
         vkey = tuple((p, inst["values"].get(p)) for p in sorted(reads))
