@@ -169,19 +169,25 @@ demo-lambda: setup-venv debug-bins
 DEPLOY_VENV := .venv
 DEPLOY_NAMES := $(CARGO_TARGET_DIR)/deploy/names.json
 CFN_LINT_VERSION := 1.58.0
+# Parses the Athena named queries (Trino dialect) in deploy/check_search.py.
+SQLGLOT_VERSION := 30.30.0
 .PHONY: setup-deploy test-deploy deploy-check
 
 setup-deploy:
 	@test -x $(DEPLOY_VENV)/bin/python || python3 -m venv $(DEPLOY_VENV)
 	@$(DEPLOY_VENV)/bin/cfn-lint --version 2>/dev/null | grep -qF "$(CFN_LINT_VERSION)" \
 	  || $(DEPLOY_VENV)/bin/pip install -q "cfn-lint==$(CFN_LINT_VERSION)"
+	@$(DEPLOY_VENV)/bin/python -c "import sqlglot, sys; sys.exit(sqlglot.__version__ != '$(SQLGLOT_VERSION)')" 2>/dev/null \
+	  || $(DEPLOY_VENV)/bin/pip install -q "sqlglot==$(SQLGLOT_VERSION)"
+	@# jq runs the archive's partition query (Firehose's JQ) in deploy/test_check_search.py.
+	@command -v jq >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq; }
 
 test-deploy: setup-deploy
 	@mkdir -p $(dir $(DEPLOY_NAMES))
 	$(CARGO) run -q -p cflog-deploy-names > $(DEPLOY_NAMES)
 	$(DEPLOY_VENV)/bin/cfn-lint deploy/template.yaml
 	$(DEPLOY_VENV)/bin/python deploy/check_template.py --names $(DEPLOY_NAMES) deploy/template.yaml
-	CFLOG_NAMES_JSON=$(DEPLOY_NAMES) $(DEPLOY_VENV)/bin/python -m unittest deploy/test_check_template.py
+	CFLOG_NAMES_JSON=$(DEPLOY_NAMES) $(DEPLOY_VENV)/bin/python -m unittest deploy/test_check_template.py deploy/test_check_search.py deploy/test_opensearch_objects.py
 
 deploy-check: setup-deploy
 	$(DEPLOY_VENV)/bin/python deploy/check_template.py --build-output $(CARGO_TARGET_DIR) deploy/template.yaml

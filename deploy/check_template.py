@@ -34,6 +34,12 @@ What it checks, in every combination of the template's condition parameters:
   aws:SourceArn when the template creates the distribution).
 * enrichment rules: CFLOG_PLUGINS is set exactly when a rules layer is attached, names
   paths under /opt, and a layer built by this template puts its rules there.
+* search and history (deploy/check_search.py): Firehose roles grant exactly what their
+  delivery streams use; an OpenSearch domain is encrypted, HTTPS/TLS 1.2+ and IAM-only; a
+  serverless access policy names only the template's roles and cflog's indices; the Glue
+  table's columns are the document fields of deploy/opensearch/index-template.json, its
+  projected partitions the layout a delivery stream writes; the Athena named queries parse
+  and name only its columns.
 * samconfig.toml: the documented `sam build && sam deploy` runs unattended (the
   rust-cargolambda beta opt-in, the IAM capability the template needs and no more, an
   artifact bucket, no change-set prompt, a stack name).
@@ -54,6 +60,8 @@ import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import check_search  # search (OpenSearch) and history (Glue, Athena): its docstring says what
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -125,6 +133,20 @@ METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS"}
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+# Resource types check_functions and check_metrics never read (the search and history
+# resources, which check_search.py owns): their findings are the same in parameter
+# combinations that differ only in these (Checker.memoized).
+FUNCTIONS_IGNORE = {
+    "AWS::OpenSearchService::Domain",
+    "AWS::OpenSearchServerless::AccessPolicy",
+    "AWS::OpenSearchServerless::LifecyclePolicy",
+    "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Logs::LogStream",
+    "AWS::Glue::Database",
+    "AWS::Glue::Table",
+    "AWS::Athena::WorkGroup",
+    "AWS::Athena::NamedQuery",
+}
 # Where Lambda unpacks a function's layers.
 LAYER_ROOT = "/opt/"
 
@@ -394,14 +416,43 @@ def resolve(node, conds: dict[str, bool]):
     return node
 
 
-def instantiate(tpl: dict, values: dict[str, str]) -> dict:
+def if_conditions(node) -> set[str]:
+    """Names of the conditions the Fn::Ifs in `node` test."""
+    out: set[str] = set()
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"} and isinstance(node["Fn::If"], list) and node["Fn::If"]:
+            out.add(node["Fn::If"][0])
+        for v in node.values():
+            out |= if_conditions(v)
+    elif isinstance(node, list):
+        for v in node:
+            out |= if_conditions(v)
+    return out
+
+
+def instantiate(tpl: dict, values: dict[str, str], cache: dict | None = None) -> dict:
+    """The template as deployed with these parameter values (conditions applied). `cache`
+    (one per template) keeps the resources of each distinct set of condition values: many
+    parameter combinations give the same conditions, and resolving is the costly part."""
     conds = {name: eval_condition(tpl, body, values) for name, body in tpl.get("Conditions", {}).items()}
-    resources = {}
-    for lid, res in tpl.get("Resources", {}).items():
-        if "Condition" in res and not conds[res["Condition"]]:
-            continue
-        resources[lid] = resolve(res, conds)
-    return {"Parameters": tpl.get("Parameters", {}), "Resources": resources, "values": values}
+    key = tuple(sorted(conds.items()))
+    cache = cache if cache is not None else {}
+    if key in cache:
+        resources = cache[key]
+    else:
+        resources = {}
+        for lid, res in tpl.get("Resources", {}).items():
+            if "Condition" in res and not conds[res["Condition"]]:
+                continue
+            # Each resource resolved once per values of the conditions its Fn::Ifs name.
+            if ("uses", lid) not in cache:
+                cache[("uses", lid)] = sorted(if_conditions(res))
+            rkey = ("res", lid, tuple(conds[c] for c in cache[("uses", lid)]))
+            if rkey not in cache:
+                cache[rkey] = resolve(res, conds)
+            resources[lid] = cache[rkey]
+        cache[key] = resources
+    return {"Parameters": tpl.get("Parameters", {}), "Resources": resources, "values": values, "conds": key}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -422,8 +473,9 @@ def refs_in(node) -> set[str]:
                 out.add(v[0] if isinstance(v, list) else v.split(".")[0])
             elif k == "Fn::Sub":
                 s = v[0] if isinstance(v, list) else v
-                out |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", s) if not m.startswith("AWS::")}
-                if isinstance(v, list):
+                local = set(v[1]) if isinstance(v, list) and len(v) > 1 and isinstance(v[1], dict) else set()
+                out |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", s) if not m.startswith("AWS::") and m not in local}
+                if isinstance(v, list) and len(v) > 1:
                     out |= refs_in(v[1])
             else:
                 out |= refs_in(v)
@@ -438,6 +490,7 @@ def param_default(inst: dict, value):
     if isinstance(value, dict) and set(value) == {"Ref"}:
         name = value["Ref"]
         if name in inst["values"]:
+            inst.setdefault("read", set()).add(name)
             return inst["values"][name]
         p = inst["Parameters"].get(name)
         if p is not None:
@@ -544,18 +597,59 @@ class Checker:
         self.check_parameters()
         if self.samconfig is not None:
             self.check_samconfig(self.samconfig)
+        cache: dict = {}
+        seen: set = set()
+        read: dict = {}  # conditions -> parameters whose values the checks read (param_default)
         for values in scenarios(self.tpl):
-            inst = instantiate(self.tpl, values)
+            inst = instantiate(self.tpl, values, cache)
+            # Two combinations with the same conditions that agree on every parameter value
+            # the checks read are the same to every check: the second is skipped.
+            ck = inst["conds"]
+            if ck in read and (ck, tuple(values.get(p) for p in sorted(read[ck]))) in seen:
+                continue
+            inst["read"] = set()
             label = ",".join(f"{k}={v}" for k, v in values.items())
             self.scenario = label
             self.check_policies(inst)
             self.check_hygiene(inst)
-            self.check_functions(inst)
-            self.check_metrics(inst)
+            self.memoized("functions", lambda t: t not in FUNCTIONS_IGNORE, inst, lambda: (self.check_functions(inst), self.check_metrics(inst)))
+            self.memoized("search", lambda t: t in check_search.READS, inst, lambda: check_search.check(self, inst))
+            read.setdefault(ck, set()).update(inst["read"])
+            seen.add((ck, tuple(values.get(p) for p in sorted(read[ck]))))
         return self.errors
 
     def e(self, msg):
         self.err(msg, self.scenario)
+
+    def memoized(self, name: str, reads, inst: dict, run):
+        """Runs checks that read only the resources whose type passes `reads` (and the
+        parameter values they read through param_default) once per distinct such input,
+        repeating their findings for the other parameter combinations. Resolved resources
+        are shared objects (see instantiate), so identity tells them apart."""
+        res = inst["Resources"]
+        key = (name, *((lid, id(r)) for lid, r in res.items() if reads(r.get("Type"))))
+        memo = self.__dict__.setdefault("_memo", {})
+        reads, results = memo.setdefault(key, (set(), {}))
+        vkey = tuple((p, inst["values"].get(p)) for p in sorted(reads))
+        if vkey in results:
+            for msg in results[vkey]:
+                self.e(msg)
+            return
+        before = set(inst["read"])
+        found: list[str] = []
+
+        def e(msg):
+            found.append(msg)
+            self.err(msg, self.scenario)
+
+        self.e = e
+        try:
+            run()
+        finally:
+            del self.e  # back to the method
+        new_reads = set(inst["read"]) - before
+        reads |= new_reads
+        results[tuple((p, inst["values"].get(p)) for p in sorted(reads))] = found
 
     def check_parameters(self):
         params = self.tpl.get("Parameters", {})
@@ -591,6 +685,8 @@ class Checker:
                 docs.append((f"Resources.{lid}", props.get("PolicyDocument")))
             elif t == "AWS::Lambda::Permission":
                 self.check_principal(props.get("Principal"), f"Resources.{lid}")
+            elif t == "AWS::OpenSearchService::Domain":
+                docs.append((f"Resources.{lid}.AccessPolicies", props.get("AccessPolicies")))
             for where, doc in docs:
                 for i, st in enumerate(statements(doc)):
                     w = f"{where}.Statement[{i}]"
@@ -609,6 +705,8 @@ class Checker:
                                 self.e(f"{w}: Resource \"*\" for {', '.join(a for a in actions if a not in NO_RESOURCE_LEVEL)}")
                             elif not all(k in json.dumps(st.get("Condition", {})) for k in narrow):
                                 self.e(f"{w}: Resource \"*\" without a {'/'.join(narrow)} condition")
+                        elif check_search.external_ok(self, rsrc, actions, w):
+                            pass  # an existing domain or collection, checked there
                         else:
                             targets = refs_in(rsrc)
                             if not targets or not targets <= set(res):

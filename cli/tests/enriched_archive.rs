@@ -52,7 +52,8 @@ fn the_lambdas_enriched_archive_analyzes_like_the_logs_it_came_from() {
     for r in &enriched {
         gz.write_all(&r.data).unwrap();
     }
-    let archive_dir = dir.join("archive/2026/11/01");
+    // The layout deploy/template.yaml's Firehose writes (Hive-style partitions).
+    let archive_dir = dir.join("archive/enriched/records/distribution=d111111abcdef8.cloudfront.net/dt=2026-11-01/hour=00");
     std::fs::create_dir_all(&archive_dir).unwrap();
     let archive = archive_dir.join("cflog-enriched-1-2026-11-01-00-00-00-0f1e2d3c.gz");
     std::fs::write(&archive, gz.finish().unwrap()).unwrap();

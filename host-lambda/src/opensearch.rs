@@ -15,6 +15,8 @@
 //! Only the rule outputs are dynamic, because their keys are the rules' to choose: tags
 //! are keywords, labels doubles (the two `dynamic_templates`).
 
+use std::borrow::Cow;
+
 use cflog_core::Kind;
 use cflog_core::field::REALTIME_FIELDS;
 use serde_json::{Value, json};
@@ -43,6 +45,19 @@ pub const ENRICHMENTS: &[(&str, &str)] = &[
     ("error", "text"),
     ("line", "text"),
 ];
+
+/// The document key of an enrichment rule's tag or label key.
+///
+/// Rule keys may contain `.` (the plugin ABI allows `[A-Za-z0-9_.:-]`), but OpenSearch reads
+/// a dot in a field name as an object path: a tag `bot.kind` is the field `kind` of an
+/// object `bot`, and next to a tag `bot` (a keyword) the whole document fails to index.
+/// In documents (OpenSearch and the S3 archive alike) a dot becomes `_`: `bot.kind` is
+/// `_cflog.tags.bot_kind`. Summaries, metrics (`TagKey`) and rollups keep the key as the
+/// rule wrote it. Two keys of one record that coincide this way (`a.b` and `a_b`) keep the
+/// later value, as two rules writing the same key do.
+pub fn document_key(key: &str) -> Cow<'_, str> {
+    if key.contains('.') { Cow::Owned(key.replace('.', "_")) } else { Cow::Borrowed(key) }
+}
 
 /// The mapping of a column of this kind.
 pub fn kind_mapping(kind: Kind) -> Value {
@@ -98,4 +113,17 @@ pub fn index_template() -> Value {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_key;
+
+    #[test]
+    fn dotted_rule_keys_become_flat_field_names() {
+        assert_eq!(document_key("bot.kind"), "bot_kind");
+        assert_eq!(document_key("a.b.c"), "a_b_c");
+        assert_eq!(document_key("geo:asn-name"), "geo:asn-name");
+        assert!(matches!(document_key("status_class"), std::borrow::Cow::Borrowed("status_class")));
+    }
 }

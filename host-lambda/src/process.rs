@@ -394,11 +394,13 @@ fn enrich(
         out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
     }
     if let Some((e, k)) = rules {
+        // Dots in rule keys would be object paths to OpenSearch (see document_key).
+        use crate::opensearch::document_key;
         let tags: serde_json::Map<String, serde_json::Value> =
-            e.tags(k).map(|(key, value)| (key.to_string(), serde_json::Value::from(value))).collect();
+            e.tags(k).map(|(key, value)| (document_key(key).into_owned(), serde_json::Value::from(value))).collect();
         let labels: serde_json::Map<String, serde_json::Value> =
             // A non-finite label would be a JSON null: absent values stay absent.
-            e.labels(k).filter(|(_, value)| value.is_finite()).map(|(key, value)| (key.to_string(), serde_json::json!(value))).collect();
+            e.labels(k).filter(|(_, value)| value.is_finite()).map(|(key, value)| (document_key(key).into_owned(), serde_json::json!(value))).collect();
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
         out.extend_from_slice(b",\"labels\":");

@@ -76,6 +76,10 @@ impl<'a> Mapping<'a> {
             if key.is_empty() {
                 return Err(format!("{path}: empty key"));
             }
+            if key.contains('.') {
+                // OpenSearch expands `a.b` to the object path a -> b: not the field it says.
+                return Err(format!("{path}: a dot in a key is an object path to OpenSearch"));
+            }
             if let Some(m) = props.get(key) {
                 self.value(m, value, &path, dynamic)?;
             } else if dynamic {
@@ -181,11 +185,16 @@ fn docs(out: &[OutRecord]) -> Vec<Value> {
 
 /// Runs `lines` through a processor of `schema` (bad lines forwarded too) and checks
 /// every document it writes; returns them.
+const EXAMPLE_RULE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/examples/wat/status_class.wat");
+
 fn check_all(m: &Mapping<'_>, schema: Schema, lines: &[Vec<u8>], plugins: bool) -> Vec<Value> {
+    check_all_with(m, schema, lines, plugins.then_some(EXAMPLE_RULE))
+}
+
+fn check_all_with(m: &Mapping<'_>, schema: Schema, lines: &[Vec<u8>], rule: Option<&str>) -> Vec<Value> {
     let mut p = Processor::new(schema, SummaryOptions::default(), ExtraDimensions::default());
-    if plugins {
-        let rule = format!("{}/../plugins/examples/wat/status_class.wat", env!("CARGO_MANIFEST_DIR"));
-        p = p.with_plugins(cflog_lambda::runtime::load_plugins(&rule).expect("the example rule loads"));
+    if let Some(rule) = rule {
+        p = p.with_plugins(cflog_lambda::runtime::load_plugins(rule).expect("the rule loads"));
     }
     let records: Vec<InRecord> = lines.iter().enumerate().map(|(i, l)| InRecord { seq: format!("{}", 1000 + i), data: Ok(l.clone()) }).collect();
     let (mut out, mut bad) = (Vec::new(), Vec::new());
@@ -283,6 +292,30 @@ fn generated_documents_validate() {
 }
 
 #[test]
+fn dotted_rule_keys_are_flat_fields_in_documents() {
+    // The example rule with its tag key spelled `status.class` (same length, so its
+    // hand-written offsets hold): the rule ABI allows the dot; OpenSearch would read it as
+    // the path status -> class.
+    let wat = std::fs::read_to_string(EXAMPLE_RULE).unwrap();
+    let dotted = wat.replace(r#"(data (i32.const 32) "status_class")"#, r#"(data (i32.const 32) "status.class")"#);
+    assert_ne!(wat, dotted, "the rule's key moved: update this test");
+    let dir = std::env::temp_dir().join(format!("cflog-dotted-rule-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rule = dir.join("status_dotted.wat");
+    std::fs::write(&rule, dotted).unwrap();
+
+    let t = template();
+    let m = Mapping::new(&t);
+    let docs = check_all_with(&m, Schema::realtime_release(46).unwrap(), &generated(46, 200, 5), Some(rule.to_str().unwrap()));
+    std::fs::remove_dir_all(&dir).ok();
+    let tagged: Vec<_> = docs.iter().filter_map(|d| d["_cflog"]["tags"].as_object()).filter(|t| !t.is_empty()).collect();
+    assert!(tagged.len() > docs.len() / 2, "{} tagged", tagged.len());
+    for tags in tagged {
+        assert_eq!(tags.keys().collect::<Vec<_>>(), ["status_class"], "{tags:?}");
+    }
+}
+
+#[test]
 fn fixture_documents_validate() {
     let t = template();
     let m = Mapping::new(&t);
@@ -338,6 +371,7 @@ fn the_checker_catches_mistakes() {
     assert!(broken(&|d| d["_cflog"]["edge_point"] = json!({"lat": 91.0, "lon": 0.0})).contains("geo point"));
     assert!(broken(&|d| d["_cflog"]["edge_point"] = json!([-74.2, 40.7])).contains("geo point"));
     assert!(broken(&|d| d["_cflog"]["labels"]["score"] = json!("high")).contains("number"));
+    assert!(broken(&|d| d["_cflog"]["tags"]["bot.kind"] = json!("crawler")).contains("_cflog.tags.bot.kind: a dot in a key is an object path"));
     for date in ["2020-12-07T20:52:01Z", "2020-12-07 20:52:01.541Z", "2020-02-30T00:00:00.000Z", "2020-12-07T20:52:01.541+01:00", "1607374321541"] {
         assert!(broken(&|d| d["@timestamp"] = json!(date)).contains("ISO-8601"), "{date}");
     }
