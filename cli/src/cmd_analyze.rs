@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use cflog_core::agg::Merge;
+use cflog_core::filter::Filter;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,6 +37,8 @@ pub struct AnalyzeOptions {
     /// `--keep-going`: an input that cannot be read is recorded in [`Analysis::problems`]
     /// and the run goes on; otherwise it ends the run.
     pub keep_going: bool,
+    /// Records kept (`--status`, `--since`, ...); tag conditions apply after the rules.
+    pub filter: Filter,
     /// Enrichment rules: each worker thread instantiates its own copy.
     #[cfg(feature = "plugins")]
     pub plugins: Option<Plugins>,
@@ -51,6 +54,7 @@ impl Default for AnalyzeOptions {
             progress: false,
             max_errors: Some(20),
             keep_going: false,
+            filter: Filter::new(),
             #[cfg(feature = "plugins")]
             plugins: None,
         }
@@ -164,6 +168,8 @@ pub struct Analysis {
     pub plugins: Vec<cflog_plugin_host::PluginStats>,
     /// Records a rule asked to drop: parsed, not counted in the summary.
     pub dropped_by_plugins: u64,
+    /// Records the filter left out (parsed, valid, not counted).
+    pub filtered_out: u64,
     /// Inputs that could not be read, or not to the end (with `--keep-going`).
     pub problems: Problems,
     /// Each input read, in the order given: its size and layouts.
@@ -211,19 +217,23 @@ struct Worker {
     keep: usize,
     buf: RecordBuf,
     dropped: u64,
+    filter: Filter,
+    filtered_out: u64,
     ndjson: NdjsonDecoder,
     #[cfg(feature = "plugins")]
     plugins: Option<WorkerPlugins>,
 }
 
 impl Worker {
-    fn new(options: SummaryOptions, keep: usize) -> Self {
+    fn new(options: SummaryOptions, keep: usize, filter: Filter) -> Self {
         Worker {
             summary: Summary::new(options),
             bad: Vec::new(),
             keep,
             buf: RecordBuf::new(),
             dropped: 0,
+            filter,
+            filtered_out: 0,
             ndjson: NdjsonDecoder::new(),
             #[cfg(feature = "plugins")]
             plugins: None,
@@ -265,14 +275,19 @@ impl Worker {
         let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
         for (index, line) in lines(bytes).enumerate() {
             match parser.parse_line(line, &mut self.buf) {
-                Ok(Some(record)) => match self.summary.add(&record) {
-                    Ok(()) => {
-                        for (k, v) in tags.get(index).into_iter().flatten() {
-                            self.summary.add_tag(k, v.as_bytes());
+                Ok(Some(record)) => {
+                    let line_tags = tags.get(index).map_or(&[][..], Vec::as_slice);
+                    let kept = admit(&self.filter, &mut self.filtered_out, &record, |k, v| has_tag(line_tags, k, v));
+                    match kept.and_then(|keep| if keep { self.summary.add(&record).map(|()| true) } else { Ok(false) }) {
+                        Ok(true) => {
+                            for (k, v) in line_tags {
+                                self.summary.add_tag(k, v.as_bytes());
+                            }
                         }
+                        Ok(false) => {}
+                        Err(e) => self.bad_line(input, &e),
                     }
-                    Err(e) => self.bad_line(input, &e),
-                },
+                }
                 Ok(None) => {}
                 Err(e) => self.bad_line(input, &e),
             }
@@ -378,8 +393,15 @@ impl Worker {
                 continue;
             }
             let record = parser.view(lines[li], &p.bufs[i], line_no);
-            match self.summary.add(&record) {
-                Ok(()) => {
+            let line_tags = tags.get(li).map_or(&[][..], Vec::as_slice);
+            let enriched = &p.enriched;
+            let kept = admit(&self.filter, &mut self.filtered_out, &record, |k, v| {
+                enriched.tags(i).any(|(tk, tv)| tk == k && tv == v) || has_tag(line_tags, k, v)
+            });
+            match kept.and_then(|keep| if keep { self.summary.add(&record).map(|()| true) } else { Ok(false) }) {
+                Ok(false) => {}
+                Err(e) => self.bad_line(input, &e),
+                Ok(true) => {
                     for (k, v) in p.enriched.tags(i) {
                         self.summary.add_tag(k, v.as_bytes());
                     }
@@ -387,12 +409,22 @@ impl Worker {
                         self.summary.add_tag(k, v.as_bytes());
                     }
                 }
-                Err(e) => self.bad_line(input, &e),
             }
         }
         pending.clear();
         p.batch.clear();
     }
+}
+
+/// Whether `filter` keeps `record` (tags looked up with `has`), counting what it leaves out.
+fn admit(filter: &Filter, filtered_out: &mut u64, record: &cflog_core::Record<'_>, has: impl Fn(&str, &str) -> bool) -> Result<bool, ParseError> {
+    let keep = filter.keep(record)? && filter.keep_tags(has);
+    *filtered_out += u64::from(!keep);
+    Ok(keep)
+}
+
+fn has_tag(tags: &[(String, String)], key: &str, value: &str) -> bool {
+    tags.iter().any(|(k, v)| k == key && v == value)
 }
 
 /// Cuts one input into chunks and hands them to `send`.
@@ -533,7 +565,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     let double = layout.double_decode;
     let new_worker = || -> Result<Worker> {
         #[allow(unused_mut)]
-        let mut w = Worker::new(options.summary, keep);
+        let mut w = Worker::new(options.summary, keep, options.filter.clone());
         #[cfg(feature = "plugins")]
         if let Some(p) = &options.plugins {
             w.plugins = Some(WorkerPlugins::new(p)?);
@@ -620,6 +652,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     bad.sort();
     bad.truncate(keep);
     let dropped = workers.iter().map(|w| w.dropped).sum();
+    let filtered_out = workers.iter().map(|w| w.filtered_out).sum();
     #[cfg(feature = "plugins")]
     let plugin_stats = sum_plugin_stats(workers.iter().filter_map(|w| w.plugins.as_ref()).map(|p| p.set.stats()));
     let mut iter = workers.into_iter();
@@ -633,6 +666,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         #[cfg(feature = "plugins")]
         plugins: plugin_stats,
         dropped_by_plugins: dropped,
+        filtered_out,
         problems,
         inputs: reads,
     })

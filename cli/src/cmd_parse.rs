@@ -3,6 +3,7 @@
 use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
+use cflog_core::filter::Filter;
 
 use crate::input::{self, LineError};
 use crate::layout::LayoutChoice;
@@ -19,7 +20,7 @@ pub struct Outcome {
 }
 
 /// Runs `cflog parse` over `inputs`.
-pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>) -> Result<Outcome> {
+pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>, filter: &Filter) -> Result<Outcome> {
     let Inputs { paths, mut problems } = inputs;
     let total = paths.len() + problems.count();
     let stdout = io::stdout();
@@ -27,6 +28,7 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>) -> Re
     let mut errors = ErrorReporter::new(max_errors);
     let mut json = Vec::with_capacity(4096);
     let mut write_err = None;
+    let mut filtered_out = 0u64;
     for path in &paths {
         let mut input = match input::open(path) {
             Ok(i) => i,
@@ -41,6 +43,14 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>) -> Re
                 Ok(r) => r,
                 Err(e) => return errors.report(&name, &e),
             };
+            match filter.keep(&record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    filtered_out += 1;
+                    return errors.good();
+                }
+                Err(e) => return errors.report(&name, &LineError::Parse(e)),
+            }
             json.clear();
             match cflog_core::json::write_record(&record, &mut json) {
                 Ok(()) => {
@@ -72,5 +82,6 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>) -> Re
     problems.print(total);
     problems.all_failed(total, errors.records() + errors.bad() > 0)?;
     sources::note_no_records(errors.records(), errors.bad(), &paths);
+    crate::filter_args::note_kept(filter, errors.records() - filtered_out, filtered_out);
     Ok(Outcome { bad_lines: errors.bad(), bad_inputs: problems.count() })
 }

@@ -10,6 +10,7 @@ pub mod cmd_parse;
 pub mod cmd_stream;
 pub mod dashboard;
 pub mod features;
+pub mod filter_args;
 // `gen` is a reserved keyword in edition 2024, hence the raw identifier.
 pub mod r#gen;
 pub mod input;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
 use cflog_cli::dashboard::ColorChoice;
+use cflog_cli::filter_args::{self, FilterArgs};
 use cflog_cli::{cmd_parse, dashboard};
 use cflog_cli::sources::{self, InputArgs};
 use cflog_core::agg::Merge;
@@ -232,6 +233,8 @@ struct ParseArgs {
     #[arg(long, value_name = "N")]
     max_errors: Option<u64>,
     #[command(flatten)]
+    filter: FilterArgs,
+    #[command(flatten)]
     inputs: InputArgs,
 }
 
@@ -274,6 +277,8 @@ struct AnalyzeArgs {
     #[cfg(feature = "plugins")]
     #[arg(long = "plugin", value_name = "PATH[:CONFIG]")]
     plugins: Vec<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
     #[command(flatten)]
     inputs: InputArgs,
 }
@@ -323,6 +328,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
         keep_going: args.inputs.keep_going,
+        filter: args.filter.filter()?,
         #[cfg(feature = "plugins")]
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
@@ -367,6 +373,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     problems.print(inputs_total);
     problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
     sources::note_no_records(s.records, s.bad_lines, &files);
+    filter_args::note_kept(&options.filter, s.records, analysis.filtered_out);
     print_report(&s.report(args.top), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
     Ok(if s.bad_lines > 0 || problems.count() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
@@ -392,7 +399,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => {
             let layout = args.layout.choice()?;
-            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors)?;
+            if !args.filter.tag.is_empty() {
+                anyhow::bail!("--tag: cflog parse runs no enrichment rules, so there are no tags to filter on; use it with cflog analyze");
+            }
+            let filter = args.filter.filter()?;
+            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors, &filter)?;
             Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),

@@ -33,6 +33,7 @@ pub mod agg;
 pub mod decode;
 pub mod enrich;
 pub mod error;
+pub mod filter;
 pub mod field;
 #[doc(hidden)]
 pub mod fuzz;

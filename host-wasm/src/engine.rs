@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use cflog_core::agg::Merge;
 use cflog_core::layout::{InferError, detect, infer_realtime};
 use cflog_core::summary::{Summary, SummaryOptions};
-use cflog_core::{Field, Format, ParseError, Parser, RecordBuf, Schema};
+use cflog_core::filter::Filter;
+use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
 use serde_json::{Value, json};
 
 use crate::rule::Verdict;
@@ -32,37 +33,6 @@ pub enum FormatChoice {
     Standard,
 }
 
-/// Records a filtered re-aggregation keeps. Every condition given must hold.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Status classes kept (indexes into `STATUS_CLASSES`); `None` keeps all.
-    pub status_classes: Option<[bool; 7]>,
-    /// Edge locations whose code starts with this (e.g. `IAD` or `IAD89-C1`).
-    pub edge_prefix: Option<String>,
-    /// Viewer country (exact, e.g. `US`).
-    pub country: Option<String>,
-    /// Request paths starting with this (as logged).
-    pub uri_prefix: Option<Vec<u8>>,
-    /// Earliest record time kept (epoch ms, inclusive).
-    pub from_ms: Option<i64>,
-    /// Latest record time kept (epoch ms, exclusive).
-    pub to_ms: Option<i64>,
-    /// Keep records carrying this enrichment tag (`key`, `value`).
-    pub tag: Option<(String, String)>,
-}
-
-impl Filter {
-    fn is_empty(&self) -> bool {
-        self.status_classes.is_none()
-            && self.edge_prefix.is_none()
-            && self.country.is_none()
-            && self.uri_prefix.is_none()
-            && self.from_ms.is_none()
-            && self.to_ms.is_none()
-            && self.tag.is_none()
-    }
-}
-
 /// Everything the inspector is configured with.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -78,7 +48,8 @@ pub struct Options {
     pub top_n: usize,
     /// Bad lines kept with their messages (all are counted).
     pub max_errors: usize,
-    /// Records kept by a filtered re-aggregation.
+    /// Records kept by a filtered re-aggregation (the core's filter, as the CLI's
+    /// `--status`, `--edge`, ... flags build it).
     pub filter: Filter,
     /// Raw-line search: the text to find, and how many matches to keep.
     pub search: Option<Vec<u8>>,
@@ -156,8 +127,8 @@ impl Options {
     /// Options from JSON: `{"format": "auto"|"realtime"|"standard", "fields": "a,b" | [..] |
     /// config JSON text, "fields_order": "canonical"|"as-given", "double_decode": bool,
     /// "window_ms", "top_capacity", "top_n", "sampling_rate", "max_errors", "max_matches",
-    /// "search": "text", "filter": {"status_classes": ["4xx", ...], "edge": "IAD",
-    /// "country": "US", "uri_prefix": "/img", "from_ms", "to_ms", "tag": "key=value"}}`.
+    /// "search": "text", "filter": {...} (as [`filter_from_json`] reads it), "now_ms": the
+    /// page's clock, for relative filter times}`.
     /// Absent keys take the defaults of `cflog analyze`.
     pub fn from_json(text: &str) -> Result<Options, String> {
         let v: Value = if text.trim().is_empty() {
@@ -219,32 +190,53 @@ impl Options {
         }
         o.search = opt_str(&v, "search")?.map(String::into_bytes);
         if let Some(f) = v.get("filter").filter(|f| !f.is_null()) {
-            let mut filter = Filter::default();
-            if let Some(list) = f.get("status_classes").and_then(Value::as_array).filter(|l| !l.is_empty()) {
-                let mut keep = [false; 7];
-                for c in list {
-                    let name = c.as_str().unwrap_or("");
-                    let i = cflog_core::summary::STATUS_CLASSES
-                        .iter()
-                        .position(|k| *k == name)
-                        .ok_or_else(|| format!("filter status_classes: {name:?} is not one of 000, 1xx … 5xx, other"))?;
-                    keep[i] = true;
-                }
-                filter.status_classes = Some(keep);
-            }
-            filter.edge_prefix = opt_str(f, "edge")?;
-            filter.country = opt_str(f, "country")?;
-            filter.uri_prefix = opt_str(f, "uri_prefix")?.map(String::into_bytes);
-            filter.from_ms = opt_i64(f, "from_ms")?;
-            filter.to_ms = opt_i64(f, "to_ms")?;
-            if let Some(tag) = opt_str(f, "tag")? {
-                let (k, val) = tag.split_once('=').ok_or_else(|| format!("filter tag: {tag:?} is not key=value"))?;
-                filter.tag = Some((k.to_string(), val.to_string()));
-            }
-            o.filter = filter;
+            // Relative filter times (`"since": "2h"`) count back from the page's clock.
+            o.filter = filter_from_json(f, opt_i64(&v, "now_ms")?.unwrap_or(0))?;
         }
         Ok(o)
     }
+}
+
+/// The core's [`Filter`] from the page's JSON: the CLI's flags as keys (`"status": "5xx,404"`,
+/// `"since"`, `"until"`, `"uri_prefix"`, `"edge"`, `"country"`, `"distribution"`,
+/// `"exclude_bots": true`, `"tag": "k=v"` or `"tags": ["k=v", "k!=v"]`), plus what a page
+/// has that a command line has not: `"status_classes": ["4xx", "other", ...]` (ticked
+/// boxes), `"from_ms"`/`"to_ms"` (a dragged time range, epoch ms). Values are read by
+/// [`Filter::set`], so a value the CLI refuses is refused here with the same words.
+pub fn filter_from_json(f: &Value, now_ms: i64) -> Result<Filter, String> {
+    let mut filter = Filter::new();
+    let mut set = |option: &str, value: &str| filter.set(option, value, now_ms).map_err(|e| format!("filter: {e}"));
+    if let Some(list) = f.get("status_classes").and_then(Value::as_array).filter(|l| !l.is_empty()) {
+        let names: Vec<&str> = list.iter().map(|c| c.as_str().unwrap_or("?")).collect();
+        set("status", &names.join(","))?;
+    }
+    for (key, option) in [
+        ("status", "status"),
+        ("since", "since"),
+        ("until", "until"),
+        ("uri_prefix", "uri-prefix"),
+        ("edge", "edge"),
+        ("country", "country"),
+        ("distribution", "distribution"),
+        ("tag", "tag"),
+    ] {
+        if let Some(value) = opt_str(f, key)? {
+            set(option, &value)?;
+        }
+    }
+    if let Some(tags) = f.get("tags").and_then(Value::as_array) {
+        for t in tags {
+            set("tag", t.as_str().ok_or("filter tags: expected a list of key=value strings")?)?;
+        }
+    }
+    if f.get("exclude_bots").and_then(Value::as_bool) == Some(true) {
+        set("exclude-bots", "true")?;
+    }
+    let (from, to) = (opt_i64(f, "from_ms")?, opt_i64(f, "to_ms")?);
+    if from.is_some() || to.is_some() {
+        filter.set_range(from.or(filter.since_ms()), to.or(filter.until_ms()));
+    }
+    Ok(filter)
 }
 
 /// A chunk's layout as text, to hand to a worker: `R` or `S`, then the column names, all
@@ -451,48 +443,7 @@ impl Engine {
     }
 
     fn keep(filter: &Filter, record: &cflog_core::Record<'_>, tags: Option<&Tags>) -> Result<bool, ParseError> {
-        if let Some(keep) = &filter.status_classes {
-            let class = match record.status()? {
-                Some(0) => 0,
-                Some(s @ 100..=599) => usize::from(s / 100),
-                Some(_) => 6,
-                None => return Ok(false),
-            };
-            if !keep[class] {
-                return Ok(false);
-            }
-        }
-        if let Some(prefix) = &filter.edge_prefix {
-            match record.text(Field::EdgeLocation)? {
-                Some(e) if e.starts_with(prefix.as_str()) => {}
-                _ => return Ok(false),
-            }
-        }
-        if let Some(country) = &filter.country {
-            match record.text(Field::Country)? {
-                Some(c) if c == country => {}
-                _ => return Ok(false),
-            }
-        }
-        if let Some(prefix) = &filter.uri_prefix {
-            match record.uri_path_raw() {
-                Some(p) if p.starts_with(prefix) => {}
-                _ => return Ok(false),
-            }
-        }
-        if filter.from_ms.is_some() || filter.to_ms.is_some() {
-            let Some(ts) = record.timestamp_ms()? else { return Ok(false) };
-            if filter.from_ms.is_some_and(|f| ts < f) || filter.to_ms.is_some_and(|t| ts >= t) {
-                return Ok(false);
-            }
-        }
-        if let Some((k, v)) = &filter.tag {
-            let found = tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk == k && tv == v));
-            if !found {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        Ok(filter.keep(record)? && filter.keep_tags(|k, v| tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk == k && tv == v))))
     }
 
     fn schema_for(&mut self, token: &str) -> Result<Schema, String> {
