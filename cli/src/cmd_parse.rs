@@ -19,8 +19,21 @@ pub struct Outcome {
     pub bad_inputs: usize,
 }
 
+/// How `cflog parse` runs.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Print at most this many bad lines (all are counted); `None` prints all.
+    pub max_errors: Option<u64>,
+    /// Records printed.
+    pub filter: Filter,
+    /// Print viewer addresses truncated (`--anonymize-ip`).
+    pub anonymize_ip: bool,
+}
+
 /// Runs `cflog parse` over `inputs`.
-pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>, filter: &Filter) -> Result<Outcome> {
+pub fn run(inputs: Inputs, layout: &LayoutChoice, options: &ParseOptions) -> Result<Outcome> {
+    let (max_errors, filter) = (options.max_errors, &options.filter);
+    let json_options = cflog_core::json::JsonOptions::default().anonymize_ip(options.anonymize_ip);
     let Inputs { paths, mut problems } = inputs;
     let total = paths.len() + problems.count();
     let stdout = io::stdout();
@@ -52,7 +65,7 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, max_errors: Option<u64>, filte
                 Err(e) => return errors.report(&name, &LineError::Parse(e)),
             }
             json.clear();
-            match cflog_core::json::write_record(&record, &mut json) {
+            match cflog_core::json::write_record_with(&record, json_options, &mut json) {
                 Ok(()) => {
                     json.push(b'\n');
                     if write_err.is_none()

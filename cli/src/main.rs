@@ -232,6 +232,9 @@ struct ParseArgs {
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, value_name = "N")]
     max_errors: Option<u64>,
+    /// Print viewer addresses (c-ip, x-forwarded-for) truncated to /24 (IPv4) or /48 (IPv6).
+    #[arg(long)]
+    anonymize_ip: bool,
     #[command(flatten)]
     filter: FilterArgs,
     #[command(flatten)]
@@ -265,6 +268,10 @@ struct AnalyzeArgs {
     /// Entries each heavy-hitter list tracks (bounds memory; count error <= records/N).
     #[arg(long, default_value_t = 1000, value_name = "N")]
     top_capacity: u32,
+    /// Show clients by their /24 (IPv4) or /48 (IPv6) network in the top lists and every
+    /// output (unique viewers are still counted from exact addresses).
+    #[arg(long)]
+    anonymize_ip: bool,
     /// Never draw the progress bar (it is only drawn when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -323,7 +330,13 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let sampling_rate = args.sampling_rate.or(spec.as_ref().and_then(|s| s.sampling_rate));
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let options = AnalyzeOptions {
-        summary: SummaryOptions { window_ms: args.window, top_capacity: args.top_capacity, sampling_rate, ..SummaryOptions::default() },
+        summary: SummaryOptions {
+            window_ms: args.window,
+            top_capacity: args.top_capacity,
+            sampling_rate,
+            anonymize_ip: args.anonymize_ip,
+            ..SummaryOptions::default()
+        },
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
@@ -403,7 +416,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("--tag: cflog parse runs no enrichment rules, so there are no tags to filter on; use it with cflog analyze");
             }
             let filter = args.filter.filter()?;
-            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors, &filter)?;
+            let options = cmd_parse::ParseOptions { max_errors: args.max_errors, filter, anonymize_ip: args.anonymize_ip };
+            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, &options)?;
             Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),

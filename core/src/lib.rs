@@ -30,6 +30,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod agg;
+pub mod anonymize;
 pub mod decode;
 pub mod enrich;
 pub mod error;

@@ -83,11 +83,16 @@ pub struct SummaryOptions {
     /// The real-time log config's sampling rate (1–100 %), to scale estimates. The
     /// default is `None` (unsampled or unknown).
     pub sampling_rate: Option<u32>,
+    /// Count viewer addresses in the top clients list by their /24 (IPv4) or /48 (IPv6)
+    /// network ([`crate::anonymize`]); unique viewers still count exact addresses. Not
+    /// part of the encoded state (a decoded summary's lists are what they were). The
+    /// default is `false`.
+    pub anonymize_ip: bool,
 }
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None }
+        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None, anonymize_ip: false }
     }
 }
 
@@ -344,8 +349,12 @@ impl Summary {
             };
             self.unique_viewers.add_bytes(bytes);
         }
-        if let Some(raw) = x.client_ip_raw {
-            self.top.client_ip.add(raw, 1);
+        match (x.client_ip, x.client_ip_raw) {
+            (Some(ip), _) if self.options.anonymize_ip => {
+                self.top.client_ip.add(crate::anonymize::ip_text(crate::anonymize::truncate_ip(ip)).as_bytes(), 1);
+            }
+            (_, Some(raw)) => self.top.client_ip.add(raw, 1),
+            _ => {}
         }
         if let Some(referer) = record.raw(Field::Referer) {
             self.top.referer.add(referer, 1);
