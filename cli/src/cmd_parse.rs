@@ -19,6 +19,9 @@ pub struct Outcome {
     pub bad_inputs: usize,
 }
 
+/// `parse` stops when this many lines in a row, from the first, are bad.
+pub const GIVE_UP_AFTER: u64 = 1000;
+
 /// How `cflog parse` runs.
 #[derive(Debug, Clone, Default)]
 pub struct ParseOptions {
@@ -51,18 +54,26 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, options: &ParseOptions) -> Res
             }
         };
         let name = input.name.clone();
-        let read = input::for_each_record(&mut input, layout, |_| {}, |record| {
+        let read = input::for_each_record_while(&mut input, layout, |_| {}, |record| {
             let record = match record {
                 Ok(r) => r,
-                Err(e) => return errors.report(&name, &e),
+                Err(e) => {
+                    errors.report(&name, &e);
+                    // Every line so far bad: the layout is wrong, not the lines.
+                    return errors.records() > 0 || errors.bad() < GIVE_UP_AFTER;
+                }
             };
             match filter.keep(&record) {
                 Ok(true) => {}
                 Ok(false) => {
                     filtered_out += 1;
-                    return errors.good();
+                    errors.good();
+                    return true;
                 }
-                Err(e) => return errors.report(&name, &LineError::Parse(e)),
+                Err(e) => {
+                    errors.report(&name, &LineError::Parse(e));
+                    return true;
+                }
             }
             json.clear();
             match cflog_core::json::write_record_with(&record, json_options, &mut json) {
@@ -76,7 +87,15 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, options: &ParseOptions) -> Res
                 }
                 Err(e) => errors.report(&name, &LineError::Parse(e)),
             }
+            true
         });
+        if errors.records() == 0 && errors.bad() >= GIVE_UP_AFTER {
+            let _ = out.flush();
+            anyhow::bail!(
+                "{name}: the first {GIVE_UP_AFTER} lines are all bad, so cflog parse stopped: check --fields (the real-time \
+                 log config's field set, e.g. --fields @config.json) or --format"
+            );
+        }
         if let Some(e) = write_err.take() {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(Outcome { bad_lines: errors.bad(), bad_inputs: problems.count() });

@@ -37,7 +37,10 @@ use crate::grammar::{parse_date_days, parse_time_ms};
 use crate::{Field, ParseError, Record};
 
 /// The option names [`Filter::set`] accepts, as the CLI spells its flags.
-pub const OPTIONS: [&str; 9] = ["since", "until", "status", "uri-prefix", "edge", "country", "distribution", "exclude-bots", "tag"];
+pub const OPTIONS: [&str; 10] = ["since", "until", "status", "uri-prefix", "edge", "country", "distribution", "exclude-bots", "tag", "key"];
+
+/// The report's top lists whose rows `key` conditions select, as the report names them.
+pub const KEY_LISTS: [&str; 8] = ["uri", "client_ip", "referer", "user_agent", "edge_location", "country", "asn", "distribution"];
 
 /// A value [`Filter::set`] refused: which option, and what it expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +83,16 @@ pub struct TagCondition {
     pub negated: bool,
 }
 
+/// A condition on a top-list row: the record's value for `list` (as the report keys it)
+/// is, or is not, `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeyCondition {
+    /// Index into [`KEY_LISTS`].
+    list: usize,
+    value: Vec<u8>,
+    negated: bool,
+}
+
 /// Which records to keep. The default keeps every record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -92,6 +105,7 @@ pub struct Filter {
     distributions: Vec<String>,
     exclude_bots: bool,
     tags: Vec<TagCondition>,
+    keys: Vec<KeyCondition>,
 }
 
 const TIME_EXPECTED: &str = "a time: 2026-11-01, 2026-11-01T12:00:00Z (RFC 3339; no offset means UTC), or a duration back from now: 90s, 15m, 2h, 1d, 1w";
@@ -124,6 +138,9 @@ impl Filter {
     /// * `exclude-bots`: `true` or `false`; bots as the user-agent classification
     ///   ([`crate::enrich::ua`]) sees them.
     /// * `tag`: `key=value` or `key!=value`.
+    /// * `key`: `LIST=KEY` or `LIST!=KEY`, a row of a report top list ([`KEY_LISTS`]) as
+    ///   the report keys it (`uri=/img/a%20b.png`, `country!=US`): the browser's clickable
+    ///   rows. Several includes of one list are alternatives; every exclude must hold.
     ///
     /// Comma-separated lists are accepted by `status`, `edge`, `country` and
     /// `distribution`.
@@ -182,7 +199,19 @@ impl Filter {
                 }
                 self.tags.push(TagCondition { key: key.trim().into(), value: value.trim().into(), negated });
             }
-            _ => return Err(err("filter", "one of since, until, status, uri-prefix, edge, country, distribution, exclude-bots, tag")),
+            "key" => {
+                const KEY_EXPECTED: &str = "LIST=KEY or LIST!=KEY, LIST one of uri, client_ip, referer, user_agent, edge_location, country, asn, distribution";
+                let (list, value, negated) = match v.split_once("!=") {
+                    Some((l, val)) if !l.contains('=') => (l, val, true),
+                    _ => match v.split_once('=') {
+                        Some((l, val)) => (l, val, false),
+                        None => return Err(err("key", KEY_EXPECTED)),
+                    },
+                };
+                let list = KEY_LISTS.iter().position(|l| *l == list.trim()).ok_or(err("key", KEY_EXPECTED))?;
+                self.keys.push(KeyCondition { list, value: value.as_bytes().to_vec(), negated });
+            }
+            _ => return Err(err("filter", "one of since, until, status, uri-prefix, edge, country, distribution, exclude-bots, tag, key")),
         }
         if let (Some(s), Some(u)) = (self.since_ms, self.until_ms)
             && s >= u
@@ -277,6 +306,36 @@ impl Filter {
         {
             return Ok(false);
         }
+        if !self.keys.is_empty() && !self.keep_keys(record)? {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// The `key` conditions: per list, one include must match (when there are any) and no
+    /// exclude may.
+    fn keep_keys(&self, record: &Record<'_>) -> Result<bool, ParseError> {
+        for (list, _) in KEY_LISTS.iter().enumerate() {
+            let mut conditions = self.keys.iter().filter(|k| k.list == list).peekable();
+            if conditions.peek().is_none() {
+                continue;
+            }
+            let value = key_value(record, list)?;
+            let (mut includes, mut included) = (false, false);
+            for c in conditions {
+                let same = value.is_some_and(|v| v == c.value.as_slice());
+                if c.negated && same {
+                    return Ok(false);
+                }
+                if !c.negated {
+                    includes = true;
+                    included |= same;
+                }
+            }
+            if includes && !included {
+                return Ok(false);
+            }
+        }
         Ok(true)
     }
 
@@ -285,6 +344,21 @@ impl Filter {
     pub fn keep_tags(&self, has: impl Fn(&str, &str) -> bool) -> bool {
         self.tags.iter().all(|t| has(&t.key, &t.value) != t.negated)
     }
+}
+
+/// A record's value for top list `list` (an index into [`KEY_LISTS`]), exactly as
+/// [`crate::summary::Summary::add`] keys that list.
+fn key_value<'a>(record: &Record<'a>, list: usize) -> Result<Option<&'a [u8]>, ParseError> {
+    Ok(match KEY_LISTS[list] {
+        "uri" => record.uri_path_raw(),
+        "client_ip" => record.raw(Field::ClientIp),
+        "referer" => record.raw(Field::Referer),
+        "user_agent" => record.raw(Field::UserAgent),
+        "edge_location" => record.text(Field::EdgeLocation)?.map(str::as_bytes),
+        "country" => record.raw(Field::Country),
+        "asn" => record.integer(Field::Asn)?.and(record.raw(Field::Asn)),
+        _ => record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)),
+    })
 }
 
 /// Adds each comma-separated item of `v` (upper-cased) to `list`.
@@ -537,6 +611,16 @@ mod tests {
         assert!(keeps(&f(&[("exclude-bots", "true")]), &fields, &absent));
         // Every condition must hold.
         assert!(!keeps(&f(&[("status", "5xx"), ("country", "DE")]), &fields, &base));
+        // Rows of the report's top lists, as the report keys them (the path as logged,
+        // without the query).
+        assert!(keeps(&f(&[("key", "uri=/img/a%20b.png")]), &fields, &base));
+        assert!(!keeps(&f(&[("key", "uri=/img/a b.png")]), &fields, &base));
+        assert!(keeps(&f(&[("key", "uri=/x"), ("key", "uri=/img/a%20b.png")]), &fields, &base));
+        assert!(!keeps(&f(&[("key", "uri!=/img/a%20b.png")]), &fields, &base));
+        assert!(keeps(&f(&[("key", "country!=DE"), ("key", "edge_location=IAD89-C1")]), &fields, &base));
+        assert!(!keeps(&f(&[("key", "country=US"), ("key", "country!=US")]), &fields, &base));
+        assert!(!keeps(&f(&[("key", "client_ip=")]), &fields, &line("1", "200", "/", "IAD1", "-", "-")));
+        assert_eq!(Filter::new().set("key", "colour=red", 0).unwrap_err().option, "key");
     }
 
     #[test]

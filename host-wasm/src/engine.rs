@@ -199,7 +199,8 @@ impl Options {
 
 /// The core's [`Filter`] from the page's JSON: the CLI's flags as keys (`"status": "5xx,404"`,
 /// `"since"`, `"until"`, `"uri_prefix"`, `"edge"`, `"country"`, `"distribution"`,
-/// `"exclude_bots": true`, `"tag": "k=v"` or `"tags": ["k=v", "k!=v"]`), plus what a page
+/// `"exclude_bots": true`, `"tag": "k=v"` or `"tags": ["k=v", "k!=v"]`, `"keys": ["uri=/a",
+/// "country!=US"]` for clicked top-list rows), plus what a page
 /// has that a command line has not: `"status_classes": ["4xx", "other", ...]` (ticked
 /// boxes), `"from_ms"`/`"to_ms"` (a dragged time range, epoch ms). Values are read by
 /// [`Filter::set`], so a value the CLI refuses is refused here with the same words.
@@ -224,9 +225,9 @@ pub fn filter_from_json(f: &Value, now_ms: i64) -> Result<Filter, String> {
             set(option, &value)?;
         }
     }
-    if let Some(tags) = f.get("tags").and_then(Value::as_array) {
-        for t in tags {
-            set("tag", t.as_str().ok_or("filter tags: expected a list of key=value strings")?)?;
+    for (list, option) in [("tags", "tag"), ("keys", "key")] {
+        for t in f.get(list).and_then(Value::as_array).into_iter().flatten() {
+            set(option, t.as_str().ok_or_else(|| format!("filter {list}: expected a list of strings"))?)?;
         }
     }
     if f.get("exclude_bots").and_then(Value::as_bool) == Some(true) {
@@ -367,6 +368,8 @@ pub struct Match {
     pub line: u64,
     /// The line (lossy UTF-8, cut at 4,000 bytes).
     pub text: String,
+    /// The record as `cflog parse` prints it (a JSON object), when the line is one.
+    pub record: Option<String>,
 }
 
 /// Tags of one record, from an enrichment rule: `(key, value)` pairs.
@@ -476,14 +479,35 @@ impl Engine {
         }
         self.lines += lines.len() as u64;
         if let Some(needle) = self.options.search.clone() {
+            // Matching lines are parsed (headers too, so a standard log's layout switches)
+            // and must pass the active filters; the records come back as `cflog parse`
+            // prints them.
             let finder = memchr::memmem::Finder::new(&needle);
+            let filtering = !self.options.filter.is_empty();
+            let mut parser = Parser::with_schema(schema).double_decode(self.options.double_decode).after_line(first_line);
+            let mut json = Vec::new();
             for (i, line) in lines.iter().enumerate() {
-                if finder.find(line).is_some() {
+                let found = finder.find(line).is_some();
+                if !found && !line.starts_with(b"#") {
+                    continue;
+                }
+                let parsed = match parser.parse_line(line, &mut self.buf) {
+                    Ok(Some(record)) => {
+                        let keep = !filtering || Self::keep(&self.options.filter, &record, None).unwrap_or(false);
+                        json.clear();
+                        let text = cflog_core::json::write_record(&record, &mut json).ok().map(|()| String::from_utf8_lossy(&json).into_owned());
+                        keep.then_some(text)
+                    }
+                    // A header, or a bad line: no record, which no filter keeps.
+                    Ok(None) | Err(_) => (!filtering).then_some(None),
+                };
+                if found && let Some(record) = parsed {
                     self.match_count += 1;
                     let m = Match {
                         file,
                         line: first_line + i as u64 + 1,
                         text: String::from_utf8_lossy(&line[..line.len().min(4000)]).trim_end_matches('\r').to_string(),
+                        record,
                     };
                     if self.matches.len() < self.options.max_matches {
                         self.matches.push(m);
@@ -598,11 +622,19 @@ impl Engine {
         Value::Array(bad.iter().map(|b| json!({"file": b.file, "line": b.line, "message": b.message})).collect()).to_string()
     }
 
-    /// The kept matches, sorted, as `{"count": total, "matches": [{"file", "line", "text"}]}`.
+    /// The kept matches, sorted, as `{"count": total, "matches": [{"file", "line", "text",
+    /// "record"}]}`; `record` is the line as `cflog parse` prints it, or null for a line
+    /// that is not a record. With a filter, only matching records that pass it count.
     pub fn matches_json(&self) -> String {
         let mut m = self.matches.clone();
         m.sort();
-        let list: Vec<Value> = m.iter().map(|x| json!({"file": x.file, "line": x.line, "text": x.text})).collect();
+        let list: Vec<Value> = m
+            .iter()
+            .map(|x| {
+                let record = x.record.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).unwrap_or(Value::Null);
+                json!({"file": x.file, "line": x.line, "text": x.text, "record": record})
+            })
+            .collect();
         json!({"count": self.match_count, "matches": list}).to_string()
     }
 

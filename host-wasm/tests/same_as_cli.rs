@@ -249,3 +249,38 @@ fn the_page_filters_with_the_clis_filter() {
     let o = Options::from_json(&serde_json::json!({"now_ms": now, "filter": {"since": "2h"}}).to_string()).unwrap();
     assert_eq!(o.filter.since_ms(), Some(now - 7_200_000));
 }
+
+#[test]
+fn search_honours_the_filters_and_returns_parsed_records() {
+    let path = generated(Format::Standard, 3000, "search-st.log");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Column of sc-status from the file's own #Fields header.
+    let header = text.lines().find(|l| l.starts_with("#Fields:")).unwrap();
+    let status_col = header.trim_start_matches("#Fields:").split_whitespace().position(|n| n == "sc-status").unwrap();
+    let search = |filter: serde_json::Value| {
+        let opts = serde_json::json!({"search": "GET", "max_matches": 100000, "filter": filter}).to_string();
+        let mut e = Engine::new(Options::from_json(&opts).unwrap());
+        e.begin_file("x");
+        e.push(text.as_bytes()).unwrap();
+        e.end_file().unwrap();
+        serde_json::from_str::<serde_json::Value>(&e.matches_json()).unwrap()
+    };
+    let expected = |keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.starts_with('#') && l.contains("GET") && keep(l.split('\t').nth(status_col).unwrap()))
+            .map(|(i, _)| i as u64 + 1)
+            .collect()
+    };
+    let lines = |m: &serde_json::Value| m["matches"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect::<Vec<_>>();
+    let all = search(serde_json::Value::Null);
+    assert_eq!(lines(&all), expected(&|_| true));
+    let only_200 = search(serde_json::json!({"status": "200"}));
+    let want = expected(&|s| s == "200");
+    assert!(!want.is_empty() && want.len() < lines(&all).len());
+    assert_eq!(lines(&only_200), want);
+    assert_eq!(only_200["count"].as_u64().unwrap(), want.len() as u64);
+    for m in only_200["matches"].as_array().unwrap() {
+        assert_eq!(m["record"]["sc-status"], 200, "{m}");
+    }
+}
