@@ -124,7 +124,11 @@ test("filters re-aggregate in wasm; raw-line search finds every matching line", 
   await page.waitForFunction(() => document.body.dataset.state === "done");
   assert.equal((await kpis(page)).records.value, String(top.count));
 
-  // Search: line numbers of every line holding the text, as counted here.
+  // Search (no filter now: a search honours the active filters, operator.test.mjs): line
+  // numbers of every line holding the text, as counted here.
+  await page.evaluate(() => (document.body.dataset.state = "filtering"));
+  await page.click("#reset");
+  await page.waitForFunction(() => document.body.dataset.state === "done");
   const needle = "/api/v1/session";
   const lines = readFileSync(F.big, "utf8").split("\n");
   const expected = lines.flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
