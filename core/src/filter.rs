@@ -32,6 +32,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::decode::hex;
 use crate::enrich::ua::{UaClass, classify_user_agent};
 use crate::grammar::{parse_date_days, parse_time_ms};
 use crate::{Field, ParseError, Record};
@@ -413,15 +414,6 @@ fn decoded_starts_with(path: &[u8], prefix: &[u8]) -> bool {
         j += 1;
     }
     true
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Whether a logged (percent-encoded) user agent is a bot's. Decodes into a stack

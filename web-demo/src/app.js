@@ -2,21 +2,11 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows } from "./format.js";
+import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 const CLASS_COLORS = { "2xx": "#3fb950", "3xx": "#4ea1ff", "4xx": "#e3b341", "5xx": "#f85149", "000": "#a371f7", "1xx": "#8b97a6", other: "#6e7681" };
-const TOP_TABLES = [
-  ["uri", "Top URIs"],
-  ["client_ip", "Top client IPs"],
-  ["edge_location", "Top edge locations"],
-  ["country", "Top viewer countries"],
-  ["referer", "Top referers"],
-  ["user_agent", "Top user agents"],
-  ["asn", "Top viewer ASNs"],
-  ["distribution", "Distributions"],
-];
 
 const state = {
   files: [],
@@ -313,7 +303,7 @@ function renderTables(r) {
     }
   }
   // Breakdowns worth a glance.
-  for (const [key, title] of [["status", "Status codes"], ["result_type", "Edge result types"], ["edge_region", "Edge regions"], ["user_agent_class", "Viewer kinds"]]) {
+  for (const [key, title] of BREAKDOWN_TABLES) {
     const entries = Object.entries(r[key] || {}).sort((a, b) => b[1] - a[1]);
     if (!entries.length) continue;
     const card = document.createElement("div");

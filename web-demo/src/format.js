@@ -77,6 +77,26 @@ export function kpiTexts(r, span) {
   };
 }
 
+// The report's top lists and the breakdowns the dashboards show, with their titles: the
+// inspector (app.js) and the page `cflog analyze --html` writes (cli/src/export/) both
+// draw these.
+export const TOP_TABLES = [
+  ["uri", "Top URIs"],
+  ["client_ip", "Top client IPs"],
+  ["edge_location", "Top edge locations"],
+  ["country", "Top viewer countries"],
+  ["referer", "Top referers"],
+  ["user_agent", "Top user agents"],
+  ["asn", "Top viewer ASNs"],
+  ["distribution", "Distributions"],
+];
+export const BREAKDOWN_TABLES = [
+  ["status", "Status codes"],
+  ["result_type", "Edge result types"],
+  ["edge_region", "Edge regions"],
+  ["user_agent_class", "Viewer kinds"],
+];
+
 // A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
 // `count` may exceed the true count (schema 3; not HTTP errors).
 export function topListRows(r, key) {

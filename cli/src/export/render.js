@@ -100,23 +100,6 @@ function renderCharts(r) {
   });
 }
 
-const TOP_TABLES = [
-  ["uri", "Top URIs"],
-  ["client_ip", "Top client IPs"],
-  ["edge_location", "Top edge locations"],
-  ["country", "Top viewer countries"],
-  ["referer", "Top referers"],
-  ["user_agent", "Top user agents"],
-  ["asn", "Top viewer ASNs"],
-  ["distribution", "Distributions"],
-];
-const BREAKDOWNS = [
-  ["status", "Status codes"],
-  ["result_type", "Edge result types"],
-  ["edge_region", "Edge regions"],
-  ["user_agent_class", "Viewer kinds"],
-];
-
 function renderTables(r) {
   let html = "";
   for (const [key, title] of TOP_TABLES) {
@@ -138,7 +121,7 @@ function renderTables(r) {
         .join("") +
       "</tbody></table></div>";
   }
-  const breakdowns = [...BREAKDOWNS, ...Object.keys(r.tags || {}).map((k) => [`tag:${k}`, `Tag ${k}`])];
+  const breakdowns = [...BREAKDOWN_TABLES, ...Object.keys(r.tags || {}).map((k) => [`tag:${k}`, `Tag ${k}`])];
   for (const [key, title] of breakdowns) {
     const obj = key.startsWith("tag:") ? r.tags[key.slice(4)] : r[key];
     const entries = Object.entries(obj || {}).sort((a, b) => b[1] - a[1]);
