@@ -20,5 +20,6 @@ pub mod layout;
 pub mod ndjson;
 pub mod report_errors;
 pub mod sources;
+pub mod window_arg;
 
 pub use r#gen::{GenOptions, generate};

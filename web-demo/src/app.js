@@ -2,7 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
+import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -145,22 +145,8 @@ function kpi(name, value, text, sub, cls) {
 }
 
 function renderKpis(r) {
-  const tt = r.latency_ms.time_taken;
   const span = r.time.first_ms != null ? `${new Date(r.time.first_ms).toISOString().slice(0, 16).replace("T", " ")} → ${new Date(r.time.last_ms).toISOString().slice(11, 16)} UTC` : "no timestamps";
-  const t = kpiTexts(r, span);
-  // data-value stays the raw report value; the text is what a reader needs (estimates when sampled).
-  kpi("records", r.records, t.records.text, t.records.sub);
-  kpi("bytes_sent", r.bytes_sent, t.bytes_sent.text, t.bytes_sent.sub);
-  const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
-  const requests = samplingRate(r) == null ? "request" : "sampled request";
-  kpi("rate_4xx", e4, fmtPct(e4), plural(r.status_class["4xx"], requests), e4 > 0.05 ? "warn" : "");
-  kpi("rate_5xx", e5, fmtPct(e5), plural(r.status_class["5xx"], requests), e5 > 0.01 ? "bad" : e5 != null ? "good" : "");
-  kpi("cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results");
-  kpi("p50", tt.p50 ?? null, fmtMs(tt.p50));
-  kpi("p95", tt.p95 ?? null, fmtMs(tt.p95));
-  kpi("p99", tt.p99 ?? null, fmtMs(tt.p99), null, tt.p99 > 1000 ? "warn" : "");
-  kpi("unique_viewers", r.unique_viewers, fmtInt(r.unique_viewers));
-  kpi("bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? "see the list below" : "every line parsed", r.bad_lines ? "bad" : "good");
+  for (const tile of kpiTiles(r, span)) kpi(...tile);
 }
 
 let xRange = null;

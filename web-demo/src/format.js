@@ -97,6 +97,28 @@ export const BREAKDOWN_TABLES = [
   ["user_agent_class", "Viewer kinds"],
 ];
 
+// Every KPI tile of a report: [name, raw report value, text, line below (or null), class].
+// The raw value goes to data-value; the text is what a reader needs (estimates when
+// sampled). Both dashboards (app.js, cli/src/export/render.js) draw these.
+export function kpiTiles(r, span, badLinesSub = "see the list below") {
+  const tt = r.latency_ms.time_taken;
+  const t = kpiTexts(r, span);
+  const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
+  const requests = samplingRate(r) == null ? "request" : "sampled request";
+  return [
+    ["records", r.records, t.records.text, t.records.sub, ""],
+    ["bytes_sent", r.bytes_sent, t.bytes_sent.text, t.bytes_sent.sub, ""],
+    ["rate_4xx", e4, fmtPct(e4), plural(r.status_class["4xx"], requests), e4 > 0.05 ? "warn" : ""],
+    ["rate_5xx", e5, fmtPct(e5), plural(r.status_class["5xx"], requests), e5 > 0.01 ? "bad" : e5 != null ? "good" : ""],
+    ["cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results", ""],
+    ["p50", tt.p50 ?? null, fmtMs(tt.p50), null, ""],
+    ["p95", tt.p95 ?? null, fmtMs(tt.p95), null, ""],
+    ["p99", tt.p99 ?? null, fmtMs(tt.p99), null, tt.p99 > 1000 ? "warn" : ""],
+    ["unique_viewers", r.unique_viewers, fmtInt(r.unique_viewers), null, ""],
+    ["bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? badLinesSub : "every line parsed", r.bad_lines ? "bad" : "good"],
+  ];
+}
+
 // A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
 // `count` may exceed the true count (schema 3; not HTTP errors).
 export function topListRows(r, key) {

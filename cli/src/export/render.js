@@ -25,20 +25,8 @@ function kpi(name, value, text, sub, cls) {
 }
 
 function renderKpis(r) {
-  const tt = r.latency_ms.time_taken;
   const span = r.time.first_ms != null ? `${utc(r.time.first_ms)} → ${utc(r.time.last_ms).slice(11)} UTC` : "no timestamps";
-  const t = kpiTexts(r, span);
-  kpi("records", r.records, t.records.text, t.records.sub);
-  kpi("bytes_sent", r.bytes_sent, t.bytes_sent.text, t.bytes_sent.sub);
-  const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
-  kpi("rate_4xx", e4, fmtPct(e4), plural(r.status_class["4xx"], "request"), e4 > 0.05 ? "warn" : "");
-  kpi("rate_5xx", e5, fmtPct(e5), plural(r.status_class["5xx"], "request"), e5 > 0.01 ? "bad" : e5 != null ? "good" : "");
-  kpi("cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results");
-  kpi("p50", tt.p50 ?? null, fmtMs(tt.p50));
-  kpi("p95", tt.p95 ?? null, fmtMs(tt.p95));
-  kpi("p99", tt.p99 ?? null, fmtMs(tt.p99), null, tt.p99 > 1000 ? "warn" : "");
-  kpi("unique_viewers", r.unique_viewers, fmtInt(r.unique_viewers));
-  kpi("bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? "lines that were not records" : "every line parsed", r.bad_lines ? "bad" : "good");
+  for (const tile of kpiTiles(r, span, "lines that were not records")) kpi(...tile);
 }
 
 // A line chart as SVG: `series` is [{label, color, values}], `xs` epoch ms.
