@@ -313,6 +313,12 @@ struct MergeArgs {
     /// Print the merged JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
+    /// Write the merged report as one self-contained HTML page (as `analyze --html`).
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Write the merged report's tables as CSV files into DIR (as `analyze --csv`).
+    #[arg(long, value_name = "DIR")]
+    csv: Option<std::path::PathBuf>,
     /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
@@ -414,7 +420,10 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
 fn merge(args: MergeArgs) -> Result<ExitCode> {
     let merged = cflog_cli::cmd_merge::merge_sources(&args.reports)?;
     let report = merged.summary.report(args.top.unwrap_or(merged.top_n));
-    print_report(&report, args.json, args.color, dashboard::Source::merged(&args.reports));
+    let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &args.reports)?;
+    if args.json || !exported {
+        print_report(&report, args.json, args.color, dashboard::Source::merged(&args.reports));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

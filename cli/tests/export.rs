@@ -110,6 +110,13 @@ fn the_html_page_is_self_contained() {
     let embedded: Value = serde_json::from_str(body).unwrap();
     let report: Value = serde_json::from_slice(&cflog(&["analyze", "--no-progress", "--fields", FIELDS, "--json", &file]).stdout).unwrap();
     assert_eq!(embedded, report);
+    // `merge --html` writes the page of the merged report.
+    let saved = dir.join("r.json");
+    std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
+    let merged_page = dir.join("merged.html");
+    let out = cflog(&["merge", "--html", merged_page.to_str().unwrap(), saved.to_str().unwrap()]);
+    assert!(out.stdout.is_empty());
+    assert!(std::fs::read_to_string(&merged_page).unwrap().contains("id=\"cflog-report\""));
     // --json with --html prints the report too.
     let out = cflog(&["analyze", "--no-progress", "--fields", FIELDS, "--json", "--html", page.to_str().unwrap(), &file]);
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), report);
