@@ -421,7 +421,11 @@ impl Worker {
 /// Whether `filter` keeps `record` (tags looked up with `has`), counting what it leaves out.
 fn admit(filter: &Filter, filtered_out: &mut u64, record: &cflog_core::Record<'_>, has: impl Fn(&str, &str) -> bool) -> Result<bool, ParseError> {
     let keep = filter.keep(record)? && filter.keep_tags(has);
-    *filtered_out += u64::from(!keep);
+    if !keep {
+        // Bad lines are bad whatever the filter: the values the summary reads are checked.
+        Summary::check(record)?;
+        *filtered_out += 1;
+    }
     Ok(keep)
 }
 

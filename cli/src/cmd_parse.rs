@@ -65,9 +65,15 @@ pub fn run(inputs: Inputs, layout: &LayoutChoice, options: &ParseOptions) -> Res
             };
             match filter.keep(&record) {
                 Ok(true) => {}
+                // Bad lines are bad whatever the filter (what `parse` would print is checked).
                 Ok(false) => {
-                    filtered_out += 1;
-                    errors.good();
+                    match record.validate() {
+                        Ok(()) => {
+                            filtered_out += 1;
+                            errors.good();
+                        }
+                        Err(e) => errors.report(&name, &LineError::Parse(e)),
+                    }
                     return true;
                 }
                 Err(e) => {

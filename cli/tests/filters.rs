@@ -81,12 +81,13 @@ fn percent_decoded(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -204,6 +205,27 @@ fn bad_filter_values_are_clear_errors() {
             assert_eq!(out.status.code(), Some(1), "{cmd} {args:?}");
             assert!(stderr(&out).contains(message), "{cmd} {args:?}: {}", stderr(&out));
             assert!(out.stdout.is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_bad_line_is_bad_whatever_the_filter() {
+    let d = dir("badline");
+    let (file, rows) = generate(&d, "rt.log", 200, "1793491200000");
+    // Line 201: an address that is not one, on a record the filter would leave out.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("1793491200.000\tnot-an-address\t200\t/x\tIAD89-C1\td1.cloudfront.net\tcurl/8\tUS\n");
+    std::fs::write(&file, text).unwrap();
+    let fives = count(&rows, |r| r[STATUS].starts_with('5'));
+    for cmd in ["analyze", "parse"] {
+        let extra: &[&str] = if cmd == "analyze" { &["--json", "--no-progress"] } else { &[] };
+        let out = cflog(&[&[cmd, "--fields", FIELDS, "--status", "5xx"][..], extra, &[&file]].concat());
+        assert_eq!(out.status.code(), Some(3), "{cmd}: {}", stderr(&out));
+        assert!(stderr(&out).contains("rt.log:201: field c-ip"), "{cmd}: {}", stderr(&out));
+        if cmd == "analyze" {
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!((report["records"].as_u64(), report["bad_lines"].as_u64()), (Some(fives), Some(1)));
         }
     }
 }

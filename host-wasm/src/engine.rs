@@ -446,7 +446,12 @@ impl Engine {
     }
 
     fn keep(filter: &Filter, record: &cflog_core::Record<'_>, tags: Option<&Tags>) -> Result<bool, ParseError> {
-        Ok(filter.keep(record)? && filter.keep_tags(|k, v| tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk == k && tv == v))))
+        let keep = filter.keep(record)? && filter.keep_tags(|k, v| tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk == k && tv == v)));
+        if !keep {
+            // Bad lines are bad whatever the filter, as in `cflog analyze`.
+            Summary::check(record)?;
+        }
+        Ok(keep)
     }
 
     fn schema_for(&mut self, token: &str) -> Result<Schema, String> {

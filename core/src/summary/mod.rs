@@ -267,6 +267,12 @@ impl Summary {
         })
     }
 
+    /// Checks the values [`Summary::add`] reads, counting nothing: a host that leaves a
+    /// record out (a filter) still finds it bad exactly when `add` would.
+    pub fn check(record: &Record<'_>) -> Result<(), ParseError> {
+        Self::extract(record).map(|_| ())
+    }
+
     /// Aggregates one record. On error (a value its field's type does not allow) nothing
     /// is counted; the caller counts the line as bad with [`Summary::add_bad_line`].
     pub fn add(&mut self, record: &Record<'_>) -> Result<(), ParseError> {
