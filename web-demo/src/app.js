@@ -2,7 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
+import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, kpiMarkup, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -437,6 +437,7 @@ async function setFiles(files) {
 }
 
 async function main() {
+  $("kpis").innerHTML = kpiMarkup();
   await init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
   for (const r of JSON.parse(realtime_releases())) {
     const o = document.createElement("option");

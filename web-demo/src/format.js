@@ -97,6 +97,24 @@ export const BREAKDOWN_TABLES = [
   ["user_agent_class", "Viewer kinds"],
 ];
 
+// The KPI tiles, in order: [name, title, fixed line below (null: set per report)].
+export const KPI_TILES = [
+  ["records", "Requests", null],
+  ["bytes_sent", "Data sent", null],
+  ["rate_4xx", "4xx rate", null],
+  ["rate_5xx", "5xx rate", null],
+  ["cache_hit_ratio", "Cache hit ratio", null],
+  ["p50", "Latency p50", "time-taken"],
+  ["p95", "p95", "time-taken"],
+  ["p99", "p99", "time-taken"],
+  ["unique_viewers", "Unique viewers", "HyperLogLog estimate"],
+  ["bad_lines", "Bad lines", null],
+];
+
+// The tiles' empty markup (filled by `kpiTiles` values through data-kpi / data-kpi-sub).
+export const kpiMarkup = () =>
+  KPI_TILES.map(([name, title, fixed]) => `<div class="kpi"><span>${title}</span><b data-kpi="${name}"></b>` + (fixed ? `<small>${fixed}</small>` : `<small data-kpi-sub="${name}"></small>`) + "</div>").join("");
+
 // Every KPI tile of a report: [name, raw report value, text, line below (or null), class].
 // The raw value goes to data-value; the text is what a reader needs (estimates when
 // sampled). Both dashboards (app.js, cli/src/export/render.js) draw these.

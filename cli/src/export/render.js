@@ -122,6 +122,7 @@ function renderTables(r) {
   $("tables").innerHTML = html;
 }
 
+$("kpis").innerHTML = kpiMarkup();
 $("subtitle").textContent =
   (report.time.first_ms != null ? `${utc(report.time.first_ms)} → ${utc(report.time.last_ms)} UTC · ` : "") + plural(report.records, "record");
 renderKpis(report);
