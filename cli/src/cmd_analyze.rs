@@ -24,6 +24,8 @@ use crate::input::{self, Input};
 use crate::layout::LayoutChoice;
 use crate::sources::Problems;
 
+pub use crate::window_arg::parse_window;
+
 /// Options of one `cflog analyze` run.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
@@ -38,6 +40,8 @@ pub struct AnalyzeOptions {
     /// `--keep-going`: an input that cannot be read is recorded in [`Analysis::problems`]
     /// and the run goes on; otherwise it ends the run.
     pub keep_going: bool,
+    /// Records kept (`--status`, `--since`, ...); tag conditions apply after the rules.
+    pub filter: cflog_core::filter::Filter,
     /// Enrichment rules: each worker thread instantiates its own copy.
     #[cfg(feature = "plugins")]
     pub plugins: Option<Plugins>,
@@ -53,6 +57,7 @@ impl Default for AnalyzeOptions {
             progress: false,
             max_errors: Some(20),
             keep_going: false,
+            filter: cflog_core::filter::Filter::new(),
             #[cfg(feature = "plugins")]
             plugins: None,
         }
@@ -114,6 +119,8 @@ pub struct Analysis {
     pub plugins: Vec<cflog_plugin_host::PluginStats>,
     /// Records a rule asked to drop: parsed, not counted in the summary.
     pub dropped_by_plugins: u64,
+    /// Records the filter left out (parsed, valid, not counted).
+    pub filtered_out: u64,
     /// Inputs that could not be read, or not to the end (with `--keep-going`).
     pub problems: Problems,
     /// Each input read, in the order given: its size and layouts.
@@ -140,7 +147,7 @@ impl ThreadWorker {
         let rules = self.rules.as_mut().map(|r| r as &mut dyn Rules);
         #[cfg(not(feature = "plugins"))]
         let rules: Option<&mut dyn Rules> = None;
-        self.worker.run(chunk.input, &chunk.start, &chunk.bytes, rules, None);
+        self.worker.run(chunk.input, &chunk.start, &chunk.bytes, rules);
     }
 }
 
@@ -219,7 +226,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
 
     let new_worker = || -> Result<ThreadWorker> {
         Ok(ThreadWorker {
-            worker: Worker::new(options.summary, keep, layout.double_decode),
+            worker: Worker::new(options.summary, keep, layout.double_decode).with_filter(options.filter.clone()),
             #[cfg(feature = "plugins")]
             rules: match &options.plugins {
                 Some(p) => Some(cflog_engine::wasmtime_rules::WasmRules::new(cflog_plugin_host::PluginSet::instantiate(&p.host, &p.compiled)?)),
@@ -308,6 +315,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         bad.merge(std::mem::take(&mut w.worker.bad));
     }
     let dropped = workers.iter().map(|w| w.worker.dropped).sum();
+    let filtered_out = workers.iter().map(|w| w.worker.filtered_out).sum();
     #[cfg(feature = "plugins")]
     let plugin_stats = cflog_engine::wasmtime_rules::sum_stats(workers.iter().filter_map(|w| w.rules.as_ref()).map(|r| r.stats()));
     let mut iter = workers.into_iter();
@@ -321,47 +329,8 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         #[cfg(feature = "plugins")]
         plugins: plugin_stats,
         dropped_by_plugins: dropped,
+        filtered_out,
         problems,
         inputs: reads,
     })
-}
-
-/// Parses a window width: `500ms`, `30s`, `1m`, `5m`, `1h`, `1d`, or a number of seconds.
-pub fn parse_window(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let (num, unit) = t.find(|c: char| !c.is_ascii_digit()).map_or((t, "s"), |i| t.split_at(i));
-    let n: u64 = num.parse().map_err(|_| format!("{text:?} is not a window such as 30s, 1m, 5m, 1h, 1d"))?;
-    let unit_ms: u64 = match unit {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use ms, s, m, h or d)")),
-    };
-    // Window starts are i64 milliseconds.
-    let ms = n.checked_mul(unit_ms).filter(|ms| *ms <= i64::MAX as u64).ok_or_else(|| format!("{text:?} is too long a window"))?;
-    if ms == 0 {
-        return Err("the window must be longer than 0".into());
-    }
-    Ok(ms)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows() {
-        assert_eq!(parse_window("1m"), Ok(60_000));
-        assert_eq!(parse_window("30s"), Ok(30_000));
-        assert_eq!(parse_window("90"), Ok(90_000));
-        assert_eq!(parse_window("1h"), Ok(3_600_000));
-        assert_eq!(parse_window("1d"), Ok(86_400_000));
-        assert_eq!(parse_window("2d"), Ok(172_800_000));
-        assert!(parse_window("999999999999d").is_err());
-        assert_eq!(parse_window("250ms"), Ok(250));
-        assert!(parse_window("0s").is_err());
-        assert!(parse_window("5x").is_err());
-    }
 }

@@ -23,6 +23,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Puts every line of `path` into `stream`, one record per line.
 pub fn replay(stream: &str, endpoint_url: Option<&str>, rate: Option<f64>, path: &str) -> Result<()> {
+    crate::aws_env::check()?;
     let input = input::open(path)?;
     let name = input.name.clone();
     let mut lines = Vec::new();
@@ -68,6 +69,7 @@ pub struct ConsumeArgs {
 
 /// Polls `stream` and runs the Lambda handler on each batch.
 pub fn consume(args: &ConsumeArgs) -> Result<()> {
+    crate::aws_env::check()?;
     let lookup = |k: &str| {
         args.overrides.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone()).or_else(|| std::env::var(k).ok())
     };

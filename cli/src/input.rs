@@ -105,6 +105,14 @@ impl Default for ChunkBuf {
 /// stream is an error naming the input, and so is binary data at the start (an image, an
 /// archive): parsing it would only print a screen of meaningless bad lines.
 pub fn for_each_chunk(input: &mut Input, mut on_chunk: impl FnMut(&[u8])) -> Result<()> {
+    for_each_chunk_while(input, |chunk| {
+        on_chunk(chunk);
+        true
+    })
+}
+
+/// [`for_each_chunk`] that stops reading once `on_chunk` returns `false`.
+pub fn for_each_chunk_while(input: &mut Input, mut on_chunk: impl FnMut(&[u8]) -> bool) -> Result<()> {
     let mut buf = ChunkBuf::new();
     let mut first = true;
     loop {
@@ -123,7 +131,9 @@ pub fn for_each_chunk(input: &mut Input, mut on_chunk: impl FnMut(&[u8])) -> Res
             anyhow::bail!("{}: {what}, not a log", input.name);
         }
         first = false;
-        on_chunk(&window[..n]);
+        if !on_chunk(&window[..n]) {
+            return Ok(());
+        }
     }
 }
 
@@ -243,9 +253,25 @@ impl LineReader {
 pub fn for_each_record(
     input: &mut Input,
     layout: &LayoutChoice,
-    mut on_bytes: impl FnMut(usize),
+    on_bytes: impl FnMut(usize),
     mut on_record: impl FnMut(Result<Record<'_>, LineError>),
 ) -> Result<ParseStats> {
+    for_each_record_while(input, layout, on_bytes, |r| {
+        on_record(r);
+        true
+    })
+}
+
+/// [`for_each_record`] that stops once `on_record` returns `false` (the rest of the chunk
+/// in hand is skipped, and nothing more is read).
+pub fn for_each_record_while(
+    input: &mut Input,
+    layout: &LayoutChoice,
+    mut on_bytes: impl FnMut(usize),
+    mut on_record: impl FnMut(Result<Record<'_>, LineError>) -> bool,
+) -> Result<ParseStats> {
+    let going = std::cell::Cell::new(true);
+    let mut on_record = |r: Result<Record<'_>, LineError>| going.set(on_record(r));
     let name = input.name.clone();
     let mut reader: Option<LineReader> = None;
     let mut head: Vec<u8> = Vec::new();
@@ -253,16 +279,21 @@ pub fn for_each_record(
     let mut buf = RecordBuf::new();
     let mut failed = None;
     let mut feed = |reader: &mut LineReader, bytes: &[u8], splitter: &mut LineSplitter| {
-        splitter.push(bytes, |line| match reader.parse(line, &mut buf) {
-            Ok(Some(r)) => on_record(Ok(r)),
-            Ok(None) => {}
-            Err(e) => on_record(Err(e)),
+        splitter.push(bytes, |line| {
+            if !going.get() {
+                return;
+            }
+            match reader.parse(line, &mut buf) {
+                Ok(Some(r)) => on_record(Ok(r)),
+                Ok(None) => {}
+                Err(e) => on_record(Err(e)),
+            }
         });
     };
-    for_each_chunk(input, |chunk| {
+    for_each_chunk_while(input, |chunk| {
         on_bytes(chunk.len());
         if failed.is_some() {
-            return;
+            return false;
         }
         match reader.as_mut() {
             Some(r) => feed(r, chunk, &mut splitter),
@@ -280,6 +311,7 @@ pub fn for_each_record(
                 }
             }
         }
+        going.get()
     })?;
     if let Some(e) = failed {
         return Err(e);
@@ -295,6 +327,7 @@ pub fn for_each_record(
     };
     let mut buf = RecordBuf::new();
     splitter.finish(|line| match reader.parse(line, &mut buf) {
+        _ if !going.get() => {}
         Ok(Some(r)) => on_record(Ok(r)),
         Ok(None) => {}
         Err(e) => on_record(Err(e)),

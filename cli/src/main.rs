@@ -7,10 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
 use cflog_cli::dashboard::ColorChoice;
+use cflog_cli::filter_args::{self, FilterArgs};
 use cflog_cli::{cmd_parse, dashboard};
 use cflog_cli::sources::{self, InputArgs};
-use cflog_core::agg::Merge;
-use cflog_core::summary::{Summary, SummaryOptions};
+use cflog_core::summary::SummaryOptions;
 use cflog_cli::layout::{self, FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 
 #[cfg(feature = "aws")]
@@ -51,6 +51,14 @@ enum Command {
     /// mixes, Zipf URLs, encoded user agents with bots, IPv6, lognormal latencies).
     #[command(after_help = EXIT_CODES)]
     Gen(GenArgs),
+    /// Print a shell completion script: `cflog completions bash > /etc/bash_completion.d/cflog`,
+    /// `cflog completions zsh > "${fpath[1]}/_cflog"`, `cflog completions fish >
+    /// ~/.config/fish/completions/cflog.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Put log lines into a Kinesis stream as CloudFront does (one line per record,
     /// random partition keys), for demos and load tests. Failed entries are resent alone.
     #[cfg(feature = "aws")]
@@ -231,6 +239,11 @@ struct ParseArgs {
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, value_name = "N")]
     max_errors: Option<u64>,
+    /// Print viewer addresses (c-ip, x-forwarded-for) truncated to /24 (IPv4) or /48 (IPv6).
+    #[arg(long)]
+    anonymize_ip: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
     #[command(flatten)]
     inputs: InputArgs,
 }
@@ -248,6 +261,14 @@ struct AnalyzeArgs {
     /// Print the JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
+    /// Write the report as one self-contained HTML page (the browser inspector's
+    /// dashboard; opening it makes no network request). The dashboard is then not printed.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Write each top list, breakdown and the time series as CSV files into DIR
+    /// (RFC 4180). The dashboard is then not printed.
+    #[arg(long, value_name = "DIR")]
+    csv: Option<std::path::PathBuf>,
     /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
     /// Its width is the terminal's, or COLUMNS, or 100 when stdout is not a terminal.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -262,6 +283,10 @@ struct AnalyzeArgs {
     /// Entries each heavy-hitter list tracks (bounds memory; count error <= records/N).
     #[arg(long, default_value_t = 1000, value_name = "N")]
     top_capacity: u32,
+    /// Show clients by their /24 (IPv4) or /48 (IPv6) network in the top lists and every
+    /// output (unique viewers are still counted from exact addresses).
+    #[arg(long)]
+    anonymize_ip: bool,
     /// Never draw the progress bar (it is only drawn when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -275,6 +300,8 @@ struct AnalyzeArgs {
     #[arg(long = "plugin", value_name = "PATH[:CONFIG]")]
     plugins: Vec<String>,
     #[command(flatten)]
+    filter: FilterArgs,
+    #[command(flatten)]
     inputs: InputArgs,
 }
 
@@ -286,10 +313,17 @@ struct MergeArgs {
     /// Print the merged JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
+    /// Write the merged report as one self-contained HTML page (as `analyze --html`).
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Write the merged report's tables as CSV files into DIR (as `analyze --csv`).
+    #[arg(long, value_name = "DIR")]
+    csv: Option<std::path::PathBuf>,
     /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
-    /// Reports written by `cflog analyze --json`.
+    /// Reports written by `cflog analyze --json`; `-` reads stdin, which may hold several
+    /// (`cat *.json | cflog merge -`). The same report given twice is refused.
     #[arg(value_name = "REPORT", required = true)]
     reports: Vec<String>,
 }
@@ -318,11 +352,18 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let sampling_rate = args.sampling_rate.or(spec.as_ref().and_then(|s| s.sampling_rate));
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let options = AnalyzeOptions {
-        summary: SummaryOptions { window_ms: args.window, top_capacity: args.top_capacity, sampling_rate, ..SummaryOptions::default() },
+        summary: SummaryOptions {
+            window_ms: args.window,
+            top_capacity: args.top_capacity,
+            sampling_rate,
+            anonymize_ip: args.anonymize_ip,
+            ..SummaryOptions::default()
+        },
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
         keep_going: args.inputs.keep_going,
+        filter: args.filter.filter()?,
         #[cfg(feature = "plugins")]
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
@@ -367,32 +408,59 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     problems.print(inputs_total);
     problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
     sources::note_no_records(s.records, s.bad_lines, &files);
-    print_report(&s.report(args.top), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
+    filter_args::note_kept(&options.filter, s.records, analysis.filtered_out);
+    let report = s.report(args.top);
+    let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &files)?;
+    if args.json || !exported {
+        print_report(&report, args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
+    }
     Ok(if s.bad_lines > 0 || problems.count() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
 fn merge(args: MergeArgs) -> Result<ExitCode> {
-    let mut merged: Option<(Summary, usize)> = None;
-    for path in &args.reports {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: not a JSON report: {e}"))?;
-        let (summary, top) = Summary::from_report(&value).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
-        match merged.as_mut() {
-            None => merged = Some((summary, top)),
-            Some((acc, _)) => acc.merge(&summary).map_err(|e| anyhow::anyhow!("{path}: cannot merge: {e}"))?,
-        }
+    let merged = cflog_cli::cmd_merge::merge_sources(&args.reports)?;
+    let report = merged.summary.report(args.top.unwrap_or(merged.top_n));
+    let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &args.reports)?;
+    if args.json || !exported {
+        print_report(&report, args.json, args.color, dashboard::Source::merged(&args.reports));
     }
-    let (summary, top) = merged.expect("clap requires at least one report");
-    print_report(&summary.report(args.top.unwrap_or(top)), args.json, args.color, dashboard::Source::merged(&args.reports));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cflog analyze` or `parse` with no input on a terminal would wait for typed log lines:
+/// print the command's usage instead (exit code 2).
+fn usage_instead_of_waiting(inputs: &InputArgs, command: &str) -> Option<ExitCode> {
+    use clap::CommandFactory;
+    if !inputs.files.is_empty() || inputs.files_from.is_some() || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return None;
+    }
+    let mut cli = Cli::command();
+    // Built, so the usage line names `cflog analyze`, not the bare subcommand.
+    cli.build();
+    if let Some(sub) = cli.find_subcommand_mut(command) {
+        let _ = sub.print_help();
+    }
+    eprintln!("\ncflog {command}: no input given and stdin is a terminal; name files or directories, or pipe logs in (use - to type them)");
+    Some(ExitCode::from(2))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Parse(args) if usage_instead_of_waiting(&args.inputs, "parse").is_some() => Ok(ExitCode::from(2)),
+        Command::Analyze(args) if usage_instead_of_waiting(&args.inputs, "analyze").is_some() => Ok(ExitCode::from(2)),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "cflog", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Parse(args) => {
             let layout = args.layout.choice()?;
-            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors)?;
+            if !args.filter.tag.is_empty() {
+                anyhow::bail!("--tag: cflog parse runs no enrichment rules, so there are no tags to filter on; use it with cflog analyze");
+            }
+            let filter = args.filter.filter()?;
+            let options = cmd_parse::ParseOptions { max_errors: args.max_errors, filter, anonymize_ip: args.anonymize_ip };
+            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, &options)?;
             Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),

@@ -269,8 +269,11 @@ fn the_screen_says_what_was_read_and_why_panels_are_empty() {
     // A merged report knows no layout, and says so.
     let report = data_dir().join("two-days.json");
     std::fs::write(&report, cflog_in(data_dir(), None, &["analyze", "--json", "two-days.log"]).stdout).unwrap();
-    let merged = screen(&cflog_in(data_dir(), Some(100), &["merge", "two-days.json", "two-days.json"]));
-    assert!(merged.contains("\nMerged 2 reports: two-days.json, two-days.json (their logs' layouts are not in the reports).\n"), "{merged}");
+    // (The same report twice is refused, so the second is of the 2xx records only.)
+    let second = data_dir().join("two-days-2xx.json");
+    std::fs::write(&second, cflog_in(data_dir(), None, &["analyze", "--json", "--status", "2xx", "two-days.log"]).stdout).unwrap();
+    let merged = screen(&cflog_in(data_dir(), Some(100), &["merge", "two-days.json", "two-days-2xx.json"]));
+    assert!(merged.contains("\nMerged 2 reports: two-days.json, two-days-2xx.json (their logs' layouts are not in the reports).\n"), "{merged}");
 }
 
 #[test]

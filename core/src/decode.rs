@@ -56,8 +56,9 @@ pub fn decode_str(input: &[u8], double: bool) -> Cow<'_, str> {
     }
 }
 
+/// The value of one hex digit.
 #[inline]
-fn hex(b: u8) -> Option<u8> {
+pub(crate) fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::decode;
 use crate::error::ParseError;
-use crate::field::Kind;
+use crate::field::{Field, Kind};
 use crate::grammar;
 use crate::record::Record;
 
@@ -27,12 +27,21 @@ pub struct JsonOptions {
     /// rejects the whole document over one string. The default is `false` (every column
     /// present, `null` for `-`, as `cflog parse` writes).
     pub omit_absent: bool,
+    /// Write viewer addresses (`c-ip`, each address of `x-forwarded-for`) truncated to
+    /// their /24 or /48 network ([`crate::anonymize`]). The default is `false`.
+    pub anonymize_ip: bool,
 }
 
 impl JsonOptions {
     /// Sets [`JsonOptions::omit_absent`].
     pub fn omit_absent(mut self, yes: bool) -> Self {
         self.omit_absent = yes;
+        self
+    }
+
+    /// Sets [`JsonOptions::anonymize_ip`].
+    pub fn anonymize_ip(mut self, yes: bool) -> Self {
+        self.anonymize_ip = yes;
         self
     }
 }
@@ -58,6 +67,17 @@ pub fn write_record_with(record: &Record<'_>, options: JsonOptions, out: &mut Ve
             out.extend_from_slice(b"null");
             continue;
         };
+        if options.anonymize_ip && column.field == Some(Field::ClientIp) {
+            match crate::anonymize::truncated_ip_text(raw) {
+                Some(t) => write_str(out, t.as_bytes()),
+                None => write_str(out, raw),
+            }
+            continue;
+        }
+        if options.anonymize_ip && column.field == Some(Field::ForwardedFor) {
+            write_forwarded_for(out, &decode::decode(raw, record.double_decode));
+            continue;
+        }
         match kind {
             Kind::EpochSeconds => {
                 let ms = grammar::parse_epoch_seconds_ms(raw).unwrap_or_default();
@@ -80,6 +100,26 @@ pub fn write_record_with(record: &Record<'_>, options: JsonOptions, out: &mut Ve
     }
     out.push(b'}');
     Ok(())
+}
+
+/// `x-forwarded-for` with each address truncated (separators and anything that is not an
+/// address kept as they are).
+fn write_forwarded_for(out: &mut Vec<u8>, list: &[u8]) {
+    let mut text: Vec<u8> = Vec::with_capacity(list.len());
+    for (i, item) in list.split(|&b| b == b',').enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        let start = item.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(item.len());
+        let end = item.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+        text.extend_from_slice(&item[..start]);
+        match crate::anonymize::truncated_ip_text(&item[start..end]) {
+            Some(t) => text.extend_from_slice(t.as_bytes()),
+            None => text.extend_from_slice(&item[start..end]),
+        }
+        text.extend_from_slice(&item[end..]);
+    }
+    write_str(out, &text);
 }
 
 /// `value / scale` with up to `digits` decimals, trailing zeros dropped (`140000` µs → `0.14`).

@@ -30,9 +30,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod agg;
+pub mod anonymize;
 pub mod decode;
 pub mod enrich;
 pub mod error;
+pub mod filter;
 pub mod field;
 #[doc(hidden)]
 pub mod fuzz;

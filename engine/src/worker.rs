@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use cflog_core::filter::Filter;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{ParseError, Parser, Record, RecordBuf, Schema};
 
@@ -151,9 +152,6 @@ impl RecordLoop {
     }
 }
 
-/// Which records a run keeps (a filter); errors count the line as bad.
-pub type Keep<'a> = &'a dyn Fn(&Record<'_>, Tags<'_>) -> Result<bool, ParseError>;
-
 /// The record loop over chunks into one summary: what one `cflog analyze` thread or one
 /// browser worker holds.
 #[derive(Debug)]
@@ -164,8 +162,11 @@ pub struct Worker {
     pub bad: BadLines,
     /// Records a rule dropped: parsed, not aggregated.
     pub dropped: u64,
+    /// Records the filter left out (parsed, valid, not counted).
+    pub filtered_out: u64,
     /// Lines seen (records, bad, blank and comment lines).
     pub lines: u64,
+    filter: Filter,
     double_decode: bool,
     records: RecordLoop,
     ndjson: NdjsonDecoder,
@@ -179,11 +180,20 @@ impl Worker {
             summary: Summary::new(options),
             bad: BadLines::new(keep_bad),
             dropped: 0,
+            filtered_out: 0,
             lines: 0,
+            filter: Filter::new(),
             double_decode,
             records: RecordLoop::new(),
             ndjson: NdjsonDecoder::new(),
         }
+    }
+
+    /// Keeps only the records `filter` keeps (its tag conditions apply after the rules, to
+    /// the rules' tags and an enriched record's own).
+    pub fn with_filter(mut self, filter: Filter) -> Worker {
+        self.filter = filter;
+        self
     }
 
     fn bad_line(&mut self, input: usize, line: u64, message: String) {
@@ -192,15 +202,15 @@ impl Worker {
     }
 
     /// Aggregates one chunk of input `input` that starts as `start` says (see
-    /// [`crate::Cutter`]), through `rules` if any, keeping the records `keep` accepts.
-    pub fn run(&mut self, input: usize, start: &ChunkStart, bytes: &[u8], rules: Option<&mut (dyn Rules + '_)>, keep: Option<Keep<'_>>) {
+    /// [`crate::Cutter`]), through `rules` if any.
+    pub fn run(&mut self, input: usize, start: &ChunkStart, bytes: &[u8], rules: Option<&mut (dyn Rules + '_)>) {
         match &start.layout {
             ChunkLayout::Log(schema) => {
                 let lines: Vec<&[u8]> = lines(bytes).collect();
                 self.lines += lines.len() as u64;
-                self.run_lines(input, schema, start.first_line, &lines, self.double_decode, rules, keep, &[]);
+                self.run_lines(input, schema, start.first_line, &lines, self.double_decode, rules, &[]);
             }
-            ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules, keep),
+            ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules),
         }
     }
 
@@ -215,14 +225,13 @@ impl Worker {
         lines: &[&[u8]],
         double_decode: bool,
         rules: Option<&mut (dyn Rules + '_)>,
-        keep: Option<Keep<'_>>,
         line_tags: &[Vec<(String, String)>],
     ) {
         let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
         let mut records = std::mem::take(&mut self.records);
         records.run(&mut parser, lines, rules, &mut |li, outcome| {
             let result = match outcome {
-                Outcome::Record(record, tags) => match keep.map_or(Ok(true), |k| k(record, tags)) {
+                Outcome::Record(record, tags) => match self.admit(record, tags, line_tags.get(li).map_or(&[][..], Vec::as_slice)) {
                     Ok(false) => Ok(()),
                     Ok(true) => self.summary.add(record).map(|()| {
                         tags.for_each(|k, v| self.summary.add_tag(k, v.as_bytes()));
@@ -245,10 +254,26 @@ impl Worker {
         self.records = records;
     }
 
+    /// Whether the filter keeps `record` (with the rules' `tags` and an enriched record's
+    /// `line_tags`), counting what it leaves out. A record it leaves out is still checked,
+    /// so a bad line is bad whatever the filter.
+    fn admit(&mut self, record: &Record<'_>, tags: Tags<'_>, line_tags: &[(String, String)]) -> Result<bool, ParseError> {
+        if self.filter.is_empty() {
+            return Ok(true);
+        }
+        let keep = self.filter.keep(record)?
+            && self.filter.keep_tags(|k, v| tags.contains(k, v) || line_tags.iter().any(|(lk, lv)| lk == k && lv == v));
+        if !keep {
+            Summary::check(record)?;
+            self.filtered_out += 1;
+        }
+        Ok(keep)
+    }
+
     /// Rebuilds each NDJSON record as a log line (see [`crate::ndjson`]) and aggregates
     /// each run of lines with one layout. Line k of a run is line `first + k` of the input
     /// (a line that is not a record leaves an empty line), so errors keep their numbers.
-    fn run_ndjson(&mut self, input: usize, first_line: u64, bytes: &[u8], mut rules: Option<&mut (dyn Rules + '_)>, keep: Option<Keep<'_>>) {
+    fn run_ndjson(&mut self, input: usize, first_line: u64, bytes: &[u8], mut rules: Option<&mut (dyn Rules + '_)>) {
         let mut decoder = std::mem::take(&mut self.ndjson);
         let mut rebuilt = Vec::new();
         let mut run_bytes: Vec<u8> = Vec::with_capacity(bytes.len());
@@ -262,7 +287,7 @@ impl Worker {
             match decoder.decode(line, &mut rebuilt) {
                 Ok(Decoded::Record { schema, tags }) => {
                     if !run.as_ref().is_some_and(|(s, _)| Arc::ptr_eq(s, &schema)) {
-                        self.ndjson_run(input, run.take(), &run_bytes, &run_tags, rules.as_deref_mut(), keep);
+                        self.ndjson_run(input, run.take(), &run_bytes, &run_tags, rules.as_deref_mut());
                         run_bytes.clear();
                         run_tags.clear();
                         run = Some((schema, line_no - 1));
@@ -282,7 +307,7 @@ impl Worker {
                 }
             }
         }
-        self.ndjson_run(input, run, &run_bytes, &run_tags, rules, keep);
+        self.ndjson_run(input, run, &run_bytes, &run_tags, rules);
         self.ndjson = decoder;
     }
 
@@ -294,11 +319,10 @@ impl Worker {
         run_bytes: &[u8],
         run_tags: &[Vec<(String, String)>],
         rules: Option<&mut (dyn Rules + '_)>,
-        keep: Option<Keep<'_>>,
     ) {
         if let Some((s, first)) = run {
             let lines: Vec<&[u8]> = lines(run_bytes).collect();
-            self.run_lines(input, &s, first, &lines, false, rules, keep, run_tags);
+            self.run_lines(input, &s, first, &lines, false, rules, run_tags);
         }
     }
 }
@@ -394,9 +418,11 @@ mod tests {
         let start = ChunkStart { layout: ChunkLayout::Log(Arc::new(realtime())), first_line: 10, lines: 5 };
         let mut w = Worker::new(SummaryOptions::default(), 5, false);
         let mut rules = StatusRules::default();
-        let not_5xx: Keep<'_> = &|r, _| Ok(r.status()?.is_none_or(|s| s < 500));
-        w.run(0, &start, bytes, Some(&mut rules), Some(not_5xx));
-        assert_eq!((w.summary.records, w.summary.bad_lines, w.dropped, w.lines), (2, 1, 1, 5));
+        let mut filter = Filter::new();
+        filter.set("status", "2xx,4xx", 0).unwrap();
+        let mut w = w.with_filter(filter);
+        w.run(0, &start, bytes, Some(&mut rules));
+        assert_eq!((w.summary.records, w.summary.bad_lines, w.dropped, w.filtered_out, w.lines), (2, 1, 1, 1, 5));
         assert_eq!(w.summary.tags["class"].iter().collect::<Vec<_>>(), [(b"2xx".as_slice(), 2)]);
         let bad = std::mem::take(&mut w.bad).into_sorted();
         assert_eq!((bad[0].input, bad[0].line), (0, 12));

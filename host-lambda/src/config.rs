@@ -61,6 +61,8 @@ pub struct Config {
     pub output_stream: Option<String>,
     /// Forward bad lines to the output stream.
     pub forward_bad_lines: bool,
+    /// Truncate viewer addresses in enriched records (`CFLOG_ANONYMIZE_IP`).
+    pub anonymize_ip: bool,
     /// Retry policy.
     pub retry: RetryPolicy,
     /// Endpoint override.
@@ -127,6 +129,11 @@ impl Config {
             Some("true") | Some("1") | Some("yes") => true,
             Some(other) => return Err(format!("{}={other:?}: expected true or false", env::FORWARD_BAD_LINES)),
         };
+        let anonymize_ip = match get(env::ANONYMIZE_IP).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") => true,
+            Some(other) => return Err(format!("{}={other:?}: expected true or false", env::ANONYMIZE_IP)),
+        };
         let mut retry = RetryPolicy::default();
         if let Some(v) = get(env::MAX_ATTEMPTS) {
             retry.max_attempts = parse_num(env::MAX_ATTEMPTS, &v, 1u32, 20)?;
@@ -146,6 +153,7 @@ impl Config {
             window_ms: window_s * 1000,
             output_stream: get(env::OUTPUT_STREAM),
             forward_bad_lines,
+            anonymize_ip,
             retry,
             endpoint_url: get(env::ENDPOINT_URL),
             plugins: get(env::PLUGINS),

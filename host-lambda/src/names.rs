@@ -31,6 +31,9 @@ pub mod env {
     pub const OUTPUT_STREAM: &str = "CFLOG_OUTPUT_STREAM";
     /// `true`: lines that do not parse go to the output stream with their reason.
     pub const FORWARD_BAD_LINES: &str = "CFLOG_FORWARD_BAD_LINES";
+    /// `true`: viewer addresses in enriched records are truncated to /24 (IPv4) or /48
+    /// (IPv6). The default is `false`.
+    pub const ANONYMIZE_IP: &str = "CFLOG_ANONYMIZE_IP";
     /// Attempts per sink call (first try included). The default is 5.
     pub const MAX_ATTEMPTS: &str = "CFLOG_MAX_ATTEMPTS";
     /// First backoff in milliseconds (doubled per attempt, full jitter). The default is 50.
@@ -58,6 +61,7 @@ pub mod env {
         WINDOW_SECONDS,
         OUTPUT_STREAM,
         FORWARD_BAD_LINES,
+        ANONYMIZE_IP,
         MAX_ATTEMPTS,
         BACKOFF_MS,
         ENDPOINT_URL,

@@ -245,7 +245,7 @@ impl Processor {
                             self.scratch.clear();
                             // Absent values are left out rather than null: the records are
                             // OpenSearch documents too (deploy/opensearch/).
-                            let json = cflog_core::json::JsonOptions::default().omit_absent(true);
+                            let json = cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip);
                             added = cflog_core::json::write_record_with(&record, json, &mut self.scratch);
                             if added.is_ok() {
                                 enrich(&record, dist, shard, &rec.seq, enriched.as_ref().map(|e| (e, k)), &mut self.scratch);

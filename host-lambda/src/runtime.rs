@@ -58,6 +58,7 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         top_capacity: 16,
         // Window starts are CloudWatch timestamps and rollup keys: never coarsened.
         fixed_windows: true,
+        anonymize_ip: config.anonymize_ip,
         ..SummaryOptions::default()
     };
     let mut processor = Processor::new(schema, options, config.dimensions);

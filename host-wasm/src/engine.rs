@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use cflog_core::agg::Merge;
 use cflog_core::layout::{InferError, detect, infer_realtime};
 use cflog_core::summary::{Summary, SummaryOptions};
-use cflog_core::{Field, Format, ParseError, Parser, RecordBuf, Schema};
+use cflog_core::filter::Filter;
+use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
 use serde_json::{Value, json};
 
 use crate::rule::Verdict;
@@ -32,37 +33,6 @@ pub enum FormatChoice {
     Standard,
 }
 
-/// Records a filtered re-aggregation keeps. Every condition given must hold.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Status classes kept (indexes into `STATUS_CLASSES`); `None` keeps all.
-    pub status_classes: Option<[bool; 7]>,
-    /// Edge locations whose code starts with this (e.g. `IAD` or `IAD89-C1`).
-    pub edge_prefix: Option<String>,
-    /// Viewer country (exact, e.g. `US`).
-    pub country: Option<String>,
-    /// Request paths starting with this (as logged).
-    pub uri_prefix: Option<Vec<u8>>,
-    /// Earliest record time kept (epoch ms, inclusive).
-    pub from_ms: Option<i64>,
-    /// Latest record time kept (epoch ms, exclusive).
-    pub to_ms: Option<i64>,
-    /// Keep records carrying this enrichment tag (`key`, `value`).
-    pub tag: Option<(String, String)>,
-}
-
-impl Filter {
-    fn is_empty(&self) -> bool {
-        self.status_classes.is_none()
-            && self.edge_prefix.is_none()
-            && self.country.is_none()
-            && self.uri_prefix.is_none()
-            && self.from_ms.is_none()
-            && self.to_ms.is_none()
-            && self.tag.is_none()
-    }
-}
-
 /// Everything the inspector is configured with.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -78,7 +48,8 @@ pub struct Options {
     pub top_n: usize,
     /// Bad lines kept with their messages (all are counted).
     pub max_errors: usize,
-    /// Records kept by a filtered re-aggregation.
+    /// Records kept by a filtered re-aggregation (the core's filter, as the CLI's
+    /// `--status`, `--edge`, ... flags build it).
     pub filter: Filter,
     /// Raw-line search: the text to find, and how many matches to keep.
     pub search: Option<Vec<u8>>,
@@ -156,8 +127,8 @@ impl Options {
     /// Options from JSON: `{"format": "auto"|"realtime"|"standard", "fields": "a,b" | [..] |
     /// config JSON text, "fields_order": "canonical"|"as-given", "double_decode": bool,
     /// "window_ms", "top_capacity", "top_n", "sampling_rate", "max_errors", "max_matches",
-    /// "search": "text", "filter": {"status_classes": ["4xx", ...], "edge": "IAD",
-    /// "country": "US", "uri_prefix": "/img", "from_ms", "to_ms", "tag": "key=value"}}`.
+    /// "search": "text", "filter": {...} (as [`filter_from_json`] reads it), "now_ms": the
+    /// page's clock, for relative filter times}`.
     /// Absent keys take the defaults of `cflog analyze`.
     pub fn from_json(text: &str) -> Result<Options, String> {
         let v: Value = if text.trim().is_empty() {
@@ -219,32 +190,54 @@ impl Options {
         }
         o.search = opt_str(&v, "search")?.map(String::into_bytes);
         if let Some(f) = v.get("filter").filter(|f| !f.is_null()) {
-            let mut filter = Filter::default();
-            if let Some(list) = f.get("status_classes").and_then(Value::as_array).filter(|l| !l.is_empty()) {
-                let mut keep = [false; 7];
-                for c in list {
-                    let name = c.as_str().unwrap_or("");
-                    let i = cflog_core::summary::STATUS_CLASSES
-                        .iter()
-                        .position(|k| *k == name)
-                        .ok_or_else(|| format!("filter status_classes: {name:?} is not one of 000, 1xx … 5xx, other"))?;
-                    keep[i] = true;
-                }
-                filter.status_classes = Some(keep);
-            }
-            filter.edge_prefix = opt_str(f, "edge")?;
-            filter.country = opt_str(f, "country")?;
-            filter.uri_prefix = opt_str(f, "uri_prefix")?.map(String::into_bytes);
-            filter.from_ms = opt_i64(f, "from_ms")?;
-            filter.to_ms = opt_i64(f, "to_ms")?;
-            if let Some(tag) = opt_str(f, "tag")? {
-                let (k, val) = tag.split_once('=').ok_or_else(|| format!("filter tag: {tag:?} is not key=value"))?;
-                filter.tag = Some((k.to_string(), val.to_string()));
-            }
-            o.filter = filter;
+            // Relative filter times (`"since": "2h"`) count back from the page's clock.
+            o.filter = filter_from_json(f, opt_i64(&v, "now_ms")?.unwrap_or(0))?;
         }
         Ok(o)
     }
+}
+
+/// The core's [`Filter`] from the page's JSON: the CLI's flags as keys (`"status": "5xx,404"`,
+/// `"since"`, `"until"`, `"uri_prefix"`, `"edge"`, `"country"`, `"distribution"`,
+/// `"exclude_bots": true`, `"tag": "k=v"` or `"tags": ["k=v", "k!=v"]`, `"keys": ["uri=/a",
+/// "country!=US"]` for clicked top-list rows), plus what a page
+/// has that a command line has not: `"status_classes": ["4xx", "other", ...]` (ticked
+/// boxes), `"from_ms"`/`"to_ms"` (a dragged time range, epoch ms). Values are read by
+/// [`Filter::set`], so a value the CLI refuses is refused here with the same words.
+pub fn filter_from_json(f: &Value, now_ms: i64) -> Result<Filter, String> {
+    let mut filter = Filter::new();
+    let mut set = |option: &str, value: &str| filter.set(option, value, now_ms).map_err(|e| format!("filter: {e}"));
+    if let Some(list) = f.get("status_classes").and_then(Value::as_array).filter(|l| !l.is_empty()) {
+        let names: Vec<&str> = list.iter().map(|c| c.as_str().unwrap_or("?")).collect();
+        set("status", &names.join(","))?;
+    }
+    for (key, option) in [
+        ("status", "status"),
+        ("since", "since"),
+        ("until", "until"),
+        ("uri_prefix", "uri-prefix"),
+        ("edge", "edge"),
+        ("country", "country"),
+        ("distribution", "distribution"),
+        ("tag", "tag"),
+    ] {
+        if let Some(value) = opt_str(f, key)? {
+            set(option, &value)?;
+        }
+    }
+    for (list, option) in [("tags", "tag"), ("keys", "key")] {
+        for t in f.get(list).and_then(Value::as_array).into_iter().flatten() {
+            set(option, t.as_str().ok_or_else(|| format!("filter {list}: expected a list of strings"))?)?;
+        }
+    }
+    if f.get("exclude_bots").and_then(Value::as_bool) == Some(true) {
+        set("exclude-bots", "true")?;
+    }
+    let (from, to) = (opt_i64(f, "from_ms")?, opt_i64(f, "to_ms")?);
+    if from.is_some() || to.is_some() {
+        filter.set_range(from.or(filter.since_ms()), to.or(filter.until_ms()));
+    }
+    Ok(filter)
 }
 
 /// A chunk's layout as text, to hand to a worker: `R` or `S`, then the column names, all
@@ -375,6 +368,8 @@ pub struct Match {
     pub line: u64,
     /// The line (lossy UTF-8, cut at 4,000 bytes).
     pub text: String,
+    /// The record as `cflog parse` prints it (a JSON object), when the line is one.
+    pub record: Option<String>,
 }
 
 /// Tags of one record, from an enrichment rule: `(key, value)` pairs.
@@ -451,48 +446,12 @@ impl Engine {
     }
 
     fn keep(filter: &Filter, record: &cflog_core::Record<'_>, tags: Option<&Tags>) -> Result<bool, ParseError> {
-        if let Some(keep) = &filter.status_classes {
-            let class = match record.status()? {
-                Some(0) => 0,
-                Some(s @ 100..=599) => usize::from(s / 100),
-                Some(_) => 6,
-                None => return Ok(false),
-            };
-            if !keep[class] {
-                return Ok(false);
-            }
+        let keep = filter.keep(record)? && filter.keep_tags(|k, v| tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk == k && tv == v)));
+        if !keep {
+            // Bad lines are bad whatever the filter, as in `cflog analyze`.
+            Summary::check(record)?;
         }
-        if let Some(prefix) = &filter.edge_prefix {
-            match record.text(Field::EdgeLocation)? {
-                Some(e) if e.starts_with(prefix.as_str()) => {}
-                _ => return Ok(false),
-            }
-        }
-        if let Some(country) = &filter.country {
-            match record.text(Field::Country)? {
-                Some(c) if c == country => {}
-                _ => return Ok(false),
-            }
-        }
-        if let Some(prefix) = &filter.uri_prefix {
-            match record.uri_path_raw() {
-                Some(p) if p.starts_with(prefix) => {}
-                _ => return Ok(false),
-            }
-        }
-        if filter.from_ms.is_some() || filter.to_ms.is_some() {
-            let Some(ts) = record.timestamp_ms()? else { return Ok(false) };
-            if filter.from_ms.is_some_and(|f| ts < f) || filter.to_ms.is_some_and(|t| ts >= t) {
-                return Ok(false);
-            }
-        }
-        if let Some((k, v)) = &filter.tag {
-            let found = tags.is_some_and(|t| t.iter().any(|(tk, tv)| tk == k && tv == v));
-            if !found {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        Ok(keep)
     }
 
     fn schema_for(&mut self, token: &str) -> Result<Schema, String> {
@@ -525,14 +484,35 @@ impl Engine {
         }
         self.lines += lines.len() as u64;
         if let Some(needle) = self.options.search.clone() {
+            // Matching lines are parsed (headers too, so a standard log's layout switches)
+            // and must pass the active filters; the records come back as `cflog parse`
+            // prints them.
             let finder = memchr::memmem::Finder::new(&needle);
+            let filtering = !self.options.filter.is_empty();
+            let mut parser = Parser::with_schema(schema).double_decode(self.options.double_decode).after_line(first_line);
+            let mut json = Vec::new();
             for (i, line) in lines.iter().enumerate() {
-                if finder.find(line).is_some() {
+                let found = finder.find(line).is_some();
+                if !found && !line.starts_with(b"#") {
+                    continue;
+                }
+                let parsed = match parser.parse_line(line, &mut self.buf) {
+                    Ok(Some(record)) => {
+                        let keep = !filtering || Self::keep(&self.options.filter, &record, None).unwrap_or(false);
+                        json.clear();
+                        let text = cflog_core::json::write_record(&record, &mut json).ok().map(|()| String::from_utf8_lossy(&json).into_owned());
+                        keep.then_some(text)
+                    }
+                    // A header, or a bad line: no record, which no filter keeps.
+                    Ok(None) | Err(_) => (!filtering).then_some(None),
+                };
+                if found && let Some(record) = parsed {
                     self.match_count += 1;
                     let m = Match {
                         file,
                         line: first_line + i as u64 + 1,
                         text: String::from_utf8_lossy(&line[..line.len().min(4000)]).trim_end_matches('\r').to_string(),
+                        record,
                     };
                     if self.matches.len() < self.options.max_matches {
                         self.matches.push(m);
@@ -647,11 +627,19 @@ impl Engine {
         Value::Array(bad.iter().map(|b| json!({"file": b.file, "line": b.line, "message": b.message})).collect()).to_string()
     }
 
-    /// The kept matches, sorted, as `{"count": total, "matches": [{"file", "line", "text"}]}`.
+    /// The kept matches, sorted, as `{"count": total, "matches": [{"file", "line", "text",
+    /// "record"}]}`; `record` is the line as `cflog parse` prints it, or null for a line
+    /// that is not a record. With a filter, only matching records that pass it count.
     pub fn matches_json(&self) -> String {
         let mut m = self.matches.clone();
         m.sort();
-        let list: Vec<Value> = m.iter().map(|x| json!({"file": x.file, "line": x.line, "text": x.text})).collect();
+        let list: Vec<Value> = m
+            .iter()
+            .map(|x| {
+                let record = x.record.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).unwrap_or(Value::Null);
+                json!({"file": x.file, "line": x.line, "text": x.text, "record": record})
+            })
+            .collect();
         json!({"count": self.match_count, "matches": list}).to_string()
     }
 

@@ -220,3 +220,67 @@ fn clear_errors() {
     let msg = Options::from_json(r#"{"format": "w3c"}"#).unwrap_err();
     assert!(msg.contains("w3c"), "{msg}");
 }
+
+#[test]
+fn the_page_filters_with_the_clis_filter() {
+    let paths = vec![generated(Format::RealTime, 3000, "filters-rt.log")];
+    let layout = LayoutChoice::new(FormatArg::Auto, None, FieldsOrder::Canonical, false).unwrap();
+    let flags = cflog_cli::filter_args::FilterArgs {
+        status: vec!["4xx,200".into()],
+        edge: vec!["iad,FRA".into()],
+        exclude_bots: true,
+        since: Some("2026-11-01T00:00:05Z".into()),
+        ..Default::default()
+    };
+    let options = AnalyzeOptions { filter: flags.filter_at(0).unwrap(), ..AnalyzeOptions::default() };
+    let cli = analyze(&paths, &layout, &options).unwrap();
+    assert!(cli.summary.records > 0 && cli.filtered_out > 0);
+    let page = serde_json::json!({"filter": {"status": "4xx,200", "edge": "iad,FRA", "exclude_bots": true, "since": "2026-11-01T00:00:05Z"}});
+    let mut engine = Engine::new(Options::from_json(&page.to_string()).unwrap());
+    engine.begin_file("x");
+    engine.push(&std::fs::read(&paths[0]).unwrap()).unwrap();
+    engine.end_file().unwrap();
+    assert_eq!(engine.report_json(), cli.summary.report(10).to_string());
+    // A value the CLI refuses is refused in the same words.
+    let e = Options::from_json(r#"{"filter": {"status": "6xx"}}"#).unwrap_err();
+    assert_eq!(e, "filter: --status: expected status codes (404, 000) or classes (1xx to 5xx, other), separated by commas, e.g. 5xx,404");
+    // Relative times count back from the page's clock.
+    let now = 1_793_491_200_000i64 + 3_600_000;
+    let o = Options::from_json(&serde_json::json!({"now_ms": now, "filter": {"since": "2h"}}).to_string()).unwrap();
+    assert_eq!(o.filter.since_ms(), Some(now - 7_200_000));
+}
+
+#[test]
+fn search_honours_the_filters_and_returns_parsed_records() {
+    let path = generated(Format::Standard, 3000, "search-st.log");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Column of sc-status from the file's own #Fields header.
+    let header = text.lines().find(|l| l.starts_with("#Fields:")).unwrap();
+    let status_col = header.trim_start_matches("#Fields:").split_whitespace().position(|n| n == "sc-status").unwrap();
+    let search = |filter: serde_json::Value| {
+        let opts = serde_json::json!({"search": "GET", "max_matches": 100000, "filter": filter}).to_string();
+        let mut e = Engine::new(Options::from_json(&opts).unwrap());
+        e.begin_file("x");
+        e.push(text.as_bytes()).unwrap();
+        e.end_file().unwrap();
+        serde_json::from_str::<serde_json::Value>(&e.matches_json()).unwrap()
+    };
+    let expected = |keep: &dyn Fn(&str) -> bool| -> Vec<u64> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.starts_with('#') && l.contains("GET") && keep(l.split('\t').nth(status_col).unwrap()))
+            .map(|(i, _)| i as u64 + 1)
+            .collect()
+    };
+    let lines = |m: &serde_json::Value| m["matches"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect::<Vec<_>>();
+    let all = search(serde_json::Value::Null);
+    assert_eq!(lines(&all), expected(&|_| true));
+    let only_200 = search(serde_json::json!({"status": "200"}));
+    let want = expected(&|s| s == "200");
+    assert!(!want.is_empty() && want.len() < lines(&all).len());
+    assert_eq!(lines(&only_200), want);
+    assert_eq!(only_200["count"].as_u64().unwrap(), want.len() as u64);
+    for m in only_200["matches"].as_array().unwrap() {
+        assert_eq!(m["record"]["sc-status"], 200, "{m}");
+    }
+}

@@ -2,21 +2,11 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows } from "./format.js";
+import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, kpiMarkup, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 const CLASS_COLORS = { "2xx": "#3fb950", "3xx": "#4ea1ff", "4xx": "#e3b341", "5xx": "#f85149", "000": "#a371f7", "1xx": "#8b97a6", other: "#6e7681" };
-const TOP_TABLES = [
-  ["uri", "Top URIs"],
-  ["client_ip", "Top client IPs"],
-  ["edge_location", "Top edge locations"],
-  ["country", "Top viewer countries"],
-  ["referer", "Top referers"],
-  ["user_agent", "Top user agents"],
-  ["asn", "Top viewer ASNs"],
-  ["distribution", "Distributions"],
-];
 
 const state = {
   files: [],
@@ -25,6 +15,8 @@ const state = {
   report: null,
   filter: {},
   range: null,
+  keys: [], // clicked top-list rows: "uri=/a" (include) or "uri!=/a" (exclude)
+  search: null, // { matches, page }
   controller: null,
   charts: [],
   busy: false,
@@ -52,7 +44,8 @@ function showError(msg) {
 }
 
 function options(extra = {}) {
-  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10 };
+  // now_ms: relative filter times count back from this page's clock.
+  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10, now_ms: Date.now() };
   const fields = $("fields").value.trim() || $("fieldset").value;
   if (fields) o.fields = fields;
   return { ...o, ...extra };
@@ -88,7 +81,11 @@ async function analyze(files, extra = {}, { keepView = false } = {}) {
     return res;
   } catch (e) {
     if (e instanceof Cancelled) showError("Cancelled. The dashboard shows the last complete run.");
-    else showError(e.message || String(e));
+    else {
+      showError(e.message || String(e));
+      // A new load that failed: the dashboard of the files before would be read as theirs.
+      if (!keepView) clearDashboard();
+    }
     document.body.dataset.state = "error";
     return null;
   } finally {
@@ -96,9 +93,22 @@ async function analyze(files, extra = {}, { keepView = false } = {}) {
   }
 }
 
+function clearDashboard() {
+  state.result = null;
+  state.report = null;
+  state.search = null;
+  $("dashboard").hidden = true;
+  $("export-json").disabled = true;
+  $("files-info").textContent = "";
+  $("search-results").innerHTML = "";
+  $("search-info").textContent = "";
+  $("search-pages").hidden = true;
+}
+
 async function analyzeAll() {
   state.filter = {};
   state.range = null;
+  state.keys = [];
   syncFilterInputs();
   document.body.dataset.state = "running";
   const res = await analyze(state.files);
@@ -135,22 +145,8 @@ function kpi(name, value, text, sub, cls) {
 }
 
 function renderKpis(r) {
-  const tt = r.latency_ms.time_taken;
   const span = r.time.first_ms != null ? `${new Date(r.time.first_ms).toISOString().slice(0, 16).replace("T", " ")} → ${new Date(r.time.last_ms).toISOString().slice(11, 16)} UTC` : "no timestamps";
-  const t = kpiTexts(r, span);
-  // data-value stays the raw report value; the text is what a reader needs (estimates when sampled).
-  kpi("records", r.records, t.records.text, t.records.sub);
-  kpi("bytes_sent", r.bytes_sent, t.bytes_sent.text, t.bytes_sent.sub);
-  const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
-  const requests = samplingRate(r) == null ? "request" : "sampled request";
-  kpi("rate_4xx", e4, fmtPct(e4), plural(r.status_class["4xx"], requests), e4 > 0.05 ? "warn" : "");
-  kpi("rate_5xx", e5, fmtPct(e5), plural(r.status_class["5xx"], requests), e5 > 0.01 ? "bad" : e5 != null ? "good" : "");
-  kpi("cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results");
-  kpi("p50", tt.p50 ?? null, fmtMs(tt.p50));
-  kpi("p95", tt.p95 ?? null, fmtMs(tt.p95));
-  kpi("p99", tt.p99 ?? null, fmtMs(tt.p99), null, tt.p99 > 1000 ? "warn" : "");
-  kpi("unique_viewers", r.unique_viewers, fmtInt(r.unique_viewers));
-  kpi("bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? "see the list below" : "every line parsed", r.bad_lines ? "bad" : "good");
+  for (const tile of kpiTiles(r, span)) kpi(...tile);
 }
 
 let xRange = null;
@@ -257,7 +253,6 @@ function tableRows(r, key) {
 function renderTables(r) {
   const box = $("tables");
   box.innerHTML = "";
-  const filterable = { uri: "f-uri", edge_location: "f-edge", country: "f-country" };
   for (const [key, title] of TOP_TABLES) {
     const rows = tableRows(r, key);
     if (!rows.length) continue;
@@ -272,7 +267,7 @@ function renderTables(r) {
       rows
         .map(
           (x) =>
-            `<tr class="${filterable[key] ? "click" : ""}" data-key="${esc(x.key)}" title="${esc(x.label)}"><td>${esc(x.label)}</td>` +
+            `<tr class="click" data-key="${esc(x.key)}" title="${esc(x.label)}: click to keep only this, ✕ to leave it out"><td><button class="small ghost x" data-exclude title="leave this out">✕</button>${esc(x.label)}</td>` +
             (key === "edge_location" ? `<td>${esc(x.extra || "unknown")}</td>` : "") +
             `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 34))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td></tr>`,
         )
@@ -282,17 +277,19 @@ function renderTables(r) {
     card.querySelector("[data-csv]").onclick = () => {
       download(`cflog-top-${key}.csv`, csv(topListRows(r, key)), "text/csv");
     };
-    if (filterable[key]) {
-      for (const tr of card.querySelectorAll("tr[data-key]")) {
-        tr.onclick = () => {
-          $(filterable[key]).value = tr.dataset.key;
-          applyFilters();
-        };
-      }
+    // Every row filters: the row to include it, its ✕ to exclude it (the core's `key`
+    // condition, matching the report's key exactly).
+    for (const tr of card.querySelectorAll("tr[data-key]")) {
+      tr.onclick = (ev) => {
+        const exclude = ev.target.closest("[data-exclude]") != null;
+        const cond = `${key}${exclude ? "!=" : "="}${tr.dataset.key}`;
+        if (!state.keys.includes(cond)) state.keys.push(cond);
+        applyFilters();
+      };
     }
   }
   // Breakdowns worth a glance.
-  for (const [key, title] of [["status", "Status codes"], ["result_type", "Edge result types"], ["edge_region", "Edge regions"], ["user_agent_class", "Viewer kinds"]]) {
+  for (const [key, title] of BREAKDOWN_TABLES) {
     const entries = Object.entries(r[key] || {}).sort((a, b) => b[1] - a[1]);
     if (!entries.length) continue;
     const card = document.createElement("div");
@@ -346,6 +343,13 @@ function renderBad(res) {
 }
 
 function syncFilterInputs() {
+  $("f-keys").innerHTML = state.keys.map((k, i) => `<span class="chip" data-chip="${i}" title="remove">${esc(k.replace("!=", " ≠ ").replace("=", " = "))} ✕</span>`).join(" ");
+  for (const chip of $("f-keys").querySelectorAll("[data-chip]")) {
+    chip.onclick = () => {
+      state.keys.splice(Number(chip.dataset.chip), 1);
+      applyFilters();
+    };
+  }
   $("f-range").hidden = !state.range;
   if (state.range) {
     const f = (ms) => new Date(ms).toISOString().slice(11, 19);
@@ -361,15 +365,18 @@ function currentFilter() {
   if ($("f-country").value.trim()) f.country = $("f-country").value.trim().toUpperCase();
   if ($("f-uri").value.trim()) f.uri_prefix = $("f-uri").value.trim();
   if ($("f-tag").value) f.tag = $("f-tag").value;
+  if ($("f-nobots").checked) f.exclude_bots = true;
+  if (state.keys.length) f.keys = [...state.keys];
   if (state.range) Object.assign(f, state.range);
   return f;
 }
 
 async function applyFilters() {
+  syncFilterInputs();
   const filter = currentFilter();
   const parts = Object.entries(filter).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : v}`);
   document.body.dataset.state = "running";
-  const res = await analyze(state.files, Object.keys(filter).length ? { filter } : {});
+  const res = await analyze(state.files, Object.keys(filter).length ? { filter } : {}, { keepView: true });
   if (!res) return;
   show(res);
   $("filter-state").textContent = parts.length ? `filtered: ${parts.join(", ")} (re-read in wasm)` : "";
@@ -379,15 +386,49 @@ async function search(ev) {
   ev.preventDefault();
   const text = $("search").value;
   if (!text || !state.files.length) return;
-  const res = await analyze(state.files, { search: text, max_matches: 500 });
+  // The active filters apply to the search too: only matching lines whose records pass.
+  const filter = currentFilter();
+  const res = await analyze(state.files, { search: text, max_matches: 1000, ...(Object.keys(filter).length ? { filter } : {}) }, { keepView: true });
   if (!res) return;
   const m = res.matches;
-  $("search-info").textContent = `${fmtInt(m.count)} matching line${m.count === 1 ? "" : "s"}${m.count > m.matches.length ? `, first ${m.matches.length} shown` : ""}`;
-  $("search-results").innerHTML =
-    '<table class="results"><tbody>' +
-    m.matches.map((x) => `<tr data-line="${x.line}"><td class="loc">${esc(state.files[x.file]?.name ?? x.file)}:${x.line}</td><td><pre class="line">${esc(x.text)}</pre></td></tr>`).join("") +
-    "</tbody></table>";
+  state.search = { matches: m.matches, page: 0 };
+  const filtered = Object.keys(filter).length ? " passing the filters" : "";
+  $("search-info").textContent = `${fmtInt(m.count)} matching line${m.count === 1 ? "" : "s"}${filtered}${m.count > m.matches.length ? `, first ${fmtInt(m.matches.length)} kept` : ""}`;
+  renderSearchPage();
   document.body.dataset.state = "done";
+}
+
+const SEARCH_PAGE = 50;
+// The columns of the parsed table: the first of each group a record has.
+const SEARCH_COLUMNS = [
+  ["time", (r) => (r.timestamp != null ? new Date(r.timestamp * 1000).toISOString().replace("T", " ").slice(0, 23) : r.date != null ? `${r.date} ${r.time}` : "")],
+  ["status", (r) => r["sc-status"]],
+  ["method", (r) => r["cs-method"]],
+  ["uri", (r) => r["cs-uri-stem"]],
+  ["edge", (r) => r["x-edge-location"]],
+  ["client", (r) => r["c-ip"]],
+  ["result", (r) => r["x-edge-result-type"]],
+  ["time-taken", (r) => r["time-taken"]],
+];
+
+function renderSearchPage() {
+  const s = state.search;
+  const pages = Math.max(1, Math.ceil(s.matches.length / SEARCH_PAGE));
+  s.page = Math.min(Math.max(0, s.page), pages - 1);
+  const rows = s.matches.slice(s.page * SEARCH_PAGE, (s.page + 1) * SEARCH_PAGE);
+  $("search-results").innerHTML =
+    `<table class="results parsed"><thead><tr><th class="loc">line</th>${SEARCH_COLUMNS.map(([h]) => `<th>${h}</th>`).join("")}</tr></thead><tbody>` +
+    rows
+      .map((x) => {
+        const cells = x.record ? SEARCH_COLUMNS.map(([, get]) => `<td>${esc(get(x.record) ?? "")}</td>`).join("") : `<td colspan="${SEARCH_COLUMNS.length}"><pre class="line">${esc(x.text)}</pre></td>`;
+        return `<tr data-line="${x.line}" title="${esc(x.text)}"><td class="loc">${esc(state.files[x.file]?.name ?? x.file)}:${x.line}</td>${cells}</tr>`;
+      })
+      .join("") +
+    "</tbody></table>";
+  $("search-pages").hidden = pages <= 1;
+  $("search-page").textContent = `page ${s.page + 1} of ${pages}`;
+  $("search-prev").disabled = s.page === 0;
+  $("search-next").disabled = s.page >= pages - 1;
 }
 
 async function setFiles(files) {
@@ -396,6 +437,7 @@ async function setFiles(files) {
 }
 
 async function main() {
+  $("kpis").innerHTML = kpiMarkup();
   await init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
   for (const r of JSON.parse(realtime_releases())) {
     const o = document.createElement("option");
@@ -442,6 +484,8 @@ async function main() {
   $("reset").onclick = () => {
     for (const id of ["f-edge", "f-country", "f-uri"]) $(id).value = "";
     $("f-tag").value = "";
+    $("f-nobots").checked = false;
+    state.keys = [];
     for (const c of CLASSES) $("fc-" + c).checked = true;
     state.range = null;
     syncFilterInputs();
@@ -453,6 +497,8 @@ async function main() {
     applyFilters();
   };
   $("search-form").addEventListener("submit", search);
+  $("search-prev").onclick = () => (state.search.page--, renderSearchPage());
+  $("search-next").onclick = () => (state.search.page++, renderSearchPage());
   $("fields").addEventListener("input", () => {
     const t = $("fields").value.trim();
     if (!t) return ($("fields-check").textContent = "");

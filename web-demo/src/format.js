@@ -77,6 +77,66 @@ export function kpiTexts(r, span) {
   };
 }
 
+// The report's top lists and the breakdowns the dashboards show, with their titles: the
+// inspector (app.js) and the page `cflog analyze --html` writes (cli/src/export/) both
+// draw these.
+export const TOP_TABLES = [
+  ["uri", "Top URIs"],
+  ["client_ip", "Top client IPs"],
+  ["edge_location", "Top edge locations"],
+  ["country", "Top viewer countries"],
+  ["referer", "Top referers"],
+  ["user_agent", "Top user agents"],
+  ["asn", "Top viewer ASNs"],
+  ["distribution", "Distributions"],
+];
+export const BREAKDOWN_TABLES = [
+  ["status", "Status codes"],
+  ["result_type", "Edge result types"],
+  ["edge_region", "Edge regions"],
+  ["user_agent_class", "Viewer kinds"],
+];
+
+// The KPI tiles, in order: [name, title, fixed line below (null: set per report)].
+export const KPI_TILES = [
+  ["records", "Requests", null],
+  ["bytes_sent", "Data sent", null],
+  ["rate_4xx", "4xx rate", null],
+  ["rate_5xx", "5xx rate", null],
+  ["cache_hit_ratio", "Cache hit ratio", null],
+  ["p50", "Latency p50", "time-taken"],
+  ["p95", "p95", "time-taken"],
+  ["p99", "p99", "time-taken"],
+  ["unique_viewers", "Unique viewers", "HyperLogLog estimate"],
+  ["bad_lines", "Bad lines", null],
+];
+
+// The tiles' empty markup (filled by `kpiTiles` values through data-kpi / data-kpi-sub).
+export const kpiMarkup = () =>
+  KPI_TILES.map(([name, title, fixed]) => `<div class="kpi"><span>${title}</span><b data-kpi="${name}"></b>` + (fixed ? `<small>${fixed}</small>` : `<small data-kpi-sub="${name}"></small>`) + "</div>").join("");
+
+// Every KPI tile of a report: [name, raw report value, text, line below (or null), class].
+// The raw value goes to data-value; the text is what a reader needs (estimates when
+// sampled). Both dashboards (app.js, cli/src/export/render.js) draw these.
+export function kpiTiles(r, span, badLinesSub = "see the list below") {
+  const tt = r.latency_ms.time_taken;
+  const t = kpiTexts(r, span);
+  const e4 = r.error_rate["4xx"], e5 = r.error_rate["5xx"];
+  const requests = samplingRate(r) == null ? "request" : "sampled request";
+  return [
+    ["records", r.records, t.records.text, t.records.sub, ""],
+    ["bytes_sent", r.bytes_sent, t.bytes_sent.text, t.bytes_sent.sub, ""],
+    ["rate_4xx", e4, fmtPct(e4), plural(r.status_class["4xx"], requests), e4 > 0.05 ? "warn" : ""],
+    ["rate_5xx", e5, fmtPct(e5), plural(r.status_class["5xx"], requests), e5 > 0.01 ? "bad" : e5 != null ? "good" : ""],
+    ["cache_hit_ratio", r.cache_hit_ratio, fmtPct(r.cache_hit_ratio, 1), r.cache_hit_ratio_bytes != null ? `${fmtPct(r.cache_hit_ratio_bytes, 1)} of bytes` : "no cacheable results", ""],
+    ["p50", tt.p50 ?? null, fmtMs(tt.p50), null, ""],
+    ["p95", tt.p95 ?? null, fmtMs(tt.p95), null, ""],
+    ["p99", tt.p99 ?? null, fmtMs(tt.p99), null, tt.p99 > 1000 ? "warn" : ""],
+    ["unique_viewers", r.unique_viewers, fmtInt(r.unique_viewers), null, ""],
+    ["bad_lines", r.bad_lines, fmtInt(r.bad_lines), r.bad_lines ? badLinesSub : "every line parsed", r.bad_lines ? "bad" : "good"],
+  ];
+}
+
 // A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
 // `count` may exceed the true count (schema 3; not HTTP errors).
 export function topListRows(r, key) {

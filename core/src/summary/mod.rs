@@ -83,11 +83,16 @@ pub struct SummaryOptions {
     /// The real-time log config's sampling rate (1–100 %), to scale estimates. The
     /// default is `None` (unsampled or unknown).
     pub sampling_rate: Option<u32>,
+    /// Count viewer addresses in the top clients list by their /24 (IPv4) or /48 (IPv6)
+    /// network ([`crate::anonymize`]); unique viewers still count exact addresses. Not
+    /// part of the encoded state (a decoded summary's lists are what they were). The
+    /// default is `false`.
+    pub anonymize_ip: bool,
 }
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None }
+        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None, anonymize_ip: false }
     }
 }
 
@@ -262,6 +267,12 @@ impl Summary {
         })
     }
 
+    /// Checks the values [`Summary::add`] reads, counting nothing: a host that leaves a
+    /// record out (a filter) still finds it bad exactly when `add` would.
+    pub fn check(record: &Record<'_>) -> Result<(), ParseError> {
+        Self::extract(record).map(|_| ())
+    }
+
     /// Aggregates one record. On error (a value its field's type does not allow) nothing
     /// is counted; the caller counts the line as bad with [`Summary::add_bad_line`].
     pub fn add(&mut self, record: &Record<'_>) -> Result<(), ParseError> {
@@ -344,8 +355,12 @@ impl Summary {
             };
             self.unique_viewers.add_bytes(bytes);
         }
-        if let Some(raw) = x.client_ip_raw {
-            self.top.client_ip.add(raw, 1);
+        match (x.client_ip, x.client_ip_raw) {
+            (Some(ip), _) if self.options.anonymize_ip => {
+                self.top.client_ip.add(crate::anonymize::ip_text(crate::anonymize::truncate_ip(ip)).as_bytes(), 1);
+            }
+            (_, Some(raw)) => self.top.client_ip.add(raw, 1),
+            _ => {}
         }
         if let Some(referer) = record.raw(Field::Referer) {
             self.top.referer.add(referer, 1);

@@ -127,6 +127,7 @@ impl Summary {
             max_windows: small(r.read_varint()?, "max windows")?,
             sampling_rate: Some(small(r.read_varint()?, "sampling rate")?).filter(|&s| s != 0),
             fixed_windows: false,
+            anonymize_ip: false,
         };
         let mut s = Summary::new(options);
         if version >= 2 {
