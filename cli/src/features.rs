@@ -3,7 +3,7 @@
 //! it can say how to get them instead of clap's generic "unrecognized subcommand".
 
 /// Subcommands and flags that a feature brings: (word on the command line, feature).
-const GATED: &[(&str, &str)] = &[("replay", "aws"), ("consume", "aws"), ("--plugin", "plugins")];
+const GATED: &[(&str, &str)] = &[("replay", "aws"), ("consume", "aws"), ("--stream", "aws"), ("--plugin", "plugins")];
 
 /// Whether this binary was built with `feature`.
 pub fn enabled(feature: &str) -> bool {

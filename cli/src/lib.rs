@@ -17,5 +17,6 @@ pub mod layout;
 pub mod ndjson;
 pub mod report_errors;
 pub mod sources;
+pub mod top;
 
 pub use r#gen::{GenOptions, generate};

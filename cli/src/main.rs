@@ -51,6 +51,11 @@ enum Command {
     /// mixes, Zipf URLs, encoded user agents with bots, IPv6, lognormal latencies).
     #[command(after_help = EXIT_CODES)]
     Gen(GenArgs),
+    /// A live view, like GoAccess's terminal mode: follow a Kinesis stream (every shard,
+    /// no Lambda) or a growing log file, redrawn every second over a sliding window:
+    /// requests/s, 4xx/5xx, hit ratio, p50/p95/p99, top URIs, clients, edges, errors.
+    /// `q` quits. Plain text snapshots when stdout is not a terminal.
+    Top(TopCliArgs),
     /// Put log lines into a Kinesis stream as CloudFront does (one line per record,
     /// random partition keys), for demos and load tests. Failed entries are resent alone.
     #[cfg(feature = "aws")]
@@ -279,6 +284,14 @@ struct AnalyzeArgs {
 }
 
 #[derive(Debug, Args)]
+struct TopCliArgs {
+    #[command(flatten)]
+    layout: LayoutArgs,
+    #[command(flatten)]
+    top: cflog_cli::top::TopArgs,
+}
+
+#[derive(Debug, Args)]
 struct MergeArgs {
     /// Entries shown in each top list (default: the first report's).
     #[arg(long, value_name = "N")]
@@ -398,6 +411,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(args) => analyze(args),
         Command::Merge(args) => merge(args),
         Command::Gen(args) => generate(args),
+        // Filters: pass the shared record filter here once it exists (a `RecordFilter`).
+        Command::Top(args) => cflog_cli::top::run(&args.top, args.layout.choice()?, None),
         #[cfg(feature = "aws")]
         Command::Replay(a) => {
             cflog_cli::cmd_stream::replay(&a.stream, a.endpoint_url.as_deref(), a.rate, &a.file)?;
