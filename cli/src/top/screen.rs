@@ -60,7 +60,7 @@ impl Screen {
         install_panic_hook();
         terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
         // From here on, dropping `screen` restores the terminal, whatever fails next.
-        let mut screen = Screen { terminal: Terminal::new(CrosstermBackend::new(std::io::stdout()))? };
+        let screen = Screen { terminal: Terminal::new(CrosstermBackend::new(std::io::stdout()))? };
         execute!(std::io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
         std::thread::Builder::new().name("cflog-keys".into()).spawn(move || keyboard(tx))?;
         Ok(screen)
