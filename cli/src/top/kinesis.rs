@@ -65,8 +65,9 @@ const POLL_BUSY: Duration = Duration::from_millis(200);
 const POLL_IDLE: Duration = Duration::from_secs(1);
 /// Records per GetRecords call (AWS's maximum).
 const GET_RECORDS_LIMIT: i32 = 10_000;
-/// How often the shard list is read again, to find shards no parent announced.
-const RELIST: Duration = Duration::from_secs(60);
+/// How often the shard list is read again: to find shards no parent announced, and shards
+/// closed by a reshard on endpoints whose GetRecords never ends a closed shard (moto).
+const RELIST: Duration = Duration::from_secs(10);
 
 /// Starts the thread that reads the stream and sends its records to `tx`.
 pub fn spawn(options: StreamOptions, tx: SyncSender<Event>) -> Result<()> {
@@ -101,11 +102,22 @@ struct Shard {
     next_poll: Instant,
     failures: u32,
     behind_ms: Option<i64>,
+    /// ListShards gave the shard an ending sequence number.
+    closed: bool,
 }
 
 impl Shard {
     fn new(parents: Vec<String>, state: State) -> Shard {
-        Shard { parents, state, iterator: None, last_sequence: None, next_poll: Instant::now(), failures: 0, behind_ms: None }
+        Shard {
+            parents,
+            state,
+            iterator: None,
+            last_sequence: None,
+            next_poll: Instant::now(),
+            failures: 0,
+            behind_ms: None,
+            closed: false,
+        }
     }
 }
 
@@ -220,7 +232,9 @@ async fn read_stream(options: &StreamOptions, tx: &SyncSender<Event>) -> Result<
     for (id, parents, closed) in reader.list_shards().await? {
         // Starting at LATEST, a shard closed already has nothing new to give.
         let state = if closed && options.start == StartAt::Latest { State::Done } else { State::Waiting };
-        shards.insert(id, Shard::new(parents, state));
+        let mut shard = Shard::new(parents, state);
+        shard.closed = closed;
+        shards.insert(id, shard);
     }
     if shards.is_empty() {
         bail!("stream {stream} has no shards");
@@ -260,8 +274,8 @@ async fn read_stream(options: &StreamOptions, tx: &SyncSender<Event>) -> Result<
         }
         if listed.elapsed() >= RELIST {
             listed = Instant::now();
-            for (id, parents, _) in reader.list_shards().await? {
-                shards.entry(id).or_insert_with(|| Shard::new(parents, State::Waiting));
+            for (id, parents, closed) in reader.list_shards().await? {
+                shards.entry(id).or_insert_with(|| Shard::new(parents, State::Waiting)).closed |= closed;
             }
         }
         let next = shards.values().filter(|s| s.state == State::Reading).map(|s| s.next_poll).min();
@@ -318,9 +332,13 @@ async fn poll_shard(reader: &Reader<'_>, shards: &mut BTreeMap<String, Shard>, i
     }
     shard.next_poll = Instant::now() + if out.records().is_empty() { POLL_IDLE } else { POLL_BUSY };
     shard.iterator = out.next_shard_iterator().map(str::to_string);
-    if shard.iterator.is_some() {
+    // A closed shard has no new records: once it reads empty and not behind, it is read to
+    // its end (AWS says so by ending the iterator; some endpoints never do).
+    let drained = shard.closed && out.records().is_empty() && out.millis_behind_latest().unwrap_or(0) == 0;
+    if shard.iterator.is_some() && !drained {
         return Ok(());
     }
+    shard.iterator = None;
     // The shard is closed and read to its end: its children take over.
     shard.state = State::Done;
     let mut children: Vec<String> = Vec::new();
