@@ -16,6 +16,8 @@ pub mod input;
 pub mod layout;
 pub mod ndjson;
 pub mod report_errors;
+#[cfg(feature = "aws")]
+pub mod s3;
 pub mod sources;
 pub mod top;
 

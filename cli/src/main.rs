@@ -339,7 +339,9 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         #[cfg(feature = "plugins")]
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
-    let mut inputs = sources::resolve(&args.inputs)?;
+    // s3:// inputs become local copies, removed when `_s3` drops.
+    let (_s3, input_args) = fetch_s3(&args.inputs)?;
+    let mut inputs = sources::resolve(&input_args)?;
     let files = inputs.paths;
     let inputs_total = files.len() + inputs.problems.count();
     let mut analysis = cmd_analyze::analyze(&files, &layout, &options)?;
@@ -401,11 +403,31 @@ fn merge(args: MergeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The input arguments with every `s3://` prefix replaced by local copies of its objects
+/// (feature `aws`), and the guard that removes them.
+#[cfg(feature = "aws")]
+fn fetch_s3(inputs: &InputArgs) -> Result<(Option<cflog_cli::s3::Fetched>, InputArgs)> {
+    let mut args = inputs.clone();
+    // Time pruning: pass the --since/--until filter bounds here once the filters exist.
+    let options = cflog_cli::s3::S3Options { endpoint_url: inputs.endpoint_url.clone(), ..Default::default() };
+    let fetched = cflog_cli::s3::fetch_inputs(&mut args.files, &options)?;
+    Ok((fetched, args))
+}
+
+#[cfg(not(feature = "aws"))]
+fn fetch_s3(inputs: &InputArgs) -> Result<(Option<()>, InputArgs)> {
+    if let Some(message) = cflog_cli::features::missing_feature(&inputs.files, cflog_cli::features::enabled) {
+        anyhow::bail!(message);
+    }
+    Ok((None, inputs.clone()))
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => {
             let layout = args.layout.choice()?;
-            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, args.max_errors)?;
+            let (_s3, input_args) = fetch_s3(&args.inputs)?;
+            let outcome = cmd_parse::run(sources::resolve(&input_args)?, &layout, args.max_errors)?;
             Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),
