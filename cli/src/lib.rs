@@ -13,6 +13,8 @@ pub mod features;
 // `gen` is a reserved keyword in edition 2024, hence the raw identifier.
 pub mod r#gen;
 pub mod input;
+#[cfg(feature = "aws")]
+pub mod kinesis;
 pub mod layout;
 pub mod ndjson;
 pub mod report_errors;
