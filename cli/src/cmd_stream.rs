@@ -39,7 +39,7 @@ pub fn replay(stream: &str, endpoint_url: Option<&str>, rate: Option<f64>, path:
     let stats = rt.block_on(async {
         let sdk = cflog_lambda::runtime::sdk_config(endpoint_url).await;
         let sink = cflog_lambda::aws::KinesisSink { client: aws_kinesis_client(&sdk), stream: stream.to_string() };
-        cflog_lambda::stream::replay(&sink, lines, rate, &cflog_lambda::sinks::RetryPolicy::default()).await
+        crate::kinesis::replay(&sink, lines, rate, &cflog_lambda::sinks::RetryPolicy::default()).await
     });
     eprintln!("cflog replay: {} records put into {stream} in {} calls, {} failed", stats.records, stats.calls, stats.failed);
     if stats.failed > 0 {
@@ -82,13 +82,13 @@ pub fn consume(args: &ConsumeArgs) -> Result<()> {
     let stats = rt.block_on(async {
         let sdk = cflog_lambda::runtime::sdk_config(config.endpoint_url.as_deref()).await;
         let handler = cflog_lambda::runtime::build(&config, &sdk).await.map_err(anyhow::Error::msg)?;
-        let options = cflog_lambda::stream::ConsumeOptions {
+        let options = crate::kinesis::ConsumeOptions {
             from_start: args.from_start,
             stop_when_idle: args.until_idle,
             poll_interval: Duration::from_millis(500),
             ..Default::default()
         };
-        cflog_lambda::stream::consume(&aws_kinesis_client(&sdk), &args.stream, &handler, options).await.map_err(anyhow::Error::msg)
+        crate::kinesis::consume(&aws_kinesis_client(&sdk), &args.stream, &handler, options).await.map_err(anyhow::Error::msg)
     })?;
     eprintln!("cflog consume: {} records in {} batches, {} batches retried", stats.records, stats.batches, stats.retries);
     Ok(())

@@ -3,7 +3,7 @@
 //! it can say how to get them instead of clap's generic "unrecognized subcommand".
 
 /// Subcommands and flags that a feature brings: (word on the command line, feature).
-const GATED: &[(&str, &str)] = &[("replay", "aws"), ("consume", "aws"), ("--plugin", "plugins")];
+const GATED: &[(&str, &str)] = &[("replay", "aws"), ("consume", "aws"), ("--stream", "aws"), ("s3://", "aws"), ("--plugin", "plugins")];
 
 /// Whether this binary was built with `feature`.
 pub fn enabled(feature: &str) -> bool {
@@ -17,12 +17,20 @@ pub fn missing_feature(args: &[String], enabled: impl Fn(&str) -> bool) -> Optio
     let args: Vec<&str> = args.iter().map(String::as_str).take_while(|a| *a != "--").collect();
     let subcommand = args.iter().find(|a| !a.starts_with('-'));
     GATED.iter().filter(|(_, feature)| !enabled(feature)).find_map(|&(word, feature)| {
-        let used = if word.starts_with("--") {
+        let used = if word.ends_with("://") {
+            args.iter().any(|a| a.starts_with(word))
+        } else if word.starts_with("--") {
             args.iter().any(|a| *a == word || a.strip_prefix(word).is_some_and(|rest| rest.starts_with('=')))
         } else {
             subcommand == Some(&word)
         };
-        let what = if word.starts_with("--") { format!("`{word}`") } else { format!("`cflog {word}`") };
+        let what = if word.ends_with("://") {
+            format!("an `{word}` input")
+        } else if word.starts_with("--") {
+            format!("`{word}`")
+        } else {
+            format!("`cflog {word}`")
+        };
         used.then(|| {
             format!(
                 "this cflog was built without the `{feature}` feature, which {what} needs. A cflog with every feature: \
@@ -54,5 +62,7 @@ mod tests {
         assert!(missing_feature(&args("analyze -- --plugin"), none).is_none());
         assert!(missing_feature(&args("analyze x.log"), none).is_none());
         assert!(missing_feature(&args("replay --stream s f.log"), |_| true).is_none());
+        let msg = missing_feature(&args("analyze s3://b/logs/"), none).unwrap();
+        assert!(msg.contains("`aws` feature, which an `s3://` input needs"), "{msg}");
     }
 }

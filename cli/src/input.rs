@@ -213,14 +213,18 @@ impl NdjsonRecords {
     }
 }
 
-/// How one input's lines become records.
-enum LineReader {
+/// How one input's lines become records: a log parser, or the NDJSON decoder.
+#[allow(missing_debug_implementations)]
+pub enum LineReader {
+    /// CloudFront log lines.
     Log(Parser),
+    /// cflog's NDJSON records.
     Ndjson(NdjsonRecords),
 }
 
 impl LineReader {
-    fn for_input(layout: &LayoutChoice, name: &str, head: &[u8]) -> Result<LineReader> {
+    /// The reader for an input whose first bytes (a whole first line) are `head`.
+    pub fn for_input(layout: &LayoutChoice, name: &str, head: &[u8]) -> Result<LineReader> {
         Ok(if layout.is_ndjson(head) {
             LineReader::Ndjson(NdjsonRecords::default())
         } else {
@@ -228,7 +232,8 @@ impl LineReader {
         })
     }
 
-    fn parse<'a>(&'a mut self, line: &'a [u8], buf: &'a mut RecordBuf) -> Result<Option<Record<'a>>, LineError> {
+    /// Reads one line: `Ok(None)` for header and blank lines.
+    pub fn parse<'a>(&'a mut self, line: &'a [u8], buf: &'a mut RecordBuf) -> Result<Option<Record<'a>>, LineError> {
         match self {
             LineReader::Log(p) => p.parse_line(line, buf).map_err(LineError::Parse),
             LineReader::Ndjson(n) => n.parse(line, buf),

@@ -16,9 +16,14 @@ pub mod filter_args;
 // `gen` is a reserved keyword in edition 2024, hence the raw identifier.
 pub mod r#gen;
 pub mod input;
+#[cfg(feature = "aws")]
+pub mod kinesis;
 pub mod layout;
 pub mod report_errors;
+#[cfg(feature = "aws")]
+pub mod s3;
 pub mod sources;
+pub mod top;
 pub mod window_arg;
 
 pub use r#gen::{GenOptions, generate};

@@ -59,6 +59,11 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// A live view, like GoAccess's terminal mode: follow a Kinesis stream (every shard,
+    /// no Lambda) or a growing log file, redrawn every second over a sliding window:
+    /// requests/s, 4xx/5xx, hit ratio, p50/p95/p99, top URIs, clients, edges, errors.
+    /// `q` quits. Plain text snapshots when stdout is not a terminal.
+    Top(TopCliArgs),
     /// Put log lines into a Kinesis stream as CloudFront does (one line per record,
     /// random partition keys), for demos and load tests. Failed entries are resent alone.
     #[cfg(feature = "aws")]
@@ -306,6 +311,16 @@ struct AnalyzeArgs {
 }
 
 #[derive(Debug, Args)]
+struct TopCliArgs {
+    #[command(flatten)]
+    layout: LayoutArgs,
+    #[command(flatten)]
+    top: cflog_cli::top::TopArgs,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+#[derive(Debug, Args)]
 struct MergeArgs {
     /// Entries shown in each top list (default: the first report's).
     #[arg(long, value_name = "N")]
@@ -367,7 +382,9 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         #[cfg(feature = "plugins")]
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
-    let mut inputs = sources::resolve(&args.inputs)?;
+    // s3:// inputs become local copies, removed when `_s3` drops.
+    let (_s3, input_args) = fetch_s3(&args.inputs, &options.filter)?;
+    let mut inputs = sources::resolve(&input_args)?;
     let files = inputs.paths;
     let inputs_total = files.len() + inputs.problems.count();
     let mut analysis = cmd_analyze::analyze(&files, &layout, &options)?;
@@ -444,6 +461,30 @@ fn usage_instead_of_waiting(inputs: &InputArgs, command: &str) -> Option<ExitCod
     Some(ExitCode::from(2))
 }
 
+/// The input arguments with every `s3://` prefix replaced by local copies of its objects
+/// (feature `aws`), and the guard that removes them.
+#[cfg(feature = "aws")]
+fn fetch_s3(inputs: &InputArgs, filter: &cflog_core::filter::Filter) -> Result<(Option<cflog_cli::s3::Fetched>, InputArgs)> {
+    let mut args = inputs.clone();
+    // Keys whose hour lies outside --since/--until are not fetched.
+    let options = cflog_cli::s3::S3Options {
+        endpoint_url: inputs.endpoint_url.clone(),
+        since_ms: filter.since_ms(),
+        until_ms: filter.until_ms(),
+        ..Default::default()
+    };
+    let fetched = cflog_cli::s3::fetch_inputs(&mut args.files, &options)?;
+    Ok((fetched, args))
+}
+
+#[cfg(not(feature = "aws"))]
+fn fetch_s3(inputs: &InputArgs, _filter: &cflog_core::filter::Filter) -> Result<(Option<()>, InputArgs)> {
+    if let Some(message) = cflog_cli::features::missing_feature(&inputs.files, cflog_cli::features::enabled) {
+        anyhow::bail!(message);
+    }
+    Ok((None, inputs.clone()))
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Parse(args) if usage_instead_of_waiting(&args.inputs, "parse").is_some() => Ok(ExitCode::from(2)),
@@ -459,13 +500,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("--tag: cflog parse runs no enrichment rules, so there are no tags to filter on; use it with cflog analyze");
             }
             let filter = args.filter.filter()?;
+            let (_s3, input_args) = fetch_s3(&args.inputs, &filter)?;
             let options = cmd_parse::ParseOptions { max_errors: args.max_errors, filter, anonymize_ip: args.anonymize_ip };
-            let outcome = cmd_parse::run(sources::resolve(&args.inputs)?, &layout, &options)?;
+            let outcome = cmd_parse::run(sources::resolve(&input_args)?, &layout, &options)?;
             Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Analyze(args) => analyze(args),
         Command::Merge(args) => merge(args),
         Command::Gen(args) => generate(args),
+        Command::Top(args) => {
+            if !args.filter.tag.is_empty() {
+                anyhow::bail!("--tag: cflog top runs no enrichment rules, so there are no tags to filter on; use it with cflog analyze");
+            }
+            let filter = args.filter.filter()?;
+            // A record the filter cannot judge (a bad value) is left out, as a bad line is.
+            let keep: Option<cflog_cli::top::RecordFilter> =
+                (!filter.is_empty()).then(|| std::sync::Arc::new(move |r: &cflog_core::Record<'_>| filter.keep(r).unwrap_or(false)) as _);
+            cflog_cli::top::run(&args.top, args.layout.choice()?, keep)
+        }
         #[cfg(feature = "aws")]
         Command::Replay(a) => {
             cflog_cli::cmd_stream::replay(&a.stream, a.endpoint_url.as_deref(), a.rate, &a.file)?;

@@ -17,8 +17,9 @@ use crate::input;
 pub struct InputArgs {
     /// Inputs: log files (plain or gzip, multi-member too, detected by content; cflog's
     /// NDJSON too), directories (read recursively: `*.gz`, `*.log`, `*.ndjson`, `*.jsonl`,
-    /// and other files whose first line is a CloudFront record), or glob patterns that the
-    /// shell did not expand (`'logs/*.gz'`, `'logs/**/*.gz'`). `-` or nothing reads stdin.
+    /// and other files whose first line is a CloudFront record), glob patterns that the
+    /// shell did not expand (`'logs/*.gz'`, `'logs/**/*.gz'`), or `s3://BUCKET/PREFIX`
+    /// (every object under it, fetched in parallel). `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<String>,
     /// Also read the inputs listed in FILE (`-`: stdin), one path per line, as
@@ -30,6 +31,11 @@ pub struct InputArgs {
     /// exit code 1.
     #[arg(long)]
     pub keep_going: bool,
+    /// AWS endpoint for `s3://` inputs (e.g. a local moto server); region and credentials
+    /// come from the usual AWS chain.
+    #[cfg(feature = "aws")]
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 /// The inputs of one command, in order.

@@ -37,4 +37,3 @@ pub mod opensearch;
 pub mod process;
 pub mod runtime;
 pub mod sinks;
-pub mod stream;

@@ -17,7 +17,7 @@ use crate::cmd_analyze::{InputRead, LayoutOrigin};
 
 mod screen;
 mod table;
-mod text;
+pub(crate) mod text;
 
 use screen::*;
 use table::*;

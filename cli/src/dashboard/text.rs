@@ -25,7 +25,7 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// `1 record`, `2 records`.
-pub(super) fn plural(n: u64, one: &str) -> String {
+pub(crate) fn plural(n: u64, one: &str) -> String {
     format!("{} {one}{}", thousands(n), if n == 1 { "" } else { "s" })
 }
 
@@ -87,13 +87,13 @@ pub fn bytes(n: u64) -> String {
     if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[i]) }
 }
 
-pub(super) fn pct(v: Option<f64>) -> String {
+pub(crate) fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |r| format!("{:.2}%", r * 100.0))
 }
 
 /// Milliseconds with their unit on every value (as the browser, less the space, so a
 /// value fits its 7-column cell): `1.0ms`, `120ms`, `1.25s`, `12.5s`, `3663s`.
-pub(super) fn ms(v: Option<f64>) -> String {
+pub(crate) fn ms(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(x) if x < 99.95 => format!("{x:.1}ms"),
@@ -105,7 +105,7 @@ pub(super) fn ms(v: Option<f64>) -> String {
 }
 
 /// A duration as the report's notes write it: `500ms`, `30s`, `2m`, `6h`, `1d`.
-pub(super) fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     match ms {
         0 => "0ms".into(),
         _ if ms.is_multiple_of(86_400_000) => format!("{}d", ms / 86_400_000),
@@ -117,7 +117,7 @@ pub(super) fn duration(ms: u64) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC), cut to `len` characters (10: the date, 16: to the minute).
-pub(super) fn time_utc_to(epoch_ms: i64, len: usize) -> String {
+pub(crate) fn time_utc_to(epoch_ms: i64, len: usize) -> String {
     let secs = epoch_ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);

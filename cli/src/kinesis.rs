@@ -1,18 +1,20 @@
-//! Stream tools behind `cflog replay` and `cflog consume`: put log lines into a Kinesis
-//! stream the way CloudFront does, and poll a stream running the very handler the Lambda
-//! runs (for ECS/EC2 deployments, demos and load tests).
+//! Kinesis tools behind `cflog replay` and `cflog consume` (feature `aws`): put log lines
+//! into a Kinesis stream the way CloudFront does, and poll a stream running the very
+//! handler the Lambda runs (for ECS/EC2 deployments, demos and load tests). They live with
+//! the CLI, not in the Lambda crate, whose code they only call; `cflog top --stream`'s
+//! shard reader is `top::kinesis`.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 
-use crate::aws::KinesisSink;
-use crate::handler::{BatchResponse, KinesisEvent, KinesisEventRecord, KinesisPayload};
-use crate::names::limits;
-use crate::process::OutRecord;
-use crate::runtime::AwsHandler;
-use crate::sinks::{RetryPolicy, deliver_records};
+use cflog_lambda::aws::{KinesisSink, classify};
+use cflog_lambda::handler::{BatchResponse, KinesisEvent, KinesisEventRecord, KinesisPayload};
+use cflog_lambda::names::limits;
+use cflog_lambda::process::OutRecord;
+use cflog_lambda::runtime::AwsHandler;
+use cflog_lambda::sinks::{RetryPolicy, deliver_records};
 
 /// What `replay` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -114,13 +116,13 @@ pub async fn consume(
     let summary = {
         let req = client.describe_stream_summary();
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-        req.send().await.map_err(|e| err(&crate::aws::classify(e)))?
+        req.send().await.map_err(|e| err(&classify(e)))?
     };
     let arn = summary.stream_description_summary().map(|s| s.stream_arn().to_string()).unwrap_or_default();
     let shards = {
         let req = client.list_shards();
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-        req.send().await.map_err(|e| err(&crate::aws::classify(e)))?
+        req.send().await.map_err(|e| err(&classify(e)))?
     };
     struct Shard {
         id: String,
@@ -135,7 +137,7 @@ pub async fn consume(
             ShardIteratorType::Latest
         });
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-        let it = req.send().await.map_err(|e| err(&crate::aws::classify(e)))?;
+        let it = req.send().await.map_err(|e| err(&classify(e)))?;
         state.push(Shard { id: s.shard_id().to_string(), iterator: it.shard_iterator().map(str::to_string), idle: 0 });
     }
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -147,7 +149,7 @@ pub async fn consume(
             let out = match client.get_records().shard_iterator(it).limit(options.batch_size).send().await {
                 Ok(o) => o,
                 Err(e) => {
-                    tracing::warn!(shard = %shard.id, error = %crate::aws::classify(e), "GetRecords failed; will retry");
+                    tracing::warn!(shard = %shard.id, error = %classify(e), "GetRecords failed; will retry");
                     continue;
                 }
             };
@@ -191,7 +193,7 @@ pub async fn consume(
                         .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                         .starting_sequence_number(&f.item_identifier);
                     let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
-                    let it = req.send().await.map_err(|e| err(&crate::aws::classify(e)))?;
+                    let it = req.send().await.map_err(|e| err(&classify(e)))?;
                     shard.iterator = it.shard_iterator().map(str::to_string);
                 }
             }

@@ -1,0 +1,86 @@
+//! A real moto server on 127.0.0.1 for the CLI's AWS tests (started and stopped by each
+//! test; killed on drop, also on panic), and the environment `cflog` needs to reach it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A moto server, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Region and static credentials for `cflog` (moto accepts any), and no instance
+    /// metadata or shared config files to consult.
+    pub fn env() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+        ]
+    }
+}
+
+/// `CFLOG_MOTO` (set by the Makefile) or the repository's `.venv`. Missing: the test fails.
+fn moto_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CFLOG_MOTO") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    assert!(p.exists(), "moto_server not found: set CFLOG_MOTO or run `make setup-venv`; looked at {}", p.display());
+    p
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 8];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+pub fn start() -> Moto {
+    let path = moto_path();
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&path)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+        let mut moto = Moto { child, port };
+        for _ in 0..200 {
+            if answers(port) {
+                return moto;
+            }
+            if let Ok(Some(_)) = moto.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(moto);
+    }
+    panic!("moto_server did not come up");
+}

@@ -1,0 +1,108 @@
+//! `s3://` inputs against a real moto S3: `analyze` and `parse` of a prefix give exactly
+//! what they give for the same files on disk; folder markers and other prefixes are not
+//! read; a missing bucket or an empty prefix is a clear error.
+#![cfg(feature = "aws")]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use common::moto::{self, Moto};
+
+fn cflog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cflog")).args(args).envs(Moto::env()).output().unwrap()
+}
+
+fn s3(moto: &Moto) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto.url())
+        .force_path_style(true)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+/// The bucket `logs` with three standard log files under `cf/` as CloudFront names them,
+/// a folder marker, and an unrelated object under another prefix; and the same three files
+/// on disk, in key order.
+fn setup(moto: &Moto, test: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = s3(moto);
+    let dir = std::env::temp_dir().join(format!("cflog-s3-test-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let objects = [
+        ("cf/E2EXAMPLE.2019-12-04-21.A1B2C3D4.gz", gzip(&fixture("standard/aws-doc-2019-33col.log"))),
+        ("cf/E2EXAMPLE.2019-12-04-22.E5F6A7B8.gz", gzip(&fixture("standard/concatenated-mixed.log"))),
+        ("cf/E2EXAMPLE.2019-12-05-00.C9D0E1F2.gz", gzip(&fixture("standard/aws-doc-2014-26col.log"))),
+    ];
+    rt.block_on(async {
+        client.create_bucket().bucket("logs").send().await.unwrap();
+        for (key, body) in &objects {
+            client.put_object().bucket("logs").key(*key).body(ByteStream::from(body.clone())).send().await.unwrap();
+        }
+        client.put_object().bucket("logs").key("cf/").body(ByteStream::from_static(b"")).send().await.unwrap();
+        client.put_object().bucket("logs").key("other/notes.txt").body(ByteStream::from_static(b"not a log")).send().await.unwrap();
+    });
+    objects
+        .iter()
+        .map(|(key, body)| {
+            let path = dir.join(key.replace('/', "_"));
+            std::fs::write(&path, body).unwrap();
+            path.to_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn analyze_and_parse_of_a_prefix_equal_the_local_files() {
+    let moto = moto::start();
+    let local = setup(&moto, "same");
+    let url = moto.url();
+    let mut args = vec!["analyze", "--json", "--threads", "1"];
+    let remote = cflog(&[&args[..], &["--endpoint-url", &url, "s3://logs/cf/"]].concat());
+    assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
+    let stderr = String::from_utf8_lossy(&remote.stderr);
+    assert!(stderr.contains("fetched 3 S3 object(s)"), "{stderr}");
+    args.extend(local.iter().map(String::as_str));
+    let on_disk = cflog(&args);
+    assert!(on_disk.status.success());
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_slice(&remote.stdout).unwrap(), serde_json::from_slice(&on_disk.stdout).unwrap());
+    assert!(a["records"].as_u64().unwrap() > 0);
+    assert_eq!(a, b);
+
+    let remote = cflog(&["parse", "--endpoint-url", &url, "s3://logs/cf/"]);
+    assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
+    let on_disk = cflog(&[&["parse"][..], &local.iter().map(String::as_str).collect::<Vec<_>>()].concat());
+    assert_eq!(String::from_utf8(remote.stdout).unwrap(), String::from_utf8(on_disk.stdout).unwrap());
+}
+
+#[test]
+fn missing_bucket_and_empty_prefix_are_errors() {
+    let moto = moto::start();
+    setup(&moto, "errors");
+    let url = moto.url();
+    let out = cflog(&["analyze", "--endpoint-url", &url, "s3://no-such-bucket/cf/"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s3://no-such-bucket/cf/") && err.contains("NoSuchBucket"), "{err}");
+    let out = cflog(&["analyze", "--endpoint-url", &url, "s3://logs/nothing-here/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no objects under this prefix"), "{out:?}");
+}
