@@ -198,7 +198,9 @@ impl Worker {
             ChunkLayout::Log(schema) => {
                 let lines: Vec<&[u8]> = lines(bytes).collect();
                 self.lines += lines.len() as u64;
-                self.run_lines(input, schema, start.first_line, &lines, self.double_decode, rules, keep, &[]);
+                // The cutter decided per input (it also honours a forced double decoding).
+                let twice = start.double_decode || self.double_decode;
+                self.run_lines(input, schema, start.first_line, &lines, twice, rules, keep, &[]);
             }
             ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules, keep),
         }
@@ -391,7 +393,7 @@ mod tests {
     #[test]
     fn worker_counts_drops_tags_filters_and_bad_lines() {
         let bytes = b"1607374321.541\t200\n1607374321.541\tx\n1607374321.541\t404\n1607374321.541\t503\n1607374321.541\t200\n";
-        let start = ChunkStart { layout: ChunkLayout::Log(Arc::new(realtime())), first_line: 10, lines: 5 };
+        let start = ChunkStart { layout: ChunkLayout::Log(Arc::new(realtime())), first_line: 10, lines: 5, double_decode: false };
         let mut w = Worker::new(SummaryOptions::default(), 5, false);
         let mut rules = StatusRules::default();
         let not_5xx: Keep<'_> = &|r, _| Ok(r.status()?.is_none_or(|s| s < 500));

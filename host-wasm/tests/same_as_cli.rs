@@ -61,7 +61,7 @@ fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, w
             };
             let (piece, tail) = rest.split_at(cut);
             let start = cutter.take(piece).unwrap();
-            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema), None).unwrap();
+            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema, start.double_decode), None).unwrap();
             next += 1;
             rest = tail;
         }
@@ -89,6 +89,7 @@ fn fixtures_byte_identical_whatever_the_pieces() {
         "standard/aws-doc-2014-26col.log",
         "standard/legacy-2015-19col.log",
         "standard/concatenated-mixed.log",
+        "standard/legacy-2016-23col-double-encoded.log",
     ]
     .iter()
     .map(|p| fixture(p))

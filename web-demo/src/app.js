@@ -2,7 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows } from "./format.js";
+import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows, fmtSpan, chartPoints } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -32,13 +32,6 @@ const state = {
 window.cflog = state; // for tests and the curious
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-function decodeKey(k) {
-  try {
-    return decodeURIComponent(k.replace(/\+/g, " "));
-  } catch {
-    return k;
-  }
-}
 
 function showError(msg) {
   const e = $("error");
@@ -136,7 +129,7 @@ function kpi(name, value, text, sub, cls) {
 
 function renderKpis(r) {
   const tt = r.latency_ms.time_taken;
-  const span = r.time.first_ms != null ? `${new Date(r.time.first_ms).toISOString().slice(0, 16).replace("T", " ")} → ${new Date(r.time.last_ms).toISOString().slice(11, 16)} UTC` : "no timestamps";
+  const span = fmtSpan(r.time.first_ms, r.time.last_ms);
   const t = kpiTexts(r, span);
   // data-value stays the raw report value; the text is what a reader needs (estimates when sampled).
   kpi("records", r.records, t.records.text, t.records.sub);
@@ -156,12 +149,30 @@ function renderKpis(r) {
 let xRange = null;
 let fewPoints = false;
 
+// Every time on the page is UTC, as in the CLI and the report: chart axes and legends too,
+// whatever the browser's time zone.
+const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+const utcStamp = uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}:{ss} UTC");
+// Time-axis labels in 24-hour ISO form (uPlot's default is US 12-hour): per tick spacing
+// (seconds), the label and what a tick adds when the year, the day or the minute changes.
+const DAY = 86400;
+const TIME_TICKS = [
+  [365 * DAY, "{YYYY}", null, null, null, null, null, null, 1],
+  [28 * DAY, "{YYYY}-{MM}", null, null, null, null, null, null, 1],
+  [DAY, "{MM}-{DD}", "\n{YYYY}", null, null, null, null, null, 1],
+  [3600, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [60, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [1, "{HH}:{mm}:{ss}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [0.001, "{HH}:{mm}:{ss}.{fff}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+];
+
 function chartOpts(width, height, series, extra = {}) {
   const axis = { stroke: "#8b97a6", grid: { stroke: "#2a333e", width: 1 }, ticks: { stroke: "#2a333e" } };
   return {
     width, height,
-    series: [{}, ...series.map((x) => ({ points: { show: fewPoints, size: 6 }, ...x }))],
-    axes: [{ ...axis }, { ...axis, size: 70, ...(extra.yAxis || {}) }],
+    tzDate: utcDate,
+    series: [{ label: "UTC", value: (u, v) => (v == null ? "–" : utcStamp(utcDate(v))) }, ...series.map((x) => ({ points: { show: fewPoints, size: 6 }, ...x }))],
+    axes: [{ ...axis, values: TIME_TICKS, label: "UTC", labelSize: 18 }, { ...axis, size: 70, ...(extra.yAxis || {}) }],
     scales: { x: { time: true, range: () => xRange }, ...(extra.scales || {}) },
     legend: { live: true },
     cursor: { drag: { x: true, y: false, setScale: false } },
@@ -172,24 +183,28 @@ function chartOpts(width, height, series, extra = {}) {
 function renderCharts(r) {
   for (const c of state.charts) c.destroy();
   state.charts = [];
-  const w = r.windows;
-  const xs = w.map((x) => x.start_ms / 1000);
   // The series' own width: wider than the one asked for when the engine coarsened it.
   const window_ms = r.window.ms;
+  // Stretches without records are drawn as such (zero requests, no latency), not bridged.
+  const { xs, rows } = chartPoints(r.windows, window_ms);
+  const gaps = rows.filter((x) => x === null).length;
   // Half a window of margin each side, so one window still draws as a point mid-chart.
   const half_w = window_ms / 2000;
   xRange = xs.length ? [xs[0] - half_w, xs[xs.length - 1] + half_w] : [0, 1];
-  fewPoints = xs.length <= 40;
+  fewPoints = r.windows.length <= 40;
   $("window-note").textContent =
-    (xs.length === 1 ? `All records fall in one ${window_ms / 1000} s window: pick a shorter window above for a finer series.` : `${xs.length} windows of ${window_ms / 1000} s`) +
+    (r.windows.length === 1
+      ? `All records fall in one ${window_ms / 1000} s window: pick a shorter window above for a finer series.`
+      : `${plural(r.windows.length, "window")} of ${window_ms / 1000} s with records${gaps ? " (stretches without records show as zero requests and gaps)" : ""}; times in UTC`) +
     (r.window.note ? ` (${r.window.note})` : "");
   const el = $("chart-requests");
   const wide = Math.max(300, el.clientWidth || 900);
   const half = Math.max(300, $("chart-latency").clientWidth || 440);
   const shown = ["2xx", "3xx", "4xx", "5xx"];
-  const rest = w.map((x) => x.status_class["000"] + x.status_class["1xx"] + x.status_class.other);
+  const count = (f) => rows.map((x) => (x ? f(x) : 0));
+  const rest = count((x) => x.status_class["000"] + x.status_class["1xx"] + x.status_class.other);
   const reqSeries = shown.map((c) => ({ label: c, stroke: CLASS_COLORS[c], fill: c === "2xx" ? "rgba(63,185,80,.12)" : undefined, width: 1.6 }));
-  const reqData = [xs, ...shown.map((c) => w.map((x) => x.status_class[c])), rest];
+  const reqData = [xs, ...shown.map((c) => count((x) => x.status_class[c])), rest];
   reqSeries.push({ label: "000/1xx/other", stroke: CLASS_COLORS["000"], width: 1 });
   const brush = {
     setSelect: [
@@ -205,7 +220,7 @@ function renderCharts(r) {
     ],
   };
   state.charts.push(new uPlot(chartOpts(wide - 10, 240, reqSeries, { hooks: brush }), reqData, el));
-  const lat = (q) => w.map((x) => x.latency_ms.time_taken[q]);
+  const lat = (q) => rows.map((x) => (x ? x.latency_ms.time_taken[q] : null));
   state.charts.push(
     new uPlot(
       chartOpts(half - 10, 200, [
@@ -223,7 +238,7 @@ function renderCharts(r) {
         scales: { y: { range: [0, 100] } },
         yAxis: { values: (u, v) => v.map((x) => x + " %") },
       }),
-      [xs, w.map((x) => (x.cache_hit_ratio == null ? null : x.cache_hit_ratio * 100))],
+      [xs, rows.map((x) => (x?.cache_hit_ratio == null ? null : x.cache_hit_ratio * 100))],
       $("chart-hit"),
     ),
   );
@@ -248,7 +263,8 @@ function download(name, text, type) {
 function tableRows(r, key) {
   const list = r.top[key] || [];
   return list.map((e) => {
-    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, overcount_max: e.overcount_max };
+    // Keys arrive decoded by the engine (once, or twice for a pre-2020 file), exactly as the CLI shows them.
+    const row = { key: e.key, label: e.key, count: e.count, overcount_max: e.overcount_max };
     if (key === "edge_location") row.extra = [e.city, e.country, e.region].filter(Boolean).join(", ");
     return row;
   });
@@ -348,7 +364,7 @@ function renderBad(res) {
 function syncFilterInputs() {
   $("f-range").hidden = !state.range;
   if (state.range) {
-    const f = (ms) => new Date(ms).toISOString().slice(11, 19);
+    const f = (ms) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
     $("f-range").textContent = `${f(state.range.from_ms)} – ${f(state.range.to_ms)} UTC ✕`;
   }
 }

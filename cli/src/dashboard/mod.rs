@@ -127,7 +127,7 @@ impl InputRead {
                 text.join(" then ")
             }
         };
-        match self.origin {
+        let layout = match self.origin {
             LayoutOrigin::Given => format!("{counts} fields from --fields"),
             LayoutOrigin::Inferred => {
                 let n = self.layouts.first().map_or(0, Schema::len);
@@ -140,6 +140,11 @@ impl InputRead {
             LayoutOrigin::NoHeader => format!("no #Fields header, so {counts} columns (the default layout)"),
             LayoutOrigin::Ndjson => "field names from each record".into(),
             LayoutOrigin::Empty => "nothing read".into(),
+        };
+        if self.decodes_twice {
+            format!("{layout}, values encoded twice (pre-2020), decoded twice")
+        } else {
+            layout
         }
     }
 }
@@ -644,7 +649,7 @@ mod tests {
 
     fn standard_source() -> Source {
         let schema = Schema::from_w3c_fields(b"#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent)").unwrap().unwrap();
-        Source::analyzed(&[InputRead { name: "access.log".into(), bytes: 2_048, gzip: false, origin: LayoutOrigin::Header, layouts: vec![schema] }])
+        Source::analyzed(&[InputRead { name: "access.log".into(), bytes: 2_048, gzip: false, origin: LayoutOrigin::Header, layouts: vec![schema], decodes_twice: false }])
     }
 
     #[test]
@@ -677,6 +682,7 @@ mod tests {
             gzip: name.ends_with(".gz"),
             origin,
             layouts: vec![Schema::realtime_release(n).unwrap()],
+            decodes_twice: false,
         };
         assert_eq!(
             Source::analyzed(&[rt("-", LayoutOrigin::Inferred, 46)]).read,
@@ -687,10 +693,15 @@ mod tests {
             "Read 2 files (2.0 MiB): a.log (1.0 MiB), real-time log, 40 fields from --fields; b.log.gz (1.0 MiB, gzip), real-time log, 40 fields from --fields."
         );
         let mut many: Vec<InputRead> = (0..5).map(|i| rt(&format!("{i}.gz"), LayoutOrigin::Inferred, 46)).collect();
-        many.push(InputRead { name: "std.log".into(), bytes: 0, gzip: false, origin: LayoutOrigin::NoHeader, layouts: vec![Schema::standard_default()] });
+        many.push(InputRead { name: "std.log".into(), bytes: 0, gzip: false, origin: LayoutOrigin::NoHeader, layouts: vec![Schema::standard_default()], decodes_twice: false });
         assert_eq!(
             Source::analyzed(&many).read,
             "Read 6 files (5.0 MiB, 5 gzip): 5 real-time logs (46 fields, inferred from the field count: the AWS field list of 2024 (s-ip)); 1 standard log (no #Fields header, so 33 columns (the default layout))."
+        );
+        let legacy = InputRead { name: "2016.log".into(), bytes: 727, gzip: false, origin: LayoutOrigin::Header, layouts: vec![Schema::standard_default()], decodes_twice: true };
+        assert_eq!(
+            Source::analyzed(&[legacy]).read,
+            "Read 2016.log (727 B): standard log, #Fields header, 33 columns, values encoded twice (pre-2020), decoded twice."
         );
         assert_eq!(Source::merged(&["a.json".into(), "b.json".into()]).read, "Merged 2 reports: a.json, b.json (their logs' layouts are not in the reports).");
     }
