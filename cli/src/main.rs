@@ -9,7 +9,7 @@ use cflog_cli::cmd_analyze::{self, AnalyzeOptions, parse_window};
 use cflog_cli::dashboard::ColorChoice;
 use cflog_cli::{cmd_parse, dashboard};
 use cflog_cli::sources::{self, InputArgs};
-use cflog_core::agg::Merge;
+use cflog_core::agg::{Merge, Rank};
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_cli::layout::{self, FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 
@@ -245,6 +245,9 @@ struct AnalyzeArgs {
     /// Entries shown in each top list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
+    /// Order of the top lists: by requests, bytes sent, or 5xx responses (`errors`).
+    #[arg(long, value_enum, default_value_t = TopBy::Requests, value_name = "BY")]
+    top_by: TopBy,
     /// Print the JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
@@ -278,11 +281,35 @@ struct AnalyzeArgs {
     inputs: InputArgs,
 }
 
+/// `--top-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TopBy {
+    /// Requests.
+    Requests,
+    /// Bytes sent.
+    Bytes,
+    /// 5xx responses.
+    Errors,
+}
+
+impl From<TopBy> for Rank {
+    fn from(by: TopBy) -> Rank {
+        match by {
+            TopBy::Requests => Rank::Requests,
+            TopBy::Bytes => Rank::Bytes,
+            TopBy::Errors => Rank::Status5xx,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct MergeArgs {
     /// Entries shown in each top list (default: the first report's).
     #[arg(long, value_name = "N")]
     top: Option<usize>,
+    /// Order of the top lists (default: the first report's).
+    #[arg(long, value_enum, value_name = "BY")]
+    top_by: Option<TopBy>,
     /// Print the merged JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
@@ -367,24 +394,26 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     problems.print(inputs_total);
     problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
     sources::note_no_records(s.records, s.bad_lines, &files);
-    print_report(&s.report(args.top), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
+    print_report(&s.report_ranked(args.top, args.top_by.into()), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
     Ok(if s.bad_lines > 0 || problems.count() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
 fn merge(args: MergeArgs) -> Result<ExitCode> {
     let mut merged: Option<(Summary, usize)> = None;
+    let mut rank: Option<Rank> = args.top_by.map(Rank::from);
     for path in &args.reports {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: not a JSON report: {e}"))?;
         let (summary, top) = Summary::from_report(&value).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        rank = rank.or_else(|| Some(Summary::rank_of_report(&value)));
         match merged.as_mut() {
             None => merged = Some((summary, top)),
             Some((acc, _)) => acc.merge(&summary).map_err(|e| anyhow::anyhow!("{path}: cannot merge: {e}"))?,
         }
     }
     let (summary, top) = merged.expect("clap requires at least one report");
-    print_report(&summary.report(args.top.unwrap_or(top)), args.json, args.color, dashboard::Source::merged(&args.reports));
+    print_report(&summary.report_ranked(args.top.unwrap_or(top), rank.unwrap_or_default()), args.json, args.color, dashboard::Source::merged(&args.reports));
     Ok(ExitCode::SUCCESS)
 }
 

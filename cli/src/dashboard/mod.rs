@@ -327,21 +327,30 @@ pub fn render_with(r: &Value, view: &View) -> String {
     why(&mut regions, &[Field::EdgeLocation]);
     s.pair(&latency, &regions);
 
-    let top = |name: &str| r.pointer(&format!("/top/{name}"));
-    let mut uris = top_table("Top URIs", top("uri"), records, Clip::Middle);
-    why(&mut uris, &[Field::UriStem]);
-    let mut clients = top_table("Top clients", top("client_ip"), records, Clip::Never);
-    why(&mut clients, &[Field::ClientIp]);
+    // `--top-by`: the lists' order, said in each title.
+    let by = match r.pointer("/options/top_by").and_then(Value::as_str) {
+        Some("bytes") => " by bytes",
+        Some("errors") => " by 5xx",
+        _ => "",
+    };
+    let no_5xx = by == " by 5xx" && u(r, "/status_class/5xx") == 0;
+    let top = |title: &str, name: &str, clip: Clip, fields: &[Field]| {
+        let mut t = top_table(&format!("{title}{by}"), r.pointer(&format!("/top/{name}")), records, clip);
+        why(&mut t, fields);
+        // Ranked by 5xx, a list lists only keys that had one (unless the layout lacks the field).
+        if t.rows.is_empty() && by == " by 5xx" && records > 0 && !t.empty.as_deref().is_some_and(|e| e.contains(" field in ")) {
+            t.empty = Some(if no_5xx { "no 5xx responses".into() } else { format!("no 5xx among the {} tracked", name.replace('_', " ")) });
+        }
+        t
+    };
+    let uris = top("Top URIs", "uri", Clip::Middle, &[Field::UriStem]);
+    let clients = top("Top clients", "client_ip", Clip::Never, &[Field::ClientIp]);
     s.pair(&uris, &clients);
-    let mut edges = top_table("Top edge locations", top("edge_location"), records, Clip::End);
-    why(&mut edges, &[Field::EdgeLocation]);
-    let mut countries = top_table("Top countries", top("country"), records, Clip::Never);
-    why(&mut countries, &[Field::Country]);
+    let edges = top("Top edge locations", "edge_location", Clip::End, &[Field::EdgeLocation]);
+    let countries = top("Top countries", "country", Clip::Never, &[Field::Country]);
     s.pair(&edges, &countries);
-    let mut user_agents = top_table("Top user agents", top("user_agent"), records, Clip::Middle);
-    why(&mut user_agents, &[Field::UserAgent]);
-    let mut referers = top_table("Top referers", top("referer"), records, Clip::Middle);
-    why(&mut referers, &[Field::Referer]);
+    let user_agents = top("Top user agents", "user_agent", Clip::Middle, &[Field::UserAgent]);
+    let referers = top("Top referers", "referer", Clip::Middle, &[Field::Referer]);
     s.pair(&user_agents, &referers);
 
     if let Some(tags) = r.get("tags").and_then(Value::as_object).filter(|t| !t.is_empty()) {
