@@ -35,7 +35,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print every record as typed NDJSON, one object per line, keyed by the field names
-    /// of its format. Numbers are JSON numbers, `-` is null, encoded text is decoded once.
+    /// of its format. Numbers are JSON numbers, `-` is null, encoded text is decoded once
+    /// (twice for a pre-2020 standard log, detected per file).
     #[command(after_help = EXIT_CODES)]
     Parse(ParseArgs),
     /// Aggregate logs into one report: traffic, errors, cache hit ratio, latency
@@ -212,7 +213,8 @@ struct LayoutArgs {
     /// order, whatever the config lists); `as-given` keeps the order you wrote.
     #[arg(long, value_enum, default_value_t = FieldsOrder::Canonical)]
     fields_order: FieldsOrder,
-    /// Decode percent-escapes twice, for standard logs written before 2020 (`%2520`).
+    /// Decode percent-escapes twice in every file. Without it, a standard log is decoded
+    /// twice when its first records (dated before 2021) log user agents with `%2520`.
     #[arg(long)]
     double_decode: bool,
 }

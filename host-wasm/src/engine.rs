@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use cflog_core::agg::Merge;
+use cflog_core::agg::{Merge, Rank};
 use cflog_core::layout::{InferError, detect, double_encoded, infer_realtime};
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Field, Format, ParseError, Parser, RecordBuf, Schema};
@@ -77,6 +77,8 @@ pub struct Options {
     pub summary: SummaryOptions,
     /// Entries in each top list of the report.
     pub top_n: usize,
+    /// What the top lists rank by.
+    pub top_by: Rank,
     /// Bad lines kept with their messages (all are counted).
     pub max_errors: usize,
     /// Records kept by a filtered re-aggregation.
@@ -95,6 +97,7 @@ impl Default for Options {
             double_decode: false,
             summary: SummaryOptions::default(),
             top_n: 10,
+            top_by: Rank::Requests,
             max_errors: 20,
             filter: Filter::default(),
             search: None,
@@ -156,7 +159,7 @@ fn opt_i64(v: &Value, key: &str) -> Result<Option<i64>, String> {
 impl Options {
     /// Options from JSON: `{"format": "auto"|"realtime"|"standard", "fields": "a,b" | [..] |
     /// config JSON text, "fields_order": "canonical"|"as-given", "double_decode": bool,
-    /// "window_ms", "top_capacity", "top_n", "sampling_rate", "max_errors", "max_matches",
+    /// "window_ms", "top_capacity", "top_n", "top_by": "requests"|"bytes"|"errors", "sampling_rate", "max_errors", "max_matches",
     /// "search": "text", "filter": {"status_classes": ["4xx", ...], "edge": "IAD",
     /// "country": "US", "uri_prefix": "/img", "from_ms", "to_ms", "tag": "key=value"}}`.
     /// Absent keys take the defaults of `cflog analyze`.
@@ -211,6 +214,9 @@ impl Options {
         o.summary.sampling_rate = rate;
         if let Some(n) = opt_u64(&v, "top_n")? {
             o.top_n = n as usize;
+        }
+        if let Some(by) = opt_str(&v, "top_by")? {
+            o.top_by = Rank::from_name(&by).ok_or_else(|| format!("option top_by: {by:?} is not requests, bytes or errors"))?;
         }
         if let Some(n) = opt_u64(&v, "max_errors")? {
             o.max_errors = n.min(10_000) as usize;
@@ -657,7 +663,7 @@ impl Engine {
 
     /// The versioned report, serialized exactly as `cflog analyze --json` prints it.
     pub fn report_json(&self) -> String {
-        self.summary.report(self.options.top_n).to_string()
+        self.summary.report_ranked(self.options.top_n, self.options.top_by).to_string()
     }
 
     /// The summary's mergeable binary state (checksummed; bad lines and matches are not

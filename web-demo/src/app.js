@@ -2,7 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows, fmtSpan, chartPoints } from "./format.js";
+import { fmtInt, fmtPct, fmtMs, fmtBytes, plural, kpiTexts, samplingRate, topListRows, fmtSpan, chartPoints, fmtShare5xx } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -45,7 +45,7 @@ function showError(msg) {
 }
 
 function options(extra = {}) {
-  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10 };
+  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10, top_by: $("top-by").value };
   const fields = $("fields").value.trim() || $("fieldset").value;
   if (fields) o.fields = fields;
   return { ...o, ...extra };
@@ -264,7 +264,7 @@ function tableRows(r, key) {
   const list = r.top[key] || [];
   return list.map((e) => {
     // Keys arrive decoded by the engine (once, or twice for a pre-2020 file), exactly as the CLI shows them.
-    const row = { key: e.key, label: e.key, count: e.count, overcount_max: e.overcount_max };
+    const row = { key: e.key, label: e.key, count: e.count, overcount_max: e.overcount_max, bytes: e.bytes, status_5xx: e.status_5xx };
     if (key === "edge_location") row.extra = [e.city, e.country, e.region].filter(Boolean).join(", ");
     return row;
   });
@@ -274,23 +274,30 @@ function renderTables(r) {
   const box = $("tables");
   box.innerHTML = "";
   const filterable = { uri: "f-uri", edge_location: "f-edge", country: "f-country" };
+  const by = { bytes: " by bytes sent", errors: " by 5xx responses" }[r.options?.top_by] || "";
   for (const [key, title] of TOP_TABLES) {
     const rows = tableRows(r, key);
     if (!rows.length) continue;
-    const max = rows[0].count || 1;
+    const max = Math.max(1, ...rows.map((x) => x.count));
+    // Report schema 4 entries carry their bytes and 5xx (null after merging an older report).
+    const sums = rows.every((x) => x.bytes != null);
     const card = document.createElement("div");
     card.className = "card";
     card.dataset.table = key;
     const extraHead = key === "edge_location" ? '<th style="width:32%">city, country, region</th>' : "";
     card.innerHTML =
-      `<h3>${title}<button class="small ghost" data-csv="${key}">CSV</button></h3>` +
-      `<table><thead><tr><th>${key.replace("_", " ")}</th>${extraHead}<th class="n">requests</th><th class="s">share</th></tr></thead><tbody>` +
+      `<h3>${title}${by}<button class="small ghost" data-csv="${key}">CSV</button></h3>` +
+      `<table><thead><tr><th>${key.replace("_", " ")}</th>${extraHead}<th class="n">requests</th><th class="s">share</th>` +
+      (sums ? '<th class="n">bytes</th><th class="n">5xx</th>' : "") +
+      "</tr></thead><tbody>" +
       rows
         .map(
           (x) =>
             `<tr class="${filterable[key] ? "click" : ""}" data-key="${esc(x.key)}" title="${esc(x.label)}"><td>${esc(x.label)}</td>` +
             (key === "edge_location" ? `<td>${esc(x.extra || "unknown")}</td>` : "") +
-            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 34))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td></tr>`,
+            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 34))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td>` +
+            (sums ? `<td class="n" data-bytes="${x.bytes}">${fmtBytes(x.bytes)}</td><td class="n" data-status-5xx="${x.status_5xx}">${fmtShare5xx(x)}</td>` : "") +
+            "</tr>",
         )
         .join("") +
       "</tbody></table>";
@@ -496,7 +503,7 @@ async function main() {
   $("rule-config").addEventListener("change", () => {
     if (state.rule) state.rule.config = $("rule-config").value;
   });
-  for (const id of ["format", "window", "fieldset"]) $(id).addEventListener("change", () => state.files.length && analyzeAll());
+  for (const id of ["format", "window", "fieldset", "top-by"]) $(id).addEventListener("change", () => state.files.length && analyzeAll());
   window.addEventListener("resize", () => state.report && renderCharts(state.report));
   document.body.dataset.state = "ready";
 }

@@ -78,12 +78,27 @@ export function kpiTexts(r, span) {
 }
 
 // A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
-// `count` may exceed the true count (schema 3; not HTTP errors).
+// `count` may exceed the true count (schema 3; not HTTP errors); `bytes` and `status_5xx`
+// (schema 4) sum the entry's counted requests.
 export function topListRows(r, key) {
   const geo = key === "edge_location";
-  const head = geo ? ["key", "city", "country", "region", "count", "overcount_max"] : ["key", "count", "overcount_max"];
-  const body = (r.top[key] || []).map((e) => (geo ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.overcount_max] : [e.key, e.count, e.overcount_max]));
+  const list = r.top[key] || [];
+  const sums = list.length > 0 && list.every((e) => e.bytes != null);
+  const head = [...(geo ? ["key", "city", "country", "region"] : ["key"]), "count", "overcount_max", ...(sums ? ["bytes", "status_5xx"] : [])];
+  const body = list.map((e) => [
+    ...(geo ? [e.key, e.city ?? "", e.country ?? "", e.region ?? ""] : [e.key]),
+    e.count,
+    e.overcount_max,
+    ...(sums ? [e.bytes, e.status_5xx] : []),
+  ]);
   return [head, ...body];
+}
+
+// A top-list entry's 5xx share of its requests, as the terminal dashboard writes it: `12.5 %`,
+// marked `≈` when the count is a bound (`overcount_max` above 0).
+export function fmtShare5xx(e) {
+  if (e.status_5xx == null) return "–";
+  return (e.overcount_max > 0 ? "≈ " : "") + fmtPct(e.status_5xx / Math.max(e.count, 1), 1);
 }
 
 // A time in UTC to the minute, date first: `2014-05-23 01:13`.

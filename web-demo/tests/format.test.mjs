@@ -2,7 +2,7 @@
 // The expected texts are the terminal dashboard's for the same values (cli/src/dashboard.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fmtBytes, fmtMs, fmtApprox, plural, kpiTexts, bytesOrNone, topListRows, fmtSpan, chartPoints } from "../src/format.js";
+import { fmtBytes, fmtMs, fmtApprox, plural, kpiTexts, bytesOrNone, topListRows, fmtSpan, chartPoints, fmtShare5xx } from "../src/format.js";
 
 const unsampled = {
   records: 4, bytes_sent: 2_391_248, bytes_received: 46,
@@ -83,6 +83,15 @@ test("top-list exports carry the count bound as overcount_max (report schema 3)"
     ["LAX1", "Los Angeles", "US", "North America", 4, 3],
   ]);
   assert.deepEqual(topListRows(r, "asn"), [["key", "count", "overcount_max"]]);
+});
+
+test("schema 4 top lists carry each entry's bytes and 5xx; the 5xx share is marked when the count is a bound", () => {
+  const r = { top: { uri: [{ key: "/a", count: 8, overcount_max: 0, bytes: 4096, status_5xx: 2 }, { key: "/b", count: 4, overcount_max: 1, bytes: 10, status_5xx: 1 }] } };
+  assert.deepEqual(topListRows(r, "uri"), [["key", "count", "overcount_max", "bytes", "status_5xx"], ["/a", 8, 0, 4096, 2], ["/b", 4, 1, 10, 1]]);
+  assert.equal(fmtShare5xx(r.top.uri[0]), "25.0 %");
+  assert.equal(fmtShare5xx(r.top.uri[1]), "≈ 25.0 %");
+  // Merged with a report made before schema 4: the sums are unknown.
+  assert.equal(fmtShare5xx({ count: 3, overcount_max: 0, bytes: null, status_5xx: null }), "–");
 });
 
 test("the time range shows both dates, in UTC", () => {
