@@ -262,6 +262,7 @@ test("user agents read as the engine decodes them, the CLI's way: pre-2020 doubl
   // Percent-decoding only: bingbot's `+http://…` stays a `+` (format reference §6.6).
   const fields = readFileSync(join(repo, "tests/fixtures/realtime/gotchas.fields"), "utf8");
   const gotchas = join(repo, "tests/fixtures/realtime/gotchas.log");
+  await page.click("#fields-details summary");
   await page.fill("#fields", fields);
   assert.equal(await analyzeFiles(page, [gotchas], { workers: 1 }), "done");
   const rt = JSON.parse(cliReport([gotchas], ["--threads", "1", "--fields", fields.trim()]));
@@ -341,7 +342,11 @@ test("top lists ranked by bytes and by 5xx, with each entry's bytes and 5xx, as 
     await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state));
     assert.equal(await page.textContent('[data-table="uri"] h3'), `Top URIs ${by === "bytes" ? "by bytes sent" : "by 5xx responses"}CSV`);
     const rows = await page.$$eval('[data-table="uri"] tbody tr', (trs) =>
-      trs.map((tr) => ({ key: tr.dataset.key, bytes: Number(tr.querySelector("[data-bytes]").dataset.bytes), fives: Number(tr.querySelector("[data-status-5xx]").dataset.status5xx) })),
+      trs.map((tr) => ({
+        key: tr.dataset.key,
+        bytes: Number(tr.querySelector("[data-bytes]").getAttribute("data-bytes")),
+        fives: Number(tr.querySelector("[data-status-5xx]").getAttribute("data-status-5xx")),
+      })),
     );
     assert.deepEqual(rows, r.top.uri.map((e) => ({ key: e.key, bytes: e.bytes, fives: e.status_5xx })));
     // In the order asked for, and (the generated log has fewer URIs than the list keeps)
