@@ -271,7 +271,7 @@ impl TopK {
             Rank::Status5xx => e.status_5xx,
         };
         // Stable: equal values keep `top` order.
-        out.sort_by(|a, b| by(b).cmp(&by(a)));
+        out.sort_by_key(|e| core::cmp::Reverse(by(e)));
         if rank == Rank::Status5xx {
             out.retain(|e| e.status_5xx > 0);
         }
