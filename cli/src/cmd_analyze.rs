@@ -105,6 +105,9 @@ pub struct InputRead {
     pub origin: LayoutOrigin,
     /// Every layout met, in order, each once (standard logs switch at each `#Fields:` line).
     pub layouts: Vec<Schema>,
+    /// Whether its values were decoded twice: a pre-2020 standard log (detected from its
+    /// first records, see `cflog_core::layout::sniff_double_encoding`), or `--double-decode`.
+    pub decodes_twice: bool,
 }
 
 /// The result of a run: the merged summary and the first bad lines.
@@ -184,6 +187,7 @@ fn read_chunks(index: usize, input: &mut Input, layout: &LayoutChoice, read: &mu
     };
     read.origin = cutter.origin();
     read.layouts = cutter.layouts().to_vec();
+    read.decodes_twice = cutter.decodes_twice();
     result
 }
 
@@ -239,7 +243,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     let mut read_input = |i: usize, path: &str, send: &mut dyn FnMut(Chunk) -> bool| -> Result<()> {
         let before = consumed.load(std::sync::atomic::Ordering::Relaxed);
         let result = open(path).and_then(|mut input| {
-            reads.push(InputRead { name: input.name.clone(), bytes: 0, gzip: input.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new() });
+            reads.push(InputRead { name: input.name.clone(), bytes: 0, gzip: input.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new(), decodes_twice: false });
             let read = reads.last_mut().expect("just pushed");
             read_chunks(i, &mut input, layout, read, send)
         });

@@ -17,6 +17,8 @@ pub struct Merged {
     pub summary: Summary,
     /// The first report's `options.top_n`.
     pub top_n: usize,
+    /// The first report's ranking of top lists (`options.top_by`).
+    pub rank: cflog_core::agg::Rank,
 }
 
 /// Reads the reports in `sources` (`-` is stdin, which may hold several reports one after
@@ -53,6 +55,7 @@ pub fn merge_sources(sources: &[String]) -> Result<Merged> {
 pub fn merge_reports(reports: &[(String, Value)]) -> Result<Merged> {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     let mut merged: Option<(Summary, usize, &str)> = None;
+    let rank = reports.first().map(|(_, v)| Summary::rank_of_report(v)).unwrap_or_default();
     for (name, value) in reports {
         let state = value.get("state").and_then(Value::as_str).unwrap_or("");
         if !state.is_empty() {
@@ -73,7 +76,7 @@ pub fn merge_reports(reports: &[(String, Value)]) -> Result<Merged> {
         }
     }
     let (summary, top_n, _) = merged.ok_or_else(|| anyhow!("no report to merge"))?;
-    Ok(Merged { summary, top_n })
+    Ok(Merged { summary, top_n, rank })
 }
 
 fn width(ms: u64) -> String {

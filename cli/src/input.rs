@@ -303,9 +303,10 @@ pub fn for_each_record_while(
         match reader.as_mut() {
             Some(r) => feed(r, chunk, &mut splitter),
             None => {
-                // Detect the layout from a whole first line, however small the reads are.
+                // Detect the layout (and a standard log's encoding) from whole lines,
+                // however small the reads are.
                 head.extend_from_slice(chunk);
-                if head.contains(&b'\n') {
+                if layout.head_is_enough(&head, false) {
                     match LineReader::for_input(layout, &name, &head) {
                         Ok(mut r) => {
                             feed(&mut r, &head, &mut splitter);

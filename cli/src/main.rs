@@ -10,6 +10,7 @@ use cflog_cli::dashboard::ColorChoice;
 use cflog_cli::filter_args::{self, FilterArgs};
 use cflog_cli::{cmd_parse, dashboard};
 use cflog_cli::sources::{self, InputArgs};
+use cflog_core::agg::Rank;
 use cflog_core::summary::SummaryOptions;
 use cflog_cli::layout::{self, FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 
@@ -35,7 +36,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print every record as typed NDJSON, one object per line, keyed by the field names
-    /// of its format. Numbers are JSON numbers, `-` is null, encoded text is decoded once.
+    /// of its format. Numbers are JSON numbers, `-` is null, encoded text is decoded once
+    /// (twice for a pre-2020 standard log, detected per file).
     #[command(after_help = EXIT_CODES)]
     Parse(ParseArgs),
     /// Aggregate logs into one report: traffic, errors, cache hit ratio, latency
@@ -225,7 +227,8 @@ struct LayoutArgs {
     /// order, whatever the config lists); `as-given` keeps the order you wrote.
     #[arg(long, value_enum, default_value_t = FieldsOrder::Canonical)]
     fields_order: FieldsOrder,
-    /// Decode percent-escapes twice, for standard logs written before 2020 (`%2520`).
+    /// Decode percent-escapes twice in every file. Without it, a standard log is decoded
+    /// twice when its first records (dated before 2021) log user agents with `%2520`.
     #[arg(long)]
     double_decode: bool,
 }
@@ -263,6 +266,9 @@ struct AnalyzeArgs {
     /// Entries shown in each top list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
+    /// Order of the top lists: by requests, bytes sent, or 5xx responses (`errors`).
+    #[arg(long, value_enum, default_value_t = TopBy::Requests, value_name = "BY")]
+    top_by: TopBy,
     /// Print the JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
@@ -310,6 +316,27 @@ struct AnalyzeArgs {
     inputs: InputArgs,
 }
 
+/// `--top-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TopBy {
+    /// Requests.
+    Requests,
+    /// Bytes sent.
+    Bytes,
+    /// 5xx responses.
+    Errors,
+}
+
+impl From<TopBy> for Rank {
+    fn from(by: TopBy) -> Rank {
+        match by {
+            TopBy::Requests => Rank::Requests,
+            TopBy::Bytes => Rank::Bytes,
+            TopBy::Errors => Rank::Status5xx,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct TopCliArgs {
     #[command(flatten)]
@@ -325,6 +352,9 @@ struct MergeArgs {
     /// Entries shown in each top list (default: the first report's).
     #[arg(long, value_name = "N")]
     top: Option<usize>,
+    /// Order of the top lists (default: the first report's).
+    #[arg(long, value_enum, value_name = "BY")]
+    top_by: Option<TopBy>,
     /// Print the merged JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
@@ -426,7 +456,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
     sources::note_no_records(s.records, s.bad_lines, &files);
     filter_args::note_kept(&options.filter, s.records, analysis.filtered_out);
-    let report = s.report(args.top);
+    let report = s.report_ranked(args.top, args.top_by.into());
     let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &files)?;
     if args.json || !exported {
         print_report(&report, args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
@@ -436,7 +466,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
 
 fn merge(args: MergeArgs) -> Result<ExitCode> {
     let merged = cflog_cli::cmd_merge::merge_sources(&args.reports)?;
-    let report = merged.summary.report(args.top.unwrap_or(merged.top_n));
+    let report = merged.summary.report_ranked(args.top.unwrap_or(merged.top_n), args.top_by.map(Rank::from).unwrap_or(merged.rank));
     let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &args.reports)?;
     if args.json || !exported {
         print_report(&report, args.json, args.color, dashboard::Source::merged(&args.reports));

@@ -177,7 +177,9 @@ fn colour_can_be_forced_into_a_pipe() {
 
 /// The labels of the rows under TITLE (up to the blank line), in one-column layout.
 fn rows_under<'a>(screen: &'a str, title: &str) -> Vec<&'a str> {
-    screen.lines().skip_while(|l| *l != title).skip(1).take_while(|l| !l.is_empty()).collect()
+    // A title alone, or with its column headers after it (two spaces or more).
+    let heads = |l: &str| l == title || l.starts_with(&format!("{title}  "));
+    screen.lines().skip_while(|l| !heads(l)).skip(1).take_while(|l| !l.is_empty()).collect()
 }
 
 #[test]
@@ -291,13 +293,26 @@ fn a_one_day_window_is_accepted() {
 fn runs_over_several_days_have_a_per_day_table() {
     let screen = dashboard(80, &[]);
     let json = screen_json();
-    let rows = rows_under(&screen, "Per day (UTC)  Requests       Sent  4xx  5xx   5xx %");
+    let rows = rows_under(&screen, "Per day (UTC)  Requests       Sent  4xx  5xx   5xx %   Hit %");
     assert_eq!(rows.len(), 2, "{screen}");
     // The rows add up to the report's totals.
     let total: u64 = rows.iter().map(|r| r.split_whitespace().nth(1).unwrap().replace(',', "").parse::<u64>().unwrap()).sum();
     assert_eq!(total, json["records"].as_u64().unwrap());
     let total_5xx: u64 = rows.iter().map(|r| r.split_whitespace().nth(5).unwrap().parse::<u64>().unwrap()).sum();
     assert_eq!(total_5xx, json["status_class"]["5xx"].as_u64().unwrap());
+    // Each day's hit ratio from its windows' hits and misses.
+    let days: Vec<(u64, u64)> = (0..2)
+        .map(|d| {
+            let day = |w: &&serde_json::Value| w["start_ms"].as_i64().unwrap().div_euclid(86_400_000) % 2 == d;
+            let ws: Vec<&serde_json::Value> = json["windows"].as_array().unwrap().iter().filter(day).collect();
+            (ws.iter().map(|w| w["cache_hits"].as_u64().unwrap()).sum(), ws.iter().map(|w| w["cache_misses"].as_u64().unwrap()).sum())
+        })
+        .collect();
+    let first_day = json["windows"][0]["start_ms"].as_i64().unwrap().div_euclid(86_400_000) % 2;
+    for (i, row) in rows.iter().enumerate() {
+        let (hits, misses) = days[(first_day as usize + i) % 2];
+        assert_eq!(row.split_whitespace().last().unwrap(), format!("{:.1}%", 100.0 * hits as f64 / (hits + misses) as f64), "{row}");
+    }
 }
 
 fn screen_json() -> serde_json::Value {

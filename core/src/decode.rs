@@ -2,8 +2,9 @@
 //!
 //! CloudFront percent-encodes values (space as `%20`, `%` as `%25`, newline as `%0A`). It
 //! never form-encodes, so a literal `+` stays `+` (`+http://www.bing.com/bingbot.htm`).
-//! Logs written before 2020 encoded twice (`%2520` for a space); decoding twice is an
-//! explicit option because a second pass corrupts modern values that hold a literal `%25xx`.
+//! Logs written before 2020 encoded twice (`%2520` for a space); decoding twice is decided
+//! per file ([`crate::layout::sniff_double_encoding`]) or forced, never the default, because
+//! a second pass corrupts modern values that hold a literal `%25xx`.
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
@@ -43,6 +44,18 @@ pub fn decode(input: &[u8], double: bool) -> Cow<'_, [u8]> {
         Cow::Owned(once) if double => Cow::Owned(percent_decode(&once).into_owned()),
         other => other,
     }
+}
+
+/// A value encoded exactly once: `input` itself, or when it is `double` encoded, `input`
+/// decoded once. Decoding the result once equals `decode(input, double)`.
+///
+/// ```
+/// use cflog_core::decode::encoded_once;
+/// assert_eq!(&*encoded_once(b"a%2520b", true), b"a%20b");
+/// assert_eq!(&*encoded_once(b"a%2520b", false), b"a%2520b");
+/// ```
+pub fn encoded_once(input: &[u8], double: bool) -> Cow<'_, [u8]> {
+    if double { percent_decode(input) } else { Cow::Borrowed(input) }
 }
 
 /// `decode`, then UTF-8 with invalid sequences replaced by U+FFFD.

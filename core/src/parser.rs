@@ -77,6 +77,11 @@ impl Parser {
         self
     }
 
+    /// Whether values are decoded twice.
+    pub fn decodes_twice(&self) -> bool {
+        self.double_decode
+    }
+
     /// Numbers lines from `first + 1`: for a chunk that starts after `first` lines of its
     /// input, so errors still name the line in the whole input.
     pub fn after_line(mut self, first: u64) -> Parser {

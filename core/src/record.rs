@@ -108,6 +108,25 @@ impl<'a> Record<'a> {
         self.typed(field, "UTF-8 text", |t| core::str::from_utf8(t).ok())
     }
 
+    /// Whether this record's values are decoded twice (its file double-encoded them, or the
+    /// parser was told to double-decode).
+    pub fn decodes_twice(&self) -> bool {
+        self.double_decode
+    }
+
+    /// `field` as an aggregate keeps it: encoded exactly once, so that decoding it once for
+    /// the report gives what [`Record::decoded`] gives. The raw text, or for a record that
+    /// decodes twice, the raw text decoded once (`%2520` → `%20`). Keys from files of every
+    /// era then meet in one top list and merge.
+    pub fn encoded_once(&self, field: Field) -> Option<Cow<'a, [u8]>> {
+        self.raw(field).map(|t| decode::encoded_once(t, self.double_decode))
+    }
+
+    /// The request path as an aggregate keeps it (see [`Record::encoded_once`]).
+    pub fn uri_path_encoded_once(&self) -> Option<Cow<'a, [u8]>> {
+        self.uri_path_raw().map(|t| decode::encoded_once(t, self.double_decode))
+    }
+
     /// Percent-decoded bytes (once; twice when the parser was told to double-decode).
     pub fn decoded(&self, field: Field) -> Option<Cow<'a, [u8]>> {
         self.raw(field).map(|t| decode::decode(t, self.double_decode))

@@ -102,6 +102,9 @@ pub struct ChunkStart {
     pub first_line: u64,
     /// Line ends in the chunk.
     pub lines: u64,
+    /// Whether the input's values are decoded twice (decided at its first chunk: see
+    /// [`LayoutChoice::decodes_twice`]).
+    pub double_decode: bool,
 }
 
 /// Follows one input through its chunks (see the module docs).
@@ -113,12 +116,21 @@ pub struct Cutter {
     lines_before: u64,
     origin: LayoutOrigin,
     layouts: Vec<Schema>,
+    double_decode: bool,
 }
 
 impl Cutter {
     /// A cutter for inputs laid out by `choice`.
     pub fn new(choice: &LayoutChoice) -> Cutter {
-        Cutter { choice: choice.clone(), name: String::new(), layout: None, lines_before: 0, origin: LayoutOrigin::Empty, layouts: Vec::new() }
+        Cutter {
+            choice: choice.clone(),
+            name: String::new(),
+            layout: None,
+            lines_before: 0,
+            origin: LayoutOrigin::Empty,
+            layouts: Vec::new(),
+            double_decode: false,
+        }
     }
 
     /// Starts a new input named `name` (for errors).
@@ -128,6 +140,12 @@ impl Cutter {
         self.lines_before = 0;
         self.origin = LayoutOrigin::Empty;
         self.layouts.clear();
+        self.double_decode = false;
+    }
+
+    /// Whether the current input's values are decoded twice.
+    pub fn decodes_twice(&self) -> bool {
+        self.double_decode
     }
 
     /// How the current input's first layout was chosen.
@@ -152,6 +170,7 @@ impl Cutter {
             return Ok(ChunkLayout::Ndjson);
         }
         let s = self.choice.first_schema(&self.name, bytes)?;
+        self.double_decode = self.choice.decodes_twice(&s, bytes);
         self.origin = match s.format() {
             Format::RealTime if self.choice.realtime.is_some() => LayoutOrigin::Given,
             Format::RealTime => LayoutOrigin::Inferred,
@@ -194,7 +213,7 @@ impl Cutter {
             }
         }
         let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-        let start = ChunkStart { layout: current, first_line: self.lines_before, lines };
+        let start = ChunkStart { layout: current, first_line: self.lines_before, lines, double_decode: self.double_decode };
         self.lines_before += lines;
         Ok(start)
     }

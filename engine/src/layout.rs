@@ -3,7 +3,7 @@
 //! count). Standard logs carry theirs in `#Fields:` lines, which [`crate::cut::Cutter`]
 //! follows.
 
-use cflog_core::layout::{InferError, detect, first_line, infer_realtime};
+use cflog_core::layout::{InferError, SNIFF_BYTES, detect, double_encoded, first_line, infer_realtime, sniff_double_encoding};
 use cflog_core::{Format, Parser, Schema, SchemaError};
 
 use crate::spec::FieldsSpec;
@@ -131,9 +131,39 @@ impl LayoutChoice {
         }
     }
 
-    /// A parser for a log whose first bytes are `head`.
+    /// A parser for a log whose first bytes are `head`, decoding as
+    /// [`LayoutChoice::decodes_twice`] says.
     pub fn parser_for(&self, name: &str, head: &[u8]) -> Result<Parser, LayoutError> {
-        Ok(self.parser(self.first_schema(name, head)?))
+        let schema = self.first_schema(name, head)?;
+        let twice = self.decodes_twice(&schema, head);
+        Ok(self.parser(schema).double_decode(twice))
+    }
+
+    /// Whether a log laid out as `schema` whose first bytes are `head` is decoded twice:
+    /// always with `--double-decode`; otherwise a standard log whose first records show
+    /// the pre-2020 double encoding (`cflog_core::layout::double_encoded`), decided once
+    /// per file.
+    pub fn decodes_twice(&self, schema: &Schema, head: &[u8]) -> bool {
+        self.double_decode || (schema.format() == Format::Standard && double_encoded(head))
+    }
+
+    /// Whether `head`, the first bytes of an input, is enough for
+    /// [`LayoutChoice::parser_for`] to decide as it would with more: a whole first line,
+    /// and for a standard log the records that show its encoding (or
+    /// [`cflog_core::layout::SNIFF_BYTES`] of them). The whole input is always enough.
+    pub fn head_is_enough(&self, head: &[u8], complete: bool) -> bool {
+        if complete {
+            return true;
+        }
+        if !head.contains(&b'\n') {
+            return false;
+        }
+        let standard = match self.format {
+            FormatChoice::Standard => true,
+            FormatChoice::Auto => self.realtime.is_none() && !self.is_ndjson(head) && detect(head) == Format::Standard,
+            FormatChoice::Realtime | FormatChoice::Ndjson => false,
+        };
+        !standard || self.double_decode || head.len() >= SNIFF_BYTES || sniff_double_encoding(head).is_some()
     }
 
     /// A parser for `schema` with this choice's decoding.

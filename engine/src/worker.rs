@@ -80,6 +80,10 @@ pub enum Outcome<'r, 'l> {
     Bad(ParseError),
 }
 
+/// One line of a batch: its index and either the record's line number and span buffer,
+/// or why it did not parse.
+type Pending = (usize, Result<(u64, usize), ParseError>);
+
 /// The reusable buffers of the record loop.
 #[derive(Debug, Default)]
 pub struct RecordLoop {
@@ -88,7 +92,7 @@ pub struct RecordLoop {
     bufs: Vec<RecordBuf>,
     /// Per line of a batch, in order: the line index and either the record's line number
     /// and buffer, or why it did not parse.
-    pending: Vec<(usize, Result<(u64, usize), ParseError>)>,
+    pending: Vec<Pending>,
 }
 
 impl RecordLoop {
@@ -208,7 +212,9 @@ impl Worker {
             ChunkLayout::Log(schema) => {
                 let lines: Vec<&[u8]> = lines(bytes).collect();
                 self.lines += lines.len() as u64;
-                self.run_lines(input, schema, start.first_line, &lines, self.double_decode, rules, &[]);
+                // The cutter decided per input (it also honours a forced double decoding).
+                let twice = start.double_decode || self.double_decode;
+                self.run_lines(input, schema, start.first_line, &lines, twice, rules, &[]);
             }
             ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules),
         }
@@ -415,8 +421,8 @@ mod tests {
     #[test]
     fn worker_counts_drops_tags_filters_and_bad_lines() {
         let bytes = b"1607374321.541\t200\n1607374321.541\tx\n1607374321.541\t404\n1607374321.541\t503\n1607374321.541\t200\n";
-        let start = ChunkStart { layout: ChunkLayout::Log(Arc::new(realtime())), first_line: 10, lines: 5 };
-        let mut w = Worker::new(SummaryOptions::default(), 5, false);
+        let start = ChunkStart { layout: ChunkLayout::Log(Arc::new(realtime())), first_line: 10, lines: 5, double_decode: false };
+        let w = Worker::new(SummaryOptions::default(), 5, false);
         let mut rules = StatusRules::default();
         let mut filter = Filter::new();
         filter.set("status", "2xx,4xx", 0).unwrap();

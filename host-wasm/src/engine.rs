@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use cflog_core::agg::Merge;
-use cflog_core::layout::{InferError, detect, infer_realtime};
+use cflog_core::agg::{Merge, Rank};
+use cflog_core::layout::{InferError, detect, double_encoded, infer_realtime};
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::filter::Filter;
 use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
@@ -40,12 +40,15 @@ pub struct Options {
     pub format: FormatChoice,
     /// Real-time layout given by the user (field set), if any.
     pub realtime: Option<Schema>,
-    /// Decode percent-escapes twice.
+    /// Decode percent-escapes twice in every file (otherwise decided per file: pre-2020
+    /// standard logs encode twice).
     pub double_decode: bool,
     /// How records aggregate.
     pub summary: SummaryOptions,
     /// Entries in each top list of the report.
     pub top_n: usize,
+    /// What the top lists rank by.
+    pub top_by: Rank,
     /// Bad lines kept with their messages (all are counted).
     pub max_errors: usize,
     /// Records kept by a filtered re-aggregation (the core's filter, as the CLI's
@@ -65,6 +68,7 @@ impl Default for Options {
             double_decode: false,
             summary: SummaryOptions::default(),
             top_n: 10,
+            top_by: Rank::Requests,
             max_errors: 20,
             filter: Filter::default(),
             search: None,
@@ -126,7 +130,7 @@ fn opt_i64(v: &Value, key: &str) -> Result<Option<i64>, String> {
 impl Options {
     /// Options from JSON: `{"format": "auto"|"realtime"|"standard", "fields": "a,b" | [..] |
     /// config JSON text, "fields_order": "canonical"|"as-given", "double_decode": bool,
-    /// "window_ms", "top_capacity", "top_n", "sampling_rate", "max_errors", "max_matches",
+    /// "window_ms", "top_capacity", "top_n", "top_by": "requests"|"bytes"|"errors", "sampling_rate", "max_errors", "max_matches",
     /// "search": "text", "filter": {...} (as [`filter_from_json`] reads it), "now_ms": the
     /// page's clock, for relative filter times}`.
     /// Absent keys take the defaults of `cflog analyze`.
@@ -181,6 +185,9 @@ impl Options {
         o.summary.sampling_rate = rate;
         if let Some(n) = opt_u64(&v, "top_n")? {
             o.top_n = n as usize;
+        }
+        if let Some(by) = opt_str(&v, "top_by")? {
+            o.top_by = Rank::from_name(&by).ok_or_else(|| format!("option top_by: {by:?} is not requests, bytes or errors"))?;
         }
         if let Some(n) = opt_u64(&v, "max_errors")? {
             o.max_errors = n.min(10_000) as usize;
@@ -240,10 +247,13 @@ pub fn filter_from_json(f: &Value, now_ms: i64) -> Result<Filter, String> {
     Ok(filter)
 }
 
-/// A chunk's layout as text, to hand to a worker: `R` or `S`, then the column names, all
-/// separated by tabs.
-pub fn layout_token(schema: &Schema) -> String {
+/// A chunk's layout as text, to hand to a worker: `R` or `S` (followed by `2` when its
+/// file's values are decoded twice), then the column names, all separated by tabs.
+pub fn layout_token(schema: &Schema, double_decode: bool) -> String {
     let mut s = String::from(if schema.format() == Format::Standard { "S" } else { "R" });
+    if double_decode {
+        s.push('2');
+    }
     for n in schema.names() {
         s.push('\t');
         s.push_str(n);
@@ -251,16 +261,21 @@ pub fn layout_token(schema: &Schema) -> String {
     s
 }
 
-/// The schema of a [`layout_token`].
-pub fn schema_of_token(token: &str) -> Result<Schema, String> {
+/// The schema of a [`layout_token`] and whether values are decoded twice.
+pub fn layout_of_token(token: &str) -> Result<(Schema, bool), String> {
     let mut parts = token.split('\t');
     let kind = parts.next().unwrap_or("");
     let names: Vec<&str> = parts.collect();
-    match kind {
-        "R" => Schema::realtime_ordered(&names).map_err(|e| format!("layout: {e}")),
-        "S" => Schema::standard(&names).map_err(|e| format!("layout: {e}")),
-        _ => Err(format!("layout token {kind:?} is not R or S")),
-    }
+    let (format, twice) = match kind {
+        "R" | "R2" => (Format::RealTime, kind.len() == 2),
+        "S" | "S2" => (Format::Standard, kind.len() == 2),
+        _ => return Err(format!("layout token {kind:?} is not R, R2, S or S2")),
+    };
+    let schema = match format {
+        Format::RealTime => Schema::realtime_ordered(&names),
+        Format::Standard => Schema::standard(&names),
+    };
+    Ok((schema.map_err(|e| format!("layout: {e}"))?, twice))
 }
 
 /// Layout and line numbering of one input as it is cut into chunks (the reader side of
@@ -269,8 +284,10 @@ pub fn schema_of_token(token: &str) -> Result<Schema, String> {
 pub struct Cutter {
     format: FormatChoice,
     realtime: Option<Schema>,
+    force_double_decode: bool,
     name: String,
     schema: Option<Schema>,
+    double_decode: bool,
     lines_before: u64,
 }
 
@@ -281,12 +298,22 @@ pub struct ChunkStart {
     pub schema: Schema,
     /// Lines of the input before the chunk.
     pub first_line: u64,
+    /// Whether its input's values are decoded twice (decided at the input's first chunk).
+    pub double_decode: bool,
 }
 
 impl Cutter {
     /// A cutter for inputs laid out by `options`.
     pub fn new(options: &Options) -> Cutter {
-        Cutter { format: options.format, realtime: options.realtime.clone(), name: String::new(), schema: None, lines_before: 0 }
+        Cutter {
+            format: options.format,
+            realtime: options.realtime.clone(),
+            force_double_decode: options.double_decode,
+            name: String::new(),
+            schema: None,
+            double_decode: false,
+            lines_before: 0,
+        }
     }
 
     /// Starts a new input.
@@ -328,6 +355,9 @@ impl Cutter {
             Some(s) => s.clone(),
             None => {
                 let s = self.first_schema(bytes)?;
+                // Pre-2020 standard logs encode twice; each file is judged by its first records.
+                self.double_decode =
+                    self.force_double_decode || (s.format() == Format::Standard && double_encoded(bytes));
                 self.schema = Some(s.clone());
                 s
             }
@@ -342,7 +372,7 @@ impl Cutter {
                 self.schema = Some(next);
             }
         }
-        let start = ChunkStart { schema: current, first_line: self.lines_before };
+        let start = ChunkStart { schema: current, first_line: self.lines_before, double_decode: self.double_decode };
         self.lines_before += newlines;
         Ok(start)
     }
@@ -387,7 +417,7 @@ pub struct Engine {
     match_count: u64,
     rule_dropped: u64,
     lines: u64,
-    cached: Option<(String, Schema)>,
+    cached: Option<(String, Schema, bool)>,
     // Streaming state.
     cutter: Cutter,
     file: u32,
@@ -454,25 +484,33 @@ impl Engine {
         Ok(keep)
     }
 
-    fn schema_for(&mut self, token: &str) -> Result<Schema, String> {
-        if let Some((t, s)) = &self.cached
+    fn layout_for(&mut self, token: &str) -> Result<(Schema, bool), String> {
+        if let Some((t, s, twice)) = &self.cached
             && t == token
         {
-            return Ok(s.clone());
+            return Ok((s.clone(), *twice));
         }
-        let s = schema_of_token(token)?;
-        self.cached = Some((token.to_string(), s.clone()));
-        Ok(s)
+        let (s, twice) = layout_of_token(token)?;
+        self.cached = Some((token.to_string(), s.clone(), twice));
+        Ok((s, twice))
     }
 
     /// Aggregates a newline-aligned chunk described by a [`Cutter`] (its layout token and
     /// the lines of its input before it).
     pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), String> {
-        let schema = self.schema_for(token)?;
-        self.run(bytes, file, first_line, schema, verdicts)
+        let (schema, double_decode) = self.layout_for(token)?;
+        self.run(bytes, file, first_line, schema, double_decode, verdicts)
     }
 
-    fn run(&mut self, bytes: &[u8], file: u32, first_line: u64, schema: Schema, verdicts: Option<&[Verdict]>) -> Result<(), String> {
+    fn run(
+        &mut self,
+        bytes: &[u8],
+        file: u32,
+        first_line: u64,
+        schema: Schema,
+        double_decode: bool,
+        verdicts: Option<&[Verdict]>,
+    ) -> Result<(), String> {
         let mut lines: Vec<&[u8]> = Vec::new();
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', bytes) {
@@ -529,7 +567,7 @@ impl Engine {
             return Err(format!("the enrichment rule returned {} results for {} lines", v.len(), lines.len()));
         }
         let filtering = !self.options.filter.is_empty();
-        let mut parser = Parser::with_schema(schema).double_decode(self.options.double_decode).after_line(first_line);
+        let mut parser = Parser::with_schema(schema).double_decode(double_decode).after_line(first_line);
         for (i, line) in lines.iter().enumerate() {
             let verdict = verdicts.map(|v| &v[i]);
             if verdict.is_some_and(|v| v.drop) {
@@ -588,7 +626,7 @@ impl Engine {
             let rest = self.pending.split_off(last_nl + 1);
             let chunk = std::mem::replace(&mut self.pending, rest);
             let start = self.cutter.take(&chunk)?;
-            self.run(&chunk, self.file, start.first_line, start.schema, None)?;
+            self.run(&chunk, self.file, start.first_line, start.schema, start.double_decode, None)?;
         }
         Ok(())
     }
@@ -598,14 +636,14 @@ impl Engine {
         if !self.pending.is_empty() {
             let chunk = std::mem::take(&mut self.pending);
             let start = self.cutter.take(&chunk)?;
-            self.run(&chunk, self.file, start.first_line, start.schema, None)?;
+            self.run(&chunk, self.file, start.first_line, start.schema, start.double_decode, None)?;
         }
         Ok(())
     }
 
     /// The versioned report, serialized exactly as `cflog analyze --json` prints it.
     pub fn report_json(&self) -> String {
-        self.summary.report(self.options.top_n).to_string()
+        self.summary.report_ranked(self.options.top_n, self.options.top_by).to_string()
     }
 
     /// The summary's mergeable binary state (checksummed; bad lines and matches are not

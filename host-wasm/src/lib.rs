@@ -71,9 +71,9 @@ impl Inspector {
     /// The plugin-ABI batch for an enrichment rule: one entry per line of the chunk, each
     /// holding the rule's `fields` (its `cflog_fields` answer), `-` where absent.
     pub fn rule_batch(&self, bytes: &[u8], layout: &str, fields: &str) -> Result<Vec<u8>, JsError> {
-        let schema = engine::schema_of_token(layout).map_err(err)?;
+        let (schema, double_decode) = engine::layout_of_token(layout).map_err(err)?;
         let rf = RuleFields::parse(fields).map_err(err)?;
-        Ok(rf.batch(bytes, schema, self.engine.options().double_decode))
+        Ok(rf.batch(bytes, schema, double_decode))
     }
 
     /// Records an enrichment rule asked to drop.
@@ -146,7 +146,7 @@ impl Cutter {
     pub fn take(&mut self, bytes: &[u8]) -> Result<String, JsError> {
         let start = self.cutter.take(bytes).map_err(err)?;
         self.last_first_line = start.first_line;
-        Ok(layout_token(&start.schema))
+        Ok(layout_token(&start.schema, start.double_decode))
     }
 
     /// Lines of the input before the chunk last described by [`Cutter::take`].

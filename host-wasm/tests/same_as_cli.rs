@@ -61,7 +61,7 @@ fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, w
             };
             let (piece, tail) = rest.split_at(cut);
             let start = cutter.take(piece).unwrap();
-            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema), None).unwrap();
+            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema, start.double_decode), None).unwrap();
             next += 1;
             rest = tail;
         }
@@ -89,6 +89,7 @@ fn fixtures_byte_identical_whatever_the_pieces() {
         "standard/aws-doc-2014-26col.log",
         "standard/legacy-2015-19col.log",
         "standard/concatenated-mixed.log",
+        "standard/legacy-2016-23col-double-encoded.log",
     ]
     .iter()
     .map(|p| fixture(p))
@@ -283,4 +284,54 @@ fn search_honours_the_filters_and_returns_parsed_records() {
     for m in only_200["matches"].as_array().unwrap() {
         assert_eq!(m["record"]["sc-status"], 200, "{m}");
     }
+}
+
+/// A 2016 standard log encodes user agents twice (`%2520`, format reference §2): the
+/// engine decides so per file, as the CLI does, and its report lists the decoded text.
+#[test]
+fn double_encoding_is_decided_per_file_as_in_the_cli() {
+    let legacy = fixture("standard/legacy-2016-23col-double-encoded.log");
+    let doc = fixture("standard/aws-doc-2019-33col.log");
+    let files = vec![legacy.clone(), doc.clone()];
+    let (report, _) = streamed(&files, None, 60_000, 100);
+    assert_eq!(report, cli_report(&files, None, 60_000));
+    let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let mut agents: Vec<&str> = r["top"]["user_agent"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap()).collect();
+    agents.sort();
+    assert_eq!(
+        agents,
+        [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36",
+            "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/51.0.2704.79 Safari/537.36",
+        ]
+    );
+    // The page's workers learn it from the layout token.
+    let opts = Options::from_json("{}").unwrap();
+    let mut cutter = Cutter::new(&opts);
+    for (path, twice) in [(&legacy, true), (&doc, false)] {
+        cutter.begin_file(path);
+        let start = cutter.take(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(start.double_decode, twice, "{path}");
+        let token = layout_token(&start.schema, start.double_decode);
+        assert_eq!(token.starts_with("S2\t"), twice, "{token}");
+        assert_eq!(cflog_wasm::engine::layout_of_token(&token).unwrap(), (start.schema.clone(), twice));
+    }
+    assert_eq!(dealt(&files, None, 60_000, 1 << 20, 2).report_json(), report);
+}
+
+#[test]
+fn top_lists_rank_as_asked() {
+    use cflog_core::agg::Rank;
+    assert_eq!(Options::from_json(r#"{"top_by": "bytes"}"#).unwrap().top_by, Rank::Bytes);
+    assert_eq!(Options::from_json(r#"{"top_by": "errors"}"#).unwrap().top_by, Rank::Status5xx);
+    assert!(Options::from_json(r#"{"top_by": "5xx"}"#).unwrap_err().contains("not requests, bytes or errors"));
+    let file = generated(Format::RealTime, 3000, "top-by.log");
+    let mut engine = Engine::new(Options::from_json(r#"{"top_by": "bytes"}"#).unwrap());
+    engine.begin_file(&file);
+    engine.push(&std::fs::read(&file).unwrap()).unwrap();
+    engine.end_file().unwrap();
+    let r: serde_json::Value = serde_json::from_str(&engine.report_json()).unwrap();
+    let bytes: Vec<u64> = r["top"]["uri"].as_array().unwrap().iter().map(|e| e["bytes"].as_u64().unwrap()).collect();
+    assert!(bytes.len() == 10 && bytes.windows(2).all(|p| p[0] >= p[1]), "{bytes:?}");
+    assert_eq!(r["options"]["top_by"], "bytes");
 }

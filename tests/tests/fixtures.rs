@@ -124,6 +124,31 @@ fn legacy_2016_double_encoded_user_agent() {
     }
 }
 
+/// The format reference (§2, "Double-encoding quirk"): standard logs from 2016, 2018 and
+/// December 2019 log a space as `%2520`, logs from 2021 on as `%20`, and the AWS examples as
+/// printed since the 2020-01-28 doc change use `%20`. Each file is judged by its own first
+/// records; only the user agent is evidence (URIs keep viewers' escapes in every era).
+#[test]
+fn double_encoding_is_detected_per_file() {
+    use cflog_core::layout::{double_encoded, sniff_double_encoding};
+    let sniff = |path: &str| sniff_double_encoding(&fixture(path));
+    assert_eq!(sniff("standard/legacy-2016-23col-double-encoded.log"), Some(true));
+    assert_eq!(sniff("standard/aws-doc-2014-26col.log"), Some(false));
+    assert_eq!(sniff("standard/aws-doc-2019-33col.log"), Some(false));
+    // `curl/7.35.0` holds no space: no evidence either way, so decoded once.
+    assert_eq!(sniff("standard/legacy-2015-19col.log"), None);
+    assert!(!double_encoded(&fixture("standard/legacy-2015-19col.log")));
+    // Its first section says nothing; the 2019 section's `%20` decides.
+    assert_eq!(sniff("standard/concatenated-mixed.log"), Some(false));
+    // The same `%2520` user agent dated 2021 is a literal `%20` in a user agent: once.
+    let modern = String::from_utf8(fixture("standard/legacy-2016-23col-double-encoded.log")).unwrap().replace("2016-06-10", "2021-06-10");
+    assert_eq!(sniff_double_encoding(modern.as_bytes()), Some(false));
+    // A cut line is not evidence (its `%2520` could be a cut `%252520`).
+    let data = fixture("standard/legacy-2016-23col-double-encoded.log");
+    let cut = data.len() - 20;
+    assert_eq!(sniff_double_encoding(&data[..cut]), None);
+}
+
 #[test]
 fn legacy_2015_19_columns() {
     let data = fixture("standard/legacy-2015-19col.log");

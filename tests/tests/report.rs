@@ -36,7 +36,7 @@ fn golden_report_of_the_aws_doc_examples() {
     summarize(&mut s, Parser::standard(), b"2019-12-04\t21:02:31\tLAX1\tnot-a-number\n");
     let r = s.report(10);
 
-    assert_eq!(r["schema_version"], 3);
+    assert_eq!(r["schema_version"], 4);
     assert_eq!(r["records"], 4);
     assert_eq!(r["bad_lines"], 1);
     // sc-bytes 392 + 392 + 182 + 2,390,282; cs-bytes 23 + 23 (+ two `-`).
@@ -73,12 +73,23 @@ fn golden_report_of_the_aws_doc_examples() {
     assert_eq!(r["latency_ms"]["origin_fbl"]["p50"], serde_json::Value::Null);
     // 192.0.2.100 (twice), 192.0.2.10, 192.0.2.202.
     assert_eq!(r["unique_viewers"], 3);
-    assert_eq!(r["top"]["uri"][0], json!({"key": "/index.html", "count": 2, "overcount_max": 0}));
-    assert_eq!(r["top"]["client_ip"][0], json!({"key": "192.0.2.100", "count": 2, "overcount_max": 0}));
+    // Each entry sums its requests' sc-bytes and 5xx (none here): 392 + 392 for /index.html.
+    assert_eq!(r["top"]["uri"][0], json!({"key": "/index.html", "count": 2, "overcount_max": 0, "bytes": 784, "status_5xx": 0}));
+    assert_eq!(r["top"]["client_ip"][0], json!({"key": "192.0.2.100", "count": 2, "overcount_max": 0, "bytes": 784, "status_5xx": 0}));
+    // LAX1: the two 2019 lines and the 2014 mp3 (392 + 392 + 2,390,282).
     assert_eq!(
         r["top"]["edge_location"][0],
-        json!({"key": "LAX1", "count": 3, "overcount_max": 0, "city": "Los Angeles", "country": "US", "region": "North America"})
+        json!({"key": "LAX1", "count": 3, "overcount_max": 0, "bytes": 2_391_066, "status_5xx": 0, "city": "Los Angeles", "country": "US", "region": "North America"})
     );
+    assert_eq!(r["options"]["top_by"], "requests");
+    // Ranked by bytes: the 2,390,282-byte mp3, /index.html (784), /view/my/file.html (182).
+    let by_bytes = s.report_ranked(10, cflog_core::agg::Rank::Bytes);
+    let keys: Vec<&str> = by_bytes["top"]["uri"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["/soundtrack/happy.mp3", "/index.html", "/view/my/file.html"]);
+    assert_eq!(by_bytes["options"]["top_by"], "bytes");
+    // No 5xx at all: ranked by 5xx, every list is empty.
+    let by_5xx = s.report_ranked(10, cflog_core::agg::Rank::Status5xx);
+    assert!(by_5xx["top"].as_object().unwrap().values().all(|l| l.as_array().unwrap().is_empty()));
     assert_eq!(r["top"]["user_agent"][1]["key"], "Mozilla/4.0 (compatible; MSIE 5.0b1; Mac_PowerPC)");
     assert_eq!(r["top"]["referer"].as_array().unwrap().len(), 2);
     assert_eq!(r["edge_region"], json!({"Europe": 1, "North America": 3}));
@@ -89,6 +100,9 @@ fn golden_report_of_the_aws_doc_examples() {
     assert_eq!(windows[0]["start_ms"], 1_400_807_580_000i64);
     assert_eq!(windows[0]["records"], 2);
     assert_eq!(windows[0]["status_class"]["3xx"], 1);
+    // RefreshHit and Hit in 2014, Hit and Hit in 2019.
+    assert_eq!((&windows[0]["cache_hits"], &windows[0]["cache_misses"]), (&json!(2), &json!(0)));
+    assert_eq!((&windows[1]["cache_hits"], &windows[1]["cache_misses"]), (&json!(2), &json!(0)));
     assert_eq!(windows[1]["start_ms"], 1_575_493_320_000i64);
     assert_eq!(windows[1]["bytes_sent"], 784);
     assert_eq!(windows[1]["latency_ms"]["time_taken"]["p99"], 1.0);

@@ -2,7 +2,7 @@
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
 import { run, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
-import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, kpiMarkup, TOP_TABLES, BREAKDOWN_TABLES } from "./format.js";
+import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, kpiMarkup, TOP_TABLES, BREAKDOWN_TABLES, fmtSpan, chartPoints, fmtShare5xx } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -24,13 +24,6 @@ const state = {
 window.cflog = state; // for tests and the curious
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-function decodeKey(k) {
-  try {
-    return decodeURIComponent(k.replace(/\+/g, " "));
-  } catch {
-    return k;
-  }
-}
 
 function showError(msg) {
   const e = $("error");
@@ -45,7 +38,7 @@ function showError(msg) {
 
 function options(extra = {}) {
   // now_ms: relative filter times count back from this page's clock.
-  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10, now_ms: Date.now() };
+  const o = { format: $("format").value, window_ms: Number($("window").value), top_n: 10, top_by: $("top-by").value, now_ms: Date.now() };
   const fields = $("fields").value.trim() || $("fieldset").value;
   if (fields) o.fields = fields;
   return { ...o, ...extra };
@@ -145,19 +138,37 @@ function kpi(name, value, text, sub, cls) {
 }
 
 function renderKpis(r) {
-  const span = r.time.first_ms != null ? `${new Date(r.time.first_ms).toISOString().slice(0, 16).replace("T", " ")} → ${new Date(r.time.last_ms).toISOString().slice(11, 16)} UTC` : "no timestamps";
+  const span = fmtSpan(r.time.first_ms, r.time.last_ms);
   for (const tile of kpiTiles(r, span)) kpi(...tile);
 }
 
 let xRange = null;
 let fewPoints = false;
 
+// Every time on the page is UTC, as in the CLI and the report: chart axes and legends too,
+// whatever the browser's time zone.
+const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+const utcStamp = uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}:{ss} UTC");
+// Time-axis labels in 24-hour ISO form (uPlot's default is US 12-hour): per tick spacing
+// (seconds), the label and what a tick adds when the year, the day or the minute changes.
+const DAY = 86400;
+const TIME_TICKS = [
+  [365 * DAY, "{YYYY}", null, null, null, null, null, null, 1],
+  [28 * DAY, "{YYYY}-{MM}", null, null, null, null, null, null, 1],
+  [DAY, "{MM}-{DD}", "\n{YYYY}", null, null, null, null, null, 1],
+  [3600, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [60, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [1, "{HH}:{mm}:{ss}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [0.001, "{HH}:{mm}:{ss}.{fff}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+];
+
 function chartOpts(width, height, series, extra = {}) {
   const axis = { stroke: "#8b97a6", grid: { stroke: "#2a333e", width: 1 }, ticks: { stroke: "#2a333e" } };
   return {
     width, height,
-    series: [{}, ...series.map((x) => ({ points: { show: fewPoints, size: 6 }, ...x }))],
-    axes: [{ ...axis }, { ...axis, size: 70, ...(extra.yAxis || {}) }],
+    tzDate: utcDate,
+    series: [{ label: "UTC", value: (u, v) => (v == null ? "–" : utcStamp(utcDate(v))) }, ...series.map((x) => ({ points: { show: fewPoints, size: 6 }, ...x }))],
+    axes: [{ ...axis, values: TIME_TICKS, label: "UTC", labelSize: 18 }, { ...axis, size: 70, ...(extra.yAxis || {}) }],
     scales: { x: { time: true, range: () => xRange }, ...(extra.scales || {}) },
     legend: { live: true },
     cursor: { drag: { x: true, y: false, setScale: false } },
@@ -168,24 +179,28 @@ function chartOpts(width, height, series, extra = {}) {
 function renderCharts(r) {
   for (const c of state.charts) c.destroy();
   state.charts = [];
-  const w = r.windows;
-  const xs = w.map((x) => x.start_ms / 1000);
   // The series' own width: wider than the one asked for when the engine coarsened it.
   const window_ms = r.window.ms;
+  // Stretches without records are drawn as such (zero requests, no latency), not bridged.
+  const { xs, rows } = chartPoints(r.windows, window_ms);
+  const gaps = rows.filter((x) => x === null).length;
   // Half a window of margin each side, so one window still draws as a point mid-chart.
   const half_w = window_ms / 2000;
   xRange = xs.length ? [xs[0] - half_w, xs[xs.length - 1] + half_w] : [0, 1];
-  fewPoints = xs.length <= 40;
+  fewPoints = r.windows.length <= 40;
   $("window-note").textContent =
-    (xs.length === 1 ? `All records fall in one ${window_ms / 1000} s window: pick a shorter window above for a finer series.` : `${xs.length} windows of ${window_ms / 1000} s`) +
+    (r.windows.length === 1
+      ? `All records fall in one ${window_ms / 1000} s window: pick a shorter window above for a finer series.`
+      : `${plural(r.windows.length, "window")} of ${window_ms / 1000} s with records${gaps ? " (stretches without records show as zero requests and gaps)" : ""}; times in UTC`) +
     (r.window.note ? ` (${r.window.note})` : "");
   const el = $("chart-requests");
   const wide = Math.max(300, el.clientWidth || 900);
   const half = Math.max(300, $("chart-latency").clientWidth || 440);
   const shown = ["2xx", "3xx", "4xx", "5xx"];
-  const rest = w.map((x) => x.status_class["000"] + x.status_class["1xx"] + x.status_class.other);
+  const count = (f) => rows.map((x) => (x ? f(x) : 0));
+  const rest = count((x) => x.status_class["000"] + x.status_class["1xx"] + x.status_class.other);
   const reqSeries = shown.map((c) => ({ label: c, stroke: CLASS_COLORS[c], fill: c === "2xx" ? "rgba(63,185,80,.12)" : undefined, width: 1.6 }));
-  const reqData = [xs, ...shown.map((c) => w.map((x) => x.status_class[c])), rest];
+  const reqData = [xs, ...shown.map((c) => count((x) => x.status_class[c])), rest];
   reqSeries.push({ label: "000/1xx/other", stroke: CLASS_COLORS["000"], width: 1 });
   const brush = {
     setSelect: [
@@ -201,7 +216,7 @@ function renderCharts(r) {
     ],
   };
   state.charts.push(new uPlot(chartOpts(wide - 10, 240, reqSeries, { hooks: brush }), reqData, el));
-  const lat = (q) => w.map((x) => x.latency_ms.time_taken[q]);
+  const lat = (q) => rows.map((x) => (x ? x.latency_ms.time_taken[q] : null));
   state.charts.push(
     new uPlot(
       chartOpts(half - 10, 200, [
@@ -219,7 +234,7 @@ function renderCharts(r) {
         scales: { y: { range: [0, 100] } },
         yAxis: { values: (u, v) => v.map((x) => x + " %") },
       }),
-      [xs, w.map((x) => (x.cache_hit_ratio == null ? null : x.cache_hit_ratio * 100))],
+      [xs, rows.map((x) => (x?.cache_hit_ratio == null ? null : x.cache_hit_ratio * 100))],
       $("chart-hit"),
     ),
   );
@@ -244,7 +259,8 @@ function download(name, text, type) {
 function tableRows(r, key) {
   const list = r.top[key] || [];
   return list.map((e) => {
-    const row = { key: e.key, label: key === "uri" || key === "referer" || key === "user_agent" ? decodeKey(e.key) : e.key, count: e.count, overcount_max: e.overcount_max };
+    // Keys arrive decoded by the engine (once, or twice for a pre-2020 file), exactly as the CLI shows them.
+    const row = { key: e.key, label: e.key, count: e.count, overcount_max: e.overcount_max, bytes: e.bytes, status_5xx: e.status_5xx };
     if (key === "edge_location") row.extra = [e.city, e.country, e.region].filter(Boolean).join(", ");
     return row;
   });
@@ -253,23 +269,30 @@ function tableRows(r, key) {
 function renderTables(r) {
   const box = $("tables");
   box.innerHTML = "";
+  const by = { bytes: " by bytes sent", errors: " by 5xx responses" }[r.options?.top_by] || "";
   for (const [key, title] of TOP_TABLES) {
     const rows = tableRows(r, key);
     if (!rows.length) continue;
-    const max = rows[0].count || 1;
+    const max = Math.max(1, ...rows.map((x) => x.count));
+    // Report schema 4 entries carry their bytes and 5xx (null after merging an older report).
+    const sums = rows.every((x) => x.bytes != null);
     const card = document.createElement("div");
     card.className = "card";
     card.dataset.table = key;
     const extraHead = key === "edge_location" ? '<th style="width:32%">city, country, region</th>' : "";
     card.innerHTML =
-      `<h3>${title}<button class="small ghost" data-csv="${key}">CSV</button></h3>` +
-      `<table><thead><tr><th>${key.replace("_", " ")}</th>${extraHead}<th class="n">requests</th><th class="s">share</th></tr></thead><tbody>` +
+      `<h3>${title}${by}<button class="small ghost" data-csv="${key}">CSV</button></h3>` +
+      `<table><thead><tr><th>${key.replace("_", " ")}</th>${extraHead}<th class="n">requests</th><th class="s">share</th>` +
+      (sums ? '<th class="n">bytes</th><th class="n">5xx</th>' : "") +
+      "</tr></thead><tbody>" +
       rows
         .map(
           (x) =>
             `<tr class="click" data-key="${esc(x.key)}" title="${esc(x.label)}: click to keep only this, ✕ to leave it out"><td><button class="small ghost x" data-exclude title="leave this out">✕</button>${esc(x.label)}</td>` +
             (key === "edge_location" ? `<td>${esc(x.extra || "unknown")}</td>` : "") +
-            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 34))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td></tr>`,
+            `<td class="n">${fmtInt(x.count)}</td><td class="s"><span class="share" style="width:${Math.max(1, Math.round((x.count / max) * 34))}px"></span>${fmtPct(x.count / Math.max(r.records, 1), 1)}</td>` +
+            (sums ? `<td class="n" data-bytes="${x.bytes}">${fmtBytes(x.bytes)}</td><td class="n" data-status-5xx="${x.status_5xx}">${fmtShare5xx(x)}</td>` : "") +
+            "</tr>",
         )
         .join("") +
       "</tbody></table>";
@@ -352,7 +375,7 @@ function syncFilterInputs() {
   }
   $("f-range").hidden = !state.range;
   if (state.range) {
-    const f = (ms) => new Date(ms).toISOString().slice(11, 19);
+    const f = (ms) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
     $("f-range").textContent = `${f(state.range.from_ms)} – ${f(state.range.to_ms)} UTC ✕`;
   }
 }
@@ -526,7 +549,7 @@ async function main() {
   $("rule-config").addEventListener("change", () => {
     if (state.rule) state.rule.config = $("rule-config").value;
   });
-  for (const id of ["format", "window", "fieldset"]) $(id).addEventListener("change", () => state.files.length && analyzeAll());
+  for (const id of ["format", "window", "fieldset", "top-by"]) $(id).addEventListener("change", () => state.files.length && analyzeAll());
   window.addEventListener("resize", () => state.report && renderCharts(state.report));
   document.body.dataset.state = "ready";
 }

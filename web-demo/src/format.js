@@ -1,7 +1,7 @@
 // How the page writes numbers and exports: pure functions (no DOM), so `node --test` checks them
 // (tests/format.test.mjs). The conventions match the terminal dashboard (cli/src/dashboard.rs):
 // bytes in binary IEC units (1 KiB = 1024 B), latencies with their unit on every value,
-// estimates from sampled logs marked with "≈".
+// estimates from sampled logs marked with "≈", times in UTC with their date.
 
 const nf = new Intl.NumberFormat("en-US");
 
@@ -138,10 +138,60 @@ export function kpiTiles(r, span, badLinesSub = "see the list below") {
 }
 
 // A top list as CSV rows (header first). `overcount_max` is the report's bound on how far
-// `count` may exceed the true count (schema 3; not HTTP errors).
+// `count` may exceed the true count (schema 3; not HTTP errors); `bytes` and `status_5xx`
+// (schema 4) sum the entry's counted requests.
 export function topListRows(r, key) {
   const geo = key === "edge_location";
-  const head = geo ? ["key", "city", "country", "region", "count", "overcount_max"] : ["key", "count", "overcount_max"];
-  const body = (r.top[key] || []).map((e) => (geo ? [e.key, e.city ?? "", e.country ?? "", e.region ?? "", e.count, e.overcount_max] : [e.key, e.count, e.overcount_max]));
+  const list = r.top[key] || [];
+  const sums = list.length > 0 && list.every((e) => e.bytes != null);
+  const head = [...(geo ? ["key", "city", "country", "region"] : ["key"]), "count", "overcount_max", ...(sums ? ["bytes", "status_5xx"] : [])];
+  const body = list.map((e) => [
+    ...(geo ? [e.key, e.city ?? "", e.country ?? "", e.region ?? ""] : [e.key]),
+    e.count,
+    e.overcount_max,
+    ...(sums ? [e.bytes, e.status_5xx] : []),
+  ]);
   return [head, ...body];
+}
+
+// A top-list entry's 5xx share of its requests, as the terminal dashboard writes it: `12.5 %`,
+// marked `≈` when the count is a bound (`overcount_max` above 0).
+export function fmtShare5xx(e) {
+  if (e.status_5xx == null) return "–";
+  return (e.overcount_max > 0 ? "≈ " : "") + fmtPct(e.status_5xx / Math.max(e.count, 1), 1);
+}
+
+// A time in UTC to the minute, date first: `2014-05-23 01:13`.
+export const fmtUtcMinute = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+
+// The time range of a report, both ends with their date, as the terminal dashboard's header
+// shows it: `2014-05-23 01:13 → 2014-06-09 01:06 UTC`.
+export function fmtSpan(first_ms, last_ms) {
+  if (first_ms == null) return "no timestamps";
+  return `${fmtUtcMinute(first_ms)} → ${fmtUtcMinute(last_ms)} UTC`;
+}
+
+// The points a chart draws for a report's windows (`windows`, ascending, each `start_ms`),
+// in seconds for uPlot. Absent windows had no records, so a stretch without records gets a
+// point at each of its ends with no window (`null`): counts drop to zero across it and
+// per-window measures (latency, hit ratio) leave a gap, instead of a line drawn across
+// days. `rows[i]` is the window drawn at `xs[i]`, or null.
+export function chartPoints(windows, window_ms) {
+  const xs = [];
+  const rows = [];
+  let prev = null;
+  for (const w of windows) {
+    if (prev != null && w.start_ms - prev > window_ms) {
+      xs.push((prev + window_ms) / 1000);
+      rows.push(null);
+      if (w.start_ms - window_ms > prev + window_ms) {
+        xs.push((w.start_ms - window_ms) / 1000);
+        rows.push(null);
+      }
+    }
+    xs.push(w.start_ms / 1000);
+    rows.push(w);
+    prev = w.start_ms;
+  }
+  return { xs, rows };
 }

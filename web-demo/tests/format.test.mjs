@@ -2,7 +2,7 @@
 // The expected texts are the terminal dashboard's for the same values (cli/src/dashboard.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fmtBytes, fmtMs, fmtApprox, plural, kpiTexts, bytesOrNone, topListRows } from "../src/format.js";
+import { fmtBytes, fmtMs, fmtApprox, plural, kpiTexts, bytesOrNone, topListRows, fmtSpan, chartPoints, fmtShare5xx } from "../src/format.js";
 
 const unsampled = {
   records: 4, bytes_sent: 2_391_248, bytes_received: 46,
@@ -83,4 +83,35 @@ test("top-list exports carry the count bound as overcount_max (report schema 3)"
     ["LAX1", "Los Angeles", "US", "North America", 4, 3],
   ]);
   assert.deepEqual(topListRows(r, "asn"), [["key", "count", "overcount_max"]]);
+});
+
+test("schema 4 top lists carry each entry's bytes and 5xx; the 5xx share is marked when the count is a bound", () => {
+  const r = { top: { uri: [{ key: "/a", count: 8, overcount_max: 0, bytes: 4096, status_5xx: 2 }, { key: "/b", count: 4, overcount_max: 1, bytes: 10, status_5xx: 1 }] } };
+  assert.deepEqual(topListRows(r, "uri"), [["key", "count", "overcount_max", "bytes", "status_5xx"], ["/a", 8, 0, 4096, 2], ["/b", 4, 1, 10, 1]]);
+  assert.equal(fmtShare5xx(r.top.uri[0]), "25.0 %");
+  assert.equal(fmtShare5xx(r.top.uri[1]), "≈ 25.0 %");
+  // Merged with a report made before schema 4: the sums are unknown.
+  assert.equal(fmtShare5xx({ count: 3, overcount_max: 0, bytes: null, status_5xx: null }), "–");
+});
+
+test("the time range shows both dates, in UTC", () => {
+  // The AWS doc examples: 2014-05-23 01:13:11 to 2019-12-04 21:02:31 (epoch ms worked out by hand).
+  assert.equal(fmtSpan(1_400_807_591_000, 1_575_493_351_000), "2014-05-23 01:13 → 2019-12-04 21:02 UTC");
+  assert.equal(fmtSpan(1_400_807_591_000, 1_400_807_592_000), "2014-05-23 01:13 → 2014-05-23 01:13 UTC");
+  assert.equal(fmtSpan(null, null), "no timestamps");
+});
+
+test("stretches without records are drawn as such, never bridged", () => {
+  const w = (min) => ({ start_ms: min * 60_000 });
+  // Consecutive windows: drawn as they are.
+  assert.deepEqual(chartPoints([w(0), w(1), w(2)], 60_000).xs, [0, 60, 120]);
+  // One empty window between: one point with no window.
+  let p = chartPoints([w(0), w(2)], 60_000);
+  assert.deepEqual(p.xs, [0, 60, 120]);
+  assert.deepEqual(p.rows.map((r) => r && r.start_ms), [0, null, 120_000]);
+  // A day without records: a point at each end of the stretch.
+  p = chartPoints([w(0), w(1440)], 60_000);
+  assert.deepEqual(p.xs, [0, 60, 1439 * 60, 1440 * 60]);
+  assert.deepEqual(p.rows.map((r) => r && r.start_ms), [0, null, null, 1440 * 60_000]);
+  assert.deepEqual(chartPoints([], 60_000), { xs: [], rows: [] });
 });

@@ -62,9 +62,10 @@ export function ensureDir(d) {
   return d;
 }
 
-// Opens the page with the console watched; returns { page, errors }.
-export async function openPage(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+// Opens the page with the console watched; returns { page, errors }. `options` go to
+// `browser.newPage` (e.g. `timezoneId`).
+export async function openPage(browser, url, options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, ...options });
   const errors = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));

@@ -243,3 +243,124 @@ test("a Rust rule from `make plugins` gives the report `cflog analyze --plugin` 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// The table's first column as shown, per row.
+async function shownKeys(page, table) {
+  return page.$$eval(`[data-table="${table}"] tbody tr td:first-child`, (tds) => tds.map((td) => td.textContent));
+}
+
+test("user agents read as the engine decodes them, the CLI's way: pre-2020 double encoding per file, a literal + kept", async () => {
+  const legacy = join(repo, "tests/fixtures/standard/legacy-2016-23col-double-encoded.log");
+  const files = [legacy, F.doc];
+  const r = JSON.parse(cliReport(files, ["--threads", "1"]));
+  const { page, errors } = await openPage(browser, server.url);
+  assert.equal(await analyzeFiles(page, files, { workers: 1 }), "done");
+  const shown = await shownKeys(page, "user_agent");
+  assert.deepEqual(shown, r.top.user_agent.map((e) => e.key));
+  // From the lines themselves (format reference §2): the 2016 file logs a space as %2520,
+  // the 2019 AWS example as %20; each reads with plain spaces.
+  assert.deepEqual(new Set(shown), new Set([
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/51.0.2704.79 Safari/537.36",
+  ]));
+
+  // Percent-decoding only: bingbot's `+http://…` stays a `+` (format reference §6.6).
+  const fields = readFileSync(join(repo, "tests/fixtures/realtime/gotchas.fields"), "utf8");
+  const gotchas = join(repo, "tests/fixtures/realtime/gotchas.log");
+  await page.click("#fields-details summary");
+  await page.fill("#fields", fields);
+  assert.equal(await analyzeFiles(page, [gotchas], { workers: 1 }), "done");
+  const rt = JSON.parse(cliReport([gotchas], ["--threads", "1", "--fields", fields.trim()]));
+  assert.deepEqual(await shownKeys(page, "user_agent"), rt.top.user_agent.map((e) => e.key));
+  assert.ok((await shownKeys(page, "user_agent")).includes("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("times: both ends of the range with their dates, UTC on the charts whatever the browser's zone, days without records not bridged", async () => {
+  // Two bursts of about 10 minutes, two days apart (gen: about 1 record a second from --start).
+  const a = join(fx, "burst-a.log"), b = join(fx, "burst-b.log");
+  const startA = Date.UTC(2026, 0, 1, 0, 0, 0), startB = Date.UTC(2026, 0, 3, 6, 30, 0);
+  execFileSync(cflogBin, ["gen", "--format", "realtime", "--lines", "600", "--seed", "31", "--rate", "1", "--start", String(startA), "-o", a]);
+  execFileSync(cflogBin, ["gen", "--format", "realtime", "--lines", "600", "--seed", "32", "--rate", "1", "--start", String(startB), "-o", b]);
+  const r = JSON.parse(cliReport([a, b], ["--threads", "1"]));
+  // India is UTC+05:30: local clock times would differ from UTC in hour and minute.
+  const { page, errors } = await openPage(browser, server.url, { timezoneId: "Asia/Kolkata" });
+  assert.equal(await analyzeFiles(page, [a, b], { workers: 1 }), "done");
+  const iso = (ms) => new Date(ms).toISOString();
+  const minute = (ms) => iso(ms).slice(0, 16).replace("T", " ");
+  assert.ok(minute(r.time.first_ms).startsWith("2026-01-01") && minute(r.time.last_ms).startsWith("2026-01-03"));
+  assert.equal(await page.textContent('[data-kpi-sub="records"]'), `${minute(r.time.first_ms)} → ${minute(r.time.last_ms)} UTC`);
+
+  const chart = await page.evaluate(() => {
+    const [req, lat, hit] = window.cflog.charts;
+    return { xs: req.data[0], twoxx: req.data[1], p50: lat.data[1], hit: hit.data[1], splits: req.axes[0]._splits, labels: req.axes[0]._values };
+  });
+  // Every tick is labelled with its own UTC time (24-hour, ISO dates).
+  assert.ok(chart.splits.length >= 2);
+  chart.splits.forEach((s, i) => {
+    const t = iso(s * 1000);
+    const forms = [t.slice(11, 16), t.slice(11, 19), t.slice(5, 10), t.slice(0, 7), t.slice(0, 4)];
+    assert.ok(forms.includes(chart.labels[i].split("\n")[0]), `tick ${t} labelled ${JSON.stringify(chart.labels[i])}`);
+  });
+  // The stretch between the bursts: requests drop to zero at both ends, latency and hit
+  // ratio have no value there, and nothing is drawn across it.
+  const w = r.windows, width = r.window.ms;
+  const gapAt = w.findIndex((x, i) => i > 0 && x.start_ms - w[i - 1].start_ms > width);
+  assert.ok(gapAt > 0, "the report has a gap");
+  for (const edge of [w[gapAt - 1].start_ms + width, w[gapAt].start_ms - width]) {
+    const i = chart.xs.indexOf(edge / 1000);
+    assert.ok(i >= 0, `a point at ${iso(edge)}`);
+    assert.equal(chart.twoxx[i], 0);
+    assert.equal(chart.p50[i], null);
+    assert.equal(chart.hit[i], null);
+  }
+  // Every window of the report is drawn, with its own values.
+  for (const x of w) {
+    const i = chart.xs.indexOf(x.start_ms / 1000);
+    assert.equal(chart.twoxx[i], x.status_class["2xx"]);
+  }
+  assert.match(await page.textContent("#window-note"), /times in UTC/);
+  await page.screenshot({ path: join(artifacts, "times-utc-gaps.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("top lists ranked by bytes and by 5xx, with each entry's bytes and 5xx, as `cflog analyze --top-by`", async () => {
+  // Per path, from `cflog parse` (an oracle apart from the aggregates): bytes and 5xx.
+  const truth = new Map();
+  for (const line of execFileSync(cflogBin, ["parse", F.rt], { encoding: "utf8", maxBuffer: 1 << 28 }).split("\n").filter(Boolean)) {
+    const rec = JSON.parse(line);
+    const path = rec["cs-uri-stem"].split("?")[0];
+    const t = truth.get(path) ?? { bytes: 0, fives: 0 };
+    t.bytes += rec["sc-bytes"] ?? 0;
+    t.fives += rec["sc-status"] >= 500 && rec["sc-status"] <= 599 ? 1 : 0;
+    truth.set(path, t);
+  }
+  const { page, errors } = await openPage(browser, server.url);
+  assert.equal(await analyzeFiles(page, [F.rt], { workers: 1 }), "done");
+  for (const by of ["bytes", "errors"]) {
+    const r = JSON.parse(cliReport([F.rt], ["--threads", "1", "--top-by", by]));
+    assert.equal(r.options.top_by, by);
+    await page.evaluate(() => (document.body.dataset.state = "picking"));
+    await page.selectOption("#top-by", by);
+    await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state));
+    assert.equal(await page.textContent('[data-table="uri"] h3'), `Top URIs ${by === "bytes" ? "by bytes sent" : "by 5xx responses"}CSV`);
+    const rows = await page.$$eval('[data-table="uri"] tbody tr', (trs) =>
+      trs.map((tr) => ({
+        key: tr.dataset.key,
+        bytes: Number(tr.querySelector("[data-bytes]").getAttribute("data-bytes")),
+        fives: Number(tr.querySelector("[data-status-5xx]").getAttribute("data-status-5xx")),
+      })),
+    );
+    assert.deepEqual(rows, r.top.uri.map((e) => ({ key: e.key, bytes: e.bytes, fives: e.status_5xx })));
+    // In the order asked for, and (the generated log has fewer URIs than the list keeps)
+    // exact: the sums equal the requests' own bytes and 5xx.
+    const values = rows.map((x) => (by === "bytes" ? x.bytes : x.fives));
+    assert.deepEqual(values, [...values].sort((a, b) => b - a));
+    assert.ok(rows.length > 0 && r.top.uri.every((e) => e.overcount_max === 0));
+    for (const x of rows) assert.deepEqual({ bytes: x.bytes, fives: x.fives }, truth.get(x.key), x.key);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -127,7 +127,7 @@ impl InputRead {
                 text.join(" then ")
             }
         };
-        match self.origin {
+        let layout = match self.origin {
             LayoutOrigin::Given => format!("{counts} fields from --fields"),
             LayoutOrigin::Inferred => {
                 let n = self.layouts.first().map_or(0, Schema::len);
@@ -140,6 +140,11 @@ impl InputRead {
             LayoutOrigin::NoHeader => format!("no #Fields header, so {counts} columns (the default layout)"),
             LayoutOrigin::Ndjson => "field names from each record".into(),
             LayoutOrigin::Empty => "nothing read".into(),
+        };
+        if self.decodes_twice {
+            format!("{layout}, values encoded twice (pre-2020), decoded twice")
+        } else {
+            layout
         }
     }
 }
@@ -322,21 +327,30 @@ pub fn render_with(r: &Value, view: &View) -> String {
     why(&mut regions, &[Field::EdgeLocation]);
     s.pair(&latency, &regions);
 
-    let top = |name: &str| r.pointer(&format!("/top/{name}"));
-    let mut uris = top_table("Top URIs", top("uri"), records, Clip::Middle);
-    why(&mut uris, &[Field::UriStem]);
-    let mut clients = top_table("Top clients", top("client_ip"), records, Clip::Never);
-    why(&mut clients, &[Field::ClientIp]);
+    // `--top-by`: the lists' order, said in each title.
+    let by = match r.pointer("/options/top_by").and_then(Value::as_str) {
+        Some("bytes") => " by bytes",
+        Some("errors") => " by 5xx",
+        _ => "",
+    };
+    let no_5xx = by == " by 5xx" && u(r, "/status_class/5xx") == 0;
+    let top = |title: &str, name: &str, clip: Clip, fields: &[Field]| {
+        let mut t = top_table(&format!("{title}{by}"), r.pointer(&format!("/top/{name}")), records, clip);
+        why(&mut t, fields);
+        // Ranked by 5xx, a list lists only keys that had one (unless the layout lacks the field).
+        if t.rows.is_empty() && by == " by 5xx" && records > 0 && !t.empty.as_deref().is_some_and(|e| e.contains(" field in ")) {
+            t.empty = Some(if no_5xx { "no 5xx responses".into() } else { format!("no 5xx among the {} tracked", name.replace('_', " ")) });
+        }
+        t
+    };
+    let uris = top("Top URIs", "uri", Clip::Middle, &[Field::UriStem]);
+    let clients = top("Top clients", "client_ip", Clip::Never, &[Field::ClientIp]);
     s.pair(&uris, &clients);
-    let mut edges = top_table("Top edge locations", top("edge_location"), records, Clip::End);
-    why(&mut edges, &[Field::EdgeLocation]);
-    let mut countries = top_table("Top countries", top("country"), records, Clip::Never);
-    why(&mut countries, &[Field::Country]);
+    let edges = top("Top edge locations", "edge_location", Clip::End, &[Field::EdgeLocation]);
+    let countries = top("Top countries", "country", Clip::Never, &[Field::Country]);
     s.pair(&edges, &countries);
-    let mut user_agents = top_table("Top user agents", top("user_agent"), records, Clip::Middle);
-    why(&mut user_agents, &[Field::UserAgent]);
-    let mut referers = top_table("Top referers", top("referer"), records, Clip::Middle);
-    why(&mut referers, &[Field::Referer]);
+    let user_agents = top("Top user agents", "user_agent", Clip::Middle, &[Field::UserAgent]);
+    let referers = top("Top referers", "referer", Clip::Middle, &[Field::Referer]);
     s.pair(&user_agents, &referers);
 
     if let Some(tags) = r.get("tags").and_then(Value::as_object).filter(|t| !t.is_empty()) {
@@ -465,7 +479,8 @@ mod tests {
         );
         assert!(width(ua) > 100, "{ua}");
         assert!(width(&at_80) > width(&at_100) && width(&at_160) > width(&at_100) + 25, "{at_80}\n{at_100}\n{at_160}");
-        assert!(at_160.starts_with("Mozilla/5.0 (Windows NT 10.0; Win") && at_160.ends_with(") Chrome/142.0.0.0 Safari/537.36"), "{at_160}");
+        // (Each top list also has its bytes and 5xx columns at 160.)
+        assert!(at_160.starts_with("Mozilla/5.0 (Windows") && at_160.ends_with("42.0.0.0 Safari/537.36"), "{at_160}");
     }
 
     #[test]
@@ -606,7 +621,9 @@ mod tests {
     fn runs_over_several_days_get_a_table_per_day_or_per_hour() {
         let day = 86_400_000i64;
         let report = |windows: Value| json!({"records": 9, "bytes_sent": 9000, "window": {"ms": 3_600_000}, "windows": windows});
-        let w = |start: i64, n: u64, c5: u64| json!({"start_ms": start, "records": n, "bytes_sent": n * 1000, "status_class": {"4xx": 1, "5xx": c5}});
+        let w = |start: i64, n: u64, c5: u64| {
+            json!({"start_ms": start, "records": n, "bytes_sent": n * 1000, "status_class": {"4xx": 1, "5xx": c5}, "cache_hits": c5 * 3, "cache_misses": 1})
+        };
         // 20:00 to 03:00 the next day: per hour, a single empty hour as zeros, a run of
         // them as one line.
         let screen = render(&report(json!([w(day + 20 * 3_600_000, 4, 1), w(day + 22 * 3_600_000, 1, 0), w(2 * day + 2 * 3_600_000, 4, 0)])));
@@ -614,18 +631,18 @@ mod tests {
         assert_eq!(
             rows,
             [
-                "Per hour (UTC)     Requests      Sent  4xx  5xx   5xx %",
-                " 1970-01-02 20:00         4   3.9 KiB    1    1  25.00%",
-                " 1970-01-02 21:00         0       0 B    0    0       –",
-                " 1970-01-02 22:00         1    1000 B    1    0   0.00%",
+                "Per hour (UTC)     Requests      Sent  4xx  5xx   5xx %   Hit %",
+                " 1970-01-02 20:00         4   3.9 KiB    1    1  25.00%   75.0%",
+                " 1970-01-02 21:00         0       0 B    0    0       –       –",
+                " 1970-01-02 22:00         1    1000 B    1    0   0.00%    0.0%",
                 " (no records from 1970-01-02 23:00 to 1970-01-03 02:00)",
-                " 1970-01-03 02:00         4   3.9 KiB    1    0   0.00%",
+                " 1970-01-03 02:00         4   3.9 KiB    1    0   0.00%    0.0%",
             ],
             "{screen}"
         );
         // Three days: per day.
         let screen = render(&report(json!([w(day, 4, 1), w(3 * day + 5 * 3_600_000, 5, 0)])));
-        assert!(screen.contains("\nPer day (UTC)  Requests      Sent  4xx  5xx   5xx %\n 1970-01-02           4   3.9 KiB    1    1  25.00%\n 1970-01-03           0"), "{screen}");
+        assert!(screen.contains("\nPer day (UTC)  Requests      Sent  4xx  5xx   5xx %   Hit %\n 1970-01-02           4   3.9 KiB    1    1  25.00%   75.0%\n 1970-01-03           0"), "{screen}");
         // Within one day: no table.
         assert!(!render(&report(json!([w(day, 4, 1), w(day + 5 * 3_600_000, 5, 0)]))).contains("Per "));
         // Empty days between: one line for the run.
@@ -644,7 +661,7 @@ mod tests {
 
     fn standard_source() -> Source {
         let schema = Schema::from_w3c_fields(b"#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent)").unwrap().unwrap();
-        Source::analyzed(&[InputRead { name: "access.log".into(), bytes: 2_048, gzip: false, origin: LayoutOrigin::Header, layouts: vec![schema] }])
+        Source::analyzed(&[InputRead { name: "access.log".into(), bytes: 2_048, gzip: false, origin: LayoutOrigin::Header, layouts: vec![schema], decodes_twice: false }])
     }
 
     #[test]
@@ -677,6 +694,7 @@ mod tests {
             gzip: name.ends_with(".gz"),
             origin,
             layouts: vec![Schema::realtime_release(n).unwrap()],
+            decodes_twice: false,
         };
         assert_eq!(
             Source::analyzed(&[rt("-", LayoutOrigin::Inferred, 46)]).read,
@@ -687,10 +705,15 @@ mod tests {
             "Read 2 files (2.0 MiB): a.log (1.0 MiB), real-time log, 40 fields from --fields; b.log.gz (1.0 MiB, gzip), real-time log, 40 fields from --fields."
         );
         let mut many: Vec<InputRead> = (0..5).map(|i| rt(&format!("{i}.gz"), LayoutOrigin::Inferred, 46)).collect();
-        many.push(InputRead { name: "std.log".into(), bytes: 0, gzip: false, origin: LayoutOrigin::NoHeader, layouts: vec![Schema::standard_default()] });
+        many.push(InputRead { name: "std.log".into(), bytes: 0, gzip: false, origin: LayoutOrigin::NoHeader, layouts: vec![Schema::standard_default()], decodes_twice: false });
         assert_eq!(
             Source::analyzed(&many).read,
             "Read 6 files (5.0 MiB, 5 gzip): 5 real-time logs (46 fields, inferred from the field count: the AWS field list of 2024 (s-ip)); 1 standard log (no #Fields header, so 33 columns (the default layout))."
+        );
+        let legacy = InputRead { name: "2016.log".into(), bytes: 727, gzip: false, origin: LayoutOrigin::Header, layouts: vec![Schema::standard_default()], decodes_twice: true };
+        assert_eq!(
+            Source::analyzed(&[legacy]).read,
+            "Read 2016.log (727 B): standard log, #Fields header, 33 columns, values encoded twice (pre-2020), decoded twice."
         );
         assert_eq!(Source::merged(&["a.json".into(), "b.json".into()]).read, "Merged 2 reports: a.json, b.json (their logs' layouts are not in the reports).");
     }

@@ -260,7 +260,8 @@ pub(super) fn sparklines(s: &mut Screen, r: &Value, reasons: &Reasons) {
     }
 }
 
-/// Requests, bytes and errors per hour or per day, when the run spans more than one UTC
+/// Requests, bytes, errors and the cache hit ratio (report schema 4 windows carry their
+/// hits and misses) per hour or per day, when the run spans more than one UTC
 /// day: per hour up to 36 hours, per day beyond. A run of empty periods is one line; past
 /// [`MAX_PERIOD_ROWS`] lines the periods double (2 days, 4 days, …).
 pub(super) fn periods(s: &mut Screen, r: &Value) {
@@ -276,14 +277,15 @@ pub(super) fn periods(s: &mut Screen, r: &Value) {
     // Whole windows in every period.
     let mut bucket = hour_or_day.div_ceil(window_ms) * window_ms;
     enum Entry {
-        Period(i64, [u64; 4]),
+        Period(i64, [u64; 6]),
         Gap(i64, i64),
     }
     let entries = loop {
-        let mut sums = std::collections::BTreeMap::<i64, [u64; 4]>::new();
+        let mut sums = std::collections::BTreeMap::<i64, [u64; 6]>::new();
         for (start, w) in &points {
             let sum = sums.entry(start - start.rem_euclid(bucket as i64)).or_default();
-            for (i, path) in ["/records", "/bytes_sent", "/status_class/4xx", "/status_class/5xx"].iter().enumerate() {
+            let paths = ["/records", "/bytes_sent", "/status_class/4xx", "/status_class/5xx", "/cache_hits", "/cache_misses"];
+            for (i, path) in paths.iter().enumerate() {
                 sum[i] += u(w, path);
             }
         }
@@ -291,7 +293,7 @@ pub(super) fn periods(s: &mut Screen, r: &Value) {
         let mut next: Option<i64> = None;
         for (start, sum) in sums {
             match next {
-                Some(n) if start - n == bucket as i64 => entries.push(Entry::Period(n, [0; 4])),
+                Some(n) if start - n == bucket as i64 => entries.push(Entry::Period(n, [0; 6])),
                 Some(n) if start > n => entries.push(Entry::Gap(n, start)),
                 _ => {}
             }
@@ -309,16 +311,24 @@ pub(super) fn periods(s: &mut Screen, r: &Value) {
         d => d.to_string(),
     });
     let no_bytes = u(r, "/bytes_sent") == 0;
-    let columns = vec![column("Requests", 0, 0), column("Sent", 2, 8), column("4xx", 3, 0), column("5xx", 0, 0), column("5xx %", 1, 6)];
+    let columns = vec![
+        column("Requests", 0, 0),
+        column("Sent", 2, 8),
+        column("4xx", 3, 0),
+        column("5xx", 0, 0),
+        column("5xx %", 1, 6),
+        column("Hit %", 4, 6),
+    ];
     let mut t = Table::new(title, Clip::Never, columns);
     let len = time_len(bucket);
     for entry in entries {
         t.rows.push(match entry {
-            Entry::Period(start, [req, sent, c4, c5]) => {
+            Entry::Period(start, [req, sent, c4, c5, hits, misses]) => {
                 let share = if req == 0 { "–".to_string() } else { format!("{:.2}%", 100.0 * c5 as f64 / req as f64) };
+                let hit = if hits + misses == 0 { "–".to_string() } else { format!("{:.1}%", 100.0 * hits as f64 / (hits + misses) as f64) };
                 Row {
                     label: time_utc_to(start, len),
-                    cells: vec![thousands(req), if no_bytes { "–".into() } else { bytes(sent) }, thousands(c4), thousands(c5), share],
+                    cells: vec![thousands(req), if no_bytes { "–".into() } else { bytes(sent) }, thousands(c4), thousands(c5), share, hit],
                     style: (c5 > 0).then_some(Style::Bad),
                 }
             }

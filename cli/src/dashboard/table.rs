@@ -207,22 +207,37 @@ pub(super) fn counts_table(title: &str, rows: &[(String, u64)], total: u64) -> T
     t
 }
 
+/// A top list of the report. Entries of schema 4 carry their bytes and 5xx, shown in
+/// headed columns (dropped in that order when narrow: share, bytes, 5xx); older entries
+/// show the count and its share only. A 5xx share is marked `≈` when the entry's count is
+/// a bound (`overcount_max` above 0).
 pub(super) fn top_table(title: &str, list: Option<&Value>, total: u64, clip: Clip) -> Table {
-    let mut t = Table::new(title, clip, share_columns());
-    t.rows = list
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    let mut key = e.get("key").and_then(Value::as_str).unwrap_or("").to_string();
-                    if let Some(city) = e.get("city").and_then(Value::as_str) {
-                        key = format!("{key} {city}");
-                    }
-                    let n = e.get("count").and_then(Value::as_u64).unwrap_or(0);
-                    Row { label: key, cells: vec![thousands(n), format!("{:.1}%", 100.0 * n as f64 / total.max(1) as f64)], style: None }
-                })
-                .collect()
+    let entries: &[Value] = list.and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let sums = !entries.is_empty() && entries.iter().all(|e| e.get("bytes").is_some_and(Value::is_u64));
+    let columns = if sums {
+        vec![column("requests", 0, 0), column("share", 3, 0), column("bytes", 2, 0), column("5xx", 1, 0)]
+    } else {
+        share_columns()
+    };
+    let mut t = Table::new(title, clip, columns);
+    t.rows = entries
+        .iter()
+        .map(|e| {
+            let mut key = e.get("key").and_then(Value::as_str).unwrap_or("").to_string();
+            if let Some(city) = e.get("city").and_then(Value::as_str) {
+                key = format!("{key} {city}");
+            }
+            let n = e.get("count").and_then(Value::as_u64).unwrap_or(0);
+            let mut cells = vec![thousands(n), format!("{:.1}%", 100.0 * n as f64 / total.max(1) as f64)];
+            if sums {
+                let fives = e.get("status_5xx").and_then(Value::as_u64).unwrap_or(0);
+                let bound = e.get("overcount_max").and_then(Value::as_u64).unwrap_or(0) > 0;
+                cells.push(bytes(e.get("bytes").and_then(Value::as_u64).unwrap_or(0)));
+                let share = 100.0 * fives as f64 / n.max(1) as f64;
+                cells.push(format!("{}{share:.1}%", if bound { "≈" } else { "" }));
+            }
+            Row { label: key, cells, style: None }
         })
-        .unwrap_or_default();
+        .collect();
     t
 }

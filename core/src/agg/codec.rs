@@ -185,6 +185,17 @@ impl<'a> Reader<'a> {
     }
 
     /// Checks an aggregate's type tag and format version.
+    /// Reads a header of `tag` with a version from 1 to `newest`, and returns the version.
+    pub(crate) fn read_header_up_to(&mut self, tag: u8, newest: u8) -> Result<u8, MergeError> {
+        if self.read_u8()? != tag {
+            return Err(corrupt("wrong type tag"));
+        }
+        match self.read_u8()? {
+            v @ 1.. if v <= newest => Ok(v),
+            _ => Err(corrupt("unsupported format version")),
+        }
+    }
+
     pub(crate) fn read_header(&mut self, tag: u8, version: u8) -> Result<(), MergeError> {
         if self.read_u8()? != tag {
             return Err(corrupt("wrong type tag"));

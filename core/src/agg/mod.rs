@@ -19,7 +19,7 @@ pub use codec::{Reader, Writer, base64_decode, base64_encode};
 pub use counter::CounterMap;
 pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
-pub use topk::{TopEntry, TopK};
+pub use topk::{Rank, Sums, TopEntry, TopK};
 
 /// Combining two partial aggregates of the same kind.
 ///

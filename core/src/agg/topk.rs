@@ -5,6 +5,9 @@
 //! Counters sit in an indexed binary min-heap, so the counter to evict is found in O(1) and
 //! every update costs O(log k); keys are found through a `hashbrown` table hashed with XXH3,
 //! which has no random seed, so two runs (or the CLI and the browser) make identical choices.
+//!
+//! Each counter also sums the bytes and the 5xx responses of the occurrences it counted
+//! since its key was listed, so a list ranks by requests, bytes or 5xx ([`Rank`]).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -16,7 +19,8 @@ use super::codec::{Reader, Writer};
 use super::{Merge, MergeError, corrupt};
 
 const TAG: u8 = b'T';
-const VERSION: u8 = 1;
+/// Version 2 adds each entry's bytes and 5xx sums; version 1 (no sums) is still read.
+const VERSION: u8 = 2;
 
 /// Capacity up to which [`TopK::with_capacity`] reserves memory up front; beyond it memory
 /// grows with the keys actually seen.
@@ -31,6 +35,49 @@ pub struct TopEntry<'a> {
     pub count: u64,
     /// How much `count` may overestimate: the true frequency is in `[count - error, count]`.
     pub error: u64,
+    /// Bytes of the occurrences counted since the key was listed: all but at most `error`
+    /// of its occurrences (all of them when `error` is 0).
+    pub bytes: u64,
+    /// 5xx responses among the same occurrences: the true number is in
+    /// `[status_5xx, status_5xx + error]`.
+    pub status_5xx: u64,
+}
+
+/// What a top list ranks by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rank {
+    /// Occurrences (requests), the order the summary keeps.
+    #[default]
+    Requests,
+    /// Bytes sent.
+    Bytes,
+    /// 5xx responses.
+    Status5xx,
+}
+
+impl Rank {
+    /// `requests`, `bytes`, `errors`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rank::Requests => "requests",
+            Rank::Bytes => "bytes",
+            Rank::Status5xx => "errors",
+        }
+    }
+
+    /// The rank named by [`Rank::name`].
+    pub fn from_name(name: &str) -> Option<Rank> {
+        [Rank::Requests, Rank::Bytes, Rank::Status5xx].into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// What one occurrence adds to its key's sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sums {
+    /// Bytes sent.
+    pub bytes: u64,
+    /// 5xx responses (0 or 1 per record).
+    pub status_5xx: u64,
 }
 
 #[derive(Clone)]
@@ -40,8 +87,18 @@ struct Slot {
     hash: u64,
     count: u64,
     error: u64,
+    sums: Sums,
     /// Position of this slot in `heap`.
     pos: usize,
+}
+
+/// A slot's content before it has a heap position (decoding, merging).
+struct Cand {
+    key: Vec<u8>,
+    hash: u64,
+    count: u64,
+    error: u64,
+    sums: Sums,
 }
 
 /// Approximate top-k over byte-string keys, weighted, in memory proportional to `k`.
@@ -68,6 +125,9 @@ pub struct TopK {
     /// Whether any key has ever been dropped; until then every count is exact and keys not
     /// listed have frequency 0.
     lossy: bool,
+    /// Whether the sums cover what [`TopEntry`] says; false once a version 1 state (which
+    /// had no sums) has been read or merged in.
+    sums_known: bool,
     slots: Vec<Slot>,
     /// Slot indices ordered as a binary min-heap on `count`.
     heap: Vec<usize>,
@@ -85,6 +145,7 @@ impl TopK {
             capacity,
             total: 0,
             lossy: false,
+            sums_known: true,
             slots: Vec::with_capacity(reserve),
             heap: Vec::with_capacity(reserve),
             index: HashTable::with_capacity(reserve),
@@ -111,6 +172,12 @@ impl TopK {
         self.total
     }
 
+    /// Whether each entry's `bytes` and `status_5xx` hold what [`TopEntry`] says: false for
+    /// a summary read from, or merged with, a state written before they were kept.
+    pub fn sums_known(&self) -> bool {
+        self.sums_known
+    }
+
     /// Upper bound on the true frequency of any key not listed: 0 until a key has been
     /// dropped, then the smallest count held (at most `total / k`).
     pub fn max_unlisted(&self) -> u64 {
@@ -128,11 +195,17 @@ impl TopK {
 
     fn entry(&self, i: usize) -> TopEntry<'_> {
         let s = &self.slots[i];
-        TopEntry { key: &s.key, count: s.count, error: s.error }
+        TopEntry { key: &s.key, count: s.count, error: s.error, bytes: s.sums.bytes, status_5xx: s.sums.status_5xx }
     }
 
     /// Records `n` occurrences of `key`. Adding 0 changes nothing.
     pub fn add(&mut self, key: &[u8], n: u64) {
+        self.add_with(key, n, Sums::default());
+    }
+
+    /// Records `n` occurrences of `key` that together sent `sums.bytes` bytes and had
+    /// `sums.status_5xx` 5xx responses. Adding 0 occurrences changes nothing.
+    pub fn add_with(&mut self, key: &[u8], n: u64, sums: Sums) {
         if n == 0 {
             return;
         }
@@ -141,13 +214,15 @@ impl TopK {
         if let Some(i) = self.find(key, hash) {
             let s = &mut self.slots[i];
             s.count = s.count.saturating_add(n);
+            s.sums.bytes = s.sums.bytes.saturating_add(sums.bytes);
+            s.sums.status_5xx = s.sums.status_5xx.saturating_add(sums.status_5xx);
             let pos = s.pos;
             self.sift_down(pos);
             return;
         }
         if self.slots.len() < self.capacity {
             let i = self.slots.len();
-            self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, pos: i });
+            self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, sums, pos: i });
             self.heap.push(i);
             self.sift_up(i);
             let slots = &self.slots;
@@ -155,7 +230,8 @@ impl TopK {
             return;
         }
         // Full: the new key takes over the smallest counter and inherits its count as
-        // possible overestimate, which is what keeps every count an upper bound.
+        // possible overestimate, which is what keeps every count an upper bound. Its sums
+        // start afresh: they miss at most the inherited count's occurrences.
         let i = self.heap[0];
         if let Ok(e) = self.index.find_entry(self.slots[i].hash, |&j| j == i) {
             e.remove();
@@ -167,6 +243,7 @@ impl TopK {
         s.hash = hash;
         s.count = m.saturating_add(n);
         s.error = m;
+        s.sums = sums;
         self.sift_down(0);
         let slots = &self.slots;
         self.index.insert_unique(hash, i, |&j| slots[j].hash);
@@ -178,6 +255,26 @@ impl TopK {
         let mut out: Vec<TopEntry<'_>> = (0..self.slots.len()).map(|i| self.entry(i)).collect();
         // Keys are unique, so this order is total and the result does not depend on layout.
         out.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(b.key)));
+        out.truncate(n);
+        out
+    }
+
+    /// The `n` largest entries by `rank`, ties by count descending then key ascending.
+    /// Ranked by bytes or 5xx, the list is exact while every entry's `error` is 0 (no more
+    /// distinct keys than the capacity); otherwise it ranks the listed keys (those frequent
+    /// by requests) by lower bounds.
+    pub fn top_by(&self, n: usize, rank: Rank) -> Vec<TopEntry<'_>> {
+        let mut out = self.top(usize::MAX);
+        let by = |e: &TopEntry<'_>| match rank {
+            Rank::Requests => e.count,
+            Rank::Bytes => e.bytes,
+            Rank::Status5xx => e.status_5xx,
+        };
+        // Stable: equal values keep `top` order.
+        out.sort_by_key(|e| core::cmp::Reverse(by(e)));
+        if rank == Rank::Status5xx {
+            out.retain(|e| e.status_5xx > 0);
+        }
         out.truncate(n);
         out
     }
@@ -226,14 +323,14 @@ impl TopK {
 
     /// Replaces the contents with `entries`, which must be in [`top`](Self::top) order
     /// (count descending, then key ascending) and hold unique keys, at most `capacity`.
-    fn rebuild(&mut self, entries: Vec<(Vec<u8>, u64, u64, u64)>) {
+    fn rebuild(&mut self, entries: Vec<Cand>) {
         let n = entries.len();
         self.slots.clear();
         self.index.clear();
-        for (i, (key, hash, count, error)) in entries.into_iter().enumerate() {
+        for (i, Cand { key, hash, count, error, sums }) in entries.into_iter().enumerate() {
             // Entries are in `top` order, so listing slots backwards gives an array in heap
             // order (count ascending, ties by key descending): already a valid heap.
-            self.slots.push(Slot { key, hash, count, error, pos: n - 1 - i });
+            self.slots.push(Slot { key, hash, count, error, sums, pos: n - 1 - i });
         }
         self.heap = (0..n).rev().collect();
         let slots = &self.slots;
@@ -248,35 +345,39 @@ impl TopK {
         w.write_header(TAG, VERSION);
         w.write_varint(self.capacity as u64);
         w.write_varint(self.total);
-        w.write_u8(u8::from(self.lossy));
+        w.write_u8(u8::from(self.lossy) | u8::from(self.sums_known) << 1);
         w.write_varint(self.slots.len() as u64);
         for e in self.top(usize::MAX) {
             w.write_bytes(e.key);
             w.write_varint(e.count);
             w.write_varint(e.error);
+            w.write_varint(e.bytes);
+            w.write_varint(e.status_5xx);
         }
     }
 
     /// Reads what [`encode`](Self::encode) wrote, refusing state that breaks the invariants
     /// the guarantees rest on.
     pub fn decode(r: &mut Reader<'_>) -> Result<Self, MergeError> {
-        r.read_header(TAG, VERSION)?;
+        let version = r.read_header_up_to(TAG, VERSION)?;
         let capacity = usize::try_from(r.read_varint()?)
             .ok()
             .filter(|&k| k > 0)
             .ok_or(corrupt("top-k capacity out of range"))?;
         let total = r.read_varint()?;
-        let lossy = match r.read_u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(corrupt("top-k flag")),
-        };
+        let flags = r.read_u8()?;
+        let known_flags = if version >= 2 { 0b11 } else { 0b01 };
+        if flags & !known_flags != 0 {
+            return Err(corrupt("top-k flag"));
+        }
+        let lossy = flags & 1 != 0;
+        let sums_known = version >= 2 && flags & 2 != 0;
         // Each entry is at least a length byte and two varints.
         let n = r.read_len(3)?;
         if n > capacity || (lossy && n != capacity) {
             return Err(corrupt("top-k entry count disagrees with its capacity"));
         }
-        let mut entries: Vec<(Vec<u8>, u64, u64, u64)> = Vec::with_capacity(n);
+        let mut entries: Vec<Cand> = Vec::with_capacity(n);
         let mut sum = 0u64;
         for _ in 0..n {
             let key = r.read_bytes()?;
@@ -285,14 +386,18 @@ impl TopK {
             if count == 0 || error > count {
                 return Err(corrupt("top-k count below its error"));
             }
+            let sums = if version >= 2 { Sums { bytes: r.read_varint()?, status_5xx: r.read_varint()? } } else { Sums::default() };
+            if sums.status_5xx > count - error {
+                return Err(corrupt("top-k 5xx above its count"));
+            }
             // Strictly in `top` order, which also rules out duplicate keys.
-            if let Some((k, _, c, _)) = entries.last()
-                && !(count < *c || (count == *c && key > k.as_slice()))
+            if let Some(last) = entries.last()
+                && !(count < last.count || (count == last.count && key > last.key.as_slice()))
             {
                 return Err(corrupt("top-k entries out of order"));
             }
             sum = sum.checked_add(count).ok_or(corrupt("top-k counts overflow"))?;
-            entries.push((key.to_vec(), xxh3_64(key), count, error));
+            entries.push(Cand { key: key.to_vec(), hash: xxh3_64(key), count, error, sums });
         }
         if sum > total || (!lossy && sum != total) {
             return Err(corrupt("top-k counts disagree with its total"));
@@ -301,6 +406,7 @@ impl TopK {
         t.capacity = capacity;
         t.total = total;
         t.lossy = lossy;
+        t.sums_known = sums_known;
         t.rebuild(entries);
         Ok(t)
     }
@@ -310,7 +416,8 @@ impl Merge for TopK {
     /// The mergeable Space-Saving combine: counts of keys held on both sides add; a key held
     /// on one side only is charged the other side's [`max_unlisted`](TopK::max_unlisted) in
     /// both count and error (its true frequency there is at most that); then the `k` largest
-    /// are kept. The guarantees on [`TopK`] survive any sequence of such merges. Summaries of
+    /// are kept. Sums add; a key held on one side only keeps that side's, missing at most
+    /// the charged count. The guarantees on [`TopK`] survive any sequence of such merges. Summaries of
     /// different capacity are refused, since the bounds need the same `k` on both sides.
     fn merge(&mut self, other: &Self) -> Result<(), MergeError> {
         if self.capacity != other.capacity {
@@ -321,18 +428,23 @@ impl Merge for TopK {
         for o in &other.slots {
             if self.find(&o.key, o.hash).is_none() {
                 let count = o.count.saturating_add(floor_self);
-                cand.push((o.key.clone(), o.hash, count, o.error.saturating_add(floor_self)));
+                cand.push(Cand { key: o.key.clone(), hash: o.hash, count, error: o.error.saturating_add(floor_self), sums: o.sums });
             }
         }
         for s in core::mem::take(&mut self.slots) {
-            let (count, error) = match other.find(&s.key, s.hash) {
-                Some(j) => (other.slots[j].count, other.slots[j].error),
-                None => (floor_other, floor_other),
+            let (count, error, sums) = match other.find(&s.key, s.hash) {
+                Some(j) => (other.slots[j].count, other.slots[j].error, other.slots[j].sums),
+                None => (floor_other, floor_other, Sums::default()),
             };
-            cand.push((s.key, s.hash, s.count.saturating_add(count), s.error.saturating_add(error)));
+            let sums = Sums {
+                bytes: s.sums.bytes.saturating_add(sums.bytes),
+                status_5xx: s.sums.status_5xx.saturating_add(sums.status_5xx),
+            };
+            cand.push(Cand { key: s.key, hash: s.hash, count: s.count.saturating_add(count), error: s.error.saturating_add(error), sums });
         }
-        cand.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        cand.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         self.lossy = self.lossy || other.lossy || cand.len() > self.capacity;
+        self.sums_known = self.sums_known && other.sums_known;
         cand.truncate(self.capacity);
         self.total = self.total.saturating_add(other.total);
         self.rebuild(cand);
@@ -347,6 +459,7 @@ impl PartialEq for TopK {
         self.capacity == other.capacity
             && self.total == other.total
             && self.lossy == other.lossy
+            && self.sums_known == other.sums_known
             && self.top(usize::MAX) == other.top(usize::MAX)
     }
 }
@@ -359,6 +472,7 @@ impl fmt::Debug for TopK {
             .field("capacity", &self.capacity)
             .field("total", &self.total)
             .field("lossy", &self.lossy)
+            .field("sums_known", &self.sums_known)
             .field("entries", &self.top(usize::MAX))
             .finish()
     }
@@ -453,7 +567,7 @@ mod tests {
         s.add(b"b", 2);
         s.add(b"c", 1);
         // "b" was the minimum (2): "c" takes its place with count 2 + 1 and error 2.
-        assert_eq!(s.get(b"c"), Some(TopEntry { key: b"c", count: 3, error: 2 }));
+        assert_eq!(s.get(b"c"), Some(TopEntry { key: b"c", count: 3, error: 2, bytes: 0, status_5xx: 0 }));
         assert_eq!(s.get(b"b"), None);
         assert_eq!(s.max_unlisted(), 3);
         assert_eq!(s.total(), 8);
@@ -559,8 +673,93 @@ mod tests {
         left
     }
 
+    #[test]
+    fn sums_rank_by_bytes_and_5xx() {
+        let mut s = TopK::with_capacity(3);
+        // (key, bytes, 5xx) per request.
+        for (key, bytes, fives) in [("/a", 10, 0), ("/a", 10, 0), ("/a", 10, 1), ("/b", 5000, 0), ("/c", 1, 1), ("/c", 1, 1)] {
+            s.add_with(key.as_bytes(), 1, Sums { bytes, status_5xx: fives });
+        }
+        let keys = |r| s.top_by(10, r).iter().map(|e| e.key).collect::<Vec<_>>();
+        assert_eq!(keys(Rank::Requests), [&b"/a"[..], b"/c", b"/b"]);
+        assert_eq!(keys(Rank::Bytes), [&b"/b"[..], b"/a", b"/c"]);
+        // Only keys with a 5xx; ties by requests.
+        assert_eq!(keys(Rank::Status5xx), [&b"/c"[..], b"/a"]);
+        assert_eq!(s.get(b"/a").map(|e| (e.count, e.bytes, e.status_5xx)), Some((3, 30, 1)));
+        assert_eq!(Rank::from_name("errors"), Some(Rank::Status5xx));
+        assert_eq!(Rank::from_name("5xx"), None);
+        // A takeover starts the sums afresh: "/d" inherits /b's count (1) as error.
+        s.add_with(b"/d", 1, Sums { bytes: 7, status_5xx: 1 });
+        assert_eq!(s.get(b"/d"), Some(TopEntry { key: b"/d", count: 2, error: 1, bytes: 7, status_5xx: 1 }));
+    }
+
+    #[test]
+    fn version_1_states_read_without_sums() {
+        // capacity 4, total 3, not lossy, 2 entries: "b" 2 (error 0), "a" 1 (error 0).
+        let v1 = [TAG, 1, 4, 3, 0, 2, 1, b'b', 2, 0, 1, b'a', 1, 0];
+        let old = TopK::decode(&mut Reader::new(&v1)).unwrap();
+        assert!(!old.sums_known());
+        assert_eq!(old.get(b"b").map(|e| (e.count, e.bytes)), Some((2, 0)));
+        // Unknown sums stay unknown through merges and a round trip.
+        let mut new = TopK::with_capacity(4);
+        new.add_with(b"a", 1, Sums { bytes: 9, status_5xx: 0 });
+        assert!(new.sums_known());
+        new.merge(&old).unwrap();
+        assert!(!new.sums_known());
+        let mut w = Writer::new();
+        new.encode(&mut w);
+        assert_eq!(TopK::decode(&mut Reader::new(&w.into_bytes())).unwrap(), new);
+        // A version 1 state has no flag for sums.
+        let mut bad = v1;
+        bad[4] = 2;
+        assert!(TopK::decode(&mut Reader::new(&bad)).is_err());
+    }
+
+    /// Requests of `(key, bytes, 5xx)`, with the true sums per key.
+    fn sums_truth(stream: &[(Vec<u8>, u64, bool)]) -> BTreeMap<Vec<u8>, (u64, u64, u64)> {
+        let mut t = BTreeMap::new();
+        for (k, b, f) in stream {
+            let e: &mut (u64, u64, u64) = t.entry(k.clone()).or_default();
+            *e = (e.0 + 1, e.1 + b, e.2 + u64::from(*f));
+        }
+        t
+    }
+
+    fn with_sums(k: usize, stream: &[(Vec<u8>, u64, bool)]) -> TopK {
+        let mut s = TopK::with_capacity(k);
+        for (key, bytes, f) in stream {
+            s.add_with(key, 1, Sums { bytes: *bytes, status_5xx: u64::from(*f) });
+        }
+        s
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Sums miss at most `error` occurrences: true 5xx in `[s, s + error]`, bytes at
+        /// most the true bytes, and exact while there is no error; one pass or merged.
+        #[test]
+        fn sums_are_bounded(
+            items in proptest::collection::vec((0u8..40, 0u64..1000, any::<bool>()), 0..500),
+            k in 1usize..30,
+            cut in any::<usize>(),
+        ) {
+            let stream: Vec<(Vec<u8>, u64, bool)> = items.iter().map(|&(i, b, f)| (vec![i], b, f)).collect();
+            let t = sums_truth(&stream);
+            let cut = cut % (stream.len() + 1);
+            let mut merged = with_sums(k, &stream[..cut]);
+            merged.merge(&with_sums(k, &stream[cut..])).unwrap();
+            for s in [with_sums(k, &stream), merged] {
+                for e in s.top(usize::MAX) {
+                    let (_, bytes, fives) = t[e.key];
+                    prop_assert!(e.status_5xx <= fives && fives <= e.status_5xx + e.error, "{:?}: true 5xx {}", e, fives);
+                    prop_assert!(e.bytes <= bytes, "{:?}: true bytes {}", e, bytes);
+                    if e.error == 0 {
+                        prop_assert_eq!((e.bytes, e.status_5xx), (bytes, fives));
+                    }
+                }
+            }
+        }
 
         #[test]
         fn merge_finds_separated_leaders(

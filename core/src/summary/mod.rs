@@ -36,7 +36,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::agg::{CounterMap, HyperLogLog, LatencySketch, Merge, MergeError};
+use crate::agg::{CounterMap, HyperLogLog, LatencySketch, Merge, MergeError, Sums};
 use crate::enrich::geo::edge_geo;
 use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
 use crate::error::ParseError;
@@ -282,6 +282,8 @@ impl Summary {
         self.bytes_sent += sent;
         self.bytes_received += x.bytes_received.unwrap_or(0);
         let class = x.status.map(status_class);
+        // What each top-list entry of this record sums.
+        let sums = Sums { bytes: sent, status_5xx: u64::from(class == Some(5)) };
         let b = &mut self.breakdowns;
         if let (Some(status), Some(class)) = (x.status, class) {
             self.status_class[class] += 1;
@@ -311,20 +313,22 @@ impl Summary {
             (Field::Method, &mut b.method),
             (Field::ContentType, &mut b.content_type),
         ] {
-            if let Some(v) = record.raw(field) {
-                counter.add(v, 1);
+            if let Some(v) = record.encoded_once(field) {
+                counter.add(&v, 1);
             }
         }
-        if let Some(ua) = record.raw(Field::UserAgent) {
+        // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
+        if let Some(ua) = record.encoded_once(Field::UserAgent) {
+            let ua = &*ua;
             let (class, family) = self.cache.classify(ua);
             b.user_agent_class.add(class.name().as_bytes(), 1);
             if class == UaClass::Browser {
                 b.browser.add(family.name().as_bytes(), 1);
             }
-            self.top.user_agent.add(ua, 1);
+            self.top.user_agent.add_with(ua, 1, sums);
         }
         if let Some(edge) = x.edge {
-            self.top.edge_location.add(edge.as_bytes(), 1);
+            self.top.edge_location.add_with(edge.as_bytes(), 1, sums);
             let region = self.cache.region(edge);
             b.edge_region.add(region.as_bytes(), 1);
         }
@@ -338,8 +342,8 @@ impl Summary {
                 sketch.add(v);
             }
         }
-        if let Some(path) = record.uri_path_raw() {
-            self.top.uri.add(path, 1);
+        if let Some(path) = record.uri_path_encoded_once() {
+            self.top.uri.add_with(&path, 1, sums);
         }
         if let Some(ip) = x.client_ip {
             let mut octets = [0u8; 16];
@@ -357,22 +361,22 @@ impl Summary {
         }
         match (x.client_ip, x.client_ip_raw) {
             (Some(ip), _) if self.options.anonymize_ip => {
-                self.top.client_ip.add(crate::anonymize::ip_text(crate::anonymize::truncate_ip(ip)).as_bytes(), 1);
+                self.top.client_ip.add_with(crate::anonymize::ip_text(crate::anonymize::truncate_ip(ip)).as_bytes(), 1, sums);
             }
-            (_, Some(raw)) => self.top.client_ip.add(raw, 1),
+            (_, Some(raw)) => self.top.client_ip.add_with(raw, 1, sums),
             _ => {}
         }
-        if let Some(referer) = record.raw(Field::Referer) {
-            self.top.referer.add(referer, 1);
+        if let Some(referer) = record.encoded_once(Field::Referer) {
+            self.top.referer.add_with(&referer, 1, sums);
         }
         if let Some(country) = x.country {
-            self.top.country.add(country, 1);
+            self.top.country.add_with(country, 1, sums);
         }
         if let Some(asn) = x.asn {
-            self.top.asn.add(asn, 1);
+            self.top.asn.add_with(asn, 1, sums);
         }
         if let Some(d) = record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)) {
-            self.top.distribution.add(d, 1);
+            self.top.distribution.add_with(d, 1, sums);
         }
         if let Some(ts) = x.ts {
             self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));

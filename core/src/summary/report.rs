@@ -9,19 +9,26 @@ use serde_json::{Map, Value, json};
 use super::dims::Keys;
 use super::{STATUS_CLASSES, Summary, ratio};
 use crate::agg::codec::{base64_decode, base64_encode};
-use crate::agg::{CounterMap, LatencySketch, MergeError, TopK};
+use crate::agg::{CounterMap, LatencySketch, MergeError, Rank, TopK};
 use crate::enrich::geo::edge_geo;
 
 /// The report format's version; bumped on any incompatible change (see `docs/report.md`).
 /// 2: windows coarsen instead of dropping records (`window`, no `windows_dropped`).
 /// 3: a top-list entry's count bound is `overcount_max` (was `error`, read as HTTP errors).
-pub const SCHEMA_VERSION: u64 = 3;
+/// 4: top-list entries carry `bytes` and `status_5xx` and rank by `options.top_by`;
+/// windows carry `cache_hits` and `cache_misses`.
+pub const SCHEMA_VERSION: u64 = 4;
 
 impl Summary {
     /// The versioned JSON report (documented in `docs/report.md`), with the `top_n` largest
     /// entries of each heavy-hitter list and the merge state. Deterministic: the same
     /// summary gives the same bytes on every platform.
     pub fn report(&self, top_n: usize) -> Value {
+        self.report_ranked(top_n, Rank::Requests)
+    }
+
+    /// [`Summary::report`] with the top lists ranked by `rank` (`--top-by`).
+    pub fn report_ranked(&self, top_n: usize, rank: Rank) -> Value {
         let mut m = Map::new();
         m.insert("schema_version".into(), json!(SCHEMA_VERSION));
         m.insert("records".into(), json!(self.records));
@@ -71,7 +78,7 @@ impl Summary {
         );
         let mut top = Map::new();
         for (name, keys, t) in self.top.all() {
-            top.insert(name.into(), top_json(keys, t, top_n));
+            top.insert(name.into(), top_json(keys, t, top_n, rank));
         }
         m.insert("top".into(), Value::Object(top));
         m.insert("unique_viewers".into(), json!(self.unique_viewers.estimate()));
@@ -84,6 +91,8 @@ impl Summary {
                     "records": w.records,
                     "bytes_sent": w.bytes_sent,
                     "status_class": status_classes(&w.status_class),
+                    "cache_hits": w.cache_hits,
+                    "cache_misses": w.cache_misses,
                     "cache_hit_ratio": ratio(w.cache_hits, w.cache_hits + w.cache_misses).map(|r| round_to(r, 6)),
                     "latency_ms": { "time_taken": {
                         "p50": quantile_ms(&w.time_taken, 0.50),
@@ -112,10 +121,16 @@ impl Summary {
                 "max_windows": self.options.max_windows,
                 "fixed_windows": self.options.fixed_windows,
                 "top_n": top_n,
+                "top_by": rank.name(),
             }),
         );
         m.insert("state".into(), json!(base64_encode(&self.encode_state())));
         Value::Object(m)
+    }
+
+    /// What a report's top lists were ranked by (`options.top_by`; requests before schema 4).
+    pub fn rank_of_report(report: &Value) -> Rank {
+        report.pointer("/options/top_by").and_then(Value::as_str).and_then(Rank::from_name).unwrap_or_default()
     }
 
     /// Reads the summary back from a report's `state`, and the report's `top_n`.
@@ -177,10 +192,11 @@ fn latency_json(s: &LatencySketch) -> Value {
     })
 }
 
-fn top_json(keys: Keys, t: &TopK, n: usize) -> Value {
+fn top_json(keys: Keys, t: &TopK, n: usize, rank: Rank) -> Value {
     let decode = keys == Keys::Decoded;
+    let sums = t.sums_known();
     let entries: Vec<Value> = t
-        .top(n)
+        .top_by(n, rank)
         .into_iter()
         .map(|e| {
             let key: Cow<'_, str> = Cow::Owned(decoded(e.key, decode));
@@ -188,6 +204,8 @@ fn top_json(keys: Keys, t: &TopK, n: usize) -> Value {
             m.insert("key".into(), json!(key));
             m.insert("count".into(), json!(e.count));
             m.insert("overcount_max".into(), json!(e.error));
+            m.insert("bytes".into(), if sums { json!(e.bytes) } else { Value::Null });
+            m.insert("status_5xx".into(), if sums { json!(e.status_5xx) } else { Value::Null });
             if keys == Keys::EdgeLocation
                 && let Some(a) = edge_geo(&key) {
                     m.insert("city".into(), json!(a.city));

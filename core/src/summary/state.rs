@@ -10,9 +10,9 @@ use crate::agg::codec::{Reader, Writer};
 use crate::agg::{CounterMap, HyperLogLog, LatencySketch, MergeError, TopK};
 
 /// 2 adds `fixed_windows` and the effective window width and drops `windows_dropped`;
-/// 3 appends a checksum (see [`STATE_CHECKSUM_LEN`]). Versions 2 and 1 are still read
-/// (see [`Summary::decode_state`]).
-pub(super) const STATE_VERSION: u8 = 3;
+/// 3 appends a checksum (see [`STATE_CHECKSUM_LEN`]); 4 holds top lists of version 2 (each
+/// entry's bytes and 5xx). Versions 3, 2 and 1 are still read (see [`Summary::decode_state`]).
+pub(super) const STATE_VERSION: u8 = 4;
 
 /// A version 3 state ends with the xxh3-64 of every byte before it (the version byte
 /// included), little-endian, so a report whose state was corrupted or edited is refused
@@ -99,7 +99,7 @@ impl Summary {
 
     /// Reads a state written by [`Summary::encode_state`]. Never panics on bad input.
     ///
-    /// A version 3 state whose checksum does not match is refused before anything else is
+    /// A version 3 or 4 state whose checksum does not match is refused before anything else is
     /// read. Versions 2 and 1 carry no checksum and are read as before, so their
     /// corruption is caught only when it breaks the encoding's own checks.
     ///
@@ -109,7 +109,7 @@ impl Summary {
     pub fn decode_state(bytes: &[u8]) -> Result<Summary, MergeError> {
         let version = *bytes.first().ok_or(MergeError::Corrupt { what: "truncated" })?;
         let bytes = match version {
-            STATE_VERSION => unseal_state(bytes)?,
+            3 | STATE_VERSION => unseal_state(bytes)?,
             1 | 2 => bytes,
             _ => return Err(MergeError::Corrupt { what: "summary state version" }),
         };
