@@ -6,7 +6,7 @@ CARGO ?= cargo
 CFLOG := $(CARGO_TARGET_DIR)/release/cflog
 DEMO_DIR := $(CARGO_TARGET_DIR)/demo
 
-.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins FORCE debug-bins
+.PHONY: demo test setup-rust test-rust test-wasm bench compare fuzz lint plugins FORCE debug-bins
 
 ## demo: generate a sample, show typed records and the terminal dashboard.
 demo: $(CFLOG)
@@ -54,7 +54,7 @@ debug-bins:
 
 test-rust:
 	$(WORKSPACE_TESTS)
-	$(CARGO) test -p cflog-bench --benches --no-run
+	$(CARGO) test -p cflog-bench --benches --bins --no-run
 
 ## test-wasm: cflog-core must build for the browser without std.
 test-wasm: setup-rust
@@ -63,6 +63,14 @@ test-wasm: setup-rust
 ## bench: criterion benchmarks; figures go to bench/RESULTS.md by hand, with the command.
 bench:
 	$(CARGO) bench -p cflog-bench
+
+## compare: cflog analyze next to the memchr scan, DuckDB (pinned, bench-only venv),
+## GoAccess (Debian package, installed when absent) and a naive Node.js per-line
+## implementation, on the same generated files (issue 13). Figures go to bench/RESULTS.md.
+COMPARE_ARGS ?=
+compare: $(CFLOG)
+	$(CARGO) build --release -p cflog-bench --bin cflog-scan
+	python3 bench/compare.py $(COMPARE_ARGS)
 
 ## fuzz: run the FUZZ_TARGET fuzz target (parse_line or decode_state) for FUZZ_SECONDS
 ## (needs cargo-fuzz and RUSTC_BOOTSTRAP).
