@@ -3,7 +3,8 @@
 //! (Agarwal, Cormode, Huang, Phillips, Wei, Yi, *Mergeable Summaries*, 2012).
 //!
 //! Counters sit in an indexed binary min-heap, so the counter to evict is found in O(1) and
-//! every update costs O(log k); keys are found through a `hashbrown` table hashed with XXH3,
+//! every update costs O(log k) (the heap is only ordered once the summary is full: until
+//! then nothing is evicted, so increments skip it); keys are found through a `hashbrown` table hashed with XXH3,
 //! which has no random seed, so two runs (or the CLI and the browser) make identical choices.
 
 use alloc::vec::Vec;
@@ -69,8 +70,12 @@ pub struct TopK {
     /// listed have frequency 0.
     lossy: bool,
     slots: Vec<Slot>,
-    /// Slot indices ordered as a binary min-heap on `count`.
+    /// Slot indices; a binary min-heap on `count` once `heap_ordered`.
     heap: Vec<usize>,
+    /// Whether `heap` is in heap order. Not needed (and not kept) until the first
+    /// eviction: while there is room, every key is kept whatever its count, which spares
+    /// each add a sift on the summaries that never fill (status-like dimensions).
+    heap_ordered: bool,
     /// Slot indices, found by key hash.
     index: HashTable<usize>,
 }
@@ -87,6 +92,7 @@ impl TopK {
             lossy: false,
             slots: Vec::with_capacity(reserve),
             heap: Vec::with_capacity(reserve),
+            heap_ordered: false,
             index: HashTable::with_capacity(reserve),
         }
     }
@@ -142,17 +148,27 @@ impl TopK {
             let s = &mut self.slots[i];
             s.count = s.count.saturating_add(n);
             let pos = s.pos;
-            self.sift_down(pos);
+            if self.heap_ordered {
+                self.sift_down(pos);
+            }
             return;
         }
         if self.slots.len() < self.capacity {
             let i = self.slots.len();
             self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, pos: i });
             self.heap.push(i);
-            self.sift_up(i);
+            if self.heap_ordered {
+                self.sift_up(i);
+            }
             let slots = &self.slots;
             self.index.insert_unique(hash, i, |&j| slots[j].hash);
             return;
+        }
+        if !self.heap_ordered {
+            for pos in (0..self.heap.len() / 2).rev() {
+                self.sift_down(pos);
+            }
+            self.heap_ordered = true;
         }
         // Full: the new key takes over the smallest counter and inherits its count as
         // possible overestimate, which is what keeps every count an upper bound.
@@ -236,6 +252,7 @@ impl TopK {
             self.slots.push(Slot { key, hash, count, error, pos: n - 1 - i });
         }
         self.heap = (0..n).rev().collect();
+        self.heap_ordered = true;
         let slots = &self.slots;
         for (i, s) in slots.iter().enumerate() {
             self.index.insert_unique(s.hash, i, |&j| slots[j].hash);
@@ -420,7 +437,7 @@ mod tests {
         // Internal consistency: the heap and index agree with the slots.
         for (p, &i) in s.heap.iter().enumerate() {
             prop_assert_eq!(s.slots[i].pos, p);
-            if p > 0 {
+            if p > 0 && s.heap_ordered {
                 prop_assert!(!s.less(p, (p - 1) / 2), "heap order broken at {}", p);
             }
         }
@@ -557,6 +574,35 @@ mod tests {
         }
         left.merge(&right).unwrap();
         left
+    }
+
+    /// Space-Saving written the obvious way: a list, and on a new key when full, the
+    /// counter with the smallest count (ties: the largest key) is taken over. The oracle
+    /// for the exact choices `TopK` makes (reports depend on them, byte for byte).
+    fn naive_space_saving(k: usize, stream: &[(Vec<u8>, u64)]) -> Vec<(Vec<u8>, u64, u64)> {
+        let mut held: Vec<(Vec<u8>, u64, u64)> = Vec::new();
+        for (key, n) in stream {
+            if let Some(e) = held.iter_mut().find(|e| &e.0 == key) {
+                e.1 += n;
+            } else if held.len() < k {
+                held.push((key.clone(), *n, 0));
+            } else {
+                let min = (0..held.len()).min_by(|&a, &b| held[a].1.cmp(&held[b].1).then_with(|| held[b].0.cmp(&held[a].0))).unwrap();
+                let m = held[min].1;
+                held[min] = (key.clone(), m + n, m);
+            }
+        }
+        held.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        held
+    }
+
+    proptest! {
+        #[test]
+        fn evicts_exactly_as_naive_space_saving(items in proptest::collection::vec((0u16..60, 1u64..4), 0..400), k in 1usize..20) {
+            let stream: Vec<(Vec<u8>, u64)> = items.iter().map(|&(i, n)| (key(usize::from(i)), n)).collect();
+            let got: Vec<(Vec<u8>, u64, u64)> = summary_of(k, &stream).top(usize::MAX).iter().map(|e| (e.key.to_vec(), e.count, e.error)).collect();
+            prop_assert_eq!(got, naive_space_saving(k, &stream));
+        }
     }
 
     proptest! {
