@@ -42,7 +42,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust setup-venv plugins test-rust test-wasm test-deploy test-web
+test: setup-rust setup-venv plugins test-rust test-wasm test-simd-aarch64 test-deploy test-web
 	@echo "make test: all suites passed"
 
 # The debug `cflog` the demo and the browser tests run comes from exactly the invocation
@@ -59,6 +59,18 @@ test-rust:
 ## test-wasm: cflog-core must build for the browser without std.
 test-wasm: setup-rust
 	$(CARGO) build -p cflog-core --no-default-features --target wasm32-unknown-unknown
+
+## test-simd-aarch64: the field splitter's tests (NEON path) built for aarch64, the
+## Lambda's Graviton, and run under qemu user emulation. Installs what it needs.
+AARCH64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+.PHONY: setup-aarch64 test-simd-aarch64
+setup-aarch64:
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	@command -v qemu-aarch64 >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null || \
+	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu; }
+test-simd-aarch64: setup-aarch64
+	$(AARCH64_ENV) $(CARGO) test -p cflog-simd --target aarch64-unknown-linux-gnu
 
 ## bench: criterion benchmarks; figures go to bench/RESULTS.md by hand, with the command.
 bench:
