@@ -4,17 +4,18 @@
 //!
 //! Counters sit in an indexed binary min-heap, so the counter to evict is found in O(1) and
 //! every update costs O(log k) (the heap is only ordered once the summary is full: until
-//! then nothing is evicted, so increments skip it); keys are found through a `hashbrown` table hashed with XXH3,
-//! which has no random seed, so two runs (or the CLI and the browser) make identical choices.
+//! then nothing is evicted, so increments skip it); keys are found through a `hashbrown`
+//! table hashed with foldhash's fixed-seed hasher. Which counter is evicted depends only on
+//! counts and keys, never on hashes or layout, so two runs (or the CLI and the browser)
+//! make identical choices.
 
 use alloc::vec::Vec;
 use core::fmt;
 
 use hashbrown::HashTable;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::codec::{Reader, Writer};
-use super::{Merge, MergeError, corrupt};
+use super::{Merge, MergeError, corrupt, hash_key};
 
 const TAG: u8 = b'T';
 const VERSION: u8 = 1;
@@ -129,7 +130,7 @@ impl TopK {
 
     /// The entry for `key`, if it is held.
     pub fn get(&self, key: &[u8]) -> Option<TopEntry<'_>> {
-        self.find(key, xxh3_64(key)).map(|i| self.entry(i))
+        self.find(key, hash_key(key)).map(|i| self.entry(i))
     }
 
     fn entry(&self, i: usize) -> TopEntry<'_> {
@@ -143,7 +144,7 @@ impl TopK {
             return;
         }
         self.total = self.total.saturating_add(n);
-        let hash = xxh3_64(key);
+        let hash = hash_key(key);
         if let Some(i) = self.find(key, hash) {
             let s = &mut self.slots[i];
             s.count = s.count.saturating_add(n);
@@ -309,7 +310,7 @@ impl TopK {
                 return Err(corrupt("top-k entries out of order"));
             }
             sum = sum.checked_add(count).ok_or(corrupt("top-k counts overflow"))?;
-            entries.push((key.to_vec(), xxh3_64(key), count, error));
+            entries.push((key.to_vec(), hash_key(key), count, error));
         }
         if sum > total || (!lossy && sum != total) {
             return Err(corrupt("top-k counts disagree with its total"));
