@@ -105,6 +105,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--goaccess-lines", type=int, default=200_000, help="GoAccess is slow; it reads the first N lines (ratio per line)")
     ap.add_argument("--formats", default="realtime,standard")
+    ap.add_argument("--cflog-before", help="another cflog binary (e.g. a copy built from main) timed in the same run, for before/after rows")
     a = ap.parse_args()
     for exe in (CFLOG, SCAN):
         if not os.path.exists(exe):
@@ -127,6 +128,11 @@ def main():
         cflog_s, cflog_rss, out = measure([CFLOG, "analyze", "--json", "--threads", "1", path], a.runs)
         records = json.loads(out)["records"]
         rows.append(("cflog analyze --json --threads 1", a.lines, mb, cflog_s, cflog_rss))
+        if a.cflog_before:
+            s, rss, out = measure([a.cflog_before, "analyze", "--json", "--threads", "1", path], a.runs)
+            if json.loads(out)["records"] != records:
+                print(f"WARNING {a.cflog_before}: a different record count", file=sys.stderr)
+            rows.append((f"cflog analyze --json --threads 1, before ({os.path.basename(a.cflog_before)})", a.lines, mb, s, rss))
         tools = [(f"DuckDB {DUCKDB_VERSION}, same report, 1 thread", [py, os.path.join(HERE, "duckdb_report.py"), fmt, path, ",".join(names), "1"], path)]
         if node:
             tools.append((f"Node.js {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()} naive per-line (AWS recipe)", [node, os.path.join(HERE, "naive.mjs"), path, ",".join(names)], path))
