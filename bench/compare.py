@@ -20,7 +20,7 @@ import argparse, json, os, shutil, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/cflog/target"))
-CFLOG = os.path.join(TARGET, "release", "cflog")
+CFLOG = os.environ.get("CFLOG", os.path.join(TARGET, "release", "cflog"))
 SCAN = os.path.join(TARGET, "release", "cflog-scan")
 DATA = os.path.join(TARGET, "bench-data")
 VENV = os.path.join(TARGET, "bench-venv")
