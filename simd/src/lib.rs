@@ -143,8 +143,14 @@ pub mod x86 {
     #[target_feature(enable = "sse2")]
     fn sse2(line: &[u8], spans: &mut Vec<(u32, u32)>) {
         spans.clear();
+        sse2_from(line, 0, 0, spans);
+    }
+
+    /// Splits `line[i..]` (a multiple of 16 bytes at a time, then byte by byte) and ends
+    /// the last field; `start` is where the current field began.
+    #[target_feature(enable = "sse2")]
+    fn sse2_from(line: &[u8], mut i: usize, mut start: u32, spans: &mut Vec<(u32, u32)>) {
         let tabs = _mm_set1_epi8(b'\t' as i8);
-        let (mut start, mut i) = (0u32, 0usize);
         while i + 16 <= line.len() {
             let block = &line[i..i + 16];
             // SAFETY: `block` is 16 readable bytes; `loadu` has no alignment requirement.
@@ -185,16 +191,8 @@ pub mod x86 {
             emit(u64::from(mask), 0, i as u32, &mut start, spans);
             i += 32;
         }
-        if i + 16 <= line.len() {
-            let block = &line[i..i + 16];
-            // SAFETY: as above, 16 bytes.
-            let v = unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) };
-            let mask = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\t' as i8))) as u32;
-            emit(u64::from(mask), 0, i as u32, &mut start, spans);
-            i += 16;
-        }
-        tail(line, i, &mut start, spans);
-        spans.push((start, line.len() as u32));
+        // The rest (under 32 bytes) with SSE2, which every AVX2 CPU has.
+        sse2_from(line, i, start, spans);
     }
 }
 
