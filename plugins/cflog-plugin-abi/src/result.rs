@@ -151,13 +151,19 @@ impl<'a> ResultReader<'a> {
     /// The record starting at `offset` (a [`RecordView::offset`] of this result), for
     /// hosts that index records; `None` for an offset that starts no record.
     pub fn record_at(&self, offset: u32) -> Option<RecordView<'a>> {
-        Cursor { b: self.bytes, at: offset as usize }.record().ok()
+        record_at(self.bytes, offset)
     }
 
     /// The validated bytes.
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
+}
+
+/// The record starting at `offset` of result `bytes` (checked again on its own), for
+/// hosts that keep a validated result's bytes and record offsets rather than a reader.
+pub fn record_at(bytes: &[u8], offset: u32) -> Option<RecordView<'_>> {
+    Cursor { b: bytes, at: offset as usize }.record().ok()
 }
 
 impl<'a> RecordView<'a> {
@@ -167,13 +173,13 @@ impl<'a> RecordView<'a> {
     }
 
     /// The tags, in the order the rule added them.
-    pub fn tags(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn tags(self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let mut c = Cursor { b: self.body, at: 0 };
         (0..self.tag_count).map_while(move |_| c.tag().ok())
     }
 
     /// The numeric labels, in order.
-    pub fn labels(&self) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+    pub fn labels(self) -> impl Iterator<Item = (&'a str, f64)> + 'a {
         let mut c = Cursor { b: self.body, at: 0 };
         for _ in 0..self.tag_count {
             if c.tag().is_err() {
