@@ -13,6 +13,8 @@ use cflog_wasm::rule::RuleHost;
 use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
 
 type Enrichment = (Vec<(String, String)>, bool);
+/// A file's lines, each with the schema it is read with.
+type Lines = Vec<(Vec<u8>, cflog_core::Schema)>;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -32,7 +34,7 @@ fn rules() -> Vec<PathBuf> {
 }
 
 /// Each line of `file` with the schema it is read with (headers switch layouts).
-fn lines(file: &Path) -> Vec<(Vec<u8>, cflog_core::Schema)> {
+fn lines(file: &Path) -> Lines {
     let text = std::fs::read(file).unwrap();
     let fields = file.with_extension("fields");
     let fields = fields.is_file().then(|| std::fs::read_to_string(&fields).unwrap());
@@ -125,7 +127,7 @@ fn fixtures() -> Vec<PathBuf> {
 fn browser_and_native_hosts_enrich_every_record_alike() {
     let host = PluginHost::new(Limits::default()).unwrap();
     let engine = Engine::default();
-    let files: Vec<(PathBuf, Vec<(Vec<u8>, cflog_core::Schema)>)> = fixtures().into_iter().map(|f| (f.clone(), lines(&f))).collect();
+    let files: Vec<(PathBuf, Lines)> = fixtures().into_iter().map(|f| (f.clone(), lines(&f))).collect();
     for rule in rules() {
         let compiled = host.compile_file(&rule, None).unwrap();
         let module = Module::from_file(&engine, &rule).unwrap();

@@ -197,7 +197,10 @@ mod tests {
     use std::vec;
     use std::vec::Vec;
 
-    fn encode(records: &[(bool, &[(&str, &str)], &[(&str, f64)])]) -> Vec<u8> {
+    /// `(drop, tags, labels)` of one record.
+    type Answer<'a> = (bool, &'a [(&'a str, &'a str)], &'a [(&'a str, f64)]);
+
+    fn encode(records: &[Answer<'_>]) -> Vec<u8> {
         let mut out = Vec::from(encode_count(records.len() as u32));
         for (drop, tags, labels) in records {
             encode_record(&mut |b| out.extend_from_slice(b), *drop, tags.iter().copied(), labels.iter().copied());
@@ -260,6 +263,21 @@ mod tests {
                 }
             }
             let _ = crate::BatchReader::new(&bytes).map(|b| b.lines().count());
+        }
+
+        #[test]
+        fn decoding_corrupted_answers_never_panics(at in 0usize..200, byte: u8, cut in 0usize..200) {
+            // Valid answers with one byte changed and cut short: near-misses that reach deep
+            // into the decoder, where random bytes stop at the count.
+            let mut bytes = encode(&[(true, &[("bot", "googlebot"), ("net", "aws")], &[("score", 0.5)]), (false, &[("k", "v")], &[])]);
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            bytes.truncate(bytes.len() - cut % bytes.len());
+            if let Ok(r) = ResultReader::new(&bytes, 2) {
+                for rec in r.records() {
+                    let _ = (rec.tags().count(), rec.labels().count(), r.record_at(rec.offset()));
+                }
+            }
         }
 
         #[test]
