@@ -292,16 +292,6 @@ class Privilege(unittest.TestCase):
         self.assertTrue(any("'TaggedRecordz' is not one the function emits" in e for e in errs), errs)
         self.assertTrue(any("dimension 'TagVal' is not one the function emits" in e for e in errs), errs)
 
-    def test_function_code_using_a_cli_only_module(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            src = Path(tmp) / "src"
-            shutil.copytree(SRC, src)
-            self.assertEqual(check(code=ct.scan_code(src)), [])
-            handler = src / "handler.rs"
-            handler.write_text(handler.read_text() + "\nfn uses_replay() { let _ = crate::stream::replay; }\n")
-            errs = check(code=ct.scan_code(src))
-            self.assertTrue(any("handler.rs uses stream::" in e for e in errs), errs)
-
     def test_names_listing_an_action_the_code_does_not_make(self):
         names = copy.deepcopy(NAMES)
         names["iam"]["TABLE"] = names["iam"]["TABLE"] + ["dynamodb:TransactWriteItems"]
