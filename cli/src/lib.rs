@@ -17,5 +17,6 @@ pub mod layout;
 pub mod ndjson;
 pub mod report_errors;
 pub mod sources;
+pub mod suspect_args;
 
 pub use r#gen::{GenOptions, generate};

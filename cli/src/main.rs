@@ -265,6 +265,12 @@ struct AnalyzeArgs {
     /// Never draw the progress bar (it is only drawn when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Clients (addresses, and ASNs) each window tracks for the suspicious-client table:
+    /// any client with more than window records / N requests is tracked.
+    #[arg(long, default_value_t = cflog_core::suspicious::DEFAULT_CLIENT_CAPACITY, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    client_capacity: u32,
+    #[command(flatten)]
+    suspects: cflog_cli::suspect_args::SuspectArgs,
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, default_value_t = 20, value_name = "N")]
     max_errors: u64,
@@ -286,6 +292,8 @@ struct MergeArgs {
     /// Print the merged JSON report instead of the dashboard.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    suspects: cflog_cli::suspect_args::SuspectArgs,
     /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
@@ -318,7 +326,13 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let sampling_rate = args.sampling_rate.or(spec.as_ref().and_then(|s| s.sampling_rate));
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let options = AnalyzeOptions {
-        summary: SummaryOptions { window_ms: args.window, top_capacity: args.top_capacity, sampling_rate, ..SummaryOptions::default() },
+        summary: SummaryOptions {
+            window_ms: args.window,
+            top_capacity: args.top_capacity,
+            sampling_rate,
+            client_capacity: args.client_capacity,
+            ..SummaryOptions::default()
+        },
         threads,
         progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         max_errors: Some(args.max_errors),
@@ -367,7 +381,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     problems.print(inputs_total);
     problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
     sources::note_no_records(s.records, s.bad_lines, &files);
-    print_report(&s.report(args.top), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
+    print_report(&s.report_with(args.top, &args.suspects.thresholds()), args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
     Ok(if s.bad_lines > 0 || problems.count() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
@@ -384,7 +398,7 @@ fn merge(args: MergeArgs) -> Result<ExitCode> {
         }
     }
     let (summary, top) = merged.expect("clap requires at least one report");
-    print_report(&summary.report(args.top.unwrap_or(top)), args.json, args.color, dashboard::Source::merged(&args.reports));
+    print_report(&summary.report_with(args.top.unwrap_or(top), &args.suspects.thresholds()), args.json, args.color, dashboard::Source::merged(&args.reports));
     Ok(ExitCode::SUCCESS)
 }
 

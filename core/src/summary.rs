@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value, json};
 
 use crate::agg::codec::{Reader, Writer, base64_decode, base64_encode};
-use crate::agg::{CounterMap, HyperLogLog, LatencySketch, Merge, MergeError, TopK};
+use crate::agg::{ClientTable, CounterMap, HyperLogLog, LatencySketch, Merge, MergeError, TopK};
 use crate::enrich::geo::edge_geo;
 use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
 use crate::error::ParseError;
@@ -38,11 +38,13 @@ use crate::record::Record;
 /// The report format's version; bumped on any incompatible change (see `docs/report.md`).
 /// 2: windows coarsen instead of dropping records (`window`, no `windows_dropped`).
 /// 3: a top-list entry's count bound is `overcount_max` (was `error`, read as HTTP errors).
-pub const SCHEMA_VERSION: u64 = 3;
+/// 4: `suspicious_clients` (per-window client tables judged by `crate::suspicious`) and
+/// `options.client_capacity`.
+pub const SCHEMA_VERSION: u64 = 4;
 /// 2 adds `fixed_windows` and the effective window width and drops `windows_dropped`;
-/// 3 appends a checksum (see [`STATE_CHECKSUM_LEN`]). Versions 2 and 1 are still read
-/// (see [`Summary::decode_state`]).
-const STATE_VERSION: u8 = 3;
+/// 3 appends a checksum (see [`STATE_CHECKSUM_LEN`]); 4 adds the client capacity and each
+/// window's client tables. Versions 3, 2 and 1 are still read (see [`Summary::decode_state`]).
+const STATE_VERSION: u8 = 4;
 
 /// A version 3 state ends with the xxh3-64 of every byte before it (the version byte
 /// included), little-endian, so a report whose state was corrupted or edited is refused
@@ -152,11 +154,23 @@ pub struct SummaryOptions {
     /// The real-time log config's sampling rate (1–100 %), to scale estimates. The
     /// default is `None` (unsampled or unknown).
     pub sampling_rate: Option<u32>,
+    /// Clients (addresses, and separately ASNs) each window tracks for the
+    /// suspicious-client rules (`crate::suspicious`): a client with more than
+    /// `window records / client_capacity` requests is always tracked. The default is 64.
+    pub client_capacity: u32,
 }
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None }
+        SummaryOptions {
+            window_ms: 60_000,
+            top_capacity: 1_000,
+            dimension_cap: 100,
+            max_windows: 10_080,
+            fixed_windows: false,
+            sampling_rate: None,
+            client_capacity: crate::suspicious::DEFAULT_CLIENT_CAPACITY,
+        }
     }
 }
 
@@ -175,11 +189,31 @@ pub struct Window {
     pub cache_misses: u64,
     /// `time-taken` in microseconds.
     pub time_taken: LatencySketch,
+    /// The heaviest clients, for the suspicious-client rules.
+    pub clients: WindowClients,
+}
+
+/// A window's heaviest clients, by address and by ASN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowClients {
+    /// By viewer address (`c-ip` as logged).
+    pub ip: ClientTable,
+    /// By autonomous system (real-time `asn`).
+    pub asn: ClientTable,
 }
 
 impl Window {
-    fn new() -> Self {
-        Window { records: 0, bytes_sent: 0, status_class: [0; 7], cache_hits: 0, cache_misses: 0, time_taken: LatencySketch::new() }
+    fn new(client_capacity: u32) -> Self {
+        let k = client_capacity as usize;
+        Window {
+            records: 0,
+            bytes_sent: 0,
+            status_class: [0; 7],
+            cache_hits: 0,
+            cache_misses: 0,
+            time_taken: LatencySketch::new(),
+            clients: WindowClients { ip: ClientTable::with_capacity(k), asn: ClientTable::with_capacity(k) },
+        }
     }
 }
 
@@ -199,6 +233,8 @@ impl Merge for Window {
         }
         add_count(&mut self.cache_hits, other.cache_hits)?;
         add_count(&mut self.cache_misses, other.cache_misses)?;
+        self.clients.ip.merge(&other.clients.ip)?;
+        self.clients.asn.merge(&other.clients.asn)?;
         self.time_taken.merge(&other.time_taken)
     }
 }
@@ -403,6 +439,45 @@ pub struct Summary {
     /// Enrichment tags: counts per value, per tag key.
     pub tags: BTreeMap<String, CounterMap>,
     cache: Caches,
+    /// The client of the last record added, so a threat tag added right after it is counted
+    /// for that client. Not state.
+    last_client: LastClient,
+}
+
+/// Where the last record added was counted: window start and keys, copied into fixed
+/// buffers (no allocation per record).
+#[derive(Debug, Clone, Default)]
+struct LastClient {
+    window: Option<i64>,
+    ip: KeyBuf<48>,
+    asn: KeyBuf<16>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct KeyBuf<const N: usize> {
+    bytes: [u8; N],
+    /// 0: none (also when the key does not fit).
+    len: usize,
+}
+
+impl<const N: usize> Default for KeyBuf<N> {
+    fn default() -> Self {
+        KeyBuf { bytes: [0; N], len: 0 }
+    }
+}
+
+impl<const N: usize> KeyBuf<N> {
+    fn set(&mut self, key: Option<&[u8]>) {
+        self.len = 0;
+        if let Some(k) = key.filter(|k| k.len() <= N) {
+            self.bytes[..k.len()].copy_from_slice(k);
+            self.len = k.len();
+        }
+    }
+
+    fn get(&self) -> Option<&[u8]> {
+        (self.len > 0).then(|| &self.bytes[..self.len])
+    }
 }
 
 impl PartialEq for Summary {
@@ -498,6 +573,7 @@ impl Summary {
             window_ms: options.window_ms,
             tags: BTreeMap::new(),
             cache: Caches::default(),
+            last_client: LastClient::default(),
         }
     }
 
@@ -706,15 +782,24 @@ impl Summary {
             self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
             self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
             let start = window_start(ts, self.window_ms);
-            match self.windows.get_mut(&start) {
-                Some(w) => Self::add_to_window(w, sent, class, hit, miss, x.time_taken),
-                None => {
-                    let mut w = Window::new();
-                    Self::add_to_window(&mut w, sent, class, hit, miss, x.time_taken);
-                    self.windows.insert(start, w);
-                    self.fit_windows();
-                }
+            let capacity = self.options.client_capacity;
+            let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
+            Self::add_to_window(w, sent, class, hit, miss, x.time_taken);
+            if let Some(ip) = x.client_ip_raw {
+                w.clients.ip.add(ip, x.status, sent);
             }
+            if let Some(asn) = x.asn {
+                w.clients.asn.add(asn, x.status, sent);
+            }
+            let added_window = w.records == 1;
+            self.last_client.window = Some(ts);
+            self.last_client.ip.set(x.client_ip_raw);
+            self.last_client.asn.set(x.asn);
+            if added_window {
+                self.fit_windows();
+            }
+        } else {
+            self.last_client.window = None;
         }
         Ok(())
     }
@@ -732,8 +817,21 @@ impl Summary {
         }
     }
 
-    /// Counts one enrichment tag (`key` = `value`) for one record.
+    /// Counts one enrichment tag (`key` = `value`) for one record: the record
+    /// [`add`](Self::add)ed last. A [`THREAT_TAG_KEY`](crate::suspicious::THREAT_TAG_KEY)
+    /// tag also counts for that record's client (once per record).
     pub fn add_tag(&mut self, key: &str, value: &[u8]) {
+        if key == crate::suspicious::THREAT_TAG_KEY
+            && let Some(ts) = self.last_client.window.take()
+            && let Some(w) = self.windows.get_mut(&window_start(ts, self.window_ms))
+        {
+            if let Some(ip) = self.last_client.ip.get() {
+                w.clients.ip.add_tagged(ip);
+            }
+            if let Some(asn) = self.last_client.asn.get() {
+                w.clients.asn.add_tagged(asn);
+            }
+        }
         let cap = self.options.dimension_cap as usize;
         match self.tags.get_mut(key) {
             Some(c) => c.add(value, 1),
@@ -767,6 +865,7 @@ impl Summary {
         w.write_varint(u64::from(o.max_windows));
         w.write_varint(u64::from(o.sampling_rate.unwrap_or(0)));
         w.write_u8(u8::from(o.fixed_windows));
+        w.write_varint(u64::from(o.client_capacity));
         w.write_varint(self.window_ms);
         for v in [self.records, self.bad_lines, self.bytes_sent, self.bytes_received] {
             w.write_varint(v);
@@ -801,6 +900,8 @@ impl Summary {
                 w.write_varint(v);
             }
             win.time_taken.encode(&mut w);
+            win.clients.ip.encode(&mut w);
+            win.clients.asn.encode(&mut w);
         }
         w.write_varint(self.tags.len() as u64);
         for (k, c) in &self.tags {
@@ -822,7 +923,7 @@ impl Summary {
     pub fn decode_state(bytes: &[u8]) -> Result<Summary, MergeError> {
         let version = *bytes.first().ok_or(MergeError::Corrupt { what: "truncated" })?;
         let bytes = match version {
-            STATE_VERSION => unseal_state(bytes)?,
+            3 | STATE_VERSION => unseal_state(bytes)?,
             1 | 2 => bytes,
             _ => return Err(MergeError::Corrupt { what: "summary state version" }),
         };
@@ -840,6 +941,7 @@ impl Summary {
             max_windows: small(r.read_varint()?, "max windows")?,
             sampling_rate: Some(small(r.read_varint()?, "sampling rate")?).filter(|&s| s != 0),
             fixed_windows: false,
+            client_capacity: crate::suspicious::DEFAULT_CLIENT_CAPACITY,
         };
         let mut s = Summary::new(options);
         if version >= 2 {
@@ -848,6 +950,12 @@ impl Summary {
                 1 => true,
                 _ => return Err(MergeError::Corrupt { what: "fixed windows flag" }),
             };
+            if version >= 4 {
+                s.options.client_capacity = small(r.read_varint()?, "client capacity")?;
+                if s.options.client_capacity == 0 || s.options.client_capacity > 1 << 24 {
+                    return Err(MergeError::Corrupt { what: "client capacity" });
+                }
+            }
             s.window_ms = r.read_varint()?;
             if !s.on_ladder(s.window_ms) || (s.options.fixed_windows && s.window_ms != window_ms) {
                 return Err(MergeError::Corrupt { what: "effective window width" });
@@ -887,7 +995,7 @@ impl Summary {
             if start < MIN_WINDOW_START || start.rem_euclid(s.window_ms as i64) != 0 {
                 return Err(MergeError::Corrupt { what: "window start" });
             }
-            let mut w = Window::new();
+            let mut w = Window::new(s.options.client_capacity);
             w.records = r.read_varint()?;
             w.bytes_sent = r.read_varint()?;
             w.cache_hits = r.read_varint()?;
@@ -896,6 +1004,13 @@ impl Summary {
                 *v = r.read_varint()?;
             }
             w.time_taken = LatencySketch::decode(&mut r)?;
+            if version >= 4 {
+                w.clients.ip = ClientTable::decode(&mut r)?;
+                w.clients.asn = ClientTable::decode(&mut r)?;
+                if w.clients.ip.capacity() != s.options.client_capacity as usize || w.clients.asn.capacity() != s.options.client_capacity as usize {
+                    return Err(MergeError::Corrupt { what: "client table capacity" });
+                }
+            }
             s.windows.insert(start, w);
         }
         if version == 1 && r.read_varint()? != 0 {
@@ -919,6 +1034,11 @@ impl Summary {
     /// entries of each heavy-hitter list and the merge state. Deterministic: the same
     /// summary gives the same bytes on every platform.
     pub fn report(&self, top_n: usize) -> Value {
+        self.report_with(top_n, &crate::suspicious::SuspectThresholds::default())
+    }
+
+    /// [`report`](Self::report) with the suspicious-client table judged by `thresholds`.
+    pub fn report_with(&self, top_n: usize, thresholds: &crate::suspicious::SuspectThresholds) -> Value {
         let mut m = Map::new();
         m.insert("schema_version".into(), json!(SCHEMA_VERSION));
         m.insert("records".into(), json!(self.records));
@@ -1000,6 +1120,7 @@ impl Summary {
             tags.insert(k.clone(), counter_json(c, false));
         }
         m.insert("tags".into(), Value::Object(tags));
+        m.insert("suspicious_clients".into(), crate::suspicious::report_json(self, thresholds, top_n.max(100)));
         m.insert(
             "options".into(),
             json!({
@@ -1008,6 +1129,7 @@ impl Summary {
                 "dimension_cap": self.options.dimension_cap,
                 "max_windows": self.options.max_windows,
                 "fixed_windows": self.options.fixed_windows,
+                "client_capacity": self.options.client_capacity,
                 "top_n": top_n,
             }),
         );
@@ -1033,6 +1155,7 @@ impl Merge for Summary {
             || a.dimension_cap != b.dimension_cap
             || a.max_windows != b.max_windows
             || a.fixed_windows != b.fixed_windows
+            || a.client_capacity != b.client_capacity
         {
             return Err(MergeError::IncompatibleParameters { what: "summary capacities" });
         }
@@ -1334,7 +1457,7 @@ mod tests {
     }
 
     #[test]
-    fn the_checksum_guards_version_3_only() {
+    fn the_checksum_guards_versions_3_and_4() {
         let good = rich_state();
         assert_eq!(good[0], STATE_VERSION);
         let n = good.len();
@@ -1349,9 +1472,11 @@ mod tests {
         assert_eq!(checksum(&seal_state(alloc::vec![STATE_VERSION])), MergeError::Corrupt { what: "truncated" });
         assert_eq!(checksum(&[]), MergeError::Corrupt { what: "truncated" });
         // The same body as version 2 is read without a checksum, as before.
+        // Version 2 bodies (no checksum, no client tables) are read by
+        // `version_2_states_are_still_read`; a version 4 body relabelled 2 is refused.
         let mut v2 = good[..n - STATE_CHECKSUM_LEN].to_vec();
         v2[0] = 2;
-        assert_eq!(Summary::decode_state(&v2).unwrap(), Summary::decode_state(&good).unwrap());
+        assert!(Summary::decode_state(&v2).is_err());
     }
 
     #[test]
@@ -1362,9 +1487,13 @@ mod tests {
         assert_eq!((s.records, top_n), (4, 10));
         let mut again = s.report(top_n);
         // Everything but the state is the same report, in the current schema (3: a top
-        // entry's `error` is `overcount_max`); the state is now version 3.
-        assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], 3);
+        // entry's `error` is `overcount_max`; 4 adds the suspicious clients, none here, and
+        // the client capacity); the state is now version 4.
+        assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], 4);
         again["state"] = report["state"].clone();
+        assert_eq!(again["suspicious_clients"]["found"], 0);
+        again.as_object_mut().unwrap().remove("suspicious_clients");
+        assert_eq!(again["options"].as_object_mut().unwrap().remove("client_capacity"), Some(json!(64)));
         let mut want = report.clone();
         want["schema_version"] = json!(SCHEMA_VERSION);
         for list in want["top"].as_object_mut().unwrap().values_mut() {
