@@ -66,6 +66,8 @@ pub struct Aggregate {
     /// The sampling rate of these records (1–100 %), when known: counts published from
     /// this aggregate are scaled by 100 / rate.
     pub sampling_rate: Option<u32>,
+    /// Alert context per (distribution, window start): see [`crate::context`].
+    pub context: BTreeMap<(String, i64), crate::context::WindowContext>,
 }
 
 impl Aggregate {
@@ -186,7 +188,9 @@ impl Processor {
             source_records: records.len(),
             dropped_by_plugins: 0,
             sampling_rate: self.options.sampling_rate,
+            context: BTreeMap::new(),
         };
+        let mut context = crate::context::ContextBuilder::default();
         // Rules see the batch once, before aggregation: every line of every record, in the
         // order the loop below walks them (line `k` of the walk is entry `k`).
         let enriched = self.plugins.as_mut().map(|set| {
@@ -238,6 +242,11 @@ impl Processor {
                             for (key, value) in e.tags(k) {
                                 summary.add_tag(key, value.as_bytes());
                             }
+                        }
+                        if added.is_ok()
+                            && let Ok(Some(ts)) = record.timestamp_ms()
+                        {
+                            context.add(dist, ts - ts.rem_euclid(window_ms), &record);
                         }
                         if added.is_ok()
                             && let Some(out) = output.as_deref_mut()
@@ -294,6 +303,7 @@ impl Processor {
             }
         }
         agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
+        agg.context = context.finish();
         agg
     }
 }

@@ -1,0 +1,176 @@
+//! Alert context: what an alarm notification names (top URIs, 5xx by URI, edge locations,
+//! countries, client addresses and ASNs with their counters), kept per (distribution,
+//! window) and persisted as counters in the rollup item, so the notifier
+//! ([`crate::notify`]) can say what was wrong over an alarm's window.
+//!
+//! Each batch adds its own [`CONTEXT_TOP`] heaviest entries of each list to the window's
+//! rollup item with DynamoDB `ADD`, in the same transaction as the rollup counters (so a
+//! re-delivered batch adds nothing twice). A window's counts are therefore sums over the
+//! batches in whose top lists an entry was: exact for what dominates every batch, a lower
+//! bound otherwise. Each item grows by at most [`CONTEXT_TOP`] entries per list per batch.
+//!
+//! Attribute names are `ctx|<list>|<key>` for the top lists and
+//! `ctx|<ip|asn>|<key>|<counter>` for clients ([`attribute`], [`parse_attribute`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use cflog_core::agg::{ClientCounts, TopK};
+use cflog_core::summary::Window;
+use cflog_core::{Field, Record};
+
+/// Entries of each list a batch adds to a window's rollup item.
+pub const CONTEXT_TOP: usize = 5;
+/// Keys tracked per list per window within a batch (the top [`CONTEXT_TOP`] of them are
+/// written).
+const TRACKED: usize = 32;
+/// Keys longer than this are cut (at a character boundary) in attribute names.
+const MAX_KEY_BYTES: usize = 200;
+/// Prefix of every context attribute.
+pub const PREFIX: &str = "ctx|";
+
+/// The top lists of the context, in message order.
+pub const LISTS: [&str; 4] = ["uri", "uri_5xx", "edge", "country"];
+/// Client counters, in [`ClientCounts`] order.
+pub const CLIENT_COUNTERS: [&str; 5] = ["requests", "4xx", "404", "bytes", "threat"];
+
+/// The per-window top lists a batch tracks (the clients are in the core window's tables).
+#[derive(Debug, Clone)]
+pub struct WindowContext {
+    lists: [TopK; 4],
+}
+
+impl WindowContext {
+    fn new() -> Self {
+        WindowContext { lists: std::array::from_fn(|_| TopK::with_capacity(TRACKED)) }
+    }
+}
+
+/// Tracks the context of one batch, per distribution and window.
+#[derive(Debug, Clone, Default)]
+pub struct ContextBuilder {
+    per: HashMap<String, BTreeMap<i64, WindowContext>>,
+}
+
+impl ContextBuilder {
+    /// Counts one record (already added to its distribution's summary) of `dist` in the
+    /// window starting at `window_start`.
+    pub fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
+        let windows = match self.per.get_mut(dist) {
+            Some(w) => w,
+            None => self.per.entry(dist.to_string()).or_default(),
+        };
+        let c = windows.entry(window_start).or_insert_with(WindowContext::new);
+        let [uri, uri_5xx, edge, country] = &mut c.lists;
+        if let Some(path) = record.uri_path_raw() {
+            uri.add(path, 1);
+            if matches!(record.status(), Ok(Some(500..=599))) {
+                uri_5xx.add(path, 1);
+            }
+        }
+        if let Some(e) = record.raw(Field::EdgeLocation) {
+            edge.add(e, 1);
+        }
+        if let Some(k) = record.raw(Field::Country) {
+            country.add(k, 1);
+        }
+    }
+
+    /// Takes what was tracked: `(distribution, window start) → context`.
+    pub fn finish(self) -> BTreeMap<(String, i64), WindowContext> {
+        let mut out = BTreeMap::new();
+        for (dist, windows) in self.per {
+            for (start, c) in windows {
+                out.insert((dist.clone(), start), c);
+            }
+        }
+        out
+    }
+}
+
+fn cut(key: &[u8]) -> String {
+    let text = String::from_utf8_lossy(key);
+    if text.len() <= MAX_KEY_BYTES {
+        return text.into_owned();
+    }
+    let mut end = MAX_KEY_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The attribute of `key` in `list` (`counter` for a client list).
+pub fn attribute(list: &str, key: &str, counter: Option<&str>) -> String {
+    match counter {
+        Some(c) => format!("{PREFIX}{list}|{key}|{c}"),
+        None => format!("{PREFIX}{list}|{key}"),
+    }
+}
+
+/// A context attribute read back: `(list, key, counter)`; `None` for other attributes.
+pub fn parse_attribute(name: &str) -> Option<(&str, &str, Option<&str>)> {
+    let rest = name.strip_prefix(PREFIX)?;
+    let (list, rest) = rest.split_once('|')?;
+    if list == "ip" || list == "asn" {
+        let (key, counter) = rest.rsplit_once('|')?;
+        return Some((list, key, Some(counter)));
+    }
+    Some((list, rest, None))
+}
+
+/// The counters a batch adds to one window's rollup item: its top lists and the
+/// [`CONTEXT_TOP`] heaviest addresses and ASNs of the window's client tables.
+pub fn counters(context: Option<&WindowContext>, window: &Window) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    if let Some(c) = context {
+        for (name, list) in LISTS.iter().zip(&c.lists) {
+            for e in list.top(CONTEXT_TOP) {
+                // A count here is an upper bound only once the list evicted; the lower bound
+                // (`count - error`) is what the message may claim.
+                let n = e.count - e.error;
+                if n > 0 {
+                    out.push((attribute(name, &cut(e.key), None), n));
+                }
+            }
+        }
+    }
+    for (name, table) in [("ip", &window.clients.ip), ("asn", &window.clients.asn)] {
+        for e in table.entries().into_iter().take(CONTEXT_TOP) {
+            let key = cut(e.key);
+            let c = e.counts;
+            for (counter, v) in CLIENT_COUNTERS.iter().zip([c.requests, c.status_4xx, c.status_404, c.bytes, c.tagged]) {
+                if v > 0 {
+                    out.push((attribute(name, &key, Some(counter)), v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Client counters read back from attributes.
+pub fn set_counter(c: &mut ClientCounts, counter: &str, v: u64) {
+    match counter {
+        "requests" => c.requests += v,
+        "4xx" => c.status_4xx += v,
+        "404" => c.status_404 += v,
+        "bytes" => c.bytes += v,
+        "threat" => c.tagged += v,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_round_trip() {
+        assert_eq!(parse_attribute(&attribute("uri", "/a|b", None)), Some(("uri", "/a|b", None)));
+        assert_eq!(parse_attribute(&attribute("ip", "2001:db8::1", Some("404"))), Some(("ip", "2001:db8::1", Some("404"))));
+        assert_eq!(parse_attribute("records"), None);
+        let long = "x".repeat(300);
+        assert_eq!(cut(long.as_bytes()).chars().count(), MAX_KEY_BYTES + 1);
+        assert_eq!(cut("é".repeat(150).as_bytes()).len(), 200 + "…".len());
+    }
+}
