@@ -14,7 +14,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use cflog_core::agg::{ClientCounts, TopK};
+use cflog_core::agg::{ClientCounts, ClientTable, TopK};
+use cflog_core::suspicious::{ClientKind, SuspectThresholds, judge_window};
 use cflog_core::summary::Window;
 use cflog_core::{Field, Record};
 
@@ -160,9 +161,83 @@ pub fn set_counter(c: &mut ClientCounts, counter: &str, v: u64) {
     }
 }
 
+/// Marks the enriched records of suspicious addresses: `_cflog.suspicious` lists the rules
+/// their address matched in its distribution's windows of this batch (judged on this
+/// batch, like the `SuspiciousClients` metric). Costs nothing while no address is suspicious
+/// (the common case): the records are only scanned when one is.
+pub fn flag_suspicious(agg: &crate::process::Aggregate, thresholds: &SuspectThresholds, out: &mut [crate::process::OutRecord]) {
+    let mut suspects: Vec<(String, String, Vec<&'static str>)> = Vec::new();
+    for (dist, s) in &agg.per_distribution {
+        let mut found = Vec::new();
+        for (start, w) in &s.windows {
+            judge_window(thresholds, *start, s.window_ms(), [(ClientKind::Ip, &w.clients.ip), (ClientKind::Asn, &ClientTable::with_capacity(1))], &mut found);
+        }
+        for f in found {
+            let needle = format!("\"c-ip\":\"{}\"", f.key);
+            match suspects.iter_mut().find(|(d, n, _)| d == dist && *n == needle) {
+                Some((_, _, why)) => {
+                    for r in f.reasons.names() {
+                        if !why.contains(&r) {
+                            why.push(r);
+                        }
+                    }
+                }
+                None => suspects.push((dist.clone(), needle, f.reasons.names())),
+            }
+        }
+    }
+    if suspects.is_empty() {
+        return;
+    }
+    for r in out.iter_mut() {
+        let data = &r.data;
+        let Some((_, _, why)) = suspects.iter().find(|(dist, needle, _)| {
+            contains(data, needle.as_bytes()) && contains(data, format!("\"_cflog\":{{\"distribution\":{}", serde_json::Value::from(dist.as_str())).as_bytes())
+        }) else {
+            continue;
+        };
+        // Every enriched record ends with `…"source":{…}}}\n`: insert before the last `}}\n`.
+        if r.data.ends_with(b"}}}\n") {
+            let at = r.data.len() - 3;
+            let flag = format!(",\"suspicious\":{}", serde_json::json!(why));
+            r.data.splice(at..at, flag.into_bytes());
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 1,300 requests in a minute from one address: each of its enriched records says so,
+    /// the other address's does not, and every record is still one JSON object.
+    #[test]
+    fn enriched_records_of_a_flooding_address_are_flagged() {
+        use crate::process::{ExtraDimensions, InRecord, Processor};
+        let schema = cflog_core::Schema::from_field_names(&["timestamp", "c-ip", "sc-status", "x-host-header"]).unwrap();
+        let mut p = Processor::new(schema, cflog_core::summary::SummaryOptions { fixed_windows: true, ..Default::default() }, ExtraDimensions::default());
+        let mut records: Vec<InRecord> = (0..1_300)
+            .map(|i| InRecord { seq: format!("{i:05}"), data: Ok(format!("1793491200.{:03}\t203.0.113.66\t200\td1.cloudfront.net\n", i % 1000).into_bytes()) })
+            .collect();
+        records.push(InRecord { seq: "99999".into(), data: Ok(b"1793491201.000\t192.0.2.1\t200\td1.cloudfront.net\n".to_vec()) });
+        let mut out = Vec::new();
+        let agg = p.run("shard-1", &records, Some(&mut out), false, &mut Vec::new());
+        assert_eq!(agg.per_distribution["d1.cloudfront.net"].records, 1_301);
+        assert_eq!(out.len(), 1_301);
+        for r in &out {
+            let doc: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+            let flagged = doc["_cflog"]["suspicious"].clone();
+            if doc["c-ip"] == "203.0.113.66" {
+                assert_eq!(flagged, serde_json::json!(["flood"]), "{doc}");
+            } else {
+                assert!(flagged.is_null(), "{doc}");
+            }
+        }
+    }
 
     #[test]
     fn attributes_round_trip() {

@@ -112,6 +112,7 @@ pub struct Processor {
     buf: RecordBuf,
     scratch: Vec<u8>,
     plugins: Option<cflog_plugin_host::PluginSet>,
+    suspect: cflog_core::suspicious::SuspectThresholds,
 }
 
 impl std::fmt::Debug for PluginsDebug<'_> {
@@ -136,7 +137,14 @@ impl std::fmt::Debug for Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, buf: RecordBuf::new(), scratch: Vec::new(), plugins: None }
+        Processor { schema, options, dims, buf: RecordBuf::new(), scratch: Vec::new(), plugins: None, suspect: Default::default() }
+    }
+
+    /// Marks the enriched records of suspicious addresses by these thresholds (see
+    /// [`crate::context::flag_suspicious`]). The default is `SuspectThresholds::default()`.
+    pub fn with_suspect(mut self, thresholds: cflog_core::suspicious::SuspectThresholds) -> Self {
+        self.suspect = thresholds;
+        self
     }
 
     /// Runs these enrichment rules over every batch: their tags are counted in the
@@ -304,6 +312,9 @@ impl Processor {
         }
         agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
         agg.context = context.finish();
+        if let Some(out) = output {
+            crate::context::flag_suspicious(&agg, &self.suspect, out);
+        }
         agg
     }
 }

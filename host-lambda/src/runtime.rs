@@ -60,7 +60,7 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         fixed_windows: true,
         ..SummaryOptions::default()
     };
-    let mut processor = Processor::new(schema, options, config.dimensions);
+    let mut processor = Processor::new(schema, options, config.dimensions).with_suspect(config.suspect);
     if let Some(list) = &config.plugins {
         processor = processor.with_plugins(load_plugins(list)?);
     }
