@@ -5,6 +5,9 @@
 //! their counts (counted here, from the lines) and the flooding client.
 
 mod common;
+#[path = "common/runtime_api.rs"]
+#[allow(dead_code)]
+mod runtime_api;
 
 use std::collections::HashMap;
 
@@ -128,6 +131,7 @@ async fn an_alarm_message_names_the_failing_urls_with_their_counts() {
     let messages = received.messages();
     assert_eq!(messages.len(), 1);
     let envelope: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    sqs.delete_message().queue_url(&queue_url).receipt_handle(messages[0].receipt_handle().unwrap()).send().await.unwrap();
     assert_eq!(envelope["Subject"], format!("ALARM: cflog-5xx-rate on {DIST}"));
     let doc: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).expect("SQS subscribers get the JSON document");
     let by_uri: Vec<(String, u64)> =
@@ -148,4 +152,23 @@ async fn an_alarm_message_names_the_failing_urls_with_their_counts() {
     // A record that is not an alarm is skipped, not retried.
     let junk = json!({"Records": [{"Sns": {"Message": "{\"hello\": 1}"}}]});
     assert_eq!(notifier.handle(&junk).await.unwrap().skipped, 1);
+
+    // The same event through the compiled bootstrap (CFLOG_MODE=notify) under the Runtime
+    // API emulator: the same message arrives.
+    let api = runtime_api::RuntimeApi::start().await;
+    let vars = [
+        ("CFLOG_MODE", "notify".to_string()),
+        ("CFLOG_TABLE", TABLE.to_string()),
+        ("CFLOG_NOTIFY_TOPIC", topic.clone()),
+        ("CFLOG_ENDPOINT_URL", moto.url()),
+    ];
+    let _boot = runtime_api::Bootstrap::start(&api, &vars);
+    let response = api.invoke_ok(&event).await;
+    assert_eq!(response, json!({"published": 1, "skipped": 0}));
+    let received = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+    assert_eq!(received.messages().len(), 1);
+    let envelope: Value = serde_json::from_str(received.messages()[0].body().unwrap()).unwrap();
+    let again: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(again["top"]["uri_5xx"], doc["top"]["uri_5xx"]);
+    assert_eq!(again["dashboard"], Value::Null, "no CFLOG_DASHBOARD_URL here");
 }
