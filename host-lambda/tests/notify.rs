@@ -6,7 +6,6 @@
 
 mod common;
 #[path = "common/runtime_api.rs"]
-#[allow(dead_code)]
 mod runtime_api;
 
 use std::collections::HashMap;
