@@ -246,15 +246,22 @@ fn in_the_current_schema(mut old: Value, now: &Value) -> Value {
 /// A schema 3 report made by `cflog analyze` before the top lists kept sums.
 const SCHEMA_3_REPORT: &str = include_str!("../../../tests/fixtures/reports/schema3-aws-doc.json");
 
-#[test]
-fn version_3_states_are_still_read() {
-    let report: Value = serde_json::from_str(SCHEMA_3_REPORT).unwrap();
-    assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], 3);
+/// Reads an older report whose state has `version`: re-reported, it is the same report in
+/// the current schema (see `in_the_current_schema`) with a current state.
+fn old_report_reads_back(text: &str, version: u8) -> Summary {
+    let report: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], version);
     let (s, top_n) = Summary::from_report(&report).unwrap();
     let mut again = s.report(top_n);
     assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], STATE_VERSION);
     again["state"] = report["state"].clone();
     assert_eq!(again, in_the_current_schema(report, &again));
+    s
+}
+
+#[test]
+fn version_3_states_are_still_read() {
+    let s = old_report_reads_back(SCHEMA_3_REPORT, 3);
     // The sums stay unknown after a merge with a new summary, and through its state.
     let mut fresh = Summary::new(SummaryOptions::default());
     fresh.merge(&s).unwrap();
@@ -268,15 +275,9 @@ const SCHEMA_4_REPORT: &str = include_str!("../../../tests/fixtures/reports/sche
 
 #[test]
 fn version_4_states_are_still_read() {
-    let report: Value = serde_json::from_str(SCHEMA_4_REPORT).unwrap();
-    assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], 4);
-    let (s, top_n) = Summary::from_report(&report).unwrap();
+    let s = old_report_reads_back(SCHEMA_4_REPORT, 4);
     assert_eq!((s.records, s.options().client_capacity), (4, 64));
     assert!(s.windows.values().all(|w| w.clients.ip.is_empty() && w.clients.asn.is_empty()));
-    let mut again = s.report(top_n);
-    assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], STATE_VERSION);
-    again["state"] = report["state"].clone();
-    assert_eq!(again, in_the_current_schema(report, &again));
     // It merges with a new summary at the default capacity, and the result reads back.
     let mut fresh = Summary::new(SummaryOptions::default());
     fresh.merge(&s).unwrap();
