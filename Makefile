@@ -6,7 +6,7 @@ CARGO ?= cargo
 CFLOG := $(CARGO_TARGET_DIR)/release/cflog
 DEMO_DIR := $(CARGO_TARGET_DIR)/demo
 
-.PHONY: demo test setup-rust test-rust test-wasm bench fuzz lint plugins FORCE debug-bins
+.PHONY: demo test setup-rust test-rust test-wasm bench compare fuzz lint plugins FORCE debug-bins
 
 ## demo: generate a sample, show typed records and the terminal dashboard.
 demo: $(CFLOG)
@@ -42,7 +42,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust setup-venv plugins test-rust test-wasm test-deploy test-web
+test: setup-rust setup-venv plugins test-rust test-wasm test-simd-aarch64 test-deploy test-web
 	@echo "make test: all suites passed"
 
 # The debug `cflog` the demo and the browser tests run comes from exactly the invocation
@@ -54,15 +54,35 @@ debug-bins:
 
 test-rust:
 	$(WORKSPACE_TESTS)
-	$(CARGO) test -p cflog-bench --benches --no-run
+	$(CARGO) test -p cflog-bench --benches --bins --no-run
 
 ## test-wasm: cflog-core must build for the browser without std.
 test-wasm: setup-rust
 	$(CARGO) build -p cflog-core --no-default-features --target wasm32-unknown-unknown
 
+## test-simd-aarch64: the field splitter's tests (NEON path) built for aarch64, the
+## Lambda's Graviton, and run under qemu user emulation. Installs what it needs.
+AARCH64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+.PHONY: setup-aarch64 test-simd-aarch64
+setup-aarch64:
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	@command -v qemu-aarch64 >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null || \
+	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu; }
+test-simd-aarch64: setup-aarch64
+	$(AARCH64_ENV) $(CARGO) test -p cflog-simd --target aarch64-unknown-linux-gnu
+
 ## bench: criterion benchmarks; figures go to bench/RESULTS.md by hand, with the command.
 bench:
 	$(CARGO) bench -p cflog-bench
+
+## compare: cflog analyze next to the memchr scan, DuckDB (pinned, bench-only venv),
+## GoAccess (Debian package, installed when absent) and a naive Node.js per-line
+## implementation, on the same generated files (issue 13). Figures go to bench/RESULTS.md.
+COMPARE_ARGS ?=
+compare: $(CFLOG)
+	$(CARGO) build --release -p cflog-bench --bin cflog-scan
+	python3 bench/compare.py $(COMPARE_ARGS)
 
 ## fuzz: run the FUZZ_TARGET fuzz target (parse_line or decode_state) for FUZZ_SECONDS
 ## (needs cargo-fuzz and RUSTC_BOOTSTRAP).

@@ -180,42 +180,110 @@ fn is_json_number(t: &[u8]) -> bool {
 /// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
+    // Log values are ASCII and rarely need escaping: skip 8 such bytes at a time and copy
+    // runs whole. From the first non-ASCII byte on, the UTF-8-aware loop takes over (the
+    // prefix is ASCII, so it starts on a character boundary). Was ~37 instructions per
+    // byte with UTF-8 chunking of every value (callgrind, issue 13).
+    let (mut i, mut start) = (0, 0);
+    while i < s.len() {
+        if let Some(word) = s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok())
+            && is_plain(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        let b = s[i];
+        if b >= 0x80 {
+            out.extend_from_slice(&s[start..i]);
+            write_utf8_escaped(out, &s[i..]);
+            start = s.len();
+            break;
+        }
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            out.extend_from_slice(&s[start..i]);
+            write_escape(out, b);
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// Whether none of the 8 bytes needs attention: each is ASCII, at least 0x20, and neither
+/// `"` nor `\`. Zero-byte tests may flag a byte above a flagged one wrongly, never miss one,
+/// which is all a yes/no needs.
+#[inline(always)]
+fn is_plain(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = w.wrapping_sub(ONES * 0x20);
+    let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+    let backslash = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    (w | ((below_space | quote | backslash) & !w)) & HIGH == 0
+}
+
+/// The escape of an ASCII byte below 0x20, `"` or `\`.
+fn write_escape(out: &mut Vec<u8>, b: u8) {
+    let escape: &[u8] = match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+            return;
+        }
+    };
+    out.extend_from_slice(escape);
+}
+
+/// The escaped body of `s`, any bytes: invalid UTF-8 becomes U+FFFD.
+fn write_utf8_escaped(out: &mut Vec<u8>, s: &[u8]) {
     for chunk in s.utf8_chunks() {
-        // Copy runs that need no escaping in one go; most values have no escapes at all.
+        // Copy runs that need no escaping in one go.
         let valid = chunk.valid().as_bytes();
         let mut start = 0;
         for (i, &b) in valid.iter().enumerate() {
-            let escape: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0..=0x1f => b"",
-                _ => continue,
-            };
-            out.extend_from_slice(&valid[start..i]);
-            if escape.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 15)]);
-            } else {
-                out.extend_from_slice(escape);
+            if b < 0x20 || b == b'"' || b == b'\\' {
+                out.extend_from_slice(&valid[start..i]);
+                write_escape(out, b);
+                start = i + 1;
             }
-            start = i + 1;
         }
         out.extend_from_slice(&valid[start..]);
         if !chunk.invalid().is_empty() {
             out.extend_from_slice("\u{FFFD}".as_bytes());
         }
     }
-    out.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The word-at-a-time path writes exactly what the byte-by-byte UTF-8 loop (the
+        /// previous implementation) writes, and the result is valid JSON for serde_json.
+        #[test]
+        fn fast_write_str_equals_the_utf8_loop(s in proptest::collection::vec(proptest::prop_oneof![
+            8 => 0x20u8..0x7f, 1 => proptest::prelude::Just(b'"'), 1 => proptest::prelude::Just(b'\\'),
+            1 => 0u8..0x20, 1 => 0x80u8..=0xff, 1 => proptest::prelude::Just(0xe6u8)], 0..64)) {
+            let mut fast = Vec::new();
+            write_str(&mut fast, &s);
+            let mut slow = alloc::vec![b'"'];
+            write_utf8_escaped(&mut slow, &s);
+            slow.push(b'"');
+            proptest::prop_assert_eq!(&fast, &slow);
+            let back: alloc::string::String = serde_json::from_slice(&fast).expect("valid JSON");
+            proptest::prop_assert_eq!(back, alloc::string::String::from_utf8_lossy(&s).into_owned());
+        }
+    }
 
     #[test]
     fn fixed_point() {

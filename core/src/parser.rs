@@ -186,17 +186,12 @@ impl Parser {
     }
 }
 
-/// Field spans of `line`: one memchr pass over the line for TABs (lines were already cut
-/// by a memchr for `\n`; a single memchr2 pass over both was measured slower).
+/// Field spans of `line` (lines were already cut by a memchr for `\n`). The vector
+/// splitter finds every TAB of a 16- or 32-byte block at once; a memchr call per TAB
+/// spent more on set-up than on scanning the ~25-byte fields (bench/RESULTS.md, issue 13).
 #[inline]
 fn split_tabs(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-    spans.clear();
-    let mut start = 0u32;
-    for tab in memchr::memchr_iter(b'\t', line) {
-        spans.push((start, tab as u32));
-        start = tab as u32 + 1;
-    }
-    spans.push((start, line.len() as u32));
+    cflog_simd::split_tabs(line, spans);
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {

@@ -200,7 +200,10 @@ impl Cutter {
             // Every `#Fields:` line at a line start: the parser switches at each, and the
             // last one is the layout the next chunk starts in.
             let mut last = None;
-            for pos in memchr::memmem::find_iter(bytes, b"#Fields:").filter(|&p| p == 0 || bytes[p - 1] == b'\n') {
+            // memchr for `#` (rare in log text, where it is percent-encoded), then a check:
+            // a memmem pass over every chunk cost about a tenth of the run (issue 13).
+            let headers = memchr::memchr_iter(b'#', bytes).filter(|&p| bytes[p..].starts_with(b"#Fields:"));
+            for pos in headers.filter(|&p| p == 0 || bytes[p - 1] == b'\n') {
                 let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
                 let line = bytes[pos..end].strip_suffix(b"\r").unwrap_or(&bytes[pos..end]);
                 if let Some(Ok(s)) = Schema::from_w3c_fields(line) {

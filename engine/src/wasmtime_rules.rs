@@ -59,6 +59,12 @@ impl Rules for WasmRules {
             f(k, v);
         }
     }
+
+    fn labels(&self, i: usize, f: &mut dyn FnMut(&str, f64)) {
+        for (k, v) in self.enriched.labels(i) {
+            f(k, v);
+        }
+    }
 }
 
 /// Adds up the per-thread counters of each rule (same load order on every thread).

@@ -32,6 +32,9 @@ pub trait Rules {
     fn dropped(&self, i: usize) -> bool;
     /// Calls `f` with each tag (key, value) of record `i` of the batch.
     fn tags(&self, i: usize, f: &mut dyn FnMut(&str, &str));
+    /// Calls `f` with each numeric label (key, value) of record `i` of the batch (rules
+    /// that give none need not implement it).
+    fn labels(&self, _i: usize, _f: &mut dyn FnMut(&str, f64)) {}
 }
 
 /// The rules' tags of one record (none without rules).
@@ -48,6 +51,13 @@ impl Tags<'_> {
     pub fn for_each(&self, mut f: impl FnMut(&str, &str)) {
         if let Some((rules, i)) = self.of {
             rules.tags(i, &mut f);
+        }
+    }
+
+    /// Calls `f` with each numeric label.
+    pub fn for_each_label(&self, mut f: impl FnMut(&str, f64)) {
+        if let Some((rules, i)) = self.of {
+            rules.labels(i, &mut f);
         }
     }
 

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use cflog_core::enrich::geo::edge_geo;
 use cflog_core::enrich::ua::{UaClass, classify_user_agent};
 use cflog_core::summary::{Summary, SummaryOptions};
-use cflog_core::{Field, ParseErrorKind, Parser, RecordBuf, Schema};
+use cflog_core::{Field, ParseErrorKind, Parser, Schema};
+use cflog_engine::wasmtime_rules::WasmRules;
+use cflog_engine::worker::{Outcome, RecordLoop, Rules, Tags};
 
 use crate::names::metric;
 
@@ -109,19 +111,19 @@ pub struct Processor {
     schema: Schema,
     options: SummaryOptions,
     dims: ExtraDimensions,
-    buf: RecordBuf,
+    records: RecordLoop,
     scratch: Vec<u8>,
-    plugins: Option<cflog_plugin_host::PluginSet>,
+    plugins: Option<WasmRules>,
     suspect: cflog_core::suspicious::SuspectThresholds,
 }
 
 impl std::fmt::Debug for PluginsDebug<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} rule(s)", self.0.map_or(0, |p| p.plugins().len()))
+        write!(f, "{} rule(s)", self.0.map_or(0, |p| p.set().plugins().len()))
     }
 }
 
-struct PluginsDebug<'a>(Option<&'a cflog_plugin_host::PluginSet>);
+struct PluginsDebug<'a>(Option<&'a WasmRules>);
 
 impl std::fmt::Debug for Processor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -137,7 +139,7 @@ impl std::fmt::Debug for Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, buf: RecordBuf::new(), scratch: Vec::new(), plugins: None, suspect: Default::default() }
+        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), plugins: None, suspect: Default::default() }
     }
 
     /// Marks the enriched records of suspicious addresses by these thresholds (see
@@ -151,7 +153,7 @@ impl Processor {
     /// summaries (`tags`) and written into the enriched records (`_cflog.tags`,
     /// `_cflog.labels`); a record a rule drops is neither counted nor forwarded.
     pub fn with_plugins(mut self, plugins: cflog_plugin_host::PluginSet) -> Self {
-        self.plugins = Some(plugins).filter(|p| !p.is_empty());
+        self.plugins = Some(plugins).filter(|p| !p.is_empty()).map(WasmRules::new);
         self
     }
 
@@ -199,117 +201,119 @@ impl Processor {
             context: BTreeMap::new(),
         };
         let mut context = crate::context::ContextBuilder::default();
-        // Rules see the batch once, before aggregation: every line of every record, in the
-        // order the loop below walks them (line `k` of the walk is entry `k`).
-        let enriched = self.plugins.as_mut().map(|set| {
-            let lines: Vec<&[u8]> = records
-                .iter()
-                .filter_map(|r| r.data.as_ref().ok())
-                .flat_map(|d| lines_of(d))
-                .collect();
-            set.enrich_lines(&self.schema, &lines)
-        });
-        let mut line_index = 0usize;
-        let mut dims_raw: HashMap<DimKey, DimCounters> = HashMap::new();
-        let window_ms = self.options.window_ms as i64;
+        // Every line of every record, each parsed once (cflog-engine's record loop): with
+        // rules, the whole slice is one batch, enriched before anything is aggregated.
+        let mut lines: Vec<&[u8]> = Vec::new();
+        let mut owner: Vec<usize> = Vec::new();
         for (index, rec) in records.iter().enumerate() {
-            let data = match &rec.data {
-                Ok(d) => d.as_slice(),
-                Err(reason) => {
-                    agg.bad_lines += 1;
-                    bad.push(BadLine { source_index: index, reason: reason.clone() });
-                    if forward_bad && let Some(out) = output.as_deref_mut() {
-                        out.push(bad_line_record(index, shard, &rec.seq, reason, b""));
-                    }
-                    continue;
-                }
-            };
-            // CloudFront puts one line per record; accept several anyway.
-            for line in lines_of(data) {
-                let k = line_index;
-                line_index += 1;
-                let result = match parser.parse_line(line, &mut self.buf) {
-                    Ok(None) => continue,
-                    Ok(Some(_)) if enriched.as_ref().is_some_and(|e| e.dropped(k)) => {
-                        agg.dropped_by_plugins += 1;
-                        continue;
-                    }
-                    Ok(Some(record)) => {
-                        let dist = record
-                            .raw(Field::DistributionId)
-                            .or_else(|| record.raw(Field::DistributionDomain))
-                            .map_or(metric::UNKNOWN_DISTRIBUTION, |d| std::str::from_utf8(d).unwrap_or(metric::UNKNOWN_DISTRIBUTION));
-                        let summary = match agg.per_distribution.get_mut(dist) {
-                            Some(s) => s,
-                            None => agg.per_distribution.entry(dist.to_string()).or_insert_with(|| Summary::new(self.options)),
-                        };
-                        let mut added = summary.add(&record);
-                        if added.is_ok()
-                            && let Some(e) = &enriched
-                        {
-                            for (key, value) in e.tags(k) {
-                                summary.add_tag(key, value.as_bytes());
-                            }
-                        }
-                        if added.is_ok()
-                            && let Ok(Some(ts)) = record.timestamp_ms()
-                        {
-                            context.add(dist, ts - ts.rem_euclid(window_ms), &record);
-                        }
-                        if added.is_ok()
-                            && let Some(out) = output.as_deref_mut()
-                        {
-                            self.scratch.clear();
-                            // Absent values are left out rather than null: the records are
-                            // OpenSearch documents too (deploy/opensearch/).
-                            let json = cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip);
-                            added = cflog_core::json::write_record_with(&record, json, &mut self.scratch);
-                            if added.is_ok() {
-                                enrich(&record, dist, shard, &rec.seq, enriched.as_ref().map(|e| (e, k)), &mut self.scratch);
-                                out.push(OutRecord {
-                                    source_index: index,
-                                    partition_key: rec.seq.clone(),
-                                    data: self.scratch.clone(),
-                                });
-                            }
-                        }
-                        if added.is_ok() && (self.dims.edge_location || self.dims.country) {
-                            let status = record.status().ok().flatten().unwrap_or(0);
-                            let sent = record.bytes_sent().ok().flatten().unwrap_or(0);
-                            let ts = record.timestamp_ms().ok().flatten().unwrap_or(0);
-                            let start = ts - ts.rem_euclid(window_ms);
-                            let mut bump = |name: &'static str, value: Option<&[u8]>| {
-                                let value = value.map_or("-", |v| std::str::from_utf8(v).unwrap_or("-"));
-                                let c = dims_raw.entry((dist.to_string(), name, value.to_string(), start)).or_default();
-                                c.records += 1;
-                                c.bytes_sent += sent;
-                                c.status_4xx += u64::from(status / 100 == 4);
-                                c.status_5xx += u64::from(status / 100 == 5);
-                            };
-                            if self.dims.edge_location {
-                                bump(metric::DIM_EDGE_LOCATION, record.raw(Field::EdgeLocation));
-                            }
-                            if self.dims.country {
-                                bump(metric::DIM_COUNTRY, record.raw(Field::Country));
-                            }
-                        }
-                        added
-                    }
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = result {
-                    if matches!(e.kind, ParseErrorKind::FieldCount { .. }) {
-                        agg.field_count_mismatches += 1;
-                    }
-                    agg.bad_lines += 1;
-                    let reason = e.reason().to_string();
-                    if forward_bad && let Some(out) = output.as_deref_mut() {
-                        out.push(bad_line_record(index, shard, &rec.seq, &reason, line));
-                    }
-                    bad.push(BadLine { source_index: index, reason });
+            if let Ok(d) = &rec.data {
+                // CloudFront puts one line per record; accept several anyway.
+                for line in lines_of(d) {
+                    lines.push(line);
+                    owner.push(index);
                 }
             }
         }
+        let mut dims_raw: HashMap<DimKey, DimCounters> = HashMap::new();
+        let window_ms = self.options.window_ms as i64;
+        let mut rules = self.plugins.take();
+        let mut record_loop = std::mem::take(&mut self.records);
+        // Records whose data could not be decoded are reported in source order, before the
+        // first line of any later record.
+        let mut next_undecoded = 0usize;
+        let mut undecoded = |upto: usize, agg: &mut Aggregate, bad: &mut Vec<BadLine>, output: &mut Option<&mut Vec<OutRecord>>| {
+            while next_undecoded < upto {
+                let index = next_undecoded;
+                next_undecoded += 1;
+                if let Err(reason) = &records[index].data {
+                    agg.bad_lines += 1;
+                    bad.push(BadLine { source_index: index, reason: reason.clone() });
+                    if forward_bad && let Some(out) = output.as_deref_mut() {
+                        out.push(bad_line_record(index, shard, &records[index].seq, reason, b""));
+                    }
+                }
+            }
+        };
+        let with_rules = rules.is_some();
+        record_loop.run(&mut parser, &lines, rules.as_mut().map(|r| r as &mut dyn Rules), &mut |li, outcome| {
+            let index = owner[li];
+            let rec = &records[index];
+            undecoded(index, &mut agg, bad, &mut output);
+            let result = match outcome {
+                Outcome::Dropped => {
+                    agg.dropped_by_plugins += 1;
+                    return;
+                }
+                Outcome::Bad(e) => Err(e),
+                Outcome::Record(record, tags) => {
+                    let dist = record
+                        .raw(Field::DistributionId)
+                        .or_else(|| record.raw(Field::DistributionDomain))
+                        .map_or(metric::UNKNOWN_DISTRIBUTION, |d| std::str::from_utf8(d).unwrap_or(metric::UNKNOWN_DISTRIBUTION));
+                    let summary = match agg.per_distribution.get_mut(dist) {
+                        Some(s) => s,
+                        None => agg.per_distribution.entry(dist.to_string()).or_insert_with(|| Summary::new(self.options)),
+                    };
+                    let mut added = summary.add(record);
+                    if added.is_ok() {
+                        tags.for_each(|key, value| summary.add_tag(key, value.as_bytes()));
+                    }
+                    if added.is_ok()
+                        && let Ok(Some(ts)) = record.timestamp_ms()
+                    {
+                        context.add(dist, ts - ts.rem_euclid(window_ms), record);
+                    }
+                    if added.is_ok()
+                        && let Some(out) = output.as_deref_mut()
+                    {
+                        self.scratch.clear();
+                        // Absent values are left out rather than null: the records are
+                        // OpenSearch documents too (deploy/opensearch/).
+                        let json = cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip);
+                        added = cflog_core::json::write_record_with(record, json, &mut self.scratch);
+                        if added.is_ok() {
+                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.scratch);
+                            out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
+                        }
+                    }
+                    if added.is_ok() && (self.dims.edge_location || self.dims.country) {
+                        let status = record.status().ok().flatten().unwrap_or(0);
+                        let sent = record.bytes_sent().ok().flatten().unwrap_or(0);
+                        let ts = record.timestamp_ms().ok().flatten().unwrap_or(0);
+                        let start = ts - ts.rem_euclid(window_ms);
+                        let mut bump = |name: &'static str, value: Option<&[u8]>| {
+                            let value = value.map_or("-", |v| std::str::from_utf8(v).unwrap_or("-"));
+                            let c = dims_raw.entry((dist.to_string(), name, value.to_string(), start)).or_default();
+                            c.records += 1;
+                            c.bytes_sent += sent;
+                            c.status_4xx += u64::from(status / 100 == 4);
+                            c.status_5xx += u64::from(status / 100 == 5);
+                        };
+                        if self.dims.edge_location {
+                            bump(metric::DIM_EDGE_LOCATION, record.raw(Field::EdgeLocation));
+                        }
+                        if self.dims.country {
+                            bump(metric::DIM_COUNTRY, record.raw(Field::Country));
+                        }
+                    }
+                    added
+                }
+            };
+            if let Err(e) = result {
+                if matches!(e.kind, ParseErrorKind::FieldCount { .. }) {
+                    agg.field_count_mismatches += 1;
+                }
+                agg.bad_lines += 1;
+                let reason = e.reason().to_string();
+                if forward_bad && let Some(out) = output.as_deref_mut() {
+                    out.push(bad_line_record(index, shard, &rec.seq, &reason, lines[li]));
+                }
+                bad.push(BadLine { source_index: index, reason });
+            }
+        });
+        undecoded(records.len(), &mut agg, bad, &mut output);
+        self.records = record_loop;
+        self.plugins = rules;
         agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
         agg.context = context.finish();
         if let Some(out) = output {
@@ -369,7 +373,7 @@ fn enrich(
     dist: &str,
     shard: &str,
     seq: &str,
-    rules: Option<(&cflog_plugin_host::Enriched, usize)>,
+    rules: Option<Tags<'_>>,
     out: &mut Vec<u8>,
 ) {
     debug_assert_eq!(out.last(), Some(&b'}'));
@@ -414,14 +418,20 @@ fn enrich(
         }
         out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
     }
-    if let Some((e, k)) = rules {
+    if let Some(rules) = rules {
         // Dots in rule keys would be object paths to OpenSearch (see document_key).
         use crate::opensearch::document_key;
-        let tags: serde_json::Map<String, serde_json::Value> =
-            e.tags(k).map(|(key, value)| (document_key(key).into_owned(), serde_json::Value::from(value))).collect();
-        let labels: serde_json::Map<String, serde_json::Value> =
+        let mut tags = serde_json::Map::new();
+        rules.for_each(|key, value| {
+            tags.insert(document_key(key).into_owned(), serde_json::Value::from(value));
+        });
+        let mut labels = serde_json::Map::new();
+        rules.for_each_label(|key, value| {
             // A non-finite label would be a JSON null: absent values stay absent.
-            e.labels(k).filter(|(_, value)| value.is_finite()).map(|(key, value)| (document_key(key).into_owned(), serde_json::json!(value))).collect();
+            if value.is_finite() {
+                labels.insert(document_key(key).into_owned(), serde_json::json!(value));
+            }
+        });
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
         out.extend_from_slice(b",\"labels\":");

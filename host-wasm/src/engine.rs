@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use cflog_core::agg::{Merge, Rank};
-use cflog_core::layout::{InferError, detect, double_encoded, infer_realtime};
+use cflog_core::layout::double_encoded;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::filter::Filter;
 use cflog_core::{Format, ParseError, Parser, RecordBuf, Schema};
@@ -81,27 +81,8 @@ impl Default for Options {
 /// `RealtimeLogConfig` object, `{"Fields": [...]}`, or an array of names). Returns the
 /// names and the sampling rate when the config carried one.
 pub fn parse_fields_spec(text: &str) -> Result<(Vec<String>, Option<u32>), String> {
-    let trimmed = text.trim();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let json: Value = serde_json::from_str(trimmed).map_err(|e| format!("the field set looks like JSON but does not parse: {e}"))?;
-        let config = json.get("RealtimeLogConfig").unwrap_or(&json);
-        let fields = if config.is_array() { Some(config) } else { config.get("Fields") };
-        let Some(fields) = fields.and_then(Value::as_array) else {
-            return Err("the field set JSON has no \"Fields\" list (expected the output of `aws cloudfront get-realtime-log-config`)".into());
-        };
-        let names = fields
-            .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| "every field name must be a string".to_string()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let rate = config.get("SamplingRate").and_then(Value::as_u64).map(|n| n as u32);
-        return Ok((names, rate));
-    }
-    let names: Vec<String> =
-        trimmed.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(str::to_string).collect();
-    if names.is_empty() {
-        return Err("the field set is empty".into());
-    }
-    Ok((names, None))
+    let spec = cflog_engine::parse_fields_spec(text).map_err(|e| e.to_string())?;
+    Ok((spec.names, spec.sampling_rate))
 }
 
 fn opt_str(v: &Value, key: &str) -> Result<Option<String>, String> {
@@ -324,28 +305,14 @@ impl Cutter {
     }
 
     fn first_schema(&self, head: &[u8]) -> Result<Schema, String> {
+        // The layout choice (and its error text) is cflog-engine's, the CLI's.
         let format = match self.format {
-            FormatChoice::Realtime => Format::RealTime,
-            FormatChoice::Standard => Format::Standard,
-            FormatChoice::Auto if self.realtime.is_some() => Format::RealTime,
-            FormatChoice::Auto => detect(head),
+            FormatChoice::Realtime => cflog_engine::FormatChoice::Realtime,
+            FormatChoice::Standard => cflog_engine::FormatChoice::Standard,
+            FormatChoice::Auto => cflog_engine::FormatChoice::Auto,
         };
-        match format {
-            Format::Standard => Ok(Schema::standard_default()),
-            Format::RealTime => match &self.realtime {
-                Some(s) => Ok(s.clone()),
-                None => infer_realtime(head).map_err(|InferError { found }| {
-                    format!(
-                        "{}: real-time records carry no header, and the first record has {found} fields, which is not the \
-                         complete field list of any AWS release ({}). Pick the field set of your real-time log config, or \
-                         paste the JSON printed by `aws cloudfront get-realtime-log-config --name NAME`. For a standard log, \
-                         choose the standard format.",
-                        self.name,
-                        InferError::known_counts()
-                    )
-                }),
-            },
-        }
+        let choice = cflog_engine::LayoutChoice { format, realtime: self.realtime.clone(), double_decode: false };
+        choice.first_schema(&self.name, head).map_err(|e| e.to_string())
     }
 
     /// Describes the next newline-aligned chunk of the current input (`bytes` ends at a

@@ -17,7 +17,7 @@ pub mod engine;
 pub mod rule;
 
 use engine::{Cutter as CoreCutter, Engine, Options, layout_token};
-use rule::{RuleFields, decode_result};
+use rule::RuleHost;
 use wasm_bindgen::prelude::*;
 
 fn err(e: String) -> JsError {
@@ -29,6 +29,7 @@ fn err(e: String) -> JsError {
 #[derive(Debug)]
 pub struct Inspector {
     engine: Engine,
+    rule: Option<RuleHost>,
 }
 
 #[wasm_bindgen]
@@ -36,7 +37,7 @@ impl Inspector {
     /// A new inspector configured by `options` (JSON; see `engine::Options::from_json`).
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str) -> Result<Inspector, JsError> {
-        Ok(Inspector { engine: Engine::new(Options::from_json(options).map_err(err)?) })
+        Ok(Inspector { engine: Engine::new(Options::from_json(options).map_err(err)?), rule: None })
     }
 
     /// Starts streaming a new input.
@@ -55,25 +56,86 @@ impl Inspector {
     }
 
     /// Aggregates a chunk described by a [`Cutter`]: `layout` and `first_line` come from
-    /// `Cutter.take`. `rule_result`, when given, is an enrichment rule's answer (plugin ABI
-    /// result) to the batch [`Inspector::rule_batch`] built from the same chunk.
+    /// `Cutter.take`. `rule_result`, when given, is the rule's answer (plugin ABI result)
+    /// to the batch [`Inspector::rule_batch`] built from the same chunk; an answer that
+    /// breaks the ABI is counted as the rule's failure and the chunk aggregated un-enriched.
     pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: f64, layout: &str, rule_result: Option<Vec<u8>>) -> Result<(), JsError> {
-        let verdicts = match rule_result {
-            Some(r) => {
-                let lines = memchr::memchr_iter(b'\n', bytes).count() + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-                Some(decode_result(&r, lines).map_err(err)?)
-            }
-            None => None,
+        let verdicts = match (rule_result, self.rule.as_mut()) {
+            (Some(r), Some(rule)) => rule.verdicts(&r),
+            _ => None,
         };
         self.engine.push_chunk(bytes, file, first_line as u64, layout, verdicts.as_deref()).map_err(err)
     }
 
-    /// The plugin-ABI batch for an enrichment rule: one entry per line of the chunk, each
-    /// holding the rule's `fields` (its `cflog_fields` answer), `-` where absent.
-    pub fn rule_batch(&self, bytes: &[u8], layout: &str, fields: &str) -> Result<Vec<u8>, JsError> {
+    /// Starts (or, after a failure, restarts) the enrichment rule `name`: checks the
+    /// module's `imports` and `exports` (names, one per line), its `cflog_abi_version`
+    /// answer and its `cflog_fields` bytes; returns the `cflog_init` input (schema then
+    /// `config`, split at [`Inspector::rule_schema_len`]).
+    pub fn rule_start(&mut self, name: &str, imports: &str, exports: &str, version: i32, fields: &[u8], config: &str) -> Result<Vec<u8>, JsError> {
+        let rule = self.rule.get_or_insert_with(|| RuleHost::new(name));
+        rule.check_module(imports, exports).map_err(err)?;
+        rule.init_input(version, fields, config).map_err(err)
+    }
+
+    /// Where the schema ends in the last [`Inspector::rule_start`] answer.
+    pub fn rule_schema_len(&self) -> u32 {
+        self.rule.as_ref().map_or(0, |r| r.schema_len() as u32)
+    }
+
+    /// `cflog_init` returned `rc`; `message` is the rule's `cflog_last_error` text.
+    pub fn rule_init_done(&mut self, rc: i32, message: &str) -> Result<(), JsError> {
+        self.rule.as_mut().map_or(Ok(()), |r| r.init_done(rc, message)).map_err(err)
+    }
+
+    /// The fields the rule reads, one name per line.
+    pub fn rule_fields(&self) -> String {
+        self.rule.as_ref().map(RuleHost::fields_text).unwrap_or_default()
+    }
+
+    /// Whether the rule's instance must be re-created and started before the next call.
+    pub fn rule_needs_restart(&self) -> bool {
+        self.rule.as_ref().is_some_and(RuleHost::needs_restart)
+    }
+
+    /// The plugin-ABI batch for the rule: one entry per line of the chunk, each holding
+    /// the rule's fields (`-` where absent; a standard log's date + time as `timestamp`).
+    /// `undefined` when there is no rule or it was disabled after repeated failures.
+    pub fn rule_batch(&mut self, bytes: &[u8], layout: &str) -> Result<Option<Vec<u8>>, JsError> {
+        let forced = self.engine.options().double_decode;
+        let Some(rule) = self.rule.as_mut() else { return Ok(None) };
+        // The layout token carries the per-file decoding decision.
         let (schema, double_decode) = engine::layout_of_token(layout).map_err(err)?;
-        let rf = RuleFields::parse(fields).map_err(err)?;
-        Ok(rf.batch(bytes, schema, double_decode))
+        Ok(rule.batch(bytes, schema, double_decode || forced))
+    }
+
+    /// Checks `cflog_enrich`'s packed answer against the rule's memory size after the
+    /// call: `[ptr, len]` of the result to copy out, or `[]` (the failure is counted; pass
+    /// the rule's `cflog_last_error` text to [`Inspector::rule_detail`]).
+    pub fn rule_output(&mut self, packed: i64, memory_len: f64) -> Vec<u32> {
+        match self.rule.as_mut().and_then(|r| r.output(packed, memory_len as usize)) {
+            Some((p, l)) => vec![p, l],
+            None => Vec::new(),
+        }
+    }
+
+    /// Adds the rule's own message to the failure just counted.
+    pub fn rule_detail(&mut self, message: &str) {
+        if let Some(r) = self.rule.as_mut() {
+            r.detail(message);
+        }
+    }
+
+    /// A rule call or restart threw `error_name` (`RuntimeError` for a trap) with
+    /// `message`; `memory_len` is the rule's memory size afterwards. Counted, contained.
+    pub fn rule_failed(&mut self, error_name: &str, message: &str, memory_len: f64) {
+        if let Some(r) = self.rule.as_mut() {
+            r.failed(error_name, message, memory_len as usize);
+        }
+    }
+
+    /// The rule's counters as JSON (see `rule::RuleHost::stats_json`), or `null`.
+    pub fn rule_stats(&self) -> String {
+        self.rule.as_ref().map_or_else(|| "null".to_string(), RuleHost::stats_json)
     }
 
     /// Records an enrichment rule asked to drop.
@@ -163,12 +225,6 @@ pub fn check_field_set(spec: &str) -> Result<String, JsError> {
     let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| JsError::new(&format!("field set: {e}")))?;
     let fields: Vec<&str> = schema.names().collect();
     Ok(serde_json::json!({"fields": fields, "sampling_rate": rate}).to_string())
-}
-
-/// The `cflog_init` schema text for a rule's `cflog_fields` answer.
-#[wasm_bindgen]
-pub fn rule_init_schema(fields: &str) -> Result<String, JsError> {
-    RuleFields::init_schema(fields).map_err(err)
 }
 
 /// The complete real-time field list of each AWS release, as `[{"count", "fields"}]`.

@@ -332,6 +332,7 @@ function renderTags(r, res) {
   $("tags-card").hidden = !state.rule;
   if (!state.rule) return;
   $("rule-info").textContent = `${state.rule.name} reads ${(res.stats.ruleFields || "").trim().split(/\s+/).join(", ")}` + (res.stats.ruleDropped ? ` · dropped ${fmtInt(res.stats.ruleDropped)} records` : "");
+  renderRuleStatus(res.stats.ruleStats);
   const sel = $("f-tag");
   const current = sel.value;
   sel.innerHTML = '<option value="">any tag</option>';
@@ -348,6 +349,17 @@ function renderTags(r, res) {
   }
   sel.value = current;
   $("tags").innerHTML = html ? `<div class="tables">${html}</div>` : '<p class="muted">The rule tagged no record.</p>';
+}
+
+// A failing rule does not fail the job (as in `cflog analyze`): its failures by kind, the
+// records it left un-enriched and whether it was disabled are shown here.
+function renderRuleStatus(s) {
+  const el = $("rule-status");
+  el.hidden = !s || !s.failures;
+  if (!s || !s.failures) return (el.textContent = "");
+  const kinds = Object.entries(s.failures_by_kind).map(([k, n]) => `${fmtInt(n)} ${k}`).join(", ");
+  el.textContent = `rule ${s.name}: ${fmtInt(s.failures)} failed batches (${kinds}); ${fmtInt(s.records_skipped)} records not enriched` +
+    (s.disabled ? "; disabled after repeated failures" : "") + (s.last_error ? ` — last error: ${s.last_error}` : "");
 }
 
 function renderBad(res) {

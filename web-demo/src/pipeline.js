@@ -105,7 +105,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
   };
   // Start every worker with the options (and the rule, if any) and wait for them.
   for (const x of p.workers) {
-    x.w.postMessage({ type: "init", id: jobId, options: optionsJson, rule: rule ? { bytes: rule.bytes, config: rule.config } : null });
+    x.w.postMessage({ type: "init", id: jobId, options: optionsJson, rule: rule ? { bytes: rule.bytes, name: rule.name, config: rule.config } : null });
   }
   const started = performance.now();
   const total = files.reduce((s, f) => s + f.size, 0);
@@ -287,6 +287,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
         busyMs: results.map((r) => r.busyMs),
         ruleDropped: results.reduce((s, r) => s + (r.ruleDropped || 0), 0),
         ruleFields: p.workers[0].ruleFields || null,
+        ruleStats: sumRuleStats(results.map((r) => r.ruleStats).filter(Boolean)),
       },
     };
   } catch (e) {
@@ -298,4 +299,18 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
     signal?.removeEventListener("abort", abort);
     cutter.free();
   }
+}
+
+// The rule's counters of every worker, added up (each worker runs its own instance and
+// disables it on its own, as each thread does in `cflog analyze`).
+function sumRuleStats(list) {
+  if (!list.length) return null;
+  const t = { name: list[0].name, batches: 0, records: 0, failures: 0, failures_by_kind: {}, records_skipped: 0, restarts: 0, disabled: false, last_error: null };
+  for (const s of list) {
+    for (const k of ["batches", "records", "failures", "records_skipped", "restarts"]) t[k] += s[k];
+    for (const [k, n] of Object.entries(s.failures_by_kind)) t.failures_by_kind[k] = (t.failures_by_kind[k] || 0) + n;
+    t.disabled ||= s.disabled;
+    t.last_error ??= s.last_error;
+  }
+  return t;
 }

@@ -24,12 +24,15 @@ onmessage = async (ev) => {
       inspector?.free();
       inspector = new Inspector(m.options);
       busy = 0;
-      rule = m.rule ? await Rule.load(m.rule.bytes, m.rule.config || "") : null;
+      rule = m.rule ? await Rule.load(inspector, m.rule.bytes, m.rule.name || "rule.wasm", m.rule.config || "") : null;
       if (rule) postMessage({ type: "rule", id: m.id, fields: rule.fields });
       postMessage({ type: "ready", id: m.id });
     } else if (m.type === "chunk") {
       const t0 = performance.now();
-      const result = rule ? rule.enrich(inspector.rule_batch(m.bytes, m.layout, rule.fields)) : undefined;
+      // A failing rule is contained (counted, disabled after repeated failures): the
+      // chunk then goes un-enriched, and the job goes on.
+      const batch = rule ? inspector.rule_batch(m.bytes, m.layout) : undefined;
+      const result = batch ? await rule.enrich(batch) : undefined;
       inspector.push_chunk(m.bytes, m.file, m.firstLine, m.layout, result);
       busy += performance.now() - t0;
       postMessage({ type: "ack", id: m.id, bytes: m.bytes.length });
@@ -62,6 +65,7 @@ onmessage = async (ev) => {
         {
           type: "done", id: m.id, state, bad: inspector.bad_lines(), matches: inspector.matches(),
           lines: inspector.lines(), busyMs: busy, ruleDropped: inspector.rule_dropped(),
+          ruleStats: JSON.parse(inspector.rule_stats()),
         },
         [state.buffer],
       );

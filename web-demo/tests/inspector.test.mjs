@@ -277,6 +277,28 @@ test("user agents read as the engine decodes them, the CLI's way: pre-2020 doubl
   await page.close();
 });
 
+test("a failing rule is contained as in `cflog analyze`: the job completes, failures are counted and shown", async () => {
+  // faulty.wat traps on every batch (plugins/examples/wat). Natively and in the page alike,
+  // its records go un-enriched and it is disabled after 3 failures in a row.
+  const rule = join(repo, "plugins/examples/wat/faulty.wat");
+  const expected = JSON.parse(cliReport([F.big], ["--threads", "1", "--plugin", rule]));
+  const plain = JSON.parse(cliReport([F.big], ["--threads", "1"]));
+  assert.equal(expected.records, plain.records);
+  const { page, errors } = await openPage(browser, server.url);
+  await page.setInputFiles("#rule", join(dist, "rules/faulty.wasm"));
+  assert.equal(await analyzeFiles(page, [F.big], { workers: 1 }), "done");
+  const report = JSON.parse(await exportedReport(page));
+  assert.equal(report.records, plain.records);
+  assert.deepEqual(report.tags || {}, {});
+  assert.equal((await kpis(page)).records.value, String(plain.records));
+  const status = await page.textContent("#rule-status");
+  assert.match(status, /rule faulty\.wasm: 3 failed batches \(3 trap\)/);
+  assert.match(status, /records not enriched; disabled after repeated failures/);
+  assert.ok(await page.isVisible("#rule-status"));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("times: both ends of the range with their dates, UTC on the charts whatever the browser's zone, days without records not bridged", async () => {
   // Two bursts of about 10 minutes, two days apart (gen: about 1 record a second from --start).
   const a = join(fx, "burst-a.log"), b = join(fx, "burst-b.log");

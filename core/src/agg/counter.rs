@@ -5,13 +5,20 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-/// Counting happens once or more per record, reading in key order only at report time: a
-/// hash map (fixed seed, so nothing depends on the run) with sorting on the way out is
-/// several times cheaper per add than an ordered map.
-type Counts = hashbrown::HashMap<Box<[u8]>, u64, foldhash::fast::FixedState>;
+use hashbrown::HashTable;
 
 use super::codec::{Reader, Writer};
-use super::{Merge, MergeError, corrupt};
+use super::{Merge, MergeError, corrupt, hash_key};
+
+/// One held key. Counting happens once or more per record, reading in key order only at
+/// report time: a hash table (fixed seed, so nothing depends on the run) with sorting on
+/// the way out is several times cheaper per add than an ordered map.
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Box<[u8]>,
+    hash: u64,
+    count: u64,
+}
 
 const TAG: u8 = b'C';
 const VERSION: u8 = 1;
@@ -23,18 +30,33 @@ const VERSION: u8 = 1;
 /// if it was admitted before any of its occurrences were diverted, and never too high.
 ///
 /// There is no `Default`: a cap has to be chosen, and 0 would divert everything.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CounterMap {
     cap: usize,
-    counts: Counts,
+    /// Held keys, in the order they were admitted.
+    entries: Vec<Entry>,
+    /// Positions in `entries`, by key hash.
+    index: HashTable<usize>,
+    /// Position of the key counted last. Breakdowns are dominated by one value (`GET`,
+    /// `https`, `200`), so most adds find their key here without hashing it.
+    last: usize,
     other: u64,
     total: u64,
 }
 
+impl PartialEq for CounterMap {
+    /// Equal settings, totals and counts; the admission order (history) does not count.
+    fn eq(&self, other: &Self) -> bool {
+        self.cap == other.cap && self.other == other.other && self.total == other.total && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for CounterMap {}
+
 impl CounterMap {
     /// A counter that holds at most `cap` distinct keys.
     pub fn with_cap(cap: usize) -> Self {
-        Self { cap, counts: Counts::default(), other: 0, total: 0 }
+        Self { cap, entries: Vec::new(), index: HashTable::new(), last: 0, other: 0, total: 0 }
     }
 
     /// The most distinct keys held.
@@ -45,35 +67,56 @@ impl CounterMap {
     /// Adds `n` to `key`, or to `other` if `key` is new and the cap is reached.
     pub fn add(&mut self, key: &[u8], n: u64) {
         self.total = self.total.saturating_add(n);
-        if let Some(c) = self.counts.get_mut(key) {
-            *c = c.saturating_add(n);
-        } else if self.counts.len() < self.cap {
-            self.counts.insert(key.into(), n);
+        if let Some(e) = self.entries.get_mut(self.last)
+            && *e.key == *key
+        {
+            e.count = e.count.saturating_add(n);
+            return;
+        }
+        let hash = hash_key(key);
+        if let Some(i) = self.find(key, hash) {
+            self.entries[i].count = self.entries[i].count.saturating_add(n);
+            self.last = i;
+        } else if self.entries.len() < self.cap {
+            self.admit(key.into(), hash, n);
         } else {
             self.other = self.other.saturating_add(n);
         }
     }
 
+    fn find(&self, key: &[u8], hash: u64) -> Option<usize> {
+        self.index.find(hash, |&i| *self.entries[i].key == *key).copied()
+    }
+
+    /// Holds a key that is not held yet.
+    fn admit(&mut self, key: Box<[u8]>, hash: u64, count: u64) {
+        let i = self.entries.len();
+        self.entries.push(Entry { key, hash, count });
+        let entries = &self.entries;
+        self.index.insert_unique(hash, i, |&j| entries[j].hash);
+        self.last = i;
+    }
+
     /// The count of `key`, `None` if it was never admitted.
     pub fn get(&self, key: &[u8]) -> Option<u64> {
-        self.counts.get(key).copied()
+        self.find(key, hash_key(key)).map(|i| self.entries[i].count)
     }
 
     /// Keys and counts, in ascending byte order of the key.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], u64)> + '_ {
-        let mut sorted: Vec<(&[u8], u64)> = self.counts.iter().map(|(k, &c)| (&**k, c)).collect();
+        let mut sorted: Vec<(&[u8], u64)> = self.entries.iter().map(|e| (&*e.key, e.count)).collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
         sorted.into_iter()
     }
 
     /// Number of keys held.
     pub fn len(&self) -> usize {
-        self.counts.len()
+        self.entries.len()
     }
 
     /// Whether no key is held (there may still be counts in `other` if the cap is 0).
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.entries.is_empty()
     }
 
     /// Counts that arrived for keys beyond the cap.
@@ -91,7 +134,7 @@ impl CounterMap {
         w.write_header(TAG, VERSION);
         w.write_varint(self.cap as u64);
         w.write_varint(self.other);
-        w.write_varint(self.counts.len() as u64);
+        w.write_varint(self.entries.len() as u64);
         for (k, c) in self.iter() {
             w.write_bytes(k);
             w.write_varint(c);
@@ -108,7 +151,7 @@ impl CounterMap {
         if n > cap {
             return Err(corrupt("more counter keys than the cap"));
         }
-        let mut counts = Counts::default();
+        let mut map = Self::with_cap(cap);
         let mut total = other;
         let mut prev: Option<&[u8]> = None;
         for _ in 0..n {
@@ -118,10 +161,12 @@ impl CounterMap {
             }
             let c = r.read_varint()?;
             total = total.checked_add(c).ok_or(corrupt("counter total overflows"))?;
-            counts.insert(Box::from(k), c);
+            map.admit(Box::from(k), hash_key(k), c);
             prev = Some(k);
         }
-        Ok(Self { cap, counts, other, total })
+        map.other = other;
+        map.total = total;
+        Ok(map)
     }
 }
 

@@ -23,6 +23,14 @@ pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
 pub use topk::{Rank, Sums, TopEntry, TopK};
 
+/// The hash of the tables keyed by bytes (top-k, breakdown counters): foldhash with its
+/// fixed seed, so nothing depends on the run. Nothing output depends on it either (outputs
+/// are sorted by count and key).
+pub(crate) fn hash_key(key: &[u8]) -> u64 {
+    use core::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(key)
+}
+
 /// Combining two partial aggregates of the same kind.
 ///
 /// After `a.merge(&b)`, `a` summarises the concatenation of the streams that built `a` and
@@ -145,3 +153,4 @@ pub(crate) mod testing {
         out
     }
 }
+

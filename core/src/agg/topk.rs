@@ -3,8 +3,11 @@
 //! (Agarwal, Cormode, Huang, Phillips, Wei, Yi, *Mergeable Summaries*, 2012).
 //!
 //! Counters sit in an indexed binary min-heap, so the counter to evict is found in O(1) and
-//! every update costs O(log k); keys are found through a `hashbrown` table hashed with XXH3,
-//! which has no random seed, so two runs (or the CLI and the browser) make identical choices.
+//! every update costs O(log k) (the heap is only ordered once the summary is full: until
+//! then nothing is evicted, so increments skip it); keys are found through a `hashbrown`
+//! table hashed with foldhash's fixed-seed hasher. Which counter is evicted depends only on
+//! counts and keys, never on hashes or layout, so two runs (or the CLI and the browser)
+//! make identical choices.
 //!
 //! Each counter also sums the bytes and the 5xx responses of the occurrences it counted
 //! since its key was listed, so a list ranks by requests, bytes or 5xx ([`Rank`]).
@@ -13,10 +16,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use hashbrown::HashTable;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::codec::{Reader, Writer};
-use super::{Merge, MergeError, corrupt};
+use super::{Merge, MergeError, corrupt, hash_key};
 
 const TAG: u8 = b'T';
 /// Version 2 adds each entry's bytes and 5xx sums; version 1 (no sums) is still read.
@@ -129,8 +131,12 @@ pub struct TopK {
     /// had no sums) has been read or merged in.
     sums_known: bool,
     slots: Vec<Slot>,
-    /// Slot indices ordered as a binary min-heap on `count`.
+    /// Slot indices; a binary min-heap on `count` once `heap_ordered`.
     heap: Vec<usize>,
+    /// Whether `heap` is in heap order. Not needed (and not kept) until the first
+    /// eviction: while there is room, every key is kept whatever its count, which spares
+    /// each add a sift on the summaries that never fill (status-like dimensions).
+    heap_ordered: bool,
     /// Slot indices, found by key hash.
     index: HashTable<usize>,
 }
@@ -148,6 +154,7 @@ impl TopK {
             sums_known: true,
             slots: Vec::with_capacity(reserve),
             heap: Vec::with_capacity(reserve),
+            heap_ordered: false,
             index: HashTable::with_capacity(reserve),
         }
     }
@@ -190,7 +197,7 @@ impl TopK {
 
     /// The entry for `key`, if it is held.
     pub fn get(&self, key: &[u8]) -> Option<TopEntry<'_>> {
-        self.find(key, xxh3_64(key)).map(|i| self.entry(i))
+        self.find(key, hash_key(key)).map(|i| self.entry(i))
     }
 
     fn entry(&self, i: usize) -> TopEntry<'_> {
@@ -210,24 +217,34 @@ impl TopK {
             return;
         }
         self.total = self.total.saturating_add(n);
-        let hash = xxh3_64(key);
+        let hash = hash_key(key);
         if let Some(i) = self.find(key, hash) {
             let s = &mut self.slots[i];
             s.count = s.count.saturating_add(n);
             s.sums.bytes = s.sums.bytes.saturating_add(sums.bytes);
             s.sums.status_5xx = s.sums.status_5xx.saturating_add(sums.status_5xx);
             let pos = s.pos;
-            self.sift_down(pos);
+            if self.heap_ordered {
+                self.sift_down(pos);
+            }
             return;
         }
         if self.slots.len() < self.capacity {
             let i = self.slots.len();
             self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, sums, pos: i });
             self.heap.push(i);
-            self.sift_up(i);
+            if self.heap_ordered {
+                self.sift_up(i);
+            }
             let slots = &self.slots;
             self.index.insert_unique(hash, i, |&j| slots[j].hash);
             return;
+        }
+        if !self.heap_ordered {
+            for pos in (0..self.heap.len() / 2).rev() {
+                self.sift_down(pos);
+            }
+            self.heap_ordered = true;
         }
         // Full: the new key takes over the smallest counter and inherits its count as
         // possible overestimate, which is what keeps every count an upper bound. Its sums
@@ -333,6 +350,7 @@ impl TopK {
             self.slots.push(Slot { key, hash, count, error, sums, pos: n - 1 - i });
         }
         self.heap = (0..n).rev().collect();
+        self.heap_ordered = true;
         let slots = &self.slots;
         for (i, s) in slots.iter().enumerate() {
             self.index.insert_unique(s.hash, i, |&j| slots[j].hash);
@@ -397,7 +415,7 @@ impl TopK {
                 return Err(corrupt("top-k entries out of order"));
             }
             sum = sum.checked_add(count).ok_or(corrupt("top-k counts overflow"))?;
-            entries.push(Cand { key: key.to_vec(), hash: xxh3_64(key), count, error, sums });
+            entries.push(Cand { key: key.to_vec(), hash: hash_key(key), count, error, sums });
         }
         if sum > total || (!lossy && sum != total) {
             return Err(corrupt("top-k counts disagree with its total"));
@@ -534,7 +552,7 @@ mod tests {
         // Internal consistency: the heap and index agree with the slots.
         for (p, &i) in s.heap.iter().enumerate() {
             prop_assert_eq!(s.slots[i].pos, p);
-            if p > 0 {
+            if p > 0 && s.heap_ordered {
                 prop_assert!(!s.less(p, (p - 1) / 2), "heap order broken at {}", p);
             }
         }
@@ -731,6 +749,35 @@ mod tests {
             s.add_with(key, 1, Sums { bytes: *bytes, status_5xx: u64::from(*f) });
         }
         s
+    }
+
+    /// Space-Saving written the obvious way: a list, and on a new key when full, the
+    /// counter with the smallest count (ties: the largest key) is taken over. The oracle
+    /// for the exact choices `TopK` makes (reports depend on them, byte for byte).
+    fn naive_space_saving(k: usize, stream: &[(Vec<u8>, u64)]) -> Vec<(Vec<u8>, u64, u64)> {
+        let mut held: Vec<(Vec<u8>, u64, u64)> = Vec::new();
+        for (key, n) in stream {
+            if let Some(e) = held.iter_mut().find(|e| &e.0 == key) {
+                e.1 += n;
+            } else if held.len() < k {
+                held.push((key.clone(), *n, 0));
+            } else {
+                let min = (0..held.len()).min_by(|&a, &b| held[a].1.cmp(&held[b].1).then_with(|| held[b].0.cmp(&held[a].0))).unwrap();
+                let m = held[min].1;
+                held[min] = (key.clone(), m + n, m);
+            }
+        }
+        held.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        held
+    }
+
+    proptest! {
+        #[test]
+        fn evicts_exactly_as_naive_space_saving(items in proptest::collection::vec((0u16..60, 1u64..4), 0..400), k in 1usize..20) {
+            let stream: Vec<(Vec<u8>, u64)> = items.iter().map(|&(i, n)| (key(usize::from(i)), n)).collect();
+            let got: Vec<(Vec<u8>, u64, u64)> = summary_of(k, &stream).top(usize::MAX).iter().map(|e| (e.key.to_vec(), e.count, e.error)).collect();
+            prop_assert_eq!(got, naive_space_saving(k, &stream));
+        }
     }
 
     proptest! {

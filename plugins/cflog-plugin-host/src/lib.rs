@@ -45,11 +45,14 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use cflog_core::{Field, Format, Record, Schema};
-use cflog_plugin::abi::{self, BatchWriter, DecodedResult};
+use cflog_core::{Field, Record, Schema};
+use cflog_plugin_abi::{self as abi, Health, unpack};
 use wasmtime::{Config, Engine, Instance, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
-pub use cflog_plugin::abi::ABI_VERSION;
+pub use cflog_plugin_abi::{ABI_VERSION, FailureKind};
+
+/// A batch builder over vectors.
+type BatchWriter = abi::BatchWriter<Vec<u8>, Vec<u32>>;
 
 /// How a call that runs too long is stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,55 +111,10 @@ impl Default for Limits {
             fuel_per_batch: 1_000_000,
             fuel_per_record: 200_000,
             fuel_init: 100_000_000,
-            memory_bytes: 64 << 20,
-            max_output_bytes: 16 << 20,
-            max_consecutive_failures: 3,
+            memory_bytes: abi::MAX_MEMORY_BYTES,
+            max_output_bytes: abi::MAX_OUTPUT_BYTES,
+            max_consecutive_failures: abi::MAX_CONSECUTIVE_FAILURES,
         }
-    }
-}
-
-/// Why a plugin could not be loaded or a call failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum FailureKind {
-    /// The module does not compile, imports something, or lacks an ABI export.
-    BadModule,
-    /// `cflog_abi_version` returned a version this host does not speak.
-    AbiVersion,
-    /// `cflog_init` rejected the configuration.
-    Init,
-    /// The guest trapped (panic, unreachable, out-of-bounds access, stack overflow).
-    Trap,
-    /// The call ran out of fuel or past its deadline (an endless or far too slow loop).
-    Timeout,
-    /// The guest hit the memory limit.
-    OutOfMemory,
-    /// The result (or a pointer the guest returned) is malformed.
-    BadOutput,
-    /// The guest reported an error for the batch.
-    GuestError,
-}
-
-impl FailureKind {
-    /// A short stable name: `bad_module`, `abi_version`, `init`, `trap`, `timeout`,
-    /// `out_of_memory`, `bad_output`, `guest_error`.
-    pub fn name(self) -> &'static str {
-        match self {
-            FailureKind::BadModule => "bad_module",
-            FailureKind::AbiVersion => "abi_version",
-            FailureKind::Init => "init",
-            FailureKind::Trap => "trap",
-            FailureKind::Timeout => "timeout",
-            FailureKind::OutOfMemory => "out_of_memory",
-            FailureKind::BadOutput => "bad_output",
-            FailureKind::GuestError => "guest_error",
-        }
-    }
-}
-
-impl fmt::Display for FailureKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -470,15 +428,43 @@ pub struct Plugin {
     live: Option<Live>,
     /// Fields sent to the guest, in the order `cflog_fields` listed them.
     fields: Vec<Field>,
-    stats: PluginStats,
-    consecutive: u32,
+    health: Health,
+    last_error: Option<String>,
     input: Vec<u8>,
-    result: DecodedResult,
+    result: Decoded,
+}
+
+/// A plugin's validated result for one batch: its bytes and where each record starts.
+#[derive(Debug, Default, Clone)]
+struct Decoded {
+    bytes: Vec<u8>,
+    offsets: Vec<u32>,
+}
+
+impl Decoded {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.offsets.clear();
+    }
+
+    /// Validates `bytes` as the result for `count` records and keeps them.
+    fn decode(&mut self, bytes: &[u8], count: usize) -> Result<(), abi::WireError> {
+        let r = abi::ResultReader::new(bytes, count as u32)?;
+        self.offsets.clear();
+        self.offsets.extend(r.records().map(|v| v.offset()));
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn record(&self, i: usize) -> Option<abi::RecordView<'_>> {
+        abi::result::record_at(&self.bytes, *self.offsets.get(i)?)
+    }
 }
 
 impl fmt::Debug for Plugin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Plugin").field("name", &self.compiled.name).field("stats", &self.stats).finish_non_exhaustive()
+        f.debug_struct("Plugin").field("name", &self.compiled.name).field("health", &self.health).finish_non_exhaustive()
     }
 }
 
@@ -490,14 +476,10 @@ fn classify(e: &wasmtime::Error, guard: &Guard) -> FailureKind {
     }
 }
 
-fn unpack(v: i64) -> (usize, usize) {
-    let v = v as u64;
-    ((v >> 32) as usize, (v & 0xffff_ffff) as usize)
-}
-
 /// Reads `len` bytes at `ptr` of the guest's memory, if they are all inside it.
 fn guest_bytes<'a>(memory: &Memory, store: &'a Store<Guard>, ptr: usize, len: usize) -> Option<&'a [u8]> {
-    memory.data(store).get(ptr..ptr.checked_add(len)?)
+    let data = memory.data(store);
+    data.get(abi::region(ptr, len, data.len())?)
 }
 
 /// The guest's `cflog_last_error` message (at most 4 KiB), if it has one.
@@ -516,10 +498,10 @@ impl Plugin {
             engine: host.engine.clone(),
             live: None,
             fields: Vec::new(),
-            stats: PluginStats { name: compiled.name.clone(), ..PluginStats::default() },
-            consecutive: 0,
+            health: Health::new(host.limits.max_consecutive_failures),
+            last_error: None,
             input: Vec::new(),
-            result: DecodedResult::default(),
+            result: Decoded::default(),
         };
         p.start()?;
         Ok(p)
@@ -536,8 +518,19 @@ impl Plugin {
     }
 
     /// Its counters.
-    pub fn stats(&self) -> &PluginStats {
-        &self.stats
+    pub fn stats(&self) -> PluginStats {
+        let h = &self.health;
+        PluginStats {
+            name: self.compiled.name.clone(),
+            batches: h.batches,
+            records: h.records,
+            failures: h.failures,
+            failures_by_kind: h.failures_by_kind().collect(),
+            records_skipped: h.records_skipped,
+            restarts: h.restarts,
+            disabled: h.disabled(),
+            last_error: self.last_error.clone(),
+        }
     }
 
     fn err(&self, kind: FailureKind, message: impl Into<String>) -> PluginError {
@@ -575,7 +568,7 @@ impl Plugin {
             bad(&self.compiled.name, kind, format!("{what}: {e:#}"))
         };
         let v = version.call(&mut store, ()).map_err(|e| call(&mut store, e, "cflog_abi_version"))?;
-        if v != ABI_VERSION {
+        if abi::check_version(v).is_err() {
             return Err(self.err(FailureKind::AbiVersion, format!("module speaks ABI version {v}, this host speaks {ABI_VERSION}")));
         }
         let fields_fn: TypedFunc<(), i64> = instance.get_typed_func(&mut store, "cflog_fields").map_err(|e| missing("cflog_fields", e))?;
@@ -590,29 +583,19 @@ impl Plugin {
         let text = guest_bytes(&memory, &store, ptr, len)
             .ok_or_else(|| self.err(FailureKind::BadOutput, "cflog_fields: pointer outside memory"))?;
         let text = std::str::from_utf8(text).map_err(|_| self.err(FailureKind::BadOutput, "cflog_fields: not UTF-8"))?;
-        let mut fields = Vec::new();
-        for name in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let f = Field::from_name(Format::RealTime, name)
-                .ok_or_else(|| self.err(FailureKind::Init, format!("cflog_fields: unknown real-time field {name:?}")))?;
-            if !fields.contains(&f) {
-                fields.push(f);
-            }
-        }
-        let mut schema = String::from("realtime");
-        for f in &fields {
-            schema.push('\n');
-            schema.push_str(f.name(Format::RealTime).unwrap_or("-"));
-        }
+        let fields: Vec<Field> =
+            abi::record::rule_fields(text).collect::<Result<_, _>>().map_err(|e| self.err(FailureKind::Init, e.to_string()))?;
+        let mut both = Vec::new();
+        abi::record::write_init_schema(&fields, &mut |b| both.extend_from_slice(b));
+        let schema_len = both.len();
         let config = self.compiled.config.clone();
-        let total = schema.len() + config.len();
-        let base = alloc.call(&mut store, total as i32).map_err(|e| call(&mut store, e, "cflog_alloc"))? as u32 as usize;
-        let mut both = schema.clone().into_bytes();
         both.extend_from_slice(config.as_bytes());
+        let base = alloc.call(&mut store, both.len() as i32).map_err(|e| call(&mut store, e, "cflog_alloc"))? as u32 as usize;
         memory
             .write(&mut store, base, &both)
             .map_err(|_| self.err(FailureKind::BadOutput, "cflog_alloc returned a buffer outside memory"))?;
         let rc = init
-            .call(&mut store, (base as i32, schema.len() as i32, (base + schema.len()) as i32, config.len() as i32))
+            .call(&mut store, (base as i32, schema_len as i32, (base + schema_len) as i32, config.len() as i32))
             .map_err(|e| call(&mut store, e, "cflog_init"))?;
         if rc != 0 {
             let mut msg = format!("cflog_init returned {rc}");
@@ -627,14 +610,8 @@ impl Plugin {
     }
 
     fn fail(&mut self, records: usize, e: PluginError) {
-        self.stats.failures += 1;
-        *self.stats.failures_by_kind.entry(e.kind.name()).or_default() += 1;
-        self.stats.records_skipped += records as u64;
-        self.stats.last_error = Some(e.to_string());
-        self.consecutive += 1;
-        if self.consecutive >= self.limits.max_consecutive_failures {
-            self.stats.disabled = true;
-        }
+        self.health.failed(e.kind, records);
+        self.last_error = Some(e.to_string());
         // After a failure the instance's state is unknown: start afresh next time.
         self.live = None;
     }
@@ -644,12 +621,12 @@ impl Plugin {
     fn run(&mut self, batch: &BatchWriter) -> bool {
         let count = batch.len();
         self.result.clear();
-        if self.stats.disabled {
-            self.stats.records_skipped += count as u64;
+        if self.health.disabled() {
+            self.health.skipped(count);
             return false;
         }
         if self.live.is_none() {
-            self.stats.restarts += 1;
+            self.health.restarted();
             if let Err(e) = self.start() {
                 self.fail(count, e);
                 return false;
@@ -657,9 +634,7 @@ impl Plugin {
         }
         match self.call(batch) {
             Ok(()) => {
-                self.consecutive = 0;
-                self.stats.batches += 1;
-                self.stats.records += count as u64;
+                self.health.succeeded(count);
                 true
             }
             Err(e) => {
@@ -688,26 +663,28 @@ impl Plugin {
         let trap = |live: &mut Live, e: wasmtime::Error, what: &str| err(classify(&e, live.store.data()), format!("{what}: {e:#}"));
         let len = batch.encoded_len();
         self.input.resize(len, 0);
-        batch.encode_into(&mut self.input);
+        batch.encode_into(&mut self.input).map_err(|e| err(FailureKind::BadOutput, format!("batch: {e}")))?;
         let ptr = live.alloc.call(&mut live.store, len as i32).map_err(|e| trap(live, e, "cflog_alloc"))? as u32 as usize;
         live.memory
             .write(&mut live.store, ptr, &self.input)
             .map_err(|_| err(FailureKind::BadOutput, format!("cflog_alloc({len}) returned {ptr:#x}, outside memory")))?;
         let v = live.enrich.call(&mut live.store, (ptr as i32, len as i32)).map_err(|e| trap(live, e, "cflog_enrich"))?;
-        if v == -1 {
-            let mut msg = String::from("cflog_enrich reported an error");
-            if let Some(m) = guest_message(live.last_error.as_ref(), &mut live.store, &live.memory) {
-                msg = format!("{msg}: {m}");
-            }
-            return Err(err(FailureKind::GuestError, msg));
-        }
         let (out_ptr, out_len) = unpack(v);
-        if out_len > self.limits.max_output_bytes {
-            return Err(err(FailureKind::BadOutput, format!("result of {out_len} bytes exceeds the limit")));
-        }
-        let bytes = guest_bytes(&live.memory, &live.store, out_ptr, out_len)
-            .ok_or_else(|| err(FailureKind::BadOutput, format!("result {out_ptr:#x}+{out_len} lies outside memory")))?;
-        self.result.decode(bytes, batch.len() as u32).map_err(|e| err(FailureKind::BadOutput, format!("result: {e}")))
+        let range = match abi::check_enrich_answer(v, live.memory.data_size(&live.store), self.limits.max_output_bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                let mut msg = format!("{} ({out_ptr:#x}+{out_len})", e.what);
+                if e.kind == FailureKind::GuestError {
+                    msg = String::from(e.what);
+                    if let Some(m) = guest_message(live.last_error.as_ref(), &mut live.store, &live.memory) {
+                        msg = format!("{msg}: {m}");
+                    }
+                }
+                return Err(err(e.kind, msg));
+            }
+        };
+        let bytes = &live.memory.data(&live.store)[range];
+        self.result.decode(bytes, batch.len()).map_err(|e| err(FailureKind::BadOutput, format!("result: {e}")))
     }
 }
 
@@ -741,7 +718,7 @@ impl PluginSet {
 
     /// Counters of every plugin, in load order.
     pub fn stats(&self) -> Vec<PluginStats> {
-        self.plugins.iter().map(|p| p.stats.clone()).collect()
+        self.plugins.iter().map(Plugin::stats).collect()
     }
 
     /// An empty batch shaped for these plugins (reuse it with [`Batch::clear`]).
@@ -755,7 +732,7 @@ impl PluginSet {
             });
             of_plugin.push(i);
         }
-        Batch { writers: projections.iter().map(|_| BatchWriter::new()).collect(), projections, of_plugin, ts: String::new() }
+        Batch { writers: projections.iter().map(|_| BatchWriter::default()).collect(), projections, of_plugin }
     }
 
     /// Enriches `batch` with every plugin.
@@ -768,7 +745,7 @@ impl PluginSet {
     /// Enriches `batch` with every plugin into `out` (buffers reused).
     pub fn enrich_into(&mut self, batch: &Batch, out: &mut Enriched) {
         out.len = batch.len();
-        out.results.resize_with(self.plugins.len(), DecodedResult::default);
+        out.results.resize_with(self.plugins.len(), Decoded::default);
         out.ok.resize(self.plugins.len(), false);
         for (i, p) in self.plugins.iter_mut().enumerate() {
             let writer = &batch.writers[batch.of_plugin[i]];
@@ -799,7 +776,6 @@ pub struct Batch {
     projections: Vec<Vec<Field>>,
     writers: Vec<BatchWriter>,
     of_plugin: Vec<usize>,
-    ts: String,
 }
 
 impl Batch {
@@ -815,40 +791,26 @@ impl Batch {
 
     /// Empties the batch, keeping its buffers.
     pub fn clear(&mut self) {
-        self.writers.iter_mut().for_each(BatchWriter::clear);
+        for w in &mut self.writers {
+            w.clear_with(|d, e| {
+                d.clear();
+                e.clear();
+            });
+        }
     }
 
     /// Adds a record (of any format: standard-log timestamps are sent in the real-time
     /// form, seconds with milliseconds). Its index is the previous [`len`](Self::len).
     pub fn push(&mut self, record: &Record<'_>) {
-        let standard = record.schema().format() == Format::Standard;
         for (fields, w) in self.projections.iter().zip(&mut self.writers) {
-            for f in fields {
-                if standard && *f == Field::Timestamp {
-                    self.ts.clear();
-                    match record.timestamp_ms() {
-                        Ok(Some(ms)) => {
-                            use std::fmt::Write;
-                            let _ = write!(self.ts, "{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
-                            w.push_field(self.ts.as_bytes());
-                        }
-                        _ => w.push_field(b"-"),
-                    }
-                    continue;
-                }
-                w.push_field(record.raw(*f).unwrap_or(b"-"));
-            }
-            w.end_line();
+            w.push_record(record, fields);
         }
     }
 
     /// Adds a record with every field `-` (a line that did not parse).
     pub fn push_empty(&mut self) {
         for (fields, w) in self.projections.iter().zip(&mut self.writers) {
-            for _ in fields {
-                w.push_field(b"-");
-            }
-            w.end_line();
+            w.push_absent(fields);
         }
     }
 }
@@ -858,7 +820,7 @@ impl Batch {
 #[derive(Debug, Default, Clone)]
 pub struct Enriched {
     len: usize,
-    results: Vec<DecodedResult>,
+    results: Vec<Decoded>,
     ok: Vec<bool>,
 }
 
@@ -878,24 +840,22 @@ impl Enriched {
         self.ok.get(i).copied().unwrap_or(false)
     }
 
-    fn records(&self, record: usize) -> impl Iterator<Item = (&DecodedResult, &abi::DecodedRecord)> {
-        self.results.iter().zip(&self.ok).filter(|(_, ok)| **ok).filter_map(move |(r, _)| r.records.get(record).map(|d| (r, d)))
+    fn records(&self, record: usize) -> impl Iterator<Item = abi::RecordView<'_>> {
+        self.results.iter().zip(&self.ok).filter(|(_, ok)| **ok).filter_map(move |(r, _)| r.record(record))
     }
 
     /// The tags of record `record`, plugin by plugin, each in the order the rule added them.
     pub fn tags(&self, record: usize) -> impl Iterator<Item = (&str, &str)> {
-        self.records(record)
-            .flat_map(|(r, d)| r.tags[d.tags.0 as usize..d.tags.1 as usize].iter().map(move |(k, v)| (r.str(k), r.str(v))))
+        self.records(record).flat_map(|d| d.tags())
     }
 
     /// The numeric labels of record `record`.
     pub fn labels(&self, record: usize) -> impl Iterator<Item = (&str, f64)> {
-        self.records(record)
-            .flat_map(|(r, d)| r.labels[d.labels.0 as usize..d.labels.1 as usize].iter().map(move |(k, v)| (r.str(k), *v)))
+        self.records(record).flat_map(|d| d.labels())
     }
 
     /// Whether any plugin asked to drop record `record`.
     pub fn dropped(&self, record: usize) -> bool {
-        self.records(record).any(|(_, d)| d.drop)
+        self.records(record).any(|d| d.drop)
     }
 }

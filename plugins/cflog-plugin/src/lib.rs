@@ -295,29 +295,22 @@ pub mod testing {
         if let Err(e) = g.init(schema.as_bytes(), config.as_bytes()) {
             return Err(String::from(e));
         }
-        let mut w = abi::BatchWriter::new();
+        let mut w = abi::VecBatchWriter::default();
         for l in lines {
             w.push_line(l);
         }
-        let batch = w.encode();
+        let mut batch = Vec::new();
+        w.encode_with(&mut |b| batch.extend_from_slice(b));
         let bytes = match g.enrich_bytes(&batch) {
             Ok(b) => b.to_vec(),
             Err(e) => return Err(String::from(e)),
         };
-        let mut d = abi::DecodedResult::default();
-        d.decode(&bytes, lines.len() as u32).map_err(|e| alloc::format!("{e}"))?;
-        Ok(d.records
-            .iter()
-            .map(|r| Result {
-                tags: d.tags[r.tags.0 as usize..r.tags.1 as usize]
-                    .iter()
-                    .map(|(k, v)| (String::from(d.str(k)), String::from(d.str(v))))
-                    .collect(),
-                labels: d.labels[r.labels.0 as usize..r.labels.1 as usize]
-                    .iter()
-                    .map(|(k, v)| (String::from(d.str(k)), *v))
-                    .collect(),
-                drop: r.drop,
+        let r = abi::ResultReader::new(&bytes, lines.len() as u32).map_err(|e| alloc::format!("{e}"))?;
+        Ok(r.records()
+            .map(|rec| Result {
+                tags: rec.tags().map(|(k, v)| (String::from(k), String::from(v))).collect(),
+                labels: rec.labels().map(|(k, v)| (String::from(k), v)).collect(),
+                drop: rec.drop,
             })
             .collect())
     }

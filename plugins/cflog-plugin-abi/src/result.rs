@@ -1,0 +1,294 @@
+//! The result (guest → host): [`encode_record`] writes one record's answer through a
+//! closure (the guest SDK), [`ResultReader`] validates a whole answer and hands out
+//! borrowed per-record views (every host).
+
+use crate::{FLAG_DROP, MAX_PER_RECORD, MAX_VALUE_LEN, WireError, read_u32, valid_key};
+
+/// Writes the result header for `count` records (patch it in place at offset 0 once the
+/// count is known: the header is the count, little-endian).
+pub fn encode_count(count: u32) -> [u8; 4] {
+    count.to_le_bytes()
+}
+
+/// Writes one record's answer through `put`. Entries the ABI forbids (invalid keys,
+/// values over [`MAX_VALUE_LEN`], non-finite labels, more than [`MAX_PER_RECORD`] of
+/// either) are left out, so an encoded result always validates.
+pub fn encode_record<'k, T, L>(put: &mut impl FnMut(&[u8]), drop: bool, tags: T, labels: L)
+where
+    T: Iterator<Item = (&'k str, &'k str)> + Clone,
+    L: Iterator<Item = (&'k str, f64)> + Clone,
+{
+    let ok_tag = |(k, v): &(&str, &str)| valid_key(k.as_bytes()) && v.len() <= MAX_VALUE_LEN;
+    let ok_label = |(k, v): &(&str, f64)| valid_key(k.as_bytes()) && v.is_finite();
+    let nt = tags.clone().filter(ok_tag).take(MAX_PER_RECORD).count() as u8;
+    let nl = labels.clone().filter(ok_label).take(MAX_PER_RECORD).count() as u8;
+    put(&[if drop { FLAG_DROP } else { 0 }, nt, nl]);
+    for (k, v) in tags.filter(ok_tag).take(MAX_PER_RECORD) {
+        put(&[k.len() as u8]);
+        put(k.as_bytes());
+        put(&(v.len() as u16).to_le_bytes());
+        put(v.as_bytes());
+    }
+    for (k, v) in labels.filter(ok_label).take(MAX_PER_RECORD) {
+        put(&[k.len() as u8]);
+        put(k.as_bytes());
+        put(&v.to_le_bytes());
+    }
+}
+
+/// A validated result: every record present, every flag, key, value and label checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ResultReader<'a> {
+    bytes: &'a [u8],
+    count: u32,
+}
+
+/// One record's answer, borrowed from the result bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecordView<'a> {
+    /// The rule asks for the record to be dropped.
+    pub drop: bool,
+    tag_count: u8,
+    label_count: u8,
+    body: &'a [u8],
+    offset: u32,
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        let s = self.b.get(self.at..self.at.checked_add(n).ok_or(WireError::Truncated)?).ok_or(WireError::Truncated)?;
+        self.at += n;
+        Ok(s)
+    }
+
+    fn key(&mut self) -> Result<&'a str, WireError> {
+        let len = self.take(1)?[0] as usize;
+        let key = self.take(len)?;
+        if !valid_key(key) {
+            return Err(WireError::BadKey);
+        }
+        core::str::from_utf8(key).map_err(|_| WireError::BadKey)
+    }
+
+    fn tag(&mut self) -> Result<(&'a str, &'a str), WireError> {
+        let key = self.key()?;
+        let l = self.take(2)?;
+        let len = u16::from_le_bytes([l[0], l[1]]) as usize;
+        let value = self.take(len)?;
+        if len > MAX_VALUE_LEN {
+            return Err(WireError::BadValue);
+        }
+        Ok((key, core::str::from_utf8(value).map_err(|_| WireError::BadValue)?))
+    }
+
+    fn label(&mut self) -> Result<(&'a str, f64), WireError> {
+        let key = self.key()?;
+        let v = self.take(8)?;
+        let value = f64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]);
+        if !value.is_finite() {
+            return Err(WireError::BadLabel);
+        }
+        Ok((key, value))
+    }
+
+    /// Reads and checks one record.
+    fn record(&mut self) -> Result<RecordView<'a>, WireError> {
+        let offset = self.at as u32;
+        let h = self.take(3)?;
+        let (flags, tag_count, label_count) = (h[0], h[1], h[2]);
+        if flags & !FLAG_DROP != 0 {
+            return Err(WireError::BadFlags);
+        }
+        let start = self.at;
+        for _ in 0..tag_count {
+            self.tag()?;
+        }
+        for _ in 0..label_count {
+            self.label()?;
+        }
+        Ok(RecordView { drop: flags & FLAG_DROP != 0, tag_count, label_count, body: &self.b[start..self.at], offset })
+    }
+}
+
+impl<'a> ResultReader<'a> {
+    /// Validates `bytes` as a guest's result for `expected` records.
+    pub fn new(bytes: &'a [u8], expected: u32) -> Result<Self, WireError> {
+        let found = read_u32(bytes, 0)?;
+        if found != expected {
+            return Err(WireError::CountMismatch { expected, found });
+        }
+        let mut c = Cursor { b: bytes, at: 4 };
+        for _ in 0..found {
+            c.record()?;
+        }
+        if c.at != bytes.len() {
+            return Err(WireError::TrailingBytes);
+        }
+        Ok(ResultReader { bytes, count: found })
+    }
+
+    /// Records in the result.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether the result is empty.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The records, in order.
+    pub fn records(&self) -> impl Iterator<Item = RecordView<'a>> + 'a {
+        let mut c = Cursor { b: self.bytes, at: 4 };
+        (0..self.count).map_while(move |_| c.record().ok())
+    }
+
+    /// The record starting at `offset` (a [`RecordView::offset`] of this result), for
+    /// hosts that index records; `None` for an offset that starts no record.
+    pub fn record_at(&self, offset: u32) -> Option<RecordView<'a>> {
+        record_at(self.bytes, offset)
+    }
+
+    /// The validated bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+/// The record starting at `offset` of result `bytes` (checked again on its own), for
+/// hosts that keep a validated result's bytes and record offsets rather than a reader.
+pub fn record_at(bytes: &[u8], offset: u32) -> Option<RecordView<'_>> {
+    Cursor { b: bytes, at: offset as usize }.record().ok()
+}
+
+impl<'a> RecordView<'a> {
+    /// Where the record starts in the result bytes (see [`ResultReader::record_at`]).
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// The tags, in the order the rule added them.
+    pub fn tags(self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let mut c = Cursor { b: self.body, at: 0 };
+        (0..self.tag_count).map_while(move |_| c.tag().ok())
+    }
+
+    /// The numeric labels, in order.
+    pub fn labels(self) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+        let mut c = Cursor { b: self.body, at: 0 };
+        for _ in 0..self.tag_count {
+            if c.tag().is_err() {
+                break;
+            }
+        }
+        (0..self.label_count).map_while(move |_| c.label().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// `(drop, tags, labels)` of one record.
+    type Answer<'a> = (bool, &'a [(&'a str, &'a str)], &'a [(&'a str, f64)]);
+
+    fn encode(records: &[Answer<'_>]) -> Vec<u8> {
+        let mut out = Vec::from(encode_count(records.len() as u32));
+        for (drop, tags, labels) in records {
+            encode_record(&mut |b| out.extend_from_slice(b), *drop, tags.iter().copied(), labels.iter().copied());
+        }
+        out
+    }
+
+    #[test]
+    fn result_round_trip_and_hand_encoding() {
+        let bytes = encode(&[(true, &[("bot", "googlebot"), ("bad key!", "left out")], &[("score", 0.5), ("nan", f64::NAN)]), (false, &[], &[])]);
+        // The layout of the crate docs, written out by hand.
+        let mut expected = vec![2, 0, 0, 0, 1, 1, 1, 3, b'b', b'o', b't', 9, 0];
+        expected.extend_from_slice(b"googlebot");
+        expected.extend_from_slice(&[5, b's', b'c', b'o', b'r', b'e']);
+        expected.extend_from_slice(&0.5f64.to_le_bytes());
+        expected.extend_from_slice(&[0, 0, 0]);
+        assert_eq!(bytes, expected);
+        let r = ResultReader::new(&bytes, 2).unwrap();
+        let recs: Vec<RecordView<'_>> = r.records().collect();
+        assert_eq!(recs.len(), 2);
+        assert!(recs[0].drop && !recs[1].drop);
+        assert_eq!(recs[0].tags().collect::<Vec<_>>(), [("bot", "googlebot")]);
+        assert_eq!(recs[0].labels().collect::<Vec<_>>(), [("score", 0.5)]);
+        assert_eq!(recs[1].tags().count() + recs[1].labels().count(), 0);
+        assert_eq!(r.record_at(recs[1].offset()), Some(recs[1]));
+    }
+
+    #[test]
+    fn every_validation_failure_is_named() {
+        let bad = |b: &[u8], n| ResultReader::new(b, n).unwrap_err();
+        assert_eq!(bad(&[1, 0, 0], 1), WireError::Truncated);
+        assert_eq!(bad(&[1, 0, 0, 0], 2), WireError::CountMismatch { expected: 2, found: 1 });
+        assert_eq!(bad(&[1, 0, 0, 0, 0, 1], 1), WireError::Truncated);
+        assert_eq!(bad(&[1, 0, 0, 0, 2, 0, 0], 1), WireError::BadFlags);
+        assert_eq!(bad(&[1, 0, 0, 0, 0, 1, 0, 1, b' ', 0, 0], 1), WireError::BadKey);
+        assert_eq!(bad(&[1, 0, 0, 0, 0, 1, 0, 0, 0, 0], 1), WireError::BadKey);
+        assert_eq!(bad(&[1, 0, 0, 0, 0, 1, 0, 1, b'k', 1, 0, 0xff], 1), WireError::BadValue);
+        assert_eq!(bad(&[1, 0, 0, 0, 0, 0, 0, 7], 1), WireError::TrailingBytes);
+        let mut long = vec![1, 0, 0, 0, 0, 1, 0, 1, b'k', 0x01, 0x04];
+        long.extend_from_slice(&[b'v'; 1025]);
+        assert_eq!(bad(&long, 1), WireError::BadValue);
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut l = vec![1, 0, 0, 0, 0, 0, 1, 1, b'k'];
+            l.extend_from_slice(&v.to_le_bytes());
+            assert_eq!(bad(&l, 1), WireError::BadLabel);
+        }
+        let mut key = vec![1, 0, 0, 0, 0, 0, 1, 2, b'k', b'/'];
+        key.extend_from_slice(&1.0f64.to_le_bytes());
+        assert_eq!(bad(&key, 1), WireError::BadKey);
+        // A length far past the buffer is an error, not a panic.
+        assert_eq!(bad(&[1, 0, 0, 0, 0, 1, 0, 0xff], 1), WireError::Truncated);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), n in 0u32..4) {
+            if let Ok(r) = ResultReader::new(&bytes, n) {
+                for rec in r.records() {
+                    let _ = (rec.tags().count(), rec.labels().count(), r.record_at(rec.offset()));
+                }
+            }
+            let _ = crate::BatchReader::new(&bytes).map(|b| b.lines().count());
+        }
+
+        #[test]
+        fn decoding_corrupted_answers_never_panics(at in 0usize..200, byte: u8, cut in 0usize..200) {
+            // Valid answers with one byte changed and cut short: near-misses that reach deep
+            // into the decoder, where random bytes stop at the count.
+            let mut bytes = encode(&[(true, &[("bot", "googlebot"), ("net", "aws")], &[("score", 0.5)]), (false, &[("k", "v")], &[])]);
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            bytes.truncate(bytes.len() - cut % bytes.len());
+            if let Ok(r) = ResultReader::new(&bytes, 2) {
+                for rec in r.records() {
+                    let _ = (rec.tags().count(), rec.labels().count(), r.record_at(rec.offset()));
+                }
+            }
+        }
+
+        #[test]
+        fn what_encodes_decodes(tags in proptest::collection::vec(("[a-z]{1,8}", ".{0,20}"), 0..5), label in -1e9f64..1e9, drop: bool) {
+            let t: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let bytes = encode(&[(drop, &t, &[("x", label)])]);
+            let r = ResultReader::new(&bytes, 1).unwrap();
+            let rec = r.records().next().unwrap();
+            proptest::prop_assert_eq!(rec.drop, drop);
+            proptest::prop_assert_eq!(rec.tags().collect::<Vec<_>>(), t);
+            proptest::prop_assert_eq!(rec.labels().collect::<Vec<_>>(), vec![("x", label)]);
+        }
+    }
+}
