@@ -812,11 +812,12 @@ class Checker:
         for k in env:
             if k not in self.names["env"]:
                 self.e(f"{w}: environment variable {k} is not one the function reads (names::env)")
-        if ("CFLOG_FIELDS" in env) == ("CFLOG_REALTIME_LOG_CONFIG" in env):
-            self.e(f"{w}: set exactly one of CFLOG_FIELDS and CFLOG_REALTIME_LOG_CONFIG")
         mode = str(param_default(inst, env.get("CFLOG_MODE", "kinesis"))).lower()
-        if mode not in ("kinesis", "firehose"):
+        if mode not in ("kinesis", "firehose", "notify"):
             self.e(f"{w}: CFLOG_MODE {mode!r}")
+        # The notifier (issue 14) reads rollups, not log lines: no layout.
+        if mode != "notify" and ("CFLOG_FIELDS" in env) == ("CFLOG_REALTIME_LOG_CONFIG" in env):
+            self.e(f"{w}: set exactly one of CFLOG_FIELDS and CFLOG_REALTIME_LOG_CONFIG")
         self.check_rules(inst, lid, props, env)
 
         # What the function calls, for the features its environment turns on.
@@ -835,6 +836,8 @@ class Checker:
         for group, var in FEATURE_ENV.items():
             if var in env and (mode == "kinesis" or group == "LAYOUT"):
                 need(self.names["iam"][group], target_of(var))
+        if mode == "notify":
+            self.check_notifier(inst, lid, env, need, target_of)
         metrics = str(param_default(inst, env.get("CFLOG_METRICS", "cloudwatch"))).lower()
         if mode == "kinesis" and metrics == "cloudwatch":
             need(self.names["iam"]["METRICS"], {"*"})
@@ -887,6 +890,34 @@ class Checker:
         if "CFLOG_TABLE" in env:
             for t in refs_in(env["CFLOG_TABLE"]) & set(res):
                 self.check_table(t, res[t])
+
+    def check_notifier(self, inst, lid, env, need, target_of):
+        """Issue 14: a notify-mode function reads the rollup table (Query), publishes to its
+        topic, and is invoked by an SNS subscription whose topic alone may invoke it."""
+        res = inst["Resources"]
+        w = f"Resources.{lid}"
+        for var in ("CFLOG_TABLE", "CFLOG_NOTIFY_TOPIC"):
+            if var not in env:
+                self.e(f"{w}: a notify-mode function needs {var}")
+                return
+        var_of_service = {"dynamodb": "CFLOG_TABLE", "sns": "CFLOG_NOTIFY_TOPIC"}
+        for a in self.names["iam"].get("NOTIFY", []):
+            need([a], target_of(var_of_service[a.split(":")[0]]))
+        subs = [s for s, x in res.items() if x.get("Type") == "AWS::SNS::Subscription"
+                and x.get("Properties", {}).get("Protocol") == "lambda" and lid in refs_in(x.get("Properties", {}).get("Endpoint"))]
+        if not subs:
+            self.e(f"{w}: a notify-mode function needs an SNS subscription (Protocol lambda) of the alarm topic")
+        topics = {t for s in subs for t in refs_in(res[s]["Properties"].get("TopicArn"))}
+        perms = [x.get("Properties", {}) for x in res.values() if x.get("Type") == "AWS::Lambda::Permission"
+                 and lid in refs_in(x.get("Properties", {}).get("FunctionName"))]
+        for t in sorted(topics):
+            if not any(p.get("Principal") == "sns.amazonaws.com" and p.get("Action") == "lambda:InvokeFunction" and t in refs_in(p.get("SourceArn")) for p in perms):
+                self.e(f"{w}: needs an AWS::Lambda::Permission for sns.amazonaws.com with SourceArn {t} (and no wider one)")
+        for p in perms:
+            if not (refs_in(p.get("SourceArn")) & topics):
+                self.e(f"{w}: a Lambda permission without a SourceArn of its topic lets others invoke the notifier")
+        if refs_in(env["CFLOG_NOTIFY_TOPIC"]) & topics:
+            self.e(f"{w}: CFLOG_NOTIFY_TOPIC must not be the topic that invokes it (a loop)")
 
     def check_rules(self, inst, lid, props, env):
         """CFLOG_PLUGINS exactly when a rules layer is attached, pointing into it."""

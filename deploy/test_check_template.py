@@ -94,7 +94,8 @@ class RealTemplate(unittest.TestCase):
         self.assertEqual(check(), [])
 
     def test_the_calls_are_derived_from_the_code(self):
-        # Worked out by reading host-lambda/src/aws.rs: one call per sink operation.
+        # Worked out by reading host-lambda/src/aws.rs: one call per sink operation; the
+        # notifier's two (notify_aws.rs, issue 14).
         ops = sorted((c.crate, c.op) for c in CODE.calls)
         self.assertEqual(
             ops,
@@ -102,14 +103,17 @@ class RealTemplate(unittest.TestCase):
                 ("aws_sdk_cloudfront", "get_realtime_log_config"),
                 ("aws_sdk_cloudwatch", "put_metric_data"),
                 ("aws_sdk_dynamodb", "get_item"),
+                ("aws_sdk_dynamodb", "query"),
                 ("aws_sdk_dynamodb", "transact_write_items"),
                 ("aws_sdk_dynamodb", "update_item"),
                 ("aws_sdk_kinesis", "put_records"),
+                ("aws_sdk_sns", "publish"),
             ],
         )
         self.assertEqual(
             CODE.actions,
-            {"cloudfront:GetRealtimeLogConfig", "cloudwatch:PutMetricData", "dynamodb:GetItem", "dynamodb:UpdateItem", "kinesis:PutRecords"},
+            {"cloudfront:GetRealtimeLogConfig", "cloudwatch:PutMetricData", "dynamodb:GetItem", "dynamodb:UpdateItem", "kinesis:PutRecords",
+             "dynamodb:Query", "sns:Publish"},
         )
 
     def test_every_combination_of_conditions_is_checked(self):
@@ -413,6 +417,39 @@ class Rules(unittest.TestCase):
         body["Fn::Sub"] = body["Fn::Sub"].replace('"LateRecords", "Distribution"', '"ParseErrors", "Distribution"')
         errs = check(tpl, code=code)
         self.assertTrue(any("emits 'LateRecords', but no dashboard widget or alarm shows it" in e for e in errs), errs)
+
+
+class Notifier(unittest.TestCase):
+    """Issue 14: the alarm notifier (CFLOG_MODE=notify)."""
+
+    def test_notifier_grants_exactly_query_and_publish(self):
+        tpl = copy.deepcopy(TPL)
+        sts = statements(tpl, "NotifierRole")
+        sts[1]["Action"] = ["dynamodb:Query", "dynamodb:Scan"]
+        del sts[2]  # sns:Publish
+        errs = check(tpl)
+        self.assertTrue(any("grants dynamodb:Scan, which NotifierFunction never calls" in e for e in errs), errs)
+        self.assertTrue(any("NotifierFunction needs sns:Publish on ['NotificationTopic'], not granted" in e for e in errs), errs)
+
+    def test_only_the_alarm_topic_may_invoke_it(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["NotifierInvokePermission"]["Properties"]["SourceArn"]
+        errs = check(tpl)
+        self.assertTrue(any("needs an AWS::Lambda::Permission for sns.amazonaws.com with SourceArn AlarmTopic" in e for e in errs), errs)
+        self.assertTrue(any("without a SourceArn of its topic" in e for e in errs), errs)
+
+    def test_publishing_to_the_invoking_topic_is_a_loop(self):
+        tpl = copy.deepcopy(TPL)
+        env(tpl, "NotifierFunction")["CFLOG_NOTIFY_TOPIC"] = {"Ref": "AlarmTopic"}
+        statements(tpl, "NotifierRole")[2]["Resource"] = {"Ref": "AlarmTopic"}
+        errs = check(tpl)
+        self.assertTrue(any("must not be the topic that invokes it (a loop)" in e for e in errs), errs)
+
+    def test_notifier_without_subscription(self):
+        tpl = copy.deepcopy(TPL)
+        del tpl["Resources"]["NotifierSubscription"]
+        errs = check(tpl)
+        self.assertTrue(any("needs an SNS subscription (Protocol lambda)" in e for e in errs), errs)
 
 
 class SamConfig(unittest.TestCase):

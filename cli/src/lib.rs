@@ -23,6 +23,7 @@ pub mod report_errors;
 #[cfg(feature = "aws")]
 pub mod s3;
 pub mod sources;
+pub mod suspect_args;
 pub mod top;
 pub mod window_arg;
 

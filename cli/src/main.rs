@@ -301,6 +301,12 @@ struct AnalyzeArgs {
     /// Never draw the progress bar (it is only drawn when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Clients (addresses, and ASNs) each window tracks for the suspicious-client table:
+    /// any client with more than window records / N requests is tracked.
+    #[arg(long, default_value_t = cflog_core::suspicious::DEFAULT_CLIENT_CAPACITY, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    client_capacity: u32,
+    #[command(flatten)]
+    suspects: cflog_cli::suspect_args::SuspectArgs,
     /// Print at most N bad lines on stderr (all are counted).
     #[arg(long, default_value_t = 20, value_name = "N")]
     max_errors: u64,
@@ -364,6 +370,8 @@ struct MergeArgs {
     /// Write the merged report's tables as CSV files into DIR (as `analyze --csv`).
     #[arg(long, value_name = "DIR")]
     csv: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    suspects: cflog_cli::suspect_args::SuspectArgs,
     /// Colours on the dashboard (`auto`: when stdout is a terminal and NO_COLOR is not set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
@@ -402,6 +410,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
             top_capacity: args.top_capacity,
             sampling_rate,
             anonymize_ip: args.anonymize_ip,
+            client_capacity: args.client_capacity,
             ..SummaryOptions::default()
         },
         threads,
@@ -456,7 +465,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     problems.all_failed(inputs_total, s.records + s.bad_lines > 0)?;
     sources::note_no_records(s.records, s.bad_lines, &files);
     filter_args::note_kept(&options.filter, s.records, analysis.filtered_out);
-    let report = s.report_ranked(args.top, args.top_by.into());
+    let report = s.report_with(args.top, args.top_by.into(), &args.suspects.thresholds());
     let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &files)?;
     if args.json || !exported {
         print_report(&report, args.json, args.color, dashboard::Source::analyzed(&analysis.inputs));
@@ -466,7 +475,11 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
 
 fn merge(args: MergeArgs) -> Result<ExitCode> {
     let merged = cflog_cli::cmd_merge::merge_sources(&args.reports)?;
-    let report = merged.summary.report_ranked(args.top.unwrap_or(merged.top_n), args.top_by.map(Rank::from).unwrap_or(merged.rank));
+    let report = merged.summary.report_with(
+        args.top.unwrap_or(merged.top_n),
+        args.top_by.map(Rank::from).unwrap_or(merged.rank),
+        &args.suspects.thresholds(),
+    );
     let exported = cflog_cli::export::write_requested(&report, args.html.as_deref(), args.csv.as_deref(), &args.reports)?;
     if args.json || !exported {
         print_report(&report, args.json, args.color, dashboard::Source::merged(&args.reports));

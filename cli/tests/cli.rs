@@ -102,7 +102,7 @@ fn merged_reports_equal_one_analysis_of_all_inputs() {
     let (a, b) = (tmp("a.log"), tmp("b.log"));
     gen_file(&a, "realtime", 3000, 1);
     gen_file(&b, "realtime", 2000, 2);
-    let cap = ["--top-capacity", "100000"];
+    let cap = ["--top-capacity", "100000", "--client-capacity", "100000"];
     let ra = cflog(&[&["analyze", "--json"][..], &cap, &[a.to_str().unwrap()]].concat());
     let rb = cflog(&[&["analyze", "--json"][..], &cap, &[b.to_str().unwrap()]].concat());
     let (pa, pb) = (tmp("a.json"), tmp("b.json"));
@@ -123,7 +123,7 @@ fn threads_chunks_and_gzip_do_not_change_the_numbers() {
     let out = cflog(&["gen", "--format", "realtime", "--lines", "3000", "--seed", "9", "--gzip", "-o", gz.to_str().unwrap()]);
     assert!(out.status.success());
     let args = |threads: &str, file: &Path| -> serde_json::Value {
-        json(&cflog(&["analyze", "--json", "--top-capacity", "100000", "--threads", threads, file.to_str().unwrap()]))
+        json(&cflog(&["analyze", "--json", "--top-capacity", "100000", "--client-capacity", "100000", "--threads", threads, file.to_str().unwrap()]))
     };
     let one = args("1", &plain);
     assert_eq!(one["records"], 3000);
@@ -160,9 +160,9 @@ fn standard_layout_changes_mid_stream_across_chunks() {
     let mut data = std::fs::read(&big).unwrap();
     data.extend_from_slice(&std::fs::read(fixture("standard/legacy-2015-19col.log")).unwrap());
     std::fs::write(&big, &data).unwrap();
-    let one = json(&cflog(&["analyze", "--json", "--threads", "1", "--top-capacity", "100000", big.to_str().unwrap()]));
+    let one = json(&cflog(&["analyze", "--json", "--threads", "1", "--top-capacity", "100000", "--client-capacity", "100000", big.to_str().unwrap()]));
     assert_eq!((one["records"].as_u64(), one["bad_lines"].as_u64()), (Some(6001), Some(0)));
-    let three = json(&cflog(&["analyze", "--json", "--threads", "3", "--top-capacity", "100000", big.to_str().unwrap()]));
+    let three = json(&cflog(&["analyze", "--json", "--threads", "3", "--top-capacity", "100000", "--client-capacity", "100000", big.to_str().unwrap()]));
     assert_eq!(three, one);
     let last = one["time"]["last_ms"].as_i64().unwrap();
     assert!(last >= 1_793_491_200_000, "the generated 2026 lines are the latest");
@@ -193,7 +193,7 @@ fn a_month_at_one_minute_coarsens_the_same_for_any_threads_and_merges() {
     let out = cflog(&["gen", "--format", "realtime", "--fields", fields, "--lines", "100000", "--rate", "0.04", "--seed", "12", "-o", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let analyze = |threads: &str, file: &Path| {
-        let args = ["analyze", "--json", "--no-progress", "--window", "1m", "--top-capacity", "100000", "--fields", fields, "--threads", threads];
+        let args = ["analyze", "--json", "--no-progress", "--window", "1m", "--top-capacity", "100000", "--client-capacity", "100000", "--fields", fields, "--threads", threads];
         let out = cflog(&[&args[..], &[file.to_str().unwrap()]].concat());
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         out.stdout
@@ -259,7 +259,8 @@ fn merge_refuses_a_report_whose_state_was_edited() {
 #[test]
 fn reports_with_an_unchecksummed_state_still_merge() {
     // The same two inputs as the fixture: the merge of the old report is the new analysis
-    // (its state now version 4), but for the top-list sums an old state does not hold.
+    // (its state now version 5), but for the top-list sums and the per-window client tables
+    // an old state does not hold (the state is left out; no client is suspicious here).
     let old = json(&cflog(&["merge", "--json", &fixture("reports/schema2-state2-aws-doc.json")]));
     let new = json(&cflog(&[
         "analyze",
@@ -285,7 +286,7 @@ fn reports_with_an_unchecksummed_state_still_merge() {
 fn schema_1_reports_still_merge() {
     let out = cflog(&["merge", "--json", &fixture("reports/schema1-aws-doc.json")]);
     let r = json(&out);
-    assert_eq!((&r["schema_version"], &r["records"], &r["window"]["ms"]), (&4.into(), &4.into(), &60_000.into()));
+    assert_eq!((&r["schema_version"], &r["records"], &r["window"]["ms"]), (&5.into(), &4.into(), &60_000.into()));
 }
 
 /// A schema 2 report (made by cflog before the rename, with `--top-capacity 1` so the
@@ -298,7 +299,7 @@ fn schema_2_reports_merge_and_their_bounds_become_overcount_max() {
     assert_eq!(old["schema_version"], 2);
     // (Merging it with itself is refused now: the same report twice would count twice.)
     let r = json(&cflog(&["merge", "--json", &path]));
-    assert_eq!((&r["schema_version"], &r["records"]), (&4.into(), &4.into()));
+    assert_eq!((&r["schema_version"], &r["records"]), (&5.into(), &4.into()));
     for (list, entries) in old["top"].as_object().unwrap() {
         let merged = r["top"][list].as_array().unwrap();
         assert_eq!(merged.len(), entries.as_array().unwrap().len(), "{list}");
@@ -391,7 +392,7 @@ fn top_lists_rank_by_requests_bytes_or_5xx_with_each_entrys_bytes_and_5xx() {
     };
     let row = |k: &str, n, b, f| (k.to_string(), n, b, f);
     let by_requests = report("requests");
-    assert_eq!((&by_requests["schema_version"], &by_requests["options"]["top_by"]), (&4.into(), &"requests".into()));
+    assert_eq!((&by_requests["schema_version"], &by_requests["options"]["top_by"]), (&5.into(), &"requests".into()));
     assert_eq!(rows(&by_requests), [row("/a", 2, 110, 1), row("/b", 2, 10, 2), row("/c", 1, 1000, 0)]);
     assert_eq!(rows(&report("bytes")), [row("/c", 1, 1000, 0), row("/a", 2, 110, 1), row("/b", 2, 10, 2)]);
     // Only keys that had a 5xx.
@@ -426,7 +427,7 @@ fn schema_3_reports_merge_with_unknown_sums() {
     let old = fixture("reports/schema3-aws-doc.json");
     let fresh = json(&cflog(&["analyze", "--json", &fixture("standard/aws-doc-2014-26col.log"), &fixture("standard/aws-doc-2019-33col.log")]));
     let r = json(&cflog(&["merge", "--json", &old]));
-    assert_eq!(r["schema_version"], 4);
+    assert_eq!(r["schema_version"], 5);
     for (list, entries) in fresh["top"].as_object().unwrap() {
         let merged = r["top"][list].as_array().unwrap();
         assert_eq!(merged.len(), entries.as_array().unwrap().len(), "{list}");

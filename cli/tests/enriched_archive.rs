@@ -61,7 +61,7 @@ fn the_lambdas_enriched_archive_analyzes_like_the_logs_it_came_from() {
     assert!(first["_cflog"]["tags"]["status_class"].is_string(), "{first}");
 
     let analyze = |args: &[&str]| {
-        let out = cflog(&[&["analyze", "--json", "--top-capacity", "100000", "--threads", "2"][..], args].concat());
+        let out = cflog(&[&["analyze", "--json", "--top-capacity", "100000", "--client-capacity", "100000", "--threads", "2"][..], args].concat());
         assert_eq!(out.status.code(), Some(3), "one bad line: {}", String::from_utf8_lossy(&out.stderr));
         (serde_json::from_slice::<Value>(&out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
     };

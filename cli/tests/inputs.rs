@@ -249,7 +249,7 @@ fn large_gzipped_ndjson_on_several_threads_gives_the_same_report() {
     let ndjson = dir.join("rt.ndjson.gz");
     std::fs::write(&ndjson, gzip(&parsed.stdout)).unwrap();
     let analyze = |threads: &str, file: &Path| {
-        report(&cflog(&["analyze", "--json", "--top-capacity", "100000", "--threads", threads, s(file)]))
+        report(&cflog(&["analyze", "--json", "--top-capacity", "100000", "--client-capacity", "100000", "--threads", threads, s(file)]))
     };
     let direct = analyze("1", &log);
     assert_eq!(direct["records"], 6000);

@@ -45,6 +45,7 @@ pub mod parser;
 pub mod record;
 pub mod schema;
 pub mod summary;
+pub mod suspicious;
 pub mod types;
 
 pub use error::{ParseError, ParseErrorKind};

@@ -363,6 +363,14 @@ impl DynamoState {
                 add(name, n(v));
             }
         }
+        // Alert context (crate::context): names may hold any character, so placeholders.
+        let mut names = HashMap::new();
+        for (i, (name, v)) in r.context.iter().enumerate() {
+            let (k, val) = (format!("#c{i}"), format!(":c{i}"));
+            parts.push(format!("{k} {val}"));
+            names.insert(k, name.clone());
+            values.insert(val, n(*v));
+        }
         let mut set = format!("{} = :ttl, {} = :ws, {} = :dist", table::EXPIRES_AT, table::WINDOW_START_MS, table::DISTRIBUTION);
         values.insert(":ttl".into(), n(r.window_start_ms / 1000 + self.ttl_seconds));
         values.insert(":ws".into(), n(r.window_start_ms));
@@ -375,6 +383,7 @@ impl DynamoState {
             .table_name(&self.table)
             .set_key(Some(rollup_key(&r.distribution, r.window_start_ms)))
             .update_expression(format!("SET {set} ADD {}", parts.join(", ")))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(|e| SinkError::from_err(Retry::Permanent, e))

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use cflog_core::suspicious::SuspectThresholds;
+
 use crate::names::{env, metric};
 use crate::process::ExtraDimensions;
 use crate::sinks::RetryPolicy;
@@ -14,6 +16,8 @@ pub enum Mode {
     Kinesis,
     /// Firehose data transformation.
     Firehose,
+    /// The alarm notifier: SNS events carrying CloudWatch alarms (see [`crate::notify`]).
+    Notify,
 }
 
 /// Where metrics go.
@@ -69,6 +73,31 @@ pub struct Config {
     pub endpoint_url: Option<String>,
     /// Enrichment rules (`CFLOG_PLUGINS`, expanded when the handler is built).
     pub plugins: Option<String>,
+    /// Suspicious-client thresholds (`CFLOG_SUSPECT`).
+    pub suspect: SuspectThresholds,
+    /// The notifier's topic (`CFLOG_NOTIFY_TOPIC`).
+    pub notify_topic: Option<String>,
+    /// The dashboard linked from notifications (`CFLOG_DASHBOARD_URL`).
+    pub dashboard_url: Option<String>,
+}
+
+/// `flood=1200,floor=60,4xx=50,404=30,threat=5,asn=20`, any subset, over the defaults.
+pub fn parse_thresholds(v: &str) -> Result<SuspectThresholds, String> {
+    let mut t = SuspectThresholds::default();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, n) = part.split_once('=').ok_or_else(|| format!("{}: {part:?} is not name=number", env::SUSPECT))?;
+        let name = format!("{} {k}", env::SUSPECT);
+        match k.trim() {
+            "flood" => t.flood_per_min = parse_num(&name, n, 1u64, u64::MAX)?,
+            "floor" => t.share_floor_per_min = parse_num(&name, n, 1u64, u64::MAX)?,
+            "4xx" => t.max_4xx_percent = parse_num(&name, n, 0u32, 100)?,
+            "404" => t.max_404_percent = parse_num(&name, n, 0u32, 100)?,
+            "threat" => t.tagged_per_min = parse_num(&name, n, 1u64, u64::MAX)?,
+            "asn" => t.asn_factor = parse_num(&name, n, 1u64, 1_000_000)?,
+            other => return Err(format!("{}: unknown threshold {other:?} (expected flood, floor, 4xx, 404, threat, asn)", env::SUSPECT)),
+        }
+    }
+    Ok(t)
 }
 
 fn parse_num<T>(name: &str, v: &str, lo: T, hi: T) -> Result<T, String>
@@ -94,9 +123,12 @@ impl Config {
         let mode = match get(env::MODE).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("kinesis") => Mode::Kinesis,
             Some("firehose") => Mode::Firehose,
-            Some(other) => return Err(format!("{}={other:?}: expected kinesis or firehose", env::MODE)),
+            Some("notify") => Mode::Notify,
+            Some(other) => return Err(format!("{}={other:?}: expected kinesis, firehose or notify", env::MODE)),
         };
         let layout = match (get(env::FIELDS), get(env::REALTIME_LOG_CONFIG)) {
+            // The notifier reads rollups, not log lines.
+            (None, None) if mode == Mode::Notify => LayoutConfig::Fields(Vec::new()),
             (Some(_), Some(_)) => return Err(format!("set {} or {}, not both", env::FIELDS, env::REALTIME_LOG_CONFIG)),
             (Some(f), None) => LayoutConfig::Fields(f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()),
             (None, Some(c)) => LayoutConfig::RealtimeLogConfig(c.trim().to_string()),
@@ -141,8 +173,16 @@ impl Config {
         if let Some(v) = get(env::BACKOFF_MS) {
             retry.base_delay = Duration::from_millis(parse_num(env::BACKOFF_MS, &v, 0u64, 60_000)?);
         }
+        let suspect = get(env::SUSPECT).map(|v| parse_thresholds(&v)).transpose()?.unwrap_or_default();
+        let notify_topic = get(env::NOTIFY_TOPIC);
+        if mode == Mode::Notify && (notify_topic.is_none() || get(env::TABLE).is_none()) {
+            return Err(format!("{}=notify needs {} (the topic) and {} (the rollup table)", env::MODE, env::NOTIFY_TOPIC, env::TABLE));
+        }
         Ok(Config {
             mode,
+            suspect,
+            notify_topic,
+            dashboard_url: get(env::DASHBOARD_URL),
             layout,
             sampling_rate,
             metrics,
@@ -186,5 +226,15 @@ mod tests {
         let c = cfg(&[(env::REALTIME_LOG_CONFIG, "my-config"), (env::METRIC_DIMENSIONS, "edge,country"), (env::TTL_DAYS, "2")]).unwrap();
         assert!(c.dimensions.edge_location && c.dimensions.country);
         assert_eq!(c.ttl_seconds, 2 * 86_400);
+    }
+
+    #[test]
+    fn notify_mode_and_thresholds() {
+        let c = cfg(&[(env::MODE, "notify"), (env::NOTIFY_TOPIC, "arn:aws:sns:us-east-1:1:t"), (env::TABLE, "t"), (env::SUSPECT, "flood=600, 404=20")]).unwrap();
+        assert_eq!(c.mode, Mode::Notify);
+        assert_eq!((c.suspect.flood_per_min, c.suspect.max_404_percent, c.suspect.share_floor_per_min), (600, 20, 60));
+        assert!(cfg(&[(env::MODE, "notify"), (env::TABLE, "t")]).unwrap_err().contains(env::NOTIFY_TOPIC));
+        assert!(cfg(&[(env::FIELDS, "a"), (env::SUSPECT, "flod=1")]).unwrap_err().contains("unknown threshold \"flod\""));
+        assert!(cfg(&[(env::FIELDS, "a"), (env::SUSPECT, "4xx=101")]).unwrap_err().contains("between 0 and 100"));
     }
 }

@@ -37,7 +37,7 @@ use cflog_core::Schema;
 use serde::Serialize;
 
 pub use crate::events::*;
-use crate::metrics::{chunk_datums, metrics_of, rollups_of};
+use crate::metrics::{chunk_datums, metrics_with, rollups_of};
 use crate::names::limits;
 use crate::process::{Aggregate, BadLine, InRecord, OutRecord, Processor};
 use crate::sinks::{
@@ -69,6 +69,8 @@ pub struct HandlerOptions {
     /// How often the real-time log config (when it is the layout source) is read again, so
     /// a changed sampling rate or field list applies within this long.
     pub config_refresh: std::time::Duration,
+    /// Suspicious-client thresholds of the `SuspiciousClients` metric.
+    pub suspect: cflog_core::suspicious::SuspectThresholds,
 }
 
 /// The default [`HandlerOptions::config_refresh`]: one `GetRealtimeLogConfig` per
@@ -82,6 +84,7 @@ impl Default for HandlerOptions {
             forward_bad_lines: false,
             sampling_override: None,
             config_refresh: CONFIG_REFRESH_INTERVAL,
+            suspect: Default::default(),
         }
     }
 }
@@ -524,7 +527,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         let mut todo = vec![range.clone()];
         while let Some(r) = todo.pop() {
             let agg = self.aggregate_for(shard, records, &r, &reuse);
-            let metrics = metrics_of(&agg, now_ms);
+            let metrics = metrics_with(&agg, now_ms, &self.options.suspect);
             let datums = split_values(metrics.datums, sink.max_values());
             let bytes: usize = datums.iter().map(MetricDatum::approx_bytes).sum();
             if (datums.len() > limits::PUT_METRIC_DATA_MAX_DATUMS || bytes > limits::PUT_METRIC_DATA_MAX_BYTES) && r.len() > 1 {

@@ -28,11 +28,14 @@
 
 pub mod aws;
 pub mod config;
+pub mod context;
 pub mod events;
 mod firehose;
 pub mod handler;
 pub mod metrics;
 pub mod names;
+pub mod notify;
+pub mod notify_aws;
 pub mod opensearch;
 pub mod process;
 pub mod runtime;

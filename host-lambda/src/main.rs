@@ -15,6 +15,14 @@ async fn main() -> Result<(), Error> {
         e
     })?;
     let sdk = cflog_lambda::runtime::sdk_config(config.endpoint_url.as_deref()).await;
+    if config.mode == Mode::Notify {
+        let notifier = &cflog_lambda::runtime::build_notifier(&config, &sdk);
+        tracing::info!(init_us = started.elapsed().as_micros() as u64, "notifier cold start done");
+        return lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+            notifier.handle(&event.payload).await.map_err(Error::from)
+        }))
+        .await;
+    }
     let handler = cflog_lambda::runtime::build(&config, &sdk).await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         cflog_lambda::runtime::report_init_error("Runtime.InitError", &e);
@@ -30,6 +38,7 @@ async fn main() -> Result<(), Error> {
             }))
             .await
         }
+        Mode::Notify => unreachable!("handled above"),
         Mode::Firehose => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<FirehoseEvent>| async move {
                 Ok::<_, Error>(handler.handle_firehose(&event.payload))

@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use cflog_core::suspicious::{ClientKind, SuspectThresholds, judge_window};
+
 use crate::names::{limits, metric};
 use crate::process::Aggregate;
 use crate::sinks::{MetricDatum, Rollup, Unit};
@@ -32,6 +34,7 @@ pub fn rollups_of(agg: &Aggregate) -> Vec<Rollup> {
                 cache_misses: w.cache_misses,
                 time_taken_us_sum: w.time_taken.sum() as u64,
                 time_taken_count: w.time_taken.count(),
+                context: crate::context::counters(agg.context.get(&(dist.clone(), *start)), w),
             });
         }
     }
@@ -77,6 +80,12 @@ pub fn accepted_timestamp(ts: i64, now_ms: i64) -> bool {
 /// scaled. Windows CloudWatch would refuse at `now_ms` are counted in `LateRecords`
 /// instead, which, like `ParseErrors` and `TaggedRecords`, is stamped `now_ms`.
 pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Metrics {
+    metrics_with(agg, now_ms, &SuspectThresholds::default())
+}
+
+/// [`metrics_of`] with these suspicious-client thresholds.
+pub fn metrics_with(agg: &Aggregate, now_ms: i64, thresholds: &SuspectThresholds) -> Metrics {
+    let thresholds = *thresholds;
     let scale = scale_of(agg.sampling_rate);
     let mut out = Vec::new();
     let mut late_total = 0;
@@ -89,6 +98,11 @@ pub fn metrics_of(agg: &Aggregate, now_ms: i64) -> Metrics {
                 continue;
             }
             out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, ts, w.records as f64 * scale));
+            // Judged on this batch's part of the window (see names::metric::SUSPICIOUS_CLIENTS).
+            let mut suspects = Vec::new();
+            let tables = [(ClientKind::Ip, &w.clients.ip), (ClientKind::Asn, &w.clients.asn)];
+            judge_window(&thresholds, ts, s.window_ms(), tables, &mut suspects);
+            out.push(count_datum(metric::SUSPICIOUS_CLIENTS, Unit::Count, &dims, ts, suspects.len() as f64));
             out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, w.bytes_sent as f64 * scale));
             out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, w.status_class[4], w.records));
             out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, w.status_class[5], w.records));

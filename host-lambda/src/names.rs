@@ -5,7 +5,7 @@
 
 /// Environment variables the function reads, with a one-line description each.
 pub mod env {
-    /// `kinesis` (default) or `firehose`.
+    /// `kinesis` (default), `firehose`, or `notify` (the alarm notifier, `crate::notify`).
     pub const MODE: &str = "CFLOG_MODE";
     /// Comma-separated real-time log field *set* (canonical order is applied).
     pub const FIELDS: &str = "CFLOG_FIELDS";
@@ -45,6 +45,14 @@ pub mod env {
     /// Enrichment rules: comma-separated `rule.wasm[:config.json]` paths or directories
     /// (their `*.wasm`/`*.wat` files, each with `NAME.json` as configuration). Unset: none.
     pub const PLUGINS: &str = "CFLOG_PLUGINS";
+    /// Notifier: the SNS topic (ARN) the readable alarm messages go to.
+    pub const NOTIFY_TOPIC: &str = "CFLOG_NOTIFY_TOPIC";
+    /// Notifier: the dashboard's URL, linked from every message.
+    pub const DASHBOARD_URL: &str = "CFLOG_DASHBOARD_URL";
+    /// Suspicious-client thresholds, `flood=1200,floor=60,4xx=50,404=30,threat=5,asn=20`
+    /// (any subset; the rest keep these defaults): the `SuspiciousClients` metric and the
+    /// notifier's list (`cflog_core::suspicious`, the same as `cflog analyze --suspect-*`).
+    pub const SUSPECT: &str = "CFLOG_SUSPECT";
 
     /// Every variable, for templates and docs.
     pub const ALL: &[&str] = &[
@@ -67,6 +75,9 @@ pub mod env {
         ENDPOINT_URL,
         LOG,
         PLUGINS,
+        NOTIFY_TOPIC,
+        DASHBOARD_URL,
+        SUSPECT,
     ];
 }
 
@@ -101,6 +112,12 @@ pub mod metric {
     /// than two hours ahead): kept in the rollups, left out of the other metrics (Count,
     /// Sum; dimension Distribution; stamped with the processing time; not scaled).
     pub const LATE_RECORDS: &str = "LateRecords";
+    /// Clients (addresses and ASNs) over the suspicious-client thresholds ([`super::env::SUSPECT`])
+    /// in one batch's part of a window (Count; dimension Distribution; stamped with the
+    /// window start). Kinesis spreads a client's requests over shards and batches, so this
+    /// is a lower bound: alarm on its Maximum, and read the notifier's list, which judges
+    /// the window's accumulated counters.
+    pub const SUSPICIOUS_CLIENTS: &str = "SuspiciousClients";
 
     /// Every metric name.
     pub const ALL: &[&str] = &[
@@ -113,6 +130,7 @@ pub mod metric {
         PARSE_ERRORS,
         TAGGED_RECORDS,
         LATE_RECORDS,
+        SUSPICIOUS_CLIENTS,
     ];
 
     /// Dimension: the distribution (its domain, or ID when the layout has it).
@@ -186,6 +204,9 @@ pub mod table {
     pub const TIME_TAKEN_COUNT: &str = "time_taken_count";
     /// TTL attribute (epoch seconds); enable TTL on this attribute.
     pub const EXPIRES_AT: &str = "expires_at";
+    /// Rollup: alert-context counters (N, `ADD`) are the attributes named
+    /// `ctx|<list>|<key>` and `ctx|<ip|asn>|<key>|<counter>` (see `crate::context`).
+    pub const CONTEXT_PREFIX: &str = "ctx|";
 }
 
 /// The IAM actions the code calls, by feature; the least-privilege policy is their union.
@@ -208,8 +229,10 @@ pub mod iam {
     pub const TABLE: &[&str] = &["dynamodb:GetItem", "dynamodb:UpdateItem"];
     /// `CFLOG_OUTPUT_STREAM` set.
     pub const OUTPUT_STREAM: &[&str] = &["kinesis:PutRecords"];
+    /// `CFLOG_NOTIFY_TOPIC` set (the notifier): read a window range of rollups, publish.
+    pub const NOTIFY: &[&str] = &["dynamodb:Query", "sns:Publish"];
     /// Every action the function may call.
-    pub const AWS_ACTIONS: &[&[&str]] = &[SOURCE_STREAM, LAYOUT, METRICS, TABLE, OUTPUT_STREAM];
+    pub const AWS_ACTIONS: &[&[&str]] = &[SOURCE_STREAM, LAYOUT, METRICS, TABLE, OUTPUT_STREAM, NOTIFY];
 }
 
 /// AWS service limits the sinks respect.

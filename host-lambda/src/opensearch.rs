@@ -42,6 +42,7 @@ pub const ENRICHMENTS: &[(&str, &str)] = &[
     ("tags", "object"),
     ("labels", "object"),
     ("source", "object"),
+    ("suspicious", "keyword"),
     ("error", "text"),
     ("line", "text"),
 ];

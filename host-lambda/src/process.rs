@@ -68,6 +68,8 @@ pub struct Aggregate {
     /// The sampling rate of these records (1–100 %), when known: counts published from
     /// this aggregate are scaled by 100 / rate.
     pub sampling_rate: Option<u32>,
+    /// Alert context per (distribution, window start): see [`crate::context`].
+    pub context: BTreeMap<(String, i64), crate::context::WindowContext>,
 }
 
 impl Aggregate {
@@ -112,6 +114,7 @@ pub struct Processor {
     records: RecordLoop,
     scratch: Vec<u8>,
     plugins: Option<WasmRules>,
+    suspect: cflog_core::suspicious::SuspectThresholds,
 }
 
 impl std::fmt::Debug for PluginsDebug<'_> {
@@ -136,7 +139,14 @@ impl std::fmt::Debug for Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), plugins: None }
+        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), plugins: None, suspect: Default::default() }
+    }
+
+    /// Marks the enriched records of suspicious addresses by these thresholds (see
+    /// [`crate::context::flag_suspicious`]). The default is `SuspectThresholds::default()`.
+    pub fn with_suspect(mut self, thresholds: cflog_core::suspicious::SuspectThresholds) -> Self {
+        self.suspect = thresholds;
+        self
     }
 
     /// Runs these enrichment rules over every batch: their tags are counted in the
@@ -188,7 +198,9 @@ impl Processor {
             source_records: records.len(),
             dropped_by_plugins: 0,
             sampling_rate: self.options.sampling_rate,
+            context: BTreeMap::new(),
         };
+        let mut context = crate::context::ContextBuilder::default();
         // Every line of every record, each parsed once (cflog-engine's record loop): with
         // rules, the whole slice is one batch, enriched before anything is aggregated.
         let mut lines: Vec<&[u8]> = Vec::new();
@@ -247,6 +259,11 @@ impl Processor {
                         tags.for_each(|key, value| summary.add_tag(key, value.as_bytes()));
                     }
                     if added.is_ok()
+                        && let Ok(Some(ts)) = record.timestamp_ms()
+                    {
+                        context.add(dist, ts - ts.rem_euclid(window_ms), record);
+                    }
+                    if added.is_ok()
                         && let Some(out) = output.as_deref_mut()
                     {
                         self.scratch.clear();
@@ -298,6 +315,10 @@ impl Processor {
         self.records = record_loop;
         self.plugins = rules;
         agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
+        agg.context = context.finish();
+        if let Some(out) = output {
+            crate::context::flag_suspicious(&agg, &self.suspect, out);
+        }
         agg
     }
 }

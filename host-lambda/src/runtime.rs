@@ -61,7 +61,7 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         anonymize_ip: config.anonymize_ip,
         ..SummaryOptions::default()
     };
-    let mut processor = Processor::new(schema, options, config.dimensions);
+    let mut processor = Processor::new(schema, options, config.dimensions).with_suspect(config.suspect);
     if let Some(list) = &config.plugins {
         processor = processor.with_plugins(load_plugins(list)?);
     }
@@ -86,9 +86,22 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, Strin
         retry: config.retry,
         forward_bad_lines: config.forward_bad_lines,
         sampling_override: config.sampling_rate,
+        suspect: config.suspect,
         ..HandlerOptions::default()
     };
     Ok(Handler::new(processor, metrics, records, state, layout_source, options))
+}
+
+/// The alarm notifier (`CFLOG_MODE=notify`; [`Config::from_env`] checked that the topic
+/// and the table are set).
+pub fn build_notifier(config: &Config, sdk: &SdkConfig) -> crate::notify::Notifier<crate::notify_aws::DynamoContext, crate::notify_aws::SnsPublisher> {
+    crate::notify::Notifier {
+        store: crate::notify_aws::DynamoContext { client: aws_sdk_dynamodb::Client::new(sdk), table: config.table.clone().unwrap_or_default() },
+        publisher: crate::notify_aws::SnsPublisher { client: aws_sdk_sns::Client::new(sdk), topic: config.notify_topic.clone().unwrap_or_default() },
+        thresholds: config.suspect,
+        window_ms: config.window_ms,
+        dashboard_url: config.dashboard_url.clone(),
+    }
 }
 
 /// Where compiled rules are cached between cold starts of the same sandbox. Only this

@@ -205,6 +205,9 @@ pub struct Rollup {
     pub time_taken_us_sum: u64,
     /// Records with a time-taken.
     pub time_taken_count: u64,
+    /// Alert-context counters added to the item (attribute name, amount): see
+    /// [`crate::context`].
+    pub context: Vec<(String, u64)>,
 }
 
 /// Result of a conditional write.
@@ -482,6 +485,12 @@ pub mod memory {
                 e.cache_misses += r.cache_misses;
                 e.time_taken_us_sum += r.time_taken_us_sum;
                 e.time_taken_count += r.time_taken_count;
+                for (name, n) in &r.context {
+                    match e.context.iter_mut().find(|(k, _)| k == name) {
+                        Some((_, mine)) => *mine += n,
+                        None => e.context.push((name.clone(), *n)),
+                    }
+                }
             }
             Ok(Applied::Yes)
         }

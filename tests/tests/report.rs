@@ -1,5 +1,6 @@
 //! The report contract: a golden report worked out by hand, and the merge laws.
 
+use cflog_core::suspicious::SuspectThresholds;
 use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Format, Parser, RecordBuf, Schema};
@@ -36,8 +37,10 @@ fn golden_report_of_the_aws_doc_examples() {
     summarize(&mut s, Parser::standard(), b"2019-12-04\t21:02:31\tLAX1\tnot-a-number\n");
     let r = s.report(10);
 
-    assert_eq!(r["schema_version"], 4);
+    assert_eq!(r["schema_version"], 5);
     assert_eq!(r["records"], 4);
+    // Four requests from three addresses, far below every threshold.
+    assert_eq!(r["suspicious_clients"]["found"], 0);
     assert_eq!(r["bad_lines"], 1);
     // sc-bytes 392 + 392 + 182 + 2,390,282; cs-bytes 23 + 23 (+ two `-`).
     assert_eq!(r["bytes_sent"], 2_391_248);
@@ -82,6 +85,7 @@ fn golden_report_of_the_aws_doc_examples() {
         json!({"key": "LAX1", "count": 3, "overcount_max": 0, "bytes": 2_391_066, "status_5xx": 0, "city": "Los Angeles", "country": "US", "region": "North America"})
     );
     assert_eq!(r["options"]["top_by"], "requests");
+    assert_eq!(r["options"]["client_capacity"], 64);
     // Ranked by bytes: the 2,390,282-byte mp3, /index.html (784), /view/my/file.html (182).
     let by_bytes = s.report_ranked(10, cflog_core::agg::Rank::Bytes);
     let keys: Vec<&str> = by_bytes["top"]["uri"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap()).collect();
@@ -183,7 +187,7 @@ proptest! {
     fn merge_law_exact(seed in 0u64..1000, cuts in proptest::collection::vec(0.0f64..1.0, 0..7),
                        order in proptest::collection::vec(0usize..100, 8)) {
         let data = generated(seed, 1500);
-        let options = SummaryOptions { top_capacity: 100_000, window_ms: 10_000, ..SummaryOptions::default() };
+        let options = SummaryOptions { top_capacity: 100_000, client_capacity: 100_000, window_ms: 10_000, ..SummaryOptions::default() };
         let whole = one_pass(&data, options);
         let merged = split_merge(&data, &cuts, &order, options);
         prop_assert_eq!(merged.report(10), whole.report(10));
@@ -195,8 +199,8 @@ proptest! {
     fn merge_law_bounded(seed in 0u64..1000, cuts in proptest::collection::vec(0.0f64..1.0, 1..7),
                          order in proptest::collection::vec(0usize..100, 8)) {
         let data = generated(seed, 1500);
-        let options = SummaryOptions { top_capacity: 50, ..SummaryOptions::default() };
-        let exact = one_pass(&data, SummaryOptions { top_capacity: 100_000, ..SummaryOptions::default() });
+        let options = SummaryOptions { top_capacity: 50, client_capacity: 8, ..SummaryOptions::default() };
+        let exact = one_pass(&data, SummaryOptions { top_capacity: 100_000, client_capacity: 100_000, ..SummaryOptions::default() });
         let merged = split_merge(&data, &cuts, &order, options);
         let (m, e) = (merged.report(10), exact.report(10));
         for key in ["records", "bytes_sent", "status", "status_class", "result_type", "cache", "latency_ms",
@@ -215,6 +219,18 @@ proptest! {
                 prop_assert!(count - error <= truth, "{} {}: count {} - error {} above true {}", list, key, count, error, truth);
                 prop_assert!(error <= 1500 / 50, "{} error {} above total/k", list, error);
             }
+        }
+        // Bounded client tables never accuse: every client held in the merged small tables
+        // (a flood threshold of 1 judges them all) has at most its true counts.
+        let low = SuspectThresholds { flood_per_min: 1, ..Default::default() };
+        let truth = cflog_core::suspicious::judge(&exact, &low);
+        let judged = cflog_core::suspicious::judge(&merged, &low);
+        prop_assert!(!judged.is_empty());
+        for c in &judged {
+            let t = truth.iter().find(|t| (t.window_start_ms, t.kind, &t.key) == (c.window_start_ms, c.kind, &c.key)).expect("a real client");
+            prop_assert!(c.counts.requests <= t.counts.requests && c.counts.status_4xx <= t.counts.status_4xx
+                && c.counts.status_404 <= t.counts.status_404 && c.counts.bytes <= t.counts.bytes, "{:?} above {:?}", c, t);
+            prop_assert!(c.counts.requests + c.missed_max >= t.counts.requests, "{:?}: upper bound below the truth {:?}", c, t);
         }
     }
 }

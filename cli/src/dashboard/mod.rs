@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::cmd_analyze::{InputRead, LayoutOrigin};
 
 mod screen;
+mod suspects;
 mod table;
 pub(crate) mod text;
 
@@ -376,6 +377,9 @@ pub fn render_with(r: &Value, view: &View) -> String {
                 _ => s.table(&left),
             }
         }
+    }
+    if let Some(t) = suspects::suspects_table(r, r.pointer("/options/top_n").and_then(Value::as_u64).unwrap_or(10) as usize) {
+        s.table(&t);
     }
     while s.out.ends_with("\n\n") {
         s.out.pop();

@@ -9,12 +9,14 @@
 
 use core::fmt;
 
+mod clients;
 pub mod codec;
 mod counter;
 mod hll;
 mod sketch;
 mod topk;
 
+pub use clients::{ClientCounts, ClientEntry, ClientTable};
 pub use codec::{Reader, Writer, base64_decode, base64_encode};
 pub use counter::CounterMap;
 pub use hll::HyperLogLog;

@@ -46,8 +46,8 @@ use crate::record::Record;
 pub use dims::{Breakdowns, Latencies, Tops};
 pub use report::SCHEMA_VERSION;
 pub(crate) use state::seal_state;
-pub use window::{Window, coarser_window};
-use window::{add_count, merge_window, window_start};
+pub use window::{Window, WindowClients, coarser_window};
+use window::{LastClient, add_count, merge_window, window_start};
 
 /// Status classes, in report order: `000` (viewer hung up), `1xx` … `5xx`, `other`.
 pub const STATUS_CLASSES: [&str; 7] = ["000", "1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -86,13 +86,27 @@ pub struct SummaryOptions {
     /// Count viewer addresses in the top clients list by their /24 (IPv4) or /48 (IPv6)
     /// network ([`crate::anonymize`]); unique viewers still count exact addresses. Not
     /// part of the encoded state (a decoded summary's lists are what they were). The
-    /// default is `false`.
+    /// default is `false`. The per-window client tables (suspicious clients) count the
+    /// same networks.
     pub anonymize_ip: bool,
+    /// Clients (addresses, and separately ASNs) each window tracks for the
+    /// suspicious-client rules (`crate::suspicious`): a client with more than
+    /// `window records / client_capacity` requests is always tracked. The default is 64.
+    pub client_capacity: u32,
 }
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        SummaryOptions { window_ms: 60_000, top_capacity: 1_000, dimension_cap: 100, max_windows: 10_080, fixed_windows: false, sampling_rate: None, anonymize_ip: false }
+        SummaryOptions {
+            window_ms: 60_000,
+            top_capacity: 1_000,
+            dimension_cap: 100,
+            max_windows: 10_080,
+            fixed_windows: false,
+            sampling_rate: None,
+            anonymize_ip: false,
+            client_capacity: crate::suspicious::DEFAULT_CLIENT_CAPACITY,
+        }
     }
 }
 
@@ -138,6 +152,8 @@ pub struct Summary {
     /// Enrichment tags: counts per value, per tag key.
     pub tags: BTreeMap<String, CounterMap>,
     cache: Caches,
+    /// The client of the last record added (see [`LastClient`]). Not state.
+    last_client: LastClient,
 }
 
 impl PartialEq for Summary {
@@ -233,6 +249,7 @@ impl Summary {
             window_ms: options.window_ms,
             tags: BTreeMap::new(),
             cache: Caches::default(),
+            last_client: LastClient::default(),
         }
     }
 
@@ -359,12 +376,17 @@ impl Summary {
             };
             self.unique_viewers.add_bytes(bytes);
         }
-        match (x.client_ip, x.client_ip_raw) {
+        // The key the top clients list and the window's client table count the viewer by.
+        let network;
+        let client_key = match (x.client_ip, x.client_ip_raw) {
             (Some(ip), _) if self.options.anonymize_ip => {
-                self.top.client_ip.add_with(crate::anonymize::ip_text(crate::anonymize::truncate_ip(ip)).as_bytes(), 1, sums);
+                network = crate::anonymize::ip_text(crate::anonymize::truncate_ip(ip));
+                Some(network.as_bytes())
             }
-            (_, Some(raw)) => self.top.client_ip.add_with(raw, 1, sums),
-            _ => {}
+            (_, raw) => raw,
+        };
+        if let Some(key) = client_key {
+            self.top.client_ip.add_with(key, 1, sums);
         }
         if let Some(referer) = record.encoded_once(Field::Referer) {
             self.top.referer.add_with(&referer, 1, sums);
@@ -382,15 +404,24 @@ impl Summary {
             self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
             self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
             let start = window_start(ts, self.window_ms);
-            match self.windows.get_mut(&start) {
-                Some(w) => Self::add_to_window(w, sent, class, hit, miss, x.time_taken),
-                None => {
-                    let mut w = Window::new();
-                    Self::add_to_window(&mut w, sent, class, hit, miss, x.time_taken);
-                    self.windows.insert(start, w);
-                    self.fit_windows();
-                }
+            let capacity = self.options.client_capacity;
+            let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
+            Self::add_to_window(w, sent, class, hit, miss, x.time_taken);
+            if let Some(key) = client_key {
+                w.clients.ip.add(key, x.status, sent);
             }
+            if let Some(asn) = x.asn {
+                w.clients.asn.add(asn, x.status, sent);
+            }
+            let added_window = w.records == 1;
+            self.last_client.window = Some(ts);
+            self.last_client.ip.set(client_key);
+            self.last_client.asn.set(x.asn);
+            if added_window {
+                self.fit_windows();
+            }
+        } else {
+            self.last_client.window = None;
         }
         Ok(())
     }
@@ -408,8 +439,21 @@ impl Summary {
         }
     }
 
-    /// Counts one enrichment tag (`key` = `value`) for one record.
+    /// Counts one enrichment tag (`key` = `value`) for one record: the record
+    /// [`add`](Self::add)ed last. A [`THREAT_TAG_KEY`](crate::suspicious::THREAT_TAG_KEY)
+    /// tag also counts for that record's client (once per record).
     pub fn add_tag(&mut self, key: &str, value: &[u8]) {
+        if key == crate::suspicious::THREAT_TAG_KEY
+            && let Some(ts) = self.last_client.window.take()
+            && let Some(w) = self.windows.get_mut(&window_start(ts, self.window_ms))
+        {
+            if let Some(ip) = self.last_client.ip.get() {
+                w.clients.ip.add_tagged(ip);
+            }
+            if let Some(asn) = self.last_client.asn.get() {
+                w.clients.asn.add_tagged(asn);
+            }
+        }
         let cap = self.options.dimension_cap as usize;
         match self.tags.get_mut(key) {
             Some(c) => c.add(value, 1),
@@ -444,6 +488,7 @@ impl Merge for Summary {
             || a.dimension_cap != b.dimension_cap
             || a.max_windows != b.max_windows
             || a.fixed_windows != b.fixed_windows
+            || a.client_capacity != b.client_capacity
         {
             return Err(MergeError::IncompatibleParameters { what: "summary capacities" });
         }

@@ -17,7 +17,9 @@ use crate::enrich::geo::edge_geo;
 /// 3: a top-list entry's count bound is `overcount_max` (was `error`, read as HTTP errors).
 /// 4: top-list entries carry `bytes` and `status_5xx` and rank by `options.top_by`;
 /// windows carry `cache_hits` and `cache_misses`.
-pub const SCHEMA_VERSION: u64 = 4;
+/// 5: `suspicious_clients` (per-window client tables judged by `crate::suspicious`) and
+/// `options.client_capacity`.
+pub const SCHEMA_VERSION: u64 = 5;
 
 impl Summary {
     /// The versioned JSON report (documented in `docs/report.md`), with the `top_n` largest
@@ -29,6 +31,11 @@ impl Summary {
 
     /// [`Summary::report`] with the top lists ranked by `rank` (`--top-by`).
     pub fn report_ranked(&self, top_n: usize, rank: Rank) -> Value {
+        self.report_with(top_n, rank, &crate::suspicious::SuspectThresholds::default())
+    }
+
+    /// [`Summary::report_ranked`] with the suspicious-client table judged by `thresholds`.
+    pub fn report_with(&self, top_n: usize, rank: Rank, thresholds: &crate::suspicious::SuspectThresholds) -> Value {
         let mut m = Map::new();
         m.insert("schema_version".into(), json!(SCHEMA_VERSION));
         m.insert("records".into(), json!(self.records));
@@ -112,6 +119,7 @@ impl Summary {
             tags.insert(k.clone(), counter_json(c, false));
         }
         m.insert("tags".into(), Value::Object(tags));
+        m.insert("suspicious_clients".into(), crate::suspicious::report_json(self, thresholds, top_n.max(100)));
         m.insert(
             "options".into(),
             json!({
@@ -120,6 +128,7 @@ impl Summary {
                 "dimension_cap": self.options.dimension_cap,
                 "max_windows": self.options.max_windows,
                 "fixed_windows": self.options.fixed_windows,
+                "client_capacity": self.options.client_capacity,
                 "top_n": top_n,
                 "top_by": rank.name(),
             }),

@@ -7,12 +7,14 @@ use alloc::vec::Vec;
 use super::window::{MIN_WINDOW_START, Window};
 use super::{Summary, SummaryOptions};
 use crate::agg::codec::{Reader, Writer};
-use crate::agg::{CounterMap, HyperLogLog, LatencySketch, MergeError, TopK};
+use crate::agg::{ClientTable, CounterMap, HyperLogLog, LatencySketch, MergeError, TopK};
 
 /// 2 adds `fixed_windows` and the effective window width and drops `windows_dropped`;
 /// 3 appends a checksum (see [`STATE_CHECKSUM_LEN`]); 4 holds top lists of version 2 (each
-/// entry's bytes and 5xx). Versions 3, 2 and 1 are still read (see [`Summary::decode_state`]).
-pub(super) const STATE_VERSION: u8 = 4;
+/// entry's bytes and 5xx); 5 adds the client capacity and each window's client tables
+/// (suspicious clients). Versions 4, 3, 2 and 1 are still read (see
+/// [`Summary::decode_state`]; their windows' client tables are empty, at the default capacity).
+pub(super) const STATE_VERSION: u8 = 5;
 
 /// A version 3 state ends with the xxh3-64 of every byte before it (the version byte
 /// included), little-endian, so a report whose state was corrupted or edited is refused
@@ -54,6 +56,7 @@ impl Summary {
         w.write_varint(u64::from(o.max_windows));
         w.write_varint(u64::from(o.sampling_rate.unwrap_or(0)));
         w.write_u8(u8::from(o.fixed_windows));
+        w.write_varint(u64::from(o.client_capacity));
         w.write_varint(self.window_ms);
         for v in [self.records, self.bad_lines, self.bytes_sent, self.bytes_received] {
             w.write_varint(v);
@@ -88,6 +91,8 @@ impl Summary {
                 w.write_varint(v);
             }
             win.time_taken.encode(&mut w);
+            win.clients.ip.encode(&mut w);
+            win.clients.asn.encode(&mut w);
         }
         w.write_varint(self.tags.len() as u64);
         for (k, c) in &self.tags {
@@ -99,7 +104,7 @@ impl Summary {
 
     /// Reads a state written by [`Summary::encode_state`]. Never panics on bad input.
     ///
-    /// A version 3 or 4 state whose checksum does not match is refused before anything else is
+    /// A version 3, 4 or 5 state whose checksum does not match is refused before anything else is
     /// read. Versions 2 and 1 carry no checksum and are read as before, so their
     /// corruption is caught only when it breaks the encoding's own checks.
     ///
@@ -109,7 +114,7 @@ impl Summary {
     pub fn decode_state(bytes: &[u8]) -> Result<Summary, MergeError> {
         let version = *bytes.first().ok_or(MergeError::Corrupt { what: "truncated" })?;
         let bytes = match version {
-            3 | STATE_VERSION => unseal_state(bytes)?,
+            3 | 4 | STATE_VERSION => unseal_state(bytes)?,
             1 | 2 => bytes,
             _ => return Err(MergeError::Corrupt { what: "summary state version" }),
         };
@@ -128,6 +133,7 @@ impl Summary {
             sampling_rate: Some(small(r.read_varint()?, "sampling rate")?).filter(|&s| s != 0),
             fixed_windows: false,
             anonymize_ip: false,
+            client_capacity: crate::suspicious::DEFAULT_CLIENT_CAPACITY,
         };
         let mut s = Summary::new(options);
         if version >= 2 {
@@ -136,6 +142,12 @@ impl Summary {
                 1 => true,
                 _ => return Err(MergeError::Corrupt { what: "fixed windows flag" }),
             };
+            if version >= 5 {
+                s.options.client_capacity = small(r.read_varint()?, "client capacity")?;
+                if s.options.client_capacity == 0 || s.options.client_capacity > 1 << 24 {
+                    return Err(MergeError::Corrupt { what: "client capacity" });
+                }
+            }
             s.window_ms = r.read_varint()?;
             if !s.on_ladder(s.window_ms) || (s.options.fixed_windows && s.window_ms != window_ms) {
                 return Err(MergeError::Corrupt { what: "effective window width" });
@@ -175,7 +187,7 @@ impl Summary {
             if start < MIN_WINDOW_START || start.rem_euclid(s.window_ms as i64) != 0 {
                 return Err(MergeError::Corrupt { what: "window start" });
             }
-            let mut w = Window::new();
+            let mut w = Window::new(s.options.client_capacity);
             w.records = r.read_varint()?;
             w.bytes_sent = r.read_varint()?;
             w.cache_hits = r.read_varint()?;
@@ -184,6 +196,14 @@ impl Summary {
                 *v = r.read_varint()?;
             }
             w.time_taken = LatencySketch::decode(&mut r)?;
+            if version >= 5 {
+                w.clients.ip = ClientTable::decode(&mut r)?;
+                w.clients.asn = ClientTable::decode(&mut r)?;
+                let k = s.options.client_capacity as usize;
+                if w.clients.ip.capacity() != k || w.clients.asn.capacity() != k {
+                    return Err(MergeError::Corrupt { what: "client table capacity" });
+                }
+            }
             s.windows.insert(start, w);
         }
         if version == 1 && r.read_varint()? != 0 {

@@ -168,7 +168,7 @@ fn every_corrupted_state_is_refused() {
 }
 
 #[test]
-fn the_checksum_guards_version_3_only() {
+fn the_checksum_guards_versions_3_to_5() {
     let good = rich_state();
     assert_eq!(good[0], STATE_VERSION);
     let n = good.len();
@@ -182,10 +182,11 @@ fn the_checksum_guards_version_3_only() {
     // A body that passes the checksum is still checked field by field.
     assert_eq!(checksum(&seal_state(alloc::vec![STATE_VERSION])), MergeError::Corrupt { what: "truncated" });
     assert_eq!(checksum(&[]), MergeError::Corrupt { what: "truncated" });
-    // The same body as version 2 is read without a checksum, as before.
+    // Version 2 bodies (no checksum, no client tables) are read by
+    // `version_2_states_are_still_read`; a version 5 body relabelled 2 is refused.
     let mut v2 = good[..n - STATE_CHECKSUM_LEN].to_vec();
     v2[0] = 2;
-    assert_eq!(Summary::decode_state(&v2).unwrap(), Summary::decode_state(&good).unwrap());
+    assert!(Summary::decode_state(&v2).is_err());
 }
 
 #[test]
@@ -196,8 +197,8 @@ fn version_2_states_are_still_read() {
     assert_eq!((s.records, top_n), (4, 10));
     let mut again = s.report(top_n);
     // Everything but the state is the same report, in the current schema (3: a top
-    // entry's `error` is `overcount_max`; 4: see `in_the_current_schema`); the state is
-    // now version 4.
+    // entry's `error` is `overcount_max`; 4 and 5: see `in_the_current_schema`); the state
+    // is now version 5.
     assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], STATE_VERSION);
     again["state"] = report["state"].clone();
     let mut want = report.clone();
@@ -213,9 +214,19 @@ fn version_2_states_are_still_read() {
 
 /// An older report as the current schema renders it: schema 4 adds `options.top_by`,
 /// each window's `cache_hits` and `cache_misses` (taken from `now`, checked against the
-/// window's ratio), and top-list sums, `null` since an older state has none.
+/// window's ratio), and top-list sums, `null` since an older state has none; schema 5 adds
+/// `options.client_capacity` (the default, 64) and `suspicious_clients`, with none found
+/// since an older state has no client tables.
 fn in_the_current_schema(mut old: Value, now: &Value) -> Value {
+    let schema = old["schema_version"].as_u64().unwrap();
     old["schema_version"] = json!(SCHEMA_VERSION);
+    old["options"]["client_capacity"] = json!(64);
+    assert_eq!(now["suspicious_clients"]["found"], 0);
+    assert!(now["suspicious_clients"]["clients"].as_array().unwrap().is_empty());
+    old["suspicious_clients"] = now["suspicious_clients"].clone();
+    if schema >= 4 {
+        return old;
+    }
     old["options"]["top_by"] = json!("requests");
     for (w, n) in old["windows"].as_array_mut().unwrap().iter_mut().zip(now["windows"].as_array().unwrap()) {
         let (hits, misses) = (n["cache_hits"].as_u64().unwrap(), n["cache_misses"].as_u64().unwrap());
@@ -235,21 +246,42 @@ fn in_the_current_schema(mut old: Value, now: &Value) -> Value {
 /// A schema 3 report made by `cflog analyze` before the top lists kept sums.
 const SCHEMA_3_REPORT: &str = include_str!("../../../tests/fixtures/reports/schema3-aws-doc.json");
 
-#[test]
-fn version_3_states_are_still_read() {
-    let report: Value = serde_json::from_str(SCHEMA_3_REPORT).unwrap();
-    assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], 3);
+/// Reads an older report whose state has `version`: re-reported, it is the same report in
+/// the current schema (see `in_the_current_schema`) with a current state.
+fn old_report_reads_back(text: &str, version: u8) -> Summary {
+    let report: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(base64_decode(report["state"].as_str().unwrap()).unwrap()[0], version);
     let (s, top_n) = Summary::from_report(&report).unwrap();
     let mut again = s.report(top_n);
     assert_eq!(base64_decode(again["state"].as_str().unwrap()).unwrap()[0], STATE_VERSION);
     again["state"] = report["state"].clone();
     assert_eq!(again, in_the_current_schema(report, &again));
+    s
+}
+
+#[test]
+fn version_3_states_are_still_read() {
+    let s = old_report_reads_back(SCHEMA_3_REPORT, 3);
     // The sums stay unknown after a merge with a new summary, and through its state.
     let mut fresh = Summary::new(SummaryOptions::default());
     fresh.merge(&s).unwrap();
     assert!(!fresh.top.uri.sums_known());
     assert!(!Summary::decode_state(&fresh.encode_state()).unwrap().top.uri.sums_known());
     assert!(Summary::new(SummaryOptions::default()).top.uri.sums_known());
+}
+
+/// A schema 4 report made by `cflog analyze` before the windows kept client tables.
+const SCHEMA_4_REPORT: &str = include_str!("../../../tests/fixtures/reports/schema4-aws-doc.json");
+
+#[test]
+fn version_4_states_are_still_read() {
+    let s = old_report_reads_back(SCHEMA_4_REPORT, 4);
+    assert_eq!((s.records, s.options().client_capacity), (4, 64));
+    assert!(s.windows.values().all(|w| w.clients.ip.is_empty() && w.clients.asn.is_empty()));
+    // It merges with a new summary at the default capacity, and the result reads back.
+    let mut fresh = Summary::new(SummaryOptions::default());
+    fresh.merge(&s).unwrap();
+    assert_eq!(Summary::decode_state(&fresh.encode_state()).unwrap(), fresh);
 }
 
 /// A schema 1 report made by `cflog analyze` before windows coarsened.
@@ -270,4 +302,25 @@ fn version_1_states_are_read_unless_they_dropped_windows() {
     let err = Summary::decode_state(&bytes).unwrap_err();
     assert!(matches!(err, MergeError::Unsupported { .. }));
     assert!(err.to_string().contains("dropped windows at max_windows (analyze the logs again)"), "{err}");
+}
+
+/// With `anonymize_ip`, a window's client table counts networks like the top clients list
+/// (/24 here: 203.0.113.5 and .77 are one client), so no exact address reaches the
+/// suspicious-client table; a threat tag counts for the network too.
+#[test]
+fn anonymized_client_tables_count_networks() {
+    let schema = Schema::from_field_names(&["timestamp", "c-ip", "sc-status"]).unwrap();
+    let mut parser = Parser::realtime(schema);
+    let mut buf = RecordBuf::new();
+    let mut s = Summary::new(SummaryOptions { anonymize_ip: true, ..SummaryOptions::default() });
+    for ip in ["203.0.113.5", "203.0.113.77", "198.51.100.1"] {
+        let line = alloc::format!("1793491200.250\t{ip}\t404");
+        let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+        s.add(&record).unwrap();
+        s.add_tag(crate::suspicious::THREAT_TAG_KEY, b"x");
+    }
+    let w = s.windows.values().next().unwrap();
+    let keys: Vec<(&[u8], u64, u64, u64)> =
+        w.clients.ip.entries().iter().map(|e| (e.key, e.counts.requests, e.counts.status_404, e.counts.tagged)).collect();
+    assert_eq!(keys, [(&b"203.0.113.0"[..], 2, 2, 2), (&b"198.51.100.0"[..], 1, 1, 1)]);
 }

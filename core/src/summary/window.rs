@@ -7,7 +7,7 @@ use alloc::collections::btree_map::Entry;
 use alloc::string::String;
 
 use super::Summary;
-use crate::agg::{LatencySketch, Merge, MergeError};
+use crate::agg::{ClientTable, LatencySketch, Merge, MergeError};
 
 /// The widest window: starts are `i64` epoch milliseconds.
 pub(super) const MAX_WINDOW_MS: u64 = i64::MAX as u64;
@@ -70,11 +70,68 @@ pub struct Window {
     pub cache_misses: u64,
     /// `time-taken` in microseconds.
     pub time_taken: LatencySketch,
+    /// The heaviest clients, for the suspicious-client rules.
+    pub clients: WindowClients,
+}
+
+/// A window's heaviest clients, by address and by ASN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowClients {
+    /// By viewer address (`c-ip` as logged, or its network with `anonymize_ip`).
+    pub ip: ClientTable,
+    /// By autonomous system (real-time `asn`).
+    pub asn: ClientTable,
 }
 
 impl Window {
-    pub(super) fn new() -> Self {
-        Window { records: 0, bytes_sent: 0, status_class: [0; 7], cache_hits: 0, cache_misses: 0, time_taken: LatencySketch::new() }
+    pub(super) fn new(client_capacity: u32) -> Self {
+        let k = client_capacity as usize;
+        Window {
+            records: 0,
+            bytes_sent: 0,
+            status_class: [0; 7],
+            cache_hits: 0,
+            cache_misses: 0,
+            time_taken: LatencySketch::new(),
+            clients: WindowClients { ip: ClientTable::with_capacity(k), asn: ClientTable::with_capacity(k) },
+        }
+    }
+}
+
+/// Where the last record added was counted: window start and keys, copied into fixed
+/// buffers (no allocation per record), so a threat tag added right after it is counted
+/// for that client. Not state.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LastClient {
+    pub(super) window: Option<i64>,
+    pub(super) ip: KeyBuf<48>,
+    pub(super) asn: KeyBuf<16>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct KeyBuf<const N: usize> {
+    bytes: [u8; N],
+    /// 0: none (also when the key does not fit).
+    len: usize,
+}
+
+impl<const N: usize> Default for KeyBuf<N> {
+    fn default() -> Self {
+        KeyBuf { bytes: [0; N], len: 0 }
+    }
+}
+
+impl<const N: usize> KeyBuf<N> {
+    pub(super) fn set(&mut self, key: Option<&[u8]>) {
+        self.len = 0;
+        if let Some(k) = key.filter(|k| k.len() <= N) {
+            self.bytes[..k.len()].copy_from_slice(k);
+            self.len = k.len();
+        }
+    }
+
+    pub(super) fn get(&self) -> Option<&[u8]> {
+        (self.len > 0).then(|| &self.bytes[..self.len])
     }
 }
 
@@ -94,6 +151,8 @@ impl Merge for Window {
         }
         add_count(&mut self.cache_hits, other.cache_hits)?;
         add_count(&mut self.cache_misses, other.cache_misses)?;
+        self.clients.ip.merge(&other.clients.ip)?;
+        self.clients.asn.merge(&other.clients.asn)?;
         self.time_taken.merge(&other.time_taken)
     }
 }

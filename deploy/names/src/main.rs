@@ -35,6 +35,7 @@ fn main() {
         "METRICS": names::iam::METRICS,
         "TABLE": names::iam::TABLE,
         "OUTPUT_STREAM": names::iam::OUTPUT_STREAM,
+        "NOTIFY": names::iam::NOTIFY,
     });
     let out = json!({
         "env": names::env::ALL,
@@ -67,6 +68,7 @@ mod tests {
             names::iam::METRICS,
             names::iam::TABLE,
             names::iam::OUTPUT_STREAM,
+            names::iam::NOTIFY,
         ];
         assert_eq!(printed.len(), names::iam::AWS_ACTIONS.len());
         for group in names::iam::AWS_ACTIONS {

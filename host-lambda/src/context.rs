@@ -1,0 +1,251 @@
+//! Alert context: what an alarm notification names (top URIs, 5xx by URI, edge locations,
+//! countries, client addresses and ASNs with their counters), kept per (distribution,
+//! window) and persisted as counters in the rollup item, so the notifier
+//! ([`crate::notify`]) can say what was wrong over an alarm's window.
+//!
+//! Each batch adds its own [`CONTEXT_TOP`] heaviest entries of each list to the window's
+//! rollup item with DynamoDB `ADD`, in the same transaction as the rollup counters (so a
+//! re-delivered batch adds nothing twice). A window's counts are therefore sums over the
+//! batches in whose top lists an entry was: exact for what dominates every batch, a lower
+//! bound otherwise. Each item grows by at most [`CONTEXT_TOP`] entries per list per batch.
+//!
+//! Attribute names are `ctx|<list>|<key>` for the top lists and
+//! `ctx|<ip|asn>|<key>|<counter>` for clients ([`attribute`], [`parse_attribute`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use cflog_core::agg::{ClientCounts, ClientTable, TopK};
+use cflog_core::suspicious::{ClientKind, SuspectThresholds, judge_window};
+use cflog_core::summary::Window;
+use cflog_core::{Field, Record};
+
+/// Entries of each list a batch adds to a window's rollup item.
+pub const CONTEXT_TOP: usize = 5;
+/// Keys tracked per list per window within a batch (the top [`CONTEXT_TOP`] of them are
+/// written).
+const TRACKED: usize = 32;
+/// Keys longer than this are cut (at a character boundary) in attribute names.
+const MAX_KEY_BYTES: usize = 200;
+/// Prefix of every context attribute.
+pub const PREFIX: &str = "ctx|";
+
+/// The top lists of the context, in message order.
+pub const LISTS: [&str; 4] = ["uri", "uri_5xx", "edge", "country"];
+/// Client counters, in [`ClientCounts`] order.
+pub const CLIENT_COUNTERS: [&str; 5] = ["requests", "4xx", "404", "bytes", "threat"];
+
+/// The per-window top lists a batch tracks (the clients are in the core window's tables).
+#[derive(Debug, Clone)]
+pub struct WindowContext {
+    lists: [TopK; 4],
+}
+
+impl WindowContext {
+    fn new() -> Self {
+        WindowContext { lists: std::array::from_fn(|_| TopK::with_capacity(TRACKED)) }
+    }
+}
+
+/// Tracks the context of one batch, per distribution and window.
+#[derive(Debug, Clone, Default)]
+pub struct ContextBuilder {
+    per: HashMap<String, BTreeMap<i64, WindowContext>>,
+}
+
+impl ContextBuilder {
+    /// Counts one record (already added to its distribution's summary) of `dist` in the
+    /// window starting at `window_start`.
+    pub fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
+        let windows = match self.per.get_mut(dist) {
+            Some(w) => w,
+            None => self.per.entry(dist.to_string()).or_default(),
+        };
+        let c = windows.entry(window_start).or_insert_with(WindowContext::new);
+        let [uri, uri_5xx, edge, country] = &mut c.lists;
+        if let Some(path) = record.uri_path_raw() {
+            uri.add(path, 1);
+            if matches!(record.status(), Ok(Some(500..=599))) {
+                uri_5xx.add(path, 1);
+            }
+        }
+        if let Some(e) = record.raw(Field::EdgeLocation) {
+            edge.add(e, 1);
+        }
+        if let Some(k) = record.raw(Field::Country) {
+            country.add(k, 1);
+        }
+    }
+
+    /// Takes what was tracked: `(distribution, window start) → context`.
+    pub fn finish(self) -> BTreeMap<(String, i64), WindowContext> {
+        let mut out = BTreeMap::new();
+        for (dist, windows) in self.per {
+            for (start, c) in windows {
+                out.insert((dist.clone(), start), c);
+            }
+        }
+        out
+    }
+}
+
+fn cut(key: &[u8]) -> String {
+    let text = String::from_utf8_lossy(key);
+    if text.len() <= MAX_KEY_BYTES {
+        return text.into_owned();
+    }
+    let mut end = MAX_KEY_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The attribute of `key` in `list` (`counter` for a client list).
+pub fn attribute(list: &str, key: &str, counter: Option<&str>) -> String {
+    match counter {
+        Some(c) => format!("{PREFIX}{list}|{key}|{c}"),
+        None => format!("{PREFIX}{list}|{key}"),
+    }
+}
+
+/// A context attribute read back: `(list, key, counter)`; `None` for other attributes.
+pub fn parse_attribute(name: &str) -> Option<(&str, &str, Option<&str>)> {
+    let rest = name.strip_prefix(PREFIX)?;
+    let (list, rest) = rest.split_once('|')?;
+    if list == "ip" || list == "asn" {
+        let (key, counter) = rest.rsplit_once('|')?;
+        return Some((list, key, Some(counter)));
+    }
+    Some((list, rest, None))
+}
+
+/// The counters a batch adds to one window's rollup item: its top lists and the
+/// [`CONTEXT_TOP`] heaviest addresses and ASNs of the window's client tables.
+pub fn counters(context: Option<&WindowContext>, window: &Window) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    if let Some(c) = context {
+        for (name, list) in LISTS.iter().zip(&c.lists) {
+            for e in list.top(CONTEXT_TOP) {
+                // A count here is an upper bound only once the list evicted; the lower bound
+                // (`count - error`) is what the message may claim.
+                let n = e.count - e.error;
+                if n > 0 {
+                    out.push((attribute(name, &cut(e.key), None), n));
+                }
+            }
+        }
+    }
+    for (name, table) in [("ip", &window.clients.ip), ("asn", &window.clients.asn)] {
+        for e in table.entries().into_iter().take(CONTEXT_TOP) {
+            let key = cut(e.key);
+            let c = e.counts;
+            for (counter, v) in CLIENT_COUNTERS.iter().zip([c.requests, c.status_4xx, c.status_404, c.bytes, c.tagged]) {
+                if v > 0 {
+                    out.push((attribute(name, &key, Some(counter)), v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Client counters read back from attributes.
+pub fn set_counter(c: &mut ClientCounts, counter: &str, v: u64) {
+    match counter {
+        "requests" => c.requests += v,
+        "4xx" => c.status_4xx += v,
+        "404" => c.status_404 += v,
+        "bytes" => c.bytes += v,
+        "threat" => c.tagged += v,
+        _ => {}
+    }
+}
+
+/// Marks the enriched records of suspicious addresses: `_cflog.suspicious` lists the rules
+/// their address matched in its distribution's windows of this batch (judged on this
+/// batch, like the `SuspiciousClients` metric). Costs nothing while no address is suspicious
+/// (the common case): the records are only scanned when one is.
+pub fn flag_suspicious(agg: &crate::process::Aggregate, thresholds: &SuspectThresholds, out: &mut [crate::process::OutRecord]) {
+    let mut suspects: Vec<(String, String, Vec<&'static str>)> = Vec::new();
+    for (dist, s) in &agg.per_distribution {
+        let mut found = Vec::new();
+        for (start, w) in &s.windows {
+            judge_window(thresholds, *start, s.window_ms(), [(ClientKind::Ip, &w.clients.ip), (ClientKind::Asn, &ClientTable::with_capacity(1))], &mut found);
+        }
+        for f in found {
+            let needle = format!("\"c-ip\":\"{}\"", f.key);
+            match suspects.iter_mut().find(|(d, n, _)| d == dist && *n == needle) {
+                Some((_, _, why)) => {
+                    for r in f.reasons.names() {
+                        if !why.contains(&r) {
+                            why.push(r);
+                        }
+                    }
+                }
+                None => suspects.push((dist.clone(), needle, f.reasons.names())),
+            }
+        }
+    }
+    if suspects.is_empty() {
+        return;
+    }
+    for r in out.iter_mut() {
+        let data = &r.data;
+        let Some((_, _, why)) = suspects.iter().find(|(dist, needle, _)| {
+            contains(data, needle.as_bytes()) && contains(data, format!("\"_cflog\":{{\"distribution\":{}", serde_json::Value::from(dist.as_str())).as_bytes())
+        }) else {
+            continue;
+        };
+        // Every enriched record ends with `…"source":{…}}}\n`: insert before the last `}}\n`.
+        if r.data.ends_with(b"}}}\n") {
+            let at = r.data.len() - 3;
+            let flag = format!(",\"suspicious\":{}", serde_json::json!(why));
+            r.data.splice(at..at, flag.into_bytes());
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 1,300 requests in a minute from one address: each of its enriched records says so,
+    /// the other address's does not, and every record is still one JSON object.
+    #[test]
+    fn enriched_records_of_a_flooding_address_are_flagged() {
+        use crate::process::{ExtraDimensions, InRecord, Processor};
+        let schema = cflog_core::Schema::from_field_names(&["timestamp", "c-ip", "sc-status", "x-host-header"]).unwrap();
+        let mut p = Processor::new(schema, cflog_core::summary::SummaryOptions { fixed_windows: true, ..Default::default() }, ExtraDimensions::default());
+        let mut records: Vec<InRecord> = (0..1_300)
+            .map(|i| InRecord { seq: format!("{i:05}"), data: Ok(format!("1793491200.{:03}\t203.0.113.66\t200\td1.cloudfront.net\n", i % 1000).into_bytes()) })
+            .collect();
+        records.push(InRecord { seq: "99999".into(), data: Ok(b"1793491201.000\t192.0.2.1\t200\td1.cloudfront.net\n".to_vec()) });
+        let mut out = Vec::new();
+        let agg = p.run("shard-1", &records, Some(&mut out), false, &mut Vec::new());
+        assert_eq!(agg.per_distribution["d1.cloudfront.net"].records, 1_301);
+        assert_eq!(out.len(), 1_301);
+        for r in &out {
+            let doc: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+            let flagged = doc["_cflog"]["suspicious"].clone();
+            if doc["c-ip"] == "203.0.113.66" {
+                assert_eq!(flagged, serde_json::json!(["flood"]), "{doc}");
+            } else {
+                assert!(flagged.is_null(), "{doc}");
+            }
+        }
+    }
+
+    #[test]
+    fn attributes_round_trip() {
+        assert_eq!(parse_attribute(&attribute("uri", "/a|b", None)), Some(("uri", "/a|b", None)));
+        assert_eq!(parse_attribute(&attribute("ip", "2001:db8::1", Some("404"))), Some(("ip", "2001:db8::1", Some("404"))));
+        assert_eq!(parse_attribute("records"), None);
+        let long = "x".repeat(300);
+        assert_eq!(cut(long.as_bytes()).chars().count(), MAX_KEY_BYTES + 1);
+        assert_eq!(cut("é".repeat(150).as_bytes()).len(), 200 + "…".len());
+    }
+}
