@@ -422,7 +422,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         plugins: if args.plugins.is_empty() { None } else { Some(cmd_analyze::Plugins::load(&args.plugins)?) },
     };
     // s3:// inputs become local copies, removed when `_s3` drops.
-    let (_s3, input_args) = fetch_s3(&args.inputs, &options.filter)?;
+    let (_s3, input_args) = sources::fetch_s3(&args.inputs, &options.filter)?;
     let mut inputs = sources::resolve(&input_args)?;
     let files = inputs.paths;
     let inputs_total = files.len() + inputs.problems.count();
@@ -504,30 +504,6 @@ fn usage_instead_of_waiting(inputs: &InputArgs, command: &str) -> Option<ExitCod
     Some(ExitCode::from(2))
 }
 
-/// The input arguments with every `s3://` prefix replaced by local copies of its objects
-/// (feature `aws`), and the guard that removes them.
-#[cfg(feature = "aws")]
-fn fetch_s3(inputs: &InputArgs, filter: &cflog_core::filter::Filter) -> Result<(Option<cflog_cli::s3::Fetched>, InputArgs)> {
-    let mut args = inputs.clone();
-    // Keys whose hour lies outside --since/--until are not fetched.
-    let options = cflog_cli::s3::S3Options {
-        endpoint_url: inputs.endpoint_url.clone(),
-        since_ms: filter.since_ms(),
-        until_ms: filter.until_ms(),
-        ..Default::default()
-    };
-    let fetched = cflog_cli::s3::fetch_inputs(&mut args.files, &options)?;
-    Ok((fetched, args))
-}
-
-#[cfg(not(feature = "aws"))]
-fn fetch_s3(inputs: &InputArgs, _filter: &cflog_core::filter::Filter) -> Result<(Option<()>, InputArgs)> {
-    if let Some(message) = cflog_cli::features::missing_feature(&inputs.files, cflog_cli::features::enabled) {
-        anyhow::bail!(message);
-    }
-    Ok((None, inputs.clone()))
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Parse(args) if usage_instead_of_waiting(&args.inputs, "parse").is_some() => Ok(ExitCode::from(2)),
@@ -543,7 +519,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("--tag: cflog parse runs no enrichment rules, so there are no tags to filter on; use it with cflog analyze");
             }
             let filter = args.filter.filter()?;
-            let (_s3, input_args) = fetch_s3(&args.inputs, &filter)?;
+            let (_s3, input_args) = sources::fetch_s3(&args.inputs, &filter)?;
             let options = cmd_parse::ParseOptions { max_errors: args.max_errors, filter, anonymize_ip: args.anonymize_ip };
             let outcome = cmd_parse::run(sources::resolve(&input_args)?, &layout, &options)?;
             Ok(if outcome.bad_lines > 0 || outcome.bad_inputs > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })

@@ -308,6 +308,30 @@ pub fn looks_like_log(head: &[u8]) -> bool {
     fields > 1 && (epoch || cflog_core::Schema::realtime_release(fields).is_some())
 }
 
+/// The input arguments with every `s3://` prefix replaced by local copies of its objects
+/// (feature `aws`), and the guard that removes them.
+#[cfg(feature = "aws")]
+pub fn fetch_s3(inputs: &InputArgs, filter: &cflog_core::filter::Filter) -> anyhow::Result<(Option<crate::s3::Fetched>, InputArgs)> {
+    let mut args = inputs.clone();
+    // Keys whose hour lies outside --since/--until are not fetched.
+    let options = crate::s3::S3Options {
+        endpoint_url: inputs.endpoint_url.clone(),
+        since_ms: filter.since_ms(),
+        until_ms: filter.until_ms(),
+        ..Default::default()
+    };
+    let fetched = crate::s3::fetch_inputs(&mut args.files, &options)?;
+    Ok((fetched, args))
+}
+
+#[cfg(not(feature = "aws"))]
+pub fn fetch_s3(inputs: &InputArgs, _filter: &cflog_core::filter::Filter) -> anyhow::Result<(Option<()>, InputArgs)> {
+    if let Some(message) = crate::features::missing_feature(&inputs.files, crate::features::enabled) {
+        anyhow::bail!(message);
+    }
+    Ok((None, inputs.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
