@@ -225,10 +225,9 @@ pub enum LineReader {
 impl LineReader {
     /// The reader for an input whose first bytes (a whole first line) are `head`.
     pub fn for_input(layout: &LayoutChoice, name: &str, head: &[u8]) -> Result<LineReader> {
-        Ok(if layout.is_ndjson(head) {
-            LineReader::Ndjson(NdjsonRecords::default())
-        } else {
-            LineReader::Log(layout.parser_for(name, head)?)
+        Ok(match layout.json_dialect(head) {
+            Some(dialect) => LineReader::Ndjson(NdjsonRecords { decoder: NdjsonDecoder::with_dialect(dialect), ..NdjsonRecords::default() }),
+            None => LineReader::Log(layout.parser_for(name, head)?),
         })
     }
 
