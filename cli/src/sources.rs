@@ -16,8 +16,9 @@ use crate::input;
 #[derive(Debug, Clone, Default, Args)]
 pub struct InputArgs {
     /// Inputs: log files (plain or gzip, multi-member too, detected by content; cflog's
-    /// NDJSON too), directories (read recursively: `*.gz`, `*.log`, `*.ndjson`, `*.jsonl`,
-    /// and other files whose first line is a CloudFront record), glob patterns that the
+    /// NDJSON, standard logging v2 JSON and Parquet too), directories (read recursively:
+    /// `*.gz`, `*.log`, `*.ndjson`, `*.jsonl`, and other files, Parquet too, whose first
+    /// line or row is a CloudFront record), glob patterns that the
     /// shell did not expand (`'logs/*.gz'`, `'logs/**/*.gz'`), or `s3://BUCKET/PREFIX`
     /// (every object under it, fetched in parallel). `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
@@ -266,7 +267,8 @@ impl Walk {
 
 /// Whether a file found in a directory is a log: named `*.gz`, `*.log`, `*.ndjson` or
 /// `*.jsonl` and not binary, or named otherwise (CloudFront's own names, Firehose objects
-/// without an extension) with a CloudFront record on its first line (gunzipped first). A
+/// without an extension, `*.json` and `*.parquet` files) with a CloudFront record on its
+/// first line (gunzipped first; a Parquet file's first row, as a JSON line). A
 /// file that cannot be opened is taken, so that reading it reports why.
 pub fn is_log_file(path: &Path) -> bool {
     let by_name = path

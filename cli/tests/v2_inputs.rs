@@ -1,7 +1,9 @@
 //! Standard logging v2 inputs through the real `cflog` binary: the JSON lines AWS delivers
-//! (strings or typed values, plain or gzip), read by `analyze` and `parse` to the same
-//! results as the same records in W3C form, and the errors that name v2. The JSON is made
-//! from the W3C fixture by a converter written here, independent of cflog's.
+//! (strings or typed values, plain or gzip) and Parquet files (Snappy, gzip; several row
+//! groups), read by `analyze` and `parse` to the same results as the same records in W3C
+//! form, and the errors that name v2. The JSON and the Parquet are made from the W3C
+//! fixture by converters written here (the Parquet with the `parquet` crate's column
+//! writer), independent of cflog's reading.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,7 +56,6 @@ enum Style {
 
 /// The records of a W3C file (`#Fields:` header) as v2 JSON lines.
 fn to_json_lines(w3c: &str, style: Style) -> Vec<u8> {
-    const INTEGERS: &[&str] = &["timestamp", "timestamp(ms)", "sc-bytes", "sc-status", "cs-bytes", "c-port", "sc-content-len", "asn"];
     const DECIMALS: &[&str] = &["time-taken", "time-to-first-byte", "origin-fbl", "origin-lbl"];
     let mut names: Vec<String> = Vec::new();
     let mut out = Vec::new();
@@ -96,6 +97,97 @@ fn to_json_lines(w3c: &str, style: Style) -> Vec<u8> {
     out
 }
 
+/// The INT64 columns of the Parquet form.
+const INTEGERS: &[&str] = &["timestamp", "timestamp(ms)", "sc-bytes", "sc-status", "cs-bytes", "c-port", "sc-content-len", "asn"];
+
+/// The records of a W3C file as a Parquet file: the INT64 columns above, every other column
+/// UTF8 text; `-` is null; `per_group` rows per row group.
+fn to_parquet(w3c: &str, compression: parquet::basic::Compression, per_group: usize) -> Vec<u8> {
+    use parquet::basic::{ConvertedType, Repetition, Type as Physical};
+    use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::types::Type;
+    use std::sync::Arc;
+
+    let names: Vec<String> = w3c.lines().find_map(|l| l.strip_prefix("#Fields:")).unwrap().split_whitespace().map(str::to_string).collect();
+    let rows: Vec<Vec<&str>> = w3c.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).map(|l| l.split('\t').collect()).collect();
+    let fields = names
+        .iter()
+        .map(|n| {
+            let b = if INTEGERS.contains(&n.as_str()) {
+                Type::primitive_type_builder(n, Physical::INT64)
+            } else {
+                Type::primitive_type_builder(n, Physical::BYTE_ARRAY).with_converted_type(ConvertedType::UTF8)
+            };
+            Arc::new(b.with_repetition(Repetition::OPTIONAL).build().unwrap())
+        })
+        .collect();
+    let schema = Arc::new(Type::group_type_builder("cloudfront").with_fields(fields).build().unwrap());
+    let props = Arc::new(WriterProperties::builder().set_compression(compression).build());
+    let mut out = Vec::new();
+    let mut writer = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+    for group in rows.chunks(per_group) {
+        let mut rg = writer.next_row_group().unwrap();
+        let mut c = 0;
+        while let Some(mut col) = rg.next_column().unwrap() {
+            let cells: Vec<&str> = group.iter().map(|r| r[c]).collect();
+            let defs: Vec<i16> = cells.iter().map(|v| i16::from(*v != "-")).collect();
+            let present = cells.iter().filter(|v| **v != "-");
+            if INTEGERS.contains(&names[c].as_str()) {
+                let values: Vec<i64> = present.map(|v| v.parse().unwrap()).collect();
+                col.typed::<Int64Type>().write_batch(&values, Some(&defs), None).unwrap();
+            } else {
+                let values: Vec<ByteArray> = present.map(|v| ByteArray::from(*v)).collect();
+                col.typed::<ByteArrayType>().write_batch(&values, Some(&defs), None).unwrap();
+            }
+            col.close().unwrap();
+            c += 1;
+        }
+        rg.close().unwrap();
+    }
+    writer.close().unwrap();
+    out
+}
+
+#[test]
+fn v2_parquet_gives_the_same_report_and_records_as_the_same_w3c_records() {
+    use parquet::basic::{Compression, GzipLevel};
+    let dir = tmp_dir("parquet");
+    let text = std::fs::read_to_string(w3c()).unwrap();
+    let direct = cflog(&["analyze", "--json", &w3c()]);
+    let parsed_w3c = cflog(&["parse", &w3c()]);
+    for (name, compression) in [("snappy", Compression::SNAPPY), ("gzip", Compression::GZIP(GzipLevel::default())), ("none", Compression::UNCOMPRESSED)] {
+        let bytes = to_parquet(&text, compression, 4);
+        assert!(bytes.starts_with(b"PAR1"));
+        let file = dir.join(format!("{name}.parquet"));
+        std::fs::write(&file, &bytes).unwrap();
+        for threads in ["1", "3"] {
+            // `--format realtime` is overridden: the magic bytes decide.
+            for format in ["auto", "realtime"] {
+                let out = cflog(&["analyze", "--json", "--threads", threads, "--format", format, s(&file)]);
+                assert!(out.stdout == direct.stdout, "{name}, {threads} threads, {format}: {}", stderr(&out));
+            }
+        }
+        let parsed = cflog(&["parse", s(&file)]);
+        assert!(parsed.stdout == parsed_w3c.stdout, "{name}: {}", stderr(&parsed));
+        // Read whole from stdin too.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cflog"))
+            .args(["analyze", "--json", "-"])
+            .stdin(std::fs::File::open(&file).unwrap())
+            .output()
+            .unwrap();
+        child.stderr.clear();
+        assert!(child.stdout == direct.stdout, "{name} from stdin");
+    }
+    // In a directory, found by content; JSON that is not a log is skipped.
+    std::fs::write(dir.join("package.json"), "{\"name\":\"site\"}\n").unwrap();
+    let out = cflog(&["analyze", "--json", s(&dir)]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["records"], 18, "{}", stderr(&out));
+    assert!(stderr(&out).contains("skipped 1 file(s)"), "{}", stderr(&out));
+}
+
 #[test]
 fn v2_json_gives_the_same_report_and_records_as_the_same_w3c_records() {
     let dir = tmp_dir("json");
@@ -131,7 +223,7 @@ fn v2_json_gives_the_same_report_and_records_as_the_same_w3c_records() {
             assert!(forced.stdout == direct.stdout, "{name} --format v2-json: {}", stderr(&forced));
         }
         let text_report = cflog(&["analyze", s(&plain)]);
-        assert!(String::from_utf8_lossy(&text_report.stdout).contains("standard logging v2 JSON"), "{}", String::from_utf8_lossy(&text_report.stdout));
+        assert!(String::from_utf8_lossy(&text_report.stdout).contains("standard logging v2 record file"), "{}", String::from_utf8_lossy(&text_report.stdout));
     }
 }
 
@@ -149,4 +241,44 @@ fn bad_v2_json_lines_are_named_with_their_line_and_reason() {
     assert!(err.contains("bad.json:8:") && err.contains("not JSON"), "{err}");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["records"], 6);
+}
+
+#[test]
+fn v2_shapes_cflog_cannot_read_get_an_error_that_names_v2_and_the_fix() {
+    let dir = tmp_dir("unreadable");
+    let text = std::fs::read_to_string(w3c()).unwrap();
+    let records: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    let json = String::from_utf8(to_json_lines(&text, Style::Strings)).unwrap();
+    let header = text.lines().find(|l| l.starts_with("#Fields:")).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        // A CloudWatch Logs export to S3: the event time, a space, the record.
+        ("cw-export.log", json.lines().map(|l| format!("2025-02-02T22:30:41.041Z {l}\n")).collect::<String>().into_bytes(), "sed 's/^[^ ]* //'"),
+        // CloudWatch Logs events as the API or an export gives them.
+        ("cw-events.json", json.lines().map(|l| format!("{}\n", serde_json::json!({"timestamp": 1738535441041u64, "message": l, "ingestionTime": 1738535442000u64}))).collect::<String>().into_bytes(), "jq -r '.message'"),
+        // The `plain` output: values without a header, TABs or spaces.
+        ("plain-tabs.log", records.iter().map(|l| format!("{l}\n")).collect::<String>().into_bytes(), "#Fields:"),
+        ("plain-spaces.log", records.iter().map(|l| format!("{}\n", l.replace('\t', " "))).collect::<String>().into_bytes(), "put a TAB between values"),
+        // W3C with a custom field delimiter.
+        ("pipes.log", format!("#Version: 1.0\n{header}\n{}\n", records.iter().map(|l| l.replace('\t', "|")).collect::<Vec<_>>().join("\n")).into_bytes(), "field_delimiter"),
+        // A Parquet file cut short (its index is at the end).
+        ("cut.parquet", to_parquet(&text, parquet::basic::Compression::SNAPPY, 6)[..200].to_vec(), "Parquet"),
+    ];
+    for (name, bytes, fix) in &cases {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).unwrap();
+        for cmd in ["analyze", "parse"] {
+            let out = cflog(&[cmd, s(&file)]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{cmd} {name}: {err}");
+            assert!(err.contains(name) && err.contains("standard logging v2") && err.contains(fix), "{cmd} {name}: {err}");
+            assert!(!err.contains("real-time records carry no header") && !err.contains("bad line"), "{cmd} {name}: {err}");
+        }
+    }
+    // With --keep-going each is reported and skipped, and a good input is still read.
+    let mut args = vec!["analyze".to_string(), "--json".into(), "--keep-going".into(), w3c()];
+    args.extend(cases.iter().map(|(name, _, _)| s(&dir.join(name)).to_string()));
+    let out = cflog(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["records"], 6);
+    assert_eq!(stderr(&out).lines().filter(|l| l.contains("standard logging v2")).count(), cases.len(), "{}", stderr(&out));
 }

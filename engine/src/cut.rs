@@ -170,6 +170,7 @@ impl Cutter {
     }
 
     fn first_layout(&mut self, bytes: &[u8]) -> Result<ChunkLayout, LayoutError> {
+        self.choice.check_v2(&self.name, bytes)?;
         match self.choice.json_dialect(bytes) {
             Some(Dialect::Cflog) => {
                 self.origin = LayoutOrigin::Ndjson;

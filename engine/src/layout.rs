@@ -67,6 +67,14 @@ pub enum LayoutError {
     /// A field set with NDJSON.
     #[error("a field set describes real-time logs; NDJSON records carry their field names")]
     FieldsWithNdjson,
+    /// Standard logging v2 in a shape cflog cannot read (see [`crate::v2`]).
+    #[error("{name}: {problem}")]
+    V2 {
+        /// The input.
+        name: String,
+        /// What it looks like, and what to do.
+        problem: crate::v2::Unreadable,
+    },
     /// NDJSON asked of a log parser.
     #[error("{0}: NDJSON records are read by the NDJSON decoder, not a log parser")]
     NdjsonParser(String),
@@ -125,6 +133,22 @@ impl LayoutChoice {
             FormatChoice::V2Json => Some(Dialect::V2),
             FormatChoice::Auto => Some(sniff_dialect(head)),
             _ => Some(Dialect::Cflog),
+        }
+    }
+
+    /// An error when `head`, the first bytes of input `name`, is standard logging v2 in a
+    /// shape cflog cannot read ([`crate::v2::unreadable`]): checked before any layout is
+    /// chosen, so the error names v2 instead of the real-time field count. A given field set
+    /// or format is respected: `--fields` or `--format realtime` skip the checks for
+    /// headerless lines.
+    pub fn check_v2(&self, name: &str, head: &[u8]) -> Result<(), LayoutError> {
+        let json = self.is_ndjson(head);
+        let headerless = !json && !first_line(head).starts_with(b"#");
+        let given = self.realtime.is_some() || matches!(self.format, FormatChoice::Realtime);
+        match crate::v2::unreadable(head, json) {
+            Some(_) if headerless && given => Ok(()),
+            Some(problem) => Err(LayoutError::V2 { name: name.to_string(), problem }),
+            None => Ok(()),
         }
     }
 

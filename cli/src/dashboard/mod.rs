@@ -110,7 +110,7 @@ impl InputRead {
     fn kind(&self, plural: bool) -> String {
         let what = match self.layouts.first().map(Schema::format) {
             _ if self.origin == LayoutOrigin::Ndjson => "cflog NDJSON record file",
-            _ if self.origin == LayoutOrigin::V2Json => "standard logging v2 JSON file",
+            _ if self.origin == LayoutOrigin::V2Json => "standard logging v2 record file (JSON or Parquet)",
             Some(Format::Standard) => "standard log",
             Some(Format::RealTime) => "real-time log",
             None => "empty input",
