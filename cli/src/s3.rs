@@ -110,39 +110,42 @@ pub fn may_hold(key: &str, since_ms: Option<i64>, until_ms: Option<i64>) -> bool
     }
 }
 
-/// Replaces every `s3://` argument in `args` by the local copies of its objects, in key
-/// order. `None` (and `args` unchanged) when there is none.
-pub fn fetch_inputs(args: &mut Vec<String>, options: &S3Options) -> Result<Option<Fetched>> {
-    if !args.iter().any(|a| is_s3(a)) {
+/// Replaces every `s3://` entry in each of `lists` (the FILE arguments, the `--files-from`
+/// list) by the local copies of its objects, in key order. `None` (and the lists unchanged)
+/// when there is none.
+pub fn fetch_inputs(lists: &mut [&mut Vec<String>], options: &S3Options) -> Result<Option<Fetched>> {
+    if !lists.iter().any(|args| args.iter().any(|a| is_s3(a))) {
         return Ok(None);
     }
     let dir = std::env::temp_dir().join(format!("cflog-s3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut fetched = Fetched { dir, objects: 0, bytes: 0, pruned: 0 };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    let out = rt.block_on(async {
+    rt.block_on(async {
         let client = client(options).await?;
-        let mut out = Vec::new();
-        for arg in args.iter() {
-            if !is_s3(arg) {
-                out.push(arg.clone());
-                continue;
+        for args in lists.iter_mut() {
+            let mut out = Vec::new();
+            for arg in args.iter() {
+                if !is_s3(arg) {
+                    out.push(arg.clone());
+                    continue;
+                }
+                let (bucket, prefix) = parse_url(arg)?;
+                let keys = list(&client, &bucket, &prefix).await.with_context(|| format!("{arg}: cannot list the objects"))?;
+                let listed = keys.len();
+                let keys: Vec<String> = keys.into_iter().filter(|k| may_hold(k, options.since_ms, options.until_ms)).collect();
+                fetched.pruned += listed - keys.len();
+                if listed == 0 {
+                    bail!("{arg}: no objects under this prefix");
+                }
+                let paths = get_all(&client, &bucket, &keys, &fetched.dir, options.concurrency, &mut fetched.bytes).await?;
+                fetched.objects += paths.len();
+                out.extend(paths.into_iter().map(|p| p.to_string_lossy().into_owned()));
             }
-            let (bucket, prefix) = parse_url(arg)?;
-            let keys = list(&client, &bucket, &prefix).await.with_context(|| format!("{arg}: cannot list the objects"))?;
-            let listed = keys.len();
-            let keys: Vec<String> = keys.into_iter().filter(|k| may_hold(k, options.since_ms, options.until_ms)).collect();
-            fetched.pruned += listed - keys.len();
-            if listed == 0 {
-                bail!("{arg}: no objects under this prefix");
-            }
-            let paths = get_all(&client, &bucket, &keys, &fetched.dir, options.concurrency, &mut fetched.bytes).await?;
-            fetched.objects += paths.len();
-            out.extend(paths.into_iter().map(|p| p.to_string_lossy().into_owned()));
+            **args = out;
         }
-        Ok::<_, anyhow::Error>(out)
+        Ok::<_, anyhow::Error>(())
     })?;
-    *args = out;
     eprintln!(
         "cflog: fetched {} S3 object(s), {} bytes{}",
         fetched.objects,

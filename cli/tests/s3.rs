@@ -172,3 +172,52 @@ fn since_and_until_prune_objects_by_the_dates_in_their_keys_before_fetching() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated gzip"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn files_from_mixes_s3_prefixes_and_local_paths() {
+    let moto = moto::start();
+    let local = setup(&moto, "files-from");
+    let url = moto.url();
+    let dir = std::env::temp_dir().join(format!("cflog-s3-test-{}-files-from", std::process::id()));
+    // The same three files: the first two from S3 (a prefix that holds only them), the third
+    // from disk; and the v2 fixture from disk.
+    let v2 = format!("{}/../tests/fixtures/standard/v2-w3c-41col.log", env!("CARGO_MANIFEST_DIR"));
+    let list = format!("s3://logs/cf/E2EXAMPLE.2019-12-04-\n{}\n\n{v2}\n", local[2]);
+    let list_file = dir.join("list.txt");
+    std::fs::write(&list_file, &list).unwrap();
+    let mut expected_args = vec!["analyze", "--json"];
+    expected_args.extend(local.iter().map(String::as_str));
+    expected_args.push(&v2);
+    let expected: serde_json::Value = serde_json::from_slice(&cflog(&expected_args).stdout).unwrap();
+    assert!(expected["records"].as_u64().unwrap() > 6);
+    let from_file = cflog(&["analyze", "--json", "--endpoint-url", &url, "--files-from", list_file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&from_file.stderr);
+    assert!(from_file.status.success() && err.contains("fetched 2 S3 object(s)"), "{err}");
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&from_file.stdout).unwrap(), expected);
+    // From stdin, with an s3:// FILE argument too.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cflog"))
+        .args(["analyze", "--json", "--endpoint-url", &url, "--files-from", "-", "s3://logs/cf/E2EXAMPLE.2019-12-05-"])
+        .envs(Moto::env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("s3://logs/cf/E2EXAMPLE.2019-12-04-\n{v2}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("fetched 3 S3 object(s)"), "{err}");
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), expected);
+    // `parse` too.
+    let parsed = cflog(&["parse", "--endpoint-url", &url, "--files-from", list_file.to_str().unwrap()]);
+    let mut parse_args = vec!["parse"];
+    parse_args.extend(local.iter().map(String::as_str));
+    parse_args.push(&v2);
+    assert!(parsed.status.success());
+    assert_eq!(parsed.stdout, cflog(&parse_args).stdout);
+    // A missing prefix in the list is an error naming it.
+    std::fs::write(&list_file, format!("{}\ns3://logs/nothing-here/\n", local[0])).unwrap();
+    let out = cflog(&["analyze", "--endpoint-url", &url, "--files-from", list_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("s3://logs/nothing-here/: no objects under this prefix"), "{out:?}");
+}
