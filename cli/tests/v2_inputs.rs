@@ -6,9 +6,12 @@
 //! writer), independent of cflog's reading.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
+use common::tmp_dir;
 use serde_json::{Map, Value};
 
 fn cflog(args: &[&str]) -> Output {
@@ -24,12 +27,6 @@ fn w3c() -> String {
     fixture("standard/v2-w3c-41col.log")
 }
 
-fn tmp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-v2-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
