@@ -14,9 +14,10 @@
 //! `finish`. Errors are `JsError`s whose message names the file, line, field and reason.
 
 pub mod engine;
+pub mod options;
 pub mod rule;
 
-use engine::{Cutter as CoreCutter, Engine, Options, layout_token};
+use engine::{Engine, Options, layout_token};
 use rule::RuleHost;
 use wasm_bindgen::prelude::*;
 
@@ -101,11 +102,16 @@ impl Inspector {
     /// the rule's fields (`-` where absent; a standard log's date + time as `timestamp`).
     /// `undefined` when there is no rule or it was disabled after repeated failures.
     pub fn rule_batch(&mut self, bytes: &[u8], layout: &str) -> Result<Option<Vec<u8>>, JsError> {
-        let forced = self.engine.options().double_decode;
+        let forced = self.engine.options().layout.double_decode;
         let Some(rule) = self.rule.as_mut() else { return Ok(None) };
         // The layout token carries the per-file decoding decision.
-        let (schema, double_decode) = engine::layout_of_token(layout).map_err(err)?;
-        Ok(rule.batch(bytes, schema, double_decode || forced))
+        let schema = match engine::layout_of_token(layout).map_err(err)? {
+            (cflog_engine::ChunkLayout::Log(schema), twice) => (cflog_core::Schema::clone(&schema), twice),
+            (cflog_engine::ChunkLayout::Ndjson, _) => {
+                return Err(JsError::new("enrichment rules run on CloudFront log lines; this input is cflog NDJSON (already enriched)"));
+            }
+        };
+        Ok(rule.batch(bytes, schema.0, schema.1 || forced))
     }
 
     /// Checks `cflog_enrich`'s packed answer against the rule's memory size after the
@@ -185,7 +191,7 @@ impl Inspector {
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Cutter {
-    cutter: CoreCutter,
+    cutter: cflog_engine::Cutter,
     last_first_line: u64,
 }
 
@@ -195,20 +201,20 @@ impl Cutter {
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str) -> Result<Cutter, JsError> {
         let o = Options::from_json(options).map_err(err)?;
-        Ok(Cutter { cutter: CoreCutter::new(&o), last_first_line: 0 })
+        Ok(Cutter { cutter: cflog_engine::Cutter::new(&o.layout), last_first_line: 0 })
     }
 
     /// Starts a new input.
     pub fn begin_file(&mut self, name: &str) {
-        self.cutter.begin_file(name);
+        self.cutter.begin(name);
     }
 
     /// Describes the next chunk (which must end at a line end or at the end of the
     /// input): returns its layout token; `first_line()` then gives the lines before it.
     pub fn take(&mut self, bytes: &[u8]) -> Result<String, JsError> {
-        let start = self.cutter.take(bytes).map_err(err)?;
+        let start = self.cutter.take(bytes).map_err(|e| JsError::new(&e.to_string()))?;
         self.last_first_line = start.first_line;
-        Ok(layout_token(&start.schema, start.double_decode))
+        Ok(layout_token(&start.layout, start.double_decode))
     }
 
     /// Lines of the input before the chunk last described by [`Cutter::take`].

@@ -7,7 +7,8 @@ use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
 use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 use cflog_core::Format;
 use cflog_core::summary::SummaryOptions;
-use cflog_wasm::engine::{Cutter, Engine, Options, layout_token};
+use cflog_engine::Cutter;
+use cflog_wasm::engine::{Engine, Options, layout_token};
 
 fn fixture(rel: &str) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
@@ -47,11 +48,11 @@ fn streamed(paths: &[String], fields: Option<&str>, window_ms: u64, piece: usize
 fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, workers: usize) -> Engine {
     let opts = Options::from_json(&options_json(fields, window_ms)).unwrap();
     let mut engines: Vec<Engine> = (0..workers).map(|_| Engine::new(opts.clone())).collect();
-    let mut cutter = Cutter::new(&opts);
+    let mut cutter = Cutter::new(&opts.layout);
     let mut next = 0;
     for (i, p) in paths.iter().enumerate() {
         let bytes = std::fs::read(p).unwrap();
-        cutter.begin_file(p);
+        cutter.begin(p);
         let mut rest: &[u8] = &bytes;
         while !rest.is_empty() {
             let cut = if rest.len() <= chunk {
@@ -61,7 +62,7 @@ fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, w
             };
             let (piece, tail) = rest.split_at(cut);
             let start = cutter.take(piece).unwrap();
-            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema, start.double_decode), None).unwrap();
+            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.layout, start.double_decode), None).unwrap();
             next += 1;
             rest = tail;
         }
@@ -307,14 +308,14 @@ fn double_encoding_is_decided_per_file_as_in_the_cli() {
     );
     // The page's workers learn it from the layout token.
     let opts = Options::from_json("{}").unwrap();
-    let mut cutter = Cutter::new(&opts);
+    let mut cutter = Cutter::new(&opts.layout);
     for (path, twice) in [(&legacy, true), (&doc, false)] {
-        cutter.begin_file(path);
+        cutter.begin(path);
         let start = cutter.take(&std::fs::read(path).unwrap()).unwrap();
         assert_eq!(start.double_decode, twice, "{path}");
-        let token = layout_token(&start.schema, start.double_decode);
+        let token = layout_token(&start.layout, start.double_decode);
         assert_eq!(token.starts_with("S2\t"), twice, "{token}");
-        assert_eq!(cflog_wasm::engine::layout_of_token(&token).unwrap(), (start.schema.clone(), twice));
+        assert_eq!(cflog_wasm::engine::layout_of_token(&token).unwrap(), (start.layout.clone(), twice));
     }
     assert_eq!(dealt(&files, None, 60_000, 1 << 20, 2).report_json(), report);
 }
