@@ -25,6 +25,7 @@ use cflog_engine::{BadLines, ChunkLayout, ChunkStart, Chunker, Cutter, Rules, Wo
 use serde_json::{Value, json};
 
 pub use crate::options::{Options, filter_from_json, parse_fields_spec};
+use crate::error::Error;
 use crate::rule::Verdict;
 
 /// Tags of one record, from an enrichment rule: `(key, value)` pairs.
@@ -50,7 +51,7 @@ pub fn layout_token(layout: &ChunkLayout, double_decode: bool) -> String {
 }
 
 /// The layout of a [`layout_token`] and whether values are decoded twice.
-pub fn layout_of_token(token: &str) -> Result<(ChunkLayout, bool), String> {
+pub fn layout_of_token(token: &str) -> Result<(ChunkLayout, bool), Error> {
     let mut parts = token.split('\t');
     let kind = parts.next().unwrap_or("");
     let names: Vec<&str> = parts.collect();
@@ -58,13 +59,13 @@ pub fn layout_of_token(token: &str) -> Result<(ChunkLayout, bool), String> {
         "N" if names.is_empty() => return Ok((ChunkLayout::Ndjson, false)),
         "R" | "R2" => (Format::RealTime, kind.len() == 2),
         "S" | "S2" => (Format::Standard, kind.len() == 2),
-        _ => return Err(format!("layout token {kind:?} is not N, R, R2, S or S2")),
+        _ => return Err(Error::Token(kind.to_string())),
     };
     let schema = match format {
         Format::RealTime => Schema::realtime_ordered(&names),
         Format::Standard => Schema::standard(&names),
     };
-    Ok((ChunkLayout::Log(Arc::new(schema.map_err(|e| format!("layout: {e}"))?)), twice))
+    Ok((ChunkLayout::Log(Arc::new(schema.map_err(Error::TokenColumns)?)), twice))
 }
 
 /// A raw line that contains the searched text.
@@ -161,7 +162,7 @@ impl Engine {
         self.worker.dropped
     }
 
-    fn layout_for(&mut self, token: &str) -> Result<(ChunkLayout, bool), String> {
+    fn layout_for(&mut self, token: &str) -> Result<(ChunkLayout, bool), Error> {
         if let Some((t, l, twice)) = &self.cached
             && t == token
         {
@@ -175,13 +176,13 @@ impl Engine {
     /// Aggregates a newline-aligned chunk described by a `cflog_engine::Cutter` (its
     /// [`layout_token`] and the lines of its input before it), with the rule's verdicts
     /// for its lines if a rule ran.
-    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), String> {
+    pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         let (layout, double_decode) = self.layout_for(token)?;
         let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
         self.run(bytes, file, &ChunkStart { layout, first_line, lines, double_decode }, verdicts)
     }
 
-    fn run(&mut self, bytes: &[u8], file: u32, start: &ChunkStart, verdicts: Option<&[Verdict]>) -> Result<(), String> {
+    fn run(&mut self, bytes: &[u8], file: u32, start: &ChunkStart, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         if self.options.search.is_some() {
             self.search(bytes, file, start);
             return Ok(());
@@ -190,7 +191,7 @@ impl Engine {
             Some(v) => {
                 let n = lines(bytes).count();
                 if v.len() != n {
-                    return Err(format!("the enrichment rule returned {} results for {n} lines", v.len()));
+                    return Err(Error::Verdicts { answers: v.len(), lines: n });
                 }
                 Some(Verdicts { verdicts: v, first_line: start.first_line, batch: Vec::new() })
             }
@@ -262,13 +263,13 @@ impl Engine {
         self.chunker = Chunker::new();
     }
 
-    fn take(&mut self, chunk: &[u8]) -> Result<(), String> {
-        let start = self.cutter.take(chunk).map_err(|e| e.to_string())?;
+    fn take(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        let start = self.cutter.take(chunk)?;
         self.run(chunk, self.file, &start, None)
     }
 
     /// Streams a chunk of the current input (any size, any boundary).
-    pub fn push(&mut self, data: &[u8]) -> Result<(), String> {
+    pub fn push(&mut self, data: &[u8]) -> Result<(), Error> {
         match self.chunker.push(data) {
             Some(chunk) => self.take(&chunk),
             None => Ok(()),
@@ -276,7 +277,7 @@ impl Engine {
     }
 
     /// Ends the current input.
-    pub fn end_file(&mut self) -> Result<(), String> {
+    pub fn end_file(&mut self) -> Result<(), Error> {
         match self.chunker.finish() {
             Some(chunk) => self.take(&chunk),
             None => Ok(()),
@@ -295,9 +296,9 @@ impl Engine {
     }
 
     /// Merges another engine's summary state (from [`Engine::state`]).
-    pub fn merge_state(&mut self, state: &[u8]) -> Result<(), String> {
-        let other = Summary::decode_state(state).map_err(|e| format!("cannot read a worker's state: {e}"))?;
-        self.worker.summary.merge(&other).map_err(|e| format!("cannot merge a worker's state: {e}"))
+    pub fn merge_state(&mut self, state: &[u8]) -> Result<(), Error> {
+        let other = Summary::decode_state(state).map_err(Error::State)?;
+        self.worker.summary.merge(&other).map_err(Error::Merge)
     }
 
     /// The kept bad lines, sorted, as `[{"file", "line", "message"}]`.

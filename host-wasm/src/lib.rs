@@ -14,6 +14,7 @@
 //! `finish`. Errors are `JsError`s whose message names the file, line, field and reason.
 
 pub mod engine;
+pub mod error;
 pub mod options;
 pub mod rule;
 
@@ -21,8 +22,8 @@ use engine::{Engine, Options, layout_token};
 use rule::RuleHost;
 use wasm_bindgen::prelude::*;
 
-fn err(e: String) -> JsError {
-    JsError::new(&e)
+fn err(e: impl Into<error::Error>) -> JsError {
+    JsError::new(&e.into().to_string())
 }
 
 /// The inspector: configure, push bytes, finish with the report of `cflog analyze --json`.
@@ -108,7 +109,7 @@ impl Inspector {
         let schema = match engine::layout_of_token(layout).map_err(err)? {
             (cflog_engine::ChunkLayout::Log(schema), twice) => (cflog_core::Schema::clone(&schema), twice),
             (cflog_engine::ChunkLayout::Ndjson, _) => {
-                return Err(JsError::new("enrichment rules run on CloudFront log lines; this input is cflog NDJSON (already enriched)"));
+                return Err(err(error::Error::RuleOnNdjson));
             }
         };
         Ok(rule.batch(bytes, schema.0, schema.1 || forced))
@@ -212,7 +213,7 @@ impl Cutter {
     /// Describes the next chunk (which must end at a line end or at the end of the
     /// input): returns its layout token; `first_line()` then gives the lines before it.
     pub fn take(&mut self, bytes: &[u8]) -> Result<String, JsError> {
-        let start = self.cutter.take(bytes).map_err(|e| JsError::new(&e.to_string()))?;
+        let start = self.cutter.take(bytes).map_err(err)?;
         self.last_first_line = start.first_line;
         Ok(layout_token(&start.layout, start.double_decode))
     }
@@ -228,7 +229,7 @@ impl Cutter {
 #[wasm_bindgen]
 pub fn check_field_set(spec: &str) -> Result<String, JsError> {
     let (names, rate) = engine::parse_fields_spec(spec).map_err(err)?;
-    let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| JsError::new(&format!("field set: {e}")))?;
+    let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| err(error::Error::FieldSet(e)))?;
     let fields: Vec<&str> = schema.names().collect();
     Ok(serde_json::json!({"fields": fields, "sampling_rate": rate}).to_string())
 }
