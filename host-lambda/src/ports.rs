@@ -117,7 +117,7 @@ impl MetricDatum {
 
 /// Publishes metrics: one call with at most [`limits::PUT_METRIC_DATA_MAX_DATUMS`] datums
 /// and [`limits::PUT_METRIC_DATA_MAX_BYTES`], none with more than
-/// [`MetricsSink::max_values`] value/count pairs (the handler splits with [`split_values`]).
+/// [`MetricsSink::max_values`] value/count pairs (the handler splits with [`crate::cloudwatch::split_values`]).
 pub trait MetricsSink: Send + Sync {
     /// One PutMetricData call (all or nothing).
     fn put(&self, datums: &[MetricDatum]) -> impl Future<Output = Result<(), SinkError>> + Send;

@@ -2,11 +2,11 @@
 //! again without calling the rules again. The handler needs that when a sink halves a
 //! range too large for one call (a DynamoDB transaction, a PutMetricData request): the
 //! halves are aggregated from their lines, and the rules' drops, tags and labels come from
-//! here ([`Replay`]), not from a second rule call. Rules are wasm and may keep state, so
+//! here (`Replay`), not from a second rule call. Rules are wasm and may keep state, so
 //! calling them twice would cost and could even answer differently.
 //!
-//! [`Recording`] wraps the rules during the run and copies each batch's verdicts out;
-//! [`Replay`] hands them back, in the same order, to the record loop of a sub-range. Both
+//! `Recording` wraps the rules during the run and copies each batch's verdicts out;
+//! `Replay` hands them back, in the same order, to the record loop of a sub-range. Both
 //! rely on the record loop's contract (`cflog_engine::worker::RecordLoop`): records are
 //! pushed to the rules in line order, each batch starting with `clear`.
 
