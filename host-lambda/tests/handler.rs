@@ -23,7 +23,7 @@ fn now_ms() -> i64 {
 
 /// Generated lines starting `ago_ms` before now.
 fn gen_lines_at(n: u64, fields: usize, start_ms: i64) -> Vec<Vec<u8>> {
-    let opts = cflog_cli::GenOptions {
+    let opts = cflog_gen::GenOptions {
         lines: n,
         seed: 5,
         schema: Some(Schema::realtime_release(fields).unwrap()),
@@ -32,7 +32,7 @@ fn gen_lines_at(n: u64, fields: usize, start_ms: i64) -> Vec<Vec<u8>> {
         ..Default::default()
     };
     let mut buf = Vec::new();
-    cflog_cli::generate(&opts, &mut buf).unwrap();
+    cflog_gen::generate(&opts, &mut buf).unwrap();
     buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
 }
 

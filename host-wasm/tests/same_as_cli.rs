@@ -77,9 +77,9 @@ fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, w
 fn generated(format: Format, lines: u64, name: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join(name);
-    let opts = cflog_cli::r#gen::GenOptions { format, lines, seed: 3, ..Default::default() };
+    let opts = cflog_gen::GenOptions { format, lines, seed: 3, ..Default::default() };
     let file = std::fs::File::create(&path).unwrap();
-    cflog_cli::r#gen::generate(&opts, std::io::BufWriter::new(file)).unwrap();
+    cflog_gen::generate(&opts, std::io::BufWriter::new(file)).unwrap();
     path.to_string_lossy().into_owned()
 }
 
