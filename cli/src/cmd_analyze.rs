@@ -156,7 +156,7 @@ impl ThreadWorker {
 
 /// Cuts one input into chunks and hands them to `send` (which returns false to stop).
 fn read_chunks(index: usize, input: &mut Input, layout: &LayoutChoice, read: &mut InputRead, mut send: impl FnMut(Chunk) -> bool) -> Result<()> {
-    let mut cutter = Cutter::new(layout);
+    let mut cutter = Cutter::new(&input.layout(layout));
     cutter.begin(&input.name);
     let mut chunker = Chunker::new();
     let mut stopped = false;

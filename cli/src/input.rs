@@ -1,4 +1,5 @@
-//! Opening inputs: files, stdin, gzip (multi-member too) detected by its magic bytes.
+//! Opening inputs: files, stdin, gzip (multi-member too) and standard logging v2 Parquet
+//! (read as v2 JSON lines, `crate::parquet_input`), each detected by its magic bytes.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -25,6 +26,9 @@ pub struct Input {
     pub reader: Box<dyn Read + Send>,
     /// Whether the input was gzip.
     pub gzip: bool,
+    /// Whether the input was a standard logging v2 Parquet file (its rows read as v2 JSON
+    /// lines, whatever `--format` says: see [`Input::layout`]).
+    pub parquet: bool,
     /// Raw bytes read so far (compressed bytes for gzip), for progress.
     pub consumed: Arc<AtomicU64>,
 }
@@ -57,13 +61,29 @@ pub fn open_counted(path: &str, consumed: Arc<AtomicU64>) -> Result<Input> {
         let size = file.metadata().ok().map(|m| m.len());
         (path.to_string(), size, Box::new(file))
     };
-    let raw = Counting { inner: raw, count: consumed.clone() };
-    let mut reader = BufReader::with_capacity(64 * 1024, raw);
-    let head = io::BufRead::fill_buf(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    let mut raw = BufReader::with_capacity(64 * 1024, raw);
+    let head = io::BufRead::fill_buf(&mut raw).with_context(|| format!("cannot read {name}"))?;
+    if head.starts_with(crate::parquet_input::MAGIC) {
+        let stdin: Option<Box<dyn Read + Send>> = (path == "-").then(|| Box::new(raw) as Box<dyn Read + Send>);
+        let reader = crate::parquet_input::open(&name, path, stdin, consumed.clone())?;
+        return Ok(Input { name, size, reader, gzip: false, parquet: true, consumed });
+    }
     let gzip = head.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read + Send> =
-        if gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) };
-    Ok(Input { name, size, reader, gzip, consumed })
+    let raw = Counting { inner: raw, count: consumed.clone() };
+    let reader: Box<dyn Read + Send> = if gzip { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+    Ok(Input { name, size, reader, gzip, parquet: false, consumed })
+}
+
+impl Input {
+    /// The layout choice for this input: `choice`, except that a Parquet file's rows are
+    /// standard logging v2 JSON lines whatever `--format` says (the magic bytes decide).
+    pub fn layout(&self, choice: &LayoutChoice) -> LayoutChoice {
+        let mut choice = choice.clone();
+        if self.parquet {
+            choice.format = crate::layout::FormatArg::V2Json;
+        }
+        choice
+    }
 }
 
 /// Whether the first bytes of an input are binary data rather than log text: a NUL byte,
@@ -225,10 +245,10 @@ pub enum LineReader {
 impl LineReader {
     /// The reader for an input whose first bytes (a whole first line) are `head`.
     pub fn for_input(layout: &LayoutChoice, name: &str, head: &[u8]) -> Result<LineReader> {
-        Ok(if layout.is_ndjson(head) {
-            LineReader::Ndjson(NdjsonRecords::default())
-        } else {
-            LineReader::Log(layout.parser_for(name, head)?)
+        layout.check_v2(name, head)?;
+        Ok(match layout.json_dialect(head) {
+            Some(dialect) => LineReader::Ndjson(NdjsonRecords { decoder: NdjsonDecoder::with_dialect(dialect), ..NdjsonRecords::default() }),
+            None => LineReader::Log(layout.parser_for(name, head)?),
         })
     }
 
@@ -278,6 +298,7 @@ pub fn for_each_record_while(
     let going = std::cell::Cell::new(true);
     let mut on_record = |r: Result<Record<'_>, LineError>| going.set(on_record(r));
     let name = input.name.clone();
+    let layout = &input.layout(layout);
     let mut reader: Option<LineReader> = None;
     let mut head: Vec<u8> = Vec::new();
     let mut splitter = LineSplitter::new();

@@ -17,6 +17,7 @@ pub mod input;
 #[cfg(feature = "aws")]
 pub mod kinesis;
 pub mod layout;
+pub mod parquet_input;
 pub mod report_errors;
 #[cfg(feature = "aws")]
 pub mod s3;

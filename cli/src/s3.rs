@@ -76,49 +76,76 @@ pub fn key_hour_ms(key: &str) -> Option<i64> {
     })
 }
 
-/// Whether an object named `key` may hold records in `[since, until)`: its hour overlaps
-/// the range (CloudFront files each hold the records of the hour in their name, late ones
-/// included), or its name has no date.
+/// The time a key's folders partition it into (standard logging v2's partitioning,
+/// `…/{yyyy}/{MM}/{dd}/{HH}/…` or, with Hive-compatible names, `…/year=2025/month=02/day=02/hour=22/…`;
+/// the hour is optional): (start, end) in epoch ms, UTC.
+pub fn key_partition_ms(key: &str) -> Option<(i64, i64)> {
+    let folders: Vec<&str> = key.split('/').collect();
+    let folders = &folders[..folders.len().saturating_sub(1)];
+    let value = |segment: &str, name: &str, width: usize| -> Option<String> {
+        let v = segment.strip_prefix(name).and_then(|r| r.strip_prefix('=')).unwrap_or(segment);
+        (v.len() == width && v.bytes().all(|b| b.is_ascii_digit())).then(|| v.to_string())
+    };
+    (0..folders.len()).find_map(|i| {
+        let year = value(folders[i], "year", 4)?;
+        let month = value(folders.get(i + 1)?, "month", 2)?;
+        let day = value(folders.get(i + 2)?, "day", 2)?;
+        let days = cflog_core::grammar::parse_date_days(format!("{year}-{month}-{day}").as_bytes())?;
+        let start = days * 86_400_000;
+        match folders.get(i + 3).and_then(|h| value(h, "hour", 2)).and_then(|h| h.parse::<i64>().ok()).filter(|h| *h < 24) {
+            Some(h) => Some((start + h * 3_600_000, start + (h + 1) * 3_600_000)),
+            None => Some((start, start + 86_400_000)),
+        }
+    })
+}
+
+/// Whether an object named `key` may hold records in `[since, until)`: the hour in its name
+/// (CloudFront files each hold the records of the hour in their name, late ones included),
+/// or else its date partition, overlaps the range; or its key has no date.
 pub fn may_hold(key: &str, since_ms: Option<i64>, until_ms: Option<i64>) -> bool {
-    match key_hour_ms(key) {
+    let range = key_hour_ms(key).map(|h| (h, h + 3_600_000)).or_else(|| key_partition_ms(key));
+    match range {
         None => true,
-        Some(h) => since_ms.is_none_or(|s| h + 3_600_000 > s) && until_ms.is_none_or(|u| h < u),
+        Some((start, end)) => since_ms.is_none_or(|s| end > s) && until_ms.is_none_or(|u| start < u),
     }
 }
 
-/// Replaces every `s3://` argument in `args` by the local copies of its objects, in key
-/// order. `None` (and `args` unchanged) when there is none.
-pub fn fetch_inputs(args: &mut Vec<String>, options: &S3Options) -> Result<Option<Fetched>> {
-    if !args.iter().any(|a| is_s3(a)) {
+/// Replaces every `s3://` entry in each of `lists` (the FILE arguments, the `--files-from`
+/// list) by the local copies of its objects, in key order. `None` (and the lists unchanged)
+/// when there is none.
+pub fn fetch_inputs(lists: &mut [&mut Vec<String>], options: &S3Options) -> Result<Option<Fetched>> {
+    if !lists.iter().any(|args| args.iter().any(|a| is_s3(a))) {
         return Ok(None);
     }
     let dir = std::env::temp_dir().join(format!("cflog-s3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut fetched = Fetched { dir, objects: 0, bytes: 0, pruned: 0 };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    let out = rt.block_on(async {
+    rt.block_on(async {
         let client = client(options).await?;
-        let mut out = Vec::new();
-        for arg in args.iter() {
-            if !is_s3(arg) {
-                out.push(arg.clone());
-                continue;
+        for args in lists.iter_mut() {
+            let mut out = Vec::new();
+            for arg in args.iter() {
+                if !is_s3(arg) {
+                    out.push(arg.clone());
+                    continue;
+                }
+                let (bucket, prefix) = parse_url(arg)?;
+                let keys = list(&client, &bucket, &prefix).await.with_context(|| format!("{arg}: cannot list the objects"))?;
+                let listed = keys.len();
+                let keys: Vec<String> = keys.into_iter().filter(|k| may_hold(k, options.since_ms, options.until_ms)).collect();
+                fetched.pruned += listed - keys.len();
+                if listed == 0 {
+                    bail!("{arg}: no objects under this prefix");
+                }
+                let paths = get_all(&client, &bucket, &keys, &fetched.dir, options.concurrency, &mut fetched.bytes).await?;
+                fetched.objects += paths.len();
+                out.extend(paths.into_iter().map(|p| p.to_string_lossy().into_owned()));
             }
-            let (bucket, prefix) = parse_url(arg)?;
-            let keys = list(&client, &bucket, &prefix).await.with_context(|| format!("{arg}: cannot list the objects"))?;
-            let listed = keys.len();
-            let keys: Vec<String> = keys.into_iter().filter(|k| may_hold(k, options.since_ms, options.until_ms)).collect();
-            fetched.pruned += listed - keys.len();
-            if listed == 0 {
-                bail!("{arg}: no objects under this prefix");
-            }
-            let paths = get_all(&client, &bucket, &keys, &fetched.dir, options.concurrency, &mut fetched.bytes).await?;
-            fetched.objects += paths.len();
-            out.extend(paths.into_iter().map(|p| p.to_string_lossy().into_owned()));
+            **args = out;
         }
-        Ok::<_, anyhow::Error>(out)
+        Ok::<_, anyhow::Error>(())
     })?;
-    *args = out;
     eprintln!(
         "cflog: fetched {} S3 object(s), {} bytes{}",
         fetched.objects,
@@ -230,6 +257,21 @@ mod tests {
         assert!(may_hold(key, None, Some(h + 1)));
         assert!(!may_hold(key, None, Some(h)));
         assert!(may_hold("undated.log", Some(h), Some(h)));
+    }
+
+    #[test]
+    fn partitions_of_v2_keys() {
+        // 2025-02-02T22:00Z = 1738533600000 (the name test above).
+        let h22 = 1_738_533_600_000;
+        let day = h22 - 22 * 3_600_000;
+        assert_eq!(key_partition_ms("AWSLogs/1/CloudFront/DistributionId=E2/year=2025/month=02/day=02/hour=22/x.parquet"), Some((h22, h22 + 3_600_000)));
+        assert_eq!(key_partition_ms("AWSLogs/1/CloudFront/E2/2025/02/02/22/x.gz"), Some((h22, h22 + 3_600_000)));
+        assert_eq!(key_partition_ms("logs/year=2025/month=02/day=02/x.gz"), Some((day, day + 86_400_000)));
+        assert_eq!(key_partition_ms("year=2025/month=02/day=02"), None, "the last segment is the object's name");
+        assert_eq!(key_partition_ms("logs/2025/13/02/x.gz"), None);
+        assert_eq!(key_partition_ms("logs/x.gz"), None);
+        assert!(!may_hold("p/year=2025/month=02/day=02/hour=21/x.gz", Some(h22), None));
+        assert!(may_hold("p/year=2025/month=02/day=02/x.gz", Some(h22), Some(h22 + 1)));
     }
 
     #[test]

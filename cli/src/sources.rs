@@ -16,16 +16,21 @@ use crate::input;
 #[derive(Debug, Clone, Default, Args)]
 pub struct InputArgs {
     /// Inputs: log files (plain or gzip, multi-member too, detected by content; cflog's
-    /// NDJSON too), directories (read recursively: `*.gz`, `*.log`, `*.ndjson`, `*.jsonl`,
-    /// and other files whose first line is a CloudFront record), glob patterns that the
+    /// NDJSON, standard logging v2 JSON and Parquet too), directories (read recursively:
+    /// `*.gz`, `*.log`, `*.ndjson`, `*.jsonl`, and other files, Parquet too, whose first
+    /// line or row is a CloudFront record), glob patterns that the
     /// shell did not expand (`'logs/*.gz'`, `'logs/**/*.gz'`), or `s3://BUCKET/PREFIX`
     /// (every object under it, fetched in parallel). `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<String>,
-    /// Also read the inputs listed in FILE (`-`: stdin), one path per line, as
-    /// `find logs -name '*.gz' | cflog analyze --files-from -` does.
+    /// Also read the inputs listed in FILE (`-`: stdin), one path or `s3://BUCKET/PREFIX`
+    /// per line, as `find logs -name '*.gz' | cflog analyze --files-from -` does.
     #[arg(long, value_name = "FILE")]
     pub files_from: Option<String>,
+    /// The `--files-from` list once read (its `s3://` entries replaced by their local
+    /// copies), so that it is read only once.
+    #[arg(skip)]
+    pub listed: Option<Vec<String>>,
     /// Report an input that cannot be read (missing, unreadable, binary, a truncated gzip)
     /// and go on with the others; the exit code is then 3. The default is to stop with
     /// exit code 1.
@@ -133,28 +138,23 @@ pub fn resolve(args: &InputArgs) -> Result<Inputs> {
     let mut problems = Problems::new(args.keep_going);
     // (argument, whether it may be a pattern): lines of a --files-from list are paths.
     let mut listed: Vec<(String, bool)> = args.files.iter().map(|f| (f.clone(), true)).collect();
-    match &args.files_from {
-        Some(list) => {
-            if list == "-" && args.files.iter().any(|f| f == "-") {
-                bail!("`--files-from -` reads the list from stdin, so stdin cannot also be an input");
-            }
-            let text = if list == "-" {
-                let mut text = String::new();
-                io::stdin().read_to_string(&mut text).context("cannot read the --files-from list from stdin")?;
-                text
-            } else {
-                fs::read_to_string(list).with_context(|| format!("cannot read --files-from {list}"))?
-            };
-            listed.extend(text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).map(|l| (l.to_string(), false)));
-        }
-        None if listed.is_empty() => listed.push(("-".into(), false)),
-        None => {}
+    match (&args.listed, &args.files_from) {
+        (Some(list), _) => listed.extend(list.iter().map(|l| (l.clone(), false))),
+        (None, Some(list)) => listed.extend(read_files_from(list, &args.files)?.into_iter().map(|l| (l, false))),
+        (None, None) if listed.is_empty() => listed.push(("-".into(), false)),
+        (None, None) => {}
     }
     let mut walk = Walk::default();
     let mut paths = Vec::new();
     for (arg, may_be_pattern) in listed {
         if arg == "-" {
             paths.push(arg);
+            continue;
+        }
+        // Fetched before this when the binary can (feature `aws`).
+        if arg.starts_with("s3://") {
+            let message = crate::features::missing_feature(std::slice::from_ref(&arg), crate::features::enabled);
+            problems.input_failed(anyhow!(message.unwrap_or_else(|| format!("{arg}: S3 inputs were not fetched"))))?;
             continue;
         }
         match fs::metadata(&arg) {
@@ -168,6 +168,22 @@ pub fn resolve(args: &InputArgs) -> Result<Inputs> {
     }
     walk.report();
     Ok(Inputs { paths, problems })
+}
+
+/// The entries of a `--files-from` list (`-`: stdin), one per line, blank lines left out.
+/// `files` are the FILE arguments (stdin cannot be both the list and an input).
+pub fn read_files_from(list: &str, files: &[String]) -> Result<Vec<String>> {
+    if list == "-" && files.iter().any(|f| f == "-") {
+        bail!("`--files-from -` reads the list from stdin, so stdin cannot also be an input");
+    }
+    let text = if list == "-" {
+        let mut text = String::new();
+        io::stdin().read_to_string(&mut text).context("cannot read the --files-from list from stdin")?;
+        text
+    } else {
+        fs::read_to_string(list).with_context(|| format!("cannot read --files-from {list}"))?
+    };
+    Ok(text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).map(str::to_string).collect())
 }
 
 fn is_pattern(arg: &str) -> bool {
@@ -266,7 +282,8 @@ impl Walk {
 
 /// Whether a file found in a directory is a log: named `*.gz`, `*.log`, `*.ndjson` or
 /// `*.jsonl` and not binary, or named otherwise (CloudFront's own names, Firehose objects
-/// without an extension) with a CloudFront record on its first line (gunzipped first). A
+/// without an extension, `*.json` and `*.parquet` files) with a CloudFront record on its
+/// first line (gunzipped first; a Parquet file's first row, as a JSON line). A
 /// file that cannot be opened is taken, so that reading it reports why.
 pub fn is_log_file(path: &Path) -> bool {
     let by_name = path
@@ -320,7 +337,15 @@ pub fn fetch_s3(inputs: &InputArgs, filter: &cflog_core::filter::Filter) -> anyh
         until_ms: filter.until_ms(),
         ..Default::default()
     };
-    let fetched = crate::s3::fetch_inputs(&mut args.files, &options)?;
+    // The list is read here, once: its `s3://` entries are fetched with the others.
+    let mut listed = match args.files_from.take() {
+        Some(list) => read_files_from(&list, &args.files)?,
+        None => Vec::new(),
+    };
+    let fetched = crate::s3::fetch_inputs(&mut [&mut args.files, &mut listed], &options)?;
+    if inputs.files_from.is_some() {
+        args.listed = Some(listed);
+    }
     Ok((fetched, args))
 }
 

@@ -13,6 +13,7 @@ use cflog_core::layout::first_line;
 use cflog_core::{Format, Schema};
 
 use crate::layout::{LayoutChoice, LayoutError};
+use crate::ndjson::Dialect;
 
 /// Bytes per chunk.
 pub const CHUNK: usize = 1 << 20;
@@ -74,6 +75,8 @@ pub enum ChunkLayout {
     Log(Arc<Schema>),
     /// cflog's NDJSON records (each carries its field names).
     Ndjson,
+    /// Standard logging v2 JSON records (each carries its field names).
+    V2Json,
 }
 
 /// How the first layout of an input was chosen.
@@ -89,6 +92,8 @@ pub enum LayoutOrigin {
     NoHeader,
     /// cflog's NDJSON records (each carries its field names).
     Ndjson,
+    /// Standard logging v2 JSON records (each carries its field names).
+    V2Json,
     /// Nothing was read (an empty input).
     Empty,
 }
@@ -165,9 +170,17 @@ impl Cutter {
     }
 
     fn first_layout(&mut self, bytes: &[u8]) -> Result<ChunkLayout, LayoutError> {
-        if self.choice.is_ndjson(bytes) {
-            self.origin = LayoutOrigin::Ndjson;
-            return Ok(ChunkLayout::Ndjson);
+        self.choice.check_v2(&self.name, bytes)?;
+        match self.choice.json_dialect(bytes) {
+            Some(Dialect::Cflog) => {
+                self.origin = LayoutOrigin::Ndjson;
+                return Ok(ChunkLayout::Ndjson);
+            }
+            Some(Dialect::V2) => {
+                self.origin = LayoutOrigin::V2Json;
+                return Ok(ChunkLayout::V2Json);
+            }
+            None => {}
         }
         let s = self.choice.first_schema(&self.name, bytes)?;
         self.double_decode = self.choice.decodes_twice(&s, bytes);
@@ -264,7 +277,7 @@ mod tests {
         assert_eq!(third.first_line, 6);
         let names = |l: &ChunkLayout| match l {
             ChunkLayout::Log(s) => s.names().map(str::to_string).collect::<Vec<_>>(),
-            ChunkLayout::Ndjson => vec![],
+            ChunkLayout::Ndjson | ChunkLayout::V2Json => vec![],
         };
         assert_eq!(names(&second.layout), ["date", "time", "sc-status"]);
         assert_eq!(names(&third.layout), ["date", "time", "c-ip"]);

@@ -6,14 +6,16 @@
 use cflog_core::layout::{InferError, SNIFF_BYTES, detect, double_encoded, first_line, infer_realtime, sniff_double_encoding};
 use cflog_core::{Format, Parser, Schema, SchemaError};
 
+use crate::ndjson::{Dialect, sniff_dialect};
 use crate::spec::FieldsSpec;
 
 /// The format asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum FormatChoice {
-    /// Standard if the data starts with a W3C header or a `date<TAB>time` line, cflog's
-    /// NDJSON if it starts with `{`, else real-time.
+    /// Standard if the data starts with a W3C header or a `date<TAB>time` line, JSON
+    /// lines (cflog's NDJSON or standard logging v2 JSON, told apart by their values) if
+    /// it starts with `{`, else real-time.
     #[default]
     Auto,
     /// Real-time logs (Kinesis records, no header).
@@ -22,6 +24,9 @@ pub enum FormatChoice {
     Standard,
     /// cflog's own NDJSON: `cflog parse` output, or the Lambda's enriched records.
     Ndjson,
+    /// Standard logging v2 JSON: one object per record, keyed by the v2 field names,
+    /// values percent-encoded as in the W3C file.
+    V2Json,
 }
 
 /// How a given real-time field set is ordered.
@@ -62,6 +67,14 @@ pub enum LayoutError {
     /// A field set with NDJSON.
     #[error("a field set describes real-time logs; NDJSON records carry their field names")]
     FieldsWithNdjson,
+    /// Standard logging v2 in a shape cflog cannot read (see [`crate::v2`]).
+    #[error("{name}: {problem}")]
+    V2 {
+        /// The input.
+        name: String,
+        /// What it looks like, and what to do.
+        problem: crate::v2::Unreadable,
+    },
     /// NDJSON asked of a log parser.
     #[error("{0}: NDJSON records are read by the NDJSON decoder, not a log parser")]
     NdjsonParser(String),
@@ -94,7 +107,7 @@ impl LayoutChoice {
         if realtime.is_some() {
             match format {
                 FormatChoice::Standard => return Err(LayoutError::FieldsWithStandard),
-                FormatChoice::Ndjson => return Err(LayoutError::FieldsWithNdjson),
+                FormatChoice::Ndjson | FormatChoice::V2Json => return Err(LayoutError::FieldsWithNdjson),
                 FormatChoice::Auto | FormatChoice::Realtime => {}
             }
         }
@@ -105,9 +118,37 @@ impl LayoutChoice {
     /// `Auto` and the data starts with `{`, which no CloudFront log line does).
     pub fn is_ndjson(&self, head: &[u8]) -> bool {
         match self.format {
-            FormatChoice::Ndjson => true,
+            FormatChoice::Ndjson | FormatChoice::V2Json => true,
             FormatChoice::Auto => first_line(head).starts_with(b"{"),
             FormatChoice::Realtime | FormatChoice::Standard => false,
+        }
+    }
+
+    /// For JSON lines ([`LayoutChoice::is_ndjson`]), how their values are written: as asked,
+    /// or for `Auto` sniffed from the first records in `head`
+    /// ([`crate::ndjson::sniff_dialect`]). `None` for a CloudFront log.
+    pub fn json_dialect(&self, head: &[u8]) -> Option<Dialect> {
+        match self.format {
+            _ if !self.is_ndjson(head) => None,
+            FormatChoice::V2Json => Some(Dialect::V2),
+            FormatChoice::Auto => Some(sniff_dialect(head)),
+            _ => Some(Dialect::Cflog),
+        }
+    }
+
+    /// An error when `head`, the first bytes of input `name`, is standard logging v2 in a
+    /// shape cflog cannot read ([`crate::v2::unreadable`]): checked before any layout is
+    /// chosen, so the error names v2 instead of the real-time field count. A given field set
+    /// or format is respected: `--fields` or `--format realtime` skip the checks for
+    /// headerless lines.
+    pub fn check_v2(&self, name: &str, head: &[u8]) -> Result<(), LayoutError> {
+        let json = self.is_ndjson(head);
+        let headerless = !json && !first_line(head).starts_with(b"#");
+        let given = self.realtime.is_some() || matches!(self.format, FormatChoice::Realtime);
+        match crate::v2::unreadable(head, json) {
+            Some(_) if headerless && given => Ok(()),
+            Some(problem) => Err(LayoutError::V2 { name: name.to_string(), problem }),
+            None => Ok(()),
         }
     }
 
@@ -117,7 +158,7 @@ impl LayoutChoice {
         let format = match self.format {
             FormatChoice::Realtime => Format::RealTime,
             FormatChoice::Standard => Format::Standard,
-            FormatChoice::Ndjson => return Err(LayoutError::NdjsonParser(name.to_string())),
+            FormatChoice::Ndjson | FormatChoice::V2Json => return Err(LayoutError::NdjsonParser(name.to_string())),
             FormatChoice::Auto if self.realtime.is_some() => Format::RealTime,
             FormatChoice::Auto => detect(head),
         };
@@ -161,7 +202,7 @@ impl LayoutChoice {
         let standard = match self.format {
             FormatChoice::Standard => true,
             FormatChoice::Auto => self.realtime.is_none() && !self.is_ndjson(head) && detect(head) == Format::Standard,
-            FormatChoice::Realtime | FormatChoice::Ndjson => false,
+            FormatChoice::Realtime | FormatChoice::Ndjson | FormatChoice::V2Json => false,
         };
         !standard || self.double_decode || head.len() >= SNIFF_BYTES || sniff_double_encoding(head).is_some()
     }

@@ -13,8 +13,9 @@
 //! * [`bad`]: keeping the first N bad lines (by input, then line) while counting all.
 //! * [`worker`]: the record loop "parse once → rules → drop → aggregate + count tags",
 //!   and a [`worker::Worker`] that runs it over chunks into one summary.
-//! * [`ndjson`]: cflog's own NDJSON (`cflog parse` output, the Lambda's enriched archive)
-//!   as an input.
+//! * [`ndjson`]: JSON lines as an input: cflog's own NDJSON (`cflog parse` output, the
+//!   Lambda's enriched archive) and standard logging v2 JSON.
+//! * [`v2`]: standard logging v2 in shapes cflog cannot read, recognised so the error says so.
 //!
 //! Without I/O of its own: hosts read files, `File`s, Kinesis records and pass bytes.
 
@@ -23,6 +24,7 @@ pub mod cut;
 pub mod layout;
 pub mod ndjson;
 pub mod spec;
+pub mod v2;
 pub mod worker;
 #[cfg(feature = "wasmtime-rules")]
 pub mod wasmtime_rules;

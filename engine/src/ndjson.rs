@@ -1,5 +1,8 @@
-//! cflog's own NDJSON as an input: the objects `cflog parse` prints and the Lambda's
-//! enriched archive (the same objects plus an `_cflog` object), turned back into records.
+//! JSON-lines inputs turned back into records: cflog's own NDJSON (the objects `cflog parse`
+//! prints and the Lambda's enriched archive, the same objects plus an `_cflog` object), and
+//! CloudFront standard logging v2's JSON output (one object per record keyed by the v2 field
+//! names, which are the legacy standard-log names; values still percent-encoded). The two
+//! differ only in how text is written ([`Dialect`]); [`sniff_dialect`] tells them apart.
 //!
 //! Each object is rebuilt as the TAB-separated line it stands for, in the layout its keys
 //! imply (real-time names in AWS's canonical order, or standard W3C names in the object's
@@ -44,6 +47,54 @@ pub fn looks_like_record(line: &[u8]) -> bool {
         || Field::from_name(Format::Standard, &key).is_some()
 }
 
+/// How the string values of a JSON-lines input are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// cflog's NDJSON: text decoded once, `-` written as `null`, numbers as numbers.
+    #[default]
+    Cflog,
+    /// Standard logging v2 JSON: values as in the W3C file (percent-encoded, `-` for no
+    /// value), as strings or numbers; keys are always standard (legacy) names.
+    V2,
+}
+
+/// Which [`Dialect`] the first records of a JSON-lines input (`head`, whole lines) are
+/// written in. A record written by cflog has an `_cflog` or `@timestamp` key, or decoded
+/// text (a space, `"`, `<`… in a percent-encoded field: CloudFront always encodes those);
+/// a v2 record has the string `"-"`, or a number-typed field (`sc-status`, `sc-bytes`,
+/// `time-taken`…) written as a string, which cflog never writes. Without either, a
+/// percent-encoded field holding a `%XX` escape and nothing CloudFront would encode votes
+/// v2. With no sign at all, cflog's: then no value holds anything either would encode, so
+/// both read the same.
+pub fn sniff_dialect(head: &[u8]) -> Dialect {
+    let mut v2_votes = 0usize;
+    for line in head.split(|&b| b == b'\n').take(200) {
+        let Ok(object) = serde_json::from_slice::<Object<'_>>(line.strip_suffix(b"\r").unwrap_or(line)) else { continue };
+        for (key, value) in &object.0 {
+            if is_added_key(key) {
+                return Dialect::Cflog;
+            }
+            let kind = Field::from_name(Format::Standard, key).map_or(Kind::Encoded, Field::kind);
+            let Value::Str(s) = value else { continue };
+            if s.as_ref() == "-" || (kind.is_numeric() && kind != Kind::Decimal) {
+                return Dialect::V2;
+            }
+            if matches!(kind, Kind::Encoded | Kind::IpList) {
+                if s.bytes().any(|b| b != b'%' && cloudfront_encodes(b)) {
+                    return Dialect::Cflog;
+                }
+                v2_votes += usize::from(has_percent_escape(s.as_bytes()));
+            }
+        }
+    }
+    if v2_votes > 0 { Dialect::V2 } else { Dialect::Cflog }
+}
+
+/// Whether `text` holds a `%XX` escape.
+fn has_percent_escape(text: &[u8]) -> bool {
+    text.windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+}
+
 /// What one NDJSON line turned into.
 #[derive(Debug)]
 pub enum Decoded {
@@ -63,6 +114,7 @@ pub enum Decoded {
 /// file of objects with the same keys resolves its layout once.
 #[derive(Debug, Default)]
 pub struct NdjsonDecoder {
+    dialect: Dialect,
     keys: Vec<String>,
     layout: Option<KeyLayout>,
     cells: Vec<Vec<u8>>,
@@ -76,9 +128,19 @@ struct KeyLayout {
 }
 
 impl NdjsonDecoder {
-    /// A decoder with no layout yet.
+    /// A decoder of cflog's NDJSON with no layout yet.
     pub fn new() -> Self {
         NdjsonDecoder::default()
+    }
+
+    /// A decoder of records written in `dialect`.
+    pub fn with_dialect(dialect: Dialect) -> Self {
+        NdjsonDecoder { dialect, ..NdjsonDecoder::default() }
+    }
+
+    /// The dialect this decoder reads.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Rebuilds the record in `json` (one line, without its `\n`) as a TAB-separated line in
@@ -110,13 +172,16 @@ impl NdjsonDecoder {
             _ => Vec::new(),
         };
         if n == 0 {
-            return Err("an object without CloudFront fields (cflog reads the records of `cflog parse` and of the Lambda's enriched stream)".into());
+            return Err(match self.dialect {
+                Dialect::Cflog => "an object without CloudFront fields (cflog reads the records of `cflog parse` and of the Lambda's enriched stream)".into(),
+                Dialect::V2 => "an object without CloudFront fields (standard logging v2 JSON has one key per log field)".into(),
+            });
         }
         if !same_keys {
             let keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_ref()).filter(|k| !is_added_key(k)).collect();
             self.layout = None;
             self.keys = keys.iter().map(|k| k.to_string()).collect();
-            self.layout = Some(layout_for(&keys)?);
+            self.layout = Some(layout_for(&keys, self.dialect)?);
         }
         let layout = self.layout.as_ref().expect("set above");
         let width = layout.schema.len();
@@ -132,7 +197,7 @@ impl NdjsonDecoder {
             i += 1;
             let cell = &mut self.cells[column];
             cell.clear();
-            write_value(cell, value, kind).map_err(|why| format!("key {key:?}: {why}"))?;
+            write_value(cell, value, kind, self.dialect).map_err(|why| format!("key {key:?}: {why}"))?;
         }
         for (c, cell) in self.cells[..width].iter().enumerate() {
             if c > 0 {
@@ -154,17 +219,26 @@ fn json_error(e: serde_json::Error) -> String {
     }
 }
 
-/// The layout a record's keys imply: real-time when every key is a real-time field name;
-/// standard when any key only standard logs have (`date`, `time`, `cs(Host)`, …; unknown
-/// names are then kept as untyped columns, as in a `#Fields:` header).
-fn layout_for(keys: &[&str]) -> Result<KeyLayout, String> {
-    let realtime = keys.iter().all(|k| Field::from_name(Format::RealTime, k).is_some());
+/// The layout a record's keys imply: for cflog's NDJSON, real-time when every key is a
+/// real-time field name; standard when any key only standard logs have (`date`, `time`,
+/// `cs(Host)`, …; unknown names are then kept as untyped columns, as in a `#Fields:`
+/// header). Standard logging v2 records are always standard: the same schema as the W3C
+/// file whose `#Fields:` line lists the keys, and at least one key must be a field.
+fn layout_for(keys: &[&str], dialect: Dialect) -> Result<KeyLayout, String> {
+    if dialect == Dialect::V2 && !keys.iter().any(|k| Field::from_name(Format::Standard, k).is_some()) {
+        let shown: Vec<&str> = keys.iter().copied().take(5).collect();
+        return Err(format!(
+            "no key is a standard logging v2 field name (keys {shown:?}; v2 uses the standard-log names: date, time, \
+             c-ip, sc-status, cs-uri-stem, cs(User-Agent), timestamp, …)"
+        ));
+    }
+    let realtime = dialect == Dialect::Cflog && keys.iter().all(|k| Field::from_name(Format::RealTime, k).is_some());
     let standard_only = |k: &&str| {
         Field::from_name(Format::Standard, k).is_some() && Field::from_name(Format::RealTime, k).is_none()
     };
     let schema = if realtime {
         Schema::from_field_names(keys)
-    } else if keys.iter().any(standard_only) {
+    } else if dialect == Dialect::V2 || keys.iter().any(standard_only) {
         Schema::standard(keys)
     } else {
         Schema::from_field_names(keys)
@@ -208,7 +282,7 @@ fn enrichment_tags(e: &serde_json::Map<String, serde_json::Value>) -> Result<Vec
 }
 
 /// Appends `value` as the text of a column of type `kind`.
-fn write_value(out: &mut Vec<u8>, value: &Value<'_>, kind: Kind) -> Result<(), &'static str> {
+fn write_value(out: &mut Vec<u8>, value: &Value<'_>, kind: Kind, dialect: Dialect) -> Result<(), &'static str> {
     use std::io::Write;
     match value {
         Value::Null => out.push(b'-'),
@@ -221,6 +295,13 @@ fn write_value(out: &mut Vec<u8>, value: &Value<'_>, kind: Kind) -> Result<(), &
         // exponent: 0.14 stays 0.14 and 1607374321.541 stays 1607374321.541.
         Value::F64(v) => write!(out, "{v}").expect("writing to a Vec"),
         Value::Str(s) if s.is_empty() => out.push(b'-'),
+        // v2 text is the log's own (percent-encoded already, `-` for no value).
+        Value::Str(s) if dialect == Dialect::V2 => {
+            if s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+                return Err("a TAB or line break in a value (standard logging v2 values are percent-encoded)");
+            }
+            out.extend_from_slice(s.as_bytes());
+        }
         Value::Str(s) => match kind {
             // What `cflog parse` decoded: encode again.
             Kind::Encoded | Kind::IpList | Kind::Bool | Kind::Decimal => percent_encode(out, s.as_bytes()),
@@ -236,14 +317,18 @@ fn write_value(out: &mut Vec<u8>, value: &Value<'_>, kind: Kind) -> Result<(), &
     Ok(())
 }
 
-/// Percent-encodes what CloudFront encodes in its logs (AWS, "Standard log file fields").
+/// Whether CloudFront percent-encodes `b` in its logs (AWS, "Standard log file fields").
+fn cloudfront_encodes(b: u8) -> bool {
+    b <= b' '
+        || b >= 0x7f
+        || matches!(b, b'<' | b'>' | b'"' | b'#' | b'%' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'~' | b'[' | b']' | b'`' | b'\'')
+}
+
+/// Percent-encodes what CloudFront encodes in its logs.
 fn percent_encode(out: &mut Vec<u8>, text: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text {
-        let escape = b <= b' '
-            || b >= 0x7f
-            || matches!(b, b'<' | b'>' | b'"' | b'#' | b'%' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'~' | b'[' | b']' | b'`' | b'\'');
-        if escape {
+        if cloudfront_encodes(b) {
             out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         } else {
             out.push(b);
@@ -403,10 +488,36 @@ mod tests {
     }
 
     #[test]
+    fn v2_values_are_kept_as_written() {
+        // Values as the W3C line has them (format reference §3: still URL-encoded, `-`
+        // for no value; numbers as strings or numbers).
+        let mut d = NdjsonDecoder::with_dialect(Dialect::V2);
+        let got = line(&mut d, r#"{"timestamp":"1738535441","DistributionId":"E1","sc-status":200,"cs(User-Agent)":"Mozilla/5.0%20(X11)","cs(Referer)":"-","time-taken":0.14,"c-port":null}"#);
+        assert_eq!(got.unwrap(), "1738535441\tE1\t200\tMozilla/5.0%20(X11)\t-\t0.14\t-");
+        // Names shared with real-time logs still mean the standard fields.
+        let Decoded::Record { schema, .. } = d.decode(br#"{"timestamp":1738535441,"cs-uri-stem":"/a"}"#, &mut Vec::new()).unwrap() else { panic!() };
+        assert_eq!(schema.format(), Format::Standard);
+        assert!(line(&mut d, r#"{"a":1,"b":2}"#).unwrap_err().starts_with("no key is a standard logging v2 field name"));
+        assert!(line(&mut d, r#"{"cs-uri-stem":"/a\tb"}"#).unwrap_err().contains("a TAB or line break"));
+    }
+
+    #[test]
+    fn dialects_are_told_apart() {
+        assert_eq!(sniff_dialect(br#"{"date":"2025-02-02","sc-status":"200"}"#), Dialect::V2);
+        assert_eq!(sniff_dialect(br#"{"date":"2025-02-02","cs(Referer)":"-"}"#), Dialect::V2);
+        assert_eq!(sniff_dialect(br#"{"date":"2025-02-02","cs(User-Agent)":"curl/8%200"}"#), Dialect::V2);
+        assert_eq!(sniff_dialect(br#"{"date":"2025-02-02","cs(User-Agent)":"Mozilla/5.0 (X11)","cs-uri-stem":"/a%20b"}"#), Dialect::Cflog);
+        assert_eq!(sniff_dialect(br#"{"timestamp":1607374321.541,"_cflog":{}}"#), Dialect::Cflog);
+        assert_eq!(sniff_dialect(br#"{"date":"2025-02-02","sc-status":200}"#), Dialect::Cflog);
+        assert_eq!(sniff_dialect(b"{\"date\":\"2025-02-02\"}\n{\"sc-bytes\":\"12\"}\n"), Dialect::V2);
+    }
+
+    #[test]
     fn sniffing() {
         assert!(looks_like_record(br#"{"timestamp":1607374321.541,"c-ip":"1.2.3.4"}"#));
         assert!(looks_like_record(br#" { "date":"2019-12-04""#));
         assert!(looks_like_record(br#"{"_cflog":{"error":"x"}}"#));
+        assert!(looks_like_record(br#"{"DistributionId":"E1","timestamp(ms)":"1738535441041"}"#));
         assert!(!looks_like_record(br#"{"schema_version":3,"records":2}"#));
         assert!(!looks_like_record(b"1607374321.541\t1.2.3.4"));
     }

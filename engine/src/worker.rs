@@ -16,7 +16,7 @@ use cflog_core::{ParseError, Parser, Record, RecordBuf, Schema};
 
 use crate::bad::{BadLine, BadLines};
 use crate::cut::{ChunkLayout, ChunkStart, lines};
-use crate::ndjson::{Decoded, NdjsonDecoder};
+use crate::ndjson::{Decoded, Dialect, NdjsonDecoder};
 
 /// Enrichment rules as the record loop sees them: a batch of records goes in, a verdict
 /// per record (drop, tags) comes out. Implemented over the wasmtime host
@@ -184,6 +184,7 @@ pub struct Worker {
     double_decode: bool,
     records: RecordLoop,
     ndjson: NdjsonDecoder,
+    v2json: NdjsonDecoder,
 }
 
 impl Worker {
@@ -200,6 +201,7 @@ impl Worker {
             double_decode,
             records: RecordLoop::new(),
             ndjson: NdjsonDecoder::new(),
+            v2json: NdjsonDecoder::with_dialect(Dialect::V2),
         }
     }
 
@@ -226,7 +228,8 @@ impl Worker {
                 let twice = start.double_decode || self.double_decode;
                 self.run_lines(input, schema, start.first_line, &lines, twice, rules, &[]);
             }
-            ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules),
+            ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, bytes, rules, Dialect::Cflog),
+            ChunkLayout::V2Json => self.run_ndjson(input, start.first_line, bytes, rules, Dialect::V2),
         }
     }
 
@@ -289,8 +292,14 @@ impl Worker {
     /// Rebuilds each NDJSON record as a log line (see [`crate::ndjson`]) and aggregates
     /// each run of lines with one layout. Line k of a run is line `first + k` of the input
     /// (a line that is not a record leaves an empty line), so errors keep their numbers.
-    fn run_ndjson(&mut self, input: usize, first_line: u64, bytes: &[u8], mut rules: Option<&mut (dyn Rules + '_)>) {
-        let mut decoder = std::mem::take(&mut self.ndjson);
+    fn run_ndjson(&mut self, input: usize, first_line: u64, bytes: &[u8], mut rules: Option<&mut (dyn Rules + '_)>, dialect: Dialect) {
+        fn slot(w: &mut Worker, dialect: Dialect) -> &mut NdjsonDecoder {
+            match dialect {
+                Dialect::Cflog => &mut w.ndjson,
+                Dialect::V2 => &mut w.v2json,
+            }
+        }
+        let mut decoder = std::mem::replace(slot(self, dialect), NdjsonDecoder::with_dialect(dialect));
         let mut rebuilt = Vec::new();
         let mut run_bytes: Vec<u8> = Vec::with_capacity(bytes.len());
         let mut run_tags: Vec<Vec<(String, String)>> = Vec::new();
@@ -324,7 +333,7 @@ impl Worker {
             }
         }
         self.ndjson_run(input, run, &run_bytes, &run_tags, rules);
-        self.ndjson = decoder;
+        *slot(self, dialect) = decoder;
     }
 
     /// Aggregates one run of rebuilt NDJSON lines (one layout).

@@ -110,6 +110,7 @@ impl InputRead {
     fn kind(&self, plural: bool) -> String {
         let what = match self.layouts.first().map(Schema::format) {
             _ if self.origin == LayoutOrigin::Ndjson => "cflog NDJSON record file",
+            _ if self.origin == LayoutOrigin::V2Json => "standard logging v2 record file (JSON or Parquet)",
             Some(Format::Standard) => "standard log",
             Some(Format::RealTime) => "real-time log",
             None => "empty input",
@@ -139,7 +140,7 @@ impl InputRead {
             }
             LayoutOrigin::Header => format!("#Fields header, {counts} columns"),
             LayoutOrigin::NoHeader => format!("no #Fields header, so {counts} columns (the default layout)"),
-            LayoutOrigin::Ndjson => "field names from each record".into(),
+            LayoutOrigin::Ndjson | LayoutOrigin::V2Json => "field names from each record".into(),
             LayoutOrigin::Empty => "nothing read".into(),
         };
         if self.decodes_twice {
