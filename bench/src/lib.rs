@@ -3,7 +3,7 @@
 
 pub mod plugins;
 
-use cflog_cli::{GenOptions, generate};
+use cflog_gen::{GenOptions, generate};
 use cflog_core::Format;
 
 /// `lines` generated lines of `format` (the 46-field real-time layout, or 33-column

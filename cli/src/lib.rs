@@ -1,4 +1,4 @@
-//! The `cflog` command's building blocks: inputs, layouts, the generator, and modules for
+//! The `cflog` command's building blocks: inputs, layouts, and modules for
 //! the larger subcommands. The binary in `main.rs` parses arguments and still holds the
 //! glue of `gen` and `analyze` itself: turning their arguments into options, opening
 //! `gen`'s output, printing reports and bad lines, choosing the exit code.
@@ -13,8 +13,6 @@ pub mod dashboard;
 pub mod export;
 pub mod features;
 pub mod filter_args;
-// `gen` is a reserved keyword in edition 2024, hence the raw identifier.
-pub mod r#gen;
 pub mod input;
 #[cfg(feature = "aws")]
 pub mod kinesis;
@@ -27,5 +25,3 @@ pub mod sources;
 pub mod suspect_args;
 pub mod top;
 pub mod window_arg;
-
-pub use r#gen::{GenOptions, generate};

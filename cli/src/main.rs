@@ -184,13 +184,13 @@ fn generate(args: GenArgs) -> Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("--fields: {e}"))?,
         ),
     };
-    let opts = cflog_cli::GenOptions {
+    let opts = cflog_gen::GenOptions {
         format,
         schema,
         lines: args.lines,
         seed: args.seed,
         requests_per_second: args.rate,
-        start_ms: args.start.unwrap_or(cflog_cli::r#gen::DEFAULT_START_MS),
+        start_ms: args.start.unwrap_or(cflog_gen::DEFAULT_START_MS),
     };
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {path}: {e}"))?),
@@ -199,10 +199,10 @@ fn generate(args: GenArgs) -> Result<ExitCode> {
     let sink = std::io::BufWriter::with_capacity(1 << 16, sink);
     let result = if args.gzip {
         let mut gz = flate2::write::GzEncoder::new(sink, flate2::Compression::fast());
-        cflog_cli::generate(&opts, &mut gz).and_then(|()| gz.finish().and_then(|mut w| w.flush()))
+        cflog_gen::generate(&opts, &mut gz).and_then(|()| gz.finish().and_then(|mut w| w.flush()))
     } else {
         let mut sink = sink;
-        cflog_cli::generate(&opts, &mut sink).and_then(|()| sink.flush())
+        cflog_gen::generate(&opts, &mut sink).and_then(|()| sink.flush())
     };
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),

@@ -221,7 +221,7 @@ async fn get_one(client: &Client, bucket: &str, key: &str, path: &Path) -> Resul
             async move {
                 let out = req.send().await.map_err(classify)?;
                 // A connection cut mid-body is worth another try.
-                out.body.collect().await.map(|b| b.into_bytes()).map_err(|e| cflog_lambda::sinks::SinkError::transient(e.to_string()))
+                out.body.collect().await.map(|b| b.into_bytes()).map_err(|e| cflog_lambda::ports::SinkError::transient(e.to_string()))
             }
         })
         .await

@@ -43,9 +43,9 @@ const RECORDS: u64 = 10_000;
 fn event() -> (KinesisEvent, usize) {
     // Timestamps of the last hour: older ones would go to LateRecords and skip the metrics.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let opts = cflog_cli::GenOptions { lines: RECORDS, seed: 3, start_ms: now - 3_600_000, ..Default::default() };
+    let opts = cflog_gen::GenOptions { lines: RECORDS, seed: 3, start_ms: now - 3_600_000, ..Default::default() };
     let mut buf = Vec::new();
-    cflog_cli::generate(&opts, &mut buf).unwrap();
+    cflog_gen::generate(&opts, &mut buf).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
     let records: Vec<_> = buf
         .split_inclusive(|&b| b == b'\n')

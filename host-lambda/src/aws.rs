@@ -1,11 +1,10 @@
-//! AWS implementations of the sinks: CloudWatch `PutMetricData` (or EMF on stdout),
-//! Kinesis `PutRecords`, DynamoDB rollups and progress markers, and the CloudFront real-time
-//! log config as the layout source.
+//! AWS adapters of the handler's ports ([`crate::ports`]): Kinesis `PutRecords`, DynamoDB
+//! rollups and progress markers, and the CloudFront real-time log config as the layout
+//! source; and the classification of SDK errors every AWS adapter shares. The CloudWatch
+//! metrics sink (and EMF) is in [`crate::cloudwatch`], beside the datums it sends.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum as CwDatum, StandardUnit};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
@@ -13,10 +12,9 @@ use cflog_core::Schema;
 
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 
-use crate::handler::LayoutSource;
-use crate::names::{limits, table};
+use crate::names::table;
+use crate::ports::{Applied, LayoutFuture, LayoutSource, Progress, RecordSink, Retry, Rollup, SinkError, StateStore};
 use crate::process::OutRecord;
-use crate::sinks::{Applied, MetricDatum, MetricsSink, Progress, RecordSink, Retry, Rollup, SinkError, StateStore, Unit};
 
 /// Error codes that say "slow down" or "try again" whatever their HTTP status. Everything
 /// else a service answers with a 4xx (validation, access denied, resource not found,
@@ -77,148 +75,6 @@ pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkErr
         err.message = format!("{code}: {}", err.message);
     }
     err
-}
-
-/// CloudWatch `PutMetricData`.
-#[derive(Debug, Clone)]
-pub struct CloudWatchSink {
-    /// The client.
-    pub client: aws_sdk_cloudwatch::Client,
-    /// Namespace. The default is [`crate::names::metric::DEFAULT_NAMESPACE`].
-    pub namespace: String,
-}
-
-fn cw_unit(u: Unit) -> StandardUnit {
-    match u {
-        Unit::Count => StandardUnit::Count,
-        Unit::Bytes => StandardUnit::Bytes,
-        Unit::Percent => StandardUnit::Percent,
-        Unit::Milliseconds => StandardUnit::Milliseconds,
-    }
-}
-
-impl MetricsSink for CloudWatchSink {
-    async fn put(&self, datums: &[MetricDatum]) -> Result<(), SinkError> {
-        let data: Vec<CwDatum> = datums
-            .iter()
-            .map(|d| {
-                let mut b = CwDatum::builder()
-                    .metric_name(d.name)
-                    .unit(cw_unit(d.unit))
-                    .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_millis(d.timestamp_ms));
-                for (n, v) in &d.dimensions {
-                    b = b.dimensions(Dimension::builder().name(*n).value(v).build());
-                }
-                if d.values.len() == 1 && d.counts[0] == 1.0 {
-                    b = b.value(d.values[0]);
-                } else {
-                    b = b.set_values(Some(d.values.clone())).set_counts(Some(d.counts.clone()));
-                }
-                b.build()
-            })
-            .collect();
-        self.client
-            .put_metric_data()
-            .namespace(&self.namespace)
-            .set_metric_data(Some(data))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
-    }
-}
-
-/// Embedded metric format: one JSON document per datum on stdout, which Lambda ships to
-/// CloudWatch Logs and CloudWatch turns into metrics (no API calls, no IAM action).
-#[derive(Debug, Clone)]
-pub struct EmfSink {
-    /// Namespace.
-    pub namespace: String,
-}
-
-impl EmfSink {
-    /// The EMF document of one datum.
-    pub fn document(&self, d: &MetricDatum) -> serde_json::Value {
-        let dims: Vec<&str> = d.dimensions.iter().map(|(n, _)| *n).collect();
-        let mut doc = serde_json::json!({
-            "_aws": {
-                "Timestamp": d.timestamp_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": self.namespace,
-                    "Dimensions": [dims],
-                    "Metrics": [{ "Name": d.name, "Unit": d.unit.as_str() }],
-                }],
-            },
-        });
-        for (n, v) in &d.dimensions {
-            doc[*n] = serde_json::json!(v);
-        }
-        let count: f64 = d.counts.iter().sum();
-        let sum: f64 = d.values.iter().zip(&d.counts).map(|(v, c)| v * c).sum();
-        doc[d.name] = if d.values.len() == 1 && d.counts[0] == 1.0 {
-            serde_json::json!(d.values[0])
-        } else {
-            serde_json::json!({
-                "Values": d.values, "Counts": d.counts,
-                "Min": d.values.iter().copied().fold(f64::INFINITY, f64::min),
-                "Max": d.values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                "Count": count, "Sum": sum,
-            })
-        };
-        doc
-    }
-}
-
-impl MetricsSink for EmfSink {
-    async fn put(&self, datums: &[MetricDatum]) -> Result<(), SinkError> {
-        let mut out = Vec::new();
-        for d in datums {
-            // The handler splits datums to max_values(); a longer one would make
-            // CloudWatch drop the whole document, silently.
-            if d.values.len() > limits::EMF_MAX_VALUES || d.values.len() != d.counts.len() {
-                return Err(SinkError::permanent(format!(
-                    "EMF: {} has {} values and {} counts (at most {} of each, as many counts as values)",
-                    d.name,
-                    d.values.len(),
-                    d.counts.len(),
-                    limits::EMF_MAX_VALUES
-                )));
-            }
-            serde_json::to_writer(&mut out, &self.document(d)).map_err(|e| SinkError::from_err(Retry::Permanent, e))?;
-            out.push(b'\n');
-        }
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&out).and_then(|()| stdout.flush()).map_err(|e| SinkError::from_err(Retry::Transient, e))
-    }
-
-    fn max_values(&self) -> usize {
-        limits::EMF_MAX_VALUES
-    }
-}
-
-/// CloudWatch or EMF, chosen at cold start.
-#[derive(Debug, Clone)]
-pub enum AnyMetrics {
-    /// PutMetricData.
-    CloudWatch(CloudWatchSink),
-    /// stdout.
-    Emf(EmfSink),
-}
-
-impl MetricsSink for AnyMetrics {
-    async fn put(&self, datums: &[MetricDatum]) -> Result<(), SinkError> {
-        match self {
-            AnyMetrics::CloudWatch(s) => s.put(datums).await,
-            AnyMetrics::Emf(s) => s.put(datums).await,
-        }
-    }
-
-    fn max_values(&self) -> usize {
-        match self {
-            AnyMetrics::CloudWatch(s) => s.max_values(),
-            AnyMetrics::Emf(s) => s.max_values(),
-        }
-    }
 }
 
 /// Kinesis `PutRecords` to the output stream.
@@ -489,7 +345,7 @@ impl RealtimeLogConfigSource {
 }
 
 impl LayoutSource for RealtimeLogConfigSource {
-    fn fetch(&self) -> crate::handler::LayoutFuture<'_> {
+    fn fetch(&self) -> LayoutFuture<'_> {
         Box::pin(self.get())
     }
 }

@@ -5,9 +5,73 @@ use std::time::Duration;
 
 use cflog_core::suspicious::SuspectThresholds;
 
+use crate::aggregate::ExtraDimensions;
 use crate::names::{env, metric};
-use crate::process::ExtraDimensions;
 use crate::sinks::RetryPolicy;
+
+/// A bad configuration: the message names the variable, the value and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A value that is none of the accepted ones.
+    #[error("{var}={value:?}: expected {expected}")]
+    Expected {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
+    },
+    /// Not a number.
+    #[error("{var}={value:?}: not a number")]
+    NotANumber {
+        /// The variable (and the threshold, for `CFLOG_SUSPECT`).
+        var: String,
+        /// Its value.
+        value: String,
+    },
+    /// A number out of its range.
+    #[error("{var}={value:?}: must be between {lo} and {hi}")]
+    OutOfRange {
+        /// The variable (and the threshold, for `CFLOG_SUSPECT`).
+        var: String,
+        /// Its value.
+        value: String,
+        /// The least accepted.
+        lo: String,
+        /// The most accepted.
+        hi: String,
+    },
+    /// A list item that is not known.
+    #[error("{var}: unknown {what} {item:?} (expected {expected})")]
+    Unknown {
+        /// The variable.
+        var: &'static str,
+        /// What the items are (`threshold`, `dimension`).
+        what: &'static str,
+        /// The item.
+        item: String,
+        /// The known items.
+        expected: &'static str,
+    },
+    /// A `CFLOG_SUSPECT` item without `=`.
+    #[error("{var}: {item:?} is not name=number")]
+    NotNameNumber {
+        /// The variable.
+        var: &'static str,
+        /// The item.
+        item: String,
+    },
+    /// Both layout variables are set.
+    #[error("set {} or {}, not both", env::FIELDS, env::REALTIME_LOG_CONFIG)]
+    TwoLayouts,
+    /// Neither layout variable is set.
+    #[error("set {} (the field list) or {} (name or ARN)", env::FIELDS, env::REALTIME_LOG_CONFIG)]
+    NoLayout,
+    /// The notifier lacks its topic or table.
+    #[error("{}=notify needs {} (the topic) and {} (the rollup table)", env::MODE, env::NOTIFY_TOPIC, env::TABLE)]
+    NotifyNeeds,
+}
 
 /// Which event the function handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,10 +146,10 @@ pub struct Config {
 }
 
 /// `flood=1200,floor=60,4xx=50,404=30,threat=5,asn=20`, any subset, over the defaults.
-pub fn parse_thresholds(v: &str) -> Result<SuspectThresholds, String> {
+pub fn parse_thresholds(v: &str) -> Result<SuspectThresholds, ConfigError> {
     let mut t = SuspectThresholds::default();
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, n) = part.split_once('=').ok_or_else(|| format!("{}: {part:?} is not name=number", env::SUSPECT))?;
+        let (k, n) = part.split_once('=').ok_or_else(|| ConfigError::NotNameNumber { var: env::SUSPECT, item: part.to_string() })?;
         let name = format!("{} {k}", env::SUSPECT);
         match k.trim() {
             "flood" => t.flood_per_min = parse_num(&name, n, 1u64, u64::MAX)?,
@@ -94,52 +158,63 @@ pub fn parse_thresholds(v: &str) -> Result<SuspectThresholds, String> {
             "404" => t.max_404_percent = parse_num(&name, n, 0u32, 100)?,
             "threat" => t.tagged_per_min = parse_num(&name, n, 1u64, u64::MAX)?,
             "asn" => t.asn_factor = parse_num(&name, n, 1u64, 1_000_000)?,
-            other => return Err(format!("{}: unknown threshold {other:?} (expected flood, floor, 4xx, 404, threat, asn)", env::SUSPECT)),
+            other => {
+                return Err(ConfigError::Unknown {
+                    var: env::SUSPECT,
+                    what: "threshold",
+                    item: other.to_string(),
+                    expected: "flood, floor, 4xx, 404, threat, asn",
+                });
+            }
         }
     }
     Ok(t)
 }
 
-fn parse_num<T>(name: &str, v: &str, lo: T, hi: T) -> Result<T, String>
+fn parse_num<T>(name: &str, v: &str, lo: T, hi: T) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let x: T = v.trim().parse().map_err(|_| format!("{name}={v:?}: not a number"))?;
+    let x: T = v.trim().parse().map_err(|_| ConfigError::NotANumber { var: name.to_string(), value: v.to_string() })?;
     if x < lo || x > hi {
-        return Err(format!("{name}={v:?}: must be between {lo} and {hi}"));
+        return Err(ConfigError::OutOfRange { var: name.to_string(), value: v.to_string(), lo: lo.to_string(), hi: hi.to_string() });
     }
     Ok(x)
 }
 
+fn expected(var: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError::Expected { var, value: value.to_string(), expected }
+}
+
 impl Config {
     /// Reads the process environment.
-    pub fn from_env() -> Result<Config, String> {
+    pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|k| std::env::var(k).ok())
     }
 
     /// Reads variables through `get` (tests pass a map).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let mode = match get(env::MODE).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("kinesis") => Mode::Kinesis,
             Some("firehose") => Mode::Firehose,
             Some("notify") => Mode::Notify,
-            Some(other) => return Err(format!("{}={other:?}: expected kinesis, firehose or notify", env::MODE)),
+            Some(other) => return Err(expected(env::MODE, other, "kinesis, firehose or notify")),
         };
         let layout = match (get(env::FIELDS), get(env::REALTIME_LOG_CONFIG)) {
             // The notifier reads rollups, not log lines.
             (None, None) if mode == Mode::Notify => LayoutConfig::Fields(Vec::new()),
-            (Some(_), Some(_)) => return Err(format!("set {} or {}, not both", env::FIELDS, env::REALTIME_LOG_CONFIG)),
+            (Some(_), Some(_)) => return Err(ConfigError::TwoLayouts),
             (Some(f), None) => LayoutConfig::Fields(f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()),
             (None, Some(c)) => LayoutConfig::RealtimeLogConfig(c.trim().to_string()),
-            (None, None) => return Err(format!("set {} (the field list) or {} (name or ARN)", env::FIELDS, env::REALTIME_LOG_CONFIG)),
+            (None, None) => return Err(ConfigError::NoLayout),
         };
         let sampling_rate = get(env::SAMPLING_RATE).map(|v| parse_num(env::SAMPLING_RATE, &v, 1u32, 100)).transpose()?;
         let metrics = match get(env::METRICS).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("cloudwatch") => MetricsMode::CloudWatch,
             Some("emf") => MetricsMode::Emf,
             Some("off") | Some("none") => MetricsMode::Off,
-            Some(other) => return Err(format!("{}={other:?}: expected cloudwatch, emf or off", env::METRICS)),
+            Some(other) => return Err(expected(env::METRICS, other, "cloudwatch, emf or off")),
         };
         let mut dimensions = ExtraDimensions { cap: 20, ..Default::default() };
         if let Some(list) = get(env::METRIC_DIMENSIONS) {
@@ -147,7 +222,14 @@ impl Config {
                 match d.to_ascii_lowercase().as_str() {
                     "edge" | "edge-location" | "edgelocation" => dimensions.edge_location = true,
                     "country" => dimensions.country = true,
-                    other => return Err(format!("{}: unknown dimension {other:?} (expected edge, country)", env::METRIC_DIMENSIONS)),
+                    other => {
+                        return Err(ConfigError::Unknown {
+                            var: env::METRIC_DIMENSIONS,
+                            what: "dimension",
+                            item: other.to_string(),
+                            expected: "edge, country",
+                        });
+                    }
                 }
             }
         }
@@ -159,12 +241,12 @@ impl Config {
         let forward_bad_lines = match get(env::FORWARD_BAD_LINES).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("false") | Some("0") | Some("no") => false,
             Some("true") | Some("1") | Some("yes") => true,
-            Some(other) => return Err(format!("{}={other:?}: expected true or false", env::FORWARD_BAD_LINES)),
+            Some(other) => return Err(expected(env::FORWARD_BAD_LINES, other, "true or false")),
         };
         let anonymize_ip = match get(env::ANONYMIZE_IP).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("false") | Some("0") | Some("no") => false,
             Some("true") | Some("1") | Some("yes") => true,
-            Some(other) => return Err(format!("{}={other:?}: expected true or false", env::ANONYMIZE_IP)),
+            Some(other) => return Err(expected(env::ANONYMIZE_IP, other, "true or false")),
         };
         let mut retry = RetryPolicy::default();
         if let Some(v) = get(env::MAX_ATTEMPTS) {
@@ -176,7 +258,7 @@ impl Config {
         let suspect = get(env::SUSPECT).map(|v| parse_thresholds(&v)).transpose()?.unwrap_or_default();
         let notify_topic = get(env::NOTIFY_TOPIC);
         if mode == Mode::Notify && (notify_topic.is_none() || get(env::TABLE).is_none()) {
-            return Err(format!("{}=notify needs {} (the topic) and {} (the rollup table)", env::MODE, env::NOTIFY_TOPIC, env::TABLE));
+            return Err(ConfigError::NotifyNeeds);
         }
         Ok(Config {
             mode,
@@ -208,7 +290,7 @@ mod tests {
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
         let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_lookup(|k| m.get(k).cloned())
+        Config::from_lookup(|k| m.get(k).cloned()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -1,7 +1,18 @@
 //! The events Lambda hands the function and the answers it expects: Kinesis event source
 //! mapping batches (with `ReportBatchItemFailures`) and Firehose data transformations.
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+
+/// A record whose data is not base64: a bad line of its own, never a failed batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record data is not base64: {0}")]
+pub struct DataError(#[from] base64::DecodeError);
+
+/// The payload of a Kinesis or Firehose record.
+pub fn decode_record(data: &str) -> Result<Vec<u8>, DataError> {
+    Ok(base64::engine::general_purpose::STANDARD.decode(data.trim())?)
+}
 
 /// A Kinesis event as Lambda delivers it. Data stays a string here so one record with
 /// bad base64 is a bad line, not a batch that fails to deserialize.

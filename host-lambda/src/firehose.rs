@@ -2,10 +2,10 @@
 
 use base64::Engine as _;
 
-use crate::events::{FirehoseEvent, FirehoseResponse, FirehoseResponseRecord};
-use crate::handler::{Handler, decode_record};
+use crate::events::{FirehoseEvent, FirehoseResponse, FirehoseResponseRecord, decode_record};
+use crate::handler::Handler;
+use crate::ports::{MetricsSink, RecordSink, StateStore};
 use crate::process::InRecord;
-use crate::sinks::{MetricsSink, RecordSink, StateStore};
 
 impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
     /// Handles one Firehose transformation event in one pass over the batch: one output

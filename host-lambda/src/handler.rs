@@ -1,6 +1,6 @@
-//! The handler: Kinesis events in, sinks out, `batchItemFailures` back; and the Firehose
-//! transformation. Plain async functions over the sink traits; `main` supplies AWS sinks,
-//! tests and the benchmark supply in-memory ones.
+//! The orchestrator: Kinesis events in, sinks out, `batchItemFailures` back (the Firehose
+//! transformation is `crate::firehose`). Plain async functions over the ports
+//! ([`crate::ports`]); `main` supplies AWS adapters, tests and the benchmark in-memory ones.
 //!
 //! # Delivery semantics (per shard)
 //!
@@ -17,7 +17,9 @@
 //! 3. Rollups and metrics are applied for the records before `k`, concurrently, each as
 //!    runs that fit one DynamoDB transaction (which also creates the run's marker, on
 //!    condition it does not exist) or one PutMetricData call (followed by its marker).
-//!    A run too big for one call is halved until it fits.
+//!    A run too big for one call is halved until it fits; each half is aggregated again
+//!    from its lines with the rules' verdicts of the first parse ([`crate::verdicts`]), so
+//!    no rule runs twice for a record.
 //! 4. The answer names `f`, the first record some sink has not applied. A sink that got
 //!    further than `f` writes a marker from `f` to where it got, so the retry, which starts
 //!    at `f`, skips exactly that.
@@ -27,34 +29,19 @@
 //! interleaved between them).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::ops::Range;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use cflog_core::Schema;
 use serde::Serialize;
 
+use crate::cloudwatch::{chunk_datums, metrics_with, split_values};
 pub use crate::events::*;
-use crate::metrics::{chunk_datums, metrics_with, rollups_of};
 use crate::names::limits;
+use crate::ports::{Applied, Clock, LayoutSource, MetricDatum, MetricsSink, Progress, RecordSink, SinkError, StateStore, SystemClock};
 use crate::process::{Aggregate, BadLine, InRecord, OutRecord, Processor};
-use crate::sinks::{
-    Applied, MetricDatum, MetricsSink, Progress, RecordSink, RetryPolicy, SinkError, StateStore, deliver_records, split_values,
-};
-
-/// A layout and its sampling rate, as the real-time log config gives them.
-pub type Layout = (Schema, Option<u32>);
-
-/// A boxed future of a [`LayoutSource`] fetch.
-pub type LayoutFuture<'a> = Pin<Box<dyn Future<Output = Result<Layout, SinkError>> + Send + 'a>>;
-
-/// Fetches the current layout (the real-time log config) when records stop matching.
-pub trait LayoutSource: Send + Sync {
-    /// The config's schema and sampling rate.
-    fn fetch(&self) -> LayoutFuture<'_>;
-}
+use crate::sinks::{RetryPolicy, deliver_records};
+use crate::verdicts::Verdicts;
 
 /// Handler settings. The default is the default retry policy, bad lines not forwarded,
 /// no sampling override and a config re-read every [`CONFIG_REFRESH_INTERVAL`].
@@ -126,7 +113,17 @@ pub struct Handler<M, R, S> {
     last_layout_refresh: Mutex<Option<std::time::Instant>>,
     /// When the config was last read (the cold start read it just before `new`).
     last_config_read: Mutex<std::time::Instant>,
+    clock: Arc<dyn Clock>,
     options: HandlerOptions,
+}
+
+/// One parse of a shard's records from `first` on: its aggregate, and the rules' verdicts
+/// from which the aggregate of any part is made again without calling the rules.
+struct Parsed<'a> {
+    records: &'a [InRecord],
+    first: usize,
+    full: Aggregate,
+    kept: Verdicts,
 }
 
 /// Records that stop matching the layout trigger at most one config read per this long:
@@ -142,10 +139,6 @@ impl<M, R, S> std::fmt::Debug for Handler<M, R, S> {
 /// Kinesis sequence numbers padded so they compare as strings.
 pub fn pad_seq(seq: &str) -> String {
     format!("{seq:0>width$}", width = limits::SEQUENCE_DIGITS)
-}
-
-pub(crate) fn decode_record(data: &str) -> Result<Vec<u8>, String> {
-    base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|e| format!("record data is not base64: {e}"))
 }
 
 impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
@@ -166,8 +159,15 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             layout,
             last_layout_refresh: Mutex::new(None),
             last_config_read: Mutex::new(std::time::Instant::now()),
+            clock: Arc::new(SystemClock),
             options,
         }
+    }
+
+    /// Stamps and judges metric windows by this clock. The default is [`SystemClock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Per-rule counters of the enrichment rules (calls, failures), for logs and tests.
@@ -248,25 +248,29 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
     }
 
-    /// Parses `records`, refreshing the layout once if they stopped matching it.
-    async fn run_processor(
+    /// Parses `records` (the shard's records from `first` on), refreshing the layout once
+    /// if they stopped matching it; keeps the rules' verdicts for [`Handler::aggregate_for`].
+    async fn run_processor<'a>(
         &self,
         shard: &str,
-        records: &[InRecord],
+        records: &'a [InRecord],
+        first: usize,
         output: Option<&mut Vec<OutRecord>>,
         bad: &mut Vec<BadLine>,
         stats: &mut InvocationStats,
-    ) -> Aggregate {
+    ) -> Parsed<'a> {
         let mut output = output;
-        let agg = self.run_sync(shard, records, output.as_deref_mut(), bad);
-        if agg.field_count_mismatches == 0 || stats.layout_refreshes > 0 {
-            return agg;
+        let mut kept = Verdicts::default();
+        let full = self.run_keeping(shard, records, output.as_deref_mut(), bad, &mut kept);
+        let parsed = |full| Parsed { records, first, full, kept };
+        if full.field_count_mismatches == 0 || stats.layout_refreshes > 0 {
+            return parsed(full);
         }
-        let Some(source) = &self.layout else { return agg };
+        let Some(source) = &self.layout else { return parsed(full) };
         {
             let mut last = self.last_layout_refresh.lock().unwrap();
             if last.is_some_and(|t| t.elapsed() < LAYOUT_REFRESH_MIN_INTERVAL) {
-                return agg;
+                return parsed(full);
             }
             *last = Some(std::time::Instant::now());
         }
@@ -280,15 +284,17 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
                     out.clear();
                 }
                 bad.clear();
-                self.run_sync(shard, records, output, bad)
+                let mut kept = Verdicts::default();
+                let full = self.run_keeping(shard, records, output, bad, &mut kept);
+                Parsed { records, first, full, kept }
             }
             Ok(_) => {
-                tracing::warn!(mismatches = agg.field_count_mismatches, "layout refresh found no change; lines counted as bad");
-                agg
+                tracing::warn!(mismatches = full.field_count_mismatches, "layout refresh found no change; lines counted as bad");
+                parsed(full)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "layout refresh failed; lines counted as bad");
-                agg
+                parsed(full)
             }
         }
     }
@@ -298,24 +304,21 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         p.run(shard, records, output, self.options.forward_bad_lines, bad)
     }
 
-    fn aggregate_range(&self, shard: &str, records: &[InRecord], range: Range<usize>) -> Aggregate {
-        let mut bad = Vec::new();
-        self.run_sync(shard, &records[range], None, &mut bad)
+    fn run_keeping(&self, shard: &str, records: &[InRecord], output: Option<&mut Vec<OutRecord>>, bad: &mut Vec<BadLine>, kept: &mut Verdicts) -> Aggregate {
+        let mut p = self.processor.lock().unwrap();
+        p.run_keeping(shard, records, output, self.options.forward_bad_lines, bad, kept)
     }
 
-    /// The aggregate of `range`: the caller's, when it already has one for exactly this
-    /// range, else computed.
-    fn aggregate_for<'a>(
-        &self,
-        shard: &str,
-        records: &[InRecord],
-        range: &Range<usize>,
-        reuse: &impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
-    ) -> std::borrow::Cow<'a, Aggregate> {
-        match reuse(range) {
-            Some(a) => std::borrow::Cow::Borrowed(a),
-            None => std::borrow::Cow::Owned(self.aggregate_range(shard, records, range.clone())),
+    /// The aggregate of `range` (indexes into the shard's records): the parse's own when
+    /// the range is all it parsed, else the range aggregated again from its lines with the
+    /// rules' kept verdicts (halving a range never calls the rules again).
+    fn aggregate_for<'a>(&self, shard: &str, parsed: &'a Parsed<'_>, range: &Range<usize>) -> std::borrow::Cow<'a, Aggregate> {
+        let whole = parsed.first..parsed.first + parsed.records.len();
+        if *range == whole {
+            return std::borrow::Cow::Borrowed(&parsed.full);
         }
+        let local = range.start - parsed.first..range.end - parsed.first;
+        std::borrow::Cow::Owned(self.processor.lock().unwrap().aggregate_again(shard, parsed.records, local, &parsed.kept))
     }
 
     /// How many of `padded` (from the start) `which` has already applied: the records its
@@ -380,10 +383,10 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         let mut output = Vec::new();
         let mut bad = Vec::new();
         let want_output = self.records.is_some() && start_records < n;
-        let full = self
-            .run_processor(shard, &records[first_needed..], want_output.then_some(&mut output), &mut bad, stats)
+        let parsed = self
+            .run_processor(shard, &records[first_needed..], first_needed, want_output.then_some(&mut output), &mut bad, stats)
             .await;
-        stats.bad_lines += full.bad_lines;
+        stats.bad_lines += parsed.full.bad_lines;
         for b in bad.iter().take(10) {
             tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
         }
@@ -415,21 +418,20 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
 
         // 3. Rollups and metrics for the records before k, concurrently.
-        let whole = first_needed..n;
-        let reuse = |range: &Range<usize>| -> Option<&Aggregate> { (range == &whole).then_some(&full) };
+        let parsed = &parsed;
         let rollups = async {
             let Some(state) = &self.state else { return (n, 0) };
             if start_rollups >= k {
                 return (start_rollups.max(k), 0);
             }
-            self.apply_rollups(state, shard, records, &padded, start_rollups..k, reuse).await
+            self.apply_rollups(state, shard, records, &padded, start_rollups..k, parsed).await
         };
         let metrics = async {
             let Some(sink) = &self.metrics else { return (n, 0, 0) };
             if start_metrics >= k {
                 return (start_metrics.max(k), 0, 0);
             }
-            self.publish_metrics(sink, shard, records, &padded, start_metrics..k, reuse).await
+            self.publish_metrics(sink, shard, records, &padded, start_metrics..k, parsed).await
         };
         let ((rollups_end, rollup_items), (metrics_end, datums, late)) = tokio::join!(rollups, metrics);
         stats.rollup_items += rollup_items;
@@ -479,14 +481,14 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         records: &'a [InRecord],
         padded: &'a [String],
         range: Range<usize>,
-        reuse: impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
+        parsed: &'a Parsed<'a>,
     ) -> (usize, usize) {
         let policy = self.options.retry;
         let mut items = 0;
         let mut todo = vec![range.clone()];
         while let Some(r) = todo.pop() {
-            let agg = self.aggregate_for(shard, records, &r, &reuse);
-            let rollups = rollups_of(&agg);
+            let agg = self.aggregate_for(shard, parsed, &r);
+            let rollups = agg.rollups();
             // Two items of every transaction are the marker and the shard's counters.
             if rollups.len() > limits::TRANSACT_MAX_ITEMS - 2 && r.len() > 1 {
                 halve(&mut todo, &r);
@@ -518,15 +520,15 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         records: &'a [InRecord],
         padded: &'a [String],
         range: Range<usize>,
-        reuse: impl Fn(&Range<usize>) -> Option<&'a Aggregate>,
+        parsed: &'a Parsed<'a>,
     ) -> (usize, usize, u64) {
         let policy = self.options.retry;
-        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let now_ms = self.clock.now_ms();
         let mut sent = 0;
         let mut late = 0;
         let mut todo = vec![range.clone()];
         while let Some(r) = todo.pop() {
-            let agg = self.aggregate_for(shard, records, &r, &reuse);
+            let agg = self.aggregate_for(shard, parsed, &r);
             let metrics = metrics_with(&agg, now_ms, &self.options.suspect);
             let datums = split_values(metrics.datums, sink.max_values());
             let bytes: usize = datums.iter().map(MetricDatum::approx_bytes).sum();

@@ -6,8 +6,8 @@
 //! enriched NDJSON records on another Kinesis stream, or acts as a Firehose
 //! transformation. See `host-lambda/README.md` for deployment and semantics.
 //!
-//! The handler is a plain async function over narrow sink traits ([`sinks`]), so it runs
-//! the same against AWS, against moto in the tests and against in-memory sinks:
+//! The handler is a plain async function over narrow traits, the ports ([`ports`]), so it
+//! runs the same against AWS, against moto in the tests and against in-memory sinks:
 //!
 //! ```
 //! use cflog_core::Schema;
@@ -26,17 +26,20 @@
 //! assert_eq!(stats.records, 0);
 //! ```
 
+pub mod aggregate;
 pub mod aws;
+pub mod cloudwatch;
 pub mod config;
 pub mod context;
 pub mod events;
 mod firehose;
 pub mod handler;
-pub mod metrics;
 pub mod names;
 pub mod notify;
 pub mod notify_aws;
 pub mod opensearch;
+pub mod ports;
 pub mod process;
 pub mod runtime;
 pub mod sinks;
+pub mod verdicts;

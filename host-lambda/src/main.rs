@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     let started = std::time::Instant::now();
     let config = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "bad configuration");
-        cflog_lambda::runtime::report_init_error("Runtime.ConfigError", &e);
+        cflog_lambda::runtime::report_init_error("Runtime.ConfigError", &e.to_string());
         e
     })?;
     let sdk = cflog_lambda::runtime::sdk_config(config.endpoint_url.as_deref()).await;
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Error> {
     }
     let handler = cflog_lambda::runtime::build(&config, &sdk).await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
-        cflog_lambda::runtime::report_init_error("Runtime.InitError", &e);
+        cflog_lambda::runtime::report_init_error("Runtime.InitError", &e.to_string());
         e
     })?;
     tracing::info!(mode = ?config.mode, fields = handler.schema().len(), init_us = started.elapsed().as_micros() as u64, "cold start done");

@@ -147,9 +147,11 @@ pub mod metric {
     pub const DIMENSIONS: &[&str] = &[DIM_DISTRIBUTION, DIM_EDGE_LOCATION, DIM_COUNTRY, DIM_TAG_KEY, DIM_TAG_VALUE];
     /// The value standing for the records beyond the dimension cap.
     pub const OTHER: &str = "Other";
-    /// The distribution value when a record carries none.
-    pub const UNKNOWN_DISTRIBUTION: &str = "unknown";
 }
+
+/// The distribution of a record that carries neither `distribution-id` nor
+/// `x-host-header`: its `Distribution` dimension value and its rollup key.
+pub const UNKNOWN_DISTRIBUTION: &str = "unknown";
 
 /// DynamoDB item layout: key attributes, counter attributes and the TTL attribute.
 pub mod table {

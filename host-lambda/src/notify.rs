@@ -8,10 +8,10 @@
 //!
 //! One SNS publish per alarm, `MessageStructure=json`: e-mail (and the `default`) get plain
 //! text, HTTPS, SQS and Lambda subscribers (chat webhooks, bots) get the JSON document.
-//! AWS implementations of the two traits are in [`crate::notify_aws`].
+//! Its two ports ([`ContextStore`], [`Publisher`]) are in [`crate::ports`], their AWS
+//! implementations in [`crate::notify_aws`].
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use cflog_core::agg::ClientCounts;
 use cflog_core::grammar::{parse_date_days, parse_time_ms};
@@ -19,33 +19,29 @@ use cflog_core::suspicious::{ClientKind, SuspectThresholds, reasons_of};
 use serde_json::{Value, json};
 
 use crate::context::{self, LISTS, parse_attribute, set_counter};
-use crate::sinks::SinkError;
+use crate::ports::{ContextStore, Publisher, SinkError, WindowItem};
+
+/// Why an SNS record's message is not a CloudWatch alarm (the record is skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum AlarmError {
+    /// Not JSON at all.
+    #[error("message is not JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    /// No `AlarmName`: some other SNS message (a subscription confirmation, …).
+    #[error("no AlarmName: not a CloudWatch alarm")]
+    NotAnAlarm,
+    /// A field every alarm message carries is missing.
+    #[error("no {0}")]
+    Missing(&'static str),
+    /// `StateChangeTime` is not a time.
+    #[error("StateChangeTime {0:?}: not a time")]
+    BadTime(String),
+}
 
 /// Entries of each list a message names.
 pub const MESSAGE_TOP: usize = 5;
 /// SNS subjects are at most 100 characters.
 const SUBJECT_MAX: usize = 100;
-
-/// One rollup item read back: its window and numeric attributes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WindowItem {
-    /// Window start, epoch milliseconds.
-    pub window_start_ms: i64,
-    /// Every numeric attribute (counters and context).
-    pub numbers: BTreeMap<String, u64>,
-}
-
-/// Reads the rollup items of `distribution` with window starts in `from_ms..=to_ms`.
-pub trait ContextStore: Send + Sync {
-    /// All items of the range (every page).
-    fn windows(&self, distribution: &str, from_ms: i64, to_ms: i64) -> impl Future<Output = Result<Vec<WindowItem>, SinkError>> + Send;
-}
-
-/// Publishes one message: `text` to e-mail and the default, `json` to everything else.
-pub trait Publisher: Send + Sync {
-    /// One SNS publish.
-    fn publish(&self, subject: &str, text: &str, json: &str) -> impl Future<Output = Result<(), SinkError>> + Send;
-}
 
 /// A CloudWatch alarm state change, as the alarm action's SNS message carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,13 +82,13 @@ fn dimension_of(dims: Option<&Value>) -> Option<String> {
 }
 
 /// The alarm in one SNS record's `Message`, or why it is not one.
-pub fn parse_alarm(message: &str) -> Result<Alarm, String> {
-    let v: Value = serde_json::from_str(message).map_err(|e| format!("message is not JSON: {e}"))?;
+pub fn parse_alarm(message: &str) -> Result<Alarm, AlarmError> {
+    let v: Value = serde_json::from_str(message)?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let name = text("AlarmName").ok_or("no AlarmName: not a CloudWatch alarm")?;
-    let state = text("NewStateValue").ok_or("no NewStateValue")?;
-    let changed = text("StateChangeTime").ok_or("no StateChangeTime")?;
-    let changed_ms = parse_alarm_time(&changed).ok_or_else(|| format!("StateChangeTime {changed:?}: not a time"))?;
+    let name = text("AlarmName").ok_or(AlarmError::NotAnAlarm)?;
+    let state = text("NewStateValue").ok_or(AlarmError::Missing("NewStateValue"))?;
+    let changed = text("StateChangeTime").ok_or(AlarmError::Missing("StateChangeTime"))?;
+    let changed_ms = parse_alarm_time(&changed).ok_or_else(|| AlarmError::BadTime(changed.clone()))?;
     let trigger = v.get("Trigger").cloned().unwrap_or(Value::Null);
     let metrics = trigger.get("Metrics").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut distribution = dimension_of(trigger.get("Dimensions"));
@@ -396,6 +392,6 @@ mod tests {
                   "Dimensions": [{"value": "d1.cloudfront.net", "name": "Distribution"}]}}}]}});
         let a = parse_alarm(&m.to_string()).unwrap();
         assert_eq!((a.distribution.as_deref(), a.range_ms, a.metric.as_str()), (Some("d1.cloudfront.net"), 180_000, "metric math"));
-        assert!(parse_alarm("{\"Type\":\"SubscriptionConfirmation\"}").unwrap_err().contains("AlarmName"));
+        assert!(parse_alarm("{\"Type\":\"SubscriptionConfirmation\"}").unwrap_err().to_string().contains("AlarmName"));
     }
 }

@@ -7,8 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::aws::{classify, rfc3339};
 use crate::names::table;
-use crate::notify::{ContextStore, Publisher, WindowItem};
-use crate::sinks::{Retry, SinkError};
+use crate::ports::{ContextStore, Publisher, Retry, SinkError, WindowItem};
 
 /// Rollup items by DynamoDB `Query` (partition `dist#<distribution>`, sort keys
 /// `window#<start>` in the range).

@@ -1,8 +1,12 @@
-//! The synchronous half of the handler: parse the lines of a slice of Kinesis records,
-//! aggregate them per distribution (one [`Summary`] each, so every number is the number
-//! `cflog analyze` gives for the same lines) and build the enriched NDJSON records.
+//! The synchronous half of the handler: parse the lines of a slice of Kinesis records
+//! once (cflog-engine's record loop, enrichment rules included), aggregate them per
+//! distribution (one [`Summary`] each, so every number is the number `cflog analyze` gives
+//! for the same lines; see [`crate::aggregate`]) and build the enriched NDJSON records.
+//! A part of a run can be aggregated again without calling the rules again
+//! ([`Processor::aggregate_again`], [`crate::verdicts`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::ops::Range;
 
 use cflog_core::enrich::geo::edge_geo;
 use cflog_core::enrich::ua::{UaClass, classify_user_agent};
@@ -11,78 +15,20 @@ use cflog_core::{Field, ParseErrorKind, Parser, Schema};
 use cflog_engine::wasmtime_rules::WasmRules;
 use cflog_engine::worker::{Outcome, RecordLoop, Rules, Tags};
 
-use crate::names::metric;
+pub use crate::aggregate::{Aggregate, ExtraDimensions};
+use crate::aggregate::{DimCounters, DimKey, DimValue, Dimension, cap_dimensions};
+use crate::events::DataError;
+use crate::names::UNKNOWN_DISTRIBUTION;
+use crate::verdicts::{Recording, Replay, Verdicts};
 
 /// One source record: its sequence number and its (base64-decoded) data, normally one
-/// CloudFront log line. `data` is `Err(reason)` when the event carried undecodable data.
+/// CloudFront log line. `data` is an error when the event carried undecodable data.
 #[derive(Debug, Clone)]
 pub struct InRecord {
     /// Kinesis sequence number (decimal string).
     pub seq: String,
     /// Decoded payload, or why it could not be decoded.
-    pub data: Result<Vec<u8>, String>,
-}
-
-/// Which extra per-dimension metrics to aggregate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ExtraDimensions {
-    /// Per edge location.
-    pub edge_location: bool,
-    /// Per viewer country.
-    pub country: bool,
-    /// Distinct values kept per dimension per batch; the rest are `Other`.
-    pub cap: usize,
-}
-
-/// Counters of one extra-dimension value in one window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DimCounters {
-    /// Records.
-    pub records: u64,
-    /// Bytes sent.
-    pub bytes_sent: u64,
-    /// 4xx responses.
-    pub status_4xx: u64,
-    /// 5xx responses.
-    pub status_5xx: u64,
-}
-
-/// Key of an extra-dimension counter: (distribution, dimension name, value, window start).
-pub type DimKey = (String, &'static str, String, i64);
-
-/// What a slice of records aggregates to.
-#[derive(Debug, Clone)]
-pub struct Aggregate {
-    /// One summary per distribution.
-    pub per_distribution: BTreeMap<String, Summary>,
-    /// Extra-dimension counters (empty unless configured), capped.
-    pub dimensions: BTreeMap<DimKey, DimCounters>,
-    /// Lines that did not parse.
-    pub bad_lines: u64,
-    /// Of those, lines whose field count did not match the layout.
-    pub field_count_mismatches: u64,
-    /// Records in the slice.
-    pub source_records: usize,
-    /// Records an enrichment rule asked to drop (not counted, not forwarded).
-    pub dropped_by_plugins: u64,
-    /// The sampling rate of these records (1–100 %), when known: counts published from
-    /// this aggregate are scaled by 100 / rate.
-    pub sampling_rate: Option<u32>,
-    /// Alert context per (distribution, window start): see [`crate::context`].
-    pub context: BTreeMap<(String, i64), crate::context::WindowContext>,
-}
-
-impl Aggregate {
-    /// Every distribution merged into one summary (bad lines included).
-    pub fn total(&self, options: SummaryOptions) -> Summary {
-        use cflog_core::agg::Merge;
-        let mut total = Summary::new(options);
-        for s in self.per_distribution.values() {
-            total.merge(s).expect("summaries share options");
-        }
-        total.bad_lines += self.bad_lines;
-        total
-    }
+    pub data: Result<Vec<u8>, DataError>,
 }
 
 /// An enriched record (or a forwarded bad line) for the output stream.
@@ -106,40 +52,54 @@ pub struct BadLine {
     pub reason: String,
 }
 
+/// The enrichment rules a processor runs: the wasmtime plugin host, or any other
+/// implementation of the record loop's [`Rules`] (tests).
+enum RuleSet {
+    Wasm(WasmRules),
+    Other(Box<dyn Rules + Send>),
+}
+
+impl RuleSet {
+    fn as_rules(&mut self) -> &mut dyn Rules {
+        match self {
+            RuleSet::Wasm(w) => w,
+            RuleSet::Other(r) => r.as_mut(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleSet::Wasm(w) => write!(f, "{} rule(s)", w.set().plugins().len()),
+            RuleSet::Other(_) => f.write_str("rules"),
+        }
+    }
+}
+
+/// Which rules a run calls: the processor's (keeping their verdicts or not), or none,
+/// replaying the verdicts an earlier run kept.
+enum RuleMode<'a> {
+    Call { keep: bool },
+    Replay(Replay<'a>),
+}
+
 /// Parses and aggregates; built once per layout, reused for every batch.
+#[derive(Debug)]
 pub struct Processor {
     schema: Schema,
     options: SummaryOptions,
     dims: ExtraDimensions,
     records: RecordLoop,
     scratch: Vec<u8>,
-    plugins: Option<WasmRules>,
+    rules: Option<RuleSet>,
     suspect: cflog_core::suspicious::SuspectThresholds,
-}
-
-impl std::fmt::Debug for PluginsDebug<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} rule(s)", self.0.map_or(0, |p| p.set().plugins().len()))
-    }
-}
-
-struct PluginsDebug<'a>(Option<&'a WasmRules>);
-
-impl std::fmt::Debug for Processor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Processor")
-            .field("schema", &self.schema)
-            .field("options", &self.options)
-            .field("dims", &self.dims)
-            .field("plugins", &PluginsDebug(self.plugins.as_ref()))
-            .finish_non_exhaustive()
-    }
 }
 
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), plugins: None, suspect: Default::default() }
+        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), rules: None, suspect: Default::default() }
     }
 
     /// Marks the enriched records of suspicious addresses by these thresholds (see
@@ -153,13 +113,23 @@ impl Processor {
     /// summaries (`tags`) and written into the enriched records (`_cflog.tags`,
     /// `_cflog.labels`); a record a rule drops is neither counted nor forwarded.
     pub fn with_plugins(mut self, plugins: cflog_plugin_host::PluginSet) -> Self {
-        self.plugins = Some(plugins).filter(|p| !p.is_empty()).map(WasmRules::new);
+        self.rules = Some(plugins).filter(|p| !p.is_empty()).map(|p| RuleSet::Wasm(WasmRules::new(p)));
         self
     }
 
-    /// Per-rule counters (calls, failures, disabled), for logs and tests.
+    /// Runs these rules instead, as [`Processor::with_plugins`] does (any implementation of
+    /// the record loop's [`Rules`]; tests use fakes).
+    pub fn with_rules(mut self, rules: Box<dyn Rules + Send>) -> Self {
+        self.rules = Some(RuleSet::Other(rules));
+        self
+    }
+
+    /// Per-rule counters (calls, failures, disabled) of the wasm rules, for logs and tests.
     pub fn plugin_stats(&self) -> Vec<cflog_plugin_host::PluginStats> {
-        self.plugins.as_ref().map(|p| p.stats()).unwrap_or_default()
+        match &self.rules {
+            Some(RuleSet::Wasm(w)) => w.stats(),
+            _ => Vec::new(),
+        }
     }
 
     /// The layout.
@@ -185,21 +155,49 @@ impl Processor {
         &mut self,
         shard: &str,
         records: &[InRecord],
-        mut output: Option<&mut Vec<OutRecord>>,
+        output: Option<&mut Vec<OutRecord>>,
         forward_bad: bool,
         bad: &mut Vec<BadLine>,
     ) -> Aggregate {
+        self.run_with(shard, records, output, forward_bad, bad, RuleMode::Call { keep: false }).0
+    }
+
+    /// [`Processor::run`], also keeping the rules' verdicts in `kept`, so any part of
+    /// `records` can then be aggregated again by [`Processor::aggregate_again`] without
+    /// calling the rules again.
+    pub fn run_keeping(
+        &mut self,
+        shard: &str,
+        records: &[InRecord],
+        output: Option<&mut Vec<OutRecord>>,
+        forward_bad: bool,
+        bad: &mut Vec<BadLine>,
+        kept: &mut Verdicts,
+    ) -> Aggregate {
+        let (agg, verdicts) = self.run_with(shard, records, output, forward_bad, bad, RuleMode::Call { keep: true });
+        *kept = verdicts;
+        agg
+    }
+
+    /// The aggregate of `records[range]`, where `records` are those of the run that kept
+    /// `kept` (same layout): the lines are parsed again, the rules are not called, their
+    /// verdicts are replayed.
+    pub fn aggregate_again(&mut self, shard: &str, records: &[InRecord], range: Range<usize>, kept: &Verdicts) -> Aggregate {
+        let replay = Replay::from_record(kept, range.start);
+        self.run_with(shard, &records[range], None, false, &mut Vec::new(), RuleMode::Replay(replay)).0
+    }
+
+    fn run_with(
+        &mut self,
+        shard: &str,
+        records: &[InRecord],
+        mut output: Option<&mut Vec<OutRecord>>,
+        forward_bad: bool,
+        bad: &mut Vec<BadLine>,
+        mode: RuleMode<'_>,
+    ) -> (Aggregate, Verdicts) {
         let mut parser = Parser::realtime(self.schema.clone());
-        let mut agg = Aggregate {
-            per_distribution: BTreeMap::new(),
-            dimensions: BTreeMap::new(),
-            bad_lines: 0,
-            field_count_mismatches: 0,
-            source_records: records.len(),
-            dropped_by_plugins: 0,
-            sampling_rate: self.options.sampling_rate,
-            context: BTreeMap::new(),
-        };
+        let mut agg = Aggregate::new(records.len(), self.options.sampling_rate);
         let mut context = crate::context::ContextBuilder::default();
         // Every line of every record, each parsed once (cflog-engine's record loop): with
         // rules, the whole slice is one batch, enriched before anything is aggregated.
@@ -214,9 +212,15 @@ impl Processor {
                 }
             }
         }
+        // Per line: whether it reached the rules (a record, kept or dropped).
+        let mut judged = vec![false; lines.len()];
         let mut dims_raw: HashMap<DimKey, DimCounters> = HashMap::new();
         let window_ms = self.options.window_ms as i64;
-        let mut rules = self.plugins.take();
+        let mut rule_set = self.rules.take();
+        let with_rules = match &mode {
+            RuleMode::Call { .. } => rule_set.is_some(),
+            RuleMode::Replay(r) => r.with_rules(),
+        };
         let mut record_loop = std::mem::take(&mut self.records);
         // Records whose data could not be decoded are reported in source order, before the
         // first line of any later record.
@@ -225,31 +229,33 @@ impl Processor {
             while next_undecoded < upto {
                 let index = next_undecoded;
                 next_undecoded += 1;
-                if let Err(reason) = &records[index].data {
+                if let Err(e) = &records[index].data {
+                    let reason = e.to_string();
                     agg.bad_lines += 1;
-                    bad.push(BadLine { source_index: index, reason: reason.clone() });
                     if forward_bad && let Some(out) = output.as_deref_mut() {
-                        out.push(bad_line_record(index, shard, &records[index].seq, reason, b""));
+                        out.push(bad_line_record(index, shard, &records[index].seq, &reason, b""));
                     }
+                    bad.push(BadLine { source_index: index, reason });
                 }
             }
         };
-        let with_rules = rules.is_some();
-        record_loop.run(&mut parser, &lines, rules.as_mut().map(|r| r as &mut dyn Rules), &mut |li, outcome| {
+        let mut on = |li: usize, outcome: Outcome<'_, '_>| {
             let index = owner[li];
             let rec = &records[index];
             undecoded(index, &mut agg, bad, &mut output);
             let result = match outcome {
                 Outcome::Dropped => {
+                    judged[li] = true;
                     agg.dropped_by_plugins += 1;
                     return;
                 }
                 Outcome::Bad(e) => Err(e),
                 Outcome::Record(record, tags) => {
+                    judged[li] = true;
                     let dist = record
                         .raw(Field::DistributionId)
                         .or_else(|| record.raw(Field::DistributionDomain))
-                        .map_or(metric::UNKNOWN_DISTRIBUTION, |d| std::str::from_utf8(d).unwrap_or(metric::UNKNOWN_DISTRIBUTION));
+                        .map_or(UNKNOWN_DISTRIBUTION, |d| std::str::from_utf8(d).unwrap_or(UNKNOWN_DISTRIBUTION));
                     let summary = match agg.per_distribution.get_mut(dist) {
                         Some(s) => s,
                         None => agg.per_distribution.entry(dist.to_string()).or_insert_with(|| Summary::new(self.options)),
@@ -280,20 +286,17 @@ impl Processor {
                         let status = record.status().ok().flatten().unwrap_or(0);
                         let sent = record.bytes_sent().ok().flatten().unwrap_or(0);
                         let ts = record.timestamp_ms().ok().flatten().unwrap_or(0);
-                        let start = ts - ts.rem_euclid(window_ms);
-                        let mut bump = |name: &'static str, value: Option<&[u8]>| {
+                        let window_start_ms = ts - ts.rem_euclid(window_ms);
+                        let mut bump = |dimension: Dimension, value: Option<&[u8]>| {
                             let value = value.map_or("-", |v| std::str::from_utf8(v).unwrap_or("-"));
-                            let c = dims_raw.entry((dist.to_string(), name, value.to_string(), start)).or_default();
-                            c.records += 1;
-                            c.bytes_sent += sent;
-                            c.status_4xx += u64::from(status / 100 == 4);
-                            c.status_5xx += u64::from(status / 100 == 5);
+                            let key = DimKey { distribution: dist.to_string(), dimension, value: DimValue::Value(value.to_string()), window_start_ms };
+                            dims_raw.entry(key).or_default().add(status, sent);
                         };
                         if self.dims.edge_location {
-                            bump(metric::DIM_EDGE_LOCATION, record.raw(Field::EdgeLocation));
+                            bump(Dimension::EdgeLocation, record.raw(Field::EdgeLocation));
                         }
                         if self.dims.country {
-                            bump(metric::DIM_COUNTRY, record.raw(Field::Country));
+                            bump(Dimension::Country, record.raw(Field::Country));
                         }
                     }
                     added
@@ -310,16 +313,41 @@ impl Processor {
                 }
                 bad.push(BadLine { source_index: index, reason });
             }
-        });
+        };
+        let mut kept = Verdicts::default();
+        match mode {
+            RuleMode::Call { keep: true } if with_rules => {
+                let rules = rule_set.as_mut().map(RuleSet::as_rules).expect("with_rules");
+                let mut recording = Recording::new(rules);
+                record_loop.run(&mut parser, &lines, Some(&mut recording), &mut on);
+                kept = recording.kept;
+            }
+            RuleMode::Call { .. } => record_loop.run(&mut parser, &lines, rule_set.as_mut().map(RuleSet::as_rules), &mut on),
+            RuleMode::Replay(mut replay) => record_loop.run(&mut parser, &lines, with_rules.then_some(&mut replay as &mut dyn Rules), &mut on),
+        }
         undecoded(records.len(), &mut agg, bad, &mut output);
         self.records = record_loop;
-        self.plugins = rules;
+        self.rules = rule_set;
+        if kept.with_rules {
+            // Verdicts are kept in line order, one per line that reached the rules.
+            let mut first = Vec::with_capacity(records.len() + 1);
+            let (mut count, mut li) = (0, 0);
+            for index in 0..records.len() {
+                first.push(count);
+                while li < lines.len() && owner[li] == index {
+                    count += usize::from(judged[li]);
+                    li += 1;
+                }
+            }
+            first.push(count);
+            kept.first_of_record = first;
+        }
         agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
         agg.context = context.finish();
         if let Some(out) = output {
             crate::context::flag_suspicious(&agg, &self.suspect, out);
         }
-        agg
+        (agg, kept)
     }
 }
 
@@ -327,36 +355,6 @@ impl Processor {
 /// the terminator does not start another (empty) line, which would cost a rule call.
 fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     data.strip_suffix(b"\n").unwrap_or(data).split(|&b| b == b'\n')
-}
-
-/// Keeps the `cap` busiest values of each (distribution, dimension); folds the rest into
-/// `Other`.
-fn cap_dimensions(raw: HashMap<DimKey, DimCounters>, cap: usize) -> BTreeMap<DimKey, DimCounters> {
-    let mut totals: HashMap<(&str, &'static str, &str), u64> = HashMap::new();
-    for ((dist, name, value, _), c) in &raw {
-        *totals.entry((dist.as_str(), *name, value.as_str())).or_default() += c.records;
-    }
-    let mut ranked: BTreeMap<(&str, &'static str), Vec<(u64, &str)>> = BTreeMap::new();
-    for ((dist, name, value), n) in totals {
-        ranked.entry((dist, name)).or_default().push((n, value));
-    }
-    let mut keep: std::collections::HashSet<(String, &'static str, String)> = Default::default();
-    for ((dist, name), mut values) in ranked {
-        values.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        for (_, v) in values.into_iter().take(cap) {
-            keep.insert((dist.to_string(), name, v.to_string()));
-        }
-    }
-    let mut out: BTreeMap<DimKey, DimCounters> = BTreeMap::new();
-    for ((dist, name, value, start), c) in raw {
-        let value = if keep.contains(&(dist.clone(), name, value.clone())) { value } else { metric::OTHER.to_string() };
-        let e = out.entry((dist, name, value, start)).or_default();
-        e.records += c.records;
-        e.bytes_sent += c.bytes_sent;
-        e.status_4xx += c.status_4xx;
-        e.status_5xx += c.status_5xx;
-    }
-    out
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {

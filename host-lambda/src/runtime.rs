@@ -8,10 +8,48 @@ use aws_config::BehaviorVersion;
 use cflog_core::Schema;
 use cflog_core::summary::SummaryOptions;
 
-use crate::aws::{AnyMetrics, CloudWatchSink, DynamoState, EmfSink, KinesisSink, RealtimeLogConfigSource};
+use crate::aws::{DynamoState, KinesisSink, RealtimeLogConfigSource};
+use crate::cloudwatch::{AnyMetrics, CloudWatchSink, EmfSink};
 use crate::config::{Config, LayoutConfig, MetricsMode};
-use crate::handler::{Handler, HandlerOptions, LayoutSource};
+use crate::handler::{Handler, HandlerOptions};
+use crate::names::env;
+use crate::ports::{LayoutSource, SinkError};
 use crate::process::Processor;
+
+/// Why the handler cannot be built: each names the variable to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// `CFLOG_FIELDS` names a field cflog does not know (or twice).
+    #[error("{var}: {0}", var = env::FIELDS)]
+    Fields(cflog_core::SchemaError),
+    /// The real-time log config cannot be read.
+    #[error("{}={name}: GetRealtimeLogConfig: {source}", env::REALTIME_LOG_CONFIG)]
+    RealtimeLogConfig {
+        /// The config's name or ARN.
+        name: String,
+        /// The call's error.
+        source: SinkError,
+    },
+    /// An enrichment rule cannot be loaded.
+    #[error(transparent)]
+    Plugins(#[from] PluginsError),
+}
+
+/// Why the rules of `CFLOG_PLUGINS` cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginsError {
+    /// The list (or a directory in it) cannot be read.
+    #[error("{}={list:?}: {source}", env::PLUGINS)]
+    List {
+        /// The variable's value.
+        list: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A rule does not compile or instantiate (the error names it).
+    #[error("{var}: {0}", var = env::PLUGINS)]
+    Rule(#[from] cflog_plugin_host::PluginError),
+}
 
 /// The handler with AWS sinks.
 pub type AwsHandler = Handler<AnyMetrics, KinesisSink, DynamoState>;
@@ -36,17 +74,16 @@ pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
 }
 
 /// Builds the handler; fails (naming the cause) when the layout cannot be resolved.
-pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, String> {
+pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, InitError> {
     let mut layout_source: Option<Arc<dyn LayoutSource>> = None;
     let (schema, config_rate) = match &config.layout {
         LayoutConfig::Fields(names) => {
-            let schema = Schema::from_field_names(names).map_err(|e| format!("{}: {e}", crate::names::env::FIELDS))?;
+            let schema = Schema::from_field_names(names).map_err(InitError::Fields)?;
             (schema, None)
         }
         LayoutConfig::RealtimeLogConfig(name) => {
             let source = RealtimeLogConfigSource { client: aws_sdk_cloudfront::Client::new(sdk), name_or_arn: name.clone() };
-            let (schema, rate) =
-                source.get().await.map_err(|e| format!("{}={name}: GetRealtimeLogConfig: {e}", crate::names::env::REALTIME_LOG_CONFIG))?;
+            let (schema, rate) = source.get().await.map_err(|source| InitError::RealtimeLogConfig { name: name.clone(), source })?;
             layout_source = Some(Arc::new(source));
             (schema, rate)
         }
@@ -110,19 +147,14 @@ const PLUGIN_CACHE: &str = "/tmp/cflog-plugin-cache";
 
 /// Compiles the rules named by `CFLOG_PLUGINS` once, at cold start; a rule that cannot
 /// load is a configuration error that stops the cold start, naming the rule.
-pub fn load_plugins(list: &str) -> Result<cflog_plugin_host::PluginSet, String> {
-    let env = crate::names::env::PLUGINS;
-    let specs = cflog_plugin_host::PluginSpec::list(list).map_err(|e| format!("{env}={list:?}: {e}"))?;
-    let host = cflog_plugin_host::PluginHost::new(cflog_plugin_host::Limits::default()).map_err(|e| format!("{env}: {e}"))?;
+pub fn load_plugins(list: &str) -> Result<cflog_plugin_host::PluginSet, PluginsError> {
+    let specs = cflog_plugin_host::PluginSpec::list(list).map_err(|source| PluginsError::List { list: list.to_string(), source })?;
+    let host = cflog_plugin_host::PluginHost::new(cflog_plugin_host::Limits::default())?;
     let cache = std::path::Path::new(PLUGIN_CACHE);
     let cache = std::fs::create_dir_all(cache).is_ok().then_some(cache);
-    let compiled = specs
-        .iter()
-        .map(|spec| spec.compile(&host, cache))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{env}: {e}"))?;
+    let compiled = specs.iter().map(|spec| spec.compile(&host, cache)).collect::<Result<Vec<_>, _>>()?;
     tracing::info!(rules = compiled.len(), "enrichment rules loaded");
-    cflog_plugin_host::PluginSet::instantiate(&host, &compiled).map_err(|e| format!("{env}: {e}"))
+    Ok(cflog_plugin_host::PluginSet::instantiate(&host, &compiled)?)
 }
 
 /// Reports a cold-start failure to the Lambda Runtime API (`POST /runtime/init/error`),
@@ -153,7 +185,7 @@ pub fn report_init_error(error_type: &str, message: &str) {
 
 /// JSON logs (one object per line) filtered by `CFLOG_LOG` (default `info`).
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env(crate::names::env::LOG)
+    let filter = tracing_subscriber::EnvFilter::try_from_env(env::LOG)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()

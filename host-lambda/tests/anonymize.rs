@@ -48,6 +48,6 @@ fn the_variable_is_read_and_checked() {
     };
     assert!(config(Some("true")).unwrap().anonymize_ip);
     assert!(!config(None).unwrap().anonymize_ip);
-    let e = config(Some("maybe")).unwrap_err();
+    let e = config(Some("maybe")).unwrap_err().to_string();
     assert_eq!(e, "CFLOG_ANONYMIZE_IP=\"maybe\": expected true or false");
 }

@@ -33,13 +33,13 @@ fn fields(schema: &Schema) -> String {
 
 /// `n` lines from cflog's generator (46-field real-time layout).
 fn gen_lines(n: u64, seed: u64) -> Vec<Vec<u8>> {
-    gen_lines_with(cflog_cli::GenOptions { lines: n, seed, requests_per_second: 4.0, ..Default::default() })
+    gen_lines_with(cflog_gen::GenOptions { lines: n, seed, requests_per_second: 4.0, ..Default::default() })
 }
 
-fn gen_lines_with(opts: cflog_cli::GenOptions) -> Vec<Vec<u8>> {
+fn gen_lines_with(opts: cflog_gen::GenOptions) -> Vec<Vec<u8>> {
     let n = opts.lines;
     let mut buf = Vec::new();
-    cflog_cli::generate(&opts, &mut buf).unwrap();
+    cflog_gen::generate(&opts, &mut buf).unwrap();
     let out: Vec<Vec<u8>> = buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
     assert_eq!(out.len() as u64, n);
     out
@@ -442,7 +442,7 @@ async fn unreadable_event_is_an_invocation_error_and_the_loop_goes_on() {
 async fn emf_documents_are_valid_and_complete() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     // 3,000 requests in about a minute, an hour ago (CloudWatch takes the timestamps).
-    let opts = cflog_cli::GenOptions { lines: 3000, seed: 31, requests_per_second: 50.0, start_ms: now - 3_600_000, ..Default::default() };
+    let opts = cflog_gen::GenOptions { lines: 3000, seed: 31, requests_per_second: 50.0, start_ms: now - 3_600_000, ..Default::default() };
     let input = gen_lines_with(opts);
     let w = world(1, &input).await;
     let mut vars = kinesis_vars(&w.moto.url());

@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use base64::Engine as _;
 use cflog_core::Schema;
 use cflog_core::summary::SummaryOptions;
-use cflog_lambda::handler::{Handler, HandlerOptions, KinesisEvent, LayoutSource};
-use cflog_lambda::metrics::metrics_of;
+use cflog_lambda::handler::{Handler, HandlerOptions, KinesisEvent};
+use cflog_lambda::cloudwatch::metrics_of;
+use cflog_lambda::ports::{LayoutSource, RecordSink, SinkError};
 use cflog_lambda::process::{ExtraDimensions, OutRecord, Processor};
 use cflog_lambda::sinks::memory::{MemoryMetrics, MemoryRecords, MemoryState};
-use cflog_lambda::sinks::{RecordSink, RetryPolicy, SinkError, deliver_records};
+use cflog_lambda::sinks::{RetryPolicy, deliver_records};
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
@@ -22,7 +23,7 @@ fn now_ms() -> i64 {
 
 /// Generated lines starting `ago_ms` before now.
 fn gen_lines_at(n: u64, fields: usize, start_ms: i64) -> Vec<Vec<u8>> {
-    let opts = cflog_cli::GenOptions {
+    let opts = cflog_gen::GenOptions {
         lines: n,
         seed: 5,
         schema: Some(Schema::realtime_release(fields).unwrap()),
@@ -31,7 +32,7 @@ fn gen_lines_at(n: u64, fields: usize, start_ms: i64) -> Vec<Vec<u8>> {
         ..Default::default()
     };
     let mut buf = Vec::new();
-    cflog_cli::generate(&opts, &mut buf).unwrap();
+    cflog_gen::generate(&opts, &mut buf).unwrap();
     buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
 }
 
@@ -112,7 +113,7 @@ struct FixedLayout {
 }
 
 impl LayoutSource for FixedLayout {
-    fn fetch(&self) -> cflog_lambda::handler::LayoutFuture<'_> {
+    fn fetch(&self) -> cflog_lambda::ports::LayoutFuture<'_> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let schema = Schema::realtime_release(self.fields).unwrap();
         Box::pin(async move { Ok((schema, Some(50))) })
@@ -223,12 +224,12 @@ fn metric_shapes() {
 
 #[test]
 fn emf_document_carries_histogram() {
-    let emf = cflog_lambda::aws::EmfSink { namespace: "CloudFront/RealTime".into() };
-    let d = cflog_lambda::sinks::MetricDatum {
+    let emf = cflog_lambda::cloudwatch::EmfSink { namespace: "CloudFront/RealTime".into() };
+    let d = cflog_lambda::ports::MetricDatum {
         name: "Latency",
         dimensions: vec![("Distribution", "d1.cloudfront.net".into())],
         timestamp_ms: 1_793_491_200_000,
-        unit: cflog_lambda::sinks::Unit::Milliseconds,
+        unit: cflog_lambda::ports::Unit::Milliseconds,
         values: vec![10.0, 20.0],
         counts: vec![3.0, 1.0],
     };
@@ -265,7 +266,7 @@ fn bytes_of(lines: &[Vec<u8>], schema: &Schema) -> f64 {
     lines.iter().map(|l| column(l, schema, "sc-bytes").parse::<f64>().unwrap_or(0.0)).sum()
 }
 
-fn sum_of(datums: &[cflog_lambda::sinks::MetricDatum], name: &str, dims: usize) -> f64 {
+fn sum_of(datums: &[cflog_lambda::ports::MetricDatum], name: &str, dims: usize) -> f64 {
     datums.iter().filter(|d| d.name == name && d.dimensions.len() == dims).map(|d| d.values.iter().zip(&d.counts).map(|(v, c)| v * c).sum::<f64>()).sum()
 }
 
@@ -443,9 +444,9 @@ fn emf_documents_stay_within_the_spec() {
     let datums = metrics_of(&agg, now_ms()).datums;
     let latency = datums.iter().find(|d| d.name == "Latency").unwrap().clone();
     assert!(latency.values.len() > 150, "the test needs more buckets than any limit ({})", latency.values.len());
-    let emf = cflog_lambda::aws::EmfSink { namespace: "CloudFront/RealTime".into() };
-    use cflog_lambda::sinks::MetricsSink as _;
-    let split = cflog_lambda::sinks::split_values(datums.clone(), emf.max_values());
+    let emf = cflog_lambda::cloudwatch::EmfSink { namespace: "CloudFront/RealTime".into() };
+    use cflog_lambda::ports::MetricsSink as _;
+    let split = cflog_lambda::cloudwatch::split_values(datums.clone(), emf.max_values());
     let mut counts = 0.0;
     let mut values = 0;
     for d in split.iter().filter(|d| d.name == "Latency") {
@@ -462,7 +463,7 @@ fn emf_documents_stay_within_the_spec() {
     assert_eq!(counts, 3000.0, "every latency is in some document");
     assert_eq!(values, latency.values.len(), "no bucket merged away");
     // PutMetricData keeps its own limit.
-    let cw = cflog_lambda::sinks::split_values(datums, 150);
+    let cw = cflog_lambda::cloudwatch::split_values(datums, 150);
     assert!(cw.iter().all(|d| d.values.len() <= 150));
     assert_eq!(cw.iter().filter(|d| d.name == "Latency").count(), latency.values.len().div_ceil(150));
     // Anything longer is refused by the sink itself rather than silently dropped by CloudWatch.
@@ -472,12 +473,12 @@ fn emf_documents_stay_within_the_spec() {
 
 /// A metrics sink that always fails with the given kind, counting calls.
 struct AlwaysFails {
-    retry: cflog_lambda::sinks::Retry,
+    retry: cflog_lambda::ports::Retry,
     calls: AtomicU32,
 }
 
-impl cflog_lambda::sinks::MetricsSink for AlwaysFails {
-    async fn put(&self, _: &[cflog_lambda::sinks::MetricDatum]) -> Result<(), SinkError> {
+impl cflog_lambda::ports::MetricsSink for AlwaysFails {
+    async fn put(&self, _: &[cflog_lambda::ports::MetricDatum]) -> Result<(), SinkError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Err(SinkError { retry: self.retry, message: "InvalidParameterValue: injected".into() })
     }
@@ -487,7 +488,7 @@ impl cflog_lambda::sinks::MetricsSink for AlwaysFails {
 /// transient one is retried up to the attempts; either way the range is reported back.
 #[test]
 fn permanent_errors_are_not_retried() {
-    use cflog_lambda::sinks::Retry;
+    use cflog_lambda::ports::Retry;
     let lines = gen_lines(20, 46);
     for (retry, calls) in [(Retry::Permanent, 1), (Retry::Transient, 4)] {
         let p = Processor::new(Schema::realtime_release(46).unwrap(), SummaryOptions::default(), ExtraDimensions::default());

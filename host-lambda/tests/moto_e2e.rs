@@ -11,7 +11,8 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use cflog_core::Schema;
-use cflog_lambda::aws::{AnyMetrics, CloudWatchSink, DynamoState, KinesisSink};
+use cflog_lambda::aws::{DynamoState, KinesisSink};
+use cflog_lambda::cloudwatch::{AnyMetrics, CloudWatchSink};
 use cflog_lambda::config::Config;
 use cflog_lambda::handler::BatchResponse;
 use cflog_lambda::runtime::{AwsHandler, build};
@@ -28,9 +29,9 @@ fn schema() -> Schema {
 /// a truncated line mixed in.
 fn lines(n: u64, seed: u64) -> Vec<Vec<u8>> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let opts = cflog_cli::GenOptions { lines: n, seed, requests_per_second: 4.0, start_ms: now - 3_600_000, ..Default::default() };
+    let opts = cflog_gen::GenOptions { lines: n, seed, requests_per_second: 4.0, start_ms: now - 3_600_000, ..Default::default() };
     let mut buf = Vec::new();
-    cflog_cli::generate(&opts, &mut buf).unwrap();
+    cflog_gen::generate(&opts, &mut buf).unwrap();
     let mut out: Vec<Vec<u8>> = buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
     assert_eq!(out.len() as u64, n);
     out.insert(7, b"this is not a CloudFront log line\n".to_vec());

@@ -215,7 +215,7 @@ fn check_all_with(m: &Mapping<'_>, schema: Schema, lines: &[Vec<u8>], rule: Opti
 }
 
 fn generated(fields: usize, lines: u64, seed: u64) -> Vec<Vec<u8>> {
-    let opts = cflog_cli::GenOptions {
+    let opts = cflog_gen::GenOptions {
         lines,
         seed,
         schema: Some(Schema::realtime_release(fields).unwrap()),
@@ -223,7 +223,7 @@ fn generated(fields: usize, lines: u64, seed: u64) -> Vec<Vec<u8>> {
         ..Default::default()
     };
     let mut buf = Vec::new();
-    cflog_cli::generate(&opts, &mut buf).unwrap();
+    cflog_gen::generate(&opts, &mut buf).unwrap();
     buf.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
 }
 

@@ -49,7 +49,7 @@ fn tags_reach_summaries_and_enriched_records() {
 
     // Tags reach CloudWatch: one TaggedRecords count per (distribution, key, value),
     // stamped with the processing time.
-    let datums = cflog_lambda::metrics::metrics_of(&agg, 1_700_000_999_000).datums;
+    let datums = cflog_lambda::cloudwatch::metrics_of(&agg, 1_700_000_999_000).datums;
     let mut tagged: Vec<(String, f64, i64)> = datums
         .iter()
         .filter(|d| d.name == "TaggedRecords")
@@ -65,7 +65,7 @@ fn tags_reach_summaries_and_enriched_records() {
 
 #[test]
 fn a_rule_that_does_not_load_stops_the_cold_start_naming_it() {
-    let err = cflog_lambda::runtime::load_plugins("/nonexistent/rule.wasm").unwrap_err();
+    let err = cflog_lambda::runtime::load_plugins("/nonexistent/rule.wasm").unwrap_err().to_string();
     assert!(err.contains("CFLOG_PLUGINS") && err.contains("rule"), "{err}");
     let config = cflog_lambda::config::Config::from_lookup(|k| match k {
         "CFLOG_FIELDS" => Some("timestamp,sc-status".into()),

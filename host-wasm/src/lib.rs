@@ -14,14 +14,16 @@
 //! `finish`. Errors are `JsError`s whose message names the file, line, field and reason.
 
 pub mod engine;
+pub mod error;
+pub mod options;
 pub mod rule;
 
-use engine::{Cutter as CoreCutter, Engine, Options, layout_token};
+use engine::{Engine, Options, layout_token};
 use rule::RuleHost;
 use wasm_bindgen::prelude::*;
 
-fn err(e: String) -> JsError {
-    JsError::new(&e)
+fn err(e: impl Into<error::Error>) -> JsError {
+    JsError::new(&e.into().to_string())
 }
 
 /// The inspector: configure, push bytes, finish with the report of `cflog analyze --json`.
@@ -101,11 +103,16 @@ impl Inspector {
     /// the rule's fields (`-` where absent; a standard log's date + time as `timestamp`).
     /// `undefined` when there is no rule or it was disabled after repeated failures.
     pub fn rule_batch(&mut self, bytes: &[u8], layout: &str) -> Result<Option<Vec<u8>>, JsError> {
-        let forced = self.engine.options().double_decode;
+        let forced = self.engine.options().layout.double_decode;
         let Some(rule) = self.rule.as_mut() else { return Ok(None) };
         // The layout token carries the per-file decoding decision.
-        let (schema, double_decode) = engine::layout_of_token(layout).map_err(err)?;
-        Ok(rule.batch(bytes, schema, double_decode || forced))
+        let schema = match engine::layout_of_token(layout).map_err(err)? {
+            (cflog_engine::ChunkLayout::Log(schema), twice) => (cflog_core::Schema::clone(&schema), twice),
+            (cflog_engine::ChunkLayout::Ndjson, _) => {
+                return Err(err(error::Error::RuleOnNdjson));
+            }
+        };
+        Ok(rule.batch(bytes, schema.0, schema.1 || forced))
     }
 
     /// Checks `cflog_enrich`'s packed answer against the rule's memory size after the
@@ -185,7 +192,7 @@ impl Inspector {
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Cutter {
-    cutter: CoreCutter,
+    cutter: cflog_engine::Cutter,
     last_first_line: u64,
 }
 
@@ -195,12 +202,12 @@ impl Cutter {
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str) -> Result<Cutter, JsError> {
         let o = Options::from_json(options).map_err(err)?;
-        Ok(Cutter { cutter: CoreCutter::new(&o), last_first_line: 0 })
+        Ok(Cutter { cutter: cflog_engine::Cutter::new(&o.layout), last_first_line: 0 })
     }
 
     /// Starts a new input.
     pub fn begin_file(&mut self, name: &str) {
-        self.cutter.begin_file(name);
+        self.cutter.begin(name);
     }
 
     /// Describes the next chunk (which must end at a line end or at the end of the
@@ -208,7 +215,7 @@ impl Cutter {
     pub fn take(&mut self, bytes: &[u8]) -> Result<String, JsError> {
         let start = self.cutter.take(bytes).map_err(err)?;
         self.last_first_line = start.first_line;
-        Ok(layout_token(&start.schema, start.double_decode))
+        Ok(layout_token(&start.layout, start.double_decode))
     }
 
     /// Lines of the input before the chunk last described by [`Cutter::take`].
@@ -222,7 +229,7 @@ impl Cutter {
 #[wasm_bindgen]
 pub fn check_field_set(spec: &str) -> Result<String, JsError> {
     let (names, rate) = engine::parse_fields_spec(spec).map_err(err)?;
-    let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| JsError::new(&format!("field set: {e}")))?;
+    let schema = cflog_core::Schema::from_field_names(&names).map_err(|e| err(error::Error::FieldSet(e)))?;
     let fields: Vec<&str> = schema.names().collect();
     Ok(serde_json::json!({"fields": fields, "sampling_rate": rate}).to_string())
 }

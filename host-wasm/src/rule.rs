@@ -15,6 +15,7 @@ use cflog_plugin_abi::{self as abi, FailureKind, Health};
 use serde_json::json;
 
 use crate::engine::Tags;
+use crate::error::RuleError;
 
 /// One line's verdict from the rule.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,19 +63,19 @@ impl RuleHost {
         }
     }
 
-    fn refuse(&mut self, kind: FailureKind, message: String) -> String {
+    fn refuse(&mut self, kind: FailureKind, error: RuleError) -> RuleError {
         self.start_kind = kind;
-        message
+        error
     }
 
     /// Checks the module's imports and exports (names, one per line): no imports, every
     /// required export.
-    pub fn check_module(&mut self, imports: &str, exports: &str) -> Result<(), String> {
+    pub fn check_module(&mut self, imports: &str, exports: &str) -> Result<(), RuleError> {
         if let Some(i) = imports.lines().find(|l| !l.is_empty()) {
-            return Err(self.refuse(FailureKind::BadModule, format!("not a loadable enrichment rule: it imports {i}; rules may not import anything")));
+            return Err(self.refuse(FailureKind::BadModule, RuleError::Imports(i.to_string())));
         }
         if let Some(missing) = abi::REQUIRED_EXPORTS.iter().find(|n| !exports.lines().any(|e| e == **n)) {
-            return Err(self.refuse(FailureKind::BadModule, format!("not an enrichment rule: it does not export {missing}")));
+            return Err(self.refuse(FailureKind::BadModule, RuleError::MissingExport(missing)));
         }
         Ok(())
     }
@@ -82,16 +83,16 @@ impl RuleHost {
     /// Checks `cflog_abi_version`'s answer and the `cflog_fields` bytes; returns the
     /// `cflog_init` input (schema text, then `config`; the schema's length is
     /// [`RuleHost::schema_len`]). A second start is a restart after a failure.
-    pub fn init_input(&mut self, version: i32, fields: &[u8], config: &str) -> Result<Vec<u8>, String> {
+    pub fn init_input(&mut self, version: i32, fields: &[u8], config: &str) -> Result<Vec<u8>, RuleError> {
         if self.started {
             self.health.restarted();
         }
         if abi::check_version(version).is_err() {
-            return Err(self.refuse(FailureKind::AbiVersion, format!("the rule speaks ABI version {version}; this inspector speaks {}", abi::ABI_VERSION)));
+            return Err(self.refuse(FailureKind::AbiVersion, RuleError::AbiVersion { found: version, speaks: abi::ABI_VERSION }));
         }
-        let text = std::str::from_utf8(fields).map_err(|_| self.refuse(FailureKind::BadOutput, "cflog_fields: not UTF-8".into()))?;
+        let text = std::str::from_utf8(fields).map_err(|_| self.refuse(FailureKind::BadOutput, RuleError::FieldsNotUtf8))?;
         let fields: Vec<Field> =
-            abi::record::rule_fields(text).collect::<Result<_, _>>().map_err(|e| e.to_string()).map_err(|e| self.refuse(FailureKind::Init, e))?;
+            abi::record::rule_fields(text).collect::<Result<_, _>>().map_err(|e| self.refuse(FailureKind::Init, RuleError::Fields(e.to_string())))?;
         let mut out = Vec::new();
         abi::record::write_init_schema(&fields, &mut |b| out.extend_from_slice(b));
         self.schema_len = out.len();
@@ -106,10 +107,10 @@ impl RuleHost {
     }
 
     /// `cflog_init` returned `rc` (and the rule's last error `message`).
-    pub fn init_done(&mut self, rc: i32, message: &str) -> Result<(), String> {
+    pub fn init_done(&mut self, rc: i32, message: &str) -> Result<(), RuleError> {
         if rc != 0 {
             let detail = if message.is_empty() { format!("code {rc}") } else { message.to_string() };
-            return Err(self.refuse(FailureKind::Init, format!("the rule refused to start: {detail}")));
+            return Err(self.refuse(FailureKind::Init, RuleError::Init(detail)));
         }
         self.started = true;
         self.live = true;
@@ -254,11 +255,11 @@ mod tests {
     #[test]
     fn module_shape_version_and_fields_are_checked() {
         let mut h = RuleHost::new("t.wasm");
-        assert!(h.check_module("env.f", "memory").unwrap_err().contains("imports env.f"));
-        assert!(h.check_module("", "memory").unwrap_err().contains("does not export cflog_abi_version"));
-        assert!(h.init_input(2, b"sc-status", "").unwrap_err().contains("ABI version 2"));
-        assert!(h.init_input(1, b"sc-statuss", "").unwrap_err().contains("unknown real-time field"));
-        assert!(h.init_done(1, "bad config").unwrap_err().contains("bad config"));
+        assert!(h.check_module("env.f", "memory").unwrap_err().to_string().contains("imports env.f"));
+        assert!(h.check_module("", "memory").unwrap_err().to_string().contains("does not export cflog_abi_version"));
+        assert!(h.init_input(2, b"sc-status", "").unwrap_err().to_string().contains("ABI version 2"));
+        assert!(h.init_input(1, b"sc-statuss", "").unwrap_err().to_string().contains("unknown real-time field"));
+        assert!(h.init_done(1, "bad config").unwrap_err().to_string().contains("bad config"));
     }
 
     #[test]

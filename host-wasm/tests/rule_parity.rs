@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use cflog_core::{Parser, RecordBuf};
 use cflog_plugin_host::{CompiledPlugin, Limits, PluginHost, PluginSet};
-use cflog_wasm::engine::{Cutter, Options};
+use cflog_engine::{ChunkLayout, Cutter};
+use cflog_wasm::engine::Options;
 use cflog_wasm::rule::RuleHost;
 use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
 
@@ -39,9 +40,13 @@ fn lines(file: &Path) -> Lines {
     let fields = file.with_extension("fields");
     let fields = fields.is_file().then(|| std::fs::read_to_string(&fields).unwrap());
     let options = Options::from_json(&serde_json::json!({"format": "auto", "fields": fields}).to_string()).unwrap();
-    let mut cutter = Cutter::new(&options);
-    cutter.begin_file(&file.display().to_string());
-    text.split_inclusive(|b| *b == b'\n').map(|l| (l.to_vec(), cutter.take(l).unwrap().schema)).collect()
+    let mut cutter = Cutter::new(&options.layout);
+    cutter.begin(&file.display().to_string());
+    let schema = |l: ChunkLayout| match l {
+        ChunkLayout::Log(s) => cflog_core::Schema::clone(&s),
+        ChunkLayout::Ndjson => panic!("{} is not a CloudFront log", file.display()),
+    };
+    text.split_inclusive(|b| *b == b'\n').map(|l| (l.to_vec(), schema(cutter.take(l).unwrap().layout))).collect()
 }
 
 /// The native host: every record through `PluginSet`.

@@ -7,7 +7,8 @@ use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
 use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec};
 use cflog_core::Format;
 use cflog_core::summary::SummaryOptions;
-use cflog_wasm::engine::{Cutter, Engine, Options, layout_token};
+use cflog_engine::Cutter;
+use cflog_wasm::engine::{Engine, Options, layout_token};
 
 fn fixture(rel: &str) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
@@ -47,11 +48,11 @@ fn streamed(paths: &[String], fields: Option<&str>, window_ms: u64, piece: usize
 fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, workers: usize) -> Engine {
     let opts = Options::from_json(&options_json(fields, window_ms)).unwrap();
     let mut engines: Vec<Engine> = (0..workers).map(|_| Engine::new(opts.clone())).collect();
-    let mut cutter = Cutter::new(&opts);
+    let mut cutter = Cutter::new(&opts.layout);
     let mut next = 0;
     for (i, p) in paths.iter().enumerate() {
         let bytes = std::fs::read(p).unwrap();
-        cutter.begin_file(p);
+        cutter.begin(p);
         let mut rest: &[u8] = &bytes;
         while !rest.is_empty() {
             let cut = if rest.len() <= chunk {
@@ -61,7 +62,7 @@ fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, w
             };
             let (piece, tail) = rest.split_at(cut);
             let start = cutter.take(piece).unwrap();
-            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.schema, start.double_decode), None).unwrap();
+            engines[next % workers].push_chunk(piece, i as u32, start.first_line, &layout_token(&start.layout, start.double_decode), None).unwrap();
             next += 1;
             rest = tail;
         }
@@ -76,9 +77,9 @@ fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, w
 fn generated(format: Format, lines: u64, name: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join(name);
-    let opts = cflog_cli::r#gen::GenOptions { format, lines, seed: 3, ..Default::default() };
+    let opts = cflog_gen::GenOptions { format, lines, seed: 3, ..Default::default() };
     let file = std::fs::File::create(&path).unwrap();
-    cflog_cli::r#gen::generate(&opts, std::io::BufWriter::new(file)).unwrap();
+    cflog_gen::generate(&opts, std::io::BufWriter::new(file)).unwrap();
     path.to_string_lossy().into_owned()
 }
 
@@ -157,13 +158,13 @@ fn a_corrupted_worker_state_is_refused_and_changes_nothing() {
         bad[at] ^= 1 << (at % 8);
         match merged.merge_state(&bad) {
             Ok(()) => accepted.push(at),
-            Err(e) if e.starts_with("cannot read a worker's state: corrupt aggregate state") => {}
-            Err(e) => other_reason.push(e),
+            Err(e) if e.to_string().starts_with("cannot read a worker's state: corrupt aggregate state") => {}
+            Err(e) => other_reason.push(e.to_string()),
         }
     }
     assert!(accepted.is_empty(), "{} of {} flipped states merged, at bytes {accepted:?}", accepted.len(), state.len());
     assert!(other_reason.is_empty(), "read, then refused: {other_reason:?}");
-    let err = merged.merge_state(&state[..state.len() - 1]).unwrap_err();
+    let err = merged.merge_state(&state[..state.len() - 1]).unwrap_err().to_string();
     assert_eq!(err, "cannot read a worker's state: corrupt aggregate state: checksum mismatch (the state was corrupted or edited)");
     assert_eq!(merged.report_json(), before);
 }
@@ -214,11 +215,11 @@ fn clear_errors() {
     let mut e = Engine::new(Options::from_json("{}").unwrap());
     e.begin_file("three.log");
     e.push(b"a\tb\tc\n").unwrap();
-    let msg = e.end_file().unwrap_err();
+    let msg = e.end_file().unwrap_err().to_string();
     assert!(msg.contains("three.log") && msg.contains("has 3 fields"), "{msg}");
-    let msg = Options::from_json(r#"{"fields": "timestamp,c-ipp"}"#).unwrap_err();
+    let msg = Options::from_json(r#"{"fields": "timestamp,c-ipp"}"#).unwrap_err().to_string();
     assert!(msg.contains("c-ipp"), "{msg}");
-    let msg = Options::from_json(r#"{"format": "w3c"}"#).unwrap_err();
+    let msg = Options::from_json(r#"{"format": "w3c"}"#).unwrap_err().to_string();
     assert!(msg.contains("w3c"), "{msg}");
 }
 
@@ -243,7 +244,7 @@ fn the_page_filters_with_the_clis_filter() {
     engine.end_file().unwrap();
     assert_eq!(engine.report_json(), cli.summary.report(10).to_string());
     // A value the CLI refuses is refused in the same words.
-    let e = Options::from_json(r#"{"filter": {"status": "6xx"}}"#).unwrap_err();
+    let e = Options::from_json(r#"{"filter": {"status": "6xx"}}"#).unwrap_err().to_string();
     assert_eq!(e, "filter: --status: expected status codes (404, 000) or classes (1xx to 5xx, other), separated by commas, e.g. 5xx,404");
     // Relative times count back from the page's clock.
     let now = 1_793_491_200_000i64 + 3_600_000;
@@ -307,14 +308,14 @@ fn double_encoding_is_decided_per_file_as_in_the_cli() {
     );
     // The page's workers learn it from the layout token.
     let opts = Options::from_json("{}").unwrap();
-    let mut cutter = Cutter::new(&opts);
+    let mut cutter = Cutter::new(&opts.layout);
     for (path, twice) in [(&legacy, true), (&doc, false)] {
-        cutter.begin_file(path);
+        cutter.begin(path);
         let start = cutter.take(&std::fs::read(path).unwrap()).unwrap();
         assert_eq!(start.double_decode, twice, "{path}");
-        let token = layout_token(&start.schema, start.double_decode);
+        let token = layout_token(&start.layout, start.double_decode);
         assert_eq!(token.starts_with("S2\t"), twice, "{token}");
-        assert_eq!(cflog_wasm::engine::layout_of_token(&token).unwrap(), (start.schema.clone(), twice));
+        assert_eq!(cflog_wasm::engine::layout_of_token(&token).unwrap(), (start.layout.clone(), twice));
     }
     assert_eq!(dealt(&files, None, 60_000, 1 << 20, 2).report_json(), report);
 }
@@ -324,7 +325,7 @@ fn top_lists_rank_as_asked() {
     use cflog_core::agg::Rank;
     assert_eq!(Options::from_json(r#"{"top_by": "bytes"}"#).unwrap().top_by, Rank::Bytes);
     assert_eq!(Options::from_json(r#"{"top_by": "errors"}"#).unwrap().top_by, Rank::Status5xx);
-    assert!(Options::from_json(r#"{"top_by": "5xx"}"#).unwrap_err().contains("not requests, bytes or errors"));
+    assert!(Options::from_json(r#"{"top_by": "5xx"}"#).unwrap_err().to_string().contains("not requests, bytes or errors"));
     let file = generated(Format::RealTime, 3000, "top-by.log");
     let mut engine = Engine::new(Options::from_json(r#"{"top_by": "bytes"}"#).unwrap());
     engine.begin_file(&file);

@@ -144,8 +144,8 @@ fn merging_different_windows_is_refused() {
 
 fn generated(seed: u64, lines: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    let opts = cflog_cli::GenOptions { format: Format::RealTime, lines, seed, ..Default::default() };
-    cflog_cli::generate(&opts, &mut out).unwrap();
+    let opts = cflog_gen::GenOptions { format: Format::RealTime, lines, seed, ..Default::default() };
+    cflog_gen::generate(&opts, &mut out).unwrap();
     out
 }
 

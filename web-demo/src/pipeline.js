@@ -7,6 +7,7 @@
 // bytes, so gigabytes of logs never sit in memory.
 import { Cutter, Inspector } from "./pkg/cflog_wasm.js";
 import { open, isGzip } from "./stream.js";
+import * as P from "./protocol.js";
 
 export const CHUNK = 1 << 20;
 const IN_FLIGHT = 3;
@@ -71,16 +72,16 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
     x.w.onmessage = (ev) => {
       const m = ev.data;
       if (m.id !== jobId) return;
-      if (m.type === "ack") x.inFlight--;
-      else if (m.type === "ready") ready++;
-      else if (m.type === "error") failure ??= new Error(m.message);
-      else if (m.type === "done") finishing.get(i)?.(m);
-      else if (m.type === "rule") x.ruleFields = m.fields;
-      else if (m.type === "progress") {
+      if (m.type === P.Msg.ACK) x.inFlight--;
+      else if (m.type === P.Msg.READY) ready++;
+      else if (m.type === P.Msg.ERROR) failure ??= new Error(m.message);
+      else if (m.type === P.Msg.DONE) finishing.get(i)?.(m);
+      else if (m.type === P.Msg.RULE) x.ruleFields = m.fields;
+      else if (m.type === P.Msg.PROGRESS) {
         readCompressed = m.compressed;
         readBytes = m.bytes;
         progress();
-      } else if (m.type === "direct-done") directDone = true;
+      } else if (m.type === P.Msg.DIRECT_DONE) directDone = true;
       settle();
     };
     x.w.onerror = (e) => {
@@ -105,7 +106,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
   };
   // Start every worker with the options (and the rule, if any) and wait for them.
   for (const x of p.workers) {
-    x.w.postMessage({ type: "init", id: jobId, options: optionsJson, rule: rule ? { bytes: rule.bytes, name: rule.name, config: rule.config } : null });
+    x.w.postMessage(P.init(jobId, optionsJson, rule));
   }
   const started = performance.now();
   const total = files.reduce((s, f) => s + f.size, 0);
@@ -121,7 +122,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
     // One worker and no rule: the worker reads the files itself.
     const direct = p.workers.length === 1 && !rule;
     if (direct) {
-      p.workers[0].w.postMessage({ type: "direct", id: jobId, files });
+      p.workers[0].w.postMessage(P.direct(jobId, files));
       await until(() => directDone);
     }
 
@@ -143,7 +144,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
       next++;
       best.inFlight++;
       chunks++;
-      best.w.postMessage({ type: "chunk", id: jobId, bytes, file: fileIndex, firstLine, layout, name }, [bytes.buffer]);
+      best.w.postMessage(P.chunk(jobId, bytes, fileIndex, firstLine, layout, name), [bytes.buffer]);
     };
 
     // A plain file is read in newline-aligned slices straight from the File: no copies on
@@ -243,7 +244,7 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
               done = true;
               resolve(m);
             });
-            x.w.postMessage({ type: "finish", id: jobId });
+            x.w.postMessage(P.finish(jobId));
             const poll = () => {
               if (done) return;
               if (failure) reject(failure);

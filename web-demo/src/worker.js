@@ -6,6 +6,7 @@
 import init, { Inspector } from "./pkg/cflog_wasm.js";
 import { Rule } from "./rules.js";
 import { open } from "./stream.js";
+import * as P from "./protocol.js";
 
 const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
 let inspector = null;
@@ -13,21 +14,21 @@ let rule = null;
 let busy = 0; // ms spent in wasm, for the benchmark
 
 function fail(id, e) {
-  postMessage({ type: "error", id, message: e && e.message ? e.message : String(e) });
+  postMessage(P.error(id, e));
 }
 
 onmessage = async (ev) => {
   const m = ev.data;
   try {
     await ready;
-    if (m.type === "init") {
+    if (m.type === P.Msg.INIT) {
       inspector?.free();
       inspector = new Inspector(m.options);
       busy = 0;
       rule = m.rule ? await Rule.load(inspector, m.rule.bytes, m.rule.name || "rule.wasm", m.rule.config || "") : null;
-      if (rule) postMessage({ type: "rule", id: m.id, fields: rule.fields });
-      postMessage({ type: "ready", id: m.id });
-    } else if (m.type === "chunk") {
+      if (rule) postMessage(P.rule(m.id, rule.fields));
+      postMessage(P.ready(m.id));
+    } else if (m.type === P.Msg.CHUNK) {
       const t0 = performance.now();
       // A failing rule is contained (counted, disabled after repeated failures): the
       // chunk then goes un-enriched, and the job goes on.
@@ -35,8 +36,8 @@ onmessage = async (ev) => {
       const result = batch ? await rule.enrich(batch) : undefined;
       inspector.push_chunk(m.bytes, m.file, m.firstLine, m.layout, result);
       busy += performance.now() - t0;
-      postMessage({ type: "ack", id: m.id, bytes: m.bytes.length });
-    } else if (m.type === "direct") {
+      postMessage(P.ack(m.id, m.bytes.length));
+    } else if (m.type === P.Msg.DIRECT) {
       const counters = { compressed: 0, bytes: 0 };
       let last = 0;
       for (const [i, file] of m.files.entries()) {
@@ -50,25 +51,20 @@ onmessage = async (ev) => {
           busy += performance.now() - t0;
           if (t0 - last > 100) {
             last = t0;
-            postMessage({ type: "progress", id: m.id, ...counters });
+            postMessage(P.progress(m.id, counters));
           }
         }
         const t0 = performance.now();
         inspector.end_file();
         busy += performance.now() - t0;
-        postMessage({ type: "progress", id: m.id, file: i, ...counters });
+        postMessage(P.progress(m.id, counters, i));
       }
-      postMessage({ type: "direct-done", id: m.id, ...counters });
-    } else if (m.type === "finish") {
+      postMessage(P.directDone(m.id, counters));
+    } else if (m.type === P.Msg.FINISH) {
       const state = inspector.state();
-      postMessage(
-        {
-          type: "done", id: m.id, state, bad: inspector.bad_lines(), matches: inspector.matches(),
-          lines: inspector.lines(), busyMs: busy, ruleDropped: inspector.rule_dropped(),
-          ruleStats: JSON.parse(inspector.rule_stats()),
-        },
-        [state.buffer],
-      );
+      const stats = JSON.parse(inspector.rule_stats());
+      const msg = P.done(m.id, state, inspector.bad_lines(), inspector.matches(), inspector.lines(), busy, inspector.rule_dropped(), stats);
+      postMessage(msg, [state.buffer]);
       inspector.free();
       inspector = null;
     }

@@ -423,8 +423,8 @@ mod tests {
     /// plus a few keys that are hard to draw.
     fn rich_report() -> Value {
         let mut data = Vec::new();
-        let opts = crate::GenOptions { lines: 3000, seed: 7, requests_per_second: 0.02, ..crate::GenOptions::default() };
-        crate::generate(&opts, &mut data).unwrap();
+        let opts = cflog_gen::GenOptions { lines: 3000, seed: 7, requests_per_second: 0.02, ..cflog_gen::GenOptions::default() };
+        cflog_gen::generate(&opts, &mut data).unwrap();
         let mut parser = cflog_core::Parser::realtime(Schema::realtime_release(46).unwrap());
         let mut summary = cflog_core::summary::Summary::new(cflog_core::summary::SummaryOptions::default());
         let mut buf = cflog_core::RecordBuf::new();

@@ -1,9 +1,9 @@
-//! Writes generated logs to stdout: `cargo run --release -p cflog-cli --example gen -- [realtime|standard] [lines] [seed]`.
+//! Writes generated logs to stdout: `cargo run --release -p cflog-gen --example gen -- [realtime|standard] [lines] [seed]`.
 
 use std::io::{self, BufWriter};
 use std::time::Instant;
 
-use cflog_cli::{GenOptions, generate};
+use cflog_gen::{GenOptions, generate};
 use cflog_core::Format;
 
 fn main() -> io::Result<()> {
