@@ -259,6 +259,8 @@ fn v2_shapes_cflog_cannot_read_get_an_error_that_names_v2_and_the_fix() {
         ("pipes.log", format!("#Version: 1.0\n{header}\n{}\n", records.iter().map(|l| l.replace('\t', "|")).collect::<Vec<_>>().join("\n")).into_bytes(), "field_delimiter"),
         // A Parquet file cut short (its index is at the end).
         ("cut.parquet", to_parquet(&text, parquet::basic::Compression::SNAPPY, 6)[..200].to_vec(), "Parquet"),
+        // A Parquet file gzipped again.
+        ("twice.parquet.gz", gzip(&to_parquet(&text, parquet::basic::Compression::SNAPPY, 6)), "gunzip"),
     ];
     for (name, bytes, fix) in &cases {
         let file = dir.join(name);
