@@ -31,12 +31,14 @@ use crate::rule::Verdict;
 /// Tags of one record, from an enrichment rule: `(key, value)` pairs.
 pub type Tags = Vec<(String, String)>;
 
-/// A chunk's layout as text, to hand to a worker: `N` for cflog's NDJSON, else `R` or `S`
+/// A chunk's layout as text, to hand to a worker: `N` for cflog's NDJSON, `V` for standard
+/// logging v2 JSON lines, else `R` or `S`
 /// (followed by `2` when its file's values are decoded twice), then the column names, all
 /// separated by tabs.
 pub fn layout_token(layout: &ChunkLayout, double_decode: bool) -> String {
     let schema = match layout {
         ChunkLayout::Ndjson => return "N".to_string(),
+        ChunkLayout::V2Json => return "V".to_string(),
         ChunkLayout::Log(schema) => schema,
     };
     let mut s = String::from(if schema.format() == Format::Standard { "S" } else { "R" });
@@ -57,6 +59,7 @@ pub fn layout_of_token(token: &str) -> Result<(ChunkLayout, bool), Error> {
     let names: Vec<&str> = parts.collect();
     let (format, twice) = match kind {
         "N" if names.is_empty() => return Ok((ChunkLayout::Ndjson, false)),
+        "V" if names.is_empty() => return Ok((ChunkLayout::V2Json, false)),
         "R" | "R2" => (Format::RealTime, kind.len() == 2),
         "S" | "S2" => (Format::Standard, kind.len() == 2),
         _ => return Err(Error::Token(kind.to_string())),
@@ -203,7 +206,7 @@ impl Engine {
 
     /// Raw-line search: lines holding the searched text are parsed (headers too, so a
     /// standard log's layout switches) and must pass the active filters; the records come
-    /// back as `cflog parse` prints them (an NDJSON line is its own record).
+    /// back as `cflog parse` prints them (a JSON line is shown as it is).
     fn search(&mut self, bytes: &[u8], file: u32, start: &ChunkStart) {
         let Some(needle) = self.options.search.clone() else { return };
         let all: Vec<&[u8]> = lines(bytes).collect();
@@ -216,7 +219,7 @@ impl Engine {
                     .double_decode(start.double_decode || self.options.layout.double_decode)
                     .after_line(start.first_line),
             ),
-            ChunkLayout::Ndjson => None,
+            ChunkLayout::Ndjson | ChunkLayout::V2Json => None,
         };
         let (mut buf, mut json) = (RecordBuf::new(), Vec::new());
         for (i, line) in all.iter().enumerate() {
@@ -233,7 +236,7 @@ impl Engine {
                         cflog_core::json::write_record(&record, &mut json).ok().map(|()| String::from_utf8_lossy(&json).into_owned());
                     keep.then_some(text)
                 }
-                // An NDJSON line is already a record as `cflog parse` prints it.
+                // A JSON line (cflog's NDJSON, v2 JSON) is shown as it is.
                 None => Some(serde_json::from_slice::<Value>(line).ok().filter(Value::is_object).map(|_| String::from_utf8_lossy(line).into_owned())),
                 // A header, or a bad line: no record, which no filter keeps.
                 Some(Ok(None) | Err(_)) => (!filtering).then_some(None),

@@ -31,7 +31,7 @@ pub enum Error {
     #[error(transparent)]
     Layout(#[from] LayoutError),
     /// A layout token the page did not get from a `Cutter`.
-    #[error("layout token {0:?} is not N, R, R2, S or S2")]
+    #[error("layout token {0:?} is not N, V, R, R2, S or S2")]
     Token(String),
     /// A layout token whose columns are no layout.
     #[error("layout: {0}")]
@@ -48,7 +48,7 @@ pub enum Error {
         lines: usize,
     },
     /// A rule asked to enrich cflog's NDJSON.
-    #[error("enrichment rules run on CloudFront log lines; this input is cflog NDJSON (already enriched)")]
+    #[error("enrichment rules run on CloudFront log lines; this input is JSON lines (cflog NDJSON or standard logging v2 JSON)")]
     RuleOnNdjson,
     /// A worker's state that does not decode (corrupt, truncated, another version).
     #[error("cannot read a worker's state: {0}")]

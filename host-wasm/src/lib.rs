@@ -108,7 +108,7 @@ impl Inspector {
         // The layout token carries the per-file decoding decision.
         let schema = match engine::layout_of_token(layout).map_err(err)? {
             (cflog_engine::ChunkLayout::Log(schema), twice) => (cflog_core::Schema::clone(&schema), twice),
-            (cflog_engine::ChunkLayout::Ndjson, _) => {
+            (cflog_engine::ChunkLayout::Ndjson | cflog_engine::ChunkLayout::V2Json, _) => {
                 return Err(err(error::Error::RuleOnNdjson));
             }
         };

@@ -44,7 +44,7 @@ fn lines(file: &Path) -> Lines {
     cutter.begin(&file.display().to_string());
     let schema = |l: ChunkLayout| match l {
         ChunkLayout::Log(s) => cflog_core::Schema::clone(&s),
-        ChunkLayout::Ndjson => panic!("{} is not a CloudFront log", file.display()),
+        ChunkLayout::Ndjson | ChunkLayout::V2Json => panic!("{} is not a CloudFront log", file.display()),
     };
     text.split_inclusive(|b| *b == b'\n').map(|l| (l.to_vec(), schema(cutter.take(l).unwrap().layout))).collect()
 }
