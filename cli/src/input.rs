@@ -146,6 +146,13 @@ pub fn for_each_chunk_while(input: &mut Input, mut on_chunk: impl FnMut(&[u8]) -
             }
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", input.name)),
         };
+        if first && input.gzip && window[..n].starts_with(crate::parquet_input::MAGIC) {
+            anyhow::bail!(
+                "{}: a gzip-compressed standard logging v2 Parquet file: cflog reads Parquet files as AWS writes them \
+                 (compressed inside); gunzip it first (`gunzip -c FILE > FILE.parquet`)",
+                input.name
+            );
+        }
         if first && looks_binary(&window[..n.min(8192)]) {
             let what = if input.gzip { "gzip holding binary data" } else { "a binary file (neither text nor gzip)" };
             anyhow::bail!("{}: {what}, not a log", input.name);

@@ -214,8 +214,10 @@ fn generate(args: GenArgs) -> Result<ExitCode> {
 #[derive(Debug, Args)]
 struct LayoutArgs {
     /// Log format. `auto` picks standard when the data starts with a W3C header
-    /// (`#Version`, `#Fields`) or a `date<TAB>time` line, ndjson (the output of `cflog
-    /// parse`, or the Lambda's enriched records) when it starts with `{`, real-time otherwise.
+    /// (`#Version`, `#Fields`) or a `date<TAB>time` line, JSON lines when it starts with `{`
+    /// (ndjson: the output of `cflog parse` or the Lambda's enriched records; v2-json:
+    /// standard logging v2's JSON, told apart by its percent-encoded values), real-time
+    /// otherwise. A Parquet file (standard logging v2) is read as v2-json whatever this says.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
     /// Real-time field set: `timestamp,c-ip,...` (commas or spaces), `@FILE`, or the JSON

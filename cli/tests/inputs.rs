@@ -3,9 +3,12 @@
 //! output of `cflog parse`) read back by `parse` and `analyze`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
+use common::tmp_dir;
 use serde_json::Value;
 
 fn cflog(args: &[&str]) -> Output {
@@ -34,13 +37,6 @@ fn fixture(path: &str) -> String {
     format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A fresh directory for one test.
-fn tmp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-inputs-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -6,9 +6,12 @@
 //! writer), independent of cflog's reading.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
+use common::tmp_dir;
 use serde_json::{Map, Value};
 
 fn cflog(args: &[&str]) -> Output {
@@ -24,12 +27,6 @@ fn w3c() -> String {
     fixture("standard/v2-w3c-41col.log")
 }
 
-fn tmp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-v2-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -262,6 +259,8 @@ fn v2_shapes_cflog_cannot_read_get_an_error_that_names_v2_and_the_fix() {
         ("pipes.log", format!("#Version: 1.0\n{header}\n{}\n", records.iter().map(|l| l.replace('\t', "|")).collect::<Vec<_>>().join("\n")).into_bytes(), "field_delimiter"),
         // A Parquet file cut short (its index is at the end).
         ("cut.parquet", to_parquet(&text, parquet::basic::Compression::SNAPPY, 6)[..200].to_vec(), "Parquet"),
+        // A Parquet file gzipped again.
+        ("twice.parquet.gz", gzip(&to_parquet(&text, parquet::basic::Compression::SNAPPY, 6)), "gunzip"),
     ];
     for (name, bytes, fix) in &cases {
         let file = dir.join(name);
