@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use cflog_bench::plugins::{analyze_plain, analyze_rules, chunks, lines};
 use cflog_bench::sample;
 use cflog_core::{Format, Parser, RecordBuf, Schema};
+use cflog_engine::wasmtime_rules::WasmRules;
 use cflog_plugin_host::{CompiledPlugin, Interrupt, Limits, PluginHost, PluginSet};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -47,19 +48,19 @@ fn bench(c: &mut Criterion) {
     let n = 20_000u64;
     let data = sample(Format::RealTime, n);
     let schema = Schema::realtime_release(46).unwrap();
-    let cs = chunks(&data);
+    let cs = chunks(&data, &schema);
     let mut group = c.benchmark_group("plugins/analyze");
     group.throughput(Throughput::Elements(n));
     group.sample_size(10);
-    group.bench_function("no_rules", |b| b.iter(|| black_box(analyze_plain(black_box(&cs), &schema))));
+    group.bench_function("no_rules", |b| b.iter(|| black_box(analyze_plain(black_box(&cs)))));
     for (name, compiled) in &sets {
-        let mut set = PluginSet::instantiate(&host, compiled).unwrap();
-        group.bench_function(*name, |b| b.iter(|| black_box(analyze_rules(black_box(&cs), &schema, &mut set))));
-        assert!(set.stats().iter().all(|s| s.failures == 0), "{:?}", set.stats());
+        let mut rules = WasmRules::new(PluginSet::instantiate(&host, compiled).unwrap());
+        group.bench_function(*name, |b| b.iter(|| black_box(analyze_rules(black_box(&cs), &mut rules))));
+        assert!(rules.stats().iter().all(|s| s.failures == 0), "{:?}", rules.stats());
     }
     group.finish();
 
-    let first = lines(cs[0]);
+    let first = lines(&cs[0]);
     let mut group = c.benchmark_group("plugins/enrich_only");
     group.throughput(Throughput::Elements(1000));
     group.sample_size(20);

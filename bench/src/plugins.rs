@@ -1,76 +1,49 @@
 //! The `cflog analyze` worker loop with and without enrichment rules, shared by the
-//! `plugins` criterion bench and the `cflog-plugin-cost` binary (instruction counts).
+//! `plugins` criterion bench and the `cflog-plugin-cost` binary (instruction counts). Not a
+//! copy: the input is cut by `cflog-engine`'s `Chunker` and `Cutter` and aggregated by its
+//! `Worker` with `WasmRules`, exactly as `cflog analyze [--plugin]` runs them.
 
-use cflog_core::summary::{Summary, SummaryOptions};
-use cflog_core::{Parser, RecordBuf, Schema};
-use cflog_plugin_host::PluginSet;
+use cflog_core::Schema;
+use cflog_core::summary::SummaryOptions;
+use cflog_engine::wasmtime_rules::WasmRules;
+use cflog_engine::{CHUNK, ChunkStart, Chunker, Cutter, FieldsOrder, FieldsSpec, FormatChoice, LayoutChoice, Worker};
 
-/// Newline-aligned chunks of about 1 MiB, as `cflog analyze` cuts them.
-pub fn chunks(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < data.len() {
-        let want = (start + (1 << 20)).min(data.len());
-        let end = if want == data.len() { want } else { memchr::memrchr(b'\n', &data[start..want]).map_or(want, |i| start + i + 1) };
-        out.push(&data[start..end]);
-        start = end;
-    }
-    out
+/// A chunk as the CLI's reader thread hands it to a worker: where it starts, and its bytes.
+pub type Chunk = (ChunkStart, Vec<u8>);
+
+/// Newline-aligned chunks of about 1 MiB of real-time lines of `schema`, cut as `cflog
+/// analyze --fields <schema>` cuts a file read in 1 MiB pieces.
+pub fn chunks(data: &[u8], schema: &Schema) -> Vec<Chunk> {
+    let spec = FieldsSpec { names: schema.names().map(str::to_string).collect(), sampling_rate: None };
+    let layout = LayoutChoice::new(FormatChoice::Realtime, Some(&spec), FieldsOrder::Canonical, false).expect("a real-time layout");
+    let mut cutter = Cutter::new(&layout);
+    cutter.begin("bench");
+    let mut chunker = Chunker::new();
+    let mut bytes: Vec<Vec<u8>> = data.chunks(CHUNK).filter_map(|piece| chunker.push(piece)).collect();
+    bytes.extend(chunker.finish());
+    bytes.into_iter().map(|b| (cutter.take(&b).expect("the layout fits"), b)).collect()
 }
 
-pub fn lines(chunk: &[u8]) -> Vec<&[u8]> {
-    chunk.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect()
+/// The lines of a chunk.
+pub fn lines(chunk: &Chunk) -> Vec<&[u8]> {
+    cflog_engine::lines(&chunk.1).collect()
 }
 
 /// The worker loop without rules.
-pub fn analyze_plain(chunks: &[&[u8]], schema: &Schema) -> u64 {
-    let mut summary = Summary::new(SummaryOptions::default());
-    let mut buf = RecordBuf::new();
-    for c in chunks {
-        let mut parser = Parser::with_schema(schema.clone());
-        for line in lines(c) {
-            if let Ok(Some(r)) = parser.parse_line(line, &mut buf) {
-                let _ = summary.add(&r);
-            }
-        }
+pub fn analyze_plain(chunks: &[Chunk]) -> u64 {
+    let mut worker = Worker::new(SummaryOptions::default(), 20, false);
+    for (start, bytes) in chunks {
+        worker.run(0, start, bytes, None);
     }
-    summary.records
+    worker.summary.records
 }
 
-/// The worker loop with rules, as `cflog analyze --plugin` runs it: parse each line once
-/// into its own span buffer, enrich the chunk as one batch, then aggregate the records
-/// (rebuilt from their spans) with their tags.
-pub fn analyze_rules(chunks: &[&[u8]], schema: &Schema, set: &mut PluginSet) -> u64 {
-    let mut summary = Summary::new(SummaryOptions::default());
-    let mut bufs: Vec<RecordBuf> = Vec::new();
-    let mut batch = set.batch();
-    let mut enriched = Default::default();
-    let mut pending: Vec<(usize, u64)> = Vec::new();
-    for c in chunks {
-        let ls = lines(c);
-        batch.clear();
-        pending.clear();
-        let mut parser = Parser::with_schema(schema.clone());
-        for (li, line) in ls.iter().enumerate() {
-            let k = pending.len();
-            if k == bufs.len() {
-                bufs.push(RecordBuf::new());
-            }
-            if let Ok(Some(r)) = parser.parse_line(line, &mut bufs[k]) {
-                batch.push(&r);
-                pending.push((li, r.line_number()));
-            }
-        }
-        set.enrich_into(&batch, &mut enriched);
-        for (i, &(li, n)) in pending.iter().enumerate() {
-            let r = parser.view(ls[li], &bufs[i], n);
-            if !enriched.dropped(i) && summary.add(&r).is_ok() {
-                for (k, v) in enriched.tags(i) {
-                    summary.add_tag(k, v.as_bytes());
-                }
-            }
-        }
+/// The worker loop with rules, as `cflog analyze --plugin` runs it: each line parsed once,
+/// the chunk enriched as one batch, then the kept records aggregated with their tags.
+pub fn analyze_rules(chunks: &[Chunk], rules: &mut WasmRules) -> u64 {
+    let mut worker = Worker::new(SummaryOptions::default(), 20, false);
+    for (start, bytes) in chunks {
+        worker.run(0, start, bytes, Some(rules));
     }
-    summary.records
+    worker.summary.records
 }
-

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use cflog_bench::plugins::{analyze_plain, analyze_rules, chunks};
 use cflog_core::Schema;
+use cflog_engine::wasmtime_rules::WasmRules;
 use cflog_plugin_host::{Interrupt, Limits, PluginHost, PluginSet};
 
 fn main() {
@@ -19,9 +20,9 @@ fn main() {
     };
     let data = std::fs::read(file).expect("reading the log");
     let schema = Schema::realtime_release(46).expect("the 46-field layout");
-    let cs = chunks(&data);
+    let cs = chunks(&data, &schema);
     let records = if rules.is_empty() {
-        analyze_plain(&cs, &schema)
+        analyze_plain(&cs)
     } else {
         let interrupt = match std::env::var("CFLOG_INTERRUPT").as_deref() {
             Ok("deadline") => Interrupt::Deadline,
@@ -29,9 +30,9 @@ fn main() {
         };
         let host = PluginHost::new(Limits { interrupt, ..Limits::default() }).expect("engine");
         let compiled: Vec<_> = rules.iter().map(|r| host.compile_file(Path::new(r), None).expect("rule")).collect();
-        let mut set = PluginSet::instantiate(&host, &compiled).expect("instantiate");
-        let n = analyze_rules(&cs, &schema, &mut set);
-        for s in set.stats() {
+        let mut rules = WasmRules::new(PluginSet::instantiate(&host, &compiled).expect("instantiate"));
+        let n = analyze_rules(&cs, &mut rules);
+        for s in rules.stats() {
             assert_eq!(s.failures, 0, "{s:?}");
         }
         n

@@ -341,14 +341,12 @@ pub fn kinesis_event(stream_arn: &str, records: &[(String, String, Vec<u8>)]) ->
     serde_json::from_value(kinesis_event_json(stream_arn, records)).unwrap()
 }
 
-/// The oracle: `cflog analyze` (the library behind `cflog analyze --json`) on `lines` read
-/// as real-time lines of `schema`, from a file, as a user would run it.
+/// The oracle: what `cflog analyze --threads 1` runs on a file (`cflog-engine`'s `Chunker`,
+/// `Cutter` and `Worker`, fed in the CLI's 1 MiB reads) on `lines` read as real-time lines of
+/// `schema`. The engine, not the CLI, so that this crate's tests do not depend on the CLI
+/// above it; `tests/tests/parity.rs` checks that the CLI and the Lambda agree.
 pub fn analyze_summary(lines: &[Vec<u8>], schema: &cflog_core::Schema) -> cflog_core::summary::Summary {
-    use cflog_cli::cmd_analyze::{AnalyzeOptions, analyze};
-    use cflog_cli::layout::{FieldsOrder, FieldsSpec, FormatArg, LayoutChoice};
-    let dir = std::env::temp_dir().join(format!("cflog-lambda-oracle-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("lines.log");
+    use cflog_engine::{CHUNK, Chunker, Cutter, FieldsOrder, FieldsSpec, FormatChoice, LayoutChoice, Worker};
     let mut data = Vec::new();
     for l in lines {
         data.extend_from_slice(l);
@@ -356,13 +354,19 @@ pub fn analyze_summary(lines: &[Vec<u8>], schema: &cflog_core::Schema) -> cflog_
             data.push(b'\n');
         }
     }
-    std::fs::write(&path, data).unwrap();
     let spec = FieldsSpec { names: schema.names().map(str::to_string).collect(), sampling_rate: None };
-    let layout = LayoutChoice::new(FormatArg::Realtime, Some(&spec), FieldsOrder::Canonical, false).unwrap();
-    let options = AnalyzeOptions { max_errors: Some(0), ..AnalyzeOptions::default() };
-    let a = analyze(&[path.to_string_lossy().into_owned()], &layout, &options).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
-    a.summary
+    let layout = LayoutChoice::new(FormatChoice::Realtime, Some(&spec), FieldsOrder::Canonical, false).unwrap();
+    let mut cutter = Cutter::new(&layout);
+    cutter.begin("lines.log");
+    let mut chunker = Chunker::new();
+    let mut worker = Worker::new(cflog_core::summary::SummaryOptions::default(), 0, layout.double_decode);
+    let mut chunks: Vec<Vec<u8>> = data.chunks(CHUNK).filter_map(|piece| chunker.push(piece)).collect();
+    chunks.extend(chunker.finish());
+    for bytes in chunks {
+        let start = cutter.take(&bytes).unwrap();
+        worker.run(0, &start, &bytes, None);
+    }
+    worker.summary
 }
 
 pub fn num(item: &std::collections::HashMap<String, AttributeValue>, attr: &str) -> u64 {

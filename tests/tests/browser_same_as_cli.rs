@@ -1,5 +1,7 @@
 //! The inspector's engine must give the very bytes `cflog analyze --json --threads 1`
 //! prints, whatever the chunking, and merged workers must agree with it on every counter.
+//! (In the cross-host tests, so that `cflog-wasm`'s own tests need neither the CLI nor
+//! wasmtime.)
 
 use std::path::PathBuf;
 
@@ -11,7 +13,7 @@ use cflog_engine::Cutter;
 use cflog_wasm::engine::{Engine, Options, layout_token};
 
 fn fixture(rel: &str) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel);
     root.to_string_lossy().into_owned()
 }
 

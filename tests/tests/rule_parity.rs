@@ -3,6 +3,7 @@
 //! record the enrichment the native host (`cflog-plugin-host`) gives it: the example
 //! rules from `make plugins` and a rule that echoes its input, on the real-time and
 //! standard fixtures of every era, including `timestamp` on classic standard logs.
+//! (In the cross-host tests, so that `cflog-wasm`'s own tests need no wasmtime.)
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,7 @@ fn rules() -> Vec<PathBuf> {
     for r in &out {
         assert!(r.is_file(), "{} is missing: run `make plugins`", r.display());
     }
-    out.push(root().join("host-wasm/tests/fixtures/echo_input.wat"));
+    out.push(root().join("tests/fixtures/rules/echo_input.wat"));
     out
 }
 
@@ -149,7 +150,7 @@ fn classic_standard_logs_hand_rules_a_realtime_timestamp() {
     // aws-doc-2019-33col.log's first record: 2019-12-04 21:02:31 UTC = 1575493351 s
     // (`date -u -d '2019-12-04 21:02:31' +%s`), status 200, /index.html.
     let lines = lines(&root().join("tests/fixtures/standard/aws-doc-2019-33col.log"));
-    let echo = root().join("host-wasm/tests/fixtures/echo_input.wat");
+    let echo = root().join("tests/fixtures/rules/echo_input.wat");
     let host = PluginHost::new(Limits::default()).unwrap();
     let engine = Engine::default();
     let module = Module::from_file(&engine, &echo).unwrap();
