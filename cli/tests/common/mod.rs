@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod live;
-pub mod moto;
+/// moto, from the shared test kit.
+#[allow(unused_imports)] // not every test file that includes this module needs it
+pub use cflog_testkit::moto;
