@@ -1,7 +1,8 @@
 //! Parity across hosts: `cflog analyze` (the CLI), the browser's engine run natively
 //! (`cflog-wasm`) and the Lambda processor (`cflog-lambda`; real-time logs only, since the
 //! Lambda reads Kinesis) give the same report for every fixture in tests/fixtures, cut at
-//! random chunk boundaries, and the CLI and the Lambda agree with an enrichment rule too.
+//! random chunk boundaries, and all three agree with an enrichment rule too (the browser's
+//! rule run as the page runs it: `common::Page`).
 //! Each host's own tests check it against independent oracles; this checks they agree.
 
 use std::path::PathBuf;
@@ -11,7 +12,10 @@ use cflog_cli::layout::{FieldsOrder, FormatArg, LayoutChoice, parse_fields_spec}
 use cflog_core::Schema;
 use cflog_core::summary::SummaryOptions;
 use cflog_lambda::process::{ExtraDimensions, InRecord, Processor};
-use cflog_wasm::engine::{Engine, Options};
+use cflog_engine::{ChunkLayout, Cutter};
+use cflog_wasm::engine::{Engine, Options, layout_token};
+
+mod common;
 
 fn fixture(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel).display().to_string()
@@ -64,6 +68,41 @@ fn browser(path: &str, fields: Option<&str>, rng: &mut Rng) -> String {
         rest = &rest[n..];
     }
     engine.end_file().unwrap();
+    engine.report_json()
+}
+
+/// The browser's engine with the rule, as the page runs it: newline-aligned chunks of
+/// random sizes from the engine's `Cutter`, each chunk's batch built by the browser's rule
+/// host, run by the rule (wasmtime standing in for the page), and its verdicts handed to
+/// `push_chunk` with the chunk.
+fn browser_with_rule(path: &str, fields: Option<&str>, rng: &mut Rng) -> String {
+    let json = serde_json::json!({"format": "auto", "fields": fields, "top_capacity": 100_000}).to_string();
+    let options = Options::from_json(&json).unwrap();
+    let mut engine = Engine::new(options.clone());
+    let wasm = wasmtime::Engine::default();
+    let module = wasmtime::Module::from_file(&wasm, rule()).unwrap();
+    let mut page = common::Page::start(&wasm, &module);
+    let mut cutter = Cutter::new(&options.layout);
+    let bytes = std::fs::read(path).unwrap();
+    cutter.begin(path);
+    let mut rest: &[u8] = &bytes;
+    while !rest.is_empty() {
+        let mut want = (1 + rng.below(2000)).min(rest.len());
+        let line_end = |want: usize| if want == rest.len() { want } else { memchr::memchr(b'\n', &rest[want - 1..]).map_or(rest.len(), |i| want + i) };
+        // The page's first chunk is 1 MiB or the whole file, always enough to choose the
+        // layout and the encoding from; a smaller first chunk grows until it is.
+        while rest.len() == bytes.len() && !options.layout.head_is_enough(&rest[..line_end(want)], line_end(want) == rest.len()) {
+            want = line_end(want) + 1;
+        }
+        let cut = line_end(want);
+        let (chunk, tail) = rest.split_at(cut);
+        let start = cutter.take(chunk).unwrap();
+        let ChunkLayout::Log(schema) = &start.layout else { panic!("{path} is not a CloudFront log") };
+        let batch = page.host.batch(chunk, Schema::clone(schema), start.double_decode).expect("the rule is live");
+        let verdicts = page.enrich(&batch).expect("a valid answer");
+        engine.push_chunk(chunk, 0, start.first_line, &layout_token(&start.layout, start.double_decode), Some(&verdicts)).unwrap();
+        rest = tail;
+    }
     engine.report_json()
 }
 
@@ -120,11 +159,14 @@ fn realtime_fixtures_agree_across_cli_browser_and_lambda() {
         let with_rule = comparable(&cli(path, fields.as_deref(), true));
         assert!(!with_rule["tags"].as_object().unwrap().is_empty(), "the rule tagged nothing in {path}");
         assert_eq!(comparable(&lambda(path, schema, true, &mut rng)), with_rule, "lambda with the rule, {path}");
+        for round in 0..3 {
+            assert_eq!(comparable(&browser_with_rule(path, fields.as_deref(), &mut rng)), with_rule, "browser with the rule, {path}, round {round}");
+        }
     }
 }
 
 #[test]
-fn standard_fixtures_of_every_era_agree_across_cli_and_browser() {
+fn standard_fixtures_of_every_era_agree_across_cli_and_browser_with_and_without_a_rule() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     for name in ["aws-doc-2014-26col.log", "aws-doc-2019-33col.log", "concatenated-mixed.log", "legacy-2015-19col.log", "legacy-2016-23col-double-encoded.log"] {
         let path = fixture(&format!("standard/{name}"));
@@ -132,6 +174,11 @@ fn standard_fixtures_of_every_era_agree_across_cli_and_browser() {
         assert!(want["records"].as_u64().unwrap() > 0, "{name}");
         for round in 0..3 {
             assert_eq!(comparable(&browser(&path, None, &mut rng)), want, "browser, {name}, round {round}");
+        }
+        let with_rule = comparable(&cli(&path, None, true));
+        assert!(!with_rule["tags"].as_object().unwrap().is_empty(), "the rule tagged nothing in {name}");
+        for round in 0..3 {
+            assert_eq!(comparable(&browser_with_rule(&path, None, &mut rng)), with_rule, "browser with the rule, {name}, round {round}");
         }
     }
 }

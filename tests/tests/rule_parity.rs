@@ -11,8 +11,10 @@ use cflog_core::{Parser, RecordBuf};
 use cflog_plugin_host::{CompiledPlugin, Limits, PluginHost, PluginSet};
 use cflog_engine::{ChunkLayout, Cutter};
 use cflog_wasm::engine::Options;
-use cflog_wasm::rule::RuleHost;
-use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
+use wasmtime::{Engine, Module};
+
+mod common;
+use common::Page;
 
 type Enrichment = (Vec<(String, String)>, bool);
 /// A file's lines, each with the schema it is read with.
@@ -70,41 +72,12 @@ fn native(host: &PluginHost, compiled: &CompiledPlugin, lines: &[(Vec<u8>, cflog
 
 /// The browser's path: `RuleHost` checks and builds, wasmtime stands in for the page.
 fn browser(engine: &Engine, module: &Module, lines: &[(Vec<u8>, cflog_core::Schema)]) -> Vec<Option<Enrichment>> {
-    let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, module, &[]).unwrap();
-    let memory = instance.get_memory(&mut store, "memory").unwrap();
-    let mut func = |name: &str| instance.get_func(&mut store, name).unwrap();
-    let (version, fields_fn, alloc, init, enrich) =
-        (func("cflog_abi_version"), func("cflog_fields"), func("cflog_alloc"), func("cflog_init"), func("cflog_enrich"));
-    let version: TypedFunc<(), i32> = version.typed(&store).unwrap();
-    let fields_fn: TypedFunc<(), i64> = fields_fn.typed(&store).unwrap();
-    let alloc: TypedFunc<i32, i32> = alloc.typed(&store).unwrap();
-    let init: TypedFunc<(i32, i32, i32, i32), i32> = init.typed(&store).unwrap();
-    let enrich: TypedFunc<(i32, i32), i64> = enrich.typed(&store).unwrap();
-    let exports: Vec<String> = module.exports().map(|e| e.name().to_string()).collect();
-
-    let mut host = RuleHost::new("rule");
-    host.check_module("", &exports.join("\n")).unwrap();
-    let v = version.call(&mut store, ()).unwrap();
-    let (p, l) = cflog_plugin_abi::unpack(fields_fn.call(&mut store, ()).unwrap());
-    let fields = memory.data(&store)[p..p + l].to_vec();
-    let input = host.init_input(v, &fields, "").unwrap();
-    let ptr = alloc.call(&mut store, input.len() as i32).unwrap();
-    memory.write(&mut store, ptr as usize, &input).unwrap();
-    let split = host.schema_len() as i32;
-    let rc = init.call(&mut store, (ptr, split, ptr + split, input.len() as i32 - split)).unwrap();
-    host.init_done(rc, "").unwrap();
-
+    let mut page = Page::start(engine, module);
     lines
         .iter()
         .map(|(line, schema)| {
-            let batch = host.batch(line, schema.clone(), false).unwrap();
-            let ptr = alloc.call(&mut store, batch.len() as i32).unwrap();
-            memory.write(&mut store, ptr as usize, &batch).unwrap();
-            let packed = enrich.call(&mut store, (ptr, batch.len() as i32)).unwrap();
-            let (p, l) = host.output(packed, memory.data_size(&store)).expect("an answer inside memory");
-            let result = memory.data(&store)[p as usize..(p + l) as usize].to_vec();
-            let mut v = host.verdicts(&result).expect("a valid answer");
+            let batch = page.host.batch(line, schema.clone(), false).unwrap();
+            let mut v = page.enrich(&batch).expect("a valid answer inside memory");
             assert_eq!(v.len(), 1);
             let mut parser = Parser::with_schema(schema.clone());
             let mut buf = RecordBuf::new();
