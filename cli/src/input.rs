@@ -169,7 +169,7 @@ use std::fmt;
 use cflog_core::{LineSplitter, ParseError, ParseStats, Parser, Record, RecordBuf, Schema};
 
 use crate::layout::LayoutChoice;
-use cflog_engine::ndjson::{Decoded, NdjsonDecoder};
+use cflog_engine::ndjson::{Decoded, NdjsonDecoder, NdjsonError};
 
 /// A line that is not a record: the parser's error, or why an NDJSON line is not one of
 /// cflog's records.
@@ -182,7 +182,7 @@ pub enum LineError {
         /// 1-based line number in its input.
         line: u64,
         /// What is wrong.
-        reason: String,
+        reason: NdjsonError,
     },
 }
 
@@ -201,7 +201,7 @@ impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LineError::Parse(e) => write!(f, "{}", e.reason()),
-            LineError::Ndjson { reason, .. } => f.write_str(reason),
+            LineError::Ndjson { reason, .. } => write!(f, "{reason}"),
         }
     }
 }

@@ -25,6 +25,62 @@ use cflog_core::field::{Field, Format, Kind};
 use cflog_core::{Schema, SchemaError};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// Why a JSON line is not a record (the line's number is the caller's to add).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NdjsonError {
+    /// The line is not JSON.
+    #[error("not JSON: {what} at column {column}")]
+    NotJson {
+        /// serde_json's message.
+        what: String,
+        /// 1-based column.
+        column: usize,
+    },
+    /// JSON, but not one object of scalar values.
+    #[error("not a record object: {0}")]
+    NotObject(String),
+    /// An object with no CloudFront field keys.
+    #[error("an object without CloudFront fields ({})", match .0 {
+        Dialect::Cflog => "cflog reads the records of `cflog parse` and of the Lambda's enriched stream",
+        Dialect::V2 => "standard logging v2 JSON has one key per log field",
+    })]
+    NoFields(Dialect),
+    /// A v2 object none of whose keys is a v2 field name.
+    #[error(
+        "no key is a standard logging v2 field name (keys {keys:?}; v2 uses the standard-log names: date, time, \
+         c-ip, sc-status, cs-uri-stem, cs(User-Agent), timestamp, …)"
+    )]
+    NoV2Field {
+        /// The first keys of the object.
+        keys: Vec<String>,
+    },
+    /// A key that is no CloudFront field name.
+    #[error("key {name:?} is not a CloudFront field name{}", suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default())]
+    UnknownKey {
+        /// The key.
+        name: String,
+        /// The closest field name, if any is close.
+        suggestion: Option<&'static str>,
+    },
+    /// A key given twice.
+    #[error("key {0:?} appears twice")]
+    DuplicateKey(String),
+    /// The keys make no schema for another reason.
+    #[error("{0}")]
+    Schema(SchemaError),
+    /// A value that cannot be a column of its field.
+    #[error("key {key:?}: {why}")]
+    Value {
+        /// The key.
+        key: String,
+        /// What is wrong with its value.
+        why: &'static str,
+    },
+    /// A line the Lambda could not parse, forwarded in its enriched stream.
+    #[error("a line the Lambda could not parse, forwarded with its reason: {0}")]
+    Forwarded(String),
+}
+
 /// The key of the enrichment object the Lambda adds to each record.
 pub const ENRICHMENT_KEY: &str = "_cflog";
 
@@ -145,7 +201,7 @@ impl NdjsonDecoder {
 
     /// Rebuilds the record in `json` (one line, without its `\n`) as a TAB-separated line in
     /// `out` (cleared first). The error says what is wrong with the line, without its number.
-    pub fn decode(&mut self, json: &[u8], out: &mut Vec<u8>) -> Result<Decoded, String> {
+    pub fn decode(&mut self, json: &[u8], out: &mut Vec<u8>) -> Result<Decoded, NdjsonError> {
         out.clear();
         let json = json.strip_suffix(b"\r").unwrap_or(json);
         if json.iter().all(u8::is_ascii_whitespace) {
@@ -172,10 +228,7 @@ impl NdjsonDecoder {
             _ => Vec::new(),
         };
         if n == 0 {
-            return Err(match self.dialect {
-                Dialect::Cflog => "an object without CloudFront fields (cflog reads the records of `cflog parse` and of the Lambda's enriched stream)".into(),
-                Dialect::V2 => "an object without CloudFront fields (standard logging v2 JSON has one key per log field)".into(),
-            });
+            return Err(NdjsonError::NoFields(self.dialect));
         }
         if !same_keys {
             let keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_ref()).filter(|k| !is_added_key(k)).collect();
@@ -197,7 +250,7 @@ impl NdjsonDecoder {
             i += 1;
             let cell = &mut self.cells[column];
             cell.clear();
-            write_value(cell, value, kind, self.dialect).map_err(|why| format!("key {key:?}: {why}"))?;
+            write_value(cell, value, kind, self.dialect).map_err(|why| NdjsonError::Value { key: key.to_string(), why })?;
         }
         for (c, cell) in self.cells[..width].iter().enumerate() {
             if c > 0 {
@@ -210,12 +263,12 @@ impl NdjsonDecoder {
 }
 
 /// `serde_json`'s message, positioned by column only (an NDJSON record is one line).
-fn json_error(e: serde_json::Error) -> String {
+fn json_error(e: serde_json::Error) -> NdjsonError {
     let text = e.to_string();
-    let what = text.split(" at line ").next().unwrap_or(&text);
+    let what = text.split(" at line ").next().unwrap_or(&text).to_string();
     match e.classify() {
-        serde_json::error::Category::Data => format!("not a record object: {what}"),
-        _ => format!("not JSON: {what} at column {}", e.column()),
+        serde_json::error::Category::Data => NdjsonError::NotObject(what),
+        _ => NdjsonError::NotJson { what, column: e.column() },
     }
 }
 
@@ -224,13 +277,9 @@ fn json_error(e: serde_json::Error) -> String {
 /// `cs(Host)`, …; unknown names are then kept as untyped columns, as in a `#Fields:`
 /// header). Standard logging v2 records are always standard: the same schema as the W3C
 /// file whose `#Fields:` line lists the keys, and at least one key must be a field.
-fn layout_for(keys: &[&str], dialect: Dialect) -> Result<KeyLayout, String> {
+fn layout_for(keys: &[&str], dialect: Dialect) -> Result<KeyLayout, NdjsonError> {
     if dialect == Dialect::V2 && !keys.iter().any(|k| Field::from_name(Format::Standard, k).is_some()) {
-        let shown: Vec<&str> = keys.iter().copied().take(5).collect();
-        return Err(format!(
-            "no key is a standard logging v2 field name (keys {shown:?}; v2 uses the standard-log names: date, time, \
-             c-ip, sc-status, cs-uri-stem, cs(User-Agent), timestamp, …)"
-        ));
+        return Err(NdjsonError::NoV2Field { keys: keys.iter().take(5).map(|k| k.to_string()).collect() });
     }
     let realtime = dialect == Dialect::Cflog && keys.iter().all(|k| Field::from_name(Format::RealTime, k).is_some());
     let standard_only = |k: &&str| {
@@ -244,12 +293,11 @@ fn layout_for(keys: &[&str], dialect: Dialect) -> Result<KeyLayout, String> {
         Schema::from_field_names(keys)
     }
     .map_err(|e| match e {
-        SchemaError::UnknownField { name, suggestion, .. } => format!(
-            "key {name:?} is not a CloudFront field name{}",
-            suggestion.map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default()
-        ),
-        SchemaError::DuplicateField { name, .. } => format!("key {name:?} appears twice"),
-        other => other.to_string(),
+        SchemaError::UnknownField { name, suggestion, .. } => {
+            NdjsonError::UnknownKey { name, suggestion }
+        }
+        SchemaError::DuplicateField { name, .. } => NdjsonError::DuplicateKey(name.to_string()),
+        other => NdjsonError::Schema(other),
     })?;
     let columns = keys
         .iter()
@@ -269,10 +317,10 @@ fn layout_for(keys: &[&str], dialect: Dialect) -> Result<KeyLayout, String> {
 }
 
 /// `_cflog.tags` as (key, value) pairs; a forwarded bad line (`_cflog.error`) is an error.
-fn enrichment_tags(e: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<(String, String)>, String> {
+fn enrichment_tags(e: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<(String, String)>, NdjsonError> {
     if let Some(error) = e.get("error") {
         let reason = error.as_str().map_or_else(|| error.to_string(), str::to_string);
-        return Err(format!("a line the Lambda could not parse, forwarded with its reason: {reason}"));
+        return Err(NdjsonError::Forwarded(reason));
     }
     let Some(tags) = e.get("tags").and_then(|t| t.as_object()) else { return Ok(Vec::new()) };
     Ok(tags
@@ -445,7 +493,7 @@ mod tests {
 
     fn line(decoder: &mut NdjsonDecoder, json: &str) -> Result<String, String> {
         let mut out = Vec::new();
-        decoder.decode(json.as_bytes(), &mut out)?;
+        decoder.decode(json.as_bytes(), &mut out).map_err(|e| e.to_string())?;
         Ok(String::from_utf8(out).unwrap())
     }
 

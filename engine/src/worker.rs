@@ -323,7 +323,7 @@ impl Worker {
                 }
                 other => {
                     if let Err(reason) = other {
-                        self.bad_line(input, line_no, reason);
+                        self.bad_line(input, line_no, reason.to_string());
                     }
                     if run.is_some() {
                         run_bytes.push(b'\n');
