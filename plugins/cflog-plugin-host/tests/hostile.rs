@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use cflog_plugin_host::{FailureKind, Interrupt, Limits, PluginHost, PluginSet};
+use cflog_plugin_host::{FailureKind, Interrupt, Limits, PluginHost, PluginSet, Reason};
 
 /// A guest in WAT that speaks the ABI except for what `enrich` (the body of
 /// `cflog_enrich`, which must leave an i64) and `version` make it do. It reads
@@ -176,6 +176,7 @@ fn load_error(wat: &str, limits: Limits) -> cflog_plugin_host::PluginError {
 fn wrong_abi_version_is_refused_at_load() {
     let e = load_error(&guest(2, WELL_BEHAVED, ""), limits());
     assert_eq!(e.kind, FailureKind::AbiVersion);
+    assert_eq!(e.reason, Reason::AbiVersion { found: 2 });
     assert_eq!(e.to_string(), "plugin hostile: abi_version: module speaks ABI version 2, this host speaks 1");
 }
 
@@ -184,7 +185,11 @@ fn imports_are_refused() {
     let wat = r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))) (memory (export "memory") 1))"#;
     let e = load_error(wat, limits());
     assert_eq!(e.kind, FailureKind::BadModule);
-    assert!(e.message.contains("imports wasi_snapshot_preview1.fd_write"), "{e}");
+    assert_eq!(e.reason, Reason::Imports { module: "wasi_snapshot_preview1".into(), name: "fd_write".into() });
+    assert_eq!(
+        e.to_string(),
+        "plugin hostile: bad_module: imports wasi_snapshot_preview1.fd_write; plugins may not import anything"
+    );
 }
 
 #[test]
@@ -198,7 +203,8 @@ fn oversized_initial_memory_is_refused_at_load() {
 fn missing_exports_and_endless_init_are_refused() {
     let e = load_error(r#"(module (memory (export "memory") 1))"#, limits());
     assert_eq!(e.kind, FailureKind::BadModule);
-    assert!(e.message.contains("cflog_abi_version"), "{e}");
+    assert!(matches!(e.reason, Reason::Export { export: "cflog_abi_version", .. }), "{e}");
+    assert!(e.to_string().starts_with("plugin hostile: bad_module: export cflog_abi_version: "), "{e}");
     let wat = guest(1, WELL_BEHAVED, "").replace(
         "(func (export \"cflog_init\") (param i32 i32 i32 i32) (result i32) (i32.const 0))",
         "(func (export \"cflog_init\") (param i32 i32 i32 i32) (result i32) (loop $l (br $l)) (i32.const 0))",
@@ -215,5 +221,6 @@ fn a_rule_rejecting_its_config_names_the_reason() {
     let c = host.compile_file(&common::example("paths"), Some(r#"{"rules": 3}"#.into())).unwrap();
     let e = PluginSet::instantiate(&host, &[c]).unwrap_err();
     assert_eq!(e.kind, FailureKind::Init);
+    assert_eq!(e.reason, Reason::InitFailed { code: 1, guest: Some("config: rules: expected an array".into()) });
     assert_eq!(e.to_string(), "plugin cflog_rule_paths: init: cflog_init returned 1: config: rules: expected an array");
 }
