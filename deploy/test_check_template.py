@@ -118,22 +118,24 @@ class RealTemplate(unittest.TestCase):
 
     def test_every_combination_of_conditions_is_checked(self):
         # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two output toggles x
-        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x OpenSearchMode 4.
+        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x OpenSearchMode 4;
+        # the alarm-only switches (AlarmThresholds 3 x AlarmRatesExclude404 2) are cycled
+        # through those (deploy/test_check_alerts.py).
         self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2 * 4)
 
 
 class NameDrift(unittest.TestCase):
     def test_bogus_metric_in_an_alarm(self):
         tpl = copy.deepcopy(TPL)
-        tpl["Resources"]["Alarm5xxRate"]["Properties"]["MetricName"] = "5xxErrorRatio"
+        tpl["Resources"]["AlarmParseErrors"]["Properties"]["MetricName"] = "ParseErrorz"
         errs = check(tpl)
-        self.assertTrue(any("Alarm5xxRate" in e and "'5xxErrorRatio' is not one the function emits" in e for e in errs), errs)
+        self.assertTrue(any("AlarmParseErrors" in e and "'ParseErrorz' is not one the function emits" in e for e in errs), errs)
 
     def test_bogus_metric_in_a_math_alarm(self):
         tpl = copy.deepcopy(TPL)
-        tpl["Resources"]["AlarmCacheHitRatio"]["Properties"]["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] = "CacheHitRate"
+        tpl["Resources"]["AlarmCacheHitRatio"]["Properties"]["Metrics"][1]["MetricStat"]["Metric"]["MetricName"] = "CacheHitRate"
         errs = check(tpl)
-        self.assertTrue(any("AlarmCacheHitRatio.Metrics[0]" in e and "CacheHitRate" in e for e in errs), errs)
+        self.assertTrue(any("AlarmCacheHitRatio.Metrics[1]" in e and "CacheHitRate" in e for e in errs), errs)
 
     def test_bogus_metric_and_dimension_in_the_dashboard(self):
         tpl = copy.deepcopy(TPL)
@@ -154,10 +156,10 @@ class NameDrift(unittest.TestCase):
 
     def test_literal_namespace_and_foreign_namespace(self):
         tpl = copy.deepcopy(TPL)
-        tpl["Resources"]["Alarm4xxRate"]["Properties"]["Namespace"] = "CloudFront/RealTime"
+        tpl["Resources"]["AlarmParseErrors"]["Properties"]["Namespace"] = "CloudFront/RealTime"
         tpl["Resources"]["AlarmIteratorAge"]["Properties"]["Namespace"] = "Custom/Lambda"
         errs = check(tpl)
-        self.assertTrue(any("Alarm4xxRate" in e and "use !Ref MetricsNamespace" in e for e in errs), errs)
+        self.assertTrue(any("AlarmParseErrors" in e and "use !Ref MetricsNamespace" in e for e in errs), errs)
         self.assertTrue(any("AlarmIteratorAge" in e and "unknown namespace 'Custom/Lambda'" in e for e in errs), errs)
 
     def test_namespace_default_drift(self):

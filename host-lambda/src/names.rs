@@ -95,6 +95,11 @@ pub mod metric {
     pub const ERROR_RATE_4XX: &str = "4xxErrorRate";
     /// Percent of requests with a 5xx status (as [`ERROR_RATE_4XX`]).
     pub const ERROR_RATE_5XX: &str = "5xxErrorRate";
+    /// Percent of requests answered 404 (as [`ERROR_RATE_4XX`]; dimension Distribution
+    /// only). Scanners probing for `/wp-login.php` and friends make most 4xx noise: an alarm
+    /// on `4xxErrorRate - 404Rate` (metric math; both weigh the same logged requests, so
+    /// the difference is the exact non-404 4xx rate) sees real client errors without them.
+    pub const ERROR_RATE_404: &str = "404Rate";
     /// Percent of cacheable requests that missed (as [`ERROR_RATE_4XX`]).
     pub const CACHE_MISS_RATE: &str = "CacheMissRate";
     /// time-taken in milliseconds as Values/Counts from the latency sketch; CloudWatch
@@ -125,6 +130,7 @@ pub mod metric {
         BYTES_DOWNLOADED,
         ERROR_RATE_4XX,
         ERROR_RATE_5XX,
+        ERROR_RATE_404,
         CACHE_MISS_RATE,
         LATENCY,
         PARSE_ERRORS,
