@@ -84,5 +84,64 @@ class AlarmSwitch(unittest.TestCase):
         self.assertTrue(all("AlarmRatesExclude404=false" in s or "AlarmThresholds" in s for s in found.values()), found)
 
 
+
+def waf_statement(tpl):
+    sts = tpl["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    return next(st for st in sts if isinstance(st, dict) and "Fn::If" in st and st["Fn::If"][0] == "HasWafSink")["Fn::If"][1]
+
+
+def waf_only(errs: dict) -> dict:
+    return {e: s for e, s in errs.items() if "EnableWafSink=true" in s}
+
+
+class WafSink(unittest.TestCase):
+    def test_the_real_template_grants_exactly_the_two_ip_sets(self):
+        st = waf_statement(TPL)
+        self.assertEqual(sorted(st["Action"]), ["wafv2:GetIPSet", "wafv2:UpdateIPSet"])
+        self.assertEqual(st["Resource"], [{"Fn::GetAtt": ["SuspiciousIpSetV4", "Arn"]}, {"Fn::GetAtt": ["SuspiciousIpSetV6", "Arn"]}])
+        rule = TPL["Rules"]["WafSinkNeedsUsEast1"]
+        self.assertIn("us-east-1", json.dumps(rule["Assertions"]))
+
+    def test_a_grant_on_one_set_only_or_wider(self):
+        tpl = copy.deepcopy(TPL)
+        waf_statement(tpl)["Resource"] = [{"Fn::GetAtt": ["SuspiciousIpSetV4", "Arn"]}]
+        errs = waf_only(check_scenarios(tpl))
+        self.assertTrue(any("wafv2:UpdateIPSet granted on ['SuspiciousIpSetV4']" in e and "SuspiciousIpSetV6" in e for e in errs), errs)
+        tpl = copy.deepcopy(TPL)
+        waf_statement(tpl)["Resource"] = "*"
+        errs = check_scenarios(tpl)
+        self.assertTrue(any('Resource "*" for wafv2:GetIPSet' in e for e in errs), errs)
+
+    def test_a_missing_grant_and_an_extra_action(self):
+        tpl = copy.deepcopy(TPL)
+        waf_statement(tpl)["Action"] = ["wafv2:GetIPSet", "wafv2:UpdateIPSet", "wafv2:DeleteIPSet"]
+        errs = waf_only(check_scenarios(tpl))
+        self.assertTrue(any("grants wafv2:DeleteIPSet, which ProcessorFunction never calls" in e for e in errs), errs)
+        tpl = copy.deepcopy(TPL)
+        waf_statement(tpl)["Action"] = ["wafv2:GetIPSet"]
+        errs = waf_only(check_scenarios(tpl))
+        self.assertTrue(any("needs wafv2:UpdateIPSet on ['SuspiciousIpSetV4', 'SuspiciousIpSetV6'], not granted" in e for e in errs), errs)
+
+    def test_a_regional_ip_set(self):
+        tpl = copy.deepcopy(TPL)
+        tpl["Resources"]["SuspiciousIpSetV6"]["Properties"]["Scope"] = "REGIONAL"
+        errs = waf_only(check_scenarios(tpl))
+        self.assertTrue(any("SuspiciousIpSetV6, which is not a CloudFront-scope" in e for e in errs), errs)
+
+    def test_the_sink_metrics_are_on_the_dashboard_exactly_with_the_sink(self):
+        tpl = copy.deepcopy(TPL)
+        parts = dashboard_parts(tpl)
+        waf = next(i for i, p in enumerate(parts) if isinstance(p, dict) and p.get("Fn::If", [None])[0] == "HasWafSink")
+        parts[waf]["Fn::If"][1] = ""
+        errs = check_scenarios(tpl)
+        found = {e: s for e, s in errs.items() if "emits 'WouldBlock', but no dashboard widget" in e}
+        self.assertTrue(found and all("EnableWafSink=true" in s for s in found.values()), errs)
+        tpl = copy.deepcopy(TPL)
+        parts = dashboard_parts(tpl)
+        parts[waf] = parts[waf]["Fn::If"][1]  # shown without the sink too
+        errs = check_scenarios(tpl)
+        self.assertTrue(any("shows 'WouldBlock', which the function emits only with CFLOG_WAF_IP_SET set" in e for e in errs), errs)
+
+
 if __name__ == "__main__":
     unittest.main()

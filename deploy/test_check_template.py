@@ -95,7 +95,8 @@ class RealTemplate(unittest.TestCase):
 
     def test_the_calls_are_derived_from_the_code(self):
         # Worked out by reading host-lambda/src/aws.rs: one call per sink operation; the
-        # notifier's two (notify_aws.rs, issue 14).
+        # notifier's two (notify_aws.rs, issue 14); the WAF sink's IP set and block-time
+        # item (waf_aws.rs).
         ops = sorted((c.crate, c.op) for c in CODE.calls)
         self.assertEqual(
             ops,
@@ -103,25 +104,30 @@ class RealTemplate(unittest.TestCase):
                 ("aws_sdk_cloudfront", "get_realtime_log_config"),
                 ("aws_sdk_cloudwatch", "put_metric_data"),
                 ("aws_sdk_dynamodb", "get_item"),
+                ("aws_sdk_dynamodb", "get_item"),
                 ("aws_sdk_dynamodb", "query"),
                 ("aws_sdk_dynamodb", "transact_write_items"),
                 ("aws_sdk_dynamodb", "update_item"),
+                ("aws_sdk_dynamodb", "update_item"),
                 ("aws_sdk_kinesis", "put_records"),
                 ("aws_sdk_sns", "publish"),
+                ("aws_sdk_wafv2", "get_ip_set"),
+                ("aws_sdk_wafv2", "update_ip_set"),
             ],
         )
         self.assertEqual(
             CODE.actions,
             {"cloudfront:GetRealtimeLogConfig", "cloudwatch:PutMetricData", "dynamodb:GetItem", "dynamodb:UpdateItem", "kinesis:PutRecords",
-             "dynamodb:Query", "sns:Publish"},
+             "dynamodb:Query", "sns:Publish", "wafv2:GetIPSet", "wafv2:UpdateIPSet"},
         )
 
     def test_every_combination_of_conditions_is_checked(self):
         # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two output toggles x
-        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x OpenSearchMode 4;
+        # AlarmEmail 2 x EnableWafSink 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x
+        # OpenSearchMode 4;
         # the alarm-only switches (AlarmThresholds 3 x AlarmRatesExclude404 2) are cycled
         # through those (deploy/test_check_alerts.py).
-        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2 * 4)
+        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2 * 2 * 4)
 
 
 class NameDrift(unittest.TestCase):

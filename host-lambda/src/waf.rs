@@ -85,11 +85,11 @@ pub struct WafPolicy {
     pub allow: AllowList,
 }
 
-/// The sink's configuration: the IP set and the policy.
+/// The sink's configuration: the IP sets and the policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WafConfig {
-    /// ARN of the IP set.
-    pub ip_set_arn: String,
+    /// ARNs of the IP sets (an IPv4 and an IPv6 one, typically).
+    pub ip_set_arns: Vec<String>,
     /// The policy.
     pub policy: WafPolicy,
 }
@@ -98,9 +98,10 @@ impl WafConfig {
     /// From the environment ([`env::WAF_IP_SET`] and the `CFLOG_WAF_*` variables); `None`
     /// without an IP set. A bad value is an error naming the variable.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<WafConfig>, String> {
-        let Some(ip_set_arn) = get(env::WAF_IP_SET).filter(|s| !s.trim().is_empty()) else {
+        let ip_set_arns: Vec<String> = get(env::WAF_IP_SET).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        if ip_set_arns.is_empty() {
             return Ok(None);
-        };
+        }
         let num = |name: &str, default: u64, max: u64| -> Result<u64, String> {
             match get(name).filter(|s| !s.trim().is_empty()) {
                 None => Ok(default),
@@ -115,7 +116,7 @@ impl WafConfig {
             .collect::<Result<_, _>>()?;
         let no = |name: &str| get(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
         Ok(Some(WafConfig {
-            ip_set_arn,
+            ip_set_arns,
             policy: WafPolicy {
                 ttl_ms: num(env::WAF_TTL_MINUTES, 60, 7 * 24 * 60)? as i64 * 60_000,
                 // WAF allows 10,000 addresses per IP set.
@@ -264,10 +265,21 @@ pub enum UpdateError {
     Other(SinkError),
 }
 
+/// An IP set as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    /// Its entries.
+    pub addresses: Vec<String>,
+    /// The token `UpdateIPSet` needs.
+    pub lock_token: String,
+    /// An `IPV6` set (an IP set holds one address family).
+    pub ipv6: bool,
+}
+
 /// The IP set: its entries with a lock token, and a conditional write.
 pub trait IpSet: Send + Sync {
-    /// Entries and the lock token (`GetIPSet`).
-    fn get(&self) -> impl Future<Output = Result<(Vec<String>, String), SinkError>> + Send;
+    /// Entries, lock token and address family (`GetIPSet`).
+    fn get(&self) -> impl Future<Output = Result<Listing, SinkError>> + Send;
     /// Replaces the entries if the lock token is current (`UpdateIPSet`).
     fn update(&self, addresses: Vec<String>, lock_token: String) -> impl Future<Output = Result<(), UpdateError>> + Send;
 }
@@ -290,9 +302,11 @@ pub const LOCK_ATTEMPTS: u32 = 5;
 pub async fn apply<S: IpSet, B: BlockStore>(set: &S, store: &B, candidates: &[Candidate], policy: &WafPolicy, now_ms: i64, backoff: Duration) -> Result<Plan, SinkError> {
     let mut attempt = 0;
     loop {
-        let (current, token) = set.get().await?;
+        let Listing { addresses: current, lock_token: token, ipv6 } = set.get().await?;
         let blocks = store.load().await?;
-        let p = plan(&current, &blocks, candidates, policy, now_ms);
+        // An IP set holds one family: the other family's candidates go to the other set.
+        let mine: Vec<Candidate> = candidates.iter().filter(|c| c.ip.is_ipv6() == ipv6).cloned().collect();
+        let p = plan(&current, &blocks, &mine, policy, now_ms);
         if !p.changes_set() {
             if p.blocks != blocks && !policy.dry_run {
                 store.save(&p.blocks, expiry(&p.blocks, now_ms)).await?;
@@ -461,7 +475,8 @@ mod tests {
     fn config_from_the_environment() {
         let vars = |v: &'static [(&'static str, &'static str)]| move |k: &str| v.iter().find(|(n, _)| *n == k).map(|(_, x)| x.to_string());
         assert_eq!(WafConfig::from_lookup(vars(&[])).unwrap(), None);
-        let c = WafConfig::from_lookup(vars(&[(env::WAF_IP_SET, "arn:aws:wafv2:us-east-1:1:global/ipset/s/i")])).unwrap().unwrap();
+        let c = WafConfig::from_lookup(vars(&[(env::WAF_IP_SET, "arn:aws:wafv2:us-east-1:1:global/ipset/s/i, arn:aws:wafv2:us-east-1:1:global/ipset/s6/j")])).unwrap().unwrap();
+        assert_eq!(c.ip_set_arns.len(), 2);
         assert!(c.policy.dry_run, "dry run by default");
         assert_eq!((c.policy.ttl_ms, c.policy.max_addresses, c.policy.allow.verified_bots), (60 * MIN, 100, true));
         let c = WafConfig::from_lookup(vars(&[
@@ -492,9 +507,9 @@ mod tests {
     }
 
     impl IpSet for Fake {
-        async fn get(&self) -> Result<(Vec<String>, String), SinkError> {
+        async fn get(&self) -> Result<Listing, SinkError> {
             let e = self.entries.lock().unwrap();
-            Ok((e.0.clone(), e.1.to_string()))
+            Ok(Listing { addresses: e.0.clone(), lock_token: e.1.to_string(), ipv6: false })
         }
         async fn update(&self, addresses: Vec<String>, token: String) -> Result<(), UpdateError> {
             use std::sync::atomic::Ordering::SeqCst;

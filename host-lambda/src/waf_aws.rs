@@ -10,7 +10,8 @@ use aws_sdk_wafv2::types::Scope;
 use crate::aws::classify;
 use crate::names::table;
 use crate::sinks::SinkError;
-use crate::waf::{BlockStore, Blocks, IpSet, UpdateError};
+use crate::waf::{BlockStore, Blocks, IpSet, Listing, UpdateError};
+use aws_sdk_wafv2::types::IpAddressVersion;
 
 /// One WAFv2 IP set, by ARN.
 #[derive(Debug, Clone)]
@@ -40,11 +41,11 @@ impl WafIpSet {
 }
 
 impl IpSet for WafIpSet {
-    async fn get(&self) -> Result<(Vec<String>, String), SinkError> {
+    async fn get(&self) -> Result<Listing, SinkError> {
         let out = self.client.get_ip_set().name(&self.name).id(&self.id).scope(self.scope.clone()).send().await.map_err(classify)?;
-        let addresses = out.ip_set().map(|s| s.addresses().to_vec()).unwrap_or_default();
-        let token = out.lock_token().ok_or_else(|| SinkError::permanent("GetIPSet returned no lock token"))?.to_string();
-        Ok((addresses, token))
+        let set = out.ip_set().ok_or_else(|| SinkError::permanent("GetIPSet returned no IP set"))?;
+        let lock_token = out.lock_token().ok_or_else(|| SinkError::permanent("GetIPSet returned no lock token"))?.to_string();
+        Ok(Listing { addresses: set.addresses().to_vec(), lock_token, ipv6: *set.ip_address_version() == IpAddressVersion::Ipv6 })
     }
 
     async fn update(&self, addresses: Vec<String>, lock_token: String) -> Result<(), UpdateError> {

@@ -81,7 +81,7 @@ fn policy(dry_run: bool, allow: AllowList) -> WafPolicy {
 }
 
 async fn entries(set: &WafIpSet) -> Vec<String> {
-    let mut e = set.get().await.unwrap().0;
+    let mut e = set.get().await.unwrap().addresses;
     e.sort();
     e
 }
@@ -100,10 +100,10 @@ async fn a_flood_is_blocked_once_and_unblocked_after_the_ttl() {
     assert_eq!(s.store.load().await.unwrap(), Blocks::from([("203.0.113.66/32".to_string(), T0 + 61 * MIN)]));
 
     // The same flood in the next batch: a no-op, the address is in the set once.
-    let token_before = s.set.get().await.unwrap().1;
+    let token_before = s.set.get().await.unwrap().lock_token;
     let again = apply(&s.set, &s.store, &candidates, &pol, T0 + 2 * MIN, backoff).await.unwrap();
     assert!(again.add.is_empty() && again.remove.is_empty(), "{again:?}");
-    assert_eq!(s.set.get().await.unwrap().1, token_before, "no UpdateIPSet");
+    assert_eq!(s.set.get().await.unwrap().lock_token, token_before, "no UpdateIPSet");
     assert_eq!(entries(&s.set).await, [OPERATORS, "203.0.113.66/32"]);
 
     // Quiet, before and after the TTL.
@@ -126,21 +126,23 @@ async fn an_allow_listed_address_is_never_blocked_and_a_dry_run_changes_nothing(
     assert_eq!(p.allowed.len(), 1);
     assert_eq!(entries(&s.set).await, [OPERATORS]);
 
-    let token = s.set.get().await.unwrap().1;
+    let token = s.set.get().await.unwrap().lock_token;
     let dry = apply(&s.set, &s.store, &candidates, &policy(true, AllowList::default()), T0 + MIN, Duration::from_millis(5)).await.unwrap();
     assert_eq!(dry.would_block, ["203.0.113.66/32"]);
     assert_eq!(entries(&s.set).await, [OPERATORS]);
-    assert_eq!(s.set.get().await.unwrap().1, token, "no UpdateIPSet");
+    assert_eq!(s.set.get().await.unwrap().lock_token, token, "no UpdateIPSet");
     assert!(s.store.load().await.unwrap().is_empty(), "no block time stored");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ipv6_addresses_are_blocked_as_slash_128() {
+async fn ipv6_addresses_are_blocked_as_slash_128_in_an_ipv6_set() {
     let s = setup(IpAddressVersion::Ipv6).await;
     let ip: IpAddr = "2001:db8::66".parse().unwrap();
-    let p = apply(&s.set, &s.store, &[Candidate { ip, asn: None, verified_bot: false }], &policy(false, AllowList::default()), T0, Duration::from_millis(5))
+    let v4 = Candidate { ip: "203.0.113.66".parse().unwrap(), asn: None, verified_bot: false };
+    let p = apply(&s.set, &s.store, &[v4, Candidate { ip, asn: None, verified_bot: false }], &policy(false, AllowList::default()), T0, Duration::from_millis(5))
         .await
         .unwrap();
+    // The IPv4 address is for the IPv4 set: an IPv6 set would refuse it (and the whole update).
     assert_eq!(p.add, ["2001:db8::66/128"]);
     assert_eq!(entries(&s.set).await, ["2001:db8::66/128"]);
 }
