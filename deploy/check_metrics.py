@@ -19,6 +19,7 @@ from template_model import AWS_METRICS, FUNCTION_TYPES, METRIC_NEEDS_ENV, as_lis
 TRAFFIC_METRICS = {"5xxErrorRate", "4xxErrorRate", "404Rate", "Latency", "CacheMissRate"}
 TRAFFIC_ALARMED = TRAFFIC_METRICS - {"404Rate"}
 GATE_PARAMETER = "AlarmMinRequestsPerMinute"
+BEHAVIOR_GATE_PARAMETER = "AlarmBehaviorMinRequestsPerMinute"
 
 
 class MetricChecks:
@@ -103,11 +104,15 @@ class MetricChecks:
             w = f"Resources.{lid}"
             ids = {q.get("MetricStat", {}).get("Metric", {}).get("MetricName"): q.get("Id") for q in props.get("Metrics", [])}
             req = ids.get("Requests")
-            gate = re.compile(r"^IF\(" + re.escape(str(req)) + r" >= \$\{" + GATE_PARAMETER + r"\}, ")
+            # A per-behavior alarm (issue 14) is gated on its behavior's own requests.
+            req_dims = {d.get("Name") for q in props.get("Metrics", []) if q.get("Id") == req
+                        for d in q.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])}
+            floor = BEHAVIOR_GATE_PARAMETER if "CacheBehavior" in req_dims else GATE_PARAMETER
+            gate = re.compile(r"^IF\(" + re.escape(str(req)) + r" >= \$\{" + floor + r"\}, ")
             gated = [q for q in props.get("Metrics", []) if q.get("ReturnData") and "Expression" in q
                      and not str(self.sub_text(q["Expression"])).startswith("ANOMALY_DETECTION_BAND")]
             if req is None or len(gated) != 1 or not gate.match(self.sub_text(gated[0]["Expression"]) or ""):
-                self.e(f"{w}: an alarm on {', '.join(sorted(traffic))} must return IF({req or 'requests'} >= ${{{GATE_PARAMETER}}}, ...) "
+                self.e(f"{w}: an alarm on {', '.join(sorted(traffic))} must return IF({req or 'requests'} >= ${{{floor}}}, ...) "
                        "over the Requests metric, so a quiet minute's few requests cannot page")
         for m in sorted(TRAFFIC_ALARMED - alarmed):
             self.e(f"Resources: no alarm watches {m} in this configuration (AlarmThresholds must leave one)")

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::names::{env, metric};
-use crate::sinks::{MetricDatum, SinkError, Unit};
+use crate::ports::{MetricDatum, SinkError, Unit};
 
 /// An allow-listed network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use aws_sdk_wafv2::types::Scope;
 
 use crate::aws::classify;
 use crate::names::table;
-use crate::sinks::SinkError;
+use crate::ports::SinkError;
 use crate::waf::{BlockStore, Blocks, IpSet, Listing, UpdateError};
 use aws_sdk_wafv2::types::IpAddressVersion;
 
