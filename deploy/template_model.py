@@ -53,7 +53,8 @@ AWS_METRICS = {
 FEATURE_ENV = {"LAYOUT": "CFLOG_REALTIME_LOG_CONFIG", "TABLE": "CFLOG_TABLE", "OUTPUT_STREAM": "CFLOG_OUTPUT_STREAM", "WAF": "CFLOG_WAF_IP_SET"}
 # Metrics the code emits only when a function's environment turns a feature on: the
 # dashboard must show them exactly then (an always-empty widget misleads).
-METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS", "WouldBlock": "CFLOG_WAF_IP_SET", "WafBlocked": "CFLOG_WAF_IP_SET"}
+METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS", "WouldBlock": "CFLOG_WAF_IP_SET", "WafBlocked": "CFLOG_WAF_IP_SET",
+                    "WafErrors": "CFLOG_WAF_IP_SET"}
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")

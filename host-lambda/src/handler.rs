@@ -98,6 +98,8 @@ pub struct InvocationStats {
     pub layout_refreshes: u32,
     /// Shards reported back for retry.
     pub failures: usize,
+    /// What the WAF sink did (all zero when it is off).
+    pub waf: crate::waf_run::WafStats,
 }
 
 /// The processor: configuration and sinks, built once per container.
@@ -115,6 +117,7 @@ pub struct Handler<M, R, S> {
     last_config_read: Mutex<std::time::Instant>,
     clock: Arc<dyn Clock>,
     options: HandlerOptions,
+    waf: Option<crate::waf_run::WafRunner>,
 }
 
 /// One parse of a shard's records from `first` on: its aggregate, and the rules' verdicts
@@ -161,7 +164,14 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             last_config_read: Mutex::new(std::time::Instant::now()),
             clock: Arc::new(SystemClock),
             options,
+            waf: None,
         }
+    }
+
+    /// Feeds the suspicious clients of every batch to this WAF sink ([`crate::waf_run`]).
+    pub fn with_waf(mut self, blocker: Box<dyn crate::waf_run::Blocker>) -> Self {
+        self.waf = Some(crate::waf_run::WafRunner::new(blocker));
+        self
     }
 
     /// Stamps and judges metric windows by this clock. The default is [`SystemClock`].
@@ -198,13 +208,18 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
                 .push(InRecord { seq: r.kinesis.sequence_number.clone(), data: decode_record(&r.kinesis.data) });
         }
         let mut response = BatchResponse::default();
+        let mut found = crate::waf_run::Found::default();
         for key in order {
             let records = &shards[&key];
-            if let Some(i) = self.process_shard(&key, records, &mut stats).await {
+            if let Some(i) = self.process_shard(&key, records, &mut stats, &mut found).await {
                 response.batch_item_failures.push(ItemFailure { item_identifier: records[i].seq.clone() });
             }
         }
         stats.failures = response.batch_item_failures.len();
+        // After every sink of every shard: the WAF sink never delays or fails the batch.
+        if let Some(waf) = &self.waf {
+            stats.waf = waf.run(&found, self.clock.now_ms(), self.options.retry, self.metrics.as_ref()).await;
+        }
         tracing::info!(
             records = stats.records,
             skipped = stats.skipped,
@@ -215,6 +230,10 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             late_records = stats.late_records,
             layout_refreshes = stats.layout_refreshes,
             failures = stats.failures,
+            waf_would_block = stats.waf.would_block,
+            waf_blocked = stats.waf.blocked,
+            waf_unblocked = stats.waf.unblocked,
+            waf_errors = stats.waf.errors,
             "invocation done"
         );
         (response, stats)
@@ -337,7 +356,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
     }
 
     /// Returns the index of the first record that must be re-delivered, if any.
-    async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats) -> Option<usize> {
+    async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats, found: &mut crate::waf_run::Found) -> Option<usize> {
         let n = records.len();
         if n == 0 {
             return None;
@@ -389,6 +408,9 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         stats.bad_lines += parsed.full.bad_lines;
         for b in bad.iter().take(10) {
             tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
+        }
+        if let Some(waf) = &self.waf {
+            self.find_suspects(waf, &records[first_needed..], &parsed.full, found);
         }
 
         // 2. Records.
@@ -452,6 +474,21 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             }
         }
         Some(f)
+    }
+
+    /// Adds the suspicious clients of `agg` (the parse of `records`) to `found`, for the WAF
+    /// sink: windows that started more than the block TTL ago are left out (a backlog's old
+    /// flood is over by the time a block would end), and the addresses' ASNs are looked up
+    /// only when an ASN allow-list needs them.
+    fn find_suspects(&self, waf: &crate::waf_run::WafRunner, records: &[InRecord], agg: &Aggregate, found: &mut crate::waf_run::Found) {
+        let since = self.clock.now_ms() - waf.policy().ttl_ms;
+        let suspects = agg.suspects(&self.options.suspect, since);
+        if waf.needs_asns() {
+            let ips: Vec<std::net::IpAddr> =
+                suspects.iter().filter(|(_, s)| s.kind == cflog_core::suspicious::ClientKind::Ip).filter_map(|(_, s)| s.key.parse().ok()).collect();
+            found.asns.extend(self.processor.lock().unwrap().asns_of(records, &ips));
+        }
+        found.suspects.extend(suspects);
     }
 
     /// Writes the marker of `which` for `range` (`padded` indexes). A conflict means a

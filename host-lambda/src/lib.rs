@@ -45,3 +45,4 @@ pub mod sinks;
 pub mod verdicts;
 pub mod waf;
 pub mod waf_aws;
+pub mod waf_run;

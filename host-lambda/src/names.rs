@@ -156,6 +156,10 @@ pub mod metric {
     pub const WOULD_BLOCK: &str = "WouldBlock";
     /// WAF sink: addresses it added to the IP set (Count, as [`WOULD_BLOCK`]).
     pub const WAF_BLOCKED: &str = "WafBlocked";
+    /// WAF sink: IP sets an invocation could not read or change after its retries (Count,
+    /// Sum; no dimension; stamped with the processing time). The records, rollups and
+    /// other metrics are not affected; the next invocation tries again.
+    pub const WAF_ERRORS: &str = "WafErrors";
 
     /// Every metric name.
     pub const ALL: &[&str] = &[
@@ -172,6 +176,7 @@ pub mod metric {
         SUSPICIOUS_CLIENTS,
         WOULD_BLOCK,
         WAF_BLOCKED,
+        WAF_ERRORS,
     ];
 
     /// Dimension: the distribution (its domain, or ID when the layout has it).

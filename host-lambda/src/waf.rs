@@ -336,20 +336,29 @@ fn expiry(blocks: &Blocks, now_ms: i64) -> i64 {
     blocks.values().copied().max().unwrap_or(now_ms).max(now_ms) + 86_400_000
 }
 
-/// `WouldBlock` (dry run) or `WafBlocked`: how many addresses, stamped `now_ms`.
-pub fn datums_of(p: &Plan, distribution: &str, now_ms: i64) -> Vec<MetricDatum> {
-    let (name, n) = if p.would_block.is_empty() { (metric::WAF_BLOCKED, p.add.len()) } else { (metric::WOULD_BLOCK, p.would_block.len()) };
-    if n == 0 {
-        return Vec::new();
+/// `WouldBlock` (dry run) or `WafBlocked`: how many addresses of `plans` (one per IP set),
+/// per distribution (`distribution_of` an IP set entry; an entry it does not know is
+/// counted under [`metric::OTHER`]), stamped `now_ms`.
+pub fn datums_of<'a>(plans: impl IntoIterator<Item = &'a Plan>, distribution_of: impl Fn(&str) -> Option<String>, now_ms: i64) -> Vec<MetricDatum> {
+    let mut counts: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
+    for p in plans {
+        for (name, entries) in [(metric::WOULD_BLOCK, &p.would_block), (metric::WAF_BLOCKED, &p.add)] {
+            for e in entries {
+                *counts.entry((name, distribution_of(e).unwrap_or_else(|| metric::OTHER.to_string()))).or_default() += 1;
+            }
+        }
     }
-    vec![MetricDatum {
-        name,
-        dimensions: vec![(metric::DIM_DISTRIBUTION, distribution.to_string())],
-        timestamp_ms: now_ms,
-        unit: Unit::Count,
-        values: vec![n as f64],
-        counts: vec![1.0],
-    }]
+    counts
+        .into_iter()
+        .map(|((name, dist), n)| MetricDatum {
+            name,
+            dimensions: vec![(metric::DIM_DISTRIBUTION, dist)],
+            timestamp_ms: now_ms,
+            unit: Unit::Count,
+            values: vec![n as f64],
+            counts: vec![1.0],
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -460,7 +469,9 @@ mod tests {
         assert!(!p.changes_set());
         assert_eq!(p.would_block, strings(&["2001:db8::66/128"]));
         assert_eq!(p.blocks, blocks);
-        assert_eq!(datums_of(&p, "d", 5)[0].name, metric::WOULD_BLOCK);
+        let datums = datums_of([&p], |e| (e == "2001:db8::66/128").then(|| "d".to_string()), 5);
+        assert_eq!(datums.len(), 1, "{datums:?}");
+        assert_eq!((datums[0].name, &datums[0].dimensions[0].1, datums[0].values[0]), (metric::WOULD_BLOCK, &"d".to_string(), 1.0));
     }
 
     #[test]
