@@ -410,7 +410,8 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
         }
         if let Some(waf) = &self.waf {
-            self.find_suspects(waf, &records[first_needed..], &parsed.full, found);
+            let asns_of = |ips: &[std::net::IpAddr]| self.processor.lock().unwrap().asns_of(&records[first_needed..], ips);
+            found.add(waf, &parsed.full, &self.options.suspect, self.clock.now_ms(), asns_of);
         }
 
         // 2. Records.
@@ -474,21 +475,6 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             }
         }
         Some(f)
-    }
-
-    /// Adds the suspicious clients of `agg` (the parse of `records`) to `found`, for the WAF
-    /// sink: windows that started more than the block TTL ago are left out (a backlog's old
-    /// flood is over by the time a block would end), and the addresses' ASNs are looked up
-    /// only when an ASN allow-list needs them.
-    fn find_suspects(&self, waf: &crate::waf_run::WafRunner, records: &[InRecord], agg: &Aggregate, found: &mut crate::waf_run::Found) {
-        let since = self.clock.now_ms() - waf.policy().ttl_ms;
-        let suspects = agg.suspects(&self.options.suspect, since);
-        if waf.needs_asns() {
-            let ips: Vec<std::net::IpAddr> =
-                suspects.iter().filter(|(_, s)| s.kind == cflog_core::suspicious::ClientKind::Ip).filter_map(|(_, s)| s.key.parse().ok()).collect();
-            found.asns.extend(self.processor.lock().unwrap().asns_of(records, &ips));
-        }
-        found.suspects.extend(suspects);
     }
 
     /// Writes the marker of `which` for `range` (`padded` indexes). A conflict means a

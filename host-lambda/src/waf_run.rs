@@ -15,9 +15,10 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use cflog_core::suspicious::{ClientKind, Suspect};
+use cflog_core::suspicious::{ClientKind, Suspect, SuspectThresholds};
 use serde::Serialize;
 
+use crate::aggregate::Aggregate;
 use crate::names::metric;
 use crate::ports::{MetricDatum, MetricsSink, SinkError, Unit};
 use crate::sinks::RetryPolicy;
@@ -115,6 +116,24 @@ pub struct WafStats {
     pub over_cap: usize,
     /// IP sets not read or changed.
     pub errors: usize,
+}
+
+impl Found {
+    /// Adds the suspicious clients of `agg` (one shard's parse) judged by `thresholds`:
+    /// windows that started more than the block TTL before `now_ms` are left out (a
+    /// backlog's old flood is over by the time a block would end), and the addresses' ASNs
+    /// (`asns_of`, which parses the records again) are looked up only when an ASN
+    /// allow-list needs them.
+    pub fn add(&mut self, waf: &WafRunner, agg: &Aggregate, thresholds: &SuspectThresholds, now_ms: i64, asns_of: impl FnOnce(&[IpAddr]) -> HashMap<IpAddr, u32>) {
+        let suspects = agg.suspects(thresholds, now_ms - waf.policy().ttl_ms);
+        if waf.needs_asns() {
+            let ips: Vec<IpAddr> = suspects.iter().filter(|(_, s)| s.kind == ClientKind::Ip).filter_map(|(_, s)| s.key.parse().ok()).collect();
+            if !ips.is_empty() {
+                self.asns.extend(asns_of(&ips));
+            }
+        }
+        self.suspects.extend(suspects);
+    }
 }
 
 impl WafRunner {
