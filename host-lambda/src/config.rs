@@ -274,7 +274,7 @@ impl Config {
         if mode == Mode::Notify && (notify_topic.is_none() || get(env::TABLE).is_none()) {
             return Err(ConfigError::NotifyNeeds);
         }
-        let waf = crate::waf::WafConfig::from_lookup(&get).map_err(ConfigError::Waf)?.filter(|_| mode == Mode::Kinesis);
+        let waf = crate::waf::WafConfig::from_lookup(get).map_err(ConfigError::Waf)?.filter(|_| mode == Mode::Kinesis);
         if waf.is_some() && get(env::TABLE).is_none() {
             return Err(ConfigError::WafNeeds { why: "CFLOG_TABLE is not: the block times (when an address leaves the IP set) live in the rollup table" });
         }

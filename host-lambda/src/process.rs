@@ -146,12 +146,13 @@ impl Processor {
         for line in records.iter().filter_map(|r| r.data.as_ref().ok()).flat_map(|d| lines_of(d)) {
             let Ok(Some(record)) = parser.parse_line(line, &mut buf) else { continue };
             let Ok(Some(ip)) = record.client_ip() else { continue };
-            if ips.contains(&ip) && !out.contains_key(&ip) {
-                if let Ok(Some(asn)) = record.integer(Field::Asn) {
-                    out.insert(ip, u32::try_from(asn).unwrap_or(u32::MAX));
-                    if out.len() == ips.len() {
-                        break;
-                    }
+            if ips.contains(&ip)
+                && !out.contains_key(&ip)
+                && let Ok(Some(asn)) = record.integer(Field::Asn)
+            {
+                out.insert(ip, u32::try_from(asn).unwrap_or(u32::MAX));
+                if out.len() == ips.len() {
+                    break;
                 }
             }
         }
