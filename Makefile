@@ -207,7 +207,7 @@ test-deploy: setup-deploy
 	$(CARGO) run -q -p cflog-deploy-names > $(DEPLOY_NAMES)
 	$(DEPLOY_VENV)/bin/cfn-lint deploy/template.yaml
 	$(DEPLOY_VENV)/bin/python deploy/check_template.py --names $(DEPLOY_NAMES) deploy/template.yaml
-	CFLOG_NAMES_JSON=$(DEPLOY_NAMES) $(DEPLOY_VENV)/bin/python -m unittest deploy/test_check_template.py deploy/test_check_search.py deploy/test_opensearch_objects.py
+	CFLOG_NAMES_JSON=$(DEPLOY_NAMES) $(DEPLOY_VENV)/bin/python -m unittest deploy/test_check_template.py deploy/test_check_alerts.py deploy/test_check_search.py deploy/test_opensearch_objects.py
 
 deploy-check: setup-deploy
 	$(DEPLOY_VENV)/bin/python deploy/check_template.py --build-output $(CARGO_TARGET_DIR) deploy/template.yaml

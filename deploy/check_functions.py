@@ -26,6 +26,10 @@ from template_model import (
 )
 
 
+# names::iam groups whose variable may name several resources (a comma-joined list).
+MULTI_TARGET = {"WAF"}
+
+
 class FunctionChecks:
     def check_functions(self, inst):
         res = inst["Resources"]
@@ -80,7 +84,15 @@ class FunctionChecks:
 
         for group, var in FEATURE_ENV.items():
             if var in env and (mode == "kinesis" or group == "LAYOUT"):
-                need(self.names["iam"][group], target_of(var))
+                # The WAF sink takes a list of IP sets (IPv4 and IPv6): each a resource here.
+                targets = (refs_in(env[var]) & set(res)) if group in MULTI_TARGET else target_of(var)
+                if not targets:
+                    self.e(f"{w}: {var} must name resources of this template (got {json.dumps(env[var])})")
+                for t in sorted(targets) if group == "WAF" else ():
+                    ip_set = res[t]
+                    if ip_set.get("Type") != "AWS::WAFv2::IPSet" or ip_set.get("Properties", {}).get("Scope") != "CLOUDFRONT":
+                        self.e(f"{w}: {var} names {t}, which is not a CloudFront-scope (Scope CLOUDFRONT) AWS::WAFv2::IPSet")
+                need(self.names["iam"][group], targets)
         if mode == "notify":
             self.check_notifier(inst, lid, env, need, target_of)
         metrics = str(param_default(inst, env.get("CFLOG_METRICS", "cloudwatch"))).lower()

@@ -13,6 +13,15 @@ import re
 from template_model import AWS_METRICS, FUNCTION_TYPES, METRIC_NEEDS_ENV, as_list
 
 
+# Metrics that are rates or percentiles of the logged requests: their alarms must be gated
+# on the Requests floor (the parameter below), and each but 404Rate keeps an alarm in every
+# configuration.
+TRAFFIC_METRICS = {"5xxErrorRate", "4xxErrorRate", "404Rate", "Latency", "CacheMissRate"}
+TRAFFIC_ALARMED = TRAFFIC_METRICS - {"404Rate"}
+GATE_PARAMETER = "AlarmMinRequestsPerMinute"
+BEHAVIOR_GATE_PARAMETER = "AlarmBehaviorMinRequestsPerMinute"
+
+
 class MetricChecks:
     # ---- metrics in alarms and the dashboard
 
@@ -71,11 +80,53 @@ class MetricChecks:
                 self.check_dashboard(inst, w, props.get("DashboardBody"))
         if dashboards == 0:
             self.e("Resources: no AWS::CloudWatch::Dashboard")
+        self.check_traffic_alarms(inst)
         for m in sorted(self.code.metrics_used - self.seen_metrics):
             needs = METRIC_NEEDS_ENV.get(m)
             if needs and needs not in self.active_env:
                 continue  # not emitted in this configuration
             self.e(f"Resources: the function emits {m!r}, but no dashboard widget or alarm shows it")
+
+    def check_traffic_alarms(self, inst):
+        """Issue 14: every alarm on a traffic metric (a rate or a percentile of the logged
+        requests) ignores quiet minutes, gated on the Requests floor with metric math, and
+        whichever AlarmThresholds is chosen, each such metric keeps an alarm."""
+        alarmed: set[str] = set()
+        for lid, r in inst["Resources"].items():
+            if r.get("Type") != "AWS::CloudWatch::Alarm":
+                continue
+            props = r.get("Properties", {})
+            names = {props.get("MetricName")} | {q.get("MetricStat", {}).get("Metric", {}).get("MetricName") for q in props.get("Metrics", [])}
+            traffic = names & TRAFFIC_METRICS
+            if not traffic:
+                continue
+            alarmed |= traffic
+            w = f"Resources.{lid}"
+            ids = {q.get("MetricStat", {}).get("Metric", {}).get("MetricName"): q.get("Id") for q in props.get("Metrics", [])}
+            req = ids.get("Requests")
+            # A per-behavior alarm (issue 14) is gated on its behavior's own requests.
+            req_dims = {d.get("Name") for q in props.get("Metrics", []) if q.get("Id") == req
+                        for d in q.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])}
+            floor = BEHAVIOR_GATE_PARAMETER if "CacheBehavior" in req_dims else GATE_PARAMETER
+            gate = re.compile(r"^IF\(" + re.escape(str(req)) + r" >= \$\{" + floor + r"\}, ")
+            gated = [q for q in props.get("Metrics", []) if q.get("ReturnData") and "Expression" in q
+                     and not str(self.sub_text(q["Expression"])).startswith("ANOMALY_DETECTION_BAND")]
+            if req is None or len(gated) != 1 or not gate.match(self.sub_text(gated[0]["Expression"]) or ""):
+                self.e(f"{w}: an alarm on {', '.join(sorted(traffic))} must return IF({req or 'requests'} >= ${{{floor}}}, ...) "
+                       "over the Requests metric, so a quiet minute's few requests cannot page")
+        for m in sorted(TRAFFIC_ALARMED - alarmed):
+            self.e(f"Resources: no alarm watches {m} in this configuration (AlarmThresholds must leave one)")
+
+    @staticmethod
+    def sub_text(expr) -> str | None:
+        """The text of a literal or !Sub expression."""
+        if isinstance(expr, str):
+            return expr
+        if isinstance(expr, dict) and set(expr) == {"Fn::Sub"}:
+            s = expr["Fn::Sub"]
+            s = s[0] if isinstance(s, list) and s else s
+            return s if isinstance(s, str) else None
+        return None
 
     def check_dashboard(self, inst, w, body):
         text = dashboard_text(body)

@@ -7,7 +7,9 @@
 
 NAMES.json is what `cargo run -p cflog-deploy-names` prints: host-lambda/src/names.rs, compiled.
 
-What it checks, in every combination of the template's condition parameters:
+What it checks, in every combination of the template's condition parameters (those that
+switch only alarms and dashboards, such as AlarmThresholds, are cycled through the others'
+combinations instead of multiplying them: template_model.scenarios):
 
 * names: every environment variable a function sets is one the function reads
   (names::env, and read by the code outside names.rs); every metric an alarm or the
@@ -25,6 +27,9 @@ What it checks, in every combination of the template's condition parameters:
   actions, no NotAction/NotResource, no `Principal: "*"`, `Resource: "*"` only for actions
   without resource-level permissions and then only with a condition; every action exists
   in the IAM service reference (cfn-lint's copy).
+* alerts (issue 14): every alarm on a traffic rate or percentile (5xx, 4xx, 404 rates,
+  latency, cache misses) returns IF(requests >= ${AlarmMinRequestsPerMinute}, ...), and
+  every AlarmThresholds value leaves each traffic metric an alarm.
 * the mapping: ReportBatchItemFailures, bisection, bounded retries and record age, an
   on-failure destination; batch size and window are parameters.
 * hygiene: every Kinesis stream is encrypted at rest with the AWS-managed key (the one key
@@ -68,6 +73,7 @@ from template_model import (  # noqa: F401  (re-exported: check_search and the t
     DEPUTY_CONDITIONS,
     ESM_KINESIS_ACTIONS,
     FUNCTIONS_IGNORE,
+    METRICS_ONLY,
     HERE,
     NAMED_IAM,
     NO_RESOURCE_LEVEL,
@@ -160,9 +166,11 @@ class Checker(FunctionChecks, MetricChecks):
             inst["read"] = set()
             label = ",".join(f"{k}={v}" for k, v in values.items())
             self.scenario = label
-            self.check_policies(inst)
-            self.check_hygiene(inst)
-            self.memoized("functions", lambda t: t not in FUNCTIONS_IGNORE, inst, lambda: (self.check_functions(inst), self.check_metrics(inst)))
+            # Alarms and dashboards are read only by check_metrics: parameters that only
+            # switch alarms (AlarmThresholds, AlarmRatesExclude404) rerun just that.
+            self.memoized("policies", lambda t: t not in METRICS_ONLY, inst, lambda: (self.check_policies(inst), self.check_hygiene(inst)))
+            self.memoized("functions", lambda t: t not in FUNCTIONS_IGNORE and t not in METRICS_ONLY, inst, lambda: self.check_functions(inst))
+            self.memoized("metrics", lambda t: t not in FUNCTIONS_IGNORE, inst, lambda: self.check_metrics(inst))
             self.memoized("search", lambda t: t in check_search.READS, inst, lambda: check_search.check(self, inst))
             read.setdefault(ck, set()).update(inst["read"])
             seen.add((ck, tuple(values.get(p) for p in sorted(read[ck]))))

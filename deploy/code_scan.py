@@ -19,12 +19,15 @@ SDK_PREFIX = {
     "aws_sdk_sqs": "sqs",
     "aws_sdk_sns": "sns",
     "aws_sdk_s3": "s3",
+    "aws_sdk_wafv2": "wafv2",
 }
 # Operations whose IAM action is not the operation's name.
 SPECIAL_ACTIONS = {
     ("s3", "list_objects_v2"): ["s3:ListBucket"],
     ("s3", "head_object"): ["s3:GetObject"],
     ("s3", "head_bucket"): ["s3:ListBucket"],
+    ("wafv2", "get_ip_set"): ["wafv2:GetIPSet"],
+    ("wafv2", "update_ip_set"): ["wafv2:UpdateIPSet"],
 }
 # DynamoDB transactions are authorised per item: the builders the code uses decide.
 TRANSACTION_ITEM_ACTIONS = {

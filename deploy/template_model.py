@@ -50,10 +50,11 @@ AWS_METRICS = {
 }
 
 # names::iam feature groups and what turns them on in a function's environment.
-FEATURE_ENV = {"LAYOUT": "CFLOG_REALTIME_LOG_CONFIG", "TABLE": "CFLOG_TABLE", "OUTPUT_STREAM": "CFLOG_OUTPUT_STREAM"}
+FEATURE_ENV = {"LAYOUT": "CFLOG_REALTIME_LOG_CONFIG", "TABLE": "CFLOG_TABLE", "OUTPUT_STREAM": "CFLOG_OUTPUT_STREAM", "WAF": "CFLOG_WAF_IP_SET"}
 # Metrics the code emits only when a function's environment turns a feature on: the
 # dashboard must show them exactly then (an always-empty widget misleads).
-METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS"}
+METRIC_NEEDS_ENV = {"TaggedRecords": "CFLOG_PLUGINS", "WouldBlock": "CFLOG_WAF_IP_SET", "WafBlocked": "CFLOG_WAF_IP_SET",
+                    "WafErrors": "CFLOG_WAF_IP_SET"}
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
@@ -71,6 +72,9 @@ FUNCTIONS_IGNORE = {
     "AWS::Athena::WorkGroup",
     "AWS::Athena::NamedQuery",
 }
+# Resource types only check_metrics reads (no policy, function or search check looks at
+# them, and no policy names them): the other checks are memoized without them.
+METRICS_ONLY = {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard"}
 # Where Lambda unpacks a function's layers.
 LAYER_ROOT = "/opt/"
 
@@ -156,11 +160,49 @@ def candidate_values(param: dict) -> list[str]:
     return [default, "x" if default else "someone@example.com"]
 
 
+def metrics_only_params(tpl: dict) -> set[str]:
+    """Condition parameters whose conditions switch only alarms and dashboards (METRICS_ONLY
+    resources, through Condition or Fn::If), nothing else and no other condition."""
+    conds = tpl.get("Conditions", {})
+    used_by: dict[str, set[str]] = {c: set() for c in conds}  # condition -> resource types (or a section)
+    for r in tpl.get("Resources", {}).values():
+        for c in ({r["Condition"]} if "Condition" in r else set()) | if_conditions(r):
+            used_by.setdefault(c, set()).add(r.get("Type", ""))
+    for c in if_conditions(tpl.get("Outputs", {})) | {o["Condition"] for o in tpl.get("Outputs", {}).values() if "Condition" in o}:
+        used_by.setdefault(c, set()).add("Outputs")
+    for c, body in conds.items():
+        for other in re.findall(r'"Condition": "([^"]+)"', json.dumps(body)):
+            used_by.setdefault(other, set()).add("Conditions")
+    in_rules = {p for p in condition_params({"Parameters": tpl.get("Parameters", {}), "Conditions": tpl.get("Rules", {})})}
+    out = set()
+    for p in condition_params(tpl):
+        mine = [c for c, body in conds.items() if p in refs_in(body)]
+        if p not in in_rules and mine and all(used_by.get(c) and used_by[c] <= METRICS_ONLY for c in mine):
+            out.add(p)
+    return out
+
+
 def scenarios(tpl: dict) -> list[dict[str, str]]:
+    """The parameter combinations to check: every combination of the condition parameters,
+    except that those switching only alarms and dashboards (metrics_only_params: checked by
+    check_metrics alone, which reads the functions' environment and nothing of their
+    checks) are cycled through the combinations of the others, so that each of their
+    combinations meets many of the others' instead of multiplying the count."""
     params = tpl.get("Parameters", {})
     names = condition_params(tpl)
-    combos = itertools.product(*(candidate_values(params[n]) for n in names))
-    return [dict(zip(names, c)) for c in combos]
+    cycled = [n for n in names if n in metrics_only_params(tpl)]
+    full = [n for n in names if n not in cycled]
+    values = {n: candidate_values(params[n]) for n in names}
+    extra = [dict(zip(cycled, c)) for c in itertools.product(*(values[n] for n in cycled))]
+    if len(extra) > len(list(itertools.product(*(values[n] for n in full)))):  # too few others: all combinations
+        full, extra = names, [{}]
+    out = []
+    for idx in itertools.product(*(range(len(values[n])) for n in full)):
+        # The sum of the others' value indices picks the alarm combination, so each one
+        # meets every value of every other parameter (not just the fastest-varying one's).
+        merged = {n: values[n][i] for n, i in zip(full, idx)} | extra[sum(idx) % len(extra)]
+        out.append({n: merged[n] for n in names})
+    return out
 
 
 def eval_condition(tpl: dict, node, values: dict[str, str]) -> bool:

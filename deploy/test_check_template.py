@@ -95,7 +95,8 @@ class RealTemplate(unittest.TestCase):
 
     def test_the_calls_are_derived_from_the_code(self):
         # Worked out by reading host-lambda/src/aws.rs: one call per sink operation; the
-        # notifier's two (notify_aws.rs, issue 14).
+        # notifier's two (notify_aws.rs, issue 14); the WAF sink's IP set and block-time
+        # item (waf_aws.rs).
         ops = sorted((c.crate, c.op) for c in CODE.calls)
         self.assertEqual(
             ops,
@@ -103,37 +104,44 @@ class RealTemplate(unittest.TestCase):
                 ("aws_sdk_cloudfront", "get_realtime_log_config"),
                 ("aws_sdk_cloudwatch", "put_metric_data"),
                 ("aws_sdk_dynamodb", "get_item"),
+                ("aws_sdk_dynamodb", "get_item"),
                 ("aws_sdk_dynamodb", "query"),
                 ("aws_sdk_dynamodb", "transact_write_items"),
                 ("aws_sdk_dynamodb", "update_item"),
+                ("aws_sdk_dynamodb", "update_item"),
                 ("aws_sdk_kinesis", "put_records"),
                 ("aws_sdk_sns", "publish"),
+                ("aws_sdk_wafv2", "get_ip_set"),
+                ("aws_sdk_wafv2", "update_ip_set"),
             ],
         )
         self.assertEqual(
             CODE.actions,
             {"cloudfront:GetRealtimeLogConfig", "cloudwatch:PutMetricData", "dynamodb:GetItem", "dynamodb:UpdateItem", "kinesis:PutRecords",
-             "dynamodb:Query", "sns:Publish"},
+             "dynamodb:Query", "sns:Publish", "wafv2:GetIPSet", "wafv2:UpdateIPSet"},
         )
 
     def test_every_combination_of_conditions_is_checked(self):
         # StreamMode 2 x MetricsOutput 3 x MetricDimensions 4 x two output toggles x
-        # AlarmEmail 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x OpenSearchMode 4.
-        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2 * 4)
+        # AlarmEmail 2 x EnableWafSink 2 x BundleRules 2 x RulesLayerArn 2 (empty or not) x
+        # OpenSearchMode 4;
+        # the alarm-only switches (AlarmThresholds 3 x AlarmRatesExclude404 2) are cycled
+        # through those (deploy/test_check_alerts.py).
+        self.assertEqual(len(ct.scenarios(TPL)), 2 * 3 * 4 * 2 * 2 * 2 * 2 * 2 * 2 * 4)
 
 
 class NameDrift(unittest.TestCase):
     def test_bogus_metric_in_an_alarm(self):
         tpl = copy.deepcopy(TPL)
-        tpl["Resources"]["Alarm5xxRate"]["Properties"]["MetricName"] = "5xxErrorRatio"
+        tpl["Resources"]["AlarmParseErrors"]["Properties"]["MetricName"] = "ParseErrorz"
         errs = check(tpl)
-        self.assertTrue(any("Alarm5xxRate" in e and "'5xxErrorRatio' is not one the function emits" in e for e in errs), errs)
+        self.assertTrue(any("AlarmParseErrors" in e and "'ParseErrorz' is not one the function emits" in e for e in errs), errs)
 
     def test_bogus_metric_in_a_math_alarm(self):
         tpl = copy.deepcopy(TPL)
-        tpl["Resources"]["AlarmCacheHitRatio"]["Properties"]["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] = "CacheHitRate"
+        tpl["Resources"]["AlarmCacheHitRatio"]["Properties"]["Metrics"][1]["MetricStat"]["Metric"]["MetricName"] = "CacheHitRate"
         errs = check(tpl)
-        self.assertTrue(any("AlarmCacheHitRatio.Metrics[0]" in e and "CacheHitRate" in e for e in errs), errs)
+        self.assertTrue(any("AlarmCacheHitRatio.Metrics[1]" in e and "CacheHitRate" in e for e in errs), errs)
 
     def test_bogus_metric_and_dimension_in_the_dashboard(self):
         tpl = copy.deepcopy(TPL)
@@ -154,10 +162,10 @@ class NameDrift(unittest.TestCase):
 
     def test_literal_namespace_and_foreign_namespace(self):
         tpl = copy.deepcopy(TPL)
-        tpl["Resources"]["Alarm4xxRate"]["Properties"]["Namespace"] = "CloudFront/RealTime"
+        tpl["Resources"]["AlarmParseErrors"]["Properties"]["Namespace"] = "CloudFront/RealTime"
         tpl["Resources"]["AlarmIteratorAge"]["Properties"]["Namespace"] = "Custom/Lambda"
         errs = check(tpl)
-        self.assertTrue(any("Alarm4xxRate" in e and "use !Ref MetricsNamespace" in e for e in errs), errs)
+        self.assertTrue(any("AlarmParseErrors" in e and "use !Ref MetricsNamespace" in e for e in errs), errs)
         self.assertTrue(any("AlarmIteratorAge" in e and "unknown namespace 'Custom/Lambda'" in e for e in errs), errs)
 
     def test_namespace_default_drift(self):
@@ -449,6 +457,15 @@ class BehaviorAlarms(unittest.TestCase):
                 self.assertEqual(m["Dimensions"][1]["Value"], {"Fn::Select": [i - 1, {"Fn::Split": [",", {"Fn::Sub": "${AlarmBehaviors},,"}]}]})
             gated = [q for q in props["Metrics"] if q.get("ReturnData")]
             self.assertEqual([q["Expression"] for q in gated], [{"Fn::Sub": "IF(req >= ${AlarmBehaviorMinRequestsPerMinute}, rate)"}])
+
+    def test_a_behavior_alarm_gated_on_the_site_floor_or_not_at_all(self):
+        # The behavior's floor, not the site's: a behavior with 0.35 % of traffic never
+        # reaches the site's floor, so its alarm would never fire.
+        for expr in ["IF(req >= ${AlarmMinRequestsPerMinute}, rate)", "rate"]:
+            tpl = self.with_behaviors("/api/*")
+            tpl["Resources"]["AlarmBehavior15xxRate"]["Properties"]["Metrics"][2]["Expression"] = {"Fn::Sub": expr}
+            errs = check(tpl)
+            self.assertTrue(any("AlarmBehavior15xxRate" in e and "${AlarmBehaviorMinRequestsPerMinute}" in e for e in errs), (expr, errs))
 
     def test_a_bogus_dimension_in_a_behavior_alarm(self):
         tpl = self.with_behaviors("/api/*")

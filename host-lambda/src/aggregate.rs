@@ -169,6 +169,22 @@ impl Aggregate {
         total
     }
 
+    /// The suspicious clients of every window of every distribution, judged on this
+    /// slice's records (as the `SuspiciousClients` metric is): `(distribution, suspect)`,
+    /// windows starting before `since_ms` left out.
+    pub fn suspects(&self, thresholds: &cflog_core::suspicious::SuspectThresholds, since_ms: i64) -> Vec<(String, cflog_core::suspicious::Suspect)> {
+        use cflog_core::suspicious::{ClientKind, judge_window};
+        let mut out = Vec::new();
+        for (dist, s) in &self.per_distribution {
+            let mut found = Vec::new();
+            for (&start, w) in s.windows.range(since_ms..) {
+                judge_window(thresholds, start, s.window_ms(), [(ClientKind::Ip, &w.clients.ip), (ClientKind::Asn, &w.clients.asn)], &mut found);
+            }
+            out.extend(found.into_iter().map(|x| (dist.clone(), x)));
+        }
+        out
+    }
+
     /// `100 / sampling rate`: what one logged record stands for.
     pub fn scale(&self) -> f64 {
         self.sampling_rate.map_or(1.0, |r| 100.0 / f64::from(r.clamp(1, 100)))

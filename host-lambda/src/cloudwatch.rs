@@ -114,6 +114,8 @@ pub fn metrics_with(agg: &Aggregate, now_ms: i64, thresholds: &SuspectThresholds
             out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, w.bytes_sent as f64 * scale));
             out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, w.status_class[4], w.records));
             out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, w.status_class[5], w.records));
+            let n404 = agg.context.get(&(dist.clone(), ts)).map_or(0, |c| c.status_404());
+            out.extend(rate_datum(metric::ERROR_RATE_404, &dims, ts, n404, w.records));
             out.extend(rate_datum(metric::CACHE_MISS_RATE, &dims, ts, w.cache_misses, w.cache_hits + w.cache_misses));
             out.extend(latency_datum(&w.time_taken, &dims, ts));
         }

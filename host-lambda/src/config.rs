@@ -71,6 +71,15 @@ pub enum ConfigError {
     /// The notifier lacks its topic or table.
     #[error("{}=notify needs {} (the topic) and {} (the rollup table)", env::MODE, env::NOTIFY_TOPIC, env::TABLE)]
     NotifyNeeds,
+    /// A WAF sink variable is wrong (the message names it).
+    #[error("{0}")]
+    Waf(String),
+    /// The WAF sink is set where it cannot work.
+    #[error("{} is set, but {why}", env::WAF_IP_SET)]
+    WafNeeds {
+        /// What is missing or in the way.
+        why: &'static str,
+    },
 }
 
 /// Which event the function handles.
@@ -143,6 +152,8 @@ pub struct Config {
     pub notify_topic: Option<String>,
     /// The dashboard linked from notifications (`CFLOG_DASHBOARD_URL`).
     pub dashboard_url: Option<String>,
+    /// The WAF sink (`CFLOG_WAF_IP_SET` and the `CFLOG_WAF_*` variables), if on.
+    pub waf: Option<crate::waf::WafConfig>,
 }
 
 /// `flood=1200,floor=60,4xx=50,404=30,threat=5,asn=20`, any subset, over the defaults.
@@ -263,6 +274,13 @@ impl Config {
         if mode == Mode::Notify && (notify_topic.is_none() || get(env::TABLE).is_none()) {
             return Err(ConfigError::NotifyNeeds);
         }
+        let waf = crate::waf::WafConfig::from_lookup(get).map_err(ConfigError::Waf)?.filter(|_| mode == Mode::Kinesis);
+        if waf.is_some() && get(env::TABLE).is_none() {
+            return Err(ConfigError::WafNeeds { why: "CFLOG_TABLE is not: the block times (when an address leaves the IP set) live in the rollup table" });
+        }
+        if waf.is_some() && anonymize_ip {
+            return Err(ConfigError::WafNeeds { why: "CFLOG_ANONYMIZE_IP is on: truncated addresses are networks, not the clients to block" });
+        }
         Ok(Config {
             mode,
             suspect,
@@ -282,6 +300,7 @@ impl Config {
             retry,
             endpoint_url: get(env::ENDPOINT_URL),
             plugins: get(env::PLUGINS),
+            waf,
         })
     }
 }
@@ -324,5 +343,19 @@ mod tests {
         assert!(cfg(&[(env::MODE, "notify"), (env::TABLE, "t")]).unwrap_err().contains(env::NOTIFY_TOPIC));
         assert!(cfg(&[(env::FIELDS, "a"), (env::SUSPECT, "flod=1")]).unwrap_err().contains("unknown threshold \"flod\""));
         assert!(cfg(&[(env::FIELDS, "a"), (env::SUSPECT, "4xx=101")]).unwrap_err().contains("between 0 and 100"));
+    }
+
+    #[test]
+    fn the_waf_sink_needs_the_table_and_real_addresses() {
+        const ARN: &str = "arn:aws:wafv2:us-east-1:123456789012:global/ipset/s/i";
+        assert!(cfg(&[(env::FIELDS, "a")]).unwrap().waf.is_none());
+        let c = cfg(&[(env::FIELDS, "a"), (env::TABLE, "t"), (env::WAF_IP_SET, ARN)]).unwrap();
+        assert!(c.waf.unwrap().policy.dry_run, "a dry run unless told otherwise");
+        let e = cfg(&[(env::FIELDS, "a"), (env::WAF_IP_SET, ARN)]).unwrap_err();
+        assert!(e.contains("CFLOG_WAF_IP_SET") && e.contains("CFLOG_TABLE"), "{e}");
+        let e = cfg(&[(env::FIELDS, "a"), (env::TABLE, "t"), (env::WAF_IP_SET, ARN), (env::ANONYMIZE_IP, "true")]).unwrap_err();
+        assert!(e.contains("CFLOG_ANONYMIZE_IP"), "{e}");
+        let e = cfg(&[(env::FIELDS, "a"), (env::TABLE, "t"), (env::WAF_IP_SET, ARN), (env::WAF_TTL_MINUTES, "0")]).unwrap_err();
+        assert!(e.contains("CFLOG_WAF_TTL_MINUTES"), "{e}");
     }
 }

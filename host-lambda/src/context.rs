@@ -38,11 +38,17 @@ pub const CLIENT_COUNTERS: [&str; 5] = ["requests", "4xx", "404", "bytes", "thre
 #[derive(Debug, Clone)]
 pub struct WindowContext {
     lists: [TopK; 4],
+    status_404: u64,
 }
 
 impl WindowContext {
     fn new() -> Self {
-        WindowContext { lists: std::array::from_fn(|_| TopK::with_capacity(TRACKED)) }
+        WindowContext { lists: std::array::from_fn(|_| TopK::with_capacity(TRACKED)), status_404: 0 }
+    }
+
+    /// Records of the window answered 404 (exact, for `404Rate`).
+    pub fn status_404(&self) -> u64 {
+        self.status_404
     }
 }
 
@@ -62,9 +68,13 @@ impl ContextBuilder {
         };
         let c = windows.entry(window_start).or_insert_with(WindowContext::new);
         let [uri, uri_5xx, edge, country] = &mut c.lists;
+        let status = record.status();
+        if matches!(status, Ok(Some(404))) {
+            c.status_404 += 1;
+        }
         if let Some(path) = record.uri_path_raw() {
             uri.add(path, 1);
-            if matches!(record.status(), Ok(Some(500..=599))) {
+            if matches!(status, Ok(Some(500..=599))) {
                 uri_5xx.add(path, 1);
             }
         }

@@ -98,6 +98,8 @@ pub struct InvocationStats {
     pub layout_refreshes: u32,
     /// Shards reported back for retry.
     pub failures: usize,
+    /// What the WAF sink did (all zero when it is off).
+    pub waf: crate::waf_run::WafStats,
 }
 
 /// The processor: configuration and sinks, built once per container.
@@ -115,6 +117,7 @@ pub struct Handler<M, R, S> {
     last_config_read: Mutex<std::time::Instant>,
     clock: Arc<dyn Clock>,
     options: HandlerOptions,
+    waf: Option<crate::waf_run::WafRunner>,
 }
 
 /// One parse of a shard's records from `first` on: its aggregate, and the rules' verdicts
@@ -161,7 +164,14 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             last_config_read: Mutex::new(std::time::Instant::now()),
             clock: Arc::new(SystemClock),
             options,
+            waf: None,
         }
+    }
+
+    /// Feeds the suspicious clients of every batch to this WAF sink ([`crate::waf_run`]).
+    pub fn with_waf(mut self, blocker: Box<dyn crate::waf_run::Blocker>) -> Self {
+        self.waf = Some(crate::waf_run::WafRunner::new(blocker));
+        self
     }
 
     /// Stamps and judges metric windows by this clock. The default is [`SystemClock`].
@@ -198,13 +208,18 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
                 .push(InRecord { seq: r.kinesis.sequence_number.clone(), data: decode_record(&r.kinesis.data) });
         }
         let mut response = BatchResponse::default();
+        let mut found = crate::waf_run::Found::default();
         for key in order {
             let records = &shards[&key];
-            if let Some(i) = self.process_shard(&key, records, &mut stats).await {
+            if let Some(i) = self.process_shard(&key, records, &mut stats, &mut found).await {
                 response.batch_item_failures.push(ItemFailure { item_identifier: records[i].seq.clone() });
             }
         }
         stats.failures = response.batch_item_failures.len();
+        // After every sink of every shard: the WAF sink never delays or fails the batch.
+        if let Some(waf) = &self.waf {
+            stats.waf = waf.run(&found, self.clock.now_ms(), self.options.retry, self.metrics.as_ref()).await;
+        }
         tracing::info!(
             records = stats.records,
             skipped = stats.skipped,
@@ -215,6 +230,10 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             late_records = stats.late_records,
             layout_refreshes = stats.layout_refreshes,
             failures = stats.failures,
+            waf_would_block = stats.waf.would_block,
+            waf_blocked = stats.waf.blocked,
+            waf_unblocked = stats.waf.unblocked,
+            waf_errors = stats.waf.errors,
             "invocation done"
         );
         (response, stats)
@@ -337,7 +356,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
     }
 
     /// Returns the index of the first record that must be re-delivered, if any.
-    async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats) -> Option<usize> {
+    async fn process_shard(&self, shard: &str, records: &[InRecord], stats: &mut InvocationStats, found: &mut crate::waf_run::Found) -> Option<usize> {
         let n = records.len();
         if n == 0 {
             return None;
@@ -389,6 +408,10 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         stats.bad_lines += parsed.full.bad_lines;
         for b in bad.iter().take(10) {
             tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
+        }
+        if let Some(waf) = &self.waf {
+            let asns_of = |ips: &[std::net::IpAddr]| self.processor.lock().unwrap().asns_of(&records[first_needed..], ips);
+            found.add(waf, &parsed.full, &self.options.suspect, self.clock.now_ms(), asns_of);
         }
 
         // 2. Records.

@@ -43,3 +43,6 @@ pub mod process;
 pub mod runtime;
 pub mod sinks;
 pub mod verdicts;
+pub mod waf;
+pub mod waf_aws;
+pub mod waf_run;

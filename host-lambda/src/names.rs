@@ -57,6 +57,22 @@ pub mod env {
     /// (any subset; the rest keep these defaults): the `SuspiciousClients` metric and the
     /// notifier's list (`cflog_core::suspicious`, the same as `cflog analyze --suspect-*`).
     pub const SUSPECT: &str = "CFLOG_SUSPECT";
+    /// WAF sink (`crate::waf`): the ARN of the WAFv2 IP set suspicious addresses go to.
+    /// Unset: no sink.
+    pub const WAF_IP_SET: &str = "CFLOG_WAF_IP_SET";
+    /// WAF sink: `false` to change the IP set; anything else (and unset) is a dry run that
+    /// only logs and counts `WouldBlock`.
+    pub const WAF_DRY_RUN: &str = "CFLOG_WAF_DRY_RUN";
+    /// WAF sink: minutes an address stays blocked. The default is 60.
+    pub const WAF_TTL_MINUTES: &str = "CFLOG_WAF_TTL_MINUTES";
+    /// WAF sink: most addresses in the IP set (all of them, ours or not). The default is 100.
+    pub const WAF_MAX_ADDRESSES: &str = "CFLOG_WAF_MAX_ADDRESSES";
+    /// WAF sink: never-blocked networks, comma-separated CIDRs (`203.0.113.0/24,2001:db8::/32`).
+    pub const WAF_ALLOW_CIDRS: &str = "CFLOG_WAF_ALLOW_CIDRS";
+    /// WAF sink: never-blocked autonomous systems, comma-separated numbers.
+    pub const WAF_ALLOW_ASNS: &str = "CFLOG_WAF_ALLOW_ASNS";
+    /// WAF sink: `false` to block verified bots like anyone else (default: never blocked).
+    pub const WAF_ALLOW_VERIFIED_BOTS: &str = "CFLOG_WAF_ALLOW_VERIFIED_BOTS";
 
     /// Every variable, for templates and docs.
     pub const ALL: &[&str] = &[
@@ -83,6 +99,13 @@ pub mod env {
         NOTIFY_TOPIC,
         DASHBOARD_URL,
         SUSPECT,
+        WAF_IP_SET,
+        WAF_DRY_RUN,
+        WAF_TTL_MINUTES,
+        WAF_MAX_ADDRESSES,
+        WAF_ALLOW_CIDRS,
+        WAF_ALLOW_ASNS,
+        WAF_ALLOW_VERIFIED_BOTS,
     ];
 }
 
@@ -100,6 +123,11 @@ pub mod metric {
     pub const ERROR_RATE_4XX: &str = "4xxErrorRate";
     /// Percent of requests with a 5xx status (as [`ERROR_RATE_4XX`]).
     pub const ERROR_RATE_5XX: &str = "5xxErrorRate";
+    /// Percent of requests answered 404 (as [`ERROR_RATE_4XX`]; dimension Distribution
+    /// only). Scanners probing for `/wp-login.php` and friends make most 4xx noise: an alarm
+    /// on `4xxErrorRate - 404Rate` (metric math; both weigh the same logged requests, so
+    /// the difference is the exact non-404 4xx rate) sees real client errors without them.
+    pub const ERROR_RATE_404: &str = "404Rate";
     /// Percent of cacheable requests that missed (as [`ERROR_RATE_4XX`]).
     pub const CACHE_MISS_RATE: &str = "CacheMissRate";
     /// time-taken in milliseconds as Values/Counts from the latency sketch; CloudWatch
@@ -123,6 +151,15 @@ pub mod metric {
     /// is a lower bound: alarm on its Maximum, and read the notifier's list, which judges
     /// the window's accumulated counters.
     pub const SUSPICIOUS_CLIENTS: &str = "SuspiciousClients";
+    /// WAF sink, dry run: addresses it would have added to the IP set (Count; dimension
+    /// Distribution; stamped with the processing time).
+    pub const WOULD_BLOCK: &str = "WouldBlock";
+    /// WAF sink: addresses it added to the IP set (Count, as [`WOULD_BLOCK`]).
+    pub const WAF_BLOCKED: &str = "WafBlocked";
+    /// WAF sink: IP sets an invocation could not read or change after its retries (Count,
+    /// Sum; no dimension; stamped with the processing time). The records, rollups and
+    /// other metrics are not affected; the next invocation tries again.
+    pub const WAF_ERRORS: &str = "WafErrors";
 
     /// Every metric name.
     pub const ALL: &[&str] = &[
@@ -130,12 +167,16 @@ pub mod metric {
         BYTES_DOWNLOADED,
         ERROR_RATE_4XX,
         ERROR_RATE_5XX,
+        ERROR_RATE_404,
         CACHE_MISS_RATE,
         LATENCY,
         PARSE_ERRORS,
         TAGGED_RECORDS,
         LATE_RECORDS,
         SUSPICIOUS_CLIENTS,
+        WOULD_BLOCK,
+        WAF_BLOCKED,
+        WAF_ERRORS,
     ];
 
     /// Dimension: the distribution (its domain, or ID when the layout has it).
@@ -240,8 +281,10 @@ pub mod iam {
     pub const OUTPUT_STREAM: &[&str] = &["kinesis:PutRecords"];
     /// `CFLOG_NOTIFY_TOPIC` set (the notifier): read a window range of rollups, publish.
     pub const NOTIFY: &[&str] = &["dynamodb:Query", "sns:Publish"];
+    /// `CFLOG_WAF_IP_SET` set (the WAF sink), on that one IP set.
+    pub const WAF: &[&str] = &["wafv2:GetIPSet", "wafv2:UpdateIPSet"];
     /// Every action the function may call.
-    pub const AWS_ACTIONS: &[&[&str]] = &[SOURCE_STREAM, LAYOUT, METRICS, TABLE, OUTPUT_STREAM, NOTIFY];
+    pub const AWS_ACTIONS: &[&[&str]] = &[SOURCE_STREAM, LAYOUT, METRICS, TABLE, OUTPUT_STREAM, NOTIFY, WAF];
 }
 
 /// AWS service limits the sinks respect.

@@ -132,6 +132,33 @@ impl Processor {
         }
     }
 
+    /// The autonomous system each of `ips` requested from in `records` (the first line of
+    /// that address carrying an `asn`), for the WAF sink's ASN allow-list. Parses the
+    /// lines again (no rules): called only when suspicious addresses meet an ASN
+    /// allow-list; the layout without `asn` finds none.
+    pub fn asns_of(&self, records: &[InRecord], ips: &[std::net::IpAddr]) -> HashMap<std::net::IpAddr, u32> {
+        let mut out = HashMap::new();
+        if ips.is_empty() || !self.schema.has(Field::Asn) {
+            return out;
+        }
+        let mut parser = Parser::realtime(self.schema.clone());
+        let mut buf = cflog_core::RecordBuf::new();
+        for line in records.iter().filter_map(|r| r.data.as_ref().ok()).flat_map(|d| lines_of(d)) {
+            let Ok(Some(record)) = parser.parse_line(line, &mut buf) else { continue };
+            let Ok(Some(ip)) = record.client_ip() else { continue };
+            if ips.contains(&ip)
+                && !out.contains_key(&ip)
+                && let Ok(Some(asn)) = record.integer(Field::Asn)
+            {
+                out.insert(ip, u32::try_from(asn).unwrap_or(u32::MAX));
+                if out.len() == ips.len() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
     /// The layout.
     pub fn schema(&self) -> &Schema {
         &self.schema

@@ -33,6 +33,9 @@ pub enum InitError {
     /// An enrichment rule cannot be loaded.
     #[error(transparent)]
     Plugins(#[from] PluginsError),
+    /// A `CFLOG_WAF_IP_SET` entry is not an IP set ARN.
+    #[error("{var}: {0}", var = env::WAF_IP_SET)]
+    WafIpSet(String),
 }
 
 /// Why the rules of `CFLOG_PLUGINS` cannot be loaded.
@@ -126,7 +129,28 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> Result<AwsHandler, InitE
         suspect: config.suspect,
         ..HandlerOptions::default()
     };
-    Ok(Handler::new(processor, metrics, records, state, layout_source, options))
+    let handler = Handler::new(processor, metrics, records, state, layout_source, options);
+    match &config.waf {
+        Some(waf) => Ok(handler.with_waf(Box::new(build_waf_sink(waf, config.table.as_deref().unwrap_or_default(), sdk)?))),
+        None => Ok(handler),
+    }
+}
+
+/// The WAF sink of `config`: each IP set through a client in the region its ARN names
+/// (us-east-1 for a CloudFront one, whatever the function's region), its block times in
+/// the rollup `table`.
+pub fn build_waf_sink(config: &crate::waf::WafConfig, table: &str, sdk: &SdkConfig) -> Result<crate::waf_run::WafSink<crate::waf_aws::WafIpSet, crate::waf_aws::DynamoBlocks>, InitError> {
+    let mut targets = Vec::new();
+    for arn in &config.ip_set_arns {
+        let mut conf = aws_sdk_wafv2::config::Builder::from(sdk);
+        if let Some(region) = arn.split(':').nth(3).filter(|r| !r.is_empty()) {
+            conf = conf.region(aws_config::Region::new(region.to_string()));
+        }
+        let set = crate::waf_aws::WafIpSet::from_arn(aws_sdk_wafv2::Client::from_conf(conf.build()), arn).map_err(InitError::WafIpSet)?;
+        let store = crate::waf_aws::DynamoBlocks { client: aws_sdk_dynamodb::Client::new(sdk), table: table.to_string(), ip_set_arn: arn.clone() };
+        targets.push(crate::waf_run::WafTarget { name: arn.clone(), set, store });
+    }
+    Ok(crate::waf_run::WafSink { targets, policy: config.policy.clone(), lock_backoff: std::time::Duration::from_millis(100) })
 }
 
 /// The alarm notifier (`CFLOG_MODE=notify`; [`Config::from_env`] checked that the topic

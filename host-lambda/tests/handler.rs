@@ -384,6 +384,12 @@ fn sampling_scales_counts_and_bytes_not_rates() {
     assert_eq!(sum_of(&datums, "4xxErrorRate", 1), 100.0 * n4xx);
     let weights: f64 = datums.iter().filter(|d| d.name == "4xxErrorRate").flat_map(|d| d.counts.iter()).sum();
     assert_eq!(weights, 100.0);
+    // 404Rate likewise, from the lines' own sc-status (the generator answers some 404).
+    let n404 = at_10.iter().filter(|l| column(l, &old, "sc-status") == "404").count() as f64;
+    assert!(n404 > 0.0 && n404 < n4xx, "{n404} of {n4xx} 4xx");
+    assert_eq!(sum_of(&datums, "404Rate", 1), 100.0 * n404);
+    let weights: f64 = datums.iter().filter(|d| d.name == "404Rate").flat_map(|d| d.counts.iter()).sum();
+    assert_eq!(weights, 100.0);
 
     // The config now has 46 fields and a 50 % rate: those records count double, the
     // earlier ones stay at × 10.

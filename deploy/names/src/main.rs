@@ -36,6 +36,7 @@ fn main() {
         "TABLE": names::iam::TABLE,
         "OUTPUT_STREAM": names::iam::OUTPUT_STREAM,
         "NOTIFY": names::iam::NOTIFY,
+        "WAF": names::iam::WAF,
     });
     let out = json!({
         "env": names::env::ALL,
@@ -69,6 +70,7 @@ mod tests {
             names::iam::TABLE,
             names::iam::OUTPUT_STREAM,
             names::iam::NOTIFY,
+            names::iam::WAF,
         ];
         assert_eq!(printed.len(), names::iam::AWS_ACTIONS.len());
         for group in names::iam::AWS_ACTIONS {
