@@ -45,7 +45,7 @@ const SLICE_BITS: u32 = 4;
 /// `k` and whose next [`SLICE_BITS`] bits are `j` (of `2^k` for `k < SLICE_BITS`): a lower
 /// bound of the bucket of every value in that slice, at most 4 buckets below it (a slice
 /// spans at most 1/16 of its start, a bucket 2 %).
-const START: [u16; 64 << SLICE_BITS] = {
+static START: [u16; 64 << SLICE_BITS] = {
     let mut t = [0u16; 64 << SLICE_BITS];
     let (mut key, mut i) = (0, 0);
     while key < t.len() {
@@ -533,9 +533,9 @@ mod tests {
                 assert_eq!(index_of(v), index_of_libm(v), "value {v} near the start of bucket {i}");
             }
         }
-        for key in 0..START.len() {
+        for (key, &start) in START.iter().enumerate() {
             let least = slice_start(key);
-            assert!(START[key] <= index_of_libm(least), "slice {key} starts above its first value's bucket");
+            assert!(start <= index_of_libm(least), "slice {key} starts above its first value's bucket");
             for v in [least, least + 1, least.saturating_sub(1).max(1)] {
                 assert_eq!(index_of(v), index_of_libm(v), "value {v}");
             }

@@ -3,7 +3,7 @@
 //! index up to `MAX_INDEX`. The test `bounds_table_matches_libm` checks every entry against
 //! `libm` and, when one differs, prints the whole correct table to paste here.
 
-pub(super) const BOUNDS: [u64; 2219] = [
+pub(super) static BOUNDS: [u64; 2219] = [
     1, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2,
