@@ -27,11 +27,58 @@ const MAX_INDEX: u16 = 2218;
 const TAG: u8 = b'S';
 const VERSION: u8 = 1;
 
-/// Bucket index of a positive value: `ceil(log_γ v)`, so bucket `i` holds `(γ^(i-1), γ^i]`.
-fn index_of(v: u64) -> u16 {
+mod bounds;
+use bounds::BOUNDS;
+
+/// Bucket index of a positive value as `libm` computes it: `ceil(log_γ v)`, so bucket `i`
+/// holds `(γ^(i-1), γ^i]`. The definition; [`index_of`] is the fast form of it.
+fn index_of_libm(v: u64) -> u16 {
     debug_assert!(v > 0);
     // `as` saturates, and the result is at most MAX_INDEX for any u64.
     libm::ceil(libm::log(v as f64) / LN_GAMMA) as u16
+}
+
+/// Slices per power of two in [`START`]: the value's 4 bits after its highest set bit.
+const SLICE_BITS: u32 = 4;
+
+/// `START[k << SLICE_BITS | j]`: the bucket of the smallest value whose highest set bit is
+/// `k` and whose next [`SLICE_BITS`] bits are `j` (of `2^k` for `k < SLICE_BITS`): a lower
+/// bound of the bucket of every value in that slice, at most 4 buckets below it (a slice
+/// spans at most 1/16 of its start, a bucket 2 %).
+static START: [u16; 64 << SLICE_BITS] = {
+    let mut t = [0u16; 64 << SLICE_BITS];
+    let (mut key, mut i) = (0, 0);
+    while key < t.len() {
+        // `least` grows with `key`, so the search goes on from the previous slice's bucket.
+        let least = slice_start(key);
+        // The largest i with BOUNDS[i] <= least is the bucket of `least`.
+        while i + 1 < BOUNDS.len() && BOUNDS[i + 1] <= least {
+            i += 1;
+        }
+        t[key] = i as u16;
+        key += 1;
+    }
+    t
+};
+
+/// The smallest value of [`START`]'s slice `key` (for `k < SLICE_BITS`, `2^k`).
+const fn slice_start(key: usize) -> u64 {
+    let (k, j) = ((key >> SLICE_BITS) as u32, (key & ((1 << SLICE_BITS) - 1)) as u64);
+    if k < SLICE_BITS { 1u64 << k } else { (1u64 << k) | (j << (k - SLICE_BITS)) }
+}
+
+/// Bucket index of a positive value, equal to [`index_of_libm`] (the tests check every
+/// bound): the largest `i` with `BOUNDS[i] <= v`, searched from [`START`] onwards. A
+/// handful of comparisons instead of a logarithm per value.
+fn index_of(v: u64) -> u16 {
+    debug_assert!(v > 0);
+    let k = 63 - v.leading_zeros();
+    let j = (v << (63 - k) >> (63 - SLICE_BITS)) & ((1 << SLICE_BITS) - 1);
+    let mut i = usize::from(START[(k as usize) << SLICE_BITS | j as usize]);
+    while i < MAX_INDEX as usize && BOUNDS[i + 1] <= v {
+        i += 1;
+    }
+    i as u16
 }
 
 /// Smallest integer value that lands in bucket `i` or above.
@@ -47,17 +94,17 @@ fn first_value_at_or_above(i: u16) -> u64 {
     let g = guess as u64;
     let slack = (g >> 20) + 4;
     let (mut lo, mut hi) = (g.saturating_sub(slack).max(1), g.saturating_add(slack));
-    if index_of(lo) >= i || index_of(hi) < i {
+    if index_of_libm(lo) >= i || index_of_libm(hi) < i {
         lo = 1;
         hi = u64::MAX;
-        if index_of(hi) < i {
+        if index_of_libm(hi) < i {
             return u64::MAX;
         }
     }
-    // Invariant: index_of(lo) < i <= index_of(hi) (index_of(1) = 0 < i).
+    // Invariant: index_of_libm(lo) < i <= index_of_libm(hi) (index_of_libm(1) = 0 < i).
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if index_of(mid) >= i { hi = mid } else { lo = mid }
+        if index_of_libm(mid) >= i { hi = mid } else { lo = mid }
     }
     hi
 }
@@ -466,6 +513,45 @@ mod tests {
         assert_eq!(s.max(), values.last().copied());
         assert_eq!(s.sum(), values.iter().map(|&v| u128::from(v)).sum::<u128>());
         assert_eq!(s.count(), values.len() as u64);
+    }
+
+    #[test]
+    fn bounds_table_matches_libm() {
+        let want: Vec<u64> = (0..=MAX_INDEX).map(first_value_at_or_above).collect();
+        if BOUNDS[..] != want[..] {
+            for c in want.chunks(6) {
+                std::println!("    {},", c.iter().map(|x| alloc::format!("{x}")).collect::<Vec<_>>().join(", "));
+            }
+            panic!("sketch/bounds.rs is stale: the correct table is printed above");
+        }
+    }
+
+    #[test]
+    fn fast_bucket_index_equals_libm_at_every_bound_and_slice() {
+        for (i, &b) in BOUNDS.iter().enumerate() {
+            for v in [b.saturating_sub(1).max(1), b, b.saturating_add(1), b.saturating_add(2)] {
+                assert_eq!(index_of(v), index_of_libm(v), "value {v} near the start of bucket {i}");
+            }
+        }
+        for (key, &start) in START.iter().enumerate() {
+            let least = slice_start(key);
+            assert!(start <= index_of_libm(least), "slice {key} starts above its first value's bucket");
+            for v in [least, least + 1, least.saturating_sub(1).max(1)] {
+                assert_eq!(index_of(v), index_of_libm(v), "value {v}");
+            }
+        }
+        for v in 1..=300_000u64 {
+            assert_eq!(index_of(v), index_of_libm(v), "value {v}");
+        }
+        assert_eq!(index_of(u64::MAX), index_of_libm(u64::MAX));
+    }
+
+    proptest! {
+        #[test]
+        fn fast_bucket_index_equals_libm(v in 1u64.., shift in 0u32..64) {
+            let v = (v >> shift).max(1);
+            prop_assert_eq!(index_of(v), index_of_libm(v));
+        }
     }
 
     #[test]
