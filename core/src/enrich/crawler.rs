@@ -32,35 +32,70 @@ pub const CRAWLERS: &[Crawler] = &[
     // User-triggered fetchers (Feedfetcher, Read Aloud) are left out: they are not crawlers.
     Crawler {
         name: "google",
-        tokens: &["googlebot", "adsbot-google", "mediapartners-google", "google-inspectiontool", "googleother", "storebot-google"],
+        tokens: &[
+            "googlebot",
+            "adsbot-google",
+            "mediapartners-google",
+            "google-inspectiontool",
+            "googleother",
+            "storebot-google",
+        ],
         asns: &[15169],
     },
     // Microsoft: "Verifying Bingbot" (bing.com/webmasters/help/how-to-verify-bingbot-3905dc26)
     // gives reverse DNS to search.msn.com and the list bing.com/toolbox/bingbot.json, in
     // Microsoft's AS8075.
-    Crawler { name: "bing", tokens: &["bingbot", "msnbot", "bingpreview", "adidxbot"], asns: &[8075] },
+    Crawler {
+        name: "bing",
+        tokens: &["bingbot", "msnbot", "bingpreview", "adidxbot"],
+        asns: &[8075],
+    },
     // Apple: "About Applebot" (support.apple.com/en-us/119829) gives reverse DNS to
     // applebot.apple.com; Applebot crawls from Apple's 17.0.0.0/8, AS714.
-    Crawler { name: "apple", tokens: &["applebot"], asns: &[714] },
+    Crawler {
+        name: "apple",
+        tokens: &["applebot"],
+        asns: &[714],
+    },
     // Yandex: "How to check that a robot belongs to Yandex"
     // (yandex.com/support/webmaster/robot-workings/check-yandex-robots.html) gives reverse
     // DNS to yandex.ru / yandex.net / yandex.com; its robots send from AS13238. Every
     // Yandex robot's user agent carries `yandex.com/bots`.
-    Crawler { name: "yandex", tokens: &["yandexbot", "yandex.com/bots"], asns: &[13238] },
+    Crawler {
+        name: "yandex",
+        tokens: &["yandexbot", "yandex.com/bots"],
+        asns: &[13238],
+    },
     // Baidu documents reverse DNS to baidu.com / baidu.jp only; AS55967 is Baidu's own.
     // Baiduspider is also seen from carriers' address space: those requests are not
     // verified here.
-    Crawler { name: "baidu", tokens: &["baiduspider"], asns: &[55967] },
+    Crawler {
+        name: "baidu",
+        tokens: &["baiduspider"],
+        asns: &[55967],
+    },
     // Meta: "Meta Web Crawlers" (developers.facebook.com/docs/sharing/webmasters/web-crawlers)
     // lists its crawlers' addresses as the routes of AS32934
     // (`whois -h whois.radb.net -- '-i origin AS32934'`).
-    Crawler { name: "meta", tokens: &["facebookexternalhit", "facebookcatalog", "meta-externalagent"], asns: &[32934] },
+    Crawler {
+        name: "meta",
+        tokens: &[
+            "facebookexternalhit",
+            "facebookcatalog",
+            "meta-externalagent",
+        ],
+        asns: &[32934],
+    },
 ];
 
 /// The operator whose crawler a decoded user agent claims to be, if any.
 pub fn claimed_crawler(user_agent: &str) -> Option<&'static Crawler> {
     let hay = user_agent.as_bytes();
-    CRAWLERS.iter().find(|c| c.tokens.iter().any(|t| contains_ignore_ascii_case(hay, t.as_bytes())))
+    CRAWLERS.iter().find(|c| {
+        c.tokens
+            .iter()
+            .any(|t| contains_ignore_ascii_case(hay, t.as_bytes()))
+    })
 }
 
 /// The operator whose crawler sent a request: its decoded user agent claims the crawler
@@ -72,20 +107,27 @@ pub fn verified_crawler(user_agent: &str, asn: Option<u32>) -> Option<&'static C
 }
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    const GOOGLEBOT: &str =
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
     const GOOGLEBOT_PHONE: &str = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
     const BINGBOT: &str = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)";
     const APPLEBOT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)";
-    const YANDEX_IMAGES: &str = "Mozilla/5.0 (compatible; YandexImages/3.0; +http://yandex.com/bots)";
-    const BAIDU: &str = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)";
-    const FACEBOOK: &str = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)";
+    const YANDEX_IMAGES: &str =
+        "Mozilla/5.0 (compatible; YandexImages/3.0; +http://yandex.com/bots)";
+    const BAIDU: &str =
+        "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)";
+    const FACEBOOK: &str =
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)";
     const DUCKDUCKBOT: &str = "DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)";
     const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
@@ -101,7 +143,11 @@ mod tests {
             (BAIDU, 55967, "baidu"),
             (FACEBOOK, 32934, "meta"),
         ] {
-            assert_eq!(verified_crawler(ua, Some(asn)).map(|c| c.name), Some(name), "{ua}");
+            assert_eq!(
+                verified_crawler(ua, Some(asn)).map(|c| c.name),
+                Some(name),
+                "{ua}"
+            );
         }
     }
 
@@ -135,6 +181,9 @@ mod tests {
                 assert_eq!(*t, t.to_ascii_lowercase(), "{}", c.name);
             }
         }
-        assert_eq!(claimed_crawler("MOZILLA/5.0 (COMPATIBLE; GOOGLEBOT/2.1)").map(|c| c.name), Some("google"));
+        assert_eq!(
+            claimed_crawler("MOZILLA/5.0 (COMPATIBLE; GOOGLEBOT/2.1)").map(|c| c.name),
+            Some("google")
+        );
     }
 }
