@@ -410,8 +410,8 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             tracing::warn!(shard, seq = %records[first_needed + b.source_index].seq, reason = %b.reason, "bad line");
         }
         if let Some(waf) = &self.waf {
-            let asns_of = |ips: &[std::net::IpAddr]| self.processor.lock().unwrap().asns_of(&records[first_needed..], ips);
-            found.add(waf, &parsed.full, &self.options.suspect, self.clock.now_ms(), asns_of);
+            let clients_of = |ips: &[std::net::IpAddr], bots: bool| self.processor.lock().unwrap().clients_of(&records[first_needed..], ips, bots);
+            found.add(waf, &parsed.full, &self.options.suspect, self.clock.now_ms(), clients_of);
         }
 
         // 2. Records.

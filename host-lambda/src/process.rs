@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use cflog_core::enrich::crawler::verified_crawler;
 use cflog_core::enrich::geo::edge_geo;
 use cflog_core::enrich::ua::{UaClass, classify_user_agent};
 use cflog_core::summary::{Summary, SummaryOptions};
@@ -132,28 +133,44 @@ impl Processor {
         }
     }
 
-    /// The autonomous system each of `ips` requested from in `records` (the first line of
-    /// that address carrying an `asn`), for the WAF sink's ASN allow-list. Parses the
-    /// lines again (no rules): called only when suspicious addresses meet an ASN
-    /// allow-list; the layout without `asn` finds none.
-    pub fn asns_of(&self, records: &[InRecord], ips: &[std::net::IpAddr]) -> HashMap<std::net::IpAddr, u32> {
-        let mut out = HashMap::new();
+    /// What the WAF sink's allow-lists need to know about each of `ips`, from its lines in
+    /// `records`: the autonomous system it requested from (the first of its lines carrying
+    /// an `asn`) and, when `bots` is set, whether it is a verified bot: every one of its
+    /// lines claims a crawler from that crawler operator's AS
+    /// ([`cflog_core::enrich::crawler::verified_crawler`]), so an address that also sends
+    /// anything else is not one. Parses the lines again (no rules): called only when
+    /// suspicious addresses meet an allow-list that needs it; the layout without `asn`
+    /// finds nothing.
+    pub fn clients_of(&self, records: &[InRecord], ips: &[std::net::IpAddr], bots: bool) -> HashMap<std::net::IpAddr, crate::waf::ClientFacts> {
+        let mut out: HashMap<std::net::IpAddr, crate::waf::ClientFacts> = HashMap::new();
         if ips.is_empty() || !self.schema.has(Field::Asn) {
             return out;
         }
+        // Address → whether every line so far was a verified crawler's.
+        let mut all_verified: HashMap<std::net::IpAddr, bool> = HashMap::new();
         let mut parser = Parser::realtime(self.schema.clone());
         let mut buf = cflog_core::RecordBuf::new();
         for line in records.iter().filter_map(|r| r.data.as_ref().ok()).flat_map(|d| lines_of(d)) {
             let Ok(Some(record)) = parser.parse_line(line, &mut buf) else { continue };
             let Ok(Some(ip)) = record.client_ip() else { continue };
-            if ips.contains(&ip)
-                && !out.contains_key(&ip)
-                && let Ok(Some(asn)) = record.integer(Field::Asn)
-            {
-                out.insert(ip, u32::try_from(asn).unwrap_or(u32::MAX));
-                if out.len() == ips.len() {
-                    break;
-                }
+            if !ips.contains(&ip) {
+                continue;
+            }
+            let asn = record.integer(Field::Asn).ok().flatten().map(|a| u32::try_from(a).unwrap_or(u32::MAX));
+            let facts = out.entry(ip).or_default();
+            if facts.asn.is_none() {
+                facts.asn = asn;
+            }
+            if bots {
+                let verified = record.decoded_str(Field::UserAgent).is_some_and(|ua| verified_crawler(&ua, asn).is_some());
+                *all_verified.entry(ip).or_insert(true) &= verified;
+            } else if out.len() == ips.len() && out.values().all(|f| f.asn.is_some()) {
+                break;
+            }
+        }
+        for (ip, verified) in all_verified {
+            if let Some(f) = out.get_mut(&ip) {
+                f.verified_bot = verified;
             }
         }
         out
@@ -502,6 +519,65 @@ fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u
 
 #[cfg(test)]
 mod tests {
+    use super::{ExtraDimensions, InRecord, Processor};
+    use crate::waf::ClientFacts;
+    use cflog_core::Schema;
+
+    const GOOGLEBOT: &str = "Mozilla/5.0%20(compatible;%20Googlebot/2.1;%20+http://www.google.com/bot.html)";
+    const CHROME: &str = "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/120.0.0.0%20Safari/537.36";
+
+    /// One real-time line (release 46) per `(ip, asn, user agent)`.
+    fn records(lines: &[(&str, &str, &str)]) -> Vec<InRecord> {
+        let schema = Schema::realtime_release(46).unwrap();
+        let names: Vec<&str> = schema.names().collect();
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, (ip, asn, ua))| {
+                let v: Vec<&str> = names
+                    .iter()
+                    .map(|n| match *n {
+                        "timestamp" => "1793491200.000",
+                        "c-ip" => ip,
+                        "asn" => asn,
+                        "cs-user-agent" => ua,
+                        "sc-status" => "200",
+                        _ => "-",
+                    })
+                    .collect();
+                InRecord { seq: i.to_string(), data: Ok(format!("{}\n", v.join("\t")).into_bytes()) }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn clients_of_verifies_an_address_only_when_every_line_is_a_crawler_from_its_as() {
+        let p = Processor::new(Schema::realtime_release(46).unwrap(), Default::default(), ExtraDimensions::default());
+        let recs = records(&[
+            ("66.249.66.1", "15169", GOOGLEBOT),
+            ("66.249.66.1", "15169", GOOGLEBOT),
+            // Googlebot from an AS that is not Google's: a spoofer.
+            ("203.0.113.7", "16509", GOOGLEBOT),
+            // Googlebot, then a browser, from Google's AS: not only a crawler.
+            ("66.249.66.2", "15169", GOOGLEBOT),
+            ("66.249.66.2", "15169", CHROME),
+            // No `asn` on the first line: the AS is the first one given.
+            ("198.51.100.3", "-", CHROME),
+            ("198.51.100.3", "64500", CHROME),
+        ]);
+        let ips: Vec<std::net::IpAddr> = ["66.249.66.1", "203.0.113.7", "66.249.66.2", "198.51.100.3"].iter().map(|s| s.parse().unwrap()).collect();
+        let got = p.clients_of(&recs, &ips, true);
+        let f = |ip: &str| got.get(&ip.parse().unwrap()).copied();
+        assert_eq!(f("66.249.66.1"), Some(ClientFacts { asn: Some(15169), verified_bot: true }));
+        assert_eq!(f("203.0.113.7"), Some(ClientFacts { asn: Some(16509), verified_bot: false }));
+        assert_eq!(f("66.249.66.2"), Some(ClientFacts { asn: Some(15169), verified_bot: false }));
+        assert_eq!(f("198.51.100.3"), Some(ClientFacts { asn: Some(64500), verified_bot: false }));
+        // Without `bots`, nobody is judged a bot.
+        let asns_only = p.clients_of(&recs, &ips, false);
+        assert_eq!(asns_only.get(&ips[0]).copied(), Some(ClientFacts { asn: Some(15169), verified_bot: false }));
+        assert_eq!(asns_only.get(&ips[3]).copied(), Some(ClientFacts { asn: Some(64500), verified_bot: false }));
+    }
+
     #[test]
     fn iso8601() {
         let f = |ms| {

@@ -68,7 +68,7 @@ pub struct AllowList {
     pub cidrs: Vec<Cidr>,
     /// Autonomous systems.
     pub asns: Vec<u32>,
-    /// Verified bots (a candidate the caller found to be one, [`Candidate::verified_bot`]).
+    /// Verified bots ([`Candidate::verified_bot`]).
     pub verified_bots: bool,
 }
 
@@ -135,7 +135,18 @@ pub struct Candidate {
     pub ip: IpAddr,
     /// Its autonomous system, when the logs carry it.
     pub asn: Option<u32>,
-    /// A verified bot (the caller's judgement, e.g. a crawler's user agent from its own AS).
+    /// A verified bot: its requests claim a crawler and come from that crawler operator's
+    /// AS ([`cflog_core::enrich::crawler::verified_crawler`]).
+    pub verified_bot: bool,
+}
+
+/// What the allow-lists need to know about a suspicious address, read from its lines in
+/// the batch (`crate::process::Processor::clients_of`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientFacts {
+    /// The autonomous system it requested from (the first of its lines with an `asn`).
+    pub asn: Option<u32>,
+    /// Every one of its lines claims a crawler from that crawler operator's AS.
     pub verified_bot: bool,
 }
 
@@ -143,14 +154,19 @@ pub struct Candidate {
 /// requests) first. Keys that are not addresses, such as networks when `CFLOG_ANONYMIZE_IP`
 /// cut the last octet (`203.0.113.0`, which is a real address too), are the caller's to
 /// leave out: with anonymized addresses the sink must stay off.
-pub fn candidates_of(suspects: &[cflog_core::suspicious::Suspect], asn_of: impl Fn(&IpAddr) -> Option<u32>) -> Vec<Candidate> {
+pub fn candidates_of(suspects: &[cflog_core::suspicious::Suspect], facts_of: impl Fn(&IpAddr) -> ClientFacts) -> Vec<Candidate> {
     let mut ips: Vec<(&cflog_core::suspicious::Suspect, IpAddr)> = suspects
         .iter()
         .filter(|s| s.kind == cflog_core::suspicious::ClientKind::Ip)
         .filter_map(|s| Some((s, s.key.parse::<IpAddr>().ok()?)))
         .collect();
     ips.sort_by(|a, b| b.0.counts.requests.cmp(&a.0.counts.requests).then(a.1.cmp(&b.1)));
-    ips.into_iter().map(|(_, ip)| Candidate { ip, asn: asn_of(&ip), verified_bot: false }).collect()
+    ips.into_iter()
+        .map(|(_, ip)| {
+            let f = facts_of(&ip);
+            Candidate { ip, asn: f.asn, verified_bot: f.verified_bot }
+        })
+        .collect()
 }
 
 /// Our blocks: IP set entry → blocked until (epoch milliseconds).

@@ -22,7 +22,7 @@ use crate::aggregate::Aggregate;
 use crate::names::metric;
 use crate::ports::{MetricDatum, MetricsSink, SinkError, Unit};
 use crate::sinks::RetryPolicy;
-use crate::waf::{BlockStore, Candidate, IpSet, Plan, WafPolicy, apply, candidates_of, datums_of, entry_of};
+use crate::waf::{BlockStore, Candidate, ClientFacts, IpSet, Plan, WafPolicy, apply, candidates_of, datums_of, entry_of};
 
 /// The outcome of one IP set: its name (the ARN) and the plan applied, or why not.
 pub type Outcome = (String, Result<Plan, SinkError>);
@@ -91,14 +91,15 @@ impl std::fmt::Debug for WafRunner {
     }
 }
 
-/// What the sink found in one batch: suspicious clients by distribution, and the ASNs of
-/// the suspicious addresses when an ASN allow-list needs them.
+/// What the sink found in one batch: suspicious clients by distribution, and what the
+/// allow-lists need to know about the suspicious addresses (ASN, verified bot) when an
+/// ASN allow-list or the verified-bot one needs it.
 #[derive(Debug, Clone, Default)]
 pub struct Found {
     /// `(distribution, suspect)`.
     pub suspects: Vec<(String, Suspect)>,
-    /// Address → the AS it requested from.
-    pub asns: HashMap<IpAddr, u32>,
+    /// Address → its AS and whether it is a verified bot.
+    pub clients: HashMap<IpAddr, ClientFacts>,
 }
 
 /// What the sink did in one invocation (part of the invocation's log line).
@@ -121,15 +122,22 @@ pub struct WafStats {
 impl Found {
     /// Adds the suspicious clients of `agg` (one shard's parse) judged by `thresholds`:
     /// windows that started more than the block TTL before `now_ms` are left out (a
-    /// backlog's old flood is over by the time a block would end), and the addresses' ASNs
-    /// (`asns_of`, which parses the records again) are looked up only when an ASN
-    /// allow-list needs them.
-    pub fn add(&mut self, waf: &WafRunner, agg: &Aggregate, thresholds: &SuspectThresholds, now_ms: i64, asns_of: impl FnOnce(&[IpAddr]) -> HashMap<IpAddr, u32>) {
+    /// backlog's old flood is over by the time a block would end), and the addresses'
+    /// [`ClientFacts`] (`clients_of(ips, bots)`, which parses the records again; `bots`:
+    /// whether to judge verified bots too) are looked up only when an allow-list needs them.
+    pub fn add(
+        &mut self,
+        waf: &WafRunner,
+        agg: &Aggregate,
+        thresholds: &SuspectThresholds,
+        now_ms: i64,
+        clients_of: impl FnOnce(&[IpAddr], bool) -> HashMap<IpAddr, ClientFacts>,
+    ) {
         let suspects = agg.suspects(thresholds, now_ms - waf.policy().ttl_ms);
-        if waf.needs_asns() {
+        if waf.needs_asns() || waf.needs_bots() {
             let ips: Vec<IpAddr> = suspects.iter().filter(|(_, s)| s.kind == ClientKind::Ip).filter_map(|(_, s)| s.key.parse().ok()).collect();
             if !ips.is_empty() {
-                self.asns.extend(asns_of(&ips));
+                self.clients.extend(clients_of(&ips, waf.needs_bots()));
             }
         }
         self.suspects.extend(suspects);
@@ -147,9 +155,15 @@ impl WafRunner {
         self.blocker.policy()
     }
 
-    /// Whether a batch's suspicious addresses need their ASN ([`Found::asns`]).
+    /// Whether a batch's suspicious addresses need their ASN ([`Found::clients`]).
     pub fn needs_asns(&self) -> bool {
         !self.policy().allow.asns.is_empty()
+    }
+
+    /// Whether a batch's suspicious addresses need to be judged as verified bots or not
+    /// ([`Found::clients`]): when verified bots are allow-listed (the default).
+    pub fn needs_bots(&self) -> bool {
+        self.policy().allow.verified_bots
     }
 
     /// Applies what the batch found: always when it found suspicious addresses, else at
@@ -157,7 +171,7 @@ impl WafRunner {
     /// nothing to expire). Publishes the metrics to `metrics` (if on) and logs.
     pub async fn run<M: MetricsSink>(&self, found: &Found, now_ms: i64, retry: RetryPolicy, metrics: Option<&M>) -> WafStats {
         let ips: Vec<Suspect> = found.suspects.iter().filter(|(_, s)| s.kind == ClientKind::Ip).map(|(_, s)| s.clone()).collect();
-        let candidates = candidates_of(&ips, |ip| found.asns.get(ip).copied());
+        let candidates = candidates_of(&ips, |ip| found.clients.get(ip).copied().unwrap_or_default());
         {
             let mut last = self.last_run_ms.lock().unwrap();
             let due = last.is_none_or(|t| now_ms - t >= EXPIRY_INTERVAL_MS) && !self.policy().dry_run;

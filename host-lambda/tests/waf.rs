@@ -20,7 +20,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use aws_sdk_wafv2::types::{IpAddressVersion, Scope};
 use cflog_core::Schema;
 use cflog_core::suspicious::{SuspectThresholds, judge};
-use cflog_lambda::waf::{AllowList, Blocks, BlockStore, Candidate, Cidr, IpSet, WafPolicy, apply, candidates_of};
+use cflog_lambda::waf::{AllowList, Blocks, BlockStore, Candidate, Cidr, ClientFacts, IpSet, WafPolicy, apply, candidates_of};
 use cflog_lambda::config::Config;
 use cflog_lambda::ports::Clock;
 use cflog_lambda::runtime::{AwsHandler, build};
@@ -40,15 +40,22 @@ fn flood(ip: &str, n: usize) -> Vec<Vec<u8>> {
 /// `n` requests of each `(ip, n, asn)` and one each of 50 quiet clients (no `asn`), in the
 /// minute from `t0`.
 fn flood_at(t0: i64, floods: &[(&str, usize, &str)]) -> Vec<Vec<u8>> {
+    let floods: Vec<(&str, usize, &str, &str)> = floods.iter().map(|&(ip, n, asn)| (ip, n, asn, "-")).collect();
+    flood_as(t0, &floods)
+}
+
+/// [`flood_at`] with a user agent (as logged: percent-encoded) per flood: `(ip, n, asn, ua)`.
+fn flood_as(t0: i64, floods: &[(&str, usize, &str, &str)]) -> Vec<Vec<u8>> {
     let schema = Schema::realtime_release(46).unwrap();
     let names: Vec<&str> = schema.names().collect();
-    let line = |k: usize, ip: &str, asn: &str| {
+    let line = |k: usize, ip: &str, asn: &str, ua: &str| {
         let values: Vec<String> = names
             .iter()
             .map(|n| match *n {
                 "timestamp" => format!("{}.{:03}", (t0 + k as i64) / 1000, (t0 + k as i64) % 1000),
                 "c-ip" => ip.to_string(),
                 "asn" => asn.to_string(),
+                "cs-user-agent" => ua.to_string(),
                 "sc-status" => "200".into(),
                 "x-host-header" => "d111111abcdef8.cloudfront.net".into(),
                 _ => "-".into(),
@@ -56,14 +63,15 @@ fn flood_at(t0: i64, floods: &[(&str, usize, &str)]) -> Vec<Vec<u8>> {
             .collect();
         format!("{}\n", values.join("\t")).into_bytes()
     };
-    let mut out: Vec<Vec<u8>> = floods.iter().flat_map(|&(ip, n, asn)| (0..n).map(move |k| (k, ip, asn))).map(|(k, ip, asn)| line(k, ip, asn)).collect();
-    out.extend((0..50).map(|k| line(k, &format!("198.51.100.{k}"), "-")));
+    let mut out: Vec<Vec<u8>> =
+        floods.iter().flat_map(|&(ip, n, asn, ua)| (0..n).map(move |k| (k, ip, asn, ua))).map(|(k, ip, asn, ua)| line(k, ip, asn, ua)).collect();
+    out.extend((0..50).map(|k| line(k, &format!("198.51.100.{k}"), "-", "-")));
     out
 }
 
 fn suspects_of(lines: &[Vec<u8>]) -> Vec<Candidate> {
     let summary = analyze_summary(lines, &Schema::realtime_release(46).unwrap());
-    candidates_of(&judge(&summary, &SuspectThresholds::default()), |_| None)
+    candidates_of(&judge(&summary, &SuspectThresholds::default()), |_| ClientFacts::default())
 }
 
 struct Setup {
@@ -316,4 +324,34 @@ async fn a_waf_failure_neither_fails_the_batch_nor_loses_its_rollups() {
     assert_eq!(rollups, lines.len() as u64, "every record is in the rollups");
     assert_eq!(metric_sum(&s, "WafErrors", &[], t0).await, 1.0);
     assert_eq!(entries(&s.set).await, [OPERATORS]);
+}
+
+/// Googlebot's desktop user agent as a real-time log has it (percent-encoded).
+const GOOGLEBOT: &str = "Mozilla/5.0%20(compatible;%20Googlebot/2.1;%20+http://www.google.com/bot.html)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_googlebot_flood_from_googles_as_is_never_blocked_one_from_another_as_is() {
+    let s = setup(IpAddressVersion::Ipv4).await;
+    let t0 = recent_minute();
+    let clock = Arc::new(TestClock(AtomicI64::new(t0 + MIN)));
+    // Verified bots are allow-listed by default; no ASN allow-list.
+    let h = lambda(&s, &[("CFLOG_WAF_DRY_RUN", "false")], clock.clone()).await;
+    // The same user agent: from Google's AS15169, and from AS16509 (a spoofer on a cloud VM).
+    let lines = flood_as(t0, &[("66.249.66.1", 1500, "15169", GOOGLEBOT), ("203.0.113.77", 1500, "16509", GOOGLEBOT)]);
+    let (response, stats) = h.handle_kinesis(event(1, &lines)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!((stats.waf.blocked, stats.waf.allowed, stats.waf.errors), (1, 1, 0), "{stats:?}");
+    assert_eq!(entries(&s.set).await, [OPERATORS, "203.0.113.77/32"], "the spoofer only");
+
+    // The crawler goes on in the next batches: still never blocked.
+    clock.0.store(t0 + 2 * MIN, Ordering::SeqCst);
+    let (_, stats) = h.handle_kinesis(event(2, &lines)).await;
+    assert_eq!((stats.waf.blocked, stats.waf.allowed), (0, 1), "{stats:?}");
+    assert_eq!(entries(&s.set).await, [OPERATORS, "203.0.113.77/32"]);
+
+    // With verified bots no longer allow-listed, the same crawler is blocked like anyone.
+    let strict = lambda(&s, &[("CFLOG_WAF_DRY_RUN", "false"), ("CFLOG_WAF_ALLOW_VERIFIED_BOTS", "false")], clock.clone()).await;
+    let (_, stats) = strict.handle_kinesis(event(3, &lines)).await;
+    assert_eq!((stats.waf.blocked, stats.waf.allowed), (1, 0), "{stats:?}");
+    assert_eq!(entries(&s.set).await, [OPERATORS, "203.0.113.77/32", "66.249.66.1/32"]);
 }

@@ -4,8 +4,10 @@
 //! allocation, so it can run per record in the CLI and in the browser build alike.
 //!
 //! * [`ua`]: user agent → browser / bot / tool, browser family, mobile.
+//! * [`crawler`]: user agent + ASN → a verified crawler (Googlebot from Google's AS).
 //! * [`geo`]: `x-edge-location` → IATA airport → city, country, region.
 
+pub mod crawler;
 pub mod geo;
 pub mod ua;
 
@@ -14,5 +16,6 @@ pub mod ua;
 #[rustfmt::skip]
 mod airports_generated;
 
+pub use crawler::{CRAWLERS, Crawler, claimed_crawler, verified_crawler};
 pub use geo::{Airport, Region, airport, edge_geo, iata_prefix};
 pub use ua::{BrowserFamily, UaClass, UserAgentInfo, classify_user_agent};
