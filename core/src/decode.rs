@@ -38,6 +38,51 @@ pub fn percent_decode(input: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Percent-decodes `buf[from..]` in place, once, exactly as [`percent_decode`] does (the
+/// decoded text is never longer, so it is written over the encoded text and `buf` is
+/// truncated): no allocation. Returns whether `buf[from..]` held a `%`.
+///
+/// ```
+/// use cflog_core::decode::percent_decode_in_place;
+/// let mut v = b"ua=Mozilla/5.0%20(X11)%zz".to_vec();
+/// assert!(percent_decode_in_place(&mut v, 3));
+/// assert_eq!(v, b"ua=Mozilla/5.0 (X11)%zz");
+/// ```
+pub fn percent_decode_in_place(buf: &mut Vec<u8>, from: usize) -> bool {
+    let Some(first) = memchr::memchr(b'%', &buf[from..]) else {
+        return false;
+    };
+    // Reads run at `i`, writes at `w <= i`, and every byte of an escape is read before
+    // anything is written over it.
+    let (mut i, mut w) = (from + first, from + first);
+    let len = buf.len();
+    while i < len {
+        let b = buf[i];
+        if b == b'%' && i + 2 < len
+            && let (Some(h), Some(l)) = (hex(buf[i + 1]), hex(buf[i + 2])) {
+                buf[w] = h << 4 | l;
+                w += 1;
+                i += 3;
+                continue;
+            }
+        buf[w] = b;
+        w += 1;
+        i += 1;
+    }
+    buf.truncate(w);
+    true
+}
+
+/// Appends `input` decoded once, or twice when `double` is set, to `out`: [`decode`]
+/// without allocating.
+pub fn decode_into(input: &[u8], double: bool, out: &mut Vec<u8>) {
+    let from = out.len();
+    out.extend_from_slice(input);
+    if percent_decode_in_place(out, from) && double {
+        percent_decode_in_place(out, from);
+    }
+}
+
 /// Decodes once, or twice when `double` is set (for pre-2020 standard logs).
 pub fn decode(input: &[u8], double: bool) -> Cow<'_, [u8]> {
     match percent_decode(input) {
@@ -83,6 +128,30 @@ pub(crate) fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Decoding in place (behind any prefix) gives what the allocating decoder gives,
+        /// once and twice; the inputs are dense in `%`, hex digits and near-escapes.
+        #[test]
+        fn in_place_equals_percent_decode(
+            prefix in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+            s in proptest::collection::vec(proptest::prop_oneof![
+                4 => proptest::prelude::Just(b'%'), 3 => proptest::sample::select(b"0123456789abcdefABCDEF".to_vec()),
+                1 => proptest::sample::select(b"25gGzZ".to_vec()), 2 => proptest::prelude::any::<u8>()], 0..40),
+            double in proptest::prelude::any::<bool>(),
+        ) {
+            let mut v = prefix.clone();
+            decode_into(&s, double, &mut v);
+            proptest::prop_assert_eq!(&v[..prefix.len()], &prefix[..]);
+            proptest::prop_assert_eq!(&v[prefix.len()..], &*decode(&s, double));
+            let mut once = prefix.clone();
+            once.extend_from_slice(&s);
+            let had = percent_decode_in_place(&mut once, prefix.len());
+            proptest::prop_assert_eq!(had, s.contains(&b'%'));
+            proptest::prop_assert_eq!(&once[prefix.len()..], &*percent_decode(&s));
+        }
+    }
 
     #[test]
     fn once_and_twice() {
