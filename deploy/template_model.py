@@ -169,6 +169,16 @@ def eval_condition(tpl: dict, node, values: dict[str, str]) -> bool:
             if x["Ref"] in values:
                 return values[x["Ref"]]
             return str(tpl.get("Parameters", {}).get(x["Ref"], {}).get("Default", ""))
+        # A list parameter's slots (AlarmBehaviors): !Select [i, !Split [sep, !Sub "${P},,"]].
+        if isinstance(x, dict) and set(x) == {"Fn::Sub"} and isinstance(x["Fn::Sub"], str):
+            return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: val({"Ref": m.group(1)}), x["Fn::Sub"])
+        if isinstance(x, dict) and set(x) == {"Fn::Split"}:
+            sep, text = x["Fn::Split"]
+            return val(text).split(sep)
+        if isinstance(x, dict) and set(x) == {"Fn::Select"}:
+            index, items = x["Fn::Select"]
+            items = val(items)
+            return items[int(index)] if int(index) < len(items) else ""
         if isinstance(x, dict):
             return eval_condition(tpl, x, values)
         return str(x)

@@ -419,6 +419,44 @@ class Rules(unittest.TestCase):
         self.assertTrue(any("emits 'LateRecords', but no dashboard widget or alarm shows it" in e for e in errs), errs)
 
 
+class BehaviorAlarms(unittest.TestCase):
+    """Issue 14: one 5xx-rate alarm per cache behavior named in AlarmBehaviors (up to three
+    slots), gated on the behavior's own requests. The scenarios run AlarmBehaviors at its
+    default (empty: no alarm); these run it with behaviors named."""
+
+    @staticmethod
+    def with_behaviors(value: str) -> dict:
+        tpl = copy.deepcopy(TPL)
+        tpl["Parameters"]["AlarmBehaviors"]["Default"] = value
+        return tpl
+
+    def test_slots_follow_the_list(self):
+        from template_model import eval_condition
+
+        for value, on in [("", []), ("/api/*", [1]), ("/api/*,/images/*", [1, 2]), ("/api/*,/images/*,*", [1, 2, 3])]:
+            tpl = self.with_behaviors(value)
+            self.assertEqual([i for i in (1, 2, 3) if eval_condition(tpl, f"HasBehaviorAlarm{i}", {})], on, value)
+
+    def test_the_alarms_check_clean_and_watch_their_behavior(self):
+        tpl = self.with_behaviors("/api/*,/images/*,*")
+        self.assertEqual(check(tpl), [])
+        for i in (1, 2, 3):
+            props = tpl["Resources"][f"AlarmBehavior{i}5xxRate"]["Properties"]
+            stats = {q["Id"]: q["MetricStat"]["Metric"] for q in props["Metrics"] if "MetricStat" in q}
+            self.assertEqual({k: m["MetricName"] for k, m in stats.items()}, {"req": "Requests", "rate": "5xxErrorRate"})
+            for m in stats.values():
+                self.assertEqual([d["Name"] for d in m["Dimensions"]], ["Distribution", "CacheBehavior"])
+                self.assertEqual(m["Dimensions"][1]["Value"], {"Fn::Select": [i - 1, {"Fn::Split": [",", {"Fn::Sub": "${AlarmBehaviors},,"}]}]})
+            gated = [q for q in props["Metrics"] if q.get("ReturnData")]
+            self.assertEqual([q["Expression"] for q in gated], [{"Fn::Sub": "IF(req >= ${AlarmBehaviorMinRequestsPerMinute}, rate)"}])
+
+    def test_a_bogus_dimension_in_a_behavior_alarm(self):
+        tpl = self.with_behaviors("/api/*")
+        tpl["Resources"]["AlarmBehavior15xxRate"]["Properties"]["Metrics"][1]["MetricStat"]["Metric"]["Dimensions"][1]["Name"] = "PathPattern"
+        errs = check(tpl)
+        self.assertTrue(any("AlarmBehavior15xxRate.Metrics[1]" in e and "dimension 'PathPattern'" in e for e in errs), errs)
+
+
 class Notifier(unittest.TestCase):
     """Issue 14: the alarm notifier (CFLOG_MODE=notify)."""
 

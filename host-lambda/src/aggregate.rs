@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use cflog_core::agg::{LatencySketch, Merge};
 use cflog_core::summary::{Summary, SummaryOptions};
 
 use crate::ports::Rollup;
@@ -19,6 +20,25 @@ pub struct ExtraDimensions {
     pub country: bool,
     /// Distinct values kept per dimension per batch; the rest are [`DimValue::Other`].
     pub cap: usize,
+    /// Per cache behavior (`cache-behavior-path-pattern`): the busiest this many patterns
+    /// per distribution per batch, the rest [`DimValue::Other`]; 0 turns it off. Each
+    /// kept pattern also carries a latency sketch.
+    pub behaviors: usize,
+}
+
+impl ExtraDimensions {
+    /// Whether any extra dimension is on.
+    pub fn any(&self) -> bool {
+        self.edge_location || self.country || self.behaviors > 0
+    }
+
+    /// Values kept per (distribution, `dimension`) per batch.
+    pub fn cap_of(&self, dimension: Dimension) -> usize {
+        match dimension {
+            Dimension::CacheBehavior => self.behaviors,
+            Dimension::EdgeLocation | Dimension::Country => self.cap,
+        }
+    }
 }
 
 /// An extra dimension counts can be broken down by.
@@ -28,6 +48,8 @@ pub enum Dimension {
     EdgeLocation,
     /// The viewer country (`c-country`).
     Country,
+    /// The cache behavior's path pattern (`cache-behavior-path-pattern`, e.g. `/api/*`).
+    CacheBehavior,
 }
 
 /// A value of an extra dimension: one the record carried (`-` when absent), or every
@@ -41,7 +63,7 @@ pub enum DimValue {
 }
 
 /// Counters of one extra-dimension value in one window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DimCounters {
     /// Records.
     pub records: u64,
@@ -51,15 +73,27 @@ pub struct DimCounters {
     pub status_4xx: u64,
     /// 5xx responses.
     pub status_5xx: u64,
+    /// time-taken in microseconds, for the dimensions that publish latency
+    /// ([`Dimension::CacheBehavior`]); `None` for the others.
+    pub time_taken: Option<LatencySketch>,
 }
 
 impl DimCounters {
-    /// Counts one response of `status` that sent `bytes_sent`.
-    pub fn add(&mut self, status: u16, bytes_sent: u64) {
+    /// Empty counters for a value of `dimension`.
+    pub fn of(dimension: Dimension) -> Self {
+        let time_taken = (dimension == Dimension::CacheBehavior).then(LatencySketch::new);
+        DimCounters { time_taken, ..DimCounters::default() }
+    }
+
+    /// Counts one response of `status` that sent `bytes_sent` and took `time_taken_us`.
+    pub fn add(&mut self, status: u16, bytes_sent: u64, time_taken_us: Option<u64>) {
         self.records += 1;
         self.bytes_sent += bytes_sent;
         self.status_4xx += u64::from(status / 100 == 4);
         self.status_5xx += u64::from(status / 100 == 5);
+        if let (Some(sketch), Some(us)) = (&mut self.time_taken, time_taken_us) {
+            sketch.add(us);
+        }
     }
 
     fn merge(&mut self, other: &DimCounters) {
@@ -67,6 +101,11 @@ impl DimCounters {
         self.bytes_sent += other.bytes_sent;
         self.status_4xx += other.status_4xx;
         self.status_5xx += other.status_5xx;
+        match (&mut self.time_taken, &other.time_taken) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs).expect("latency sketches share their parameters"),
+            (None, Some(theirs)) => self.time_taken = Some(theirs.clone()),
+            _ => {}
+        }
     }
 }
 
@@ -122,7 +161,6 @@ impl Aggregate {
 
     /// Every distribution merged into one summary (bad lines included).
     pub fn total(&self, options: SummaryOptions) -> Summary {
-        use cflog_core::agg::Merge;
         let mut total = Summary::new(options);
         for s in self.per_distribution.values() {
             total.merge(s).expect("summaries share options");
@@ -163,9 +201,9 @@ impl Aggregate {
     }
 }
 
-/// Keeps the `cap` busiest values of each (distribution, dimension) over the batch; folds
-/// the rest into [`DimValue::Other`].
-pub fn cap_dimensions(raw: HashMap<DimKey, DimCounters>, cap: usize) -> BTreeMap<DimKey, DimCounters> {
+/// Keeps the busiest values of each (distribution, dimension) over the batch (`cap_of` of
+/// the dimension); folds the rest into [`DimValue::Other`].
+pub fn cap_dimensions(raw: HashMap<DimKey, DimCounters>, cap_of: impl Fn(Dimension) -> usize) -> BTreeMap<DimKey, DimCounters> {
     let mut totals: HashMap<(&str, Dimension, &DimValue), u64> = HashMap::new();
     for (k, c) in &raw {
         *totals.entry((k.distribution.as_str(), k.dimension, &k.value)).or_default() += c.records;
@@ -177,7 +215,7 @@ pub fn cap_dimensions(raw: HashMap<DimKey, DimCounters>, cap: usize) -> BTreeMap
     let mut keep: HashSet<(String, Dimension, DimValue)> = HashSet::new();
     for ((dist, dimension), mut values) in ranked {
         values.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        for (_, v) in values.into_iter().take(cap) {
+        for (_, v) in values.into_iter().take(cap_of(dimension)) {
             keep.insert((dist.to_string(), dimension, v.clone()));
         }
     }
@@ -186,7 +224,8 @@ pub fn cap_dimensions(raw: HashMap<DimKey, DimCounters>, cap: usize) -> BTreeMap
         if !keep.contains(&(k.distribution.clone(), k.dimension, k.value.clone())) {
             k.value = DimValue::Other;
         }
-        out.entry(k).or_default().merge(&c);
+        let dimension = k.dimension;
+        out.entry(k).or_insert_with(|| DimCounters::of(dimension)).merge(&c);
     }
     out
 }

@@ -10,6 +10,7 @@ use std::io::Write as _;
 use std::ops::Range;
 
 use aws_sdk_cloudwatch::types::{Dimension as CwDimension, MetricDatum as CwDatum, StandardUnit};
+use cflog_core::agg::LatencySketch;
 use cflog_core::suspicious::{ClientKind, SuspectThresholds, judge_window};
 
 use crate::aggregate::{Aggregate, DimValue, Dimension};
@@ -22,6 +23,7 @@ pub fn dimension_name(d: Dimension) -> &'static str {
     match d {
         Dimension::EdgeLocation => metric::DIM_EDGE_LOCATION,
         Dimension::Country => metric::DIM_COUNTRY,
+        Dimension::CacheBehavior => metric::DIM_CACHE_BEHAVIOR,
     }
 }
 
@@ -50,6 +52,20 @@ fn rate_datum(name: &'static str, dims: &[(&'static str, String)], ts: i64, hits
 
 fn count_datum(name: &'static str, unit: Unit, dims: &[(&'static str, String)], ts: i64, n: f64) -> MetricDatum {
     MetricDatum { name, dimensions: dims.to_vec(), timestamp_ms: ts, unit, values: vec![n], counts: vec![1.0] }
+}
+
+/// time-taken in milliseconds as Values/Counts, every bucket of the sketch (split to a
+/// sink's limit by [`split_values`]); `None` without a time-taken.
+fn latency_datum(sketch: &LatencySketch, dims: &[(&'static str, String)], ts: i64) -> Option<MetricDatum> {
+    let pairs = sketch.to_values_counts(usize::MAX);
+    (!pairs.is_empty()).then(|| MetricDatum {
+        name: metric::LATENCY,
+        dimensions: dims.to_vec(),
+        timestamp_ms: ts,
+        unit: Unit::Milliseconds,
+        values: pairs.iter().map(|p| p.0 / 1000.0).collect(),
+        counts: pairs.iter().map(|p| p.1).collect(),
+    })
 }
 
 /// What [`metrics_of`] gives.
@@ -99,17 +115,7 @@ pub fn metrics_with(agg: &Aggregate, now_ms: i64, thresholds: &SuspectThresholds
             out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, w.status_class[4], w.records));
             out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, w.status_class[5], w.records));
             out.extend(rate_datum(metric::CACHE_MISS_RATE, &dims, ts, w.cache_misses, w.cache_hits + w.cache_misses));
-            let pairs = w.time_taken.to_values_counts(usize::MAX);
-            if !pairs.is_empty() {
-                out.push(MetricDatum {
-                    name: metric::LATENCY,
-                    dimensions: dims.to_vec(),
-                    timestamp_ms: ts,
-                    unit: Unit::Milliseconds,
-                    values: pairs.iter().map(|p| p.0 / 1000.0).collect(),
-                    counts: pairs.iter().map(|p| p.1).collect(),
-                });
-            }
+            out.extend(latency_datum(&w.time_taken, &dims, ts));
         }
         if late > 0 {
             out.push(count_datum(metric::LATE_RECORDS, Unit::Count, &dims, now_ms, late as f64));
@@ -123,6 +129,15 @@ pub fn metrics_with(agg: &Aggregate, now_ms: i64, thresholds: &SuspectThresholds
         }
         let dims = [(metric::DIM_DISTRIBUTION, k.distribution.clone()), (dimension_name(k.dimension), dimension_value(&k.value))];
         out.push(count_datum(metric::REQUESTS, Unit::Count, &dims, ts, c.records as f64 * scale));
+        if k.dimension == Dimension::CacheBehavior {
+            // Requests, 5xx rate and latency only: three metrics per pattern (see
+            // deploy/README.md for what they cost).
+            out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, c.status_5xx, c.records));
+            if let Some(datum) = c.time_taken.as_ref().and_then(|s| latency_datum(s, &dims, ts)) {
+                out.push(datum);
+            }
+            continue;
+        }
         out.push(count_datum(metric::BYTES_DOWNLOADED, Unit::Bytes, &dims, ts, c.bytes_sent as f64 * scale));
         out.extend(rate_datum(metric::ERROR_RATE_4XX, &dims, ts, c.status_4xx, c.records));
         out.extend(rate_datum(metric::ERROR_RATE_5XX, &dims, ts, c.status_5xx, c.records));
@@ -315,3 +330,100 @@ impl MetricsSink for AnyMetrics {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use cflog_core::Schema;
+    use cflog_core::summary::SummaryOptions;
+
+    use super::*;
+    use crate::process::{ExtraDimensions, InRecord, Processor};
+
+    /// (pattern, status, time-taken in seconds) of one request.
+    const REQUESTS: &[(&str, u16, &str)] = &[
+        ("/api/*", 200, "0.120"),
+        ("/api/*", 503, "1.500"),
+        ("/api/*", 200, "0.080"),
+        ("/api/*", 500, "2.000"),
+        ("/api/*", 200, "0.100"),
+        ("/images/*", 200, "0.010"),
+        ("/images/*", 200, "0.012"),
+        ("/images/*", 404, "0.005"),
+        ("/old/*", 502, "0.300"),
+        ("*", 200, "0.050"),
+    ];
+
+    /// Two busy behaviors and two beyond a cap of 2: each busy one gets its own requests,
+    /// 5xx rate and latency, the other two are `Other`; nothing else is published per
+    /// behavior. Expected values are counted from the request table above.
+    #[test]
+    fn two_behaviors_and_the_rest_as_other() {
+        let base_s = 1_793_491_200; // 2026-11-01T00:00:00Z, one window.
+        // A field set: the columns come in the real-time log's canonical order.
+        let schema = Schema::from_field_names(&["timestamp", "sc-status", "time-taken", "x-host-header", "cache-behavior-path-pattern"]).unwrap();
+        let records: Vec<InRecord> = REQUESTS
+            .iter()
+            .enumerate()
+            .map(|(i, (pattern, status, tt))| {
+                let value = |name: &str| match name {
+                    "timestamp" => format!("{base_s}.{i:03}"),
+                    "sc-status" => status.to_string(),
+                    "time-taken" => tt.to_string(),
+                    "x-host-header" => "d1.cloudfront.net".to_string(),
+                    _ => pattern.to_string(),
+                };
+                let line: Vec<String> = schema.names().map(value).collect();
+                InRecord { seq: i.to_string(), data: Ok(format!("{}\n", line.join("\t")).into_bytes()) }
+            })
+            .collect();
+        let options = SummaryOptions { fixed_windows: true, ..SummaryOptions::default() };
+        let dims = ExtraDimensions { behaviors: 2, ..ExtraDimensions::default() };
+        let agg = Processor::new(schema, options, dims).run("s", &records, None, false, &mut Vec::new());
+        let datums = metrics_of(&agg, base_s * 1000 + 60_000).datums;
+
+        // The oracle: per pattern (requests, 5xx), the two busiest kept, the rest Other.
+        let mut per: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for (pattern, status, _) in REQUESTS {
+            let e = per.entry(pattern).or_default();
+            e.0 += 1;
+            e.1 += u64::from(status / 100 == 5);
+        }
+        let mut ranked: Vec<(&str, (u64, u64))> = per.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for (i, (pattern, counts)) in ranked.into_iter().enumerate() {
+            let key = if i < 2 { pattern.to_string() } else { "Other".to_string() };
+            let e = expected.entry(key).or_default();
+            e.0 += counts.0;
+            e.1 += counts.1;
+        }
+        assert_eq!(expected.len(), 3);
+
+        let of = |name: &str, behavior: &str| -> Vec<&MetricDatum> {
+            datums
+                .iter()
+                .filter(|d| d.name == name && d.dimensions.iter().any(|(n, v)| *n == "CacheBehavior" && v == behavior))
+                .collect()
+        };
+        for (behavior, (requests, n5xx)) in &expected {
+            let r = of("Requests", behavior);
+            assert_eq!(r.len(), 1, "{behavior}");
+            assert_eq!(r[0].values, [*requests as f64], "{behavior}");
+            assert_eq!(r[0].dimensions[0], ("Distribution", "d1.cloudfront.net".to_string()));
+            let rate = of("5xxErrorRate", behavior);
+            let weighted_5xx: f64 = rate[0].values.iter().zip(&rate[0].counts).map(|(v, c)| v * c / 100.0).sum();
+            let base: f64 = rate[0].counts.iter().sum();
+            assert_eq!((weighted_5xx, base), (*n5xx as f64, *requests as f64), "{behavior}");
+            let latency = of("Latency", behavior);
+            assert_eq!(latency[0].counts.iter().sum::<f64>(), *requests as f64, "{behavior}");
+            assert!(of("BytesDownloaded", behavior).is_empty() && of("4xxErrorRate", behavior).is_empty(), "three metrics per behavior");
+        }
+        // The slowest /api/* request (2 s) bounds its latency values (1 % sketch accuracy).
+        let api_max = of("Latency", "/api/*")[0].values.iter().copied().fold(0.0, f64::max);
+        assert!((api_max - 2000.0).abs() <= 20.0, "{api_max}");
+        let behavior_datums = datums.iter().filter(|d| d.dimensions.iter().any(|(n, _)| *n == "CacheBehavior")).count();
+        assert_eq!(behavior_datums, 3 * 3);
+    }
+}

@@ -236,6 +236,9 @@ impl Config {
         if let Some(v) = get(env::DIMENSION_CAP) {
             dimensions.cap = parse_num(env::DIMENSION_CAP, &v, 1usize, 1000)?;
         }
+        if let Some(v) = get(env::BEHAVIOR_CAP) {
+            dimensions.behaviors = parse_num(env::BEHAVIOR_CAP, &v, 0usize, 100)?;
+        }
         let ttl_days = get(env::TTL_DAYS).map(|v| parse_num(env::TTL_DAYS, &v, 1i64, 3650)).transpose()?.unwrap_or(7);
         let window_s = get(env::WINDOW_SECONDS).map(|v| parse_num(env::WINDOW_SECONDS, &v, 1u64, 86_400)).transpose()?.unwrap_or(60);
         let forward_bad_lines = match get(env::FORWARD_BAD_LINES).as_deref().map(str::to_ascii_lowercase).as_deref() {
@@ -307,6 +310,9 @@ mod tests {
         assert!(cfg(&[(env::FIELDS, "a"), (env::MODE, "sqs")]).unwrap_err().contains("CFLOG_MODE"));
         let c = cfg(&[(env::REALTIME_LOG_CONFIG, "my-config"), (env::METRIC_DIMENSIONS, "edge,country"), (env::TTL_DAYS, "2")]).unwrap();
         assert!(c.dimensions.edge_location && c.dimensions.country);
+        assert_eq!(c.dimensions.behaviors, 0, "per-behavior metrics are off by default");
+        assert_eq!(cfg(&[(env::FIELDS, "a"), (env::BEHAVIOR_CAP, "10")]).unwrap().dimensions.behaviors, 10);
+        assert!(cfg(&[(env::FIELDS, "a"), (env::BEHAVIOR_CAP, "101")]).unwrap_err().contains("CFLOG_BEHAVIOR_CAP"));
         assert_eq!(c.ttl_seconds, 2 * 86_400);
     }
 

@@ -21,6 +21,10 @@ pub mod env {
     pub const METRIC_DIMENSIONS: &str = "CFLOG_METRIC_DIMENSIONS";
     /// Values kept per extra dimension per batch (the rest are `Other`). The default is 20.
     pub const DIMENSION_CAP: &str = "CFLOG_DIMENSION_CAP";
+    /// Per-cache-behavior metrics (`Requests`, `5xxErrorRate`, `Latency` with dimensions
+    /// Distribution, CacheBehavior): the busiest this many path patterns per distribution
+    /// per batch, the rest `Other`. The default is 0: off.
+    pub const BEHAVIOR_CAP: &str = "CFLOG_BEHAVIOR_CAP";
     /// DynamoDB table for rollups and progress markers; unset: rollups off.
     pub const TABLE: &str = "CFLOG_TABLE";
     /// Rollup TTL in days. The default is 7.
@@ -64,6 +68,7 @@ pub mod env {
         NAMESPACE,
         METRIC_DIMENSIONS,
         DIMENSION_CAP,
+        BEHAVIOR_CAP,
         TABLE,
         TTL_DAYS,
         WINDOW_SECONDS,
@@ -139,12 +144,14 @@ pub mod metric {
     pub const DIM_EDGE_LOCATION: &str = "EdgeLocation";
     /// Optional dimension: viewer country.
     pub const DIM_COUNTRY: &str = "Country";
+    /// Optional dimension: the cache behavior's path pattern (`CFLOG_BEHAVIOR_CAP`).
+    pub const DIM_CACHE_BEHAVIOR: &str = "CacheBehavior";
     /// Dimension of `TaggedRecords`: the tag key an enrichment rule set.
     pub const DIM_TAG_KEY: &str = "TagKey";
     /// Dimension of `TaggedRecords`: the tag's value.
     pub const DIM_TAG_VALUE: &str = "TagValue";
     /// Every dimension name.
-    pub const DIMENSIONS: &[&str] = &[DIM_DISTRIBUTION, DIM_EDGE_LOCATION, DIM_COUNTRY, DIM_TAG_KEY, DIM_TAG_VALUE];
+    pub const DIMENSIONS: &[&str] = &[DIM_DISTRIBUTION, DIM_EDGE_LOCATION, DIM_COUNTRY, DIM_CACHE_BEHAVIOR, DIM_TAG_KEY, DIM_TAG_VALUE];
     /// The value standing for the records beyond the dimension cap.
     pub const OTHER: &str = "Other";
 }

@@ -284,21 +284,28 @@ impl Processor {
                             out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
                         }
                     }
-                    if added.is_ok() && (self.dims.edge_location || self.dims.country) {
+                    if added.is_ok() && self.dims.any() {
                         let status = record.status().ok().flatten().unwrap_or(0);
                         let sent = record.bytes_sent().ok().flatten().unwrap_or(0);
+                        let time_taken_us = record.time_taken_us().ok().flatten();
                         let ts = record.timestamp_ms().ok().flatten().unwrap_or(0);
                         let window_start_ms = ts - ts.rem_euclid(window_ms);
-                        let mut bump = |dimension: Dimension, value: Option<&[u8]>| {
-                            let value = value.map_or("-", |v| std::str::from_utf8(v).unwrap_or("-"));
+                        let mut bump = |dimension: Dimension, value: &str| {
                             let key = DimKey { distribution: dist.to_string(), dimension, value: DimValue::Value(value.to_string()), window_start_ms };
-                            dims_raw.entry(key).or_default().add(status, sent);
+                            dims_raw.entry(key).or_insert_with(|| DimCounters::of(dimension)).add(status, sent, time_taken_us);
                         };
+                        let raw = |field: Field| record.raw(field).map_or("-", |v| std::str::from_utf8(v).unwrap_or("-"));
                         if self.dims.edge_location {
-                            bump(Dimension::EdgeLocation, record.raw(Field::EdgeLocation));
+                            bump(Dimension::EdgeLocation, raw(Field::EdgeLocation));
                         }
                         if self.dims.country {
-                            bump(Dimension::Country, record.raw(Field::Country));
+                            bump(Dimension::Country, raw(Field::Country));
+                        }
+                        if self.dims.behaviors > 0 {
+                            // A field of the percent-encoded kind: decoding leaves a plain
+                            // pattern (`/api/*`) as it is.
+                            let pattern = record.decoded_str(Field::CacheBehaviorPathPattern);
+                            bump(Dimension::CacheBehavior, pattern.as_deref().unwrap_or("-"));
                         }
                     }
                     added
@@ -344,7 +351,7 @@ impl Processor {
             first.push(count);
             kept.first_of_record = first;
         }
-        agg.dimensions = cap_dimensions(dims_raw, self.dims.cap);
+        agg.dimensions = cap_dimensions(dims_raw, |d| self.dims.cap_of(d));
         agg.context = context.finish();
         if let Some(out) = output {
             crate::context::flag_suspicious(&agg, &self.suspect, out);

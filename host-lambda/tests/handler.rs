@@ -190,6 +190,7 @@ fn metric_shapes() {
         edge_location: true,
         country: false,
         cap: 3,
+        behaviors: 0,
     });
     let records: Vec<_> = lines
         .iter()

@@ -464,3 +464,70 @@ async fn concurrent_batches_of_one_shard_with_a_failure() {
     let (count, seqs) = output(&env.sdk).await;
     assert_eq!((count as u64, seqs.len()), (want.records, count), "output: every record once");
 }
+
+/// Per-cache-behavior metrics reach CloudWatch with dimensions Distribution and
+/// CacheBehavior: two behaviors under a cap of 2 by name, a third as `Other`, with the
+/// requests, 5xx and latency samples counted from the lines sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_behavior_metrics_arrive_with_their_dimensions() {
+    let moto = start_moto().await;
+    let sdk = sdk(&moto.url()).await;
+    let fields = ["timestamp", "sc-status", "time-taken", "x-host-header", "cache-behavior-path-pattern"];
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("CFLOG_FIELDS", fields.join(",")),
+        ("CFLOG_ENDPOINT_URL", moto.url()),
+        ("CFLOG_BEHAVIOR_CAP", "2".to_string()),
+        ("CFLOG_MAX_ATTEMPTS", "3".to_string()),
+    ]);
+    let h = build(&Config::from_lookup(|k| vars.get(k).cloned()).unwrap(), &sdk).await.unwrap();
+    let schema = h.schema();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let minute = now - now.rem_euclid(60_000) - 10 * 60_000;
+    // (pattern, status): /api/* 6 requests (2 5xx), /static/* 3 (none), /legacy/* 1 (5xx).
+    let sent: Vec<(&str, u16)> = [("/api/*", 200), ("/api/*", 503), ("/api/*", 200), ("/api/*", 500), ("/api/*", 200), ("/api/*", 200)]
+        .into_iter()
+        .chain([("/static/*", 200), ("/static/*", 304), ("/static/*", 200), ("/legacy/*", 502)])
+        .collect();
+    let records: Vec<(String, String, Vec<u8>)> = sent
+        .iter()
+        .enumerate()
+        .map(|(i, (pattern, status))| {
+            let value = |name: &str| match name {
+                "timestamp" => format!("{}.{i:03}", minute / 1000),
+                "sc-status" => status.to_string(),
+                "time-taken" => "0.250".to_string(),
+                "x-host-header" => "d1.cloudfront.net".to_string(),
+                _ => pattern.to_string(),
+            };
+            let line: Vec<String> = schema.names().map(value).collect();
+            ("shardId-000000000000".to_string(), format!("{}", 100 + i), format!("{}\n", line.join("\t")).into_bytes())
+        })
+        .collect();
+    let (response, _) = h.handle_kinesis(kinesis_event("arn:aws:kinesis:us-east-1:123456789012:stream/s", &records)).await;
+    ok(&response);
+
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let listed = cw.list_metrics().namespace(NAMESPACE).metric_name("Requests").send().await.unwrap();
+    let mut behaviors: Vec<String> = listed
+        .metrics()
+        .iter()
+        .filter(|m| m.dimensions().iter().any(|d| d.name() == Some("CacheBehavior")))
+        .map(|m| {
+            let names: Vec<&str> = m.dimensions().iter().filter_map(|d| d.name()).collect();
+            assert_eq!(names.len(), 2, "{names:?}");
+            assert!(names.contains(&"Distribution"), "{names:?}");
+            m.dimensions().iter().find(|d| d.name() == Some("CacheBehavior")).unwrap().value().unwrap().to_string()
+        })
+        .collect();
+    behaviors.sort();
+    assert_eq!(behaviors, ["/api/*", "/static/*", "Other"]);
+    let (from, to) = (minute - 60_000, minute + 120_000);
+    for behavior in ["/api/*", "/static/*", "Other"] {
+        let of: Vec<&(&str, u16)> = sent.iter().filter(|(p, _)| if behavior == "Other" { *p == "/legacy/*" } else { *p == behavior }).collect();
+        let n5xx = of.iter().filter(|(_, s)| s / 100 == 5).count() as f64;
+        let dims = [("Distribution", "d1.cloudfront.net"), ("CacheBehavior", behavior)];
+        assert_eq!(cw_stat(&sdk, "Requests", &dims, Statistic::Sum, from, to).await, of.len() as f64, "{behavior}");
+        assert_eq!(cw_stat(&sdk, "5xxErrorRate", &dims, Statistic::Sum, from, to).await / 100.0, n5xx, "{behavior}");
+        assert_eq!(cw_stat(&sdk, "Latency", &dims, Statistic::SampleCount, from, to).await, of.len() as f64, "{behavior}");
+    }
+}

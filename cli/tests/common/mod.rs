@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod live;
-pub mod moto;
+/// moto, from the shared test kit.
+#[allow(unused_imports)] // not every test file that includes this module needs it
+pub use cflog_testkit::moto;
 
 /// A fresh directory for one test, named after the test binary and the process.
 pub fn tmp_dir(test: &str) -> std::path::PathBuf {

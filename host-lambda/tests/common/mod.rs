@@ -3,9 +3,6 @@
 //! a stream, read them back with GetRecords and build the Kinesis event Lambda would send.
 #![allow(dead_code)]
 
-use std::net::TcpListener as StdListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -20,74 +17,12 @@ use cflog_lambda::handler::KinesisEvent;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A moto server on 127.0.0.1, stopped when dropped.
-pub struct Moto {
-    child: Child,
-    pub port: u16,
-}
+#[allow(unused_imports)] // not every test file that includes this module needs both
+pub use cflog_testkit::moto::{Moto, free_port};
 
-impl Moto {
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// `CFLOG_MOTO` (set by the Makefile) or the repository's `.venv`. Missing: the test fails.
-pub fn moto_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("CFLOG_MOTO") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
-    assert!(
-        p.exists(),
-        "moto_server not found: set CFLOG_MOTO or run `make test` (it creates .venv with moto[server]); looked at {}",
-        p.display()
-    );
-    p
-}
-
+/// A moto server on 127.0.0.1 (the shared test kit's), started off the async runtime.
 pub async fn start_moto() -> Moto {
-    let path = moto_path();
-    for _ in 0..5 {
-        let port = free_port();
-        let child = Command::new(&path)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
-        let mut moto = Moto { child, port };
-        for _ in 0..200 {
-            if http_get(port, "/moto-api/").await.is_ok() {
-                return moto;
-            }
-            if let Ok(Some(_)) = moto.child.try_wait() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        drop(moto);
-    }
-    panic!("moto_server did not come up");
-}
-
-async fn http_get(port: u16, path: &str) -> std::io::Result<Vec<u8>> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).await?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await?;
-    if out.starts_with(b"HTTP/1.") { Ok(out) } else { Err(std::io::Error::other("not http")) }
+    tokio::task::spawn_blocking(cflog_testkit::moto::start).await.unwrap()
 }
 
 pub async fn sdk(url: &str) -> SdkConfig {

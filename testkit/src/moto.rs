@@ -1,6 +1,6 @@
-//! A real moto server on 127.0.0.1 for the CLI's AWS tests (started and stopped by each
-//! test; killed on drop, also on panic), and the environment `cflog` needs to reach it.
-#![allow(dead_code)]
+//! A real moto server on 127.0.0.1 (started and stopped by each test; killed on drop, also
+//! on panic), and the environment a `cflog` process needs to reach it. The server is
+//! `CFLOG_MOTO` (set by the Makefile) or the workspace's `.venv/bin/moto_server`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,8 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A moto server, stopped when dropped.
+#[derive(Debug)]
 pub struct Moto {
     child: Child,
+    /// The port it listens on (127.0.0.1).
     pub port: u16,
 }
 
@@ -22,6 +24,7 @@ impl Drop for Moto {
 }
 
 impl Moto {
+    /// Its endpoint URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -40,16 +43,26 @@ impl Moto {
     }
 }
 
-/// `CFLOG_MOTO` (set by the Makefile) or the repository's `.venv`. Missing: the test fails.
-fn moto_path() -> PathBuf {
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `CFLOG_MOTO` (set by the Makefile) or the workspace's `.venv`. Missing: the test fails.
+pub fn moto_path() -> PathBuf {
     if let Some(p) = std::env::var_os("CFLOG_MOTO") {
         return PathBuf::from(p);
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
-    assert!(p.exists(), "moto_server not found: set CFLOG_MOTO or run `make setup-venv`; looked at {}", p.display());
+    assert!(
+        p.exists(),
+        "moto_server not found: set CFLOG_MOTO or run `make setup-venv` (it creates .venv with moto[server]); looked at {}",
+        p.display()
+    );
     p
 }
 
+/// Whether an HTTP server answers on `port`.
 fn answers(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -60,10 +73,12 @@ fn answers(port: u16) -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
+/// Starts moto on a free port and waits until it answers (up to 10 s; five ports tried).
+/// Blocks: async tests call it through `spawn_blocking`.
 pub fn start() -> Moto {
     let path = moto_path();
     for _ in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let child = Command::new(&path)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
