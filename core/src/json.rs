@@ -209,10 +209,10 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Appends `raw` percent-decoded (once, or twice when `double`) as a JSON string: what
-/// `write_str(out, &decode::decode(raw, double))` writes, without allocating unless the
-/// decoded text holds non-ASCII bytes. It is decoded in place at the end of `out`, behind
-/// the opening quote; ASCII that then needs escapes (the `%0A` newlines of `cs-headers`) is
-/// escaped in place; only non-ASCII text is taken out again and written by [`write_str`].
+/// `write_str(out, &decode::decode(raw, double))` writes, without allocating when the
+/// decoded text needs no escaping (the usual case). It is decoded in place at the end of
+/// `out`, behind the opening quote; only text that then needs escapes or holds non-ASCII
+/// bytes is taken out again and written by [`write_str`].
 pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
     if memchr::memchr(b'%', raw).is_none() {
         write_str(out, raw);
@@ -223,33 +223,10 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
     decode::decode_into(raw, double, out);
     if all_plain(&out[quote + 1..]) {
         out.push(b'"');
-    } else if out[quote + 1..].is_ascii() {
-        escape_ascii_in_place(out, quote + 1);
-        out.push(b'"');
     } else {
         let decoded = out.split_off(quote + 1);
         out.truncate(quote);
         write_str(out, &decoded);
-    }
-}
-
-/// Escapes `out[from..]`, which is ASCII, in place as [`write_str`] escapes it: the vector
-/// grows by what the escapes add and the text is rewritten from its end backwards, so no
-/// byte is overwritten before it is read.
-fn escape_ascii_in_place(out: &mut Vec<u8>, from: usize) {
-    let extra: usize = out[from..].iter().map(|&b| escape_of(b).1.saturating_sub(1)).sum();
-    let (mut r, mut w) = (out.len(), out.len() + extra);
-    out.resize(w, 0);
-    while r > from && w > r {
-        r -= 1;
-        let (bytes, n) = escape_of(out[r]);
-        if n == 0 {
-            w -= 1;
-            out[w] = out[r];
-        } else {
-            w -= n;
-            out[w..w + n].copy_from_slice(&bytes[..n]);
-        }
     }
 }
 
@@ -279,24 +256,24 @@ fn is_plain(w: u64) -> bool {
 
 /// The escape of an ASCII byte below 0x20, `"` or `\`.
 fn write_escape(out: &mut Vec<u8>, b: u8) {
-    let (bytes, n) = escape_of(b);
-    out.extend_from_slice(&bytes[..n]);
+    let escape: &[u8] = match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+            return;
+        }
+    };
+    out.extend_from_slice(escape);
 }
 
-/// The escape of `b` and its length; length 0 for a byte written as it is (at least 0x20,
-/// neither `"` nor `\`).
-fn escape_of(b: u8) -> ([u8; 6], usize) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    match b {
-        b'"' | b'\\' => ([b'\\', b, 0, 0, 0, 0], 2),
-        b'\n' => (*b"\\n\0\0\0\0", 2),
-        b'\r' => (*b"\\r\0\0\0\0", 2),
-        b'\t' => (*b"\\t\0\0\0\0", 2),
-        0..0x20 => ([b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]], 6),
-        _ => ([0; 6], 0),
-    }
-}
-
+/// The escaped body of `s`, any bytes: invalid UTF-8 becomes U+FFFD.
 fn write_utf8_escaped(out: &mut Vec<u8>, s: &[u8]) {
     for chunk in s.utf8_chunks() {
         // Copy runs that need no escaping in one go.
