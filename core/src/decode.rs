@@ -21,21 +21,59 @@ pub fn percent_decode(input: &[u8]) -> Cow<'_, [u8]> {
     let Some(first) = memchr::memchr(b'%', input) else {
         return Cow::Borrowed(input);
     };
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(&input[..first]);
-    let mut i = first;
-    while i < input.len() {
-        let b = input[i];
-        if b == b'%' && i + 2 < input.len()
-            && let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
-                out.push(h << 4 | l);
+    let mut out = input.to_vec();
+    decode_from(&mut out, first);
+    Cow::Owned(out)
+}
+
+/// Percent-decodes `buf[from..]` in place, once, exactly as [`percent_decode`] does (the
+/// decoded text is never longer, so it is written over the encoded text and `buf` is
+/// truncated): no allocation. Returns whether `buf[from..]` held a `%`.
+///
+/// ```
+/// use cflog_core::decode::percent_decode_in_place;
+/// let mut v = b"ua=Mozilla/5.0%20(X11)%zz".to_vec();
+/// assert!(percent_decode_in_place(&mut v, 3));
+/// assert_eq!(v, b"ua=Mozilla/5.0 (X11)%zz");
+/// ```
+pub fn percent_decode_in_place(buf: &mut Vec<u8>, from: usize) -> bool {
+    let Some(first) = memchr::memchr(b'%', &buf[from..]) else {
+        return false;
+    };
+    decode_from(buf, from + first);
+    true
+}
+
+/// Decodes `buf[first..]` in place, `first` being the position of its first `%`: the one
+/// decoding loop. Reads run at `i`, writes at `w <= i`, and every byte of an escape is read
+/// before anything is written over it.
+fn decode_from(buf: &mut Vec<u8>, first: usize) {
+    let (mut i, mut w) = (first, first);
+    let len = buf.len();
+    while i < len {
+        let b = buf[i];
+        if b == b'%' && i + 2 < len
+            && let (Some(h), Some(l)) = (hex(buf[i + 1]), hex(buf[i + 2])) {
+                buf[w] = h << 4 | l;
+                w += 1;
                 i += 3;
                 continue;
             }
-        out.push(b);
+        buf[w] = b;
+        w += 1;
         i += 1;
     }
-    Cow::Owned(out)
+    buf.truncate(w);
+}
+
+/// Appends `input` decoded once, or twice when `double` is set, to `out`: [`decode`]
+/// without allocating.
+pub fn decode_into(input: &[u8], double: bool, out: &mut Vec<u8>) {
+    let from = out.len();
+    out.extend_from_slice(input);
+    if percent_decode_in_place(out, from) && double {
+        percent_decode_in_place(out, from);
+    }
 }
 
 /// Decodes once, or twice when `double` is set (for pre-2020 standard logs).
@@ -83,6 +121,56 @@ pub(crate) fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The decoder as it was written before decoding moved in place: a copy built byte by
+    /// byte from the input, a `%` and two hex digits giving one byte.
+    fn copying_decode(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < input.len() {
+            let escape = input.get(i + 1..i + 3).filter(|_| input[i] == b'%');
+            match escape.map(|e| (hex(e[0]), hex(e[1]))) {
+                Some((Some(h), Some(l))) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                }
+                _ => {
+                    out.push(input[i]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Decoding in place (behind any prefix) and the allocating decoders give what the
+        /// copying decoder gives, once and twice; the inputs are dense in `%`, hex digits and
+        /// near-escapes.
+        #[test]
+        fn in_place_equals_copying_decode(
+            prefix in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+            s in proptest::collection::vec(proptest::prop_oneof![
+                4 => proptest::prelude::Just(b'%'), 3 => proptest::sample::select(b"0123456789abcdefABCDEF".to_vec()),
+                1 => proptest::sample::select(b"25gGzZ".to_vec()), 2 => proptest::prelude::any::<u8>()], 0..40),
+            double in proptest::prelude::any::<bool>(),
+        ) {
+            let once = copying_decode(&s);
+            let want = if double { copying_decode(&once) } else { once.clone() };
+            let mut v = prefix.clone();
+            decode_into(&s, double, &mut v);
+            proptest::prop_assert_eq!(&v[..prefix.len()], &prefix[..]);
+            proptest::prop_assert_eq!(&v[prefix.len()..], &want[..]);
+            proptest::prop_assert_eq!(&*decode(&s, double), &want[..]);
+            proptest::prop_assert_eq!(&*percent_decode(&s), &once[..]);
+            let mut in_place = prefix.clone();
+            in_place.extend_from_slice(&s);
+            let had = percent_decode_in_place(&mut in_place, prefix.len());
+            proptest::prop_assert_eq!(had, s.contains(&b'%'));
+            proptest::prop_assert_eq!(&in_place[prefix.len()..], &once[..]);
+        }
+    }
 
     #[test]
     fn once_and_twice() {

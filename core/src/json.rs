@@ -93,9 +93,7 @@ pub fn write_record_with(record: &Record<'_>, options: JsonOptions, out: &mut Ve
             Kind::Status => write_u64(out, u64::from(grammar::parse_status(raw).unwrap_or_default())),
             Kind::Decimal if is_json_number(raw) => out.extend_from_slice(raw),
             Kind::Ip | Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
-            Kind::Decimal | Kind::IpList | Kind::Encoded | Kind::Bool => {
-                write_str(out, &decode::decode(raw, record.double_decode))
-            }
+            Kind::Decimal | Kind::IpList | Kind::Encoded | Kind::Bool => write_decoded_str(out, raw, record.double_decode),
         }
     }
     out.push(b'}');
@@ -210,6 +208,39 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
+/// Appends `raw` percent-decoded (once, or twice when `double`) as a JSON string: what
+/// `write_str(out, &decode::decode(raw, double))` writes, without allocating when the
+/// decoded text needs no escaping (the usual case). It is decoded in place at the end of
+/// `out`, behind the opening quote; only text that then needs escapes or holds non-ASCII
+/// bytes is taken out again and written by [`write_str`].
+pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
+    if memchr::memchr(b'%', raw).is_none() {
+        write_str(out, raw);
+        return;
+    }
+    let quote = out.len();
+    out.push(b'"');
+    decode::decode_into(raw, double, out);
+    if all_plain(&out[quote + 1..]) {
+        out.push(b'"');
+    } else {
+        let decoded = out.split_off(quote + 1);
+        out.truncate(quote);
+        write_str(out, &decoded);
+    }
+}
+
+/// Whether every byte is ASCII, at least 0x20, and neither `"` nor `\`.
+fn all_plain(s: &[u8]) -> bool {
+    let mut words = s.chunks_exact(8);
+    for w in words.by_ref() {
+        if !is_plain(u64::from_le_bytes(w.try_into().expect("8 bytes"))) {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+}
+
 /// Whether none of the 8 bytes needs attention: each is ASCII, at least 0x20, and neither
 /// `"` nor `\`. Zero-byte tests may flag a byte above a flagged one wrongly, never miss one,
 /// which is all a yes/no needs.
@@ -282,6 +313,45 @@ mod tests {
             proptest::prop_assert_eq!(&fast, &slow);
             let back: alloc::string::String = serde_json::from_slice(&fast).expect("valid JSON");
             proptest::prop_assert_eq!(back, alloc::string::String::from_utf8_lossy(&s).into_owned());
+        }
+    }
+
+    #[test]
+    fn decoded_strings_escape_as_json_requires() {
+        let cases: [(&[u8], &[u8]); 5] = [
+            // RFC 8259: quote, backslash and control characters escaped, the short forms
+            // where JSON has them; DEL and `/` as they are.
+            (b"host:a%0Aua:b%0D%09", br#""host:a\nua:b\r\t""#),
+            (b"%22q%22%5C%01%1F%7F/", b"\"\\\"q\\\"\\\\\\u0001\\u001f\x7f/\""),
+            (b"%0A", br#""\n""#),
+            (b"caf%C3%A9%0A", "\"café\\n\"".as_bytes()),
+            (b"bad%FF%0A", "\"bad\u{FFFD}\\n\"".as_bytes()),
+        ];
+        for (raw, want) in cases {
+            let mut out = b"{".to_vec();
+            write_decoded_str(&mut out, raw, false);
+            assert_eq!(core::str::from_utf8(&out[1..]), core::str::from_utf8(want), "{}", alloc::string::String::from_utf8_lossy(raw));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Decoding in place behind the quote writes exactly what decoding into a new
+        /// buffer and escaping it writes (the previous implementation), once and twice,
+        /// for text that needs escapes or holds non-ASCII after decoding too.
+        #[test]
+        fn decoded_str_equals_decode_then_write_str(
+            prefix in proptest::collection::vec(0x20u8..0x7f, 0..4),
+            s in proptest::collection::vec(proptest::prop_oneof![
+                6 => 0x20u8..0x7f, 3 => proptest::prelude::Just(b'%'),
+                3 => proptest::sample::select(b"0123456789abcdefACF".to_vec()), 1 => proptest::prelude::any::<u8>()], 0..48),
+            double in proptest::prelude::any::<bool>(),
+        ) {
+            let mut fast = prefix.clone();
+            write_decoded_str(&mut fast, &s, double);
+            let mut slow = prefix.clone();
+            write_str(&mut slow, &decode::decode(&s, double));
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 

@@ -93,6 +93,8 @@ pub struct Processor {
     dims: ExtraDimensions,
     records: RecordLoop,
     scratch: Vec<u8>,
+    /// The decoded user agent of the record being enriched (reused, see [`enrich`]).
+    ua_scratch: Vec<u8>,
     rules: Option<RuleSet>,
     suspect: cflog_core::suspicious::SuspectThresholds,
 }
@@ -100,7 +102,7 @@ pub struct Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), rules: None, suspect: Default::default() }
+        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), ua_scratch: Vec::new(), rules: None, suspect: Default::default() }
     }
 
     /// Marks the enriched records of suspicious addresses by these thresholds (see
@@ -322,7 +324,7 @@ impl Processor {
                         let json = cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip);
                         added = cflog_core::json::write_record_with(record, json, &mut self.scratch);
                         if added.is_ok() {
-                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.scratch);
+                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.ua_scratch, &mut self.scratch);
                             out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
                         }
                     }
@@ -408,9 +410,15 @@ fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     data.strip_suffix(b"\n").unwrap_or(data).split(|&b| b == b'\n')
 }
 
+/// `s` as a JSON string, escaped exactly as serde_json escapes it (the records' format
+/// since they were first written): cflog-core's `write_str` writes the same bytes for every
+/// `&str` except backspace and form feed, which serde_json writes as `\b` and `\f`.
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    // serde_json escapes exactly as JSON requires.
-    out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
+    if s.bytes().any(|b| b == 0x08 || b == 0x0c) {
+        out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
+    } else {
+        cflog_core::json::write_str(out, s.as_bytes());
+    }
 }
 
 
@@ -423,8 +431,10 @@ fn enrich(
     shard: &str,
     seq: &str,
     rules: Option<Tags<'_>>,
+    ua_scratch: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) {
+    use std::io::Write as _;
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
     if out.last() != Some(&b'{') {
@@ -455,10 +465,16 @@ fn enrich(
         out.extend_from_slice(b",\"edge_region\":");
         push_json_str(out, geo.region.name());
         // A geo_point as an object: `{"lat", "lon"}` cannot be mistaken for [lon, lat].
-        out.extend_from_slice(format!(",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).as_bytes());
+        write!(out, ",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).expect("writes to a Vec");
     }
-    if let Some(ua) = record.decoded_str(Field::UserAgent) {
-        let info = classify_user_agent(&ua);
+    if let Some(raw) = record.raw(Field::UserAgent) {
+        // What `record.decoded_str` gives, decoded into a reused buffer.
+        ua_scratch.clear();
+        cflog_core::decode::decode_into(raw, record.decodes_twice(), ua_scratch);
+        let info = match std::str::from_utf8(ua_scratch) {
+            Ok(ua) => classify_user_agent(ua),
+            Err(_) => classify_user_agent(&String::from_utf8_lossy(ua_scratch)),
+        };
         out.extend_from_slice(b",\"ua_class\":");
         push_json_str(out, info.class.name());
         if info.class == UaClass::Browser {
@@ -501,7 +517,30 @@ pub fn push_iso8601_ms(out: &mut Vec<u8>, ms: i64) {
     let (year, month, day) = cflog_core::grammar::civil_from_days(ms.div_euclid(86_400_000));
     let in_day = ms.rem_euclid(86_400_000);
     let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-    out.extend_from_slice(format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z").as_bytes());
+    if !(0..=9999).contains(&year) {
+        out.extend_from_slice(format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z").as_bytes());
+        return;
+    }
+    // Four-digit years (every log timestamp) without a formatter call.
+    let digits = |out: &mut Vec<u8>, n: i64, width: u32| {
+        for k in (0..width).rev() {
+            out.push(b'0' + (n / 10i64.pow(k) % 10) as u8);
+        }
+    };
+    digits(out, year, 4);
+    out.push(b'-');
+    digits(out, month as i64, 2);
+    out.push(b'-');
+    digits(out, day as i64, 2);
+    out.push(b'T');
+    digits(out, h, 2);
+    out.push(b':');
+    digits(out, m, 2);
+    out.push(b':');
+    digits(out, s, 2);
+    out.push(b'.');
+    digits(out, milli, 3);
+    out.push(b'Z');
 }
 
 fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u8]) -> OutRecord {
@@ -591,5 +630,32 @@ mod tests {
         assert_eq!(f(1_709_208_000_007), "2024-02-29T12:00:00.007Z");
         assert_eq!(f(946_684_799_999), "1999-12-31T23:59:59.999Z");
         assert_eq!(f(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    /// The straightforward forms the fast writers replaced: `format!` of the civil date,
+    /// and serde_json's string escaping.
+    fn iso8601_by_format(ms: i64) -> String {
+        let (year, month, day) = cflog_core::grammar::civil_from_days(ms.div_euclid(86_400_000));
+        let in_day = ms.rem_euclid(86_400_000);
+        let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn iso8601_equals_format(ms in proptest::prop_oneof![
+            -400_000_000_000_000i64..400_000_000_000_000, -62_167_219_200_000i64..253_402_300_800_000]) {
+            let mut v = Vec::new();
+            super::push_iso8601_ms(&mut v, ms);
+            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), iso8601_by_format(ms));
+        }
+
+        #[test]
+        fn json_str_equals_serde(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
+            let mut v = b"x".to_vec();
+            super::push_json_str(&mut v, &s);
+            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), format!("x{}", serde_json::to_string(&s).unwrap()));
+        }
     }
 }
