@@ -120,13 +120,7 @@ class MetricChecks:
     @staticmethod
     def sub_text(expr) -> str | None:
         """The text of a literal or !Sub expression."""
-        if isinstance(expr, str):
-            return expr
-        if isinstance(expr, dict) and set(expr) == {"Fn::Sub"}:
-            s = expr["Fn::Sub"]
-            s = s[0] if isinstance(s, list) and s else s
-            return s if isinstance(s, str) else None
-        return None
+        return sub_text(expr)
 
     def check_dashboard(self, inst, w, body):
         text = dashboard_text(body)
@@ -165,14 +159,22 @@ class MetricChecks:
                 self.check_metric(inst, ns, items[1] if len(items) > 1 else None, dims, where)
 
 
-def dashboard_text(body) -> str | None:
-    """The dashboard JSON of a string, !Sub or !Join of those (after Fn::If is resolved)."""
-    if isinstance(body, str):
-        return body
-    if isinstance(body, dict) and set(body) == {"Fn::Sub"}:
-        s = body["Fn::Sub"]
+def sub_text(expr) -> str | None:
+    """The text of a literal or !Sub expression (the template of a !Sub with variables)."""
+    if isinstance(expr, str):
+        return expr
+    if isinstance(expr, dict) and set(expr) == {"Fn::Sub"}:
+        s = expr["Fn::Sub"]
         s = s[0] if isinstance(s, list) and s else s
         return s if isinstance(s, str) else None
+    return None
+
+
+def dashboard_text(body) -> str | None:
+    """The dashboard JSON of a string, !Sub or !Join of those (after Fn::If is resolved)."""
+    text = sub_text(body)
+    if text is not None:
+        return text
     if isinstance(body, dict) and set(body) == {"Fn::Join"}:
         sep, parts = body["Fn::Join"]
         texts = [dashboard_text(p) for p in as_list(parts)]
