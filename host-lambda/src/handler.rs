@@ -28,7 +28,6 @@
 //! batches of one shard at once (`ParallelizationFactor` 2–10, sequence numbers
 //! interleaved between them).
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -194,24 +193,20 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
     pub async fn handle_kinesis(&self, event: KinesisEvent) -> (BatchResponse, InvocationStats) {
         let mut stats = InvocationStats { records: event.records.len(), ..Default::default() };
         // Group by shard, keeping order (an event source mapping sends one shard per event).
-        let mut shards: BTreeMap<String, Vec<InRecord>> = BTreeMap::new();
-        let mut order: Vec<String> = Vec::new();
+        let mut shards: Vec<(String, Vec<InRecord>)> = Vec::new();
         for r in &event.records {
             let shard_id = r.event_id.as_deref().and_then(|id| id.split_once(':')).map_or("shard", |(s, _)| s);
             let key = format!("{}#{}", r.event_source_arn.as_deref().unwrap_or("stream"), shard_id);
-            if !shards.contains_key(&key) {
-                order.push(key.clone());
+            let record = InRecord { seq: r.kinesis.sequence_number.clone(), data: decode_record(&r.kinesis.data) };
+            match shards.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, records)) => records.push(record),
+                None => shards.push((key, vec![record])),
             }
-            shards
-                .entry(key)
-                .or_default()
-                .push(InRecord { seq: r.kinesis.sequence_number.clone(), data: decode_record(&r.kinesis.data) });
         }
         let mut response = BatchResponse::default();
         let mut found = crate::waf_run::Found::default();
-        for key in order {
-            let records = &shards[&key];
-            if let Some(i) = self.process_shard(&key, records, &mut stats, &mut found).await {
+        for (key, records) in &shards {
+            if let Some(i) = self.process_shard(key, records, &mut stats, &mut found).await {
                 response.batch_item_failures.push(ItemFailure { item_identifier: records[i].seq.clone() });
             }
         }
