@@ -17,6 +17,8 @@ fn paths() -> Vec<(&'static str, fn(&[u8], &mut Vec<(u32, u32)>))> {
     }
     #[cfg(target_arch = "aarch64")]
     v.push(("neon", cflog_simd::neon::split));
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    v.push(("simd128", cflog_simd::wasm::split));
     v
 }
 
@@ -77,6 +79,8 @@ fn reports_its_path() {
     assert!(["avx2", "sse2", "neon", "simd128", "scalar"].contains(&p), "{p}");
     #[cfg(target_arch = "aarch64")]
     assert_eq!(p, "neon");
+    #[cfg(target_arch = "wasm32")]
+    assert_eq!(p, "simd128", "built without +simd128: the wasm run would test only the scalar path");
 }
 
 proptest! {
