@@ -3,6 +3,7 @@
 //! the committed fuzz corpus.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 /// Every path this machine can run, by name.
 #[allow(clippy::type_complexity)]
@@ -84,6 +85,10 @@ fn reports_its_path() {
 }
 
 proptest! {
+    // Where the default looks first (next to a `lib.rs` above this file) there is none; say
+    // where the committed seeds are, rather than have proptest warn and fall back to it.
+    #![proptest_config(ProptestConfig::with_failure_persistence(FileFailurePersistence::WithSource("proptest-regressions")))]
+
     #[test]
     fn vector_paths_equal_scalar(line in proptest::collection::vec(prop_oneof![Just(b'\t'), Just(b'a'), any::<u8>()], 0..300)) {
         check(&line);
