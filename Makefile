@@ -42,7 +42,7 @@ setup-rust:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 ## test: every test. Installs what it needs (rustup target) idempotently.
-test: setup-rust setup-venv plugins test-rust test-wasm test-simd-aarch64 test-deploy test-web
+test: setup-rust setup-venv plugins test-rust test-wasm test-simd-aarch64 test-simd-wasm test-deploy test-web
 	@echo "make test: all suites passed"
 
 # The debug `cflog` the demo and the browser tests run comes from exactly the invocation
@@ -71,6 +71,20 @@ setup-aarch64:
 	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user gcc-aarch64-linux-gnu; }
 test-simd-aarch64: setup-aarch64
 	$(AARCH64_ENV) $(CARGO) test -p cflog-simd --target aarch64-unknown-linux-gnu
+
+## test-simd-wasm: the same tests (simd128 path, against the scalar splitter) built for
+## wasm32-wasip1 with +simd128 and run under Node's WASI (simd/tests/wasi-run.mjs, which
+## gives the guest the repository so the fuzz corpus and proptest's seeds are read).
+## Installs the rustup target; needs Node 20 or later, like the browser tests.
+WASI_ENV := CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C target-feature=+simd128" \
+  CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(CURDIR)/simd/tests/wasi-run.mjs"
+.PHONY: setup-wasi test-simd-wasm
+setup-wasi:
+	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+	  { echo "test-simd-wasm: needs Node 20 or later (node:wasi preview1)"; exit 1; }
+test-simd-wasm: setup-wasi
+	$(WASI_ENV) $(CARGO) test -p cflog-simd --target wasm32-wasip1
 
 ## bench: criterion benchmarks; figures go to bench/RESULTS.md by hand, with the command.
 bench:

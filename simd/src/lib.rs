@@ -5,8 +5,9 @@
 //! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load just after a bounds check
 //! that the whole block lies inside the line. Comparing, making the bit mask and walking
 //! its bits are safe code. Every path is checked equal to [`split_tabs_scalar`] by
-//! proptest and over the fuzz corpus (`tests/equal.rs`); the aarch64 path runs under qemu
-//! in `make test` (`make test-simd-aarch64`).
+//! proptest and over the fuzz corpus (`tests/equal.rs`); in `make test` the aarch64 path
+//! runs under qemu (`make test-simd-aarch64`) and the simd128 path as wasm32-wasip1 under
+//! Node's WASI (`make test-simd-wasm`).
 //!
 //! Paths, chosen once per call (the AVX2 check is a cached atomic load):
 //! - x86-64: AVX2 when the CPU has it (detected at run time with the `std` feature), else

@@ -3,6 +3,7 @@
 //! the committed fuzz corpus.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 /// Every path this machine can run, by name.
 #[allow(clippy::type_complexity)]
@@ -17,6 +18,8 @@ fn paths() -> Vec<(&'static str, fn(&[u8], &mut Vec<(u32, u32)>))> {
     }
     #[cfg(target_arch = "aarch64")]
     v.push(("neon", cflog_simd::neon::split));
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    v.push(("simd128", cflog_simd::wasm::split));
     v
 }
 
@@ -77,9 +80,15 @@ fn reports_its_path() {
     assert!(["avx2", "sse2", "neon", "simd128", "scalar"].contains(&p), "{p}");
     #[cfg(target_arch = "aarch64")]
     assert_eq!(p, "neon");
+    #[cfg(target_arch = "wasm32")]
+    assert_eq!(p, "simd128", "built without +simd128: the wasm run would test only the scalar path");
 }
 
 proptest! {
+    // Where the default looks first (next to a `lib.rs` above this file) there is none; say
+    // where the committed seeds are, rather than have proptest warn and fall back to it.
+    #![proptest_config(ProptestConfig::with_failure_persistence(FileFailurePersistence::WithSource("proptest-regressions")))]
+
     #[test]
     fn vector_paths_equal_scalar(line in proptest::collection::vec(prop_oneof![Just(b'\t'), Just(b'a'), any::<u8>()], 0..300)) {
         check(&line);
