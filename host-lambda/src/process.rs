@@ -268,6 +268,12 @@ impl Processor {
             RuleMode::Replay(r) => r.with_rules(),
         };
         let mut record_loop = std::mem::take(&mut self.records);
+        // Absent values are left out rather than null: the records are OpenSearch documents
+        // too (deploy/opensearch/). The keys are escaped once per run.
+        let json = cflog_core::json::RecordWriter::new(
+            &self.schema,
+            cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip),
+        );
         // Records whose data could not be decoded are reported in source order, before the
         // first line of any later record.
         let mut next_undecoded = 0usize;
@@ -319,10 +325,7 @@ impl Processor {
                         && let Some(out) = output.as_deref_mut()
                     {
                         self.scratch.clear();
-                        // Absent values are left out rather than null: the records are
-                        // OpenSearch documents too (deploy/opensearch/).
-                        let json = cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip);
-                        added = cflog_core::json::write_record_with(record, json, &mut self.scratch);
+                        added = json.write(record, &mut self.scratch);
                         if added.is_ok() {
                             enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.ua_scratch, &mut self.scratch);
                             out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
