@@ -409,8 +409,19 @@ impl Processor {
 
 /// The lines of one record's data: CloudFront puts one `\n`-terminated line per record;
 /// the terminator does not start another (empty) line, which would cost a rule call.
+/// The `\n`s are found with `memchr` (a byte-at-a-time `split` was ~2,400 instructions a
+/// record; issue 13); the lines are those of `split` on `\n`.
 fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    data.strip_suffix(b"\n").unwrap_or(data).split(|&b| b == b'\n')
+    let mut rest = Some(data.strip_suffix(b"\n").unwrap_or(data));
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let Some(end) = memchr::memchr(b'\n', text) else {
+            rest = None;
+            return Some(text);
+        };
+        rest = Some(&text[end + 1..]);
+        Some(&text[..end])
+    })
 }
 
 /// `s` as a JSON string, escaped exactly as serde_json escapes it (the records' format
@@ -564,6 +575,16 @@ mod tests {
     use super::{ExtraDimensions, InRecord, Processor};
     use crate::waf::ClientFacts;
     use cflog_core::Schema;
+
+    proptest::proptest! {
+        /// The lines are those of splitting on `\n` after dropping one final `\n` (the
+        /// first implementation), for text dense in newlines.
+        #[test]
+        fn lines_are_those_of_split(data in proptest::collection::vec(proptest::sample::select(b"ab\n".to_vec()), 0..24)) {
+            let want: Vec<&[u8]> = data.strip_suffix(b"\n").unwrap_or(&data).split(|&b| b == b'\n').collect();
+            proptest::prop_assert_eq!(super::lines_of(&data).collect::<Vec<_>>(), want);
+        }
+    }
 
     const GOOGLEBOT: &str = "Mozilla/5.0%20(compatible;%20Googlebot/2.1;%20+http://www.google.com/bot.html)";
     const CHROME: &str = "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/120.0.0.0%20Safari/537.36";
