@@ -46,22 +46,27 @@ pub fn percent_decode_in_place(buf: &mut Vec<u8>, from: usize) -> bool {
 
 /// Decodes `buf[first..]` in place, `first` being the position of its first `%`: the one
 /// decoding loop. Reads run at `i`, writes at `w <= i`, and every byte of an escape is read
-/// before anything is written over it.
+/// before anything is written over it. The runs between `%`s are found with `memchr` and
+/// moved whole (byte at a time, this loop was 8 % of the Lambda handler; issue 13).
 fn decode_from(buf: &mut Vec<u8>, first: usize) {
     let (mut i, mut w) = (first, first);
     let len = buf.len();
+    // Here `buf[i]` is a `%`.
     while i < len {
-        let b = buf[i];
-        if b == b'%' && i + 2 < len
-            && let (Some(h), Some(l)) = (hex(buf[i + 1]), hex(buf[i + 2])) {
-                buf[w] = h << 4 | l;
-                w += 1;
-                i += 3;
-                continue;
-            }
+        let mut b = b'%';
+        let mut next = i + 1;
+        if let Some(&[h, l]) = buf.get(i + 1..i + 3)
+            && let (Some(h), Some(l)) = (hex(h), hex(l))
+        {
+            b = h << 4 | l;
+            next = i + 3;
+        }
         buf[w] = b;
         w += 1;
-        i += 1;
+        let run_end = memchr::memchr(b'%', &buf[next..]).map_or(len, |p| next + p);
+        buf.copy_within(next..run_end, w);
+        w += run_end - next;
+        i = run_end;
     }
     buf.truncate(w);
 }

@@ -9,9 +9,16 @@ use serde::{Deserialize, Serialize};
 #[error("record data is not base64: {0}")]
 pub struct DataError(#[from] base64::DecodeError);
 
-/// The payload of a Kinesis or Firehose record.
+/// The payload of a Kinesis or Firehose record. Decoded with `base64-simd` (vector code
+/// picked at run time; the scalar `base64` crate took ~12 instructions per byte, 13 % of the
+/// handler, issue 13); data it refuses goes to the `base64` crate, which says why (and
+/// decides: the two accept the same padded standard base64, proven by the tests below).
 pub fn decode_record(data: &str) -> Result<Vec<u8>, DataError> {
-    Ok(base64::engine::general_purpose::STANDARD.decode(data.trim())?)
+    let data = data.trim();
+    match base64_simd::STANDARD.decode_to_vec(data) {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => Ok(base64::engine::general_purpose::STANDARD.decode(data)?),
+    }
 }
 
 /// A Kinesis event as Lambda delivers it. Data stays a string here so one record with
@@ -127,4 +134,44 @@ pub struct FirehoseResponseRecord {
     pub result: String,
     /// Base64 data: the JSON lines, empty when dropped, the input data on failure.
     pub data: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::decode_record;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Any bytes encoded come back, surrounded by whitespace or not.
+        #[test]
+        fn encoded_bytes_decode_back(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), pad in 0usize..3) {
+            let text = format!("{}{}{}", " ".repeat(pad), base64::engine::general_purpose::STANDARD.encode(&bytes), "\n".repeat(pad));
+            proptest::prop_assert_eq!(decode_record(&text).unwrap(), bytes);
+        }
+
+        /// On text that is nearly base64 (wrong lengths, padding in odd places, stray bytes,
+        /// non-zero trailing bits) the answer is the `base64` crate's, error message included.
+        #[test]
+        fn nearly_base64_answers_as_the_base64_crate(text in proptest::collection::vec(proptest::prop_oneof![
+            20 => proptest::sample::select(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".to_vec()),
+            2 => proptest::prelude::Just(b'='), 1 => proptest::sample::select(b"-_ .\n*".to_vec())], 0..90)) {
+            let text = String::from_utf8(text).unwrap();
+            let want = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|e| e.to_string());
+            proptest::prop_assert_eq!(decode_record(&text).map_err(|e| e.0.to_string()), want, "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn trailing_bits_and_padding() {
+        // RFC 4648 3.5: the bits after the last whole byte must be zero for the canonical
+        // text; the base64 crate refuses non-zero ones ("QR==" has them, "QQ==" not).
+        assert_eq!(decode_record("QQ==").unwrap(), b"A");
+        assert!(decode_record("QR==").is_err());
+        assert!(decode_record("QQ").is_err());
+        assert!(decode_record("QQ=").is_err());
+        assert_eq!(decode_record("").unwrap(), b"");
+        assert_eq!(decode_record(" aGk=\n").unwrap(), b"hi");
+    }
 }
