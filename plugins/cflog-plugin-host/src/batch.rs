@@ -1,7 +1,9 @@
 //! The data crossing the call: a [`Batch`] of records projected onto the fields each
 //! plugin reads (one encoding per distinct field list), and the [`Enriched`] verdicts read
 //! back per record (tags, labels, drop) from the plugins whose call succeeded, each kept as
-//! a validated `Decoded` result.
+//! a `Decoded` result: validated in one pass and laid out in tables (drop flags, tag and
+//! label ranges, the keys and values in one string), so reading a record's verdict later
+//! checks nothing again.
 
 use cflog_core::{Field, Record};
 use cflog_plugin_abi as abi;
@@ -79,50 +81,103 @@ impl Enriched {
         self.ok.get(i).copied().unwrap_or(false)
     }
 
-    fn records(&self, record: usize) -> impl Iterator<Item = abi::RecordView<'_>> {
-        self.results.iter().zip(&self.ok).filter(|(_, ok)| **ok).filter_map(move |(r, _)| r.record(record))
+    fn succeeded(&self) -> impl Iterator<Item = &Decoded> {
+        self.results.iter().zip(&self.ok).filter(|(_, ok)| **ok).map(|(r, _)| r)
     }
 
     /// The tags of record `record`, plugin by plugin, each in the order the rule added them.
     pub fn tags(&self, record: usize) -> impl Iterator<Item = (&str, &str)> {
-        self.records(record).flat_map(|d| d.tags())
+        self.succeeded().flat_map(move |d| d.tags(record))
     }
 
     /// The numeric labels of record `record`.
     pub fn labels(&self, record: usize) -> impl Iterator<Item = (&str, f64)> {
-        self.records(record).flat_map(|d| d.labels())
+        self.succeeded().flat_map(move |d| d.labels(record))
     }
 
     /// Whether any plugin asked to drop record `record`.
     pub fn dropped(&self, record: usize) -> bool {
-        self.records(record).any(|d| d.drop)
+        self.succeeded().any(|d| d.drops.get(record).copied().unwrap_or(false))
     }
 }
 
-/// A plugin's validated result for one batch: its bytes and where each record starts.
+/// A plugin's validated result for one batch, in tables: record `i` drops if
+/// `drops[i]`, its tags are `tags[starts[i].0..starts[i + 1].0]` (its labels likewise),
+/// and each tag or label names its key and value as ranges of `text`.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Decoded {
-    bytes: Vec<u8>,
-    offsets: Vec<u32>,
+    drops: Vec<bool>,
+    /// Per record, the index of its first tag and first label; one more entry at the end.
+    starts: Vec<(u32, u32)>,
+    /// (key start, key end = value start, value end) in `text`.
+    tags: Vec<(u32, u32, u32)>,
+    /// (key start, key end) in `text`, value.
+    labels: Vec<(u32, u32, f64)>,
+    text: String,
+}
+
+/// Fills a [`Decoded`] as [`abi::decode_result`] checks the result.
+impl<'a> abi::Visit<'a> for Decoded {
+    fn record(&mut self, drop: bool) {
+        self.drops.push(drop);
+        self.starts.push((self.tags.len() as u32, self.labels.len() as u32));
+    }
+
+    fn tag(&mut self, key: &'a str, value: &'a str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(key);
+        let mid = self.text.len() as u32;
+        self.text.push_str(value);
+        self.tags.push((start, mid, self.text.len() as u32));
+    }
+
+    fn label(&mut self, key: &'a str, value: f64) {
+        let start = self.text.len() as u32;
+        self.text.push_str(key);
+        self.labels.push((start, self.text.len() as u32, value));
+    }
 }
 
 impl Decoded {
     pub(crate) fn clear(&mut self) {
-        self.bytes.clear();
-        self.offsets.clear();
+        self.drops.clear();
+        self.starts.clear();
+        self.tags.clear();
+        self.labels.clear();
+        self.text.clear();
     }
 
-    /// Validates `bytes` as the result for `count` records and keeps them.
+    /// Validates `bytes` as the result for `count` records and keeps them (nothing on
+    /// an error).
     pub(crate) fn decode(&mut self, bytes: &[u8], count: usize) -> Result<(), abi::WireError> {
-        let r = abi::ResultReader::new(bytes, count as u32)?;
-        self.offsets.clear();
-        self.offsets.extend(r.records().map(|v| v.offset()));
-        self.bytes.clear();
-        self.bytes.extend_from_slice(bytes);
-        Ok(())
+        self.clear();
+        let checked = abi::decode_result(bytes, count as u32, self);
+        if checked.is_err() {
+            self.clear();
+        }
+        self.starts.push((self.tags.len() as u32, self.labels.len() as u32));
+        checked
     }
 
-    fn record(&self, i: usize) -> Option<abi::RecordView<'_>> {
-        abi::result::record_at(&self.bytes, *self.offsets.get(i)?)
+    /// Entries `first..end` of record `i` (`starts` and `pick` say which table).
+    fn range(&self, i: usize, pick: fn(&(u32, u32)) -> u32) -> core::ops::Range<usize> {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(a), Some(b)) => pick(a) as usize..pick(b) as usize,
+            _ => 0..0,
+        }
+    }
+
+    fn text(&self, from: u32, to: u32) -> &str {
+        self.text.get(from as usize..to as usize).unwrap_or_default()
+    }
+
+    fn tags(&self, i: usize) -> impl Iterator<Item = (&str, &str)> {
+        let tags = self.tags.get(self.range(i, |s| s.0)).unwrap_or_default();
+        tags.iter().map(|&(k, v, e)| (self.text(k, v), self.text(v, e)))
+    }
+
+    fn labels(&self, i: usize) -> impl Iterator<Item = (&str, f64)> {
+        let labels = self.labels.get(self.range(i, |s| s.1)).unwrap_or_default();
+        labels.iter().map(|&(k, e, v)| (self.text(k, e), v))
     }
 }
