@@ -69,8 +69,17 @@ impl<'a> Cursor<'a> {
     }
 
     fn key(&mut self) -> Result<&'a str, WireError> {
+        self.key_seen("")
+    }
+
+    /// A key; `seen` is a key checked before: bytes equal to it are taken as it,
+    /// unchecked again.
+    fn key_seen(&mut self, seen: &'a str) -> Result<&'a str, WireError> {
         let len = self.take(1)?[0] as usize;
         let key = self.take(len)?;
+        if !seen.is_empty() && key == seen.as_bytes() {
+            return Ok(seen);
+        }
         if !valid_key(key) {
             return Err(WireError::BadKey);
         }
@@ -78,14 +87,23 @@ impl<'a> Cursor<'a> {
     }
 
     fn tag(&mut self) -> Result<(&'a str, &'a str), WireError> {
-        let key = self.key()?;
+        self.tag_seen(&mut ("", ""))
+    }
+
+    /// A tag; `seen` is a tag checked before (updated to this one): a key or value whose
+    /// bytes equal it is taken as it, unchecked again. Rules repeat the same few keys and
+    /// values record after record, so most are compared, not validated.
+    fn tag_seen(&mut self, seen: &mut (&'a str, &'a str)) -> Result<(&'a str, &'a str), WireError> {
+        let key = self.key_seen(seen.0)?;
         let l = self.take(2)?;
         let len = u16::from_le_bytes([l[0], l[1]]) as usize;
         let value = self.take(len)?;
         if len > MAX_VALUE_LEN {
             return Err(WireError::BadValue);
         }
-        Ok((key, core::str::from_utf8(value).map_err(|_| WireError::BadValue)?))
+        let value = if value == seen.1.as_bytes() { seen.1 } else { core::str::from_utf8(value).map_err(|_| WireError::BadValue)? };
+        *seen = (key, value);
+        Ok((key, value))
     }
 
     fn label(&mut self) -> Result<(&'a str, f64), WireError> {
@@ -100,11 +118,11 @@ impl<'a> Cursor<'a> {
 
     /// Reads and checks one record.
     fn record(&mut self) -> Result<RecordView<'a>, WireError> {
-        self.visit_record(&mut ())
+        self.visit_record(&mut (), &mut Seen::default())
     }
 
     /// Reads and checks one record, handing its parts to `v` as they are checked.
-    fn visit_record(&mut self, v: &mut impl Visit<'a>) -> Result<RecordView<'a>, WireError> {
+    fn visit_record(&mut self, v: &mut impl Visit<'a>, seen: &mut Seen<'a>) -> Result<RecordView<'a>, WireError> {
         let offset = self.at as u32;
         let h = self.take(3)?;
         let (flags, tag_count, label_count) = (h[0], h[1], h[2]);
@@ -113,8 +131,9 @@ impl<'a> Cursor<'a> {
         }
         v.record(flags & FLAG_DROP != 0);
         let start = self.at;
-        for _ in 0..tag_count {
-            let (key, value) = self.tag()?;
+        for t in 0..tag_count as usize {
+            let mut none = ("", "");
+            let (key, value) = self.tag_seen(seen.tags.get_mut(t).unwrap_or(&mut none))?;
             v.tag(key, value);
         }
         for _ in 0..label_count {
@@ -123,6 +142,13 @@ impl<'a> Cursor<'a> {
         }
         Ok(RecordView { drop: flags & FLAG_DROP != 0, tag_count, label_count, body: &self.b[start..self.at], offset })
     }
+}
+
+/// The tags of earlier records, by position in their record (the first few), whose
+/// bytes need only be compared when they come again.
+#[derive(Default)]
+struct Seen<'a> {
+    tags: [(&'a str, &'a str); 4],
 }
 
 /// What [`decode_result`] hands out, in result order: each record, then its tags, then
@@ -153,8 +179,9 @@ pub fn decode_result<'a>(bytes: &'a [u8], expected: u32, v: &mut impl Visit<'a>)
         return Err(WireError::CountMismatch { expected, found });
     }
     let mut c = Cursor { b: bytes, at: 4 };
+    let mut seen = Seen::default();
     for _ in 0..found {
-        c.visit_record(v)?;
+        c.visit_record(v, &mut seen)?;
     }
     if c.at != bytes.len() {
         return Err(WireError::TrailingBytes);
@@ -291,6 +318,22 @@ mod tests {
         // The same checks as the reader: a wrong count and a bad value are refused.
         assert_eq!(decode_result(&bytes, 2, &mut ()), Err(WireError::CountMismatch { expected: 2, found: 3 }));
         assert_eq!(decode_result(&[1, 0, 0, 0, 0, 1, 0, 1, b'k', 1, 0, 0xff], 1, &mut ()), Err(WireError::BadValue));
+        // A tag that repeats an earlier one is taken without a second check, but one that
+        // differs from it in any byte is checked in full.
+        let good = [0, 1, 0, 2, b'k', b'1', 1, 0, b'v'];
+        let two = |second: &[u8]| {
+            let mut b = vec![2, 0, 0, 0];
+            b.extend_from_slice(&good);
+            b.extend_from_slice(second);
+            b
+        };
+        let mut log = Log::default();
+        assert_eq!(decode_result(&two(&good), 2, &mut log), Ok(()));
+        assert_eq!(log.0, ["record drop=false", "tag k1=v", "record drop=false", "tag k1=v"]);
+        assert_eq!(decode_result(&two(&[0, 1, 0, 2, b'k', b'1', 1, 0, 0xff]), 2, &mut ()), Err(WireError::BadValue));
+        assert_eq!(decode_result(&two(&[0, 1, 0, 2, b'k', b' ', 1, 0, b'v']), 2, &mut ()), Err(WireError::BadKey));
+        assert_eq!(decode_result(&two(&[0, 1, 0, 1, b'k', 2, 0, b'v', 0x80]), 2, &mut ()), Err(WireError::BadValue));
+        assert_eq!(decode_result(&two(&[0, 1, 0, 0, 1, 0, b'v']), 2, &mut ()), Err(WireError::BadKey));
     }
 
     #[test]

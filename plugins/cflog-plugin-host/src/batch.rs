@@ -90,6 +90,18 @@ impl Enriched {
         self.succeeded().flat_map(move |d| d.tags(record))
     }
 
+    /// Calls `f` with each tag of record `record`, as [`tags`](Self::tags) lists them (plain
+    /// loops, for the record loop's per-record path).
+    pub fn for_each_tag(&self, record: usize, f: &mut dyn FnMut(&str, &str)) {
+        for (d, ok) in self.results.iter().zip(&self.ok) {
+            if *ok {
+                for &(k, v, e) in d.tags.get(d.range(record, |s| s.0)).unwrap_or_default() {
+                    f(d.text(k, v), d.text(v, e));
+                }
+            }
+        }
+    }
+
     /// The numeric labels of record `record`.
     pub fn labels(&self, record: usize) -> impl Iterator<Item = (&str, f64)> {
         self.succeeded().flat_map(move |d| d.labels(record))
