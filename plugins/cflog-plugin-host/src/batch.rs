@@ -95,8 +95,8 @@ impl Enriched {
     pub fn for_each_tag(&self, record: usize, f: &mut dyn FnMut(&str, &str)) {
         for (d, ok) in self.results.iter().zip(&self.ok) {
             if *ok {
-                for &(k, v, e) in d.tags.get(d.range(record, |s| s.0)).unwrap_or_default() {
-                    f(d.text(k, v), d.text(v, e));
+                for &(k, v) in d.tags.get(d.range(record, |s| s.0)).unwrap_or_default() {
+                    f(d.text(k), d.text(v));
                 }
             }
         }
@@ -115,18 +115,27 @@ impl Enriched {
 
 /// A plugin's validated result for one batch, in tables: record `i` drops if
 /// `drops[i]`, its tags are `tags[starts[i].0..starts[i + 1].0]` (its labels likewise),
-/// and each tag or label names its key and value as ranges of `text`.
+/// and each tag or label names its key (and a tag its value) as a range of `text`.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Decoded {
     drops: Vec<bool>,
     /// Per record, the index of its first tag and first label; one more entry at the end.
     starts: Vec<(u32, u32)>,
-    /// (key start, key end = value start, value end) in `text`.
-    tags: Vec<(u32, u32, u32)>,
-    /// (key start, key end) in `text`, value.
-    labels: Vec<(u32, u32, f64)>,
+    /// (key, value) as ranges of `text`.
+    tags: Vec<(Span, Span)>,
+    /// (key as a range of `text`, value).
+    labels: Vec<(Span, f64)>,
     text: String,
+    /// The last key and value put into `text`, by where they lie in the result being
+    /// decoded: the one-pass decoder hands out an earlier occurrence again for bytes that
+    /// repeat, so a repeat is recognised by its address and not copied again. Reset with
+    /// every result.
+    last_key: (usize, usize, Span),
+    last_value: (usize, usize, Span),
 }
+
+/// A range of `Decoded::text`.
+type Span = (u32, u32);
 
 /// Fills a [`Decoded`] as [`abi::decode_result`] checks the result.
 impl<'a> abi::Visit<'a> for Decoded {
@@ -136,17 +145,14 @@ impl<'a> abi::Visit<'a> for Decoded {
     }
 
     fn tag(&mut self, key: &'a str, value: &'a str) {
-        let start = self.text.len() as u32;
-        self.text.push_str(key);
-        let mid = self.text.len() as u32;
-        self.text.push_str(value);
-        self.tags.push((start, mid, self.text.len() as u32));
+        let key = self.keep(key, |d| &mut d.last_key);
+        let value = self.keep(value, |d| &mut d.last_value);
+        self.tags.push((key, value));
     }
 
     fn label(&mut self, key: &'a str, value: f64) {
-        let start = self.text.len() as u32;
-        self.text.push_str(key);
-        self.labels.push((start, self.text.len() as u32, value));
+        let key = self.keep(key, |d| &mut d.last_key);
+        self.labels.push((key, value));
     }
 }
 
@@ -157,6 +163,23 @@ impl Decoded {
         self.tags.clear();
         self.labels.clear();
         self.text.clear();
+        self.last_key = (0, 0, (0, 0));
+        self.last_value = (0, 0, (0, 0));
+    }
+
+    /// Where `s` (a slice of the result being decoded) lies in `text`: copied there unless
+    /// it is the very slice `last` names.
+    fn keep(&mut self, s: &str, last: fn(&mut Decoded) -> &mut (usize, usize, Span)) -> Span {
+        let at = (s.as_ptr() as usize, s.len());
+        let memo = last(self);
+        if (memo.0, memo.1) == at && at.0 != 0 {
+            return memo.2;
+        }
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        let span = (start, self.text.len() as u32);
+        *last(self) = (at.0, at.1, span);
+        span
     }
 
     /// Validates `bytes` as the result for `count` records and keeps them (nothing on
@@ -179,17 +202,54 @@ impl Decoded {
         }
     }
 
-    fn text(&self, from: u32, to: u32) -> &str {
+    fn text(&self, (from, to): Span) -> &str {
         self.text.get(from as usize..to as usize).unwrap_or_default()
     }
 
     fn tags(&self, i: usize) -> impl Iterator<Item = (&str, &str)> {
         let tags = self.tags.get(self.range(i, |s| s.0)).unwrap_or_default();
-        tags.iter().map(|&(k, v, e)| (self.text(k, v), self.text(v, e)))
+        tags.iter().map(|&(k, v)| (self.text(k), self.text(v)))
     }
 
     fn labels(&self, i: usize) -> impl Iterator<Item = (&str, f64)> {
         let labels = self.labels.get(self.range(i, |s| s.1)).unwrap_or_default();
-        labels.iter().map(|&(k, e, v)| (self.text(k, e), v))
+        labels.iter().map(|&(k, v)| (self.text(k), v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(drop, tags, labels)` of one record.
+    type Answer<'a> = (bool, &'a [(&'a str, &'a str)], &'a [(&'a str, f64)]);
+
+    #[test]
+    fn decoded_tables_give_back_every_record_as_encoded() {
+        let answers: [Answer<'_>; 5] = [
+            (false, &[("class", "2xx"), ("bot", "googlebot")], &[("score", 0.5)]),
+            (true, &[("class", "2xx"), ("bot", "bingbot")], &[]),
+            (false, &[], &[]),
+            (false, &[("class", "4xx"), ("bot", "")], &[("score", 1.0), ("n", 2.0)]),
+            (false, &[("class", "4xx")], &[("class", 3.0)]),
+        ];
+        let mut bytes = Vec::from(abi::result::encode_count(answers.len() as u32));
+        for (drop, tags, labels) in answers {
+            abi::result::encode_record(&mut |b| bytes.extend_from_slice(b), drop, tags.iter().copied(), labels.iter().copied());
+        }
+        let mut d = Decoded::default();
+        // Decoded twice into the same tables: nothing of the first pass leaks into the second.
+        for _ in 0..2 {
+            d.decode(&bytes, answers.len()).unwrap();
+            for (i, (drop, tags, labels)) in answers.iter().enumerate() {
+                assert_eq!(d.drops[i], *drop, "record {i}");
+                assert_eq!(d.tags(i).collect::<Vec<_>>(), *tags, "record {i}");
+                assert_eq!(d.labels(i).collect::<Vec<_>>(), *labels, "record {i}");
+            }
+        }
+        assert_eq!(d.tags(5).count() + d.labels(5).count(), 0);
+        // A bad result leaves nothing behind.
+        assert!(d.decode(&bytes, 4).is_err());
+        assert_eq!((d.tags(0).count(), d.drops.len()), (0, 0));
     }
 }
