@@ -55,9 +55,7 @@ impl Rules for WasmRules {
     }
 
     fn tags(&self, i: usize, f: &mut dyn FnMut(&str, &str)) {
-        for (k, v) in self.enriched.tags(i) {
-            f(k, v);
-        }
+        self.enriched.for_each_tag(i, f);
     }
 
     fn labels(&self, i: usize, f: &mut dyn FnMut(&str, f64)) {

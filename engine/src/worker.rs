@@ -133,7 +133,11 @@ impl RecordLoop {
                 records = 0;
             }
             if records == self.bufs.len() {
-                self.bufs.push(RecordBuf::new());
+                // A copy of the last buffer starts with room for a line's spans, so the
+                // first batch does not grow each buffer step by step (a realloc chain
+                // per record that cost as much as the rules' own work in short runs).
+                let fresh = self.bufs.last().cloned().unwrap_or_default();
+                self.bufs.push(fresh);
             }
             match parser.parse_line(line, &mut self.bufs[records]) {
                 Ok(Some(record)) => {

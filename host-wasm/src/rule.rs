@@ -26,6 +26,23 @@ pub struct Verdict {
     pub tags: Tags,
 }
 
+/// Builds the verdicts as the result is checked, in one pass ([`abi::decode_result`]).
+struct Verdicts(Vec<Verdict>);
+
+impl<'a> abi::Visit<'a> for Verdicts {
+    fn record(&mut self, drop: bool) {
+        self.0.push(Verdict { drop, tags: Tags::default() });
+    }
+
+    fn tag(&mut self, key: &'a str, value: &'a str) {
+        if let Some(v) = self.0.last_mut() {
+            v.tags.push((key.to_string(), value.to_string()));
+        }
+    }
+
+    fn label(&mut self, _: &'a str, _: f64) {}
+}
+
 /// A rule's state in one worker: its fields, its health and the batch in flight.
 #[derive(Debug)]
 pub struct RuleHost {
@@ -196,14 +213,11 @@ impl RuleHost {
     /// Reads the rule's result for the batch in flight: one verdict per line, or `None`
     /// (the failure counted) when the result breaks the ABI.
     pub fn verdicts(&mut self, result: &[u8]) -> Option<Vec<Verdict>> {
-        match abi::ResultReader::new(result, self.pending as u32) {
-            Ok(r) => {
+        let mut verdicts = Verdicts(Vec::with_capacity(self.pending));
+        match abi::decode_result(result, self.pending as u32, &mut verdicts) {
+            Ok(()) => {
                 self.health.succeeded(self.pending);
-                Some(
-                    r.records()
-                        .map(|v| Verdict { drop: v.drop, tags: v.tags().map(|(k, v)| (k.to_string(), v.to_string())).collect() })
-                        .collect(),
-                )
+                Some(verdicts.0)
             }
             Err(e) => {
                 self.fail(FailureKind::BadOutput, format!("result: {e}"));

@@ -4,7 +4,8 @@
 use crate::{WireError, read_u32};
 
 /// Builds a batch (host side, and the SDK's native test runner). `D` holds the line
-/// bytes, `E` the line end offsets; both only need to grow (`Vec<u8>`, `Vec<u32>`).
+/// bytes, `E` the line end offsets; both only need to grow (`Vec<u8>`, `Vec<u32>`). `D`
+/// is extended from slices, which a `Vec<u8>` copies whole (not byte by byte).
 #[derive(Debug, Default, Clone)]
 pub struct BatchWriter<D, E> {
     data: D,
@@ -14,7 +15,7 @@ pub struct BatchWriter<D, E> {
 
 impl<D, E> BatchWriter<D, E>
 where
-    D: Extend<u8> + AsRef<[u8]>,
+    D: for<'b> Extend<&'b u8> + AsRef<[u8]>,
     E: Extend<u32> + AsRef<[u32]>,
 {
     /// A batch over (empty) storage.
@@ -41,17 +42,17 @@ where
 
     /// Appends one whole line.
     pub fn push_line(&mut self, line: &[u8]) {
-        self.data.extend(line.iter().copied());
+        self.data.extend(line);
         self.end_line();
     }
 
     /// Appends one field to the line being built (a tab goes between fields).
     pub fn push_field(&mut self, value: &[u8]) {
         if self.line_open {
-            self.data.extend([b'\t']);
+            self.data.extend(b"\t");
         }
         self.line_open = true;
-        self.data.extend(value.iter().copied());
+        self.data.extend(value);
     }
 
     /// Closes the line being built.

@@ -49,7 +49,7 @@ pub mod result;
 
 pub use batch::{BatchReader, BatchWriter};
 pub use health::{FailureKind, Health};
-pub use result::{RecordView, ResultReader};
+pub use result::{RecordView, ResultReader, Visit, decode_result};
 
 /// The ABI version this crate speaks; a guest exports it from `cflog_abi_version`.
 pub const ABI_VERSION: i32 = 1;
@@ -72,11 +72,22 @@ pub const REQUIRED_EXPORTS: [&str; 6] = ["memory", "cflog_abi_version", "cflog_f
 /// The value `cflog_enrich` returns when it reports an error.
 pub const ENRICH_ERROR: i64 = -1;
 
+/// Which bytes a key may hold: `[A-Za-z0-9_.:-]` (one table lookup per byte on the
+/// hosts' validation path).
+const KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-');
+        i += 1;
+    }
+    t
+};
+
 /// Whether `key` is a valid tag or label key.
 pub fn valid_key(key: &[u8]) -> bool {
-    !key.is_empty()
-        && key.len() <= MAX_KEY_LEN
-        && key.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+    !key.is_empty() && key.len() <= MAX_KEY_LEN && key.iter().all(|b| KEY_BYTE[*b as usize])
 }
 
 /// Splits a packed `(ptr << 32) | len` answer (`cflog_fields`, `cflog_enrich`,
@@ -201,6 +212,11 @@ mod tests {
     fn keys_follow_the_documented_syntax() {
         assert!(valid_key(b"bot") && valid_key(b"a.b:c-d_9") && valid_key(&[b'k'; 64]));
         assert!(!valid_key(b"") && !valid_key(&[b'k'; 65]) && !valid_key(b"a b") && !valid_key("é".as_bytes()));
+        // Every byte against the set the crate docs list.
+        let allowed = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-";
+        for b in 0..=255u8 {
+            assert_eq!(valid_key(&[b]), allowed.contains(&b), "byte {b}");
+        }
     }
 
     #[test]

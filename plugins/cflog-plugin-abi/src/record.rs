@@ -57,7 +57,7 @@ impl core::fmt::Write for Digits {
 
 impl<D, E> BatchWriter<D, E>
 where
-    D: Extend<u8> + AsRef<[u8]>,
+    D: for<'b> Extend<&'b u8> + AsRef<[u8]>,
     E: Extend<u32> + AsRef<[u32]>,
 {
     /// Adds a record (of any format: standard-log timestamps are sent in the real-time

@@ -1,6 +1,8 @@
 //! The result (guest → host): [`encode_record`] writes one record's answer through a
-//! closure (the guest SDK), [`ResultReader`] validates a whole answer and hands out
-//! borrowed per-record views (every host).
+//! closure (the guest SDK); [`decode_result`] validates a whole answer in one pass and
+//! hands each record, tag and label to a [`Visit`]or as it goes (the wasmtime host keeps
+//! them in its own tables, so nothing is read or checked twice); [`ResultReader`]
+//! validates a whole answer and hands out borrowed per-record views.
 
 use crate::{FLAG_DROP, MAX_PER_RECORD, MAX_VALUE_LEN, WireError, read_u32, valid_key};
 
@@ -67,8 +69,17 @@ impl<'a> Cursor<'a> {
     }
 
     fn key(&mut self) -> Result<&'a str, WireError> {
+        self.key_seen("")
+    }
+
+    /// A key; `seen` is a key checked before: bytes equal to it are taken as it,
+    /// unchecked again.
+    fn key_seen(&mut self, seen: &'a str) -> Result<&'a str, WireError> {
         let len = self.take(1)?[0] as usize;
         let key = self.take(len)?;
+        if !seen.is_empty() && key == seen.as_bytes() {
+            return Ok(seen);
+        }
         if !valid_key(key) {
             return Err(WireError::BadKey);
         }
@@ -76,14 +87,23 @@ impl<'a> Cursor<'a> {
     }
 
     fn tag(&mut self) -> Result<(&'a str, &'a str), WireError> {
-        let key = self.key()?;
+        self.tag_seen(&mut ("", ""))
+    }
+
+    /// A tag; `seen` is a tag checked before (updated to this one): a key or value whose
+    /// bytes equal it is taken as it, unchecked again. Rules repeat the same few keys and
+    /// values record after record, so most are compared, not validated.
+    fn tag_seen(&mut self, seen: &mut (&'a str, &'a str)) -> Result<(&'a str, &'a str), WireError> {
+        let key = self.key_seen(seen.0)?;
         let l = self.take(2)?;
         let len = u16::from_le_bytes([l[0], l[1]]) as usize;
         let value = self.take(len)?;
         if len > MAX_VALUE_LEN {
             return Err(WireError::BadValue);
         }
-        Ok((key, core::str::from_utf8(value).map_err(|_| WireError::BadValue)?))
+        let value = if value == seen.1.as_bytes() { seen.1 } else { core::str::from_utf8(value).map_err(|_| WireError::BadValue)? };
+        *seen = (key, value);
+        Ok((key, value))
     }
 
     fn label(&mut self) -> Result<(&'a str, f64), WireError> {
@@ -98,38 +118,82 @@ impl<'a> Cursor<'a> {
 
     /// Reads and checks one record.
     fn record(&mut self) -> Result<RecordView<'a>, WireError> {
+        self.visit_record(&mut (), &mut Seen::default())
+    }
+
+    /// Reads and checks one record, handing its parts to `v` as they are checked.
+    fn visit_record(&mut self, v: &mut impl Visit<'a>, seen: &mut Seen<'a>) -> Result<RecordView<'a>, WireError> {
         let offset = self.at as u32;
         let h = self.take(3)?;
         let (flags, tag_count, label_count) = (h[0], h[1], h[2]);
         if flags & !FLAG_DROP != 0 {
             return Err(WireError::BadFlags);
         }
+        v.record(flags & FLAG_DROP != 0);
         let start = self.at;
-        for _ in 0..tag_count {
-            self.tag()?;
+        for t in 0..tag_count as usize {
+            let mut none = ("", "");
+            let (key, value) = self.tag_seen(seen.tags.get_mut(t).unwrap_or(&mut none))?;
+            v.tag(key, value);
         }
         for _ in 0..label_count {
-            self.label()?;
+            let (key, value) = self.label()?;
+            v.label(key, value);
         }
         Ok(RecordView { drop: flags & FLAG_DROP != 0, tag_count, label_count, body: &self.b[start..self.at], offset })
     }
 }
 
+/// The tags of earlier records, by position in their record (the first few), whose
+/// bytes need only be compared when they come again.
+#[derive(Default)]
+struct Seen<'a> {
+    tags: [(&'a str, &'a str); 4],
+}
+
+/// What [`decode_result`] hands out, in result order: each record, then its tags, then
+/// its labels, every one already checked. On an error the calls made so far stand
+/// for nothing (the caller discards what it kept).
+pub trait Visit<'a> {
+    /// A new record starts; `drop`: the rule asks for it to be dropped.
+    fn record(&mut self, drop: bool);
+    /// A tag of the current record.
+    fn tag(&mut self, key: &'a str, value: &'a str);
+    /// A numeric label of the current record.
+    fn label(&mut self, key: &'a str, value: f64);
+}
+
+/// Validation only.
+impl<'a> Visit<'a> for () {
+    fn record(&mut self, _: bool) {}
+    fn tag(&mut self, _: &'a str, _: &'a str) {}
+    fn label(&mut self, _: &'a str, _: f64) {}
+}
+
+/// Validates `bytes` as a guest's result for `expected` records in one pass, handing
+/// every record, tag and label to `v` as it is checked (the same checks as
+/// [`ResultReader::new`]).
+pub fn decode_result<'a>(bytes: &'a [u8], expected: u32, v: &mut impl Visit<'a>) -> Result<(), WireError> {
+    let found = read_u32(bytes, 0)?;
+    if found != expected {
+        return Err(WireError::CountMismatch { expected, found });
+    }
+    let mut c = Cursor { b: bytes, at: 4 };
+    let mut seen = Seen::default();
+    for _ in 0..found {
+        c.visit_record(v, &mut seen)?;
+    }
+    if c.at != bytes.len() {
+        return Err(WireError::TrailingBytes);
+    }
+    Ok(())
+}
+
 impl<'a> ResultReader<'a> {
     /// Validates `bytes` as a guest's result for `expected` records.
     pub fn new(bytes: &'a [u8], expected: u32) -> Result<Self, WireError> {
-        let found = read_u32(bytes, 0)?;
-        if found != expected {
-            return Err(WireError::CountMismatch { expected, found });
-        }
-        let mut c = Cursor { b: bytes, at: 4 };
-        for _ in 0..found {
-            c.record()?;
-        }
-        if c.at != bytes.len() {
-            return Err(WireError::TrailingBytes);
-        }
-        Ok(ResultReader { bytes, count: found })
+        decode_result(bytes, expected, &mut ())?;
+        Ok(ResultReader { bytes, count: expected })
     }
 
     /// Records in the result.
@@ -228,6 +292,50 @@ mod tests {
         assert_eq!(r.record_at(recs[1].offset()), Some(recs[1]));
     }
 
+    /// Records every visit as text, for comparing against a hand-written sequence.
+    #[derive(Default)]
+    struct Log(Vec<std::string::String>);
+
+    impl<'a> Visit<'a> for Log {
+        fn record(&mut self, drop: bool) {
+            self.0.push(std::format!("record drop={drop}"));
+        }
+        fn tag(&mut self, key: &'a str, value: &'a str) {
+            self.0.push(std::format!("tag {key}={value}"));
+        }
+        fn label(&mut self, key: &'a str, value: f64) {
+            self.0.push(std::format!("label {key}={value}"));
+        }
+    }
+
+    #[test]
+    fn one_pass_decoding_visits_in_result_order() {
+        let bytes = encode(&[(true, &[("bot", "googlebot"), ("net", "aws")], &[("score", 0.5)]), (false, &[], &[]), (false, &[("k", "")], &[])]);
+        let mut log = Log::default();
+        decode_result(&bytes, 3, &mut log).unwrap();
+        let want = ["record drop=true", "tag bot=googlebot", "tag net=aws", "label score=0.5", "record drop=false", "record drop=false", "tag k="];
+        assert_eq!(log.0, want);
+        // The same checks as the reader: a wrong count and a bad value are refused.
+        assert_eq!(decode_result(&bytes, 2, &mut ()), Err(WireError::CountMismatch { expected: 2, found: 3 }));
+        assert_eq!(decode_result(&[1, 0, 0, 0, 0, 1, 0, 1, b'k', 1, 0, 0xff], 1, &mut ()), Err(WireError::BadValue));
+        // A tag that repeats an earlier one is taken without a second check, but one that
+        // differs from it in any byte is checked in full.
+        let good = [0, 1, 0, 2, b'k', b'1', 1, 0, b'v'];
+        let two = |second: &[u8]| {
+            let mut b = vec![2, 0, 0, 0];
+            b.extend_from_slice(&good);
+            b.extend_from_slice(second);
+            b
+        };
+        let mut log = Log::default();
+        assert_eq!(decode_result(&two(&good), 2, &mut log), Ok(()));
+        assert_eq!(log.0, ["record drop=false", "tag k1=v", "record drop=false", "tag k1=v"]);
+        assert_eq!(decode_result(&two(&[0, 1, 0, 2, b'k', b'1', 1, 0, 0xff]), 2, &mut ()), Err(WireError::BadValue));
+        assert_eq!(decode_result(&two(&[0, 1, 0, 2, b'k', b' ', 1, 0, b'v']), 2, &mut ()), Err(WireError::BadKey));
+        assert_eq!(decode_result(&two(&[0, 1, 0, 1, b'k', 2, 0, b'v', 0x80]), 2, &mut ()), Err(WireError::BadValue));
+        assert_eq!(decode_result(&two(&[0, 1, 0, 0, 1, 0, b'v']), 2, &mut ()), Err(WireError::BadKey));
+    }
+
     #[test]
     fn every_validation_failure_is_named() {
         let bad = |b: &[u8], n| ResultReader::new(b, n).unwrap_err();
@@ -277,6 +385,19 @@ mod tests {
                 for rec in r.records() {
                     let _ = (rec.tags().count(), rec.labels().count(), r.record_at(rec.offset()));
                 }
+            }
+            // One-pass decoding accepts exactly what the reader accepts, and sees the same.
+            let mut log = Log::default();
+            let visited = decode_result(&bytes, 2, &mut log);
+            proptest::prop_assert_eq!(visited.err(), ResultReader::new(&bytes, 2).err());
+            if visited.is_ok() {
+                let mut read = Log::default();
+                for rec in ResultReader::new(&bytes, 2).unwrap().records() {
+                    read.record(rec.drop);
+                    rec.tags().for_each(|(k, v)| read.tag(k, v));
+                    rec.labels().for_each(|(k, v)| read.label(k, v));
+                }
+                proptest::prop_assert_eq!(log.0, read.0);
             }
         }
 

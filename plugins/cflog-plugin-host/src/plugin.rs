@@ -89,7 +89,6 @@ pub struct Plugin {
     pub(crate) fields: Vec<Field>,
     health: Health,
     last_error: Option<String>,
-    input: Vec<u8>,
     /// The last successful call's result (swapped out by [`crate::PluginSet`]).
     pub(crate) result: Decoded,
 }
@@ -132,7 +131,6 @@ impl Plugin {
             fields: Vec::new(),
             health: Health::new(host.limits.max_consecutive_failures),
             last_error: None,
-            input: Vec::new(),
             result: Decoded::default(),
         };
         p.start()?;
@@ -292,12 +290,13 @@ impl Plugin {
             err(classify(&e, live.store.data()), Reason::Call { what, error: format!("{e:#}") })
         };
         let len = batch.encoded_len();
-        self.input.resize(len, 0);
-        batch.encode_into(&mut self.input).map_err(|e| err(FailureKind::BadOutput, Reason::Batch(e)))?;
         let ptr = live.alloc.call(&mut live.store, len as i32).map_err(|e| trap(live, e, "cflog_alloc"))? as u32 as usize;
-        live.memory
-            .write(&mut live.store, ptr, &self.input)
-            .map_err(|_| err(FailureKind::BadOutput, Reason::BatchBufferOutside { len, ptr }))?;
+        // Encoded straight into the buffer the guest handed out (no copy in between).
+        let memory = live.memory.data_mut(&mut live.store);
+        let into = abi::region(ptr, len, memory.len())
+            .and_then(|r| memory.get_mut(r))
+            .ok_or_else(|| err(FailureKind::BadOutput, Reason::BatchBufferOutside { len, ptr }))?;
+        batch.encode_into(into).map_err(|e| err(FailureKind::BadOutput, Reason::Batch(e)))?;
         let v = live.enrich.call(&mut live.store, (ptr as i32, len as i32)).map_err(|e| trap(live, e, "cflog_enrich"))?;
         let (out_ptr, out_len) = unpack(v);
         let range = match abi::check_enrich_answer(v, live.memory.data_size(&live.store), self.limits.max_output_bytes) {

@@ -22,6 +22,11 @@ fn native(name: &str) -> Value {
     Value::Array(
         (0..e.len())
             .map(|i| {
+                // The record loop's plain-loop path lists the same tags.
+                let mut looped = Vec::new();
+                e.for_each_tag(i, &mut |k, v| looped.push((k.to_string(), v.to_string())));
+                let listed: Vec<(String, String)> = e.tags(i).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                assert_eq!(looped, listed, "record {i}");
                 json!({
                     "tags": e.tags(i).map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
                     "labels": e.labels(i).map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
