@@ -112,9 +112,13 @@ lint:
 # ---- plugins (issue 5): example enrichment rules as wasm modules ------------------------
 ## plugins: build the example rules (.wasm) that the plugin tests, the CLI tests and the
 ## benchmark load from $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/.
+## Built with simd128 (the guest SDK's field split and memchr take their vector paths;
+## wasmtime and every current browser run it): bots -1,570 and paths -270 instructions
+## per record (bench/RESULTS.md, issue 13).
 PLUGIN_RULES := cflog-rule-bots cflog-rule-paths cflog-rule-security
 plugins: setup-rust
-	$(CARGO) build --target wasm32-unknown-unknown --release $(addprefix -p ,$(PLUGIN_RULES))
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+	  $(CARGO) build --target wasm32-unknown-unknown --release $(addprefix -p ,$(PLUGIN_RULES))
 # ---- end plugins ------------------------------------------------------------------------
 
 # ---- browser inspector (issue 6): cflog-wasm + web-demo/ -----------------------------------
