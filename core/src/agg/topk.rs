@@ -297,7 +297,7 @@ impl TopK {
                 let slots = &self.slots;
                 let least = slots.iter().map(|s| s.count).min().unwrap_or(0);
                 self.tied.extend((0..slots.len()).filter(|&i| slots[i].count == least));
-                self.tied.sort_unstable_by(|&a, &b| slots[a].key.cmp(&slots[b].key));
+                super::sort_by_key(&mut self.tied, |i| &slots[i].key);
                 self.tied_count = least;
             }
             if let Some(i) = self.tied.pop()
