@@ -52,6 +52,9 @@ fn decimal(input: &[u8]) -> IResult<&[u8], (u64, &[u8])> {
 // same language, which a proptest checks against the nom parser (`fast_paths_agree_with_nom`).
 // Whatever the loop declines goes to nom, so errors come from one place.
 
+/// Powers of ten up to the largest scale read (microseconds).
+const POW10: [u64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
 /// `digits` or `digits.digits` with 1–19 whole digits, as (whole, [`fraction`] at `scale`),
 /// by hand in one pass (a position search, two digit checks and a fold cost ~4× more on
 /// every timestamp and latency, issue 13). 19 digits always fit a `u64`; anything else is
@@ -82,20 +85,20 @@ fn fast_decimal(input: &[u8], scale: usize) -> Option<(u64, u64)> {
     if frac.is_empty() {
         return None;
     }
+    // The first `scale` digits count (right-padded with zeros); later ones are checked only.
+    let (kept, rest) = frac.split_at(frac.len().min(scale));
     let mut n = 0u64;
-    for (k, &b) in frac.iter().enumerate() {
+    for &b in kept {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
             return None;
         }
-        if k < scale {
-            n = n * 10 + u64::from(d);
-        }
+        n = n * 10 + u64::from(d);
     }
-    for _ in frac.len()..scale {
-        n *= 10;
+    if !rest.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    Some((whole, n))
+    Some((whole, n * POW10[scale - kept.len()]))
 }
 
 /// An unsigned integer.
