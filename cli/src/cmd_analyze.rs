@@ -1,11 +1,12 @@
 //! `cflog analyze`: aggregate inputs into one report, on every core.
 //!
-//! A reader thread cuts each input into newline-aligned chunks of about 1 MiB with
-//! `cflog_engine`'s [`Chunker`] and [`Cutter`] (which tag each chunk with the layout in force
-//! and the lines before it); `cflog_engine` [`Worker`]s parse and aggregate chunks into their
-//! own summary; the summaries are merged at the end. This file holds only the threads,
-//! the progress bar and the options. Memory is bounded by the chunks in flight (2 per
-//! worker) plus one summary per worker, whatever the input size.
+//! A reader thread reads each input straight into newline-aligned chunks of about 1 MiB
+//! with `cflog_engine`'s [`InPlaceChunker`] and [`Cutter`] (which tag each chunk with the
+//! layout in force and the lines before it); `cflog_engine` [`Worker`]s parse and aggregate
+//! chunks into their own summary and hand each chunk's buffer back to the reader; the
+//! summaries are merged at the end. This file holds only the threads, the progress bar and
+//! the options. Memory is bounded by the chunks in flight (2 per worker) and a few spare
+//! buffers, plus one summary per worker, whatever the input size.
 
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};

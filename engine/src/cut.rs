@@ -1,7 +1,9 @@
 //! Cutting an input into newline-aligned chunks that workers can parse independently.
 //!
 //! A [`Chunker`] turns bytes arriving in any pieces into chunks of about [`CHUNK`] bytes
-//! that end at a line end (or the end of the input). A [`Cutter`] follows one input
+//! that end at a line end (or the end of the input); an [`InPlaceChunker`] cuts the same
+//! chunks from reads made straight into its buffers, which come back for reuse (no copy,
+//! no zeroing per chunk: `cflog analyze` reads this way). A [`Cutter`] follows one input
 //! through its chunks and tags each with what a parser needs to start there: the layout in
 //! force (chosen at the first chunk; a standard log switches at each `#Fields:` line) and
 //! the number of lines before it. It also notes how the first layout was chosen and every
