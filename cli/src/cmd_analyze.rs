@@ -1,13 +1,14 @@
 //! `cflog analyze`: aggregate inputs into one report, on every core.
 //!
-//! A reader thread cuts each input into newline-aligned chunks of about 1 MiB with
-//! `cflog_engine`'s [`Chunker`] and [`Cutter`] (which tag each chunk with the layout in force
-//! and the lines before it); `cflog_engine` [`Worker`]s parse and aggregate chunks into their
-//! own summary; the summaries are merged at the end. This file holds only the threads,
-//! the progress bar and the options. Memory is bounded by the chunks in flight (2 per
-//! worker) plus one summary per worker, whatever the input size.
+//! A reader thread reads each input straight into newline-aligned chunks of about 1 MiB
+//! with `cflog_engine`'s [`InPlaceChunker`] and [`Cutter`] (which tag each chunk with the
+//! layout in force and the lines before it); `cflog_engine` [`Worker`]s parse and aggregate
+//! chunks into their own summary and hand each chunk's buffer back to the reader; the
+//! summaries are merged at the end. This file holds only the threads, the progress bar and
+//! the options. Memory is bounded by the chunks in flight (2 per worker) and a few spare
+//! buffers, plus one summary per worker, whatever the input size.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use cflog_core::agg::Merge;
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::Schema;
 use cflog_engine::bad::BadLines;
-use cflog_engine::cut::{ChunkStart, Chunker, Cutter};
+use cflog_engine::cut::{ChunkBytes, ChunkStart, Cutter, InPlaceChunker};
 use cflog_engine::worker::{Rules, Worker};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -134,7 +135,7 @@ pub struct Analysis {
 struct Chunk {
     input: usize,
     start: ChunkStart,
-    bytes: Vec<u8>,
+    bytes: ChunkBytes,
 }
 
 /// One thread's worker and its rules.
@@ -155,28 +156,39 @@ impl ThreadWorker {
 }
 
 /// Cuts one input into chunks and hands them to `send` (which returns false to stop).
-fn read_chunks(index: usize, input: &mut Input, layout: &LayoutChoice, read: &mut InputRead, mut send: impl FnMut(Chunk) -> bool) -> Result<()> {
+/// Reads go straight into the chunks' buffers; workers send each chunk's buffer back
+/// through `spent` once done, to be read into again.
+fn read_chunks(
+    index: usize,
+    input: &mut Input,
+    layout: &LayoutChoice,
+    read: &mut InputRead,
+    spent: &Receiver<ChunkBytes>,
+    mut send: impl FnMut(Chunk) -> bool,
+) -> Result<()> {
     let mut cutter = Cutter::new(&input.layout(layout));
     cutter.begin(&input.name);
-    let mut chunker = Chunker::new();
-    let mut stopped = false;
+    let mut chunker = InPlaceChunker::new();
     let mut failure: Option<anyhow::Error> = None;
-    let mut emit = |bytes: Vec<u8>, cutter: &mut Cutter| -> Result<bool> {
+    let mut emit = |bytes: ChunkBytes, cutter: &mut Cutter| -> Result<bool> {
         let start = cutter.take(&bytes)?;
         Ok(send(Chunk { input: index, start, bytes }))
     };
-    input::for_each_chunk(input, |data| {
-        if stopped {
-            return;
+    let mut stopped = false;
+    input::read_in_place(input, &mut chunker, |bytes, chunker| {
+        for done in spent.try_iter() {
+            chunker.give_back(done);
         }
-        if let Some(bytes) = chunker.push(data) {
-            match emit(bytes, &mut cutter) {
-                Ok(true) => {}
-                Ok(false) => stopped = true,
-                Err(e) => {
-                    stopped = true;
-                    failure = Some(e);
-                }
+        match emit(bytes, &mut cutter) {
+            Ok(true) => true,
+            Ok(false) => {
+                stopped = true;
+                false
+            }
+            Err(e) => {
+                stopped = true;
+                failure = Some(e);
+                false
             }
         }
     })?;
@@ -239,13 +251,15 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
         })
     };
     let mut reads: Vec<InputRead> = Vec::with_capacity(paths.len());
+    // Chunk buffers the workers are done with, back to the reader.
+    let (spent_tx, spent): (Sender<ChunkBytes>, Receiver<ChunkBytes>) = channel();
     // Opens `path` and notes it in `reads`, with the bytes it took once read.
     let mut read_input = |i: usize, path: &str, send: &mut dyn FnMut(Chunk) -> bool| -> Result<()> {
         let before = consumed.load(std::sync::atomic::Ordering::Relaxed);
         let result = open(path).and_then(|mut input| {
             reads.push(InputRead { name: input.name.clone(), bytes: 0, gzip: input.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new(), decodes_twice: false });
             let read = reads.last_mut().expect("just pushed");
-            read_chunks(i, &mut input, layout, read, send)
+            read_chunks(i, &mut input, layout, read, &spent, send)
         });
         if let Some(read) = reads.last_mut().filter(|r| r.name == *path || path == "-") {
             read.bytes = consumed.load(std::sync::atomic::Ordering::Relaxed) - before;
@@ -260,6 +274,7 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                 worker.run(&chunk);
                 lines_done.fetch_add(chunk.start.lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
+                let _ = spent_tx.send(chunk.bytes);
                 true
             });
             if let Err(e) = read {
@@ -277,12 +292,15 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
                 .map(|mut worker| {
                     let rx = rx.clone();
                     let lines_done = lines_done.clone();
+                    let spent_tx = spent_tx.clone();
                     scope.spawn(move || {
                         loop {
                             let next = rx.lock().map(|r| r.recv());
                             let Ok(Ok(chunk)) = next else { break };
                             worker.run(&chunk);
                             lines_done.fetch_add(chunk.start.lines, std::sync::atomic::Ordering::Relaxed);
+                            // The reader may be done: then the buffer is simply dropped.
+                            let _ = spent_tx.send(chunk.bytes);
                         }
                         worker
                     })

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
+use cflog_engine::cut::{ChunkBytes, InPlaceChunker};
 use flate2::read::MultiGzDecoder;
 
 /// Size of one read. Large reads amortise syscalls; the buffer is page-aligned because an
@@ -132,11 +133,58 @@ pub fn for_each_chunk(input: &mut Input, mut on_chunk: impl FnMut(&[u8])) -> Res
 }
 
 /// [`for_each_chunk`] that stops reading once `on_chunk` returns `false`.
-pub fn for_each_chunk_while(input: &mut Input, mut on_chunk: impl FnMut(&[u8]) -> bool) -> Result<()> {
-    let mut buf = ChunkBuf::new();
+pub fn for_each_chunk_while(input: &mut Input, on_chunk: impl FnMut(&[u8]) -> bool) -> Result<()> {
+    struct Fixed<F> {
+        buf: ChunkBuf,
+        on_chunk: F,
+    }
+    impl<F: FnMut(&[u8]) -> bool> ReadTarget for Fixed<F> {
+        fn window(&mut self) -> &mut [u8] {
+            self.buf.window()
+        }
+        fn filled(&mut self, n: usize) -> bool {
+            let window = self.buf.window();
+            (self.on_chunk)(&window[..n])
+        }
+    }
+    read_all(input, &mut Fixed { buf: ChunkBuf::new(), on_chunk })
+}
+
+/// Reads `input` to the end straight into `chunker`'s windows (no copy into the chunks),
+/// calling `on_chunk` with each chunk it cuts (not the last: call
+/// [`InPlaceChunker::finish`]); stops once `on_chunk` returns `false`. The same checks as
+/// [`for_each_chunk`].
+pub fn read_in_place(input: &mut Input, chunker: &mut InPlaceChunker, on_chunk: impl FnMut(ChunkBytes, &mut InPlaceChunker) -> bool) -> Result<()> {
+    struct InPlace<'c, F> {
+        chunker: &'c mut InPlaceChunker,
+        on_chunk: F,
+    }
+    impl<F: FnMut(ChunkBytes, &mut InPlaceChunker) -> bool> ReadTarget for InPlace<'_, F> {
+        fn window(&mut self) -> &mut [u8] {
+            self.chunker.window()
+        }
+        fn filled(&mut self, n: usize) -> bool {
+            match self.chunker.filled(n) {
+                Some(chunk) => (self.on_chunk)(chunk, self.chunker),
+                None => true,
+            }
+        }
+    }
+    read_all(input, &mut InPlace { chunker, on_chunk })
+}
+
+/// Where reads go, and what is done with the bytes each read put there.
+trait ReadTarget {
+    /// The buffer the next read fills from its start.
+    fn window(&mut self) -> &mut [u8];
+    /// The last read put `n` bytes in the window; `false` stops reading.
+    fn filled(&mut self, n: usize) -> bool;
+}
+
+fn read_all(input: &mut Input, target: &mut dyn ReadTarget) -> Result<()> {
     let mut first = true;
     loop {
-        let window = buf.window();
+        let window = target.window();
         let n = match input.reader.read(window) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -158,7 +206,7 @@ pub fn for_each_chunk_while(input: &mut Input, mut on_chunk: impl FnMut(&[u8]) -
             anyhow::bail!("{}: {what}, not a log", input.name);
         }
         first = false;
-        if !on_chunk(&window[..n]) {
+        if !target.filled(n) {
             return Ok(());
         }
     }

@@ -197,7 +197,7 @@ impl ClientTable {
             let slots = &self.slots;
             let least = slots.iter().map(Slot::upper).min().unwrap_or(0);
             self.tied.extend((0..slots.len()).filter(|&i| slots[i].upper() == least));
-            self.tied.sort_unstable_by(|&a, &b| slots[a].key.cmp(&slots[b].key));
+            super::sort_by_key(&mut self.tied, |i| &slots[i].key);
             self.tied_upper = least;
         }
         self.tied.last().copied().unwrap_or(0)
