@@ -93,10 +93,8 @@ pub struct Processor {
     dims: ExtraDimensions,
     records: RecordLoop,
     scratch: Vec<u8>,
-    /// The decoded user agent of the record being enriched (reused, see [`enrich`]).
-    ua_scratch: Vec<u8>,
-    /// The `_cflog` geography text per edge location code (see [`EdgeGeoText`]).
-    geo_text: EdgeGeoText,
+    /// What [`enrich`] keeps from record to record.
+    enrich_state: EnrichState,
     rules: Option<RuleSet>,
     suspect: cflog_core::suspicious::SuspectThresholds,
 }
@@ -104,7 +102,7 @@ pub struct Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), ua_scratch: Vec::new(), geo_text: EdgeGeoText::default(), rules: None, suspect: Default::default() }
+        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), enrich_state: EnrichState::default(), rules: None, suspect: Default::default() }
     }
 
     /// Marks the enriched records of suspicious addresses by these thresholds (see
@@ -329,7 +327,7 @@ impl Processor {
                         self.scratch.clear();
                         added = json.write(record, &mut self.scratch);
                         if added.is_ok() {
-                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.ua_scratch, &mut self.geo_text, &mut self.scratch);
+                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.enrich_state, &mut self.scratch);
                             out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
                         }
                     }
@@ -438,6 +436,15 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 }
 
 
+/// What [`enrich`] keeps from record to record.
+#[derive(Debug, Default)]
+struct EnrichState {
+    /// The decoded user agent of the record being enriched (reused).
+    ua_scratch: Vec<u8>,
+    /// The `_cflog` geography text per edge location code (see [`EdgeGeoText`]).
+    geo_text: EdgeGeoText,
+}
+
 /// Closes the typed record object in `out` with `@timestamp` and an `_cflog` object of
 /// enrichments. Every key `_cflog` can carry is listed in [`crate::opensearch`], which
 /// maps it for OpenSearch; a key added here without a mapping fails the document tests.
@@ -447,10 +454,10 @@ fn enrich(
     shard: &str,
     seq: &str,
     rules: Option<Tags<'_>>,
-    ua_scratch: &mut Vec<u8>,
-    geo_text: &mut EdgeGeoText,
+    state: &mut EnrichState,
     out: &mut Vec<u8>,
 ) {
+    let EnrichState { ua_scratch, geo_text } = state;
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
     if out.last() != Some(&b'{') {
