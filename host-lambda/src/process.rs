@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use cflog_core::enrich::crawler::verified_crawler;
-use cflog_core::enrich::geo::edge_geo;
+use cflog_core::enrich::geo::{Airport, airport, iata_prefix};
 use cflog_core::enrich::ua::{UaClass, classify_user_agent};
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Field, ParseErrorKind, Parser, Schema};
@@ -93,8 +93,8 @@ pub struct Processor {
     dims: ExtraDimensions,
     records: RecordLoop,
     scratch: Vec<u8>,
-    /// The decoded user agent of the record being enriched (reused, see [`enrich`]).
-    ua_scratch: Vec<u8>,
+    /// What [`enrich`] keeps from record to record.
+    enrich_state: EnrichState,
     rules: Option<RuleSet>,
     suspect: cflog_core::suspicious::SuspectThresholds,
 }
@@ -102,7 +102,7 @@ pub struct Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), ua_scratch: Vec::new(), rules: None, suspect: Default::default() }
+        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), enrich_state: EnrichState::default(), rules: None, suspect: Default::default() }
     }
 
     /// Marks the enriched records of suspicious addresses by these thresholds (see
@@ -327,7 +327,7 @@ impl Processor {
                         self.scratch.clear();
                         added = json.write(record, &mut self.scratch);
                         if added.is_ok() {
-                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.ua_scratch, &mut self.scratch);
+                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.enrich_state, &mut self.scratch);
                             out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
                         }
                     }
@@ -436,6 +436,15 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 }
 
 
+/// What [`enrich`] keeps from record to record.
+#[derive(Debug, Default)]
+struct EnrichState {
+    /// The decoded user agent of the record being enriched (reused).
+    ua_scratch: Vec<u8>,
+    /// The `_cflog` geography text per edge location code (see [`EdgeGeoText`]).
+    geo_text: EdgeGeoText,
+}
+
 /// Closes the typed record object in `out` with `@timestamp` and an `_cflog` object of
 /// enrichments. Every key `_cflog` can carry is listed in [`crate::opensearch`], which
 /// maps it for OpenSearch; a key added here without a mapping fails the document tests.
@@ -445,10 +454,10 @@ fn enrich(
     shard: &str,
     seq: &str,
     rules: Option<Tags<'_>>,
-    ua_scratch: &mut Vec<u8>,
+    state: &mut EnrichState,
     out: &mut Vec<u8>,
 ) {
-    use std::io::Write as _;
+    let EnrichState { ua_scratch, geo_text } = state;
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
     if out.last() != Some(&b'{') {
@@ -471,15 +480,8 @@ fn enrich(
         // The same test as the summaries' cache hit ratio (Hit or RefreshHit).
         out.extend_from_slice(if rt.is_cache_hit() { b",\"cache_hit\":true" } else { b",\"cache_hit\":false" });
     }
-    if let Some(geo) = record.text(Field::EdgeLocation).ok().flatten().and_then(edge_geo) {
-        out.extend_from_slice(b",\"edge_city\":");
-        push_json_str(out, geo.city);
-        out.extend_from_slice(b",\"edge_country\":");
-        push_json_str(out, geo.country);
-        out.extend_from_slice(b",\"edge_region\":");
-        push_json_str(out, geo.region.name());
-        // A geo_point as an object: `{"lat", "lon"}` cannot be mistaken for [lon, lat].
-        write!(out, ",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).expect("writes to a Vec");
+    if let Some(edge) = record.text(Field::EdgeLocation).ok().flatten() {
+        geo_text.append(edge, out);
     }
     if let Some(raw) = record.raw(Field::UserAgent) {
         // What `record.decoded_str` gives, decoded into a reused buffer.
@@ -521,6 +523,41 @@ fn enrich(
     out.extend_from_slice(b",\"seq\":");
     push_json_str(out, seq);
     out.extend_from_slice(b"}}}\n");
+}
+
+/// The `_cflog` geography of an edge location (`,"edge_city":…,"edge_point":{…}`), kept
+/// per IATA code: formatting the coordinates' floats was ~1,750 instructions a record
+/// (issue 13); a code is formatted once per processor. The table is bounded by the
+/// 26³ possible codes.
+#[derive(Debug, Default)]
+struct EdgeGeoText(HashMap<[u8; 3], Option<Box<[u8]>>>);
+
+impl EdgeGeoText {
+    /// Appends the geography of `edge` (an `x-edge-location` value) to `out`; nothing
+    /// when [`edge_geo`](cflog_core::enrich::geo::edge_geo) does not know it.
+    fn append(&mut self, edge: &str, out: &mut Vec<u8>) {
+        let Some(code) = iata_prefix(edge) else { return };
+        let key: [u8; 3] = code.as_bytes().try_into().expect("an IATA prefix is three bytes");
+        // `edge_geo` is `airport` of the prefix.
+        if let Some(text) = self.0.entry(key).or_insert_with(|| airport(code).map(geo_text_of)) {
+            out.extend_from_slice(text);
+        }
+    }
+}
+
+/// The text [`EdgeGeoText`] keeps for one airport.
+fn geo_text_of(geo: Airport) -> Box<[u8]> {
+    use std::io::Write as _;
+    let mut out = Vec::new();
+    out.extend_from_slice(b",\"edge_city\":");
+    push_json_str(&mut out, geo.city);
+    out.extend_from_slice(b",\"edge_country\":");
+    push_json_str(&mut out, geo.country);
+    out.extend_from_slice(b",\"edge_region\":");
+    push_json_str(&mut out, geo.region.name());
+    // A geo_point as an object: `{"lat", "lon"}` cannot be mistaken for [lon, lat].
+    write!(out, ",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).expect("writes to a Vec");
+    out.into_boxed_slice()
 }
 
 /// Epoch milliseconds as ISO-8601 UTC with milliseconds (`2020-12-07T20:52:01.541Z`),
@@ -583,6 +620,52 @@ mod tests {
         fn lines_are_those_of_split(data in proptest::collection::vec(proptest::sample::select(b"ab\n".to_vec()), 0..24)) {
             let want: Vec<&[u8]> = data.strip_suffix(b"\n").unwrap_or(&data).split(|&b| b == b'\n').collect();
             proptest::prop_assert_eq!(super::lines_of(&data).collect::<Vec<_>>(), want);
+        }
+    }
+
+    /// The geography text as `enrich` wrote it per record before the cache (issue 13).
+    fn geo_text_uncached(edge: &str) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut out = Vec::new();
+        if let Some(geo) = cflog_core::enrich::geo::edge_geo(edge) {
+            out.extend_from_slice(b",\"edge_city\":");
+            super::push_json_str(&mut out, geo.city);
+            out.extend_from_slice(b",\"edge_country\":");
+            super::push_json_str(&mut out, geo.country);
+            out.extend_from_slice(b",\"edge_region\":");
+            super::push_json_str(&mut out, geo.region.name());
+            write!(out, ",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).unwrap();
+        }
+        out
+    }
+
+    /// Every three-letter code, as a fresh and as a warm cache gives it, in every
+    /// suffix style, is the text written before the cache; so are values without a code.
+    #[test]
+    fn cached_edge_geography_is_the_uncached_text() {
+        let mut cache = super::EdgeGeoText::default();
+        let mut known = 0;
+        for code in 0..26u32 * 26 * 26 {
+            let letters = [code / 676, code / 26 % 26, code % 26].map(|l| (b'A' + l as u8) as char);
+            let prefix: String = letters.iter().collect();
+            for (round, edge) in [format!("{prefix}57-C1"), format!("{prefix}50-P2"), format!("{prefix}3")].iter().enumerate() {
+                let want = geo_text_uncached(edge);
+                let mut got = b"x".to_vec();
+                cache.append(edge, &mut got);
+                assert_eq!(&got[..1], b"x", "{edge}: appends");
+                assert_eq!(String::from_utf8_lossy(&got[1..]), String::from_utf8_lossy(&want), "{edge} (lookup {round})");
+                let mut fresh = Vec::new();
+                super::EdgeGeoText::default().append(edge, &mut fresh);
+                assert_eq!(fresh, want, "{edge} in a fresh cache");
+                known += usize::from(round == 0 && !want.is_empty());
+            }
+        }
+        assert!(known > 5000, "only {known} codes have a geography");
+        for edge in ["-", "", "NRT", "nrt57-C1", "NR57", "N\u{e9}T57", "NRTX-C1"] {
+            let mut got = Vec::new();
+            cache.append(edge, &mut got);
+            assert_eq!(got, geo_text_uncached(edge), "{edge:?}");
+            assert!(got.is_empty(), "{edge:?}");
         }
     }
 
