@@ -31,6 +31,7 @@ pub mod aws;
 pub mod cloudwatch;
 pub mod config;
 pub mod context;
+mod enriched;
 pub mod events;
 mod firehose;
 pub mod handler;

@@ -9,14 +9,13 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use cflog_core::enrich::crawler::verified_crawler;
-use cflog_core::enrich::geo::{Airport, airport, iata_prefix};
-use cflog_core::enrich::ua::{UaClass, classify_user_agent};
 use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{Field, ParseErrorKind, Parser, Schema};
 use cflog_engine::wasmtime_rules::WasmRules;
-use cflog_engine::worker::{Outcome, RecordLoop, Rules, Tags};
+use cflog_engine::worker::{Outcome, RecordLoop, Rules};
 
 pub use crate::aggregate::{Aggregate, ExtraDimensions};
+use crate::enriched::{EnrichState, enrich};
 use crate::aggregate::{DimCounters, DimKey, DimValue, Dimension, cap_dimensions};
 use crate::events::DataError;
 use crate::names::UNKNOWN_DISTRIBUTION;
@@ -424,176 +423,6 @@ fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// `s` as a JSON string, escaped exactly as serde_json escapes it (the records' format
-/// since they were first written): cflog-core's `write_str` writes the same bytes for every
-/// `&str` except backspace and form feed, which serde_json writes as `\b` and `\f`.
-fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| b == 0x08 || b == 0x0c) {
-        out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
-    } else {
-        cflog_core::json::write_str(out, s.as_bytes());
-    }
-}
-
-
-/// What [`enrich`] keeps from record to record.
-#[derive(Debug, Default)]
-struct EnrichState {
-    /// The decoded user agent of the record being enriched (reused).
-    ua_scratch: Vec<u8>,
-    /// The `_cflog` geography text per edge location code (see [`EdgeGeoText`]).
-    geo_text: EdgeGeoText,
-}
-
-/// Closes the typed record object in `out` with `@timestamp` and an `_cflog` object of
-/// enrichments. Every key `_cflog` can carry is listed in [`crate::opensearch`], which
-/// maps it for OpenSearch; a key added here without a mapping fails the document tests.
-fn enrich(
-    record: &cflog_core::Record<'_>,
-    dist: &str,
-    shard: &str,
-    seq: &str,
-    rules: Option<Tags<'_>>,
-    state: &mut EnrichState,
-    out: &mut Vec<u8>,
-) {
-    let EnrichState { ua_scratch, geo_text } = state;
-    debug_assert_eq!(out.last(), Some(&b'}'));
-    out.pop();
-    if out.last() != Some(&b'{') {
-        out.push(b',');
-    }
-    if let Some(ms) = record.timestamp_ms().ok().flatten() {
-        out.extend_from_slice(b"\"@timestamp\":\"");
-        push_iso8601_ms(out, ms);
-        out.extend_from_slice(b"\",");
-    }
-    out.extend_from_slice(b"\"_cflog\":{\"distribution\":");
-    push_json_str(out, dist);
-    if let Some(status) = record.status().ok().flatten() {
-        // `000` (the viewer hung up first) is class `0xx`.
-        out.extend_from_slice(b",\"status_class\":\"");
-        out.push(b'0' + (status / 100 % 10) as u8);
-        out.extend_from_slice(b"xx\"");
-    }
-    if let Some(rt) = record.result_type().ok().flatten() {
-        // The same test as the summaries' cache hit ratio (Hit or RefreshHit).
-        out.extend_from_slice(if rt.is_cache_hit() { b",\"cache_hit\":true" } else { b",\"cache_hit\":false" });
-    }
-    if let Some(edge) = record.text(Field::EdgeLocation).ok().flatten() {
-        geo_text.append(edge, out);
-    }
-    if let Some(raw) = record.raw(Field::UserAgent) {
-        // What `record.decoded_str` gives, decoded into a reused buffer.
-        ua_scratch.clear();
-        cflog_core::decode::decode_into(raw, record.decodes_twice(), ua_scratch);
-        let info = match std::str::from_utf8(ua_scratch) {
-            Ok(ua) => classify_user_agent(ua),
-            Err(_) => classify_user_agent(&String::from_utf8_lossy(ua_scratch)),
-        };
-        out.extend_from_slice(b",\"ua_class\":");
-        push_json_str(out, info.class.name());
-        if info.class == UaClass::Browser {
-            out.extend_from_slice(b",\"browser\":");
-            push_json_str(out, info.family.name());
-        }
-        out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
-    }
-    if let Some(rules) = rules {
-        // Dots in rule keys would be object paths to OpenSearch (see document_key).
-        use crate::opensearch::document_key;
-        let mut tags = serde_json::Map::new();
-        rules.for_each(|key, value| {
-            tags.insert(document_key(key).into_owned(), serde_json::Value::from(value));
-        });
-        let mut labels = serde_json::Map::new();
-        rules.for_each_label(|key, value| {
-            // A non-finite label would be a JSON null: absent values stay absent.
-            if value.is_finite() {
-                labels.insert(document_key(key).into_owned(), serde_json::json!(value));
-            }
-        });
-        out.extend_from_slice(b",\"tags\":");
-        out.extend_from_slice(serde_json::Value::Object(tags).to_string().as_bytes());
-        out.extend_from_slice(b",\"labels\":");
-        out.extend_from_slice(serde_json::Value::Object(labels).to_string().as_bytes());
-    }
-    out.extend_from_slice(b",\"source\":{\"shard\":");
-    push_json_str(out, shard);
-    out.extend_from_slice(b",\"seq\":");
-    push_json_str(out, seq);
-    out.extend_from_slice(b"}}}\n");
-}
-
-/// The `_cflog` geography of an edge location (`,"edge_city":…,"edge_point":{…}`), kept
-/// per IATA code: formatting the coordinates' floats was ~1,750 instructions a record
-/// (issue 13); a code is formatted once per processor. The table is bounded by the
-/// 26³ possible codes.
-#[derive(Debug, Default)]
-struct EdgeGeoText(HashMap<[u8; 3], Option<Box<[u8]>>>);
-
-impl EdgeGeoText {
-    /// Appends the geography of `edge` (an `x-edge-location` value) to `out`; nothing
-    /// when [`edge_geo`](cflog_core::enrich::geo::edge_geo) does not know it.
-    fn append(&mut self, edge: &str, out: &mut Vec<u8>) {
-        let Some(code) = iata_prefix(edge) else { return };
-        let key: [u8; 3] = code.as_bytes().try_into().expect("an IATA prefix is three bytes");
-        // `edge_geo` is `airport` of the prefix.
-        if let Some(text) = self.0.entry(key).or_insert_with(|| airport(code).map(geo_text_of)) {
-            out.extend_from_slice(text);
-        }
-    }
-}
-
-/// The text [`EdgeGeoText`] keeps for one airport.
-fn geo_text_of(geo: Airport) -> Box<[u8]> {
-    use std::io::Write as _;
-    let mut out = Vec::new();
-    out.extend_from_slice(b",\"edge_city\":");
-    push_json_str(&mut out, geo.city);
-    out.extend_from_slice(b",\"edge_country\":");
-    push_json_str(&mut out, geo.country);
-    out.extend_from_slice(b",\"edge_region\":");
-    push_json_str(&mut out, geo.region.name());
-    // A geo_point as an object: `{"lat", "lon"}` cannot be mistaken for [lon, lat].
-    write!(out, ",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).expect("writes to a Vec");
-    out.into_boxed_slice()
-}
-
-/// Epoch milliseconds as ISO-8601 UTC with milliseconds (`2020-12-07T20:52:01.541Z`),
-/// the form OpenSearch's default `date` format (`strict_date_optional_time`) reads.
-/// Proleptic Gregorian calendar. Years are meant to have four digits (a log timestamp is
-/// after 1970 and before 10000); others would print longer and not parse as dates.
-pub fn push_iso8601_ms(out: &mut Vec<u8>, ms: i64) {
-    let (year, month, day) = cflog_core::grammar::civil_from_days(ms.div_euclid(86_400_000));
-    let in_day = ms.rem_euclid(86_400_000);
-    let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-    if !(0..=9999).contains(&year) {
-        out.extend_from_slice(format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z").as_bytes());
-        return;
-    }
-    // Four-digit years (every log timestamp) without a formatter call.
-    let digits = |out: &mut Vec<u8>, n: i64, width: u32| {
-        for k in (0..width).rev() {
-            out.push(b'0' + (n / 10i64.pow(k) % 10) as u8);
-        }
-    };
-    digits(out, year, 4);
-    out.push(b'-');
-    digits(out, month as i64, 2);
-    out.push(b'-');
-    digits(out, day as i64, 2);
-    out.push(b'T');
-    digits(out, h, 2);
-    out.push(b':');
-    digits(out, m, 2);
-    out.push(b':');
-    digits(out, s, 2);
-    out.push(b'.');
-    digits(out, milli, 3);
-    out.push(b'Z');
-}
-
 fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u8]) -> OutRecord {
     let value = serde_json::json!({
         "_cflog": {
@@ -620,52 +449,6 @@ mod tests {
         fn lines_are_those_of_split(data in proptest::collection::vec(proptest::sample::select(b"ab\n".to_vec()), 0..24)) {
             let want: Vec<&[u8]> = data.strip_suffix(b"\n").unwrap_or(&data).split(|&b| b == b'\n').collect();
             proptest::prop_assert_eq!(super::lines_of(&data).collect::<Vec<_>>(), want);
-        }
-    }
-
-    /// The geography text as `enrich` wrote it per record before the cache (issue 13).
-    fn geo_text_uncached(edge: &str) -> Vec<u8> {
-        use std::io::Write as _;
-        let mut out = Vec::new();
-        if let Some(geo) = cflog_core::enrich::geo::edge_geo(edge) {
-            out.extend_from_slice(b",\"edge_city\":");
-            super::push_json_str(&mut out, geo.city);
-            out.extend_from_slice(b",\"edge_country\":");
-            super::push_json_str(&mut out, geo.country);
-            out.extend_from_slice(b",\"edge_region\":");
-            super::push_json_str(&mut out, geo.region.name());
-            write!(out, ",\"edge_point\":{{\"lat\":{},\"lon\":{}}}", geo.latitude, geo.longitude).unwrap();
-        }
-        out
-    }
-
-    /// Every three-letter code, as a fresh and as a warm cache gives it, in every
-    /// suffix style, is the text written before the cache; so are values without a code.
-    #[test]
-    fn cached_edge_geography_is_the_uncached_text() {
-        let mut cache = super::EdgeGeoText::default();
-        let mut known = 0;
-        for code in 0..26u32 * 26 * 26 {
-            let letters = [code / 676, code / 26 % 26, code % 26].map(|l| (b'A' + l as u8) as char);
-            let prefix: String = letters.iter().collect();
-            for (round, edge) in [format!("{prefix}57-C1"), format!("{prefix}50-P2"), format!("{prefix}3")].iter().enumerate() {
-                let want = geo_text_uncached(edge);
-                let mut got = b"x".to_vec();
-                cache.append(edge, &mut got);
-                assert_eq!(&got[..1], b"x", "{edge}: appends");
-                assert_eq!(String::from_utf8_lossy(&got[1..]), String::from_utf8_lossy(&want), "{edge} (lookup {round})");
-                let mut fresh = Vec::new();
-                super::EdgeGeoText::default().append(edge, &mut fresh);
-                assert_eq!(fresh, want, "{edge} in a fresh cache");
-                known += usize::from(round == 0 && !want.is_empty());
-            }
-        }
-        assert!(known > 5000, "only {known} codes have a geography");
-        for edge in ["-", "", "NRT", "nrt57-C1", "NR57", "N\u{e9}T57", "NRTX-C1"] {
-            let mut got = Vec::new();
-            cache.append(edge, &mut got);
-            assert_eq!(got, geo_text_uncached(edge), "{edge:?}");
-            assert!(got.is_empty(), "{edge:?}");
         }
     }
 
@@ -722,47 +505,5 @@ mod tests {
         let asns_only = p.clients_of(&recs, &ips, false);
         assert_eq!(asns_only.get(&ips[0]).copied(), Some(ClientFacts { asn: Some(15169), verified_bot: false }));
         assert_eq!(asns_only.get(&ips[3]).copied(), Some(ClientFacts { asn: Some(64500), verified_bot: false }));
-    }
-
-    #[test]
-    fn iso8601() {
-        let f = |ms| {
-            let mut v = Vec::new();
-            super::push_iso8601_ms(&mut v, ms);
-            String::from_utf8(v).unwrap()
-        };
-        assert_eq!(f(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(f(1_607_374_321_541), "2020-12-07T20:52:01.541Z");
-        // 2024-02-29 (a leap day) and the last millisecond of 1999.
-        assert_eq!(f(1_709_208_000_007), "2024-02-29T12:00:00.007Z");
-        assert_eq!(f(946_684_799_999), "1999-12-31T23:59:59.999Z");
-        assert_eq!(f(-1), "1969-12-31T23:59:59.999Z");
-    }
-
-    /// The straightforward forms the fast writers replaced: `format!` of the civil date,
-    /// and serde_json's string escaping.
-    fn iso8601_by_format(ms: i64) -> String {
-        let (year, month, day) = cflog_core::grammar::civil_from_days(ms.div_euclid(86_400_000));
-        let in_day = ms.rem_euclid(86_400_000);
-        let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
-        #[test]
-        fn iso8601_equals_format(ms in proptest::prop_oneof![
-            -400_000_000_000_000i64..400_000_000_000_000, -62_167_219_200_000i64..253_402_300_800_000]) {
-            let mut v = Vec::new();
-            super::push_iso8601_ms(&mut v, ms);
-            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), iso8601_by_format(ms));
-        }
-
-        #[test]
-        fn json_str_equals_serde(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
-            let mut v = b"x".to_vec();
-            super::push_json_str(&mut v, &s);
-            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), format!("x{}", serde_json::to_string(&s).unwrap()));
-        }
     }
 }
