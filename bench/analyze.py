@@ -8,7 +8,7 @@ Prints a Markdown table (medians of --runs) for bench/RESULTS.md.
 import argparse, os, statistics, subprocess, sys, time
 
 target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/cflog/target"))
-CFLOG = os.path.join(target, "release", "cflog")
+CFLOG = os.environ.get("CFLOG", os.path.join(target, "release", "cflog"))
 SCAN = os.path.join(target, "release", "cflog-scan")
 DATA = os.path.join(target, "bench-data")
 

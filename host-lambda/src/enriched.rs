@@ -29,6 +29,8 @@ pub(crate) struct EnrichState {
     ua_scratch: Vec<u8>,
     /// The `_cflog` geography text per edge location code (see [`EdgeGeoText`]).
     geo_text: EdgeGeoText,
+    /// The `_cflog` user-agent text per raw user agent (see [`UaText`]).
+    ua_text: UaText,
 }
 
 /// Closes the typed record object in `out` with `@timestamp` and an `_cflog` object of
@@ -43,7 +45,7 @@ pub(crate) fn enrich(
     state: &mut EnrichState,
     out: &mut Vec<u8>,
 ) {
-    let EnrichState { ua_scratch, geo_text } = state;
+    let EnrichState { ua_scratch, geo_text, ua_text } = state;
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
     if out.last() != Some(&b'{') {
@@ -70,20 +72,7 @@ pub(crate) fn enrich(
         geo_text.append(edge, out);
     }
     if let Some(raw) = record.raw(Field::UserAgent) {
-        // What `record.decoded_str` gives, decoded into a reused buffer.
-        ua_scratch.clear();
-        cflog_core::decode::decode_into(raw, record.decodes_twice(), ua_scratch);
-        let info = match std::str::from_utf8(ua_scratch) {
-            Ok(ua) => classify_user_agent(ua),
-            Err(_) => classify_user_agent(&String::from_utf8_lossy(ua_scratch)),
-        };
-        out.extend_from_slice(b",\"ua_class\":");
-        push_json_str(out, info.class.name());
-        if info.class == UaClass::Browser {
-            out.extend_from_slice(b",\"browser\":");
-            push_json_str(out, info.family.name());
-        }
-        out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
+        ua_text.append(raw, record.decodes_twice(), ua_scratch, out);
     }
     if let Some(rules) = rules {
         // Dots in rule keys would be object paths to OpenSearch (see document_key).
@@ -129,6 +118,59 @@ impl EdgeGeoText {
             out.extend_from_slice(text);
         }
     }
+}
+
+/// The `_cflog` user-agent fields (`,"ua_class":…,"mobile":…`) per raw (still
+/// percent-encoded) user agent: classifying was ~4,000 instructions a record and decoding
+/// ~1,250 (issue 13), and a batch holds few distinct user agents. Bounded: the table is
+/// emptied when it reaches [`UaText::CAP`] entries (~1 MB at most).
+#[derive(Debug, Default)]
+struct UaText {
+    /// Index 1 for layouts whose values are encoded twice.
+    by_raw: [TextByRaw; 2],
+}
+
+/// A text kept per raw value.
+type TextByRaw = HashMap<Box<[u8]>, Box<[u8]>>;
+
+impl UaText {
+    const CAP: usize = 4096;
+
+    /// Appends the fields for the raw user agent `raw` to `out`; `scratch` is reused for
+    /// decoding it.
+    fn append(&mut self, raw: &[u8], double: bool, scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+        let table = &mut self.by_raw[usize::from(double)];
+        if let Some(text) = table.get(raw) {
+            out.extend_from_slice(text);
+            return;
+        }
+        if table.len() >= Self::CAP {
+            table.clear();
+        }
+        let text = ua_text_of(raw, double, scratch);
+        out.extend_from_slice(&text);
+        table.insert(raw.into(), text);
+    }
+}
+
+/// The text [`UaText`] keeps for one raw user agent: what `record.decoded_str` gives,
+/// classified.
+fn ua_text_of(raw: &[u8], double: bool, scratch: &mut Vec<u8>) -> Box<[u8]> {
+    scratch.clear();
+    cflog_core::decode::decode_into(raw, double, scratch);
+    let info = match std::str::from_utf8(scratch) {
+        Ok(ua) => classify_user_agent(ua),
+        Err(_) => classify_user_agent(&String::from_utf8_lossy(scratch)),
+    };
+    let mut out = Vec::new();
+    out.extend_from_slice(b",\"ua_class\":");
+    push_json_str(&mut out, info.class.name());
+    if info.class == UaClass::Browser {
+        out.extend_from_slice(b",\"browser\":");
+        push_json_str(&mut out, info.family.name());
+    }
+    out.extend_from_slice(if info.mobile { b",\"mobile\":true" } else { b",\"mobile\":false" });
+    out.into_boxed_slice()
 }
 
 /// The text [`EdgeGeoText`] keeps for one airport.
@@ -225,6 +267,75 @@ mod tests {
             cache.append(edge, &mut got);
             assert_eq!(got, geo_text_uncached(edge), "{edge:?}");
             assert!(got.is_empty(), "{edge:?}");
+        }
+    }
+
+    /// The user-agent fields as `enrich` wrote them per record before the cache (issue 13).
+    fn ua_text_uncached(raw: &[u8], double: bool) -> Vec<u8> {
+        let decoded = cflog_core::decode::decode(raw, double);
+        let ua = String::from_utf8_lossy(&decoded);
+        let info = cflog_core::enrich::ua::classify_user_agent(&ua);
+        let mut out = format!(",\"ua_class\":{}", serde_json::to_string(info.class.name()).unwrap());
+        if info.class == cflog_core::enrich::ua::UaClass::Browser {
+            out += &format!(",\"browser\":{}", serde_json::to_string(info.family.name()).unwrap());
+        }
+        out += if info.mobile { ",\"mobile\":true" } else { ",\"mobile\":false" };
+        out.into_bytes()
+    }
+
+    const USER_AGENTS: &[&str] = &[
+        "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/120.0.0.0%20Safari/537.36",
+        "Mozilla/5.0%2520(iPhone;%2520CPU%2520iPhone%2520OS%252017_0%2520like%2520Mac%2520OS%2520X)%2520AppleWebKit/605.1.15",
+        "Mozilla/5.0%20(compatible;%20Googlebot/2.1;%20+http://www.google.com/bot.html)",
+        "curl/8.4.0",
+        "python-requests/2.31.0",
+        "-",
+        "",
+        "Mozilla/5.0%20(Linux;%20Android%2014)%20Firefox/121.0",
+        "%FF%FE%20broken",
+        "Amazon%20CloudFront",
+        // `curl/8.4.0` only when decoded twice: the two decodings must not share entries.
+        "%2563url/8.4.0",
+    ];
+
+    /// Every user agent, in both decodings, from a fresh and a warm cache and across the
+    /// cap's emptying, gives the text written before the cache.
+    #[test]
+    fn cached_user_agent_text_is_the_uncached_text() {
+        let mut cache = super::UaText::default();
+        let mut scratch = Vec::new();
+        for round in 0..3 {
+            for double in [false, true] {
+                for ua in USER_AGENTS {
+                    let mut got = b"x".to_vec();
+                    cache.append(ua.as_bytes(), double, &mut scratch, &mut got);
+                    assert_eq!(&got[..1], b"x", "{ua}: appends");
+                    assert_eq!(String::from_utf8_lossy(&got[1..]), String::from_utf8_lossy(&ua_text_uncached(ua.as_bytes(), double)), "{ua} double={double} round {round}");
+                }
+            }
+        }
+        // Past the cap: the table is emptied, never grows beyond it, and stays right.
+        for i in 0..super::UaText::CAP + 10 {
+            let ua = format!("agent-{i}%20Chrome/1.{i}");
+            let mut got = Vec::new();
+            cache.append(ua.as_bytes(), false, &mut scratch, &mut got);
+            assert_eq!(got, ua_text_uncached(ua.as_bytes(), false), "{ua}");
+            assert!(cache.by_raw[0].len() <= super::UaText::CAP);
+        }
+        // USER_AGENTS + CAP + 10 distinct agents: emptied once, when CAP were kept.
+        assert_eq!(cache.by_raw[0].len(), USER_AGENTS.len() + 10, "emptied at the cap");
+    }
+
+    proptest::proptest! {
+        /// Any bytes as the raw user agent, written twice (a miss, then a hit).
+        #[test]
+        fn any_user_agent_text_is_the_uncached_text(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), double in proptest::prelude::any::<bool>()) {
+            let (mut cache, mut scratch) = (super::UaText::default(), Vec::new());
+            for _ in 0..2 {
+                let mut got = Vec::new();
+                cache.append(&raw, double, &mut scratch, &mut got);
+                proptest::prop_assert_eq!(&got, &ua_text_uncached(&raw, double));
+            }
         }
     }
 
