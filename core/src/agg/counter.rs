@@ -17,7 +17,48 @@ use super::{Merge, MergeError, corrupt, hash_key};
 struct Entry {
     key: Box<[u8]>,
     hash: u64,
+    /// [`pack`] of the key when it is at most [`PACKED_MAX`] bytes long, else 0.
+    packed: u128,
     count: u64,
+}
+
+/// Longest key [`pack`] takes.
+const PACKED_MAX: usize = 16;
+
+/// Most held keys for which an add scans `entries` instead of hashing. Breakdowns (status,
+/// method, protocol, result type, user-agent class…) mostly have fewer values than this, and
+/// comparing one integer per key costs less than hashing the key and probing the table.
+const SCAN_MAX: usize = 16;
+
+/// A key of at most [`PACKED_MAX`] bytes as one integer holding every byte of it, so that
+/// keys of the same length are equal exactly when their packings are (the length itself is
+/// compared apart). Fixed-size reads that may overlap, never a `memcpy` of the key's length:
+/// the first and last 8 bytes, the first and last 4, or bytes 0, `n / 2` and `n - 1`.
+/// Longer keys give 0.
+fn pack(key: &[u8]) -> u128 {
+    let n = key.len();
+    let (lo, hi) = match n {
+        0 => (0, 0),
+        1..=3 => (u64::from(key[0]) | u64::from(key[n / 2]) << 8 | u64::from(key[n - 1]) << 16, 0),
+        4..=7 => (u64::from(le_u32(&key[..4])), u64::from(le_u32(&key[n - 4..]))),
+        8..=PACKED_MAX => (le_u64(&key[..8]), le_u64(&key[n - 8..])),
+        _ => return 0,
+    };
+    u128::from(lo) | u128::from(hi) << 64
+}
+
+/// The first 4 bytes of `b` as a little-endian integer.
+fn le_u32(b: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[..4]);
+    u32::from_le_bytes(a)
+}
+
+/// The first 8 bytes of `b` as a little-endian integer.
+fn le_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
 }
 
 const TAG: u8 = b'C';
@@ -65,8 +106,30 @@ impl CounterMap {
     }
 
     /// Adds `n` to `key`, or to `other` if `key` is new and the cap is reached.
+    #[inline]
     pub fn add(&mut self, key: &[u8], n: u64) {
         self.total = self.total.saturating_add(n);
+        if key.len() <= PACKED_MAX && self.entries.len() <= SCAN_MAX {
+            // Few keys, short key: compare packed keys and lengths, `last` first, then every
+            // held key.
+            let (packed, len) = (pack(key), key.len());
+            let same = |e: &Entry| e.packed == packed && e.key.len() == len;
+            let last = self.entries.get(self.last).filter(|e| same(e)).map(|_| self.last);
+            if let Some(i) = last.or_else(|| self.entries.iter().position(same)) {
+                self.entries[i].count = self.entries[i].count.saturating_add(n);
+                self.last = i;
+            } else {
+                self.add_new(key, hash_key(key), n);
+            }
+            return;
+        }
+        self.add_hashed(key, n);
+    }
+
+    /// [`add`](Self::add) for long keys or many held keys: `last`, then the hash table.
+    /// Kept out of line so that the scan above stays a small function.
+    #[inline(never)]
+    fn add_hashed(&mut self, key: &[u8], n: u64) {
         if let Some(e) = self.entries.get_mut(self.last)
             && *e.key == *key
         {
@@ -77,7 +140,15 @@ impl CounterMap {
         if let Some(i) = self.find(key, hash) {
             self.entries[i].count = self.entries[i].count.saturating_add(n);
             self.last = i;
-        } else if self.entries.len() < self.cap {
+        } else {
+            self.add_new(key, hash, n);
+        }
+    }
+
+    /// Counts a key that is not held: admitted while there is room, else to `other`.
+    #[inline(never)]
+    fn add_new(&mut self, key: &[u8], hash: u64, n: u64) {
+        if self.entries.len() < self.cap {
             self.admit(key.into(), hash, n);
         } else {
             self.other = self.other.saturating_add(n);
@@ -91,7 +162,8 @@ impl CounterMap {
     /// Holds a key that is not held yet.
     fn admit(&mut self, key: Box<[u8]>, hash: u64, count: u64) {
         let i = self.entries.len();
-        self.entries.push(Entry { key, hash, count });
+        let packed = pack(&key);
+        self.entries.push(Entry { key, hash, packed, count });
         let entries = &self.entries;
         self.index.insert_unique(hash, i, |&j| entries[j].hash);
         self.last = i;
@@ -274,6 +346,60 @@ mod tests {
             }
             // Every key that fits is held: the cap only bites when it is full.
             prop_assert_eq!(merged.len(), cap.min(truth.len()));
+        }
+
+        #[test]
+        fn adds_equal_a_plain_model(
+            items in proptest::collection::vec(
+                (proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), any::<u8>()], 0..19), 0u64..5),
+                0..300,
+            ),
+            distinct in 1usize..40,
+            cap in 0usize..40,
+        ) {
+            // Keys of 0 to 18 bytes (either side of the 16 packed, zero bytes included),
+            // drawn from `distinct` of them so the held count crosses the scan limit or not:
+            // counts, `other` and admission against a first-come-first-served list.
+            let keys: Vec<&[u8]> = items.iter().map(|(k, _)| &k[..]).take(distinct).collect();
+            let mut c = CounterMap::with_cap(cap);
+            let mut model: Vec<(Vec<u8>, u64)> = Vec::new();
+            let mut other = 0;
+            for (j, (_, n)) in items.iter().enumerate() {
+                let key = keys[j % keys.len().max(1)];
+                c.add(key, *n);
+                if let Some(e) = model.iter_mut().find(|(k, _)| k[..] == *key) {
+                    e.1 += n;
+                } else if model.len() < cap {
+                    model.push((key.to_vec(), *n));
+                } else {
+                    other += n;
+                }
+            }
+            model.sort();
+            let held: Vec<(Vec<u8>, u64)> = c.iter().map(|(k, n)| (k.to_vec(), n)).collect();
+            prop_assert_eq!(held, model);
+            prop_assert_eq!(c.other(), other);
+            for (k, n) in c.iter() {
+                prop_assert_eq!(c.get(k), Some(n));
+            }
+        }
+
+        #[test]
+        fn pack_is_one_to_one(
+            a in proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..=PACKED_MAX),
+            b in proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..=PACKED_MAX),
+            at in any::<usize>(),
+            flip in 1u8..,
+        ) {
+            if a.len() == b.len() {
+                prop_assert_eq!(pack(&a) == pack(&b), a == b);
+            }
+            // Any one byte changed changes the packing, at every position and length.
+            if !a.is_empty() {
+                let mut c = a.clone();
+                c[at % a.len()] ^= flip;
+                prop_assert_ne!(pack(&c), pack(&a), "byte {} of {:?}", at % a.len(), a);
+            }
         }
 
         #[test]

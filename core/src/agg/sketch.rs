@@ -145,18 +145,41 @@ fn rank(q: f64, n: u64) -> u64 {
 ///
 /// Memory is one entry per non-empty bucket: about 115 buckets per factor of ten, at most
 /// 2219 for the whole `u64` range.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LatencySketch {
     /// Values equal to zero, which have no logarithm.
     zero: u64,
     /// `(bucket index, count)`, sorted by index, counts never zero.
     buckets: Vec<(u16, u64)>,
+    /// Where to look in `buckets`: entry `g` is the position of the first bucket whose index
+    /// is at least `g << GROUP_BITS` (the number of buckets below it), for every group up to
+    /// the highest one looked up so far. Derived from `buckets`, not part of the value: empty
+    /// until the first [`add_n`](Self::add_n), emptied when `buckets` is replaced.
+    group_start: Vec<u16>,
     count: u64,
     sum: u128,
     /// Exact extremes; both 0 while empty so that equal contents compare equal.
     min: u64,
     max: u64,
 }
+
+/// Bucket indices per entry of `LatencySketch::group_start`: 4, so a lookup steps over at
+/// most 3 buckets, and the table for latencies up to 10 s is about 200 entries.
+const GROUP_BITS: u32 = 2;
+
+impl PartialEq for LatencySketch {
+    /// Equal contents; the lookup table is a cache and does not count.
+    fn eq(&self, other: &Self) -> bool {
+        self.zero == other.zero
+            && self.buckets == other.buckets
+            && self.count == other.count
+            && self.sum == other.sum
+            && self.min == other.min
+            && self.max == other.max
+    }
+}
+
+impl Eq for LatencySketch {}
 
 impl LatencySketch {
     /// An empty sketch.
@@ -177,11 +200,7 @@ impl LatencySketch {
         if v == 0 {
             self.zero = self.zero.saturating_add(n);
         } else {
-            let i = index_of(v);
-            match self.buckets.binary_search_by_key(&i, |&(j, _)| j) {
-                Ok(pos) => self.buckets[pos].1 = self.buckets[pos].1.saturating_add(n),
-                Err(pos) => self.buckets.insert(pos, (i, n)),
-            }
+            self.add_to_bucket(index_of(v), n);
         }
         if self.count == 0 {
             self.min = v;
@@ -192,6 +211,33 @@ impl LatencySketch {
         }
         self.count = self.count.saturating_add(n);
         self.sum = self.sum.saturating_add(u128::from(v) * u128::from(n));
+    }
+
+    /// Adds `n` to bucket `i`, found through `group_start` instead of a search over
+    /// `buckets`: the same result as a binary search (a proptest checks), in a few steps.
+    fn add_to_bucket(&mut self, i: u16, n: u64) {
+        let g = usize::from(i >> GROUP_BITS);
+        if g >= self.group_start.len() {
+            // Counted from `buckets`, so this also rebuilds a table emptied by a merge.
+            for h in self.group_start.len()..=g {
+                let least = (h << GROUP_BITS) as u16;
+                let below = self.buckets.partition_point(|&(j, _)| j < least);
+                // At most MAX_INDEX + 1 buckets, so positions fit in u16.
+                self.group_start.push(below as u16);
+            }
+        }
+        let mut pos = usize::from(self.group_start[g]);
+        while pos < self.buckets.len() && self.buckets[pos].0 < i {
+            pos += 1;
+        }
+        if pos < self.buckets.len() && self.buckets[pos].0 == i {
+            self.buckets[pos].1 = self.buckets[pos].1.saturating_add(n);
+        } else {
+            self.buckets.insert(pos, (i, n));
+            for start in &mut self.group_start[g + 1..] {
+                *start += 1;
+            }
+        }
     }
 
     /// Number of values recorded.
@@ -392,7 +438,7 @@ impl LatencySketch {
             count = count.checked_add(c).ok_or(corrupt("sketch count overflows"))?;
             buckets.push((index as u16, c));
         }
-        let s = Self { zero, buckets, count, sum, min, max };
+        let s = Self { zero, buckets, group_start: Vec::new(), count, sum, min, max };
         s.check_consistent()?;
         Ok(s)
     }
@@ -466,6 +512,7 @@ impl Merge for LatencySketch {
             merged.push(next);
         }
         self.buckets = merged;
+        self.group_start.clear();
         self.zero = self.zero.saturating_add(other.zero);
         self.count = self.count.saturating_add(other.count);
         self.sum = self.sum.saturating_add(other.sum);
@@ -724,6 +771,65 @@ mod tests {
             prop_oneof![0u64..100, 0u64..10_000_000, any::<u64>(), Just(0u64)],
             0..300,
         )
+    }
+
+    /// The straightforward bucket list: a binary search per value, as `add_n` did before
+    /// the `group_start` lookup.
+    fn searched_buckets(values: &[u64]) -> Vec<(u16, u64)> {
+        let mut buckets: Vec<(u16, u64)> = Vec::new();
+        for &v in values.iter().filter(|&&v| v > 0) {
+            let i = index_of(v);
+            match buckets.binary_search_by_key(&i, |&(j, _)| j) {
+                Ok(pos) => buckets[pos].1 += 1,
+                Err(pos) => buckets.insert(pos, (i, 1)),
+            }
+        }
+        buckets
+    }
+
+    /// `group_start` says, for every group it covers, how many buckets lie below the group.
+    fn check_group_start(s: &LatencySketch) {
+        for (g, &start) in s.group_start.iter().enumerate() {
+            let below = s.buckets.iter().filter(|&&(j, _)| usize::from(j) < g << GROUP_BITS).count();
+            assert_eq!(usize::from(start), below, "group {g}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn bucket_lookup_equals_binary_search(
+            values in stream(),
+            before in stream(),
+            merge_at in any::<usize>(),
+            decode_at in any::<usize>(),
+        ) {
+            // Adds, with a merge and a decode part-way (both replace the buckets under the
+            // lookup table), against one binary-searched list of everything.
+            let mut s = sketch_of(&before);
+            check_group_start(&s);
+            let (m, d) = (merge_at % (values.len() + 1), decode_at % (values.len() + 1));
+            for (k, &v) in values.iter().enumerate() {
+                if k == m {
+                    s.merge(&sketch_of(&values[..3.min(values.len())])).unwrap();
+                    check_group_start(&s);
+                }
+                if k == d {
+                    let mut w = Writer::new();
+                    s.encode(&mut w);
+                    let bytes = w.into_bytes();
+                    s = LatencySketch::decode(&mut Reader::new(&bytes)).unwrap();
+                }
+                s.add(v);
+                check_group_start(&s);
+            }
+            let mut all = before.clone();
+            all.extend_from_slice(&values);
+            if m < values.len() {
+                all.extend_from_slice(&values[..3.min(values.len())]);
+            }
+            prop_assert_eq!(&s.buckets, &searched_buckets(&all));
+            prop_assert_eq!(s.count(), all.len() as u64);
+        }
     }
 
     /// Splits `values` at the given cut points and returns the parts in a shuffled order.
