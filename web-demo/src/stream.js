@@ -9,9 +9,11 @@ export async function isGzip(file) {
 
 // Returns { gz, next() -> Uint8Array | null, cancel() }; `counters.compressed` counts the
 // file's bytes consumed, `counters.bytes` the bytes handed out. Read errors name the file
-// and, for gzip, how far decompression got.
-export async function open(file, counters = { compressed: 0, bytes: 0 }) {
+// and, for gzip, how far decompression got. With `slices` (a byte count), a plain file is
+// read in slices of that size instead of File.stream()'s pieces (see `openSlices`).
+export async function open(file, counters = { compressed: 0, bytes: 0 }, { slices = 0 } = {}) {
   const gz = await isGzip(file);
+  if (slices > 0 && !gz) return openSlices(file, counters, slices);
   let fileRead = 0;
   let out = 0;
   const counted = file.stream().pipeThrough(
@@ -43,6 +45,38 @@ export async function open(file, counters = { compressed: 0, bytes: 0 }) {
     },
     cancel() {
       reader.cancel().catch(() => {});
+    },
+  };
+}
+
+// A plain file read in `size`-byte slices, the next one read while the caller works on this
+// one. For a lone worker, File.stream()'s 64 KiB pieces cost an await each: ~1.7 s per GB
+// outside the wasm engine (bench/RESULTS.md, browser inspector, 2026-12-03).
+function openSlices(file, counters, size) {
+  let at = 0;
+  const read = (from) =>
+    from >= file.size ? Promise.resolve(null) : file.slice(from, Math.min(file.size, from + size)).arrayBuffer().then((b) => new Uint8Array(b));
+  let pending = read(0);
+  return {
+    gz: false,
+    async next() {
+      let buf;
+      try {
+        buf = await pending;
+      } catch (e) {
+        throw new Error(`${file.name}: cannot read the file (at ${fmtBytes(at)} of ${fmtBytes(file.size)}): ${e.message}`);
+      }
+      if (!buf || buf.length === 0) return null;
+      at += buf.length;
+      pending = read(at);
+      pending.catch(() => {}); // a failed read surfaces at the next call
+      counters.compressed += buf.length;
+      counters.bytes += buf.length;
+      return buf;
+    },
+    cancel() {
+      at = file.size;
+      pending = Promise.resolve(null);
     },
   };
 }

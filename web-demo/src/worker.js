@@ -12,6 +12,8 @@ const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.
 let inspector = null;
 let rule = null;
 let busy = 0; // ms spent in wasm, for the benchmark
+// A lone worker reads a plain file in slices of this size (stream.js, `openSlices`).
+const DIRECT_SLICE = 8 << 20;
 
 function fail(id, e) {
   postMessage(P.error(id, e));
@@ -42,7 +44,7 @@ onmessage = async (ev) => {
       let last = 0;
       for (const [i, file] of m.files.entries()) {
         inspector.begin_file(file.name);
-        const s = await open(file, counters);
+        const s = await open(file, counters, { slices: DIRECT_SLICE });
         for (;;) {
           const chunk = await s.next();
           if (!chunk) break;
