@@ -6,7 +6,7 @@
 // Filtered re-aggregation and search re-read the files: the page keeps File handles, not
 // bytes, so gigabytes of logs never sit in memory.
 import { Cutter, Inspector } from "./pkg/cflog_wasm.js";
-import { open, isGzip } from "./stream.js";
+import { open, isGzip, readSlice } from "./stream.js";
 import * as P from "./protocol.js";
 
 export const CHUNK = 1 << 20;
@@ -149,13 +149,6 @@ export async function run(files, options, { workers = defaultWorkers(), onProgre
 
     // A plain file is read in newline-aligned slices straight from the File: no copies on
     // the page; the next slice is fetched while the current one waits for a worker.
-    const readSlice = async (file, from, want) => {
-      try {
-        return new Uint8Array(await file.slice(from, Math.min(file.size, from + want)).arrayBuffer());
-      } catch (e) {
-        throw new Error(`${file.name}: cannot read the file: ${e.message}`);
-      }
-    };
     const readPlain = async (file, fileIndex) => {
       let offset = 0;
       let want = CHUNK;

@@ -54,18 +54,12 @@ export async function open(file, counters = { compressed: 0, bytes: 0 }, { slice
 // outside the wasm engine (bench/RESULTS.md, browser inspector, 2026-12-03).
 function openSlices(file, counters, size) {
   let at = 0;
-  const read = (from) =>
-    from >= file.size ? Promise.resolve(null) : file.slice(from, Math.min(file.size, from + size)).arrayBuffer().then((b) => new Uint8Array(b));
+  const read = (from) => (from >= file.size ? Promise.resolve(null) : readSlice(file, from, size));
   let pending = read(0);
   return {
     gz: false,
     async next() {
-      let buf;
-      try {
-        buf = await pending;
-      } catch (e) {
-        throw new Error(`${file.name}: cannot read the file (at ${fmtBytes(at)} of ${fmtBytes(file.size)}): ${e.message}`);
-      }
+      const buf = await pending;
       if (!buf || buf.length === 0) return null;
       at += buf.length;
       pending = read(at);
@@ -79,4 +73,13 @@ function openSlices(file, counters, size) {
       pending = Promise.resolve(null);
     },
   };
+}
+
+// `want` bytes of `file` from `from` (fewer at its end); a read error names the file.
+export async function readSlice(file, from, want) {
+  try {
+    return new Uint8Array(await file.slice(from, Math.min(file.size, from + want)).arrayBuffer());
+  } catch (e) {
+    throw new Error(`${file.name}: cannot read the file: ${e.message}`);
+  }
 }
