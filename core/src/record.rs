@@ -11,11 +11,11 @@ use crate::grammar;
 use crate::schema::Schema;
 use crate::types::{DetailedResultType, EdgeLocation, FleStatus, ResultType};
 
-/// Field spans of one line, owned by the caller and reused from line to line so parsing
-/// allocates nothing once the buffer has grown to the widest line.
+/// Where the fields of one line begin, owned by the caller and reused from line to line so
+/// parsing allocates nothing once the buffer has grown to the widest line.
 #[derive(Debug, Clone, Default)]
 pub struct RecordBuf {
-    pub(crate) spans: Vec<(u32, u32)>,
+    pub(crate) fields: cflog_simd::Fields,
 }
 
 impl RecordBuf {
@@ -25,13 +25,19 @@ impl RecordBuf {
     }
 }
 
-/// One log record: the line and its field spans. Getters return `Ok(None)` for `-` (and
-/// for a field the layout does not carry), and an error that names the line and field when
-/// the text is not what the field's type allows.
+/// One log record: the line and where its fields begin. Getters return `Ok(None)` for `-`
+/// (and for a field the layout does not carry), and an error that names the line and field
+/// when the text is not what the field's type allows.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
     pub(crate) line: &'a [u8],
-    pub(crate) spans: &'a [(u32, u32)],
+    /// `bounds[i]` is where column `i` begins and `bounds[i + 1] - 1` where it ends, for
+    /// every `i + 1 < bounds.len()` (see [`cflog_simd::Fields`]); a parser told which
+    /// fields its caller reads ([`crate::Parser::reading`]) may leave later columns out, and
+    /// [`Record::column`] finds those on demand.
+    pub(crate) bounds: &'a [u32],
+    /// Columns of the line (TABs + 1).
+    pub(crate) columns: usize,
     pub(crate) schema: &'a Schema,
     pub(crate) line_no: u64,
     pub(crate) double_decode: bool,
@@ -55,20 +61,39 @@ impl<'a> Record<'a> {
 
     /// How many columns the line has (may differ from the schema for standard logs).
     pub fn column_count(&self) -> usize {
-        self.spans.len()
+        self.columns
     }
 
     /// Columns past the end of the schema (tolerated in standard logs).
     pub fn extra_columns(&self) -> usize {
-        self.spans.len().saturating_sub(self.schema.len())
+        self.columns.saturating_sub(self.schema.len())
     }
 
     /// Raw text of column `i`; `None` for `-`, an empty value, or a column the line lacks.
     #[inline]
     pub fn column(&self, i: usize) -> Option<&'a [u8]> {
-        let &(start, end) = self.spans.get(i)?;
-        let value = &self.line[start as usize..end as usize];
+        let value = if i < self.bounds.len().saturating_sub(1) {
+            &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1]
+        } else {
+            self.column_past_bounds(i)?
+        };
         (!value.is_empty() && value != b"-").then_some(value)
+    }
+
+    /// A column after the recorded bounds: found by a scan from the last recorded start.
+    #[cold]
+    fn column_past_bounds(&self, i: usize) -> Option<&'a [u8]> {
+        if i >= self.columns {
+            return None;
+        }
+        // A parsed record has at least `bounds[0]`; a view of an unused buffer has no columns.
+        let last = self.bounds.len().checked_sub(1)?;
+        let mut start = self.bounds[last] as usize;
+        for _ in last..i {
+            start += memchr::memchr(b'\t', &self.line[start..])? + 1;
+        }
+        let end = memchr::memchr(b'\t', &self.line[start..]).map_or(self.line.len(), |t| start + t);
+        Some(&self.line[start..end])
     }
 
     /// Raw (still encoded) text of `field`; `None` for `-` or when the layout lacks it.
