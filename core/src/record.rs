@@ -102,6 +102,8 @@ impl<'a> Record<'a> {
         self.column(self.schema.column_of(field)?)
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, field: Field, kind: ParseErrorKind) -> ParseError {
         ParseError {
             line: self.line_no,
@@ -111,7 +113,9 @@ impl<'a> Record<'a> {
         }
     }
 
-    #[inline]
+    // Inlined into each getter (and, through their `#[inline]`, into the caller), so a
+    // getter costs the column lookup and its grammar; the error is built out of line.
+    #[inline(always)]
     fn typed<T>(
         &self,
         field: Field,
@@ -129,6 +133,7 @@ impl<'a> Record<'a> {
 
     /// Raw text as UTF-8 (`-` is `None`). Tokens are ASCII in real logs; anything else is
     /// an error rather than a silent replacement.
+    #[inline]
     pub fn text(&self, field: Field) -> Result<Option<&'a str>, ParseError> {
         self.typed(field, "UTF-8 text", |t| core::str::from_utf8(t).ok())
     }
@@ -143,11 +148,13 @@ impl<'a> Record<'a> {
     /// the report gives what [`Record::decoded`] gives. The raw text, or for a record that
     /// decodes twice, the raw text decoded once (`%2520` → `%20`). Keys from files of every
     /// era then meet in one top list and merge.
+    #[inline]
     pub fn encoded_once(&self, field: Field) -> Option<Cow<'a, [u8]>> {
         self.raw(field).map(|t| decode::encoded_once(t, self.double_decode))
     }
 
     /// The request path as an aggregate keeps it (see [`Record::encoded_once`]).
+    #[inline]
     pub fn uri_path_encoded_once(&self) -> Option<Cow<'a, [u8]>> {
         self.uri_path_raw().map(|t| decode::encoded_once(t, self.double_decode))
     }
@@ -164,6 +171,7 @@ impl<'a> Record<'a> {
 
     /// When the edge finished the response, in epoch milliseconds, whatever the format:
     /// v2 `timestamp(ms)`, real-time or v2 `timestamp`, or standard `date` + `time`.
+    #[inline]
     pub fn timestamp_ms(&self) -> Result<Option<i64>, ParseError> {
         if self.schema.has(Field::TimestampMs) {
             return self.typed(Field::TimestampMs, "epoch milliseconds", grammar::parse_epoch_ms);
@@ -193,11 +201,13 @@ impl<'a> Record<'a> {
     }
 
     /// `sc-bytes`: bytes sent to the viewer.
+    #[inline]
     pub fn bytes_sent(&self) -> Result<Option<u64>, ParseError> {
         self.integer(Field::BytesSent)
     }
 
     /// `cs-bytes`: bytes received from the viewer.
+    #[inline]
     pub fn bytes_received(&self) -> Result<Option<u64>, ParseError> {
         self.integer(Field::BytesReceived)
     }
@@ -210,21 +220,25 @@ impl<'a> Record<'a> {
     }
 
     /// `time-taken` in microseconds.
+    #[inline]
     pub fn time_taken_us(&self) -> Result<Option<u64>, ParseError> {
         self.seconds_us(Field::TimeTaken)
     }
 
     /// `time-to-first-byte` in microseconds.
+    #[inline]
     pub fn time_to_first_byte_us(&self) -> Result<Option<u64>, ParseError> {
         self.seconds_us(Field::TimeToFirstByte)
     }
 
     /// An address field (`c-ip`, `s-ip`).
+    #[inline]
     pub fn ip(&self, field: Field) -> Result<Option<IpAddr>, ParseError> {
         self.typed(field, "an IPv4 or IPv6 address", grammar::parse_ip)
     }
 
     /// `c-ip`.
+    #[inline]
     pub fn client_ip(&self) -> Result<Option<IpAddr>, ParseError> {
         self.ip(Field::ClientIp)
     }
@@ -249,21 +263,25 @@ impl<'a> Record<'a> {
     }
 
     /// `x-edge-location`.
+    #[inline]
     pub fn edge_location(&self) -> Result<Option<EdgeLocation<'a>>, ParseError> {
         Ok(self.text(Field::EdgeLocation)?.map(EdgeLocation::new))
     }
 
     /// `x-edge-result-type`.
+    #[inline]
     pub fn result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
         Ok(self.text(Field::ResultType)?.map(ResultType::parse))
     }
 
     /// `x-edge-response-result-type`.
+    #[inline]
     pub fn response_result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
         Ok(self.text(Field::ResponseResultType)?.map(ResultType::parse))
     }
 
     /// `x-edge-detailed-result-type`.
+    #[inline]
     pub fn detailed_result_type(&self) -> Result<Option<DetailedResultType<'a>>, ParseError> {
         Ok(self.text(Field::DetailedResultType)?.map(DetailedResultType::parse))
     }
@@ -275,17 +293,20 @@ impl<'a> Record<'a> {
 
     /// The distribution's domain name (`d111111abcdef8.cloudfront.net`): real-time
     /// `x-host-header`, standard `cs(Host)`.
+    #[inline]
     pub fn distribution_domain(&self) -> Result<Option<&'a str>, ParseError> {
         self.text(Field::DistributionDomain)
     }
 
     /// The viewer's `Host` header: real-time `cs-host`, standard `x-host-header`.
+    #[inline]
     pub fn viewer_host(&self) -> Result<Option<&'a str>, ParseError> {
         self.text(Field::ViewerHost)
     }
 
     /// The request path without the query string, still encoded. Real-time `cs-uri-stem`
     /// includes `?query`; standard logs never do.
+    #[inline]
     pub fn uri_path_raw(&self) -> Option<&'a [u8]> {
         let stem = self.raw(Field::UriStem)?;
         Some(match self.schema.format() {
