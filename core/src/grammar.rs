@@ -339,6 +339,23 @@ pub fn parse_ip(input: &[u8]) -> Option<IpAddr> {
     whole(input, ip)
 }
 
+/// The value of each hexadecimal digit (`0-9`, `a-f`, `A-F`, as `char::to_digit(16)`), 255
+/// for any other byte.
+const HEX: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            c @ b'0'..=b'9' => c - b'0',
+            c @ b'a'..=b'f' => c - b'a' + 10,
+            c @ b'A'..=b'F' => c - b'A' + 10,
+            _ => 255,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// IPv6 of hexadecimal groups by hand: 1–4 digits a group, eight groups or fewer with one
 /// `::` standing for at least one zero group, the rules of `core::net`'s parser. `None` for
 /// anything else, including what it would accept (an embedded IPv4 tail), which then goes
@@ -358,11 +375,11 @@ fn fast_ipv6(input: &[u8]) -> Option<Ipv6Addr> {
     }
     while i < input.len() {
         let (mut value, mut digits) = (0u32, 0);
-        while let Some(h) = input.get(i).and_then(|&b| char::from(b).to_digit(16)) {
+        while let Some(h) = input.get(i).map(|&b| HEX[b as usize]).filter(|&h| h < 16) {
             if digits == 4 {
                 return None;
             }
-            value = value << 4 | h;
+            value = value << 4 | u32::from(h);
             digits += 1;
             i += 1;
         }
@@ -395,33 +412,33 @@ fn fast_ipv6(input: &[u8]) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(head))
 }
 
-/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255.
+/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255. Each octet
+/// is cut at its dot and read by its length, rather than a byte-at-a-time state machine.
 fn fast_ipv4(input: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let (mut i, mut value, mut digits) = (0usize, 0u32, 0u32);
-    let mut first_zero = false;
-    for &b in input {
-        match b {
-            b'0'..=b'9' => {
-                if digits == 3 || (digits == 1 && first_zero) {
-                    return None;
-                }
-                first_zero = digits == 0 && b == b'0';
-                value = value * 10 + u32::from(b - b'0');
-                digits += 1;
-            }
-            b'.' if digits > 0 && i < 3 && value <= 255 => {
-                octets[i] = value as u8;
-                (i, value, digits) = (i + 1, 0, 0);
-            }
-            _ => return None,
-        }
-    }
-    if i != 3 || digits == 0 || value > 255 {
+    if !(7..=15).contains(&input.len()) {
         return None;
     }
-    octets[3] = value as u8;
+    let mut octets = [0u8; 4];
+    let mut rest = input;
+    for octet in &mut octets[..3] {
+        let dot = rest.iter().take(4).position(|&b| b == b'.')?;
+        *octet = ipv4_octet(&rest[..dot])?;
+        rest = &rest[dot + 1..];
+    }
+    octets[3] = ipv4_octet(rest)?;
     Some(Ipv4Addr::from(octets))
+}
+
+/// One octet of a dotted quad: `0`, or 1–3 digits without a leading zero, at most 255.
+#[inline]
+fn ipv4_octet(digits: &[u8]) -> Option<u8> {
+    let d = |b: u8| Some(b.wrapping_sub(b'0')).filter(|&d| d <= 9);
+    match *digits {
+        [a] => d(a),
+        [a, b] if a != b'0' => Some(d(a)? * 10 + d(b)?),
+        [a, b, c] if a != b'0' => u8::try_from(u16::from(d(a)?) * 100 + u16::from(d(b)? * 10 + d(c)?)).ok(),
+        _ => None,
+    }
 }
 
 /// `#Fields: a b c` (space- or tab-separated) as its names; `None` for any other line.
@@ -435,6 +452,13 @@ pub fn w3c_fields(line: &[u8]) -> Option<Vec<&str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_table_is_to_digit() {
+        for b in 0..=255u8 {
+            assert_eq!(char::from(b).to_digit(16), Some(u32::from(HEX[b as usize])).filter(|&h| h < 16), "{b}");
+        }
+    }
 
     #[test]
     fn numbers() {
@@ -518,6 +542,22 @@ mod tests {
                 None => prop_assert!(input.len() != 14 || input[10] != b'.' || general.is_none(), "{:?} refused", input),
             }
             prop_assert_eq!(parse_epoch_seconds_ms(&input), whole(&input, decimal).and_then(|(s, f)| i64::try_from(s.checked_mul(1000)?.checked_add(fraction(f, 3))?).ok()));
+        }
+
+        /// Dotted quads and near misses (3 or 5 parts, values past 255, leading zeros, a
+        /// stray byte) against the nom grammar.
+        #[test]
+        fn fast_ipv4_agrees_with_nom(
+            parts in proptest::collection::vec((0u32..300, 0usize..3), 3..6),
+            stray in proptest::option::of((0usize..16, prop_oneof![Just(b'.'), Just(b':'), Just(b'a'), Just(b'/'), b'0'..=b'9'])),
+        ) {
+            let text: alloc::vec::Vec<alloc::string::String> = parts.iter().map(|&(v, zeros)| alloc::format!("{}{v}", "0".repeat(zeros))).collect();
+            let mut input = text.join(".").into_bytes();
+            if let Some((at, b)) = stray {
+                let at = at % (input.len() + 1);
+                input.insert(at, b);
+            }
+            prop_assert_eq!(parse_ip(&input), whole(&input, ip), "{:?}", alloc::string::String::from_utf8_lossy(&input));
         }
 
         #[test]
