@@ -124,6 +124,14 @@ pub fn parse_status(input: &[u8]) -> Option<u16> {
 
 /// Decimal seconds (`0.140`) as microseconds; digits past the sixth decimal are truncated.
 pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
+    // The usual shape, `d.ddd` (`0.140`): a fifth of a record's getter work went to the
+    // general reader for it.
+    if let [w, b'.', a, b, c] = *input {
+        let d = [w, a, b, c].map(|x| x.wrapping_sub(b'0'));
+        if d.iter().all(|&x| x <= 9) {
+            return Some(u64::from(d[0]) * 1_000_000 + u64::from(d[1]) * 100_000 + u64::from(d[2]) * 10_000 + u64::from(d[3]) * 1_000);
+        }
+    }
     let (whole_s, frac) = fast_decimal(input, 6).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 6))))?;
     whole_s.checked_mul(1_000_000)?.checked_add(frac)
 }
@@ -542,6 +550,18 @@ mod tests {
                 None => prop_assert!(input.len() != 14 || input[10] != b'.' || general.is_none(), "{:?} refused", input),
             }
             prop_assert_eq!(parse_epoch_seconds_ms(&input), whole(&input, decimal).and_then(|(s, f)| i64::try_from(s.checked_mul(1000)?.checked_add(fraction(f, 3))?).ok()));
+        }
+
+        /// The `d.ddd` seconds path against the general reader and nom, on 5-byte strings.
+        #[test]
+        fn seconds_d_ddd_agrees_with_nom(input in proptest::collection::vec(prop_oneof![12 => b'0'..=b'9', 2 => Just(b'.'), 1 => Just(b'/'), 1 => Just(b':'), 1 => any::<u8>()], 5..=5), dot in proptest::bool::ANY) {
+            let mut input = input;
+            if dot {
+                input[1] = b'.';
+            }
+            let general = fast_decimal(&input, 6).and_then(|(w, f)| w.checked_mul(1_000_000)?.checked_add(f));
+            prop_assert_eq!(parse_seconds_us(&input), general, "{:?}", input);
+            prop_assert_eq!(parse_seconds_us(&input), whole(&input, decimal).and_then(|(w, f)| w.checked_mul(1_000_000)?.checked_add(fraction(f, 6))));
         }
 
         /// Dotted quads and near misses (3 or 5 parts, values past 255, leading zeros, a
