@@ -1,4 +1,4 @@
-//! Line-at-a-time parsing: split a line into field spans and hand out a [`Record`].
+//! Line-at-a-time parsing: find where a line's fields begin and hand out a [`Record`].
 
 use alloc::vec::Vec;
 
