@@ -27,6 +27,13 @@ pub fn memchr_scan(data: &[u8]) -> u64 {
     fields
 }
 
+/// The ten fields [`parse_typed10`] reads, for [`cflog_core::Parser::reading`] (the
+/// timestamp getter reads `timestamp(ms)`, `timestamp`, or `date` and `time`).
+pub const TYPED10: &[cflog_core::Field] = {
+    use cflog_core::Field::*;
+    &[TimestampMs, Timestamp, Date, Time, ClientIp, Status, BytesSent, Method, UriStem, EdgeLocation, TimeTaken, ResultType, UserAgent]
+};
+
 /// Parses every line and reads the ten most used fields through their typed getters:
 /// timestamp, c-ip, sc-status, sc-bytes, cs-method, cs-uri-stem (path), x-edge-location,
 /// time-taken, x-edge-result-type, cs-user-agent (raw). Returns a checksum.

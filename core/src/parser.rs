@@ -1,9 +1,9 @@
-//! Line-at-a-time parsing: split a line into field spans and hand out a [`Record`].
+//! Line-at-a-time parsing: find where a line's fields begin and hand out a [`Record`].
 
 use alloc::vec::Vec;
 
 use crate::error::{ParseError, ParseErrorKind};
-use crate::field::Format;
+use crate::field::{Field, Format};
 use crate::record::{Record, RecordBuf};
 use crate::schema::Schema;
 
@@ -47,6 +47,11 @@ pub struct ParseStats {
 #[derive(Debug, Clone)]
 pub struct Parser {
     schema: Schema,
+    /// The fields the caller said it reads ([`Parser::reading`]); `None`: all.
+    reads: Option<Vec<Field>>,
+    /// How many leading columns to record the bounds of: past the last column of `reads`
+    /// in the current layout, or all.
+    split_columns: usize,
     double_decode: bool,
     line_no: u64,
     stats: ParseStats,
@@ -55,7 +60,14 @@ pub struct Parser {
 impl Parser {
     /// A parser for real-time records laid out by `schema`.
     pub fn realtime(schema: Schema) -> Parser {
-        Parser { schema, double_decode: false, line_no: 0, stats: ParseStats::default() }
+        Parser {
+            schema,
+            reads: None,
+            split_columns: usize::MAX,
+            double_decode: false,
+            line_no: 0,
+            stats: ParseStats::default(),
+        }
     }
 
     /// A parser for standard logs. It reads the layout from `#Fields:` headers and, until
@@ -68,6 +80,34 @@ impl Parser {
     /// switches at each `#Fields:` header).
     pub fn with_schema(schema: Schema) -> Parser {
         Parser::realtime(schema)
+    }
+
+    /// Tells the parser which fields the caller reads: it then records where columns begin
+    /// only up to the last of them (in the current layout; a `#Fields:` header moves it) and
+    /// only counts the TABs after it. Records read the same either way; a column past that
+    /// point is found by a scan of the line each time it is asked for, so leave out only
+    /// fields that are rarely read. The default is every column.
+    ///
+    /// ```
+    /// use cflog_core::{Field, Parser, RecordBuf, Schema};
+    /// let schema = Schema::from_field_names(&["timestamp", "sc-status", "cs-user-agent"]).unwrap();
+    /// let mut parser = Parser::realtime(schema).reading(&[Field::Status]);
+    /// let mut buf = RecordBuf::new();
+    /// let record = parser.parse_line(b"1607374321.541\t503\tcurl/8.4.0", &mut buf).unwrap().unwrap();
+    /// assert_eq!(record.status().unwrap(), Some(503));
+    /// assert_eq!(record.raw(Field::UserAgent), Some(&b"curl/8.4.0"[..]));
+    /// ```
+    pub fn reading(mut self, fields: &[Field]) -> Parser {
+        self.reads = Some(fields.to_vec());
+        self.split_columns = self.columns_to_split();
+        self
+    }
+
+    fn columns_to_split(&self) -> usize {
+        match &self.reads {
+            None => usize::MAX,
+            Some(fields) => fields.iter().filter_map(|&f| self.schema.column_of(f)).max().map_or(0, |c| c + 1),
+        }
     }
 
     /// Decode percent-escapes twice, for standard logs written before 2020 (`%2520`).
@@ -132,9 +172,9 @@ impl Parser {
             return self.header(line).map(|()| None);
         }
 
-        split_tabs(line, &mut buf.spans);
+        buf.fields.split(line, self.split_columns);
 
-        let (found, expected) = (buf.spans.len(), self.schema.len());
+        let (found, expected) = (buf.fields.count(), self.schema.len());
         match self.schema.format() {
             Format::RealTime if found != expected => {
                 return Err(ParseError::line(
@@ -150,7 +190,8 @@ impl Parser {
         self.stats.records += 1;
         Ok(Some(Record {
             line,
-            spans: &buf.spans,
+            bounds: buf.fields.bounds(),
+            columns: found,
             schema: &self.schema,
             line_no: self.line_no,
             double_decode: self.double_decode,
@@ -166,7 +207,8 @@ impl Parser {
     pub fn view<'a>(&'a self, line: &'a [u8], buf: &'a RecordBuf, line_no: u64) -> Record<'a> {
         Record {
             line: trim_line_end(line),
-            spans: &buf.spans,
+            bounds: buf.fields.bounds(),
+            columns: buf.fields.count(),
             schema: &self.schema,
             line_no,
             double_decode: self.double_decode,
@@ -179,19 +221,12 @@ impl Parser {
             (Format::RealTime, Some(_)) => Err(ParseError::line(self.line_no, ParseErrorKind::UnexpectedHeader)),
             (Format::Standard, Some(Ok(schema))) => {
                 self.schema = schema;
+                self.split_columns = self.columns_to_split();
                 Ok(())
             }
             (Format::Standard, Some(Err(e))) => Err(ParseError::line(self.line_no, ParseErrorKind::BadHeader(e))),
         }
     }
-}
-
-/// Field spans of `line` (lines were already cut by a memchr for `\n`). The vector
-/// splitter finds every TAB of a 16- or 32-byte block at once; a memchr call per TAB
-/// spent more on set-up than on scanning the ~25-byte fields (bench/RESULTS.md, issue 13).
-#[inline]
-fn split_tabs(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-    cflog_simd::split_tabs(line, spans);
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {
@@ -255,16 +290,106 @@ impl LineSplitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use alloc::string::String;
+    use proptest::prelude::*;
+
+    /// What a parser made of a line, with every column as `Record::column` gives it (and
+    /// two past the end), for comparing parsers.
+    fn outcome(parser: &mut Parser, buf: &mut RecordBuf, line: &[u8]) -> String {
+        match parser.parse_line(line, buf) {
+            Err(e) => format!("error {e}"),
+            Ok(None) => String::from("none"),
+            Ok(Some(r)) => {
+                let columns: Vec<_> = (0..r.column_count() + 2).map(|i| r.column(i)).collect();
+                format!("{} {} {:?} {:?} {:?}", r.column_count(), r.extra_columns(), columns, r.validate(), r.line())
+            }
+        }
+    }
+
+    /// A naive `split` on TAB, as `outcome` shows a record's columns.
+    fn naive_columns(line: &[u8]) -> Vec<Option<&[u8]>> {
+        let mut v: Vec<_> = line.split(|&b| b == b'\t').map(|f| (!f.is_empty() && f != b"-").then_some(f)).collect();
+        v.extend([None, None]);
+        v
+    }
 
     #[test]
     fn split_matches_a_naive_split() {
         let lines: [&[u8]; 7] = [b"", b"\t", b"a", b"a\tb", b"\t\t\t\t\t\t\t\t\t", b"0123456\t89abcdef\t\x89\x09x", b"\xff\xfe\t\x80\x7f\x09\x08\x0a"];
         for line in lines {
-            let mut spans = Vec::new();
-            split_tabs(line, &mut spans);
-            let got: Vec<&[u8]> = spans.iter().map(|&(s, e)| &line[s as usize..e as usize]).collect();
+            let mut fields = cflog_simd::Fields::new();
+            fields.split(line, usize::MAX);
+            let b = fields.bounds();
+            let got: Vec<&[u8]> = b.windows(2).map(|w| &line[w[0] as usize..w[1] as usize - 1]).collect();
             let want: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
             assert_eq!(got, want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn reading_few_fields_still_finds_the_others() {
+        let schema = Schema::realtime_release(46).unwrap();
+        let line: Vec<u8> = (0..46).map(|i| format!("v{i}")).collect::<Vec<_>>().join("\t").into_bytes();
+        let mut parser = Parser::realtime(schema).reading(&[Field::ClientIp]);
+        let mut buf = RecordBuf::new();
+        let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
+        assert!(record.bounds.len() < 46, "bounds of every column were recorded");
+        for i in 0..46 {
+            assert_eq!(record.column(i), Some(format!("v{i}").as_bytes()), "column {i}");
+        }
+        assert_eq!(record.column(46), None);
+        assert_eq!(record.column(usize::MAX), None);
+        // An empty buffer (a view before any parse) has no columns.
+        let empty = RecordBuf::new();
+        assert_eq!(parser.view(b"a\tb", &empty, 1).column(0), None);
+    }
+
+    fn line_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![4 => Just(b'\t'), 2 => Just(b'-'), 2 => Just(b'1'), 1 => Just(b' '), 1 => Just(b'#'), 1 => Just(b'\r'), 4 => any::<u8>()],
+            0..max,
+        )
+    }
+
+    fn some_fields() -> impl Strategy<Value = Vec<Field>> {
+        proptest::collection::vec(proptest::sample::select(Field::ALL.to_vec()), 0..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Standard logs (any column count is a record): with or without `reading`, every
+        /// column, count and validation equals a naive split's; `#Fields:` lines change the
+        /// layout (and how far to split) mid-stream.
+        #[test]
+        fn reading_parses_as_the_full_split(lines in proptest::collection::vec(line_bytes(300), 1..8), fields in some_fields(), header in 0usize..8) {
+            let mut full = Parser::standard();
+            let mut lazy = Parser::standard().reading(&fields);
+            let mut naive = Parser::standard();
+            let (mut full_buf, mut lazy_buf, mut naive_buf) = (RecordBuf::new(), RecordBuf::new(), RecordBuf::new());
+            for (k, line) in lines.iter().enumerate() {
+                let line: &[u8] = if k == header { b"#Fields: date time x-edge-location sc-bytes c-ip cs-method" } else { line };
+                let want = outcome(&mut full, &mut full_buf, line);
+                prop_assert_eq!(&outcome(&mut lazy, &mut lazy_buf, line), &want);
+                if let Ok(Some(r)) = naive.parse_line(line, &mut naive_buf) {
+                    let trimmed = r.line();
+                    let columns: Vec<_> = (0..r.column_count() + 2).map(|i| r.column(i)).collect();
+                    prop_assert_eq!(columns, naive_columns(trimmed));
+                }
+            }
+        }
+
+        /// Real-time records of 46 fields ± a few: the same counts, errors and columns.
+        #[test]
+        fn reading_realtime_as_the_full_split(values in proptest::collection::vec(line_bytes(40), 40..50), fields in some_fields()) {
+            let values: Vec<Vec<u8>> = values.into_iter().map(|v| v.into_iter().filter(|&b| b != b'\t' && b != b'\n').collect()).collect();
+            let line = values.join(&b'\t');
+            let schema = Schema::realtime_release(46).unwrap();
+            let mut full = Parser::realtime(schema.clone());
+            let mut lazy = Parser::realtime(schema).reading(&fields);
+            let (mut a, mut b) = (RecordBuf::new(), RecordBuf::new());
+            prop_assert_eq!(outcome(&mut lazy, &mut b, &line), outcome(&mut full, &mut a, &line));
         }
     }
 }

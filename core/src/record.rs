@@ -11,11 +11,11 @@ use crate::grammar;
 use crate::schema::Schema;
 use crate::types::{DetailedResultType, EdgeLocation, FleStatus, ResultType};
 
-/// Field spans of one line, owned by the caller and reused from line to line so parsing
-/// allocates nothing once the buffer has grown to the widest line.
+/// Where the fields of one line begin, owned by the caller and reused from line to line so
+/// parsing allocates nothing once the buffer has grown to the widest line.
 #[derive(Debug, Clone, Default)]
 pub struct RecordBuf {
-    pub(crate) spans: Vec<(u32, u32)>,
+    pub(crate) fields: cflog_simd::Fields,
 }
 
 impl RecordBuf {
@@ -25,13 +25,19 @@ impl RecordBuf {
     }
 }
 
-/// One log record: the line and its field spans. Getters return `Ok(None)` for `-` (and
-/// for a field the layout does not carry), and an error that names the line and field when
-/// the text is not what the field's type allows.
+/// One log record: the line and where its fields begin. Getters return `Ok(None)` for `-`
+/// (and for a field the layout does not carry), and an error that names the line and field
+/// when the text is not what the field's type allows.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
     pub(crate) line: &'a [u8],
-    pub(crate) spans: &'a [(u32, u32)],
+    /// `bounds[i]` is where column `i` begins and `bounds[i + 1] - 1` where it ends, for
+    /// every `i + 1 < bounds.len()` (see [`cflog_simd::Fields`]); a parser told which
+    /// fields its caller reads ([`crate::Parser::reading`]) may leave later columns out, and
+    /// [`Record::column`] finds those on demand.
+    pub(crate) bounds: &'a [u32],
+    /// Columns of the line (TABs + 1).
+    pub(crate) columns: usize,
     pub(crate) schema: &'a Schema,
     pub(crate) line_no: u64,
     pub(crate) double_decode: bool,
@@ -55,20 +61,39 @@ impl<'a> Record<'a> {
 
     /// How many columns the line has (may differ from the schema for standard logs).
     pub fn column_count(&self) -> usize {
-        self.spans.len()
+        self.columns
     }
 
     /// Columns past the end of the schema (tolerated in standard logs).
     pub fn extra_columns(&self) -> usize {
-        self.spans.len().saturating_sub(self.schema.len())
+        self.columns.saturating_sub(self.schema.len())
     }
 
     /// Raw text of column `i`; `None` for `-`, an empty value, or a column the line lacks.
     #[inline]
     pub fn column(&self, i: usize) -> Option<&'a [u8]> {
-        let &(start, end) = self.spans.get(i)?;
-        let value = &self.line[start as usize..end as usize];
+        let value = if i < self.bounds.len().saturating_sub(1) {
+            &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1]
+        } else {
+            self.column_past_bounds(i)?
+        };
         (!value.is_empty() && value != b"-").then_some(value)
+    }
+
+    /// A column after the recorded bounds: found by a scan from the last recorded start.
+    #[cold]
+    fn column_past_bounds(&self, i: usize) -> Option<&'a [u8]> {
+        if i >= self.columns {
+            return None;
+        }
+        // A parsed record has at least `bounds[0]`; a view of an unused buffer has no columns.
+        let last = self.bounds.len().checked_sub(1)?;
+        let mut start = self.bounds[last] as usize;
+        for _ in last..i {
+            start += memchr::memchr(b'\t', &self.line[start..])? + 1;
+        }
+        let end = memchr::memchr(b'\t', &self.line[start..]).map_or(self.line.len(), |t| start + t);
+        Some(&self.line[start..end])
     }
 
     /// Raw (still encoded) text of `field`; `None` for `-` or when the layout lacks it.
@@ -77,6 +102,8 @@ impl<'a> Record<'a> {
         self.column(self.schema.column_of(field)?)
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, field: Field, kind: ParseErrorKind) -> ParseError {
         ParseError {
             line: self.line_no,
@@ -86,7 +113,9 @@ impl<'a> Record<'a> {
         }
     }
 
-    #[inline]
+    // Inlined into each getter (and, through their `#[inline]`, into the caller), so a
+    // getter costs the column lookup and its grammar; the error is built out of line.
+    #[inline(always)]
     fn typed<T>(
         &self,
         field: Field,
@@ -104,6 +133,7 @@ impl<'a> Record<'a> {
 
     /// Raw text as UTF-8 (`-` is `None`). Tokens are ASCII in real logs; anything else is
     /// an error rather than a silent replacement.
+    #[inline]
     pub fn text(&self, field: Field) -> Result<Option<&'a str>, ParseError> {
         self.typed(field, "UTF-8 text", |t| core::str::from_utf8(t).ok())
     }
@@ -118,11 +148,13 @@ impl<'a> Record<'a> {
     /// the report gives what [`Record::decoded`] gives. The raw text, or for a record that
     /// decodes twice, the raw text decoded once (`%2520` → `%20`). Keys from files of every
     /// era then meet in one top list and merge.
+    #[inline]
     pub fn encoded_once(&self, field: Field) -> Option<Cow<'a, [u8]>> {
         self.raw(field).map(|t| decode::encoded_once(t, self.double_decode))
     }
 
     /// The request path as an aggregate keeps it (see [`Record::encoded_once`]).
+    #[inline]
     pub fn uri_path_encoded_once(&self) -> Option<Cow<'a, [u8]>> {
         self.uri_path_raw().map(|t| decode::encoded_once(t, self.double_decode))
     }
@@ -139,6 +171,7 @@ impl<'a> Record<'a> {
 
     /// When the edge finished the response, in epoch milliseconds, whatever the format:
     /// v2 `timestamp(ms)`, real-time or v2 `timestamp`, or standard `date` + `time`.
+    #[inline]
     pub fn timestamp_ms(&self) -> Result<Option<i64>, ParseError> {
         if self.schema.has(Field::TimestampMs) {
             return self.typed(Field::TimestampMs, "epoch milliseconds", grammar::parse_epoch_ms);
@@ -168,11 +201,13 @@ impl<'a> Record<'a> {
     }
 
     /// `sc-bytes`: bytes sent to the viewer.
+    #[inline]
     pub fn bytes_sent(&self) -> Result<Option<u64>, ParseError> {
         self.integer(Field::BytesSent)
     }
 
     /// `cs-bytes`: bytes received from the viewer.
+    #[inline]
     pub fn bytes_received(&self) -> Result<Option<u64>, ParseError> {
         self.integer(Field::BytesReceived)
     }
@@ -185,21 +220,25 @@ impl<'a> Record<'a> {
     }
 
     /// `time-taken` in microseconds.
+    #[inline]
     pub fn time_taken_us(&self) -> Result<Option<u64>, ParseError> {
         self.seconds_us(Field::TimeTaken)
     }
 
     /// `time-to-first-byte` in microseconds.
+    #[inline]
     pub fn time_to_first_byte_us(&self) -> Result<Option<u64>, ParseError> {
         self.seconds_us(Field::TimeToFirstByte)
     }
 
     /// An address field (`c-ip`, `s-ip`).
+    #[inline]
     pub fn ip(&self, field: Field) -> Result<Option<IpAddr>, ParseError> {
         self.typed(field, "an IPv4 or IPv6 address", grammar::parse_ip)
     }
 
     /// `c-ip`.
+    #[inline]
     pub fn client_ip(&self) -> Result<Option<IpAddr>, ParseError> {
         self.ip(Field::ClientIp)
     }
@@ -224,21 +263,25 @@ impl<'a> Record<'a> {
     }
 
     /// `x-edge-location`.
+    #[inline]
     pub fn edge_location(&self) -> Result<Option<EdgeLocation<'a>>, ParseError> {
         Ok(self.text(Field::EdgeLocation)?.map(EdgeLocation::new))
     }
 
     /// `x-edge-result-type`.
+    #[inline]
     pub fn result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
         Ok(self.text(Field::ResultType)?.map(ResultType::parse))
     }
 
     /// `x-edge-response-result-type`.
+    #[inline]
     pub fn response_result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
         Ok(self.text(Field::ResponseResultType)?.map(ResultType::parse))
     }
 
     /// `x-edge-detailed-result-type`.
+    #[inline]
     pub fn detailed_result_type(&self) -> Result<Option<DetailedResultType<'a>>, ParseError> {
         Ok(self.text(Field::DetailedResultType)?.map(DetailedResultType::parse))
     }
@@ -250,17 +293,20 @@ impl<'a> Record<'a> {
 
     /// The distribution's domain name (`d111111abcdef8.cloudfront.net`): real-time
     /// `x-host-header`, standard `cs(Host)`.
+    #[inline]
     pub fn distribution_domain(&self) -> Result<Option<&'a str>, ParseError> {
         self.text(Field::DistributionDomain)
     }
 
     /// The viewer's `Host` header: real-time `cs-host`, standard `x-host-header`.
+    #[inline]
     pub fn viewer_host(&self) -> Result<Option<&'a str>, ParseError> {
         self.text(Field::ViewerHost)
     }
 
     /// The request path without the query string, still encoded. Real-time `cs-uri-stem`
     /// includes `?query`; standard logs never do.
+    #[inline]
     pub fn uri_path_raw(&self) -> Option<&'a [u8]> {
         let stem = self.raw(Field::UriStem)?;
         Some(match self.schema.format() {

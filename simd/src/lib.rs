@@ -1,13 +1,14 @@
-//! Field splitting for `cflog-core`: the spans between the TABs of one log line.
+//! Field splitting for `cflog-core`: where the TAB-separated fields of one log line begin.
 //!
 //! This crate is the only code of cflog allowed `unsafe`, and only for one thing: loading
 //! 16 or 32 bytes of the line into a vector register (`_mm_loadu_si128`,
-//! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load just after a bounds check
-//! that the whole block lies inside the line. Comparing, making the bit mask and walking
-//! its bits are safe code. Every path is checked equal to [`split_tabs_scalar`] by
-//! proptest and over the fuzz corpus (`tests/equal.rs`); in `make test` the aarch64 path
-//! runs under qemu (`make test-simd-aarch64`) and the simd128 path as wasm32-wasip1 under
-//! Node's WASI (`make test-simd-wasm`).
+//! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load from a `&[u8; 64]` block of
+//! the line (or of a zero-padded copy of its end), so every load lies inside it. Comparing,
+//! making the bit mask and walking its bits are safe code. Every path is checked equal to
+//! [`split_tabs_scalar`] (and that to a naive `split`) by proptest and over the fuzz
+//! corpus (`tests/equal.rs`); in `make test` the aarch64 path runs under qemu
+//! (`make test-simd-aarch64`) and the simd128 path as wasm32-wasip1 under Node's WASI
+//! (`make test-simd-wasm`).
 //!
 //! Paths, chosen once per call (the AVX2 check is a cached atomic load):
 //! - x86-64: AVX2 when the CPU has it (detected at run time with the `std` feature), else
@@ -16,14 +17,21 @@
 //! - wasm32 built with `+simd128`: simd128;
 //! - anything else: the scalar loop.
 //!
+//! Each path turns a 64-byte block into a 64-bit mask of its TABs and writes one `u32`
+//! per TAB (no `Vec::push`: the output is kept long enough for a whole block, so a write
+//! is a store and an index increment); the line's last partial block is the line's last
+//! 64 bytes with the mask shifted (or, for a line under 64 bytes, a zero-padded copy).
+//! A caller that needs only the first fields asks for them ([`Fields::split`]'s
+//! `at_least`): past them the TABs are only counted, one `popcnt` per block.
+//!
 //! Why not memchr per TAB: memchr is vectorised too, but a call per 25-byte field spends
-//! more on set-up than on scanning; one pass that turns each block into a bit mask of its
-//! TABs costs a few instructions per 16 bytes plus a few per TAB (bench/RESULTS.md).
+//! more on set-up than on scanning (bench/RESULTS.md, issue 13).
 //!
 //! ```
-//! let mut spans = Vec::new();
-//! cflog_simd::split_tabs(b"a\tbc\t", &mut spans);
-//! assert_eq!(spans, [(0, 1), (2, 4), (5, 5)]);
+//! let mut fields = cflog_simd::Fields::new();
+//! fields.split(b"a\tbc\t", usize::MAX);
+//! assert_eq!(fields.count(), 3);
+//! assert_eq!(fields.bounds(), [0, 2, 5, 6]);
 //! ```
 //!
 //! # Crate features
@@ -39,48 +47,92 @@ extern crate std;
 
 use alloc::vec::Vec;
 
-/// Fills `spans` with the `(start, end)` byte offsets of each TAB-separated field of
-/// `line` (one more than the number of TABs; an empty line is one empty field). Offsets
-/// are `u32`: lines are capped far below 4 GiB by the parser.
-#[inline]
-pub fn split_tabs(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[cfg(feature = "std")]
-        if std::is_x86_feature_detected!("avx2") {
-            return x86::split_avx2_checked(line, spans);
+/// Block size of every path: one 64-bit mask.
+const BLOCK: usize = 64;
+
+/// The fields of one line, as where each begins. Reused from line to line, so splitting
+/// allocates nothing once it has grown to the line with the most TABs.
+///
+/// After [`split`](Fields::split), [`bounds`](Fields::bounds) is `b` with `b[0] = 0` and
+/// `b[k + 1]` = one past the `k`-th TAB (where field `k + 1` begins); when every TAB was
+/// recorded it ends with `line.len() + 1`. Field `i` is then `line[b[i]..b[i + 1] - 1]`
+/// for every `i + 1 < b.len()`. Offsets are `u32`: the parser caps lines far below 4 GiB.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    /// `known` meaningful entries, then scratch room for one block's writes.
+    starts: Vec<u32>,
+    known: usize,
+    count: usize,
+}
+
+impl Fields {
+    /// No line yet: no fields and no bounds.
+    pub fn new() -> Fields {
+        Fields::default()
+    }
+
+    /// Splits `line`, recording the bounds of at least its first `at_least` fields (all of
+    /// them with `usize::MAX`; more than asked when they end in the same 64-byte block) and
+    /// counting the rest.
+    #[inline]
+    pub fn split(&mut self, line: &[u8], at_least: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[cfg(feature = "std")]
+            if x86::has_avx2() {
+                return x86::split_avx2_checked(self, line, at_least);
+            }
+            x86::split_sse2(self, line, at_least)
         }
-        x86::split_sse2(line, spans)
+        #[cfg(target_arch = "aarch64")]
+        {
+            neon::split(self, line, at_least)
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            wasm::split(self, line, at_least)
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+        {
+            split_scalar_blocks(self, line, at_least)
+        }
     }
-    #[cfg(target_arch = "aarch64")]
-    {
-        neon::split(line, spans)
+
+    /// How many fields the line has (TABs + 1).
+    #[inline]
+    pub fn count(&self) -> usize {
+        self.count
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        wasm::split(line, spans)
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", all(target_arch = "wasm32", target_feature = "simd128"))))]
-    {
-        split_tabs_scalar(line, spans)
+
+    /// The recorded field starts (see the type's docs).
+    #[inline]
+    pub fn bounds(&self) -> &[u32] {
+        &self.starts[..self.known]
     }
 }
 
-/// The reference: one byte at a time. Every vector path must give exactly this.
-pub fn split_tabs_scalar(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-    spans.clear();
-    let mut start = 0u32;
-    tail(line, 0, &mut start, spans);
-    spans.push((start, line.len() as u32));
+/// The reference: one byte at a time, every TAB recorded. Every path must give exactly
+/// what this gives for the fields it records, and the same count.
+pub fn split_tabs_scalar(fields: &mut Fields, line: &[u8]) {
+    fields.starts.clear();
+    fields.starts.push(0);
+    for (i, &b) in line.iter().enumerate() {
+        if b == b'\t' {
+            fields.starts.push(i as u32 + 1);
+        }
+    }
+    fields.starts.push(line.len() as u32 + 1);
+    fields.known = fields.starts.len();
+    fields.count = fields.known - 1;
 }
 
-/// Which path [`split_tabs`] takes on this machine: `"avx2"`, `"sse2"`, `"neon"`,
+/// Which path [`Fields::split`] takes on this machine: `"avx2"`, `"sse2"`, `"neon"`,
 /// `"simd128"` or `"scalar"` (for benchmark reports).
 pub fn path() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     {
         #[cfg(feature = "std")]
-        if std::is_x86_feature_detected!("avx2") {
+        if x86::has_avx2() {
             return "avx2";
         }
         "sse2"
@@ -99,170 +151,250 @@ pub fn path() -> &'static str {
     }
 }
 
-/// Pushes a span for every set bit of `mask`; bit `k << shift` stands for byte `base + k`
-/// (`shift` is 0 for one bit per byte, 2 for NEON's four bits per byte, of which the
-/// caller keeps one).
+/// The block loop every path shares; `mask` gives bit `k` set when byte `k` of a block is
+/// a TAB. Inlined into each path's `#[target_feature]` function, so the closure's
+/// intrinsics are compiled with that feature. A block without TABs costs only its mask
+/// and a test; the recording limit is checked only when a block has TABs.
 #[inline(always)]
-#[allow(dead_code)] // unused on targets with only the scalar path
-fn emit(mut mask: u64, shift: u32, base: u32, start: &mut u32, spans: &mut Vec<(u32, u32)>) {
-    while mask != 0 {
-        let tab = base + (mask.trailing_zeros() >> shift);
-        spans.push((*start, tab));
-        *start = tab + 1;
-        mask &= mask - 1;
+fn split_with(fields: &mut Fields, line: &[u8], at_least: usize, mask: impl Fn(&[u8; BLOCK]) -> u64) {
+    let len = line.len();
+    let starts = &mut fields.starts;
+    if starts.is_empty() {
+        starts.resize(2 * BLOCK, 0);
+    }
+    starts[0] = 0;
+    let mut known = 1usize;
+    let mut i = 0usize;
+    // Recording: until enough fields are known or the line ends. Whole blocks, then the
+    // last partial block.
+    let mut stopped = false;
+    while i + BLOCK <= len {
+        let m = mask(line[i..i + BLOCK].try_into().expect("64 bytes"));
+        if m != 0 {
+            if known > at_least {
+                stopped = true;
+                break;
+            }
+            known = record(starts, known, m, i as u32 + 1);
+        }
+        i += BLOCK;
+    }
+    if !stopped && i < len {
+        let m = last_block_mask(line, i, &mask);
+        if m != 0 && known > at_least {
+            stopped = true;
+        } else {
+            known = record(starts, known, m, i as u32 + 1);
+        }
+    }
+    let mut tabs = known - 1;
+    if !stopped {
+        // Every TAB is recorded: close the last field.
+        if starts.len() <= known {
+            grow(starts, known);
+        }
+        starts[known] = len as u32 + 1;
+        known += 1;
+    } else {
+        while i + BLOCK <= len {
+            tabs += mask(line[i..i + BLOCK].try_into().expect("64 bytes")).count_ones() as usize;
+            i += BLOCK;
+        }
+        if i < len {
+            tabs += last_block_mask(line, i, &mask).count_ones() as usize;
+        }
+    }
+    fields.known = known;
+    fields.count = tabs + 1;
+}
+
+/// Writes `base + k` for every set bit `k` of `m` from `starts[known]` on; returns the new
+/// `known`. The output always has room for a whole block, so a write is a store.
+#[inline(always)]
+fn record(starts: &mut Vec<u32>, known: usize, mut m: u64, base: u32) -> usize {
+    let mut room = starts.get_mut(known..known + BLOCK);
+    if room.is_none() {
+        grow(starts, known);
+        room = starts.get_mut(known..known + BLOCK);
+    }
+    let dst: &mut [u32; BLOCK] = room.and_then(|r| r.try_into().ok()).expect("room for a block");
+    // A plain loop over the set bits: a loop counted by `count_ones` gets unrolled, and its
+    // set-up cost more than the two or three TABs a block usually has. `k & 63` is `k`
+    // (at most 64 bits are set) and spares a bounds check.
+    let mut k = 0usize;
+    while m != 0 {
+        dst[k & (BLOCK - 1)] = base + m.trailing_zeros();
+        k += 1;
+        m &= m - 1;
+    }
+    known + k
+}
+
+/// Room for a block's writes after `known` entries (rare: the output only grows).
+#[cold]
+#[inline(never)]
+fn grow(starts: &mut Vec<u32>, known: usize) {
+    starts.resize(2 * (known + BLOCK), 0);
+}
+
+/// The mask of the last, partial block, which starts at `i`: the line's last 64 bytes
+/// shifted (they overlap bytes already seen), or a zero-padded copy when the whole line is
+/// shorter.
+#[inline(always)]
+fn last_block_mask(line: &[u8], i: usize, mask: &impl Fn(&[u8; BLOCK]) -> u64) -> u64 {
+    let len = line.len();
+    if len >= BLOCK {
+        mask(line[len - BLOCK..].try_into().expect("64 bytes")) >> (i + BLOCK - len)
+    } else {
+        let mut padded = [0u8; BLOCK];
+        padded[..len - i].copy_from_slice(&line[i..]);
+        mask(&padded)
     }
 }
 
-/// The bytes from `from` on, one at a time (the end of a line shorter than a block).
-#[inline(always)]
-fn tail(line: &[u8], from: usize, start: &mut u32, spans: &mut Vec<(u32, u32)>) {
-    for (i, &b) in line.iter().enumerate().skip(from) {
-        if b == b'\t' {
-            spans.push((*start, i as u32));
-            *start = i as u32 + 1;
+/// The scalar path: the block loop with a byte-at-a-time mask (targets with no vector
+/// path; also tested on every target, as the block loop's own check).
+pub fn split_scalar_blocks(fields: &mut Fields, line: &[u8], at_least: usize) {
+    split_with(fields, line, at_least, |block| {
+        let mut m = 0u64;
+        for (k, &b) in block.iter().enumerate() {
+            m |= u64::from(b == b'\t') << k;
         }
-    }
+        m
+    })
 }
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 pub mod x86 {
-    //! SSE2 (16 bytes a step) and AVX2 (32 bytes a step).
-    use super::{emit, tail};
-    use alloc::vec::Vec;
+    //! SSE2 (four 16-byte compares a block) and AVX2 (two 32-byte compares).
+    use super::{BLOCK, Fields, split_with};
     use core::arch::x86_64::{
         __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8, _mm256_cmpeq_epi8,
         _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
     };
 
     /// SSE2 is part of x86-64, so this path needs no detection.
-    pub fn split_sse2(line: &[u8], spans: &mut Vec<(u32, u32)>) {
+    pub fn split_sse2(fields: &mut Fields, line: &[u8], at_least: usize) {
         // SAFETY: every x86-64 CPU has SSE2.
-        unsafe { sse2(line, spans) }
+        unsafe { sse2(fields, line, at_least) }
     }
 
     #[target_feature(enable = "sse2")]
-    fn sse2(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-        spans.clear();
-        sse2_from(line, 0, 0, spans);
-    }
-
-    /// Splits `line[i..]` (a multiple of 16 bytes at a time, then byte by byte) and ends
-    /// the last field; `start` is where the current field began.
-    #[target_feature(enable = "sse2")]
-    fn sse2_from(line: &[u8], mut i: usize, mut start: u32, spans: &mut Vec<(u32, u32)>) {
+    fn sse2(fields: &mut Fields, line: &[u8], at_least: usize) {
         let tabs = _mm_set1_epi8(b'\t' as i8);
-        while i + 16 <= line.len() {
-            let block = &line[i..i + 16];
-            // SAFETY: `block` is 16 readable bytes; `loadu` has no alignment requirement.
-            let v = unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) };
-            let mask = _mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)) as u32;
-            emit(u64::from(mask), 0, i as u32, &mut start, spans);
-            i += 16;
-        }
-        tail(line, i, &mut start, spans);
-        spans.push((start, line.len() as u32));
+        split_with(fields, line, at_least, |block: &[u8; BLOCK]| {
+            let mut m = 0u64;
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                // SAFETY: `part` is 16 readable bytes; `loadu` has no alignment requirement.
+                let v = unsafe { _mm_loadu_si128(part.as_ptr().cast::<__m128i>()) };
+                m |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)) as u16) << (16 * k);
+            }
+            m
+        })
     }
 
-    /// The AVX2 path, `None` when the CPU lacks AVX2 (so tests can run it wherever it
+    /// Whether the CPU has AVX2 and the bit instructions the AVX2 path also uses (`tzcnt`,
+    /// `blsr`, `popcnt`: every AVX2 CPU so far has them). Each check is a cached load.
+    #[cfg(feature = "std")]
+    pub fn has_avx2() -> bool {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("bmi1") && std::is_x86_feature_detected!("popcnt")
+    }
+
+    /// The AVX2 path, `None` when the CPU lacks it (so tests can run it wherever it
     /// exists, and callers need no `unsafe`).
     #[cfg(feature = "std")]
-    pub fn split_avx2(line: &[u8], spans: &mut Vec<(u32, u32)>) -> Option<()> {
-        std::is_x86_feature_detected!("avx2").then(|| split_avx2_checked(line, spans))
+    pub fn split_avx2(fields: &mut Fields, line: &[u8], at_least: usize) -> Option<()> {
+        has_avx2().then(|| split_avx2_checked(fields, line, at_least))
     }
 
     #[cfg(feature = "std")]
-    pub(crate) fn split_avx2_checked(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-        debug_assert!(std::is_x86_feature_detected!("avx2"));
-        // SAFETY: only called after `is_x86_feature_detected!("avx2")` returned true.
-        unsafe { avx2(line, spans) }
+    pub(crate) fn split_avx2_checked(fields: &mut Fields, line: &[u8], at_least: usize) {
+        debug_assert!(has_avx2());
+        // SAFETY: only called after `has_avx2()` returned true.
+        unsafe { avx2(fields, line, at_least) }
     }
 
     #[cfg(feature = "std")]
-    #[target_feature(enable = "avx2")]
-    fn avx2(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-        spans.clear();
+    #[target_feature(enable = "avx2,bmi1,popcnt")]
+    fn avx2(fields: &mut Fields, line: &[u8], at_least: usize) {
         let tabs = _mm256_set1_epi8(b'\t' as i8);
-        let (mut start, mut i) = (0u32, 0usize);
-        while i + 32 <= line.len() {
-            let block = &line[i..i + 32];
-            // SAFETY: `block` is 32 readable bytes; `loadu` has no alignment requirement.
-            let v = unsafe { _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()) };
-            let mask = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, tabs)) as u32;
-            emit(u64::from(mask), 0, i as u32, &mut start, spans);
-            i += 32;
-        }
-        // The rest (under 32 bytes) with SSE2, which every AVX2 CPU has.
-        sse2_from(line, i, start, spans);
+        split_with(fields, line, at_least, |block: &[u8; BLOCK]| {
+            let (lo, hi) = block.split_at(32);
+            // SAFETY: `lo` and `hi` are 32 readable bytes each; `loadu` has no alignment
+            // requirement.
+            let (lo, hi) = unsafe {
+                (_mm256_loadu_si256(lo.as_ptr().cast::<__m256i>()), _mm256_loadu_si256(hi.as_ptr().cast::<__m256i>()))
+            };
+            let lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, tabs)) as u32;
+            let hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, tabs)) as u32;
+            u64::from(lo) | u64::from(hi) << 32
+        })
     }
 }
 
 #[cfg(target_arch = "aarch64")]
 #[allow(unsafe_code)]
 pub mod neon {
-    //! NEON, 16 bytes a step. NEON has no movemask: narrowing each 16-bit lane of the
-    //! compare result right by 4 leaves 4 bits per byte in a 64-bit word (the usual
-    //! `shrn` trick); one bit of each nibble is kept.
-    use super::{emit, tail};
-    use alloc::vec::Vec;
-    use core::arch::aarch64::{vceqq_u8, vdupq_n_u8, vget_lane_u64, vld1q_u8, vreinterpret_u64_u8, vreinterpretq_u16_u8, vshrn_n_u16};
+    //! NEON, four 16-byte compares a block. NEON has no movemask: each compare result is
+    //! ANDed with the bit of its byte's position (1, 2, 4, … 128 per 8 bytes) and three
+    //! rounds of pairwise adds fold the four vectors into 64 bits, one per byte.
+    use super::{BLOCK, Fields, split_with};
+    use core::arch::aarch64::{vandq_u8, vceqq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vpaddq_u8, vreinterpretq_u64_u8};
 
     /// NEON is part of AArch64, so this path needs no detection.
-    pub fn split(line: &[u8], spans: &mut Vec<(u32, u32)>) {
+    pub fn split(fields: &mut Fields, line: &[u8], at_least: usize) {
         // SAFETY: every AArch64 CPU has NEON.
-        unsafe { neon(line, spans) }
+        unsafe { neon(fields, line, at_least) }
     }
 
     #[target_feature(enable = "neon")]
-    fn neon(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-        spans.clear();
+    fn neon(fields: &mut Fields, line: &[u8], at_least: usize) {
         let tabs = vdupq_n_u8(b'\t');
-        let (mut start, mut i) = (0u32, 0usize);
-        while i + 16 <= line.len() {
-            let block = &line[i..i + 16];
-            // SAFETY: `block` is 16 readable bytes; `vld1q_u8` has no alignment requirement.
-            let v = unsafe { vld1q_u8(block.as_ptr()) };
-            let eq = vceqq_u8(v, tabs);
-            let nibbles = vget_lane_u64::<0>(vreinterpret_u64_u8(vshrn_n_u16::<4>(vreinterpretq_u16_u8(eq))));
-            emit(nibbles & 0x8888_8888_8888_8888, 2, i as u32, &mut start, spans);
-            i += 16;
-        }
-        tail(line, i, &mut start, spans);
-        spans.push((start, line.len() as u32));
+        const BITS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+        // SAFETY: `BITS` is 16 readable bytes.
+        let bits = unsafe { vld1q_u8(BITS.as_ptr()) };
+        split_with(fields, line, at_least, |block: &[u8; BLOCK]| {
+            let mut v = [vdupq_n_u8(0); 4];
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                // SAFETY: `part` is 16 readable bytes; `vld1q_u8` has no alignment requirement.
+                let bytes = unsafe { vld1q_u8(part.as_ptr()) };
+                v[k] = vandq_u8(vceqq_u8(bytes, tabs), bits);
+            }
+            let sum = vpaddq_u8(vpaddq_u8(v[0], v[1]), vpaddq_u8(v[2], v[3]));
+            vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(sum, sum)))
+        })
     }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(unsafe_code)]
 pub mod wasm {
-    //! wasm simd128, 16 bytes a step.
-    use super::{emit, tail};
-    use alloc::vec::Vec;
+    //! wasm simd128, four 16-byte compares a block.
+    use super::{BLOCK, Fields, split_with};
     use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_splat, v128, v128_load};
 
     /// For builds with `-C target-feature=+simd128` (every current browser).
-    pub fn split(line: &[u8], spans: &mut Vec<(u32, u32)>) {
+    pub fn split(fields: &mut Fields, line: &[u8], at_least: usize) {
         // SAFETY: this module is only compiled when simd128 is enabled for the whole build
         // (which also makes the call safe on newer compilers, hence the allow).
         #[allow(unused_unsafe)]
         unsafe {
-            simd128(line, spans)
+            simd128(fields, line, at_least)
         }
     }
 
     #[target_feature(enable = "simd128")]
-    fn simd128(line: &[u8], spans: &mut Vec<(u32, u32)>) {
-        spans.clear();
+    fn simd128(fields: &mut Fields, line: &[u8], at_least: usize) {
         let tabs = u8x16_splat(b'\t');
-        let (mut start, mut i) = (0u32, 0usize);
-        while i + 16 <= line.len() {
-            let block = &line[i..i + 16];
-            // SAFETY: `block` is 16 readable bytes; `v128_load` has no alignment requirement.
-            let v = unsafe { v128_load(block.as_ptr().cast::<v128>()) };
-            emit(u64::from(u8x16_bitmask(u8x16_eq(v, tabs))), 0, i as u32, &mut start, spans);
-            i += 16;
-        }
-        tail(line, i, &mut start, spans);
-        spans.push((start, line.len() as u32));
+        split_with(fields, line, at_least, |block: &[u8; BLOCK]| {
+            let mut m = 0u64;
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                // SAFETY: `part` is 16 readable bytes; `v128_load` has no alignment requirement.
+                let v = unsafe { v128_load(part.as_ptr().cast::<v128>()) };
+                m |= u64::from(u8x16_bitmask(u8x16_eq(v, tabs))) << (16 * k);
+            }
+            m
+        })
     }
 }

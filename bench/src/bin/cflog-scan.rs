@@ -4,21 +4,27 @@
 //! a line that straddles two reads is moved, to just before the next read's window), then
 //! memchr for each newline and memchr's counting of the TABs within that line: the least
 //! work any parser of these logs must do. `cflog-scan decode FILE.gz` only decompresses,
-//! with the decoder `cflog` uses. `cflog-scan typed10 FILE` parses a file held in memory.
+//! with the decoder `cflog` uses. `cflog-scan typed10 FILE` parses a file held in memory
+//! (real-time, 46 fields) and reads ten fields, with the parser told which
+//! ([`cflog_core::Parser::reading`]); `typed10-all` the same with every column split.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(path)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: cflog-scan scan|decode|typed10 FILE");
+        eprintln!("usage: cflog-scan scan|decode|typed10|typed10-all FILE");
         return ExitCode::from(2);
     };
-    if mode == "typed10" {
+    if mode == "typed10" || mode == "typed10-all" {
         // Whole file in memory, as the criterion bench does, for profiling.
         let data = std::fs::read(path).expect("read");
         let schema = cflog_core::Schema::realtime_release(46).expect("release 46");
-        println!("{}", cflog_bench::parse_typed10(&data, cflog_core::Parser::realtime(schema)));
+        let mut parser = cflog_core::Parser::realtime(schema);
+        if mode == "typed10" {
+            parser = parser.reading(cflog_bench::TYPED10);
+        }
+        println!("{}", cflog_bench::parse_typed10(&data, parser));
         return ExitCode::SUCCESS;
     }
     if mode == "scan" {
