@@ -32,6 +32,36 @@ pub(crate) fn hash_key(key: &[u8]) -> u64 {
     foldhash::fast::FixedState::default().hash_one(key)
 }
 
+/// A key with its [`hash_key`], hashed once for every table one record's key goes to (a
+/// client address counts in the top clients list and in its window's client table; a user
+/// agent is looked up in the classification memo and counted in its top list). Made only
+/// by [`HashedKey::new`], so the hash always belongs to the key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HashedKey<'a> {
+    key: &'a [u8],
+    hash: u64,
+}
+
+impl<'a> HashedKey<'a> {
+    /// `key` and its hash.
+    #[inline]
+    pub(crate) fn new(key: &'a [u8]) -> Self {
+        HashedKey { key, hash: hash_key(key) }
+    }
+
+    /// The key.
+    #[inline]
+    pub(crate) fn key(&self) -> &'a [u8] {
+        self.key
+    }
+
+    /// [`hash_key`] of the key.
+    #[inline]
+    pub(crate) fn hash(&self) -> u64 {
+        self.hash
+    }
+}
+
 /// Combining two partial aggregates of the same kind.
 ///
 /// After `a.merge(&b)`, `a` summarises the concatenation of the streams that built `a` and

@@ -32,11 +32,13 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 
-use crate::agg::{CounterMap, HyperLogLog, LatencySketch, Merge, MergeError, Sums};
+use hashbrown::HashTable;
+
+use crate::agg::{CounterMap, HashedKey, HyperLogLog, LatencySketch, Merge, MergeError, Sums, hash_key};
 use crate::enrich::geo::edge_geo;
 use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
 use crate::error::ParseError;
@@ -163,7 +165,18 @@ impl PartialEq for Summary {
     }
 }
 
-type Memo<V> = hashbrown::HashMap<Vec<u8>, V, foldhash::fast::FixedState>;
+/// A memo of values computed from a key, found by the key's [`HashedKey`] hash (the one the
+/// key's top list uses too, so the key is hashed once).
+#[derive(Debug, Clone)]
+struct Memo<V> {
+    table: HashTable<(Box<[u8]>, V)>,
+}
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Memo { table: HashTable::new() }
+    }
+}
 
 /// User agents and edge locations repeat heavily; classifying each distinct one once keeps
 /// the per-record cost flat. Not state (never merged or encoded); bounded: cleared when full.
@@ -175,28 +188,34 @@ struct Caches {
 
 const CACHE_LIMIT: usize = 4096;
 
-fn memo<V: Copy>(map: &mut Memo<V>, key: &[u8], compute: impl FnOnce() -> V) -> V {
-    if let Some(hit) = map.get(key) {
-        return *hit;
+impl<V: Copy> Memo<V> {
+    fn get_or(&mut self, key: HashedKey<'_>, compute: impl FnOnce() -> V) -> V {
+        let k = key.key();
+        if let Some((_, hit)) = self.table.find(key.hash(), |(held, _)| **held == *k) {
+            return *hit;
+        }
+        let v = compute();
+        if self.table.len() >= CACHE_LIMIT {
+            self.table.clear();
+        }
+        self.table.insert_unique(key.hash(), (k.into(), v), |(held, _)| hash_key(held));
+        v
     }
-    let v = compute();
-    if map.len() >= CACHE_LIMIT {
-        map.clear();
-    }
-    map.insert(key.to_vec(), v);
-    v
 }
 
 impl Caches {
-    fn classify(&mut self, raw_user_agent: &[u8]) -> (UaClass, BrowserFamily) {
-        memo(&mut self.user_agent, raw_user_agent, || {
-            let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent, false));
+    fn classify(&mut self, raw_user_agent: HashedKey<'_>) -> (UaClass, BrowserFamily) {
+        self.user_agent.get_or(raw_user_agent, || {
+            let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent.key(), false));
             (info.class, info.family)
         })
     }
 
-    fn region(&mut self, edge: &str) -> &'static str {
-        memo(&mut self.edge_region, edge.as_bytes(), || edge_geo(edge).map_or("unknown", |a| a.region.name()))
+    fn region(&mut self, edge: HashedKey<'_>) -> &'static str {
+        self.edge_region.get_or(edge, || {
+            // The key is the `edge` text the record gave, so it is UTF-8.
+            core::str::from_utf8(edge.key()).ok().and_then(edge_geo).map_or("unknown", |a| a.region.name())
+        })
     }
 }
 
@@ -336,16 +355,17 @@ impl Summary {
         }
         // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
         if let Some(ua) = record.encoded_once(Field::UserAgent) {
-            let ua = &*ua;
+            let ua = HashedKey::new(&ua);
             let (class, family) = self.cache.classify(ua);
             b.user_agent_class.add(class.name().as_bytes(), 1);
             if class == UaClass::Browser {
                 b.browser.add(family.name().as_bytes(), 1);
             }
-            self.top.user_agent.add_with(ua, 1, sums);
+            self.top.user_agent.add_hashed(ua, 1, sums);
         }
         if let Some(edge) = x.edge {
-            self.top.edge_location.add_with(edge.as_bytes(), 1, sums);
+            let edge = HashedKey::new(edge.as_bytes());
+            self.top.edge_location.add_hashed(edge, 1, sums);
             let region = self.cache.region(edge);
             b.edge_region.add(region.as_bytes(), 1);
         }
@@ -384,9 +404,10 @@ impl Summary {
                 Some(network.as_bytes())
             }
             (_, raw) => raw,
-        };
+        }
+        .map(HashedKey::new);
         if let Some(key) = client_key {
-            self.top.client_ip.add_with(key, 1, sums);
+            self.top.client_ip.add_hashed(key, 1, sums);
         }
         if let Some(referer) = record.encoded_once(Field::Referer) {
             self.top.referer.add_with(&referer, 1, sums);
@@ -394,8 +415,9 @@ impl Summary {
         if let Some(country) = x.country {
             self.top.country.add_with(country, 1, sums);
         }
-        if let Some(asn) = x.asn {
-            self.top.asn.add_with(asn, 1, sums);
+        let asn = x.asn.map(HashedKey::new);
+        if let Some(asn) = asn {
+            self.top.asn.add_hashed(asn, 1, sums);
         }
         if let Some(d) = record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)) {
             self.top.distribution.add_with(d, 1, sums);
@@ -408,14 +430,14 @@ impl Summary {
             let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
             Self::add_to_window(w, sent, class, hit, miss, x.time_taken);
             if let Some(key) = client_key {
-                w.clients.ip.add(key, x.status, sent);
+                w.clients.ip.add_hashed(key, x.status, sent);
             }
-            if let Some(asn) = x.asn {
-                w.clients.asn.add(asn, x.status, sent);
+            if let Some(asn) = asn {
+                w.clients.asn.add_hashed(asn, x.status, sent);
             }
             let added_window = w.records == 1;
             self.last_client.window = Some(ts);
-            self.last_client.ip.set(client_key);
+            self.last_client.ip.set(client_key.map(|k| k.key()));
             self.last_client.asn.set(x.asn);
             if added_window {
                 self.fit_windows();
