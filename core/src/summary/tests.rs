@@ -396,3 +396,27 @@ mod keys_count_in_every_table {
         }
     }
 }
+
+mod utf8_text_check {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `utf8_text` (ASCII passed without decoding) gives what `Record::text` gives, the
+        /// same error included, for ASCII, other UTF-8, bytes that are not UTF-8 and `-`; a
+        /// record whose edge location is not UTF-8 is refused as before.
+        #[test]
+        fn agrees_with_record_text(edge in proptest::collection::vec(prop_oneof![Just(b'-'), b'A'..=b'Z', 0x20u8..0x7f, 0x80u8..=0xff, Just(0xc3u8), Just(0xa9u8)], 1..12)) {
+            let schema = Schema::from_field_names(&["timestamp", "x-edge-location"]).unwrap();
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            let mut line = b"1793491200.250\t".to_vec();
+            line.extend_from_slice(&edge);
+            let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
+            let want = record.text(Field::EdgeLocation).map(|t| t.map(str::as_bytes));
+            prop_assert_eq!(utf8_text(&record, Field::EdgeLocation), want.clone());
+            prop_assert_eq!(Summary::check(&record).is_ok(), want.is_ok());
+            prop_assert_eq!(want.is_ok(), core::str::from_utf8(&edge).is_ok());
+        }
+    }
+}
