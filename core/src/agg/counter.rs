@@ -22,8 +22,8 @@ struct Entry {
     count: u64,
 }
 
-/// Longest key [`pack`] takes.
-const PACKED_MAX: usize = 16;
+/// Longest key [`pack`] holds whole.
+pub(crate) const PACKED_MAX: usize = 16;
 
 /// Most held keys for which an add scans `entries` instead of hashing. Breakdowns (status,
 /// method, protocol, result type, user-agent class…) mostly have fewer values than this, and
@@ -41,7 +41,7 @@ const SCAN_LONG_MAX: usize = 32;
 /// the first and last 8 bytes, the first and last 4, or bytes 0, `n / 2` and `n - 1`.
 /// A longer key gives its first and last 8 bytes: a filter only, its bytes are compared
 /// when the packing matches.
-fn pack(key: &[u8]) -> u128 {
+pub(crate) fn pack(key: &[u8]) -> u128 {
     let n = key.len();
     let (lo, hi) = match n {
         0 => (0, 0),

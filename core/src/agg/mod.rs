@@ -20,6 +20,7 @@ mod topk;
 pub use clients::{ClientCounts, ClientEntry, ClientTable};
 pub use codec::{Reader, Writer, base64_decode, base64_encode};
 pub use counter::CounterMap;
+pub(crate) use counter::{PACKED_MAX, pack};
 pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
 pub use topk::{Rank, Sums, TopEntry, TopK};

@@ -38,7 +38,7 @@ use alloc::string::{String, ToString};
 
 use hashbrown::HashTable;
 
-use crate::agg::{CounterMap, HashedKey, HyperLogLog, LatencySketch, Merge, MergeError, Sums, hash_key};
+use crate::agg::{CounterMap, HashedKey, HyperLogLog, LatencySketch, Merge, MergeError, PACKED_MAX, Sums, hash_key, pack};
 use crate::enrich::geo::edge_geo;
 use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
 use crate::error::ParseError;
@@ -180,11 +180,28 @@ impl<V> Default for Memo<V> {
 
 /// User agents and edge locations repeat heavily; classifying each distinct one once keeps
 /// the per-record cost flat. Not state (never merged or encoded); bounded: cleared when full.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Caches {
     user_agent: Memo<(UaClass, BrowserFamily)>,
     edge_region: Memo<&'static str>,
+    /// The result types met last (there are a handful), with [`Outcome`].
+    outcomes: [(u128, usize, Outcome); OUTCOMES],
+    /// Where the next result type met goes in `outcomes` (round robin).
+    next_outcome: usize,
 }
+
+impl Default for Caches {
+    fn default() -> Self {
+        // No text has length `usize::MAX`: the empty places match nothing.
+        Caches { user_agent: Memo::default(), edge_region: Memo::default(), outcomes: [(0, usize::MAX, (false, false)); OUTCOMES], next_outcome: 0 }
+    }
+}
+
+/// What a result type means for the hit ratio: (a hit, a miss).
+type Outcome = (bool, bool);
+
+/// Result types [`Caches::outcome`] remembers.
+const OUTCOMES: usize = 4;
 
 const CACHE_LIMIT: usize = 4096;
 
@@ -211,6 +228,27 @@ impl Caches {
         })
     }
 
+    /// Whether `x-edge-result-type` text `rt` (checked to be UTF-8) is a cache hit and
+    /// whether it is a miss, as [`ResultType`](crate::ResultType) says: remembered for the
+    /// last few types of at most [`PACKED_MAX`] bytes, compared as [`pack`]ed integers, so
+    /// most records skip the UTF-8 decoding and the match on the name.
+    fn outcome(&mut self, rt: &[u8]) -> Outcome {
+        let short = rt.len() <= PACKED_MAX;
+        let packed = if short { pack(rt) } else { 0 };
+        if short && let Some((_, _, o)) = self.outcomes.iter().find(|(p, n, _)| *p == packed && *n == rt.len()) {
+            return *o;
+        }
+        let o = match core::str::from_utf8(rt).map(crate::ResultType::parse) {
+            Ok(t) => (t.is_cache_hit(), t == crate::ResultType::Miss),
+            Err(_) => (false, false),
+        };
+        if short {
+            self.outcomes[self.next_outcome % OUTCOMES] = (packed, rt.len(), o);
+            self.next_outcome = self.next_outcome.wrapping_add(1);
+        }
+        o
+    }
+
     fn region(&mut self, edge: HashedKey<'_>) -> &'static str {
         self.edge_region.get_or(edge, || {
             // The key is the `edge` text the record gave, so it is UTF-8.
@@ -232,7 +270,8 @@ struct Extract<'a> {
     origin_lbl: Option<u64>,
     client_ip: Option<core::net::IpAddr>,
     client_ip_raw: Option<&'a [u8]>,
-    result_type: Option<crate::ResultType<'a>>,
+    /// Checked to be UTF-8 (see [`utf8_text`]); [`Caches::outcome`] reads it.
+    result_type: Option<&'a [u8]>,
     detailed: Option<&'a [u8]>,
     /// Checked to be UTF-8 (see [`utf8_text`]).
     edge: Option<&'a [u8]>,
@@ -306,7 +345,7 @@ impl Summary {
             origin_lbl: record.seconds_us(Field::OriginLastByteLatency)?,
             client_ip: record.client_ip()?,
             client_ip_raw: record.raw(Field::ClientIp),
-            result_type: record.result_type()?,
+            result_type: utf8_text(record, Field::ResultType)?,
             detailed: record.raw(Field::DetailedResultType),
             edge: utf8_text(record, Field::EdgeLocation)?,
             country: record.raw(Field::Country),
@@ -337,12 +376,10 @@ impl Summary {
             let digits = [b'0' + (status / 100 % 10) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8];
             b.status.add(&digits, 1);
         }
-        let (hit, miss) = match x.result_type {
-            Some(rt) => (rt.is_cache_hit(), rt == crate::ResultType::Miss),
-            None => (false, false),
-        };
+        let (hit, miss) = x.result_type.map_or((false, false), |rt| self.cache.outcome(rt));
         if let Some(rt) = x.result_type {
-            b.result_type.add(rt.as_str().as_bytes(), 1);
+            // The log text, which is what `ResultType::as_str` gives back.
+            b.result_type.add(rt, 1);
         }
         if hit {
             self.cache_hits += 1;

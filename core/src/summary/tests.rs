@@ -420,3 +420,27 @@ mod utf8_text_check {
         }
     }
 }
+
+mod outcome_memo {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 12] = [
+        "Hit", "RefreshHit", "Miss", "Error", "Redirect", "LimitExceeded", "CapacityExceeded",
+        "FunctionGeneratedResponse", "Hit2", "Mis", "", "RefreshHitButLongerThan16",
+    ];
+
+    proptest! {
+        /// The remembered outcomes of result types equal what `ResultType` says of each,
+        /// whatever the order: known and unknown names, names sharing a length, the empty
+        /// text and names too long to remember, more distinct names than places.
+        #[test]
+        fn equals_result_type(picks in proptest::collection::vec(0..NAMES.len(), 0..60)) {
+            let mut caches = Caches::default();
+            for i in picks {
+                let t = crate::ResultType::parse(NAMES[i]);
+                prop_assert_eq!(caches.outcome(NAMES[i].as_bytes()), (t.is_cache_hit(), t == crate::ResultType::Miss), "{}", NAMES[i]);
+            }
+        }
+    }
+}
