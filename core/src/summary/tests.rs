@@ -1,6 +1,8 @@
 //! Unit tests of the summary: merges, windows, state and report.
 
 use super::*;
+use super::caches::Caches;
+use crate::enrich::geo::edge_geo;
 use alloc::vec::Vec;
 use serde_json::{Value, json};
 
