@@ -18,10 +18,9 @@
 use alloc::vec::Vec;
 
 use hashbrown::HashTable;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::codec::{Reader, Writer};
-use super::{Merge, MergeError, corrupt};
+use super::{HashedKey, Merge, MergeError, corrupt, hash_key};
 
 const TAG: u8 = b'K';
 const VERSION: u8 = 1;
@@ -126,6 +125,12 @@ impl ClientTable {
 
     /// Counts one request of `key` with its status and bytes.
     pub fn add(&mut self, key: &[u8], status: Option<u16>, bytes: u64) {
+        self.add_hashed(HashedKey::new(key), status, bytes);
+    }
+
+    /// [`add`](Self::add) of a key already hashed, for a key that goes to other tables too.
+    pub(crate) fn add_hashed(&mut self, key: HashedKey<'_>, status: Option<u16>, bytes: u64) {
+        let (key, hash) = (key.key(), key.hash());
         let one = ClientCounts {
             requests: 1,
             status_4xx: u64::from(matches!(status, Some(400..=499))),
@@ -133,7 +138,6 @@ impl ClientTable {
             bytes,
             tagged: 0,
         };
-        let hash = xxh3_64(key);
         if let Some(i) = self.find(key, hash) {
             let before = self.slots[i].upper();
             self.slots[i].counts.add(&one);
@@ -185,7 +189,7 @@ impl ClientTable {
     /// Counts one threat-tagged request of `key`, when `key` is held (it is right after
     /// [`add`](Self::add) counted the request).
     pub fn add_tagged(&mut self, key: &[u8]) {
-        if let Some(i) = self.find(key, xxh3_64(key)) {
+        if let Some(i) = self.find(key, hash_key(key)) {
             self.slots[i].counts.tagged = self.slots[i].counts.tagged.saturating_add(1);
         }
     }
@@ -213,7 +217,7 @@ impl ClientTable {
 
     /// The entry for `key`, if it is held.
     pub fn get(&self, key: &[u8]) -> Option<ClientEntry<'_>> {
-        self.find(key, xxh3_64(key)).map(|i| {
+        self.find(key, hash_key(key)).map(|i| {
             let s = &self.slots[i];
             ClientEntry { key: &s.key, counts: s.counts, missed_max: s.missed_max }
         })
@@ -278,7 +282,7 @@ impl ClientTable {
             if counts.status_404 > counts.status_4xx || counts.status_4xx > counts.requests || counts.tagged > counts.requests {
                 return Err(corrupt("client counts"));
             }
-            let hash = xxh3_64(&key);
+            let hash = hash_key(&key);
             previous = Some(key.clone());
             t.slots.push(Slot { key, hash, counts, missed_max: v[5] });
             let slots = &t.slots;

@@ -17,32 +17,37 @@ use super::{Merge, MergeError, corrupt, hash_key};
 struct Entry {
     key: Box<[u8]>,
     hash: u64,
-    /// [`pack`] of the key when it is at most [`PACKED_MAX`] bytes long, else 0.
+    /// [`pack`] of the key: the key itself when it is at most [`PACKED_MAX`] bytes long.
     packed: u128,
     count: u64,
 }
 
-/// Longest key [`pack`] takes.
-const PACKED_MAX: usize = 16;
+/// Longest key [`pack`] holds whole.
+pub(crate) const PACKED_MAX: usize = 16;
 
 /// Most held keys for which an add scans `entries` instead of hashing. Breakdowns (status,
 /// method, protocol, result type, user-agent class…) mostly have fewer values than this, and
 /// comparing one integer per key costs less than hashing the key and probing the table.
 const SCAN_MAX: usize = 16;
 
+/// Most held keys for which an add of a long key, or of any key once more than
+/// [`SCAN_MAX`] are held, still scans `entries`: content types and detailed result types
+/// have a few more values than `SCAN_MAX`, and long ones.
+const SCAN_LONG_MAX: usize = 32;
+
 /// A key of at most [`PACKED_MAX`] bytes as one integer holding every byte of it, so that
 /// keys of the same length are equal exactly when their packings are (the length itself is
 /// compared apart). Fixed-size reads that may overlap, never a `memcpy` of the key's length:
 /// the first and last 8 bytes, the first and last 4, or bytes 0, `n / 2` and `n - 1`.
-/// Longer keys give 0.
-fn pack(key: &[u8]) -> u128 {
+/// A longer key gives its first and last 8 bytes: a filter only, its bytes are compared
+/// when the packing matches.
+pub(crate) fn pack(key: &[u8]) -> u128 {
     let n = key.len();
     let (lo, hi) = match n {
         0 => (0, 0),
         1..=3 => (u64::from(key[0]) | u64::from(key[n / 2]) << 8 | u64::from(key[n - 1]) << 16, 0),
         4..=7 => (u64::from(le_u32(&key[..4])), u64::from(le_u32(&key[n - 4..]))),
-        8..=PACKED_MAX => (le_u64(&key[..8]), le_u64(&key[n - 8..])),
-        _ => return 0,
+        _ => (le_u64(&key[..8]), le_u64(&key[n - 8..])),
     };
     u128::from(lo) | u128::from(hi) << 64
 }
@@ -126,10 +131,24 @@ impl CounterMap {
         self.add_hashed(key, n);
     }
 
-    /// [`add`](Self::add) for long keys or many held keys: `last`, then the hash table.
-    /// Kept out of line so that the scan above stays a small function.
+    /// [`add`](Self::add) for long keys or many held keys: while at most [`SCAN_LONG_MAX`]
+    /// keys are held, a scan like `add`'s whose packings of long keys only filter (the bytes
+    /// are compared on a match); else `last`, then the hash table. Kept out of line so that
+    /// the scan above stays a small function.
     #[inline(never)]
     fn add_hashed(&mut self, key: &[u8], n: u64) {
+        if self.entries.len() <= SCAN_LONG_MAX {
+            let (packed, len) = (pack(key), key.len());
+            let same = |e: &Entry| e.packed == packed && e.key.len() == len && (len <= PACKED_MAX || *e.key == *key);
+            let last = self.entries.get(self.last).filter(|e| same(e)).map(|_| self.last);
+            if let Some(i) = last.or_else(|| self.entries.iter().position(same)) {
+                self.entries[i].count = self.entries[i].count.saturating_add(n);
+                self.last = i;
+            } else {
+                self.add_new(key, hash_key(key), n);
+            }
+            return;
+        }
         if let Some(e) = self.entries.get_mut(self.last)
             && *e.key == *key
         {
@@ -303,6 +322,28 @@ mod tests {
         assert_eq!(a.total(), 42);
     }
 
+    /// Long keys are scanned by a packing of their first and last 8 bytes: keys that agree
+    /// there (and in length) but not in between are still counted apart, whether few keys
+    /// are held (the scan) or many (the hash table).
+    #[test]
+    fn long_keys_that_share_their_ends_count_apart() {
+        for filler in [0usize, 40] {
+            let mut c = CounterMap::with_cap(100);
+            for i in 0..filler {
+                c.add(alloc::format!("filler-key-number-{i:03}").as_bytes(), 1);
+            }
+            for (k, n) in [(&b"application/Xjson"[..], 3), (b"application/Yjson", 5), (b"application/Xjson", 1), (b"0123456789abcdef-middle-0123456789abcdef", 2), (b"0123456789abcdef-MIDDLE-0123456789abcdef", 7)] {
+                c.add(k, n);
+            }
+            assert_eq!(
+                [c.get(b"application/Xjson"), c.get(b"application/Yjson"), c.get(b"0123456789abcdef-middle-0123456789abcdef"), c.get(b"0123456789abcdef-MIDDLE-0123456789abcdef")],
+                [Some(4), Some(5), Some(2), Some(7)],
+                "{filler} other keys held"
+            );
+            assert_eq!(c.len(), filler + 4);
+        }
+    }
+
     use crate::agg::testing::parts;
 
     proptest! {
@@ -351,14 +392,15 @@ mod tests {
         #[test]
         fn adds_equal_a_plain_model(
             items in proptest::collection::vec(
-                (proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), any::<u8>()], 0..19), 0u64..5),
+                (proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), any::<u8>()], 0..26), 0u64..5),
                 0..300,
             ),
-            distinct in 1usize..40,
-            cap in 0usize..40,
+            distinct in 1usize..48,
+            cap in 0usize..48,
         ) {
-            // Keys of 0 to 18 bytes (either side of the 16 packed, zero bytes included),
-            // drawn from `distinct` of them so the held count crosses the scan limit or not:
+            // Keys of 0 to 25 bytes (either side of the 16 packed whole, zero bytes
+            // included), drawn from `distinct` of them so the held count crosses the scan
+            // limits (16, and 32 for long keys) or not:
             // counts, `other` and admission against a first-come-first-served list.
             let keys: Vec<&[u8]> = items.iter().map(|(k, _)| &k[..]).take(distinct).collect();
             let mut c = CounterMap::with_cap(cap);

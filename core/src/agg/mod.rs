@@ -20,6 +20,7 @@ mod topk;
 pub use clients::{ClientCounts, ClientEntry, ClientTable};
 pub use codec::{Reader, Writer, base64_decode, base64_encode};
 pub use counter::CounterMap;
+pub(crate) use counter::{PACKED_MAX, pack};
 pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
 pub use topk::{Rank, Sums, TopEntry, TopK};
@@ -30,6 +31,36 @@ pub use topk::{Rank, Sums, TopEntry, TopK};
 pub(crate) fn hash_key(key: &[u8]) -> u64 {
     use core::hash::BuildHasher;
     foldhash::fast::FixedState::default().hash_one(key)
+}
+
+/// A key with its [`hash_key`], hashed once for every table one record's key goes to (a
+/// client address counts in the top clients list and in its window's client table; a user
+/// agent is looked up in the classification memo and counted in its top list). Made only
+/// by [`HashedKey::new`], so the hash always belongs to the key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HashedKey<'a> {
+    key: &'a [u8],
+    hash: u64,
+}
+
+impl<'a> HashedKey<'a> {
+    /// `key` and its hash.
+    #[inline]
+    pub(crate) fn new(key: &'a [u8]) -> Self {
+        HashedKey { key, hash: hash_key(key) }
+    }
+
+    /// The key.
+    #[inline]
+    pub(crate) fn key(&self) -> &'a [u8] {
+        self.key
+    }
+
+    /// [`hash_key`] of the key.
+    #[inline]
+    pub(crate) fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// Combining two partial aggregates of the same kind.

@@ -22,7 +22,7 @@ use core::fmt;
 use hashbrown::HashTable;
 
 use super::codec::{Reader, Writer};
-use super::{Merge, MergeError, corrupt, hash_key};
+use super::{HashedKey, Merge, MergeError, corrupt, hash_key};
 
 const TAG: u8 = b'T';
 /// Version 2 adds each entry's bytes and 5xx sums; version 1 (no sums) is still read.
@@ -214,11 +214,17 @@ impl TopK {
     /// Records `n` occurrences of `key` that together sent `sums.bytes` bytes and had
     /// `sums.status_5xx` 5xx responses. Adding 0 occurrences changes nothing.
     pub fn add_with(&mut self, key: &[u8], n: u64, sums: Sums) {
+        self.add_hashed(HashedKey::new(key), n, sums);
+    }
+
+    /// [`add_with`](Self::add_with) of a key already hashed, for a key that goes to other
+    /// tables too.
+    pub(crate) fn add_hashed(&mut self, key: HashedKey<'_>, n: u64, sums: Sums) {
         if n == 0 {
             return;
         }
         self.total = self.total.saturating_add(n);
-        let hash = hash_key(key);
+        let (key, hash) = (key.key(), key.hash());
         if let Some(i) = self.find(key, hash) {
             let s = &mut self.slots[i];
             s.count = s.count.saturating_add(n);

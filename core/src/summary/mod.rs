@@ -21,10 +21,12 @@
 //!
 //! The module is split by concern: this file holds the model ([`Summary`], its options and
 //! how a record is aggregated and merged); `window` the time series and its coarsening
-//! ladder; `dims` the per-dimension aggregates (breakdowns, heavy hitters, latencies) and
+//! ladder; `caches` what is remembered between records (classifications, result-type
+//! outcomes); `dims` the per-dimension aggregates (breakdowns, heavy hitters, latencies) and
 //! how each dimension's keys are shown; `state` the versioned, checksummed binary state;
 //! `report` the JSON report.
 
+mod caches;
 mod dims;
 mod report;
 mod state;
@@ -34,11 +36,9 @@ mod tests;
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 
-use crate::agg::{CounterMap, HyperLogLog, LatencySketch, Merge, MergeError, Sums};
-use crate::enrich::geo::edge_geo;
-use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
+use crate::agg::{CounterMap, HashedKey, HyperLogLog, LatencySketch, Merge, MergeError, Sums};
+use crate::enrich::ua::UaClass;
 use crate::error::ParseError;
 use crate::field::Field;
 use crate::record::Record;
@@ -46,6 +46,7 @@ use crate::record::Record;
 pub use dims::{Breakdowns, Latencies, Tops};
 pub use report::SCHEMA_VERSION;
 pub(crate) use state::seal_state;
+use caches::Caches;
 pub use window::{Window, WindowClients, coarser_window};
 use window::{LastClient, add_count, merge_window, window_start};
 
@@ -163,43 +164,6 @@ impl PartialEq for Summary {
     }
 }
 
-type Memo<V> = hashbrown::HashMap<Vec<u8>, V, foldhash::fast::FixedState>;
-
-/// User agents and edge locations repeat heavily; classifying each distinct one once keeps
-/// the per-record cost flat. Not state (never merged or encoded); bounded: cleared when full.
-#[derive(Debug, Clone, Default)]
-struct Caches {
-    user_agent: Memo<(UaClass, BrowserFamily)>,
-    edge_region: Memo<&'static str>,
-}
-
-const CACHE_LIMIT: usize = 4096;
-
-fn memo<V: Copy>(map: &mut Memo<V>, key: &[u8], compute: impl FnOnce() -> V) -> V {
-    if let Some(hit) = map.get(key) {
-        return *hit;
-    }
-    let v = compute();
-    if map.len() >= CACHE_LIMIT {
-        map.clear();
-    }
-    map.insert(key.to_vec(), v);
-    v
-}
-
-impl Caches {
-    fn classify(&mut self, raw_user_agent: &[u8]) -> (UaClass, BrowserFamily) {
-        memo(&mut self.user_agent, raw_user_agent, || {
-            let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent, false));
-            (info.class, info.family)
-        })
-    }
-
-    fn region(&mut self, edge: &str) -> &'static str {
-        memo(&mut self.edge_region, edge.as_bytes(), || edge_geo(edge).map_or("unknown", |a| a.region.name()))
-    }
-}
-
 /// The values of one record that the summary reads, all checked before any is counted,
 /// so a bad record changes nothing but `bad_lines`.
 struct Extract<'a> {
@@ -213,11 +177,23 @@ struct Extract<'a> {
     origin_lbl: Option<u64>,
     client_ip: Option<core::net::IpAddr>,
     client_ip_raw: Option<&'a [u8]>,
-    result_type: Option<crate::ResultType<'a>>,
+    /// Checked to be UTF-8 (see [`utf8_text`]); [`Caches::outcome`] reads it.
+    result_type: Option<&'a [u8]>,
     detailed: Option<&'a [u8]>,
-    edge: Option<&'a str>,
+    /// Checked to be UTF-8 (see [`utf8_text`]).
+    edge: Option<&'a [u8]>,
     country: Option<&'a [u8]>,
     asn: Option<&'a [u8]>,
+}
+
+/// `field`'s raw text where [`Record::text`] would give it, and the same error where it
+/// would fail (text that is not UTF-8). ASCII text, which is every real edge location, is
+/// passed after a check of a few instructions a word instead of a UTF-8 decoding.
+fn utf8_text<'a>(record: &Record<'a>, field: Field) -> Result<Option<&'a [u8]>, ParseError> {
+    match record.raw(field) {
+        Some(raw) if raw.is_ascii() => Ok(Some(raw)),
+        _ => Ok(record.text(field)?.map(str::as_bytes)),
+    }
 }
 
 impl Summary {
@@ -276,9 +252,9 @@ impl Summary {
             origin_lbl: record.seconds_us(Field::OriginLastByteLatency)?,
             client_ip: record.client_ip()?,
             client_ip_raw: record.raw(Field::ClientIp),
-            result_type: record.result_type()?,
+            result_type: utf8_text(record, Field::ResultType)?,
             detailed: record.raw(Field::DetailedResultType),
-            edge: record.text(Field::EdgeLocation)?,
+            edge: utf8_text(record, Field::EdgeLocation)?,
             country: record.raw(Field::Country),
             asn: record.integer(Field::Asn)?.and(record.raw(Field::Asn)),
         })
@@ -307,12 +283,10 @@ impl Summary {
             let digits = [b'0' + (status / 100 % 10) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8];
             b.status.add(&digits, 1);
         }
-        let (hit, miss) = match x.result_type {
-            Some(rt) => (rt.is_cache_hit(), rt == crate::ResultType::Miss),
-            None => (false, false),
-        };
+        let (hit, miss) = x.result_type.map_or((false, false), |rt| self.cache.outcome(rt));
         if let Some(rt) = x.result_type {
-            b.result_type.add(rt.as_str().as_bytes(), 1);
+            // The log text, which is what `ResultType::as_str` gives back.
+            b.result_type.add(rt, 1);
         }
         if hit {
             self.cache_hits += 1;
@@ -336,16 +310,17 @@ impl Summary {
         }
         // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
         if let Some(ua) = record.encoded_once(Field::UserAgent) {
-            let ua = &*ua;
+            let ua = HashedKey::new(&ua);
             let (class, family) = self.cache.classify(ua);
             b.user_agent_class.add(class.name().as_bytes(), 1);
             if class == UaClass::Browser {
                 b.browser.add(family.name().as_bytes(), 1);
             }
-            self.top.user_agent.add_with(ua, 1, sums);
+            self.top.user_agent.add_hashed(ua, 1, sums);
         }
         if let Some(edge) = x.edge {
-            self.top.edge_location.add_with(edge.as_bytes(), 1, sums);
+            let edge = HashedKey::new(edge);
+            self.top.edge_location.add_hashed(edge, 1, sums);
             let region = self.cache.region(edge);
             b.edge_region.add(region.as_bytes(), 1);
         }
@@ -384,9 +359,10 @@ impl Summary {
                 Some(network.as_bytes())
             }
             (_, raw) => raw,
-        };
+        }
+        .map(HashedKey::new);
         if let Some(key) = client_key {
-            self.top.client_ip.add_with(key, 1, sums);
+            self.top.client_ip.add_hashed(key, 1, sums);
         }
         if let Some(referer) = record.encoded_once(Field::Referer) {
             self.top.referer.add_with(&referer, 1, sums);
@@ -394,8 +370,9 @@ impl Summary {
         if let Some(country) = x.country {
             self.top.country.add_with(country, 1, sums);
         }
-        if let Some(asn) = x.asn {
-            self.top.asn.add_with(asn, 1, sums);
+        let asn = x.asn.map(HashedKey::new);
+        if let Some(asn) = asn {
+            self.top.asn.add_hashed(asn, 1, sums);
         }
         if let Some(d) = record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)) {
             self.top.distribution.add_with(d, 1, sums);
@@ -408,14 +385,14 @@ impl Summary {
             let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
             Self::add_to_window(w, sent, class, hit, miss, x.time_taken);
             if let Some(key) = client_key {
-                w.clients.ip.add(key, x.status, sent);
+                w.clients.ip.add_hashed(key, x.status, sent);
             }
-            if let Some(asn) = x.asn {
-                w.clients.asn.add(asn, x.status, sent);
+            if let Some(asn) = asn {
+                w.clients.asn.add_hashed(asn, x.status, sent);
             }
             let added_window = w.records == 1;
             self.last_client.window = Some(ts);
-            self.last_client.ip.set(client_key);
+            self.last_client.ip.set(client_key.map(|k| k.key()));
             self.last_client.asn.set(x.asn);
             if added_window {
                 self.fit_windows();

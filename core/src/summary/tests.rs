@@ -1,6 +1,9 @@
 //! Unit tests of the summary: merges, windows, state and report.
 
 use super::*;
+use super::caches::Caches;
+use crate::enrich::geo::edge_geo;
+use alloc::vec::Vec;
 use serde_json::{Value, json};
 
 use super::state::{STATE_CHECKSUM_LEN, STATE_VERSION};
@@ -323,4 +326,123 @@ fn anonymized_client_tables_count_networks() {
     let keys: Vec<(&[u8], u64, u64, u64)> =
         w.clients.ip.entries().iter().map(|e| (e.key, e.counts.requests, e.counts.status_404, e.counts.tagged)).collect();
     assert_eq!(keys, [(&b"203.0.113.0"[..], 2, 2, 2), (&b"198.51.100.0"[..], 1, 1, 1)]);
+}
+
+/// What one record's keys count in: each key of a record (address, ASN, user agent, edge
+/// location) goes to every table it belongs to, hashed once for all of them (`HashedKey`)
+/// and classified through the memos. With few distinct keys nothing is evicted, so every
+/// table equals plain counts; classes and regions equal what `classify_user_agent` and
+/// `edge_geo` say of each record.
+mod keys_count_in_every_table {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    const IPS: [&str; 5] = ["203.0.113.5", "198.51.100.77", "2001:db8::1", "2001:db8:0:0:1::", "10.0.0.1"];
+    const ASNS: [&str; 4] = ["16509", "7922", "13335", "8075"];
+    const UAS: [&str; 4] = [
+        "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/142.0.0.0%20Safari/537.36",
+        "Googlebot/2.1",
+        "curl/8.5.0",
+        "Mozilla/5.0%20(iPhone;%20CPU%20iPhone%20OS%2018_7%20like%20Mac%20OS%20X)%20AppleWebKit/605.1.15%20(KHTML,%20like%20Gecko)%20Version/26.1%20Mobile/15E148%20Safari/604.1",
+    ];
+    const EDGES: [&str; 4] = ["IAD89-C1", "LHR61-C2", "NRT57-P3", "XYZ1-P1"];
+
+    fn counts<'a>(keys: impl Iterator<Item = &'a str>) -> BTreeMap<Vec<u8>, u64> {
+        let mut m = BTreeMap::new();
+        for k in keys {
+            *m.entry(k.as_bytes().to_vec()).or_default() += 1;
+        }
+        m
+    }
+
+    fn top_of(t: &crate::agg::TopK) -> BTreeMap<Vec<u8>, u64> {
+        t.top(usize::MAX).iter().map(|e| (e.key.to_vec(), e.count)).collect()
+    }
+
+    fn clients_of(t: &crate::agg::ClientTable) -> BTreeMap<Vec<u8>, u64> {
+        t.entries().iter().map(|e| (e.key.to_vec(), e.counts.requests)).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn as_plain_counts(picks in proptest::collection::vec((0..IPS.len(), 0..ASNS.len(), 0..UAS.len(), 0..EDGES.len()), 1..80)) {
+            let schema = Schema::from_field_names(&["timestamp", "c-ip", "sc-status", "x-edge-location", "cs-user-agent", "asn"]).unwrap();
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            let mut s = Summary::new(SummaryOptions::default());
+            for &(ip, asn, ua, edge) in &picks {
+                let line = alloc::format!("1793491200.250\t{}\t200\t{}\t{}\t{}", IPS[ip], EDGES[edge], UAS[ua], ASNS[asn]);
+                let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+                s.add(&record).unwrap();
+            }
+            let ips = counts(picks.iter().map(|p| IPS[p.0]));
+            let asns = counts(picks.iter().map(|p| ASNS[p.1]));
+            let w = s.windows.values().next().unwrap();
+            prop_assert_eq!(top_of(&s.top.client_ip), ips.clone());
+            prop_assert_eq!(clients_of(&w.clients.ip), ips);
+            prop_assert_eq!(top_of(&s.top.asn), asns.clone());
+            prop_assert_eq!(clients_of(&w.clients.asn), asns);
+            // Top user agents keep the key as logged (encoded once); classes are of the decoded text.
+            prop_assert_eq!(top_of(&s.top.user_agent), counts(picks.iter().map(|p| UAS[p.2])));
+            let classes = counts(picks.iter().map(|p| {
+                crate::enrich::ua::classify_user_agent(&crate::decode::decode_str(UAS[p.2].as_bytes(), false)).class.name()
+            }));
+            let held: BTreeMap<Vec<u8>, u64> = s.breakdowns.user_agent_class.iter().map(|(k, n)| (k.to_vec(), n)).collect();
+            prop_assert_eq!(held, classes);
+            prop_assert_eq!(top_of(&s.top.edge_location), counts(picks.iter().map(|p| EDGES[p.3])));
+            let regions = counts(picks.iter().map(|p| edge_geo(EDGES[p.3]).map_or("unknown", |a| a.region.name())));
+            let held: BTreeMap<Vec<u8>, u64> = s.breakdowns.edge_region.iter().map(|(k, n)| (k.to_vec(), n)).collect();
+            prop_assert_eq!(held, regions);
+        }
+    }
+}
+
+mod utf8_text_check {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `utf8_text` (ASCII passed without decoding) gives what `Record::text` gives, the
+        /// same error included, for ASCII, other UTF-8, bytes that are not UTF-8 and `-`; a
+        /// record whose edge location is not UTF-8 is refused as before.
+        #[test]
+        fn agrees_with_record_text(edge in proptest::collection::vec(prop_oneof![Just(b'-'), b'A'..=b'Z', 0x20u8..0x7f, 0x80u8..=0xff, Just(0xc3u8), Just(0xa9u8)], 1..12)) {
+            let schema = Schema::from_field_names(&["timestamp", "x-edge-location"]).unwrap();
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            let mut line = b"1793491200.250\t".to_vec();
+            line.extend_from_slice(&edge);
+            let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
+            let want = record.text(Field::EdgeLocation).map(|t| t.map(str::as_bytes));
+            prop_assert_eq!(utf8_text(&record, Field::EdgeLocation), want.clone());
+            prop_assert_eq!(Summary::check(&record).is_ok(), want.is_ok());
+            prop_assert_eq!(want.is_ok(), core::str::from_utf8(&edge).is_ok());
+        }
+    }
+}
+
+mod outcome_memo {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 12] = [
+        "Hit", "RefreshHit", "Miss", "Error", "Redirect", "LimitExceeded", "CapacityExceeded",
+        "FunctionGeneratedResponse", "Hit2", "Mis", "", "RefreshHitButLongerThan16",
+    ];
+
+    proptest! {
+        /// The remembered outcomes of result types equal what `ResultType` says of each,
+        /// whatever the order: known and unknown names, names sharing a length, the empty
+        /// text and names too long to remember, more distinct names than places.
+        #[test]
+        fn equals_result_type(picks in proptest::collection::vec(0..NAMES.len(), 0..60)) {
+            let mut caches = Caches::default();
+            for i in picks {
+                let t = crate::ResultType::parse(NAMES[i]);
+                prop_assert_eq!(caches.outcome(NAMES[i].as_bytes()), (t.is_cache_hit(), t == crate::ResultType::Miss), "{}", NAMES[i]);
+            }
+        }
+    }
 }

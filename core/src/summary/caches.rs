@@ -1,0 +1,107 @@
+//! What the summary remembers between records to skip repeated work: classifications of
+//! user agents and edge locations, and what result types mean for the hit ratio. Not state:
+//! never merged or encoded, and bounded.
+
+use alloc::boxed::Box;
+
+use hashbrown::HashTable;
+
+use crate::agg::{HashedKey, PACKED_MAX, hash_key, pack};
+use crate::enrich::geo::edge_geo;
+use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
+
+/// A memo of values computed from a key, found by the key's [`HashedKey`] hash (the one the
+/// key's top list uses too, so the key is hashed once).
+#[derive(Debug, Clone)]
+pub(super) struct Memo<V> {
+    table: HashTable<(Box<[u8]>, V)>,
+}
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Memo { table: HashTable::new() }
+    }
+}
+
+/// User agents and edge locations repeat heavily; classifying each distinct one once keeps
+/// the per-record cost flat. Not state (never merged or encoded); bounded: cleared when full.
+#[derive(Debug, Clone)]
+pub(super) struct Caches {
+    user_agent: Memo<(UaClass, BrowserFamily)>,
+    edge_region: Memo<&'static str>,
+    /// The result types met last (there are a handful), with [`Outcome`].
+    outcomes: [(u128, usize, Outcome); OUTCOMES],
+    /// Where the next result type met goes in `outcomes` (round robin).
+    next_outcome: usize,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        // No text has length `usize::MAX`: the empty places match nothing.
+        Caches { user_agent: Memo::default(), edge_region: Memo::default(), outcomes: [(0, usize::MAX, (false, false)); OUTCOMES], next_outcome: 0 }
+    }
+}
+
+/// What a result type means for the hit ratio: (a hit, a miss).
+pub(super) type Outcome = (bool, bool);
+
+/// Result types [`Caches::outcome`] remembers.
+const OUTCOMES: usize = 4;
+
+const CACHE_LIMIT: usize = 4096;
+
+impl<V: Copy> Memo<V> {
+    #[inline]
+    fn get_or(&mut self, key: HashedKey<'_>, compute: impl FnOnce() -> V) -> V {
+        let k = key.key();
+        if let Some((_, hit)) = self.table.find(key.hash(), |(held, _)| **held == *k) {
+            return *hit;
+        }
+        let v = compute();
+        if self.table.len() >= CACHE_LIMIT {
+            self.table.clear();
+        }
+        self.table.insert_unique(key.hash(), (k.into(), v), |(held, _)| hash_key(held));
+        v
+    }
+}
+
+impl Caches {
+    #[inline]
+    pub(super) fn classify(&mut self, raw_user_agent: HashedKey<'_>) -> (UaClass, BrowserFamily) {
+        self.user_agent.get_or(raw_user_agent, || {
+            let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent.key(), false));
+            (info.class, info.family)
+        })
+    }
+
+    /// Whether `x-edge-result-type` text `rt` (checked to be UTF-8) is a cache hit and
+    /// whether it is a miss, as [`ResultType`](crate::ResultType) says: remembered for the
+    /// last few types of at most [`PACKED_MAX`] bytes, compared as [`pack`]ed integers, so
+    /// most records skip the UTF-8 decoding and the match on the name.
+    #[inline]
+    pub(super) fn outcome(&mut self, rt: &[u8]) -> Outcome {
+        let short = rt.len() <= PACKED_MAX;
+        let packed = if short { pack(rt) } else { 0 };
+        if short && let Some((_, _, o)) = self.outcomes.iter().find(|(p, n, _)| *p == packed && *n == rt.len()) {
+            return *o;
+        }
+        let o = match core::str::from_utf8(rt).map(crate::ResultType::parse) {
+            Ok(t) => (t.is_cache_hit(), t == crate::ResultType::Miss),
+            Err(_) => (false, false),
+        };
+        if short {
+            self.outcomes[self.next_outcome % OUTCOMES] = (packed, rt.len(), o);
+            self.next_outcome = self.next_outcome.wrapping_add(1);
+        }
+        o
+    }
+
+    #[inline]
+    pub(super) fn region(&mut self, edge: HashedKey<'_>) -> &'static str {
+        self.edge_region.get_or(edge, || {
+            // The key is the `edge` text the record gave, so it is UTF-8.
+            core::str::from_utf8(edge.key()).ok().and_then(edge_geo).map_or("unknown", |a| a.region.name())
+        })
+    }
+}
