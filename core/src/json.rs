@@ -64,6 +64,8 @@ pub struct RecordWriter {
     /// `keys[starts[i]..starts[i + 1]]`.
     keys: Vec<u8>,
     starts: Vec<usize>,
+    /// The kind of each column's values (`Encoded` for a column without a field).
+    kinds: Vec<Kind>,
     /// Whether each column with a field is that field's column ([`Schema::column_of`]), so
     /// that the writer may check each typed value where it writes it (see [`write_columns`]).
     checks_in_place: bool,
@@ -82,21 +84,37 @@ impl RecordWriter {
         // Room behind the last key for `copy_run`'s whole-block copies.
         keys.extend_from_slice(&[b' '; 16]);
         let checks_in_place = schema.columns().iter().enumerate().all(|(i, c)| c.field.is_none_or(|f| schema.column_of(f) == Some(i)));
-        RecordWriter { schema: schema.clone(), options, keys, starts, checks_in_place }
+        let kinds = schema.columns().iter().map(column_kind).collect();
+        RecordWriter { schema: schema.clone(), options, keys, starts, kinds, checks_in_place }
     }
 
     /// Appends `record` as [`write_record_with`] with this writer's options does.
     pub fn write(&self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
         if *record.schema() == self.schema {
-            write_columns(record, self.options, Some((&self.keys[..], &self.starts[..])), self.checks_in_place, out)
+            let prepared = Prepared { keys: &self.keys, starts: &self.starts, kinds: &self.kinds };
+            write_columns(record, self.options, Some(prepared), self.checks_in_place, out)
         } else {
             write_columns(record, self.options, None, false, out)
         }
     }
 }
 
-/// The body of [`write_record_with`], with each column's `"name":` taken from `keys` (as a
-/// [`RecordWriter`] holds them) when given.
+/// What a [`RecordWriter`] prepared for its schema: each column's `"name":` (column `i`'s
+/// is `keys[starts[i]..starts[i + 1]]`) and kind.
+#[derive(Clone, Copy)]
+struct Prepared<'a> {
+    keys: &'a [u8],
+    starts: &'a [usize],
+    kinds: &'a [Kind],
+}
+
+/// The kind of a column's values: its field's, `Encoded` for a column without one.
+fn column_kind(column: &crate::schema::Column) -> Kind {
+    column.field.map_or(Kind::Encoded, |f| f.kind())
+}
+
+/// The body of [`write_record_with`], with each column's `"name":` and kind taken from
+/// `prepared` (as a [`RecordWriter`] holds them) when given.
 ///
 /// With `in_place`, the typed columns are not checked by [`Record::validate`] first but
 /// each where it is written, with `validate`'s own parser, and a number is parsed once for
@@ -107,7 +125,7 @@ impl RecordWriter {
 fn write_columns(
     record: &Record<'_>,
     options: JsonOptions,
-    keys: Option<(&[u8], &[usize])>,
+    prepared: Option<Prepared<'_>>,
     in_place: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), ParseError> {
@@ -118,7 +136,10 @@ fn write_columns(
     out.push(b'{');
     let mut first = true;
     for (i, column) in record.schema().columns().iter().enumerate() {
-        let kind = column.field.map_or(Kind::Encoded, |f| f.kind());
+        let kind = match prepared {
+            Some(p) => p.kinds[i],
+            None => column_kind(column),
+        };
         let raw = record.column(i);
         // The number of a typed column as the writer below writes it, parsed once.
         let mut number: Option<u64> = None;
@@ -144,12 +165,14 @@ fn write_columns(
                     number.is_some()
                 }
                 Kind::Ip => grammar::parse_ip(raw).is_some(),
-                Kind::Token => core::str::from_utf8(raw).is_ok(),
+                // ASCII is UTF-8: the word-at-a-time test first (tokens are ASCII), then
+                // the full check (`from_utf8` was ~90 instructions a token; issue 13).
+                Kind::Token => raw.is_ascii() || core::str::from_utf8(raw).is_ok(),
                 Kind::IpList | Kind::Encoded | Kind::Bool | Kind::Decimal => true,
             };
             if !valid {
                 out.truncate(start);
-                return write_columns(record, options, keys, false, out);
+                return write_columns(record, options, prepared, false, out);
             }
         }
         if options.omit_absent && raw.is_none_or(|r| kind == Kind::Decimal && !is_json_number(r)) {
@@ -159,8 +182,8 @@ fn write_columns(
             out.push(b',');
         }
         first = false;
-        match keys {
-            Some((keys, starts)) => copy_run(out, keys, starts[i], starts[i + 1]),
+        match prepared {
+            Some(Prepared { keys, starts, .. }) => copy_run(out, keys, starts[i], starts[i + 1]),
             None => {
                 write_str(out, column.name.as_bytes());
                 out.push(b':');
@@ -194,7 +217,11 @@ fn write_columns(
             Kind::Integer => write_u64(out, number.unwrap_or_else(|| grammar::parse_u64(raw).unwrap_or_default())),
             Kind::Status => write_u64(out, number.unwrap_or_else(|| u64::from(grammar::parse_status(raw).unwrap_or_default()))),
             Kind::Decimal if is_json_number(raw) => out.extend_from_slice(raw),
-            Kind::Ip | Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
+            // A valid address is hex digits, `.` and `:` (`parse_ip` accepts nothing else;
+            // checked above): nothing to escape, no scan.
+            Kind::Ip if in_place => write_plain_ascii(out, raw),
+            Kind::Ip => write_str(out, raw),
+            Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
             Kind::Decimal | Kind::IpList | Kind::Encoded | Kind::Bool => write_decoded_str(out, raw, record.double_decode),
         }
     }
@@ -275,6 +302,17 @@ fn is_json_number(t: &[u8]) -> bool {
         && int.iter().all(u8::is_ascii_digit)
         && (int.len() == 1 || int[0] != b'0')
         && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit))
+}
+
+/// Appends `s`, text that needs no escaping (ASCII, no control character, `"` or `\\`), as
+/// a JSON string: what [`write_str`] writes for it, without looking at the bytes.
+#[inline(always)]
+fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
+    debug_assert!(s.iter().all(|&b| b < 0x80 && !needs_escape(b)));
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s);
+    out.push(b'"');
 }
 
 /// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
@@ -638,6 +676,29 @@ mod tests {
             let mut slow = prefix.clone();
             reference_write_str(&mut slow, &decode::decode(&s, double));
             proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Every text `parse_ip` accepts is hex digits, `.` and `:`, so writing an address
+        /// without a scan (`write_plain_ascii`) writes what `write_str` writes: address-like
+        /// text (printed addresses, near misses, other bytes among them).
+        #[test]
+        fn valid_addresses_need_no_escaping(
+            t in proptest::prop_oneof![
+                proptest::prelude::any::<core::net::Ipv4Addr>().prop_map(|a| alloc::format!("{a}").into_bytes()),
+                proptest::prelude::any::<core::net::Ipv6Addr>().prop_map(|a| alloc::format!("{a}").into_bytes()),
+                proptest::collection::vec(proptest::sample::select(b"0123456789abcdefABCDEF:.%\"\\ g\x01\xff".to_vec()), 0..40),
+            ],
+        ) {
+            if grammar::parse_ip(&t).is_some() {
+                let (mut plain, mut scanned) = (Vec::new(), Vec::new());
+                write_plain_ascii(&mut plain, &t);
+                write_str(&mut scanned, &t);
+                proptest::prop_assert_eq!(plain, scanned);
+                proptest::prop_assert!(t.iter().all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':'));
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use cflog_engine::worker::Tags;
 /// since they were first written): cflog-core's `write_str` writes the same bytes for every
 /// `&str` except backspace and form feed, which serde_json writes as `\b` and `\f`.
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| b == 0x08 || b == 0x0c) {
+    if memchr::memchr2(0x08, 0x0c, s.as_bytes()).is_some() {
         out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
     } else {
         cflog_core::json::write_str(out, s.as_bytes());
