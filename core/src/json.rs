@@ -66,6 +66,8 @@ pub struct RecordWriter {
     starts: Vec<usize>,
     /// The kind of each column's values (`Encoded` for a column without a field).
     kinds: Vec<Kind>,
+    /// Per column, the JSON text of its recent values when they repeat (see [`ValueCache`]).
+    cache: Vec<ValueCache>,
     /// Whether each column with a field is that field's column ([`Schema::column_of`]), so
     /// that the writer may check each typed value where it writes it (see [`write_columns`]).
     checks_in_place: bool,
@@ -85,13 +87,15 @@ impl RecordWriter {
         keys.extend_from_slice(&[b' '; 16]);
         let checks_in_place = schema.columns().iter().enumerate().all(|(i, c)| c.field.is_none_or(|f| schema.column_of(f) == Some(i)));
         let kinds = schema.columns().iter().map(column_kind).collect();
-        RecordWriter { schema: schema.clone(), options, keys, starts, kinds, checks_in_place }
+        let cache = alloc::vec![ValueCache::default(); schema.len()];
+        RecordWriter { schema: schema.clone(), options, keys, starts, kinds, cache, checks_in_place }
     }
 
     /// Appends `record` as [`write_record_with`] with this writer's options does.
-    pub fn write(&self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
+    /// (Takes `&mut self` for the cache of repeating values.)
+    pub fn write(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
         if *record.schema() == self.schema {
-            let prepared = Prepared { keys: &self.keys, starts: &self.starts, kinds: &self.kinds };
+            let prepared = Prepared { keys: &self.keys, starts: &self.starts, kinds: &self.kinds, cache: &mut self.cache };
             write_columns(record, self.options, Some(prepared), self.checks_in_place, out)
         } else {
             write_columns(record, self.options, None, false, out)
@@ -101,11 +105,58 @@ impl RecordWriter {
 
 /// What a [`RecordWriter`] prepared for its schema: each column's `"name":` (column `i`'s
 /// is `keys[starts[i]..starts[i + 1]]`) and kind.
-#[derive(Clone, Copy)]
 struct Prepared<'a> {
     keys: &'a [u8],
     starts: &'a [usize],
     kinds: &'a [Kind],
+    cache: &'a mut [ValueCache],
+}
+
+/// The JSON text of one column's recent values, by raw value: for percent-encoded columns
+/// whose values repeat (user agents, header-name lists, encodings), where decoding and
+/// escaping a value was ~1,700 instructions (a user agent; issue 13) and finding it here
+/// is a hash and a compare. A column whose values mostly differ (`cs-headers`) is no
+/// longer looked up after [`ValueCache::TRIAL`] of its values; the table is emptied when it
+/// holds [`ValueCache::MAX_BYTES`].
+#[derive(Debug, Clone, Default)]
+struct ValueCache {
+    texts: hashbrown::HashMap<alloc::boxed::Box<[u8]>, alloc::boxed::Box<[u8]>, foldhash::fast::FixedState>,
+    bytes: usize,
+    lookups: u32,
+    hits: u32,
+}
+
+impl ValueCache {
+    /// Values of a column looked up before deciding whether its values repeat enough.
+    const TRIAL: u32 = 256;
+    /// Raw and JSON bytes one column keeps at most.
+    const MAX_BYTES: usize = 256 * 1024;
+    /// Shorter values are written directly: cheaper than a lookup.
+    const MIN_LEN: usize = 16;
+
+    /// Appends what `write_decoded_str(out, raw, false)` appends, from the table when
+    /// `raw` was seen before.
+    fn write(&mut self, out: &mut Vec<u8>, raw: &[u8]) {
+        // After the trial, only a column with at least half its values found keeps looking.
+        if raw.len() < Self::MIN_LEN || (self.lookups >= Self::TRIAL && self.hits < self.lookups / 2) {
+            write_decoded_str(out, raw, false);
+            return;
+        }
+        self.lookups = self.lookups.saturating_add(1);
+        if let Some(text) = self.texts.get(raw) {
+            self.hits += 1;
+            out.extend_from_slice(text);
+            return;
+        }
+        let start = out.len();
+        write_decoded_str(out, raw, false);
+        if self.bytes + raw.len() + (out.len() - start) > Self::MAX_BYTES {
+            self.texts.clear();
+            self.bytes = 0;
+        }
+        self.bytes += raw.len() + (out.len() - start);
+        self.texts.insert(raw.into(), out[start..].into());
+    }
 }
 
 /// The kind of a column's values: its field's, `Encoded` for a column without one.
@@ -125,7 +176,7 @@ fn column_kind(column: &crate::schema::Column) -> Kind {
 fn write_columns(
     record: &Record<'_>,
     options: JsonOptions,
-    prepared: Option<Prepared<'_>>,
+    mut prepared: Option<Prepared<'_>>,
     in_place: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), ParseError> {
@@ -136,7 +187,7 @@ fn write_columns(
     out.push(b'{');
     let mut first = true;
     for (i, column) in record.schema().columns().iter().enumerate() {
-        let kind = match prepared {
+        let kind = match &prepared {
             Some(p) => p.kinds[i],
             None => column_kind(column),
         };
@@ -182,7 +233,7 @@ fn write_columns(
             out.push(b',');
         }
         first = false;
-        match prepared {
+        match &prepared {
             Some(Prepared { keys, starts, .. }) => copy_run(out, keys, starts[i], starts[i + 1]),
             None => {
                 write_str(out, column.name.as_bytes());
@@ -222,6 +273,7 @@ fn write_columns(
             Kind::Ip if in_place => write_plain_ascii(out, raw),
             Kind::Ip => write_str(out, raw),
             Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
+            Kind::Encoded if !record.double_decode && let Some(p) = &mut prepared => p.cache[i].write(out, raw),
             Kind::Decimal | Kind::IpList | Kind::Encoded | Kind::Bool => write_decoded_str(out, raw, record.double_decode),
         }
     }
@@ -343,7 +395,7 @@ fn write_ascii_escaped<const UTF8: bool>(out: &mut Vec<u8>, s: &[u8]) {
             write_utf8_escaped(out, &s[i..]);
             return;
         }
-        write_escape(out, b);
+        push_json_ascii(out, b);
         start = i + 1;
     }
     out.extend_from_slice(&s[start..]);
@@ -384,19 +436,17 @@ fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
         // The escape rule of `decode::decode_from`: `%` and two hex digits, else a literal `%`.
         if b == b'%'
             && let Some(&[h, l]) = raw.get(i..i + 2)
-            && let (Some(h), Some(l)) = (decode::hex(h), decode::hex(l))
         {
-            b = h << 4 | l;
-            i += 2;
+            let (h, l) = (decode::HEX_VALUE[usize::from(h)], decode::HEX_VALUE[usize::from(l)]);
+            if (h | l) < 16 {
+                b = h << 4 | l;
+                i += 2;
+            }
         }
         if b >= 0x80 {
             return false;
         }
-        if needs_escape(b) {
-            write_escape(out, b);
-        } else {
-            out.push(b);
-        }
+        push_json_ascii(out, b);
     }
     out.extend_from_slice(&raw[i..]);
     true
@@ -542,24 +592,38 @@ fn movemask(m: u64) -> u32 {
     ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
-/// The escape of an ASCII byte below 0x20, `"` or `\`.
-fn write_escape(out: &mut Vec<u8>, b: u8) {
-    let escape: &[u8] = match b {
-        b'"' => b"\\\"",
-        b'\\' => b"\\\\",
-        b'\n' => b"\\n",
-        b'\r' => b"\\r",
-        b'\t' => b"\\t",
-        _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 15)]);
-            return;
-        }
-    };
-    out.extend_from_slice(escape);
+/// Appends ASCII byte `b` as it is in a JSON string (itself, or its escape) from
+/// [`JSON_ASCII`]: a fixed 8-byte copy cut back, no branch on the byte (the decoded
+/// `cs-headers` hold ~30 escapes a record; issue 13).
+#[inline(always)]
+fn push_json_ascii(out: &mut Vec<u8>, b: u8) {
+    let (text, len) = JSON_ASCII[usize::from(b & 0x7f)];
+    out.extend_from_slice(&text);
+    out.truncate(out.len() - (8 - usize::from(len)));
 }
+
+/// Each ASCII byte as it is in a JSON string: the short escapes JSON has (`\"`, `\\`,
+/// `\n`, `\r`, `\t`), `\u00XX` for the other bytes below 0x20, else the byte itself; the
+/// text padded to 8 bytes, and its length.
+const JSON_ASCII: [([u8; 8], u8); 128] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [([0u8; 8], 1u8); 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = match c {
+            b'"' => (*b"\\\"\0\0\0\0\0\0", 2),
+            b'\\' => (*b"\\\\\0\0\0\0\0\0", 2),
+            b'\n' => (*b"\\n\0\0\0\0\0\0", 2),
+            b'\r' => (*b"\\r\0\0\0\0\0\0", 2),
+            b'\t' => (*b"\\t\0\0\0\0\0\0", 2),
+            0..0x20 => ([b'\\', b'u', b'0', b'0', HEX[b >> 4], HEX[b & 15], 0, 0], 6),
+            _ => ([c, 0, 0, 0, 0, 0, 0, 0], 1),
+        };
+        b += 1;
+    }
+    t
+};
 
 /// The escaped body of `s`, any bytes: invalid UTF-8 becomes U+FFFD.
 fn write_utf8_escaped(out: &mut Vec<u8>, s: &[u8]) {
@@ -575,6 +639,26 @@ fn write_utf8_escaped(out: &mut Vec<u8>, s: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
+
+    /// The escape of an ASCII byte (the first implementation, before [`JSON_ASCII`]) below 0x20, `"` or `\`.
+    fn write_escape(out: &mut Vec<u8>, b: u8) {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+                return;
+            }
+        };
+        out.extend_from_slice(escape);
+    }
 
     /// The JSON string writer as it was first written: UTF-8 chunks, each byte of the valid
     /// part looked at on its own. The oracle for the block-at-a-time paths.
@@ -636,6 +720,23 @@ mod tests {
             proptest::prop_assert_eq!(movemask(escape_word(w)), escape);
             proptest::prop_assert_eq!(movemask(eq_word(w, c)), eq);
             proptest::prop_assert_eq!(movemask(w & HIGH), word.iter().enumerate().fold(0, |m, (j, &b)| m | u32::from(b >= 0x80) << j));
+        }
+    }
+
+    /// The table holds, for every ASCII byte, what `write_escape` writes for it (or the
+    /// byte itself when it needs no escape).
+    #[test]
+    fn json_ascii_table_is_write_escape() {
+        for b in 0..0x80u8 {
+            let mut want = Vec::new();
+            if needs_escape(b) {
+                write_escape(&mut want, b);
+            } else {
+                want.push(b);
+            }
+            let mut got = b"x".to_vec();
+            push_json_ascii(&mut got, b);
+            assert_eq!(&got[1..], &want[..], "{b:#x}");
         }
     }
 
@@ -751,7 +852,7 @@ mod tests {
         let other = Schema::from_field_names(&names[..5]).unwrap();
         let other_line = &line[..line.len() - 2];
         for options in [JsonOptions::default(), JsonOptions::default().omit_absent(true).anonymize_ip(true)] {
-            let writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), options);
+            let mut writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), options);
             for (schema, line) in [(Schema::from_field_names(&names).unwrap(), line), (other.clone(), other_line)] {
                 let mut parser = Parser::realtime(schema);
                 let mut buf = RecordBuf::new();
@@ -762,7 +863,7 @@ mod tests {
                 assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
             }
         }
-        let writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), JsonOptions::default());
+        let mut writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), JsonOptions::default());
         let mut parser = Parser::realtime(Schema::from_field_names(&names).unwrap());
         let mut buf = RecordBuf::new();
         let record = parser.parse_line(line, &mut buf).unwrap().unwrap();
@@ -803,7 +904,7 @@ mod tests {
                 line.splice(at..at + 2, [0xe9]);
             }
             for options in [JsonOptions::default(), JsonOptions::default().omit_absent(true).anonymize_ip(true)] {
-                let writer = RecordWriter::new(&schema, options);
+                let mut writer = RecordWriter::new(&schema, options);
                 proptest::prop_assert!(writer.checks_in_place);
                 let mut parser = Parser::realtime(schema.clone());
                 let mut buf = RecordBuf::new();
@@ -818,6 +919,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Encoded values for the cache tests: equal lengths (a table keyed on less than the
+    /// whole value would mix them up), escapes, non-ASCII, invalid UTF-8 and plain text.
+    fn cached_value() -> impl proptest::strategy::Strategy<Value = alloc::string::String> {
+        proptest::prop_oneof![
+            3 => proptest::sample::select(alloc::vec![
+                "Mozilla/5.0%20(X11;%20Linux)%22a%22", "Mozilla/5.0%20(X11;%20Linux)%22b%22", "Mozilla/5.0%20(X11;%20Linux)%5Cb%22",
+                "caf%C3%A9%20caf%C3%A9%20caf%C3%A9%0A", "bad%FF%20bad%FF%20bad%FF%20bad%FF%0A", "plain-text-without-any-escapes",
+                "short%20one", "-",
+            ]).prop_map(alloc::string::String::from),
+            1 => "[a-z%0-9A-F\"]{0,40}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// The writer's table of repeating values gives the bytes `write_record_with` writes,
+        /// record after record, for values seen before and new ones, in any order.
+        #[test]
+        fn record_writer_cache_writes_what_write_record_with_writes(
+            rows in proptest::collection::vec((cached_value(), cached_value()), 1..40),
+        ) {
+            use crate::{Parser, RecordBuf, Schema};
+            let schema = Schema::from_field_names(&["sc-status", "cs-user-agent", "cs-headers"]).unwrap();
+            let mut writer = RecordWriter::new(&schema, JsonOptions::default().omit_absent(true));
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            for (ua, headers) in &rows {
+                let line = alloc::format!("200\t{ua}\t{headers}");
+                let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+                let (mut want, mut got) = (Vec::new(), Vec::new());
+                write_record_with(&record, JsonOptions::default().omit_absent(true), &mut want).unwrap();
+                writer.write(&record, &mut got).unwrap();
+                proptest::prop_assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
+            }
+        }
+    }
+
+    /// Past the trial, a column of repeating values is still found in the table and one of
+    /// differing values is written directly; both still write what `write_record_with` does.
+    #[test]
+    fn record_writer_cache_keeps_repeating_columns_only() {
+        use crate::{Parser, RecordBuf, Schema};
+        let schema = Schema::from_field_names(&["cs-user-agent", "cs-headers"]).unwrap();
+        let mut writer = RecordWriter::new(&schema, JsonOptions::default());
+        let mut parser = Parser::realtime(schema);
+        let mut buf = RecordBuf::new();
+        for i in 0..600 {
+            let line = alloc::format!("Mozilla/5.0%20(agent%20{})\thost:h{i}.example%0Aa:%22b%22", i % 3);
+            let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            write_record_with(&record, JsonOptions::default(), &mut want).unwrap();
+            writer.write(&record, &mut got).unwrap();
+            assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
+        }
+        let (agents, headers) = (&writer.cache[0], &writer.cache[1]);
+        assert_eq!((agents.lookups, agents.hits, agents.texts.len()), (600, 597, 3));
+        assert_eq!((headers.lookups, headers.hits), (ValueCache::TRIAL, 0));
     }
 
     /// A layout with a field twice checks the field's first column, as `validate` does.

@@ -378,7 +378,7 @@ impl Processor {
         let mut record_loop = std::mem::take(&mut self.records);
         // Absent values are left out rather than null: the records are OpenSearch documents
         // too (deploy/opensearch/). The keys are escaped once per run.
-        let json = cflog_core::json::RecordWriter::new(
+        let mut json = cflog_core::json::RecordWriter::new(
             &self.schema,
             cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip),
         );
