@@ -123,6 +123,29 @@ fn delivered_records_are_the_processor_lines_keyed_by_source_sequence_number() {
     assert!(std::str::from_utf8(got.get(7).unwrap().data).unwrap().contains("\"line\":\"garbage\""));
 }
 
+/// Records of two shards interleaved in one event are handled per shard (`{arn}#{shard}`),
+/// each shard's records in their order: the markers name both shards, and the output holds
+/// the first shard's records, then the second's.
+#[test]
+fn interleaved_shards_are_grouped_by_arn_and_shard() {
+    let lines = gen_lines(6, 46);
+    let mut ev = event(&lines);
+    for (i, r) in ev.records.iter_mut().enumerate() {
+        r.event_id = Some(format!("shardId-00000000000{}:{}", i % 2, 1000 + i));
+    }
+    let h = handler(Schema::realtime_release(46).unwrap(), None);
+    let (resp, stats) = rt().block_on(h.handle_kinesis(ev));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(stats.delivered, 6);
+    let got = h.records.as_ref().unwrap().records.lock().unwrap();
+    let keys: Vec<&str> = got.iter().map(|r| r.partition_key).collect();
+    assert_eq!(keys, ["1000", "1002", "1004", "1001", "1003", "1005"]);
+    let markers = h.state.as_ref().unwrap().markers.lock().unwrap();
+    let shards: std::collections::BTreeSet<&str> = markers.keys().map(|(shard, _, _)| shard.as_str()).collect();
+    let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/cf";
+    assert_eq!(shards, [format!("{arn}#shardId-000000000000"), format!("{arn}#shardId-000000000001")].iter().map(String::as_str).collect());
+}
+
 proptest::proptest! {
     /// `pad_seq` pads as `format!("{seq:0>64}")` does (its first implementation): zeros
     /// up to 64 characters, longer text as it is, non-ASCII counted in characters.
