@@ -60,8 +60,8 @@ pub fn write_record_with(record: &Record<'_>, options: JsonOptions, out: &mut Ve
 pub struct RecordWriter {
     schema: Schema,
     options: JsonOptions,
-    /// `"name":` of every column, one after the other, then 16 spaces; column `i`'s is
-    /// `keys[starts[i]..starts[i + 1]]`.
+    /// `,"name":` of every column, one after the other, then 32 spaces; column `i`'s is
+    /// `keys[starts[i]..starts[i + 1]]` (without its `,` when it is the first written).
     keys: Vec<u8>,
     starts: Vec<usize>,
     /// The kind of each column's values (`Encoded` for a column without a field).
@@ -79,12 +79,13 @@ impl RecordWriter {
         let mut keys = Vec::new();
         let mut starts = alloc::vec![0];
         for column in schema.columns() {
+            keys.push(b',');
             write_str(&mut keys, column.name.as_bytes());
             keys.push(b':');
             starts.push(keys.len());
         }
-        // Room behind the last key for `copy_run`'s whole-block copies.
-        keys.extend_from_slice(&[b' '; 16]);
+        // Room behind the last key for `copy_key`'s whole-block copies.
+        keys.extend_from_slice(&[b' '; 32]);
         let checks_in_place = schema.columns().iter().enumerate().all(|(i, c)| c.field.is_none_or(|f| schema.column_of(f) == Some(i)));
         let kinds = schema.columns().iter().map(column_kind).collect();
         let cache = alloc::vec![ValueCache::default(); schema.len()];
@@ -103,7 +104,7 @@ impl RecordWriter {
     }
 }
 
-/// What a [`RecordWriter`] prepared for its schema: each column's `"name":` (column `i`'s
+/// What a [`RecordWriter`] prepared for its schema: each column's `,"name":` (column `i`'s
 /// is `keys[starts[i]..starts[i + 1]]`) and kind.
 struct Prepared<'a> {
     keys: &'a [u8],
@@ -229,17 +230,18 @@ fn write_columns(
         if options.omit_absent && raw.is_none_or(|r| kind == Kind::Decimal && !is_json_number(r)) {
             continue;
         }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
         match &prepared {
-            Some(Prepared { keys, starts, .. }) => copy_run(out, keys, starts[i], starts[i + 1]),
+            // The key with its `,`, or from behind the `,` for the first one written.
+            Some(Prepared { keys, starts, .. }) => copy_key(out, keys, starts[i] + usize::from(first), starts[i + 1]),
             None => {
+                if !first {
+                    out.push(b',');
+                }
                 write_str(out, column.name.as_bytes());
                 out.push(b':');
             }
         }
+        first = false;
         let Some(raw) = raw else {
             out.extend_from_slice(b"null");
             continue;
@@ -363,7 +365,7 @@ fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
     debug_assert!(s.iter().all(|&b| b < 0x80 && !needs_escape(b)));
     out.reserve(s.len() + 2);
     out.push(b'"');
-    out.extend_from_slice(s);
+    copy_short(out, s);
     out.push(b'"');
 }
 
@@ -398,7 +400,7 @@ fn write_ascii_escaped<const UTF8: bool>(out: &mut Vec<u8>, s: &[u8]) {
         push_json_ascii(out, b);
         start = i + 1;
     }
-    out.extend_from_slice(&s[start..]);
+    copy_short(out, &s[start..]);
 }
 
 /// Appends `raw` percent-decoded (once, or twice when `double`) as a JSON string: what
@@ -448,7 +450,7 @@ fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
         }
         push_json_ascii(out, b);
     }
-    out.extend_from_slice(&raw[i..]);
+    copy_short(out, &raw[i..]);
     true
 }
 
@@ -464,7 +466,47 @@ fn copy_run(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
         out.extend_from_slice(block);
         out.truncate(out.len() - (16 - (to - from)));
     } else {
-        out.extend_from_slice(&text[from..to]);
+        copy_short(out, &text[from..to]);
+    }
+}
+
+/// Appends `t`; below 16 bytes as two overlapping fixed-size words (8 or 4 bytes), which
+/// the compiler inlines, where a short `extend_from_slice` calls `memcpy` (the tail of most
+/// values; issue 13).
+#[inline(always)]
+fn copy_short(out: &mut Vec<u8>, t: &[u8]) {
+    let n = t.len();
+    if n >= 16 {
+        out.extend_from_slice(t);
+    } else if n >= 8 {
+        let (head, tail): (&[u8; 8], &[u8; 8]) = (t[..8].try_into().expect("8 bytes"), t[n - 8..].try_into().expect("8 bytes"));
+        out.extend_from_slice(head);
+        out.truncate(out.len() - (16 - n));
+        out.extend_from_slice(tail);
+    } else if n >= 4 {
+        let (head, tail): (&[u8; 4], &[u8; 4]) = (t[..4].try_into().expect("4 bytes"), t[n - 4..].try_into().expect("4 bytes"));
+        out.extend_from_slice(head);
+        out.truncate(out.len() - (8 - n));
+        out.extend_from_slice(tail);
+    } else {
+        for &b in t {
+            out.push(b);
+        }
+    }
+}
+
+/// [`copy_run`] with 32-byte blocks, for the keys (`,"cs-protocol-version":` is 23 bytes),
+/// which a [`RecordWriter`] keeps with 32 bytes of room behind the last one.
+#[inline(always)]
+fn copy_key(out: &mut Vec<u8>, keys: &[u8], from: usize, to: usize) {
+    if to - from <= 32
+        && let Some(block) = keys.get(from..from + 32)
+    {
+        let block: &[u8; 32] = block.try_into().expect("32 bytes");
+        out.extend_from_slice(block);
+        out.truncate(out.len() - (32 - (to - from)));
+    } else {
+        out.extend_from_slice(&keys[from..to]);
     }
 }
 
@@ -720,6 +762,20 @@ mod tests {
             proptest::prop_assert_eq!(movemask(escape_word(w)), escape);
             proptest::prop_assert_eq!(movemask(eq_word(w, c)), eq);
             proptest::prop_assert_eq!(movemask(w & HIGH), word.iter().enumerate().fold(0, |m, (j, &b)| m | u32::from(b >= 0x80) << j));
+        }
+    }
+
+    /// `copy_short` appends exactly its text, at every length around its word sizes.
+    #[test]
+    fn copy_short_appends_the_text() {
+        let text: Vec<u8> = (b'a'..=b'z').chain(b'A'..=b'Z').collect();
+        for from in 0..4 {
+            for n in 0..40 {
+                let mut out = b"<".to_vec();
+                copy_short(&mut out, &text[from..from + n]);
+                assert_eq!(&out[1..], &text[from..from + n], "{from} {n}");
+                assert_eq!(out[0], b'<');
+            }
         }
     }
 

@@ -16,8 +16,10 @@ pub fn pad_seq(seq: &str) -> String {
 fn push_padded(out: &mut String, seq: &str) {
     let chars = if seq.is_ascii() { seq.len() } else { seq.chars().count() };
     let zeros = limits::SEQUENCE_DIGITS.saturating_sub(chars);
+    const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+    const _: () = assert!(ZEROS.len() == limits::SEQUENCE_DIGITS);
     out.reserve(zeros + seq.len());
-    out.extend(std::iter::repeat_n('0', zeros));
+    out.push_str(&ZEROS[..zeros]);
     out.push_str(seq);
 }
 
