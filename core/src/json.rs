@@ -429,7 +429,7 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
 /// The one-pass body of [`write_decoded_str`] for text decoded once: false, with part of
 /// the text appended, as soon as a raw or decoded byte is 0x80 or more.
 fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
-    let mut flags = Flags::new(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w));
+    let mut flags = Flags::dense(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w));
     let mut i = 0;
     while let Some(at) = flags.next(i) {
         copy_run(out, raw, i, at);
@@ -549,12 +549,21 @@ struct Flags<'a, F, W> {
     end: usize,
     flag: F,
     word: W,
+    /// Flagged bytes are expected in most blocks: each block gets its exact mask at once,
+    /// without the fold first (percent-encoded text, a `%` every ~15 bytes).
+    dense: bool,
 }
 
 impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
     #[inline(always)]
     fn new(text: &'a [u8], flag: F, word: W) -> Self {
-        Flags { text, mask: 0, base: 0, end: 0, flag, word }
+        Flags { text, mask: 0, base: 0, end: 0, flag, word, dense: false }
+    }
+
+    /// [`Flags::new`] for text whose blocks mostly hold a flagged byte.
+    #[inline(always)]
+    fn dense(text: &'a [u8], flag: F, word: W) -> Self {
+        Flags { dense: true, ..Flags::new(text, flag, word) }
     }
 
     /// The first flagged position at or after `from`; `from` never goes back.
@@ -575,7 +584,13 @@ impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
         let len = self.text.len();
         while at + 16 <= len {
             let block: &[u8; 16] = self.text[at..at + 16].try_into().expect("16 bytes");
-            if block.iter().fold(false, |a, &b| a | (self.flag)(b)) {
+            if self.dense {
+                let mask = self.exact(block);
+                if mask != 0 {
+                    (self.base, self.end, self.mask) = (at, at + 16, mask);
+                    return Some(at + mask.trailing_zeros() as usize);
+                }
+            } else if block.iter().fold(false, |a, &b| a | (self.flag)(b)) {
                 (self.base, self.end, self.mask) = (at, at + 16, self.exact(block));
                 return Some(at + self.mask.trailing_zeros() as usize);
             }
