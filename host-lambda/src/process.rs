@@ -399,6 +399,8 @@ impl Processor {
                 }
             }
         };
+        // Whether the output buffer was sized for the rest of the run (after SIZE_SAMPLE lines).
+        let mut sized = false;
         let mut on = |li: usize, outcome: Outcome<'_, '_>| {
             let index = owner[li];
             let rec = &records[index];
@@ -439,8 +441,9 @@ impl Processor {
                             enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), state, buf);
                             Ok(())
                         });
-                        if out.len() == SIZE_SAMPLE {
+                        if !sized && out.len() >= SIZE_SAMPLE {
                             out.reserve_like_so_far(lines.len().saturating_sub(li + 1));
+                            sized = true;
                         }
                     }
                     if added.is_ok() && self.dims.any() {
