@@ -41,19 +41,22 @@ where
         Some(r) => ((r / 10.0).ceil() as usize).clamp(1, limits::PUT_RECORDS_MAX_RECORDS),
         None => limits::PUT_RECORDS_MAX_RECORDS,
     };
-    let mut batch: Vec<OutRecord> = Vec::with_capacity(per_call);
+    // The call's lines and random keys, owned here; the sink borrows them.
+    let mut owned: Vec<(String, Vec<u8>)> = Vec::with_capacity(per_call);
     let mut bytes = 0usize;
     let mut lines = lines.into_iter().peekable();
-    while lines.peek().is_some() || !batch.is_empty() {
+    while lines.peek().is_some() || !owned.is_empty() {
         while let Some(line) = lines.peek() {
             let size = line.len() + 16;
-            if batch.len() >= per_call || (!batch.is_empty() && bytes + size > limits::PUT_RECORDS_MAX_BYTES) {
+            if owned.len() >= per_call || (!owned.is_empty() && bytes + size > limits::PUT_RECORDS_MAX_BYTES) {
                 break;
             }
             let line = lines.next().expect("peeked");
             bytes += size;
-            batch.push(OutRecord { source_index: batch.len(), partition_key: format!("{:016x}", fastrand::u64(..)), data: line });
+            owned.push((format!("{:016x}", fastrand::u64(..)), line));
         }
+        let batch: Vec<OutRecord> =
+            owned.iter().enumerate().map(|(source_index, (key, line))| OutRecord { source_index, partition_key: key, data: line }).collect();
         let failed = deliver_records(sink, &batch, policy).await;
         stats.calls += 1;
         stats.records += (batch.len() - failed.len()) as u64;
@@ -61,7 +64,8 @@ where
         for (i, reason) in failed.iter().take(3) {
             tracing::warn!(record = batch[*i].source_index, reason = %reason, "record not put");
         }
-        batch.clear();
+        drop(batch);
+        owned.clear();
         bytes = 0;
         if let Some(r) = rate {
             let due = Duration::from_secs_f64((stats.records + stats.failed) as f64 / r);

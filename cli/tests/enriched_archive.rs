@@ -45,19 +45,19 @@ fn the_lambdas_enriched_archive_analyzes_like_the_logs_it_came_from() {
         .enumerate()
         .map(|(i, line)| InRecord { seq: format!("{:056}", i + 1), data: Ok(line.to_vec()) })
         .collect();
-    let (mut enriched, mut bad) = (Vec::new(), Vec::new());
+    let (mut enriched, mut bad) = (cflog_lambda::process::OutBatch::new(), Vec::new());
     processor.run("shardId-000000000000", &records, Some(&mut enriched), true, &mut bad);
     assert_eq!((enriched.len(), bad.len()), (3001, 1));
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    for r in &enriched {
-        gz.write_all(&r.data).unwrap();
+    for r in enriched.iter() {
+        gz.write_all(r.data).unwrap();
     }
     // The layout deploy/template.yaml's Firehose writes (Hive-style partitions).
     let archive_dir = dir.join("archive/enriched/records/distribution=d111111abcdef8.cloudfront.net/dt=2026-11-01/hour=00");
     std::fs::create_dir_all(&archive_dir).unwrap();
     let archive = archive_dir.join("cflog-enriched-1-2026-11-01-00-00-00-0f1e2d3c.gz");
     std::fs::write(&archive, gz.finish().unwrap()).unwrap();
-    let first: Value = serde_json::from_slice(enriched[0].data.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let first: Value = serde_json::from_slice(enriched.get(0).unwrap().data.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert!(first["_cflog"]["tags"]["status_class"].is_string(), "{first}");
 
     let analyze = |args: &[&str]| {

@@ -112,9 +112,27 @@ pub fn decode_str(input: &[u8], double: bool) -> Cow<'_, str> {
     }
 }
 
+/// The value of each hexadecimal digit, [`NOT_HEX`] for any other byte: [`hex`] as one
+/// load, for the JSON writer's decoding loop.
+pub(crate) const HEX_VALUE: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(v) = hex(b as u8) {
+            t[b] = v;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// [`HEX_VALUE`] of a byte that is not a hexadecimal digit (any value of 16 or more would
+/// do: two digits are valid when the `|` of their values is below 16).
+pub(crate) const NOT_HEX: u8 = 0xF0;
+
 /// The value of one hex digit.
 #[inline]
-pub(crate) fn hex(b: u8) -> Option<u8> {
+pub(crate) const fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -126,6 +144,19 @@ pub(crate) fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table is `hex` of every byte, and no two table values of which one is not a
+    /// digit `|` to below 16.
+    #[test]
+    fn hex_table_is_hex() {
+        for b in 0..=255u8 {
+            assert_eq!(HEX_VALUE[usize::from(b)], hex(b).unwrap_or(NOT_HEX), "{b:#x}");
+            for c in 0..=255u8 {
+                let both = HEX_VALUE[usize::from(b)] | HEX_VALUE[usize::from(c)];
+                assert_eq!(both < 16, hex(b).is_some() && hex(c).is_some());
+            }
+        }
+    }
 
     /// The decoder as it was written before decoding moved in place: a copy built byte by
     /// byte from the input, a `%` and two hex digits giving one byte.

@@ -60,10 +60,14 @@ pub fn write_record_with(record: &Record<'_>, options: JsonOptions, out: &mut Ve
 pub struct RecordWriter {
     schema: Schema,
     options: JsonOptions,
-    /// `"name":` of every column, one after the other, then 16 spaces; column `i`'s is
-    /// `keys[starts[i]..starts[i + 1]]`.
+    /// `,"name":` of every column, one after the other, then 32 spaces; column `i`'s is
+    /// `keys[starts[i]..starts[i + 1]]` (without its `,` when it is the first written).
     keys: Vec<u8>,
     starts: Vec<usize>,
+    /// The kind of each column's values (`Encoded` for a column without a field).
+    kinds: Vec<Kind>,
+    /// Per column, the JSON text of its recent values when they repeat (see [`ValueCache`]).
+    cache: Vec<ValueCache>,
     /// Whether each column with a field is that field's column ([`Schema::column_of`]), so
     /// that the writer may check each typed value where it writes it (see [`write_columns`]).
     checks_in_place: bool,
@@ -75,28 +79,94 @@ impl RecordWriter {
         let mut keys = Vec::new();
         let mut starts = alloc::vec![0];
         for column in schema.columns() {
+            keys.push(b',');
             write_str(&mut keys, column.name.as_bytes());
             keys.push(b':');
             starts.push(keys.len());
         }
-        // Room behind the last key for `copy_run`'s whole-block copies.
-        keys.extend_from_slice(&[b' '; 16]);
+        // Room behind the last key for `copy_key`'s whole-block copies.
+        keys.extend_from_slice(&[b' '; 32]);
         let checks_in_place = schema.columns().iter().enumerate().all(|(i, c)| c.field.is_none_or(|f| schema.column_of(f) == Some(i)));
-        RecordWriter { schema: schema.clone(), options, keys, starts, checks_in_place }
+        let kinds = schema.columns().iter().map(column_kind).collect();
+        let cache = alloc::vec![ValueCache::default(); schema.len()];
+        RecordWriter { schema: schema.clone(), options, keys, starts, kinds, cache, checks_in_place }
     }
 
     /// Appends `record` as [`write_record_with`] with this writer's options does.
-    pub fn write(&self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
+    /// (Takes `&mut self` for the cache of repeating values.)
+    pub fn write(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
         if *record.schema() == self.schema {
-            write_columns(record, self.options, Some((&self.keys[..], &self.starts[..])), self.checks_in_place, out)
+            let prepared = Prepared { keys: &self.keys, starts: &self.starts, kinds: &self.kinds, cache: &mut self.cache };
+            write_columns(record, self.options, Some(prepared), self.checks_in_place, out)
         } else {
             write_columns(record, self.options, None, false, out)
         }
     }
 }
 
-/// The body of [`write_record_with`], with each column's `"name":` taken from `keys` (as a
-/// [`RecordWriter`] holds them) when given.
+/// What a [`RecordWriter`] prepared for its schema: each column's `,"name":` (column `i`'s
+/// is `keys[starts[i]..starts[i + 1]]`) and kind.
+struct Prepared<'a> {
+    keys: &'a [u8],
+    starts: &'a [usize],
+    kinds: &'a [Kind],
+    cache: &'a mut [ValueCache],
+}
+
+/// The JSON text of one column's recent values, by raw value: for percent-encoded columns
+/// whose values repeat (user agents, header-name lists, encodings), where decoding and
+/// escaping a value was ~1,700 instructions (a user agent; issue 13) and finding it here
+/// is a hash and a compare. A column whose values mostly differ (`cs-headers`) is no
+/// longer looked up after [`ValueCache::TRIAL`] of its values; the table is emptied when it
+/// holds [`ValueCache::MAX_BYTES`].
+#[derive(Debug, Clone, Default)]
+struct ValueCache {
+    texts: hashbrown::HashMap<alloc::boxed::Box<[u8]>, alloc::boxed::Box<[u8]>, foldhash::fast::FixedState>,
+    bytes: usize,
+    lookups: u32,
+    hits: u32,
+}
+
+impl ValueCache {
+    /// Values of a column looked up before deciding whether its values repeat enough.
+    const TRIAL: u32 = 256;
+    /// Raw and JSON bytes one column keeps at most.
+    const MAX_BYTES: usize = 256 * 1024;
+    /// Shorter values are written directly: cheaper than a lookup.
+    const MIN_LEN: usize = 16;
+
+    /// Appends what `write_decoded_str(out, raw, false)` appends, from the table when
+    /// `raw` was seen before.
+    fn write(&mut self, out: &mut Vec<u8>, raw: &[u8]) {
+        // After the trial, only a column with at least half its values found keeps looking.
+        if raw.len() < Self::MIN_LEN || (self.lookups >= Self::TRIAL && self.hits < self.lookups / 2) {
+            write_decoded_str(out, raw, false);
+            return;
+        }
+        self.lookups = self.lookups.saturating_add(1);
+        if let Some(text) = self.texts.get(raw) {
+            self.hits += 1;
+            out.extend_from_slice(text);
+            return;
+        }
+        let start = out.len();
+        write_decoded_str(out, raw, false);
+        if self.bytes + raw.len() + (out.len() - start) > Self::MAX_BYTES {
+            self.texts.clear();
+            self.bytes = 0;
+        }
+        self.bytes += raw.len() + (out.len() - start);
+        self.texts.insert(raw.into(), out[start..].into());
+    }
+}
+
+/// The kind of a column's values: its field's, `Encoded` for a column without one.
+fn column_kind(column: &crate::schema::Column) -> Kind {
+    column.field.map_or(Kind::Encoded, |f| f.kind())
+}
+
+/// The body of [`write_record_with`], with each column's `"name":` and kind taken from
+/// `prepared` (as a [`RecordWriter`] holds them) when given.
 ///
 /// With `in_place`, the typed columns are not checked by [`Record::validate`] first but
 /// each where it is written, with `validate`'s own parser, and a number is parsed once for
@@ -107,7 +177,7 @@ impl RecordWriter {
 fn write_columns(
     record: &Record<'_>,
     options: JsonOptions,
-    keys: Option<(&[u8], &[usize])>,
+    mut prepared: Option<Prepared<'_>>,
     in_place: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), ParseError> {
@@ -118,7 +188,10 @@ fn write_columns(
     out.push(b'{');
     let mut first = true;
     for (i, column) in record.schema().columns().iter().enumerate() {
-        let kind = column.field.map_or(Kind::Encoded, |f| f.kind());
+        let kind = match &prepared {
+            Some(p) => p.kinds[i],
+            None => column_kind(column),
+        };
         let raw = record.column(i);
         // The number of a typed column as the writer below writes it, parsed once.
         let mut number: Option<u64> = None;
@@ -144,28 +217,31 @@ fn write_columns(
                     number.is_some()
                 }
                 Kind::Ip => grammar::parse_ip(raw).is_some(),
-                Kind::Token => core::str::from_utf8(raw).is_ok(),
+                // ASCII is UTF-8: the word-at-a-time test first (tokens are ASCII), then
+                // the full check (`from_utf8` was ~90 instructions a token; issue 13).
+                Kind::Token => raw.is_ascii() || core::str::from_utf8(raw).is_ok(),
                 Kind::IpList | Kind::Encoded | Kind::Bool | Kind::Decimal => true,
             };
             if !valid {
                 out.truncate(start);
-                return write_columns(record, options, keys, false, out);
+                return write_columns(record, options, prepared, false, out);
             }
         }
         if options.omit_absent && raw.is_none_or(|r| kind == Kind::Decimal && !is_json_number(r)) {
             continue;
         }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        match keys {
-            Some((keys, starts)) => copy_run(out, keys, starts[i], starts[i + 1]),
+        match &prepared {
+            // The key with its `,`, or from behind the `,` for the first one written.
+            Some(Prepared { keys, starts, .. }) => copy_key(out, keys, starts[i] + usize::from(first), starts[i + 1]),
             None => {
+                if !first {
+                    out.push(b',');
+                }
                 write_str(out, column.name.as_bytes());
                 out.push(b':');
             }
         }
+        first = false;
         let Some(raw) = raw else {
             out.extend_from_slice(b"null");
             continue;
@@ -194,7 +270,12 @@ fn write_columns(
             Kind::Integer => write_u64(out, number.unwrap_or_else(|| grammar::parse_u64(raw).unwrap_or_default())),
             Kind::Status => write_u64(out, number.unwrap_or_else(|| u64::from(grammar::parse_status(raw).unwrap_or_default()))),
             Kind::Decimal if is_json_number(raw) => out.extend_from_slice(raw),
-            Kind::Ip | Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
+            // A valid address is hex digits, `.` and `:` (`parse_ip` accepts nothing else;
+            // checked above): nothing to escape, no scan.
+            Kind::Ip if in_place => write_plain_ascii(out, raw),
+            Kind::Ip => write_str(out, raw),
+            Kind::Token | Kind::Date | Kind::Time => write_str(out, raw),
+            Kind::Encoded if !record.double_decode && let Some(p) = &mut prepared => p.cache[i].write(out, raw),
             Kind::Decimal | Kind::IpList | Kind::Encoded | Kind::Bool => write_decoded_str(out, raw, record.double_decode),
         }
     }
@@ -277,6 +358,17 @@ fn is_json_number(t: &[u8]) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit))
 }
 
+/// Appends `s`, text that needs no escaping (ASCII, no control character, `"` or `\\`), as
+/// a JSON string: what [`write_str`] writes for it, without looking at the bytes.
+#[inline(always)]
+fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
+    debug_assert!(s.iter().all(|&b| b < 0x80 && !needs_escape(b)));
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    copy_short(out, s);
+    out.push(b'"');
+}
+
 /// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     // Log values are ASCII and rarely need escaping: find the first byte that needs
@@ -305,10 +397,10 @@ fn write_ascii_escaped<const UTF8: bool>(out: &mut Vec<u8>, s: &[u8]) {
             write_utf8_escaped(out, &s[i..]);
             return;
         }
-        write_escape(out, b);
+        push_json_ascii(out, b);
         start = i + 1;
     }
-    out.extend_from_slice(&s[start..]);
+    copy_short(out, &s[start..]);
 }
 
 /// Appends `raw` percent-decoded (once, or twice when `double`) as a JSON string: what
@@ -337,7 +429,7 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
 /// The one-pass body of [`write_decoded_str`] for text decoded once: false, with part of
 /// the text appended, as soon as a raw or decoded byte is 0x80 or more.
 fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
-    let mut flags = Flags::new(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w));
+    let mut flags = Flags::dense(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w));
     let mut i = 0;
     while let Some(at) = flags.next(i) {
         copy_run(out, raw, i, at);
@@ -346,21 +438,19 @@ fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
         // The escape rule of `decode::decode_from`: `%` and two hex digits, else a literal `%`.
         if b == b'%'
             && let Some(&[h, l]) = raw.get(i..i + 2)
-            && let (Some(h), Some(l)) = (decode::hex(h), decode::hex(l))
         {
-            b = h << 4 | l;
-            i += 2;
+            let (h, l) = (decode::HEX_VALUE[usize::from(h)], decode::HEX_VALUE[usize::from(l)]);
+            if (h | l) < 16 {
+                b = h << 4 | l;
+                i += 2;
+            }
         }
         if b >= 0x80 {
             return false;
         }
-        if needs_escape(b) {
-            write_escape(out, b);
-        } else {
-            out.push(b);
-        }
+        push_json_ascii(out, b);
     }
-    out.extend_from_slice(&raw[i..]);
+    copy_short(out, &raw[i..]);
     true
 }
 
@@ -376,7 +466,47 @@ fn copy_run(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
         out.extend_from_slice(block);
         out.truncate(out.len() - (16 - (to - from)));
     } else {
-        out.extend_from_slice(&text[from..to]);
+        copy_short(out, &text[from..to]);
+    }
+}
+
+/// Appends `t`; below 16 bytes as two overlapping fixed-size words (8 or 4 bytes), which
+/// the compiler inlines, where a short `extend_from_slice` calls `memcpy` (the tail of most
+/// values; issue 13).
+#[inline(always)]
+fn copy_short(out: &mut Vec<u8>, t: &[u8]) {
+    let n = t.len();
+    if n >= 16 {
+        out.extend_from_slice(t);
+    } else if n >= 8 {
+        let (head, tail): (&[u8; 8], &[u8; 8]) = (t[..8].try_into().expect("8 bytes"), t[n - 8..].try_into().expect("8 bytes"));
+        out.extend_from_slice(head);
+        out.truncate(out.len() - (16 - n));
+        out.extend_from_slice(tail);
+    } else if n >= 4 {
+        let (head, tail): (&[u8; 4], &[u8; 4]) = (t[..4].try_into().expect("4 bytes"), t[n - 4..].try_into().expect("4 bytes"));
+        out.extend_from_slice(head);
+        out.truncate(out.len() - (8 - n));
+        out.extend_from_slice(tail);
+    } else {
+        for &b in t {
+            out.push(b);
+        }
+    }
+}
+
+/// [`copy_run`] with 32-byte blocks, for the keys (`,"cs-protocol-version":` is 23 bytes),
+/// which a [`RecordWriter`] keeps with 32 bytes of room behind the last one.
+#[inline(always)]
+fn copy_key(out: &mut Vec<u8>, keys: &[u8], from: usize, to: usize) {
+    if to - from <= 32
+        && let Some(block) = keys.get(from..from + 32)
+    {
+        let block: &[u8; 32] = block.try_into().expect("32 bytes");
+        out.extend_from_slice(block);
+        out.truncate(out.len() - (32 - (to - from)));
+    } else {
+        out.extend_from_slice(&keys[from..to]);
     }
 }
 
@@ -419,12 +549,21 @@ struct Flags<'a, F, W> {
     end: usize,
     flag: F,
     word: W,
+    /// Flagged bytes are expected in most blocks: each block gets its exact mask at once,
+    /// without the fold first (percent-encoded text, a `%` every ~15 bytes).
+    dense: bool,
 }
 
 impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
     #[inline(always)]
     fn new(text: &'a [u8], flag: F, word: W) -> Self {
-        Flags { text, mask: 0, base: 0, end: 0, flag, word }
+        Flags { text, mask: 0, base: 0, end: 0, flag, word, dense: false }
+    }
+
+    /// [`Flags::new`] for text whose blocks mostly hold a flagged byte.
+    #[inline(always)]
+    fn dense(text: &'a [u8], flag: F, word: W) -> Self {
+        Flags { dense: true, ..Flags::new(text, flag, word) }
     }
 
     /// The first flagged position at or after `from`; `from` never goes back.
@@ -445,7 +584,13 @@ impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
         let len = self.text.len();
         while at + 16 <= len {
             let block: &[u8; 16] = self.text[at..at + 16].try_into().expect("16 bytes");
-            if block.iter().fold(false, |a, &b| a | (self.flag)(b)) {
+            if self.dense {
+                let mask = self.exact(block);
+                if mask != 0 {
+                    (self.base, self.end, self.mask) = (at, at + 16, mask);
+                    return Some(at + mask.trailing_zeros() as usize);
+                }
+            } else if block.iter().fold(false, |a, &b| a | (self.flag)(b)) {
                 (self.base, self.end, self.mask) = (at, at + 16, self.exact(block));
                 return Some(at + self.mask.trailing_zeros() as usize);
             }
@@ -504,24 +649,38 @@ fn movemask(m: u64) -> u32 {
     ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
-/// The escape of an ASCII byte below 0x20, `"` or `\`.
-fn write_escape(out: &mut Vec<u8>, b: u8) {
-    let escape: &[u8] = match b {
-        b'"' => b"\\\"",
-        b'\\' => b"\\\\",
-        b'\n' => b"\\n",
-        b'\r' => b"\\r",
-        b'\t' => b"\\t",
-        _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 15)]);
-            return;
-        }
-    };
-    out.extend_from_slice(escape);
+/// Appends ASCII byte `b` as it is in a JSON string (itself, or its escape) from
+/// [`JSON_ASCII`]: a fixed 8-byte copy cut back, no branch on the byte (the decoded
+/// `cs-headers` hold ~30 escapes a record; issue 13).
+#[inline(always)]
+fn push_json_ascii(out: &mut Vec<u8>, b: u8) {
+    let (text, len) = JSON_ASCII[usize::from(b & 0x7f)];
+    out.extend_from_slice(&text);
+    out.truncate(out.len() - (8 - usize::from(len)));
 }
+
+/// Each ASCII byte as it is in a JSON string: the short escapes JSON has (`\"`, `\\`,
+/// `\n`, `\r`, `\t`), `\u00XX` for the other bytes below 0x20, else the byte itself; the
+/// text padded to 8 bytes, and its length.
+const JSON_ASCII: [([u8; 8], u8); 128] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [([0u8; 8], 1u8); 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = match c {
+            b'"' => (*b"\\\"\0\0\0\0\0\0", 2),
+            b'\\' => (*b"\\\\\0\0\0\0\0\0", 2),
+            b'\n' => (*b"\\n\0\0\0\0\0\0", 2),
+            b'\r' => (*b"\\r\0\0\0\0\0\0", 2),
+            b'\t' => (*b"\\t\0\0\0\0\0\0", 2),
+            0..0x20 => ([b'\\', b'u', b'0', b'0', HEX[b >> 4], HEX[b & 15], 0, 0], 6),
+            _ => ([c, 0, 0, 0, 0, 0, 0, 0], 1),
+        };
+        b += 1;
+    }
+    t
+};
 
 /// The escaped body of `s`, any bytes: invalid UTF-8 becomes U+FFFD.
 fn write_utf8_escaped(out: &mut Vec<u8>, s: &[u8]) {
@@ -537,6 +696,26 @@ fn write_utf8_escaped(out: &mut Vec<u8>, s: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
+
+    /// The escape of an ASCII byte (the first implementation, before [`JSON_ASCII`]) below 0x20, `"` or `\`.
+    fn write_escape(out: &mut Vec<u8>, b: u8) {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+                return;
+            }
+        };
+        out.extend_from_slice(escape);
+    }
 
     /// The JSON string writer as it was first written: UTF-8 chunks, each byte of the valid
     /// part looked at on its own. The oracle for the block-at-a-time paths.
@@ -601,6 +780,37 @@ mod tests {
         }
     }
 
+    /// `copy_short` appends exactly its text, at every length around its word sizes.
+    #[test]
+    fn copy_short_appends_the_text() {
+        let text: Vec<u8> = (b'a'..=b'z').chain(b'A'..=b'Z').collect();
+        for from in 0..4 {
+            for n in 0..40 {
+                let mut out = b"<".to_vec();
+                copy_short(&mut out, &text[from..from + n]);
+                assert_eq!(&out[1..], &text[from..from + n], "{from} {n}");
+                assert_eq!(out[0], b'<');
+            }
+        }
+    }
+
+    /// The table holds, for every ASCII byte, what `write_escape` writes for it (or the
+    /// byte itself when it needs no escape).
+    #[test]
+    fn json_ascii_table_is_write_escape() {
+        for b in 0..0x80u8 {
+            let mut want = Vec::new();
+            if needs_escape(b) {
+                write_escape(&mut want, b);
+            } else {
+                want.push(b);
+            }
+            let mut got = b"x".to_vec();
+            push_json_ascii(&mut got, b);
+            assert_eq!(&got[1..], &want[..], "{b:#x}");
+        }
+    }
+
     #[test]
     fn decoded_strings_escape_as_json_requires() {
         let cases: [(&[u8], &[u8]); 5] = [
@@ -638,6 +848,29 @@ mod tests {
             let mut slow = prefix.clone();
             reference_write_str(&mut slow, &decode::decode(&s, double));
             proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Every text `parse_ip` accepts is hex digits, `.` and `:`, so writing an address
+        /// without a scan (`write_plain_ascii`) writes what `write_str` writes: address-like
+        /// text (printed addresses, near misses, other bytes among them).
+        #[test]
+        fn valid_addresses_need_no_escaping(
+            t in proptest::prop_oneof![
+                proptest::prelude::any::<core::net::Ipv4Addr>().prop_map(|a| alloc::format!("{a}").into_bytes()),
+                proptest::prelude::any::<core::net::Ipv6Addr>().prop_map(|a| alloc::format!("{a}").into_bytes()),
+                proptest::collection::vec(proptest::sample::select(b"0123456789abcdefABCDEF:.%\"\\ g\x01\xff".to_vec()), 0..40),
+            ],
+        ) {
+            if grammar::parse_ip(&t).is_some() {
+                let (mut plain, mut scanned) = (Vec::new(), Vec::new());
+                write_plain_ascii(&mut plain, &t);
+                write_str(&mut scanned, &t);
+                proptest::prop_assert_eq!(plain, scanned);
+                proptest::prop_assert!(t.iter().all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':'));
+            }
         }
     }
 
@@ -690,7 +923,7 @@ mod tests {
         let other = Schema::from_field_names(&names[..5]).unwrap();
         let other_line = &line[..line.len() - 2];
         for options in [JsonOptions::default(), JsonOptions::default().omit_absent(true).anonymize_ip(true)] {
-            let writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), options);
+            let mut writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), options);
             for (schema, line) in [(Schema::from_field_names(&names).unwrap(), line), (other.clone(), other_line)] {
                 let mut parser = Parser::realtime(schema);
                 let mut buf = RecordBuf::new();
@@ -701,7 +934,7 @@ mod tests {
                 assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
             }
         }
-        let writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), JsonOptions::default());
+        let mut writer = RecordWriter::new(&Schema::from_field_names(&names).unwrap(), JsonOptions::default());
         let mut parser = Parser::realtime(Schema::from_field_names(&names).unwrap());
         let mut buf = RecordBuf::new();
         let record = parser.parse_line(line, &mut buf).unwrap().unwrap();
@@ -742,7 +975,7 @@ mod tests {
                 line.splice(at..at + 2, [0xe9]);
             }
             for options in [JsonOptions::default(), JsonOptions::default().omit_absent(true).anonymize_ip(true)] {
-                let writer = RecordWriter::new(&schema, options);
+                let mut writer = RecordWriter::new(&schema, options);
                 proptest::prop_assert!(writer.checks_in_place);
                 let mut parser = Parser::realtime(schema.clone());
                 let mut buf = RecordBuf::new();
@@ -757,6 +990,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Encoded values for the cache tests: equal lengths (a table keyed on less than the
+    /// whole value would mix them up), escapes, non-ASCII, invalid UTF-8 and plain text.
+    fn cached_value() -> impl proptest::strategy::Strategy<Value = alloc::string::String> {
+        proptest::prop_oneof![
+            3 => proptest::sample::select(alloc::vec![
+                "Mozilla/5.0%20(X11;%20Linux)%22a%22", "Mozilla/5.0%20(X11;%20Linux)%22b%22", "Mozilla/5.0%20(X11;%20Linux)%5Cb%22",
+                "caf%C3%A9%20caf%C3%A9%20caf%C3%A9%0A", "bad%FF%20bad%FF%20bad%FF%20bad%FF%0A", "plain-text-without-any-escapes",
+                "short%20one", "-",
+            ]).prop_map(alloc::string::String::from),
+            1 => "[a-z%0-9A-F\"]{0,40}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// The writer's table of repeating values gives the bytes `write_record_with` writes,
+        /// record after record, for values seen before and new ones, in any order.
+        #[test]
+        fn record_writer_cache_writes_what_write_record_with_writes(
+            rows in proptest::collection::vec((cached_value(), cached_value()), 1..40),
+        ) {
+            use crate::{Parser, RecordBuf, Schema};
+            let schema = Schema::from_field_names(&["sc-status", "cs-user-agent", "cs-headers"]).unwrap();
+            let mut writer = RecordWriter::new(&schema, JsonOptions::default().omit_absent(true));
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            for (ua, headers) in &rows {
+                let line = alloc::format!("200\t{ua}\t{headers}");
+                let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+                let (mut want, mut got) = (Vec::new(), Vec::new());
+                write_record_with(&record, JsonOptions::default().omit_absent(true), &mut want).unwrap();
+                writer.write(&record, &mut got).unwrap();
+                proptest::prop_assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
+            }
+        }
+    }
+
+    /// Past the trial, a column of repeating values is still found in the table and one of
+    /// differing values is written directly; both still write what `write_record_with` does.
+    #[test]
+    fn record_writer_cache_keeps_repeating_columns_only() {
+        use crate::{Parser, RecordBuf, Schema};
+        let schema = Schema::from_field_names(&["cs-user-agent", "cs-headers"]).unwrap();
+        let mut writer = RecordWriter::new(&schema, JsonOptions::default());
+        let mut parser = Parser::realtime(schema);
+        let mut buf = RecordBuf::new();
+        for i in 0..600 {
+            let line = alloc::format!("Mozilla/5.0%20(agent%20{})\thost:h{i}.example%0Aa:%22b%22", i % 3);
+            let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            write_record_with(&record, JsonOptions::default(), &mut want).unwrap();
+            writer.write(&record, &mut got).unwrap();
+            assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
+        }
+        let (agents, headers) = (&writer.cache[0], &writer.cache[1]);
+        assert_eq!((agents.lookups, agents.hits, agents.texts.len()), (600, 597, 3));
+        assert_eq!((headers.lookups, headers.hits), (ValueCache::TRIAL, 0));
     }
 
     /// A layout with a field twice checks the field's first column, as `validate` does.

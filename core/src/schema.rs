@@ -25,11 +25,35 @@ pub struct Column {
 ///
 /// Build it once and parse many lines with it; per-record access is by [`Field`], an array
 /// index, never a string compare.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `==` compares the layouts; a schema and its clones (a parser's, a writer's) compare
+/// equal at once, by the number of the construction they come from, which
+/// [`crate::json::RecordWriter`] relies on for every record.
+#[derive(Clone)]
 pub struct Schema {
     format: Format,
     columns: Vec<Column>,
     index: [u16; Field::COUNT],
+    /// Which construction this is (or is a clone of): a schema never changes once built,
+    /// so two with the same `id` are the same layout.
+    id: u64,
+}
+
+/// The `id` of the next schema built.
+static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Schema) -> bool {
+        self.id == other.id || (self.format == other.format && self.columns == other.columns && self.index == other.index)
+    }
+}
+
+impl Eq for Schema {}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schema").field("format", &self.format).field("columns", &self.columns).field("index", &self.index).finish()
+    }
 }
 
 /// Why a list of field names is not a schema.
@@ -96,7 +120,8 @@ impl Schema {
                 index[field as usize] = i as u16;
             }
         }
-        Ok(Schema { format, columns, index })
+        let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Ok(Schema { format, columns, index, id })
     }
 
     /// A real-time schema from the configured *set* of field names, put into AWS's
@@ -267,6 +292,24 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    /// `==` is the layout's equality whether or not the two share a construction: clones
+    /// (same id) are equal, separately built equal layouts are equal, others are not.
+    #[test]
+    fn equality_is_the_layouts_not_the_construction() {
+        let a = Schema::from_field_names(&["timestamp", "c-ip", "sc-status"]).unwrap();
+        let b = Schema::from_field_names(&["timestamp", "c-ip", "sc-status"]).unwrap();
+        let other = Schema::from_field_names(&["timestamp", "sc-status"]).unwrap();
+        assert_ne!(a.id, b.id);
+        assert_eq!(a.clone().id, a.id);
+        assert_eq!(a, a.clone());
+        assert_eq!(a, b);
+        assert_ne!(a, other);
+        assert_ne!(Schema::realtime_all(), Schema::standard_default());
+        assert_eq!(Schema::realtime_release(46).unwrap(), Schema::realtime_release(46).unwrap());
+        // Debug shows the layout only, the same for both.
+        assert_eq!(alloc::format!("{a:?}"), alloc::format!("{b:?}"));
+    }
 
     #[test]
     fn set_is_put_in_canonical_order() {

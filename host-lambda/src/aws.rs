@@ -93,13 +93,13 @@ impl KinesisSink {
 }
 
 impl RecordSink for KinesisSink {
-    async fn put(&self, records: &[&OutRecord]) -> Result<Vec<Option<String>>, SinkError> {
+    async fn put(&self, records: &[OutRecord<'_>]) -> Result<Vec<Option<String>>, SinkError> {
         let entries = records
             .iter()
             .map(|r| {
                 PutRecordsRequestEntry::builder()
-                    .data(Blob::new(r.data.clone()))
-                    .partition_key(&r.partition_key)
+                    .data(Blob::new(r.data.to_vec()))
+                    .partition_key(r.partition_key)
                     .build()
                     .map_err(|e| SinkError::from_err(Retry::Permanent, e))
             })

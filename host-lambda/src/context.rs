@@ -175,7 +175,7 @@ pub fn set_counter(c: &mut ClientCounts, counter: &str, v: u64) {
 /// their address matched in its distribution's windows of this batch (judged on this
 /// batch, like the `SuspiciousClients` metric). Costs nothing while no address is suspicious
 /// (the common case): the records are only scanned when one is.
-pub fn flag_suspicious(agg: &crate::process::Aggregate, thresholds: &SuspectThresholds, out: &mut [crate::process::OutRecord]) {
+pub fn flag_suspicious(agg: &crate::process::Aggregate, thresholds: &SuspectThresholds, out: &mut crate::process::OutBatch) {
     let mut suspects: Vec<(String, String, Vec<&'static str>)> = Vec::new();
     for (dist, s) in &agg.per_distribution {
         let mut found = Vec::new();
@@ -199,18 +199,26 @@ pub fn flag_suspicious(agg: &crate::process::Aggregate, thresholds: &SuspectThre
     if suspects.is_empty() {
         return;
     }
-    for r in out.iter_mut() {
-        let data = &r.data;
-        let Some((_, _, why)) = suspects.iter().find(|(dist, needle, _)| {
+    // The batch is written again, each flagged record with its flag inserted.
+    let all = std::mem::take(out);
+    for r in all.iter() {
+        let data = r.data;
+        let why = suspects.iter().find(|(dist, needle, _)| {
             contains(data, needle.as_bytes()) && contains(data, format!("\"_cflog\":{{\"distribution\":{}", serde_json::Value::from(dist.as_str())).as_bytes())
-        }) else {
-            continue;
-        };
+        });
         // Every enriched record ends with `…"source":{…}}}\n`: insert before the last `}}\n`.
-        if r.data.ends_with(b"}}}\n") {
-            let at = r.data.len() - 3;
-            let flag = format!(",\"suspicious\":{}", serde_json::json!(why));
-            r.data.splice(at..at, flag.into_bytes());
+        match why {
+            Some((_, _, why)) if data.ends_with(b"}}}\n") => {
+                let at = data.len() - 3;
+                let flag = format!(",\"suspicious\":{}", serde_json::json!(why));
+                let _ = out.push_with(r.source_index, |buf| {
+                    buf.extend_from_slice(&data[..at]);
+                    buf.extend_from_slice(flag.as_bytes());
+                    buf.extend_from_slice(&data[at..]);
+                    Ok::<(), ()>(())
+                });
+            }
+            _ => out.push(r.source_index, data),
         }
     }
 }
@@ -234,12 +242,12 @@ mod tests {
             .map(|i| InRecord { seq: format!("{i:05}"), data: Ok(format!("1793491200.{:03}\t203.0.113.66\t200\td1.cloudfront.net\n", i % 1000).into_bytes()) })
             .collect();
         records.push(InRecord { seq: "99999".into(), data: Ok(b"1793491201.000\t192.0.2.1\t200\td1.cloudfront.net\n".to_vec()) });
-        let mut out = Vec::new();
+        let mut out = crate::process::OutBatch::new();
         let agg = p.run("shard-1", &records, Some(&mut out), false, &mut Vec::new());
         assert_eq!(agg.per_distribution["d1.cloudfront.net"].records, 1_301);
         assert_eq!(out.len(), 1_301);
-        for r in &out {
-            let doc: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+        for r in out.iter() {
+            let doc: serde_json::Value = serde_json::from_slice(r.data).unwrap();
             let flagged = doc["_cflog"]["suspicious"].clone();
             if doc["c-ip"] == "203.0.113.66" {
                 assert_eq!(flagged, serde_json::json!(["flood"]), "{doc}");

@@ -30,13 +30,13 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
                 InRecord { seq, data: decode_record(&r.data) }
             })
             .collect();
-        let mut out = Vec::new();
+        let mut out = crate::process::OutBatch::new();
         let mut bad = Vec::new();
         self.run_sync(source, &input, Some(&mut out), &mut bad);
         let mut data: Vec<Vec<u8>> = vec![Vec::new(); input.len()];
         let mut lines = vec![0usize; input.len()];
-        for o in out {
-            data[o.source_index].extend_from_slice(&o.data);
+        for o in out.iter() {
+            data[o.source_index].extend_from_slice(o.data);
             lines[o.source_index] += 1;
         }
         let mut failed_reason: Vec<Option<&str>> = vec![None; input.len()];

@@ -38,7 +38,7 @@ use crate::cloudwatch::{chunk_datums, metrics_with, split_values};
 pub use crate::events::*;
 use crate::names::limits;
 use crate::ports::{Applied, Clock, LayoutSource, MetricDatum, MetricsSink, Progress, RecordSink, SinkError, StateStore, SystemClock};
-use crate::process::{Aggregate, BadLine, InRecord, OutRecord, Processor};
+use crate::process::{Aggregate, BadLine, InRecord, OutBatch, OutRecord, Processor};
 use crate::sinks::{RetryPolicy, deliver_records};
 use crate::verdicts::Verdicts;
 
@@ -138,10 +138,8 @@ impl<M, R, S> std::fmt::Debug for Handler<M, R, S> {
     }
 }
 
-/// Kinesis sequence numbers padded so they compare as strings.
-pub fn pad_seq(seq: &str) -> String {
-    format!("{seq:0>width$}", width = limits::SEQUENCE_DIGITS)
-}
+pub use crate::seqs::pad_seq;
+use crate::seqs::PaddedSeqs;
 
 impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
     /// A handler over `processor` and the given sinks (`None`: off).
@@ -196,11 +194,14 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         let mut shards: Vec<(String, Vec<InRecord>)> = Vec::new();
         for r in &event.records {
             let shard_id = r.event_id.as_deref().and_then(|id| id.split_once(':')).map_or("shard", |(s, _)| s);
-            let key = format!("{}#{}", r.event_source_arn.as_deref().unwrap_or("stream"), shard_id);
+            let arn = r.event_source_arn.as_deref().unwrap_or("stream");
+            // The key is `{arn}#{shard_id}`, compared in its parts: formatted only for a new
+            // shard (`format!` per record was ~800 instructions; issue 13).
+            let is_key = |k: &str| k.len() == arn.len() + 1 + shard_id.len() && k.starts_with(arn) && k.ends_with(shard_id) && k.as_bytes()[arn.len()] == b'#';
             let record = InRecord { seq: r.kinesis.sequence_number.clone(), data: decode_record(&r.kinesis.data) };
-            match shards.iter_mut().find(|(k, _)| *k == key) {
+            match shards.iter_mut().rev().find(|(k, _)| is_key(k)) {
                 Some((_, records)) => records.push(record),
-                None => shards.push((key, vec![record])),
+                None => shards.push((format!("{arn}#{shard_id}"), vec![record])),
             }
         }
         let mut response = BatchResponse::default();
@@ -269,7 +270,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         shard: &str,
         records: &'a [InRecord],
         first: usize,
-        output: Option<&mut Vec<OutRecord>>,
+        output: Option<&mut OutBatch>,
         bad: &mut Vec<BadLine>,
         stats: &mut InvocationStats,
     ) -> Parsed<'a> {
@@ -313,12 +314,12 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         }
     }
 
-    pub(crate) fn run_sync(&self, shard: &str, records: &[InRecord], output: Option<&mut Vec<OutRecord>>, bad: &mut Vec<BadLine>) -> Aggregate {
+    pub(crate) fn run_sync(&self, shard: &str, records: &[InRecord], output: Option<&mut OutBatch>, bad: &mut Vec<BadLine>) -> Aggregate {
         let mut p = self.processor.lock().unwrap();
         p.run(shard, records, output, self.options.forward_bad_lines, bad)
     }
 
-    fn run_keeping(&self, shard: &str, records: &[InRecord], output: Option<&mut Vec<OutRecord>>, bad: &mut Vec<BadLine>, kept: &mut Verdicts) -> Aggregate {
+    fn run_keeping(&self, shard: &str, records: &[InRecord], output: Option<&mut OutBatch>, bad: &mut Vec<BadLine>, kept: &mut Verdicts) -> Aggregate {
         let mut p = self.processor.lock().unwrap();
         p.run_keeping(shard, records, output, self.options.forward_bad_lines, bad, kept)
     }
@@ -337,13 +338,13 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
 
     /// How many of `padded` (from the start) `which` has already applied: the records its
     /// marker chain from the first record covers.
-    async fn applied_prefix(&self, state: &S, shard: &str, which: Progress, padded: &[String]) -> Result<usize, SinkError> {
+    async fn applied_prefix(&self, state: &S, shard: &str, which: Progress, padded: &PaddedSeqs) -> Result<usize, SinkError> {
         let policy = self.options.retry;
         let mut p = 0;
         while p < padded.len() {
             let first = &padded[p];
             match policy.run("markers", || state.marker(shard, which, first)).await? {
-                Some(last) => p += padded[p..].partition_point(|s| s <= &last).max(1),
+                Some(last) => p += padded.count_up_to(p, &last).max(1),
                 None => break,
             }
         }
@@ -357,7 +358,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
             return None;
         }
         let policy = self.options.retry;
-        let padded: Vec<String> = records.iter().map(|r| pad_seq(&r.seq)).collect();
+        let padded = PaddedSeqs::new(records.iter().map(|r| r.seq.as_str()));
         let enabled = |which: Progress| match which {
             Progress::Rollups => self.state.is_some(),
             Progress::Metrics => self.metrics.is_some(),
@@ -394,7 +395,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
 
         // Parse everything from the first record any sink needs.
         self.refresh_config_if_due(stats).await;
-        let mut output = Vec::new();
+        let mut output = OutBatch::new();
         let mut bad = Vec::new();
         let want_output = self.records.is_some() && start_records < n;
         let parsed = self
@@ -414,12 +415,13 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         if let Some(sink) = &self.records
             && start_records < n
         {
-            let pending: Vec<OutRecord> = output
-                .into_iter()
+            // Borrowed from the batch's buffer and the source records: nothing copied.
+            let pending: Vec<OutRecord<'_>> = output
+                .iter()
                 .filter(|o| first_needed + o.source_index >= start_records)
-                .map(|mut o| {
-                    o.source_index += first_needed;
-                    o
+                .map(|o| {
+                    let source_index = first_needed + o.source_index;
+                    OutRecord { source_index, partition_key: &records[source_index].seq, data: o.data }
                 })
                 .collect();
             let failed = deliver_records(sink, &pending, &policy).await;
@@ -475,7 +477,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
     /// Writes the marker of `which` for `range` (`padded` indexes). A conflict means a
     /// marker from the same record exists (written by this lineage before), which covers
     /// the same records; a failure is logged, because the retry will repeat the range.
-    async fn mark(&self, state: &S, shard: &str, which: Progress, padded: &[String], from: usize, to: usize) {
+    async fn mark(&self, state: &S, shard: &str, which: Progress, padded: &PaddedSeqs, from: usize, to: usize) {
         let (first, last) = (&padded[from], &padded[to - 1]);
         match self.options.retry.run("markers", || state.mark(shard, which, first, last)).await {
             Ok(_) => {}
@@ -497,7 +499,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         state: &'a S,
         shard: &'a str,
         records: &'a [InRecord],
-        padded: &'a [String],
+        padded: &'a PaddedSeqs,
         range: Range<usize>,
         parsed: &'a Parsed<'a>,
     ) -> (usize, usize) {
@@ -536,7 +538,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         sink: &'a M,
         shard: &'a str,
         records: &'a [InRecord],
-        padded: &'a [String],
+        padded: &'a PaddedSeqs,
         range: Range<usize>,
         parsed: &'a Parsed<'a>,
     ) -> (usize, usize, u64) {

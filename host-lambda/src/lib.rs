@@ -42,6 +42,7 @@ pub mod opensearch;
 pub mod ports;
 pub mod process;
 pub mod runtime;
+pub mod seqs;
 pub mod sinks;
 pub mod verdicts;
 pub mod waf;

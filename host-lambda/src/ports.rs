@@ -133,7 +133,7 @@ pub trait MetricsSink: Send + Sync {
 /// record, `None` when delivered, `Some(reason)` when that record failed.
 pub trait RecordSink: Send + Sync {
     /// One PutRecords call.
-    fn put(&self, records: &[&OutRecord]) -> impl Future<Output = Result<Vec<Option<String>>, SinkError>> + Send;
+    fn put(&self, records: &[OutRecord<'_>]) -> impl Future<Output = Result<Vec<Option<String>>, SinkError>> + Send;
 }
 
 /// Which sink a progress marker belongs to.

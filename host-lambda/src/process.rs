@@ -31,16 +31,126 @@ pub struct InRecord {
     pub data: Result<Vec<u8>, DataError>,
 }
 
-/// An enriched record (or a forwarded bad line) for the output stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutRecord {
+/// One record for the output stream, as the sink port ([`crate::ports::RecordSink`])
+/// takes it: borrowed from where it was written ([`OutBatch`]) and from its source record
+/// (the partition key), so handing records to a sink copies nothing per record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutRecord<'a> {
     /// Index of the source record in the batch slice.
     pub source_index: usize,
     /// Partition key: the source sequence number, so output spreads evenly over shards
     /// and the same source record always lands on the same output shard.
-    pub partition_key: String,
+    pub partition_key: &'a str,
     /// One JSON line, `\n`-terminated.
-    pub data: Vec<u8>,
+    pub data: &'a [u8],
+}
+
+/// One line of an [`OutBatch`]: an enriched record (or a forwarded bad line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutLine<'a> {
+    /// Index of the source record in the batch slice.
+    pub source_index: usize,
+    /// One JSON line, `\n`-terminated.
+    pub data: &'a [u8],
+}
+
+/// The enriched records of a run, written one after the other into one buffer (no
+/// allocation per record: each record was a `Vec` copy of the JSON and a `String`
+/// partition key, ~5,000 instructions of `malloc`/`free`/`memcpy` a record of the
+/// Lambda's output; issue 13). Line `i` is `data[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutBatch {
+    data: Vec<u8>,
+    /// Per line: its source record and where it ends in `data`.
+    lines: Vec<(usize, usize)>,
+}
+
+impl OutBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        OutBatch::default()
+    }
+
+    /// Lines in the batch.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether the batch has no line.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Removes every line, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.lines.clear();
+    }
+
+    /// Line `i`.
+    pub fn get(&self, i: usize) -> Option<OutLine<'_>> {
+        let &(source_index, end) = self.lines.get(i)?;
+        let start = if i == 0 { 0 } else { self.lines[i - 1].1 };
+        Some(OutLine { source_index, data: &self.data[start..end] })
+    }
+
+    /// The lines in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = OutLine<'_>> + '_ {
+        let mut start = 0;
+        self.lines.iter().map(move |&(source_index, end)| {
+            let data = &self.data[start..end];
+            start = end;
+            OutLine { source_index, data }
+        })
+    }
+
+    /// Every line, one after the other.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Appends a line of source record `source_index`.
+    pub fn push(&mut self, source_index: usize, line: &[u8]) {
+        self.data.extend_from_slice(line);
+        self.lines.push((source_index, self.data.len()));
+    }
+
+    /// Appends these lines (source record, data), room for all of them made first, in
+    /// one allocation.
+    pub fn push_exact<'a>(&mut self, lines: impl Iterator<Item = (usize, &'a [u8])> + Clone) {
+        self.data.reserve_exact(lines.clone().map(|(_, d)| d.len()).sum());
+        self.lines.reserve_exact(lines.clone().count());
+        for (source_index, data) in lines {
+            self.push(source_index, data);
+        }
+    }
+
+    /// Appends the line `write` appends to the buffer; when it fails, whatever it appended
+    /// is taken back and no line is added.
+    pub fn push_with<E>(&mut self, source_index: usize, write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
+        let start = self.data.len();
+        match write(&mut self.data) {
+            Ok(()) => {
+                self.lines.push((source_index, self.data.len()));
+                Ok(())
+            }
+            Err(e) => {
+                self.data.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes room for `more` lines of the mean size of those so far (and ⅛ more), in
+    /// one allocation: a buffer grown by doubling would hold up to twice the batch's bytes
+    /// (and three times during its last growth).
+    pub fn reserve_like_so_far(&mut self, more: usize) {
+        if let Some(mean) = self.data.len().checked_div(self.lines.len()) {
+            let want = more.saturating_mul(mean + mean / 8);
+            self.data.reserve_exact(want);
+            self.lines.reserve_exact(more);
+        }
+    }
 }
 
 /// A line that did not parse.
@@ -91,7 +201,6 @@ pub struct Processor {
     options: SummaryOptions,
     dims: ExtraDimensions,
     records: RecordLoop,
-    scratch: Vec<u8>,
     /// What [`enrich`] keeps from record to record.
     enrich_state: EnrichState,
     rules: Option<RuleSet>,
@@ -101,7 +210,7 @@ pub struct Processor {
 impl Processor {
     /// A processor for real-time records of `schema`.
     pub fn new(schema: Schema, options: SummaryOptions, dims: ExtraDimensions) -> Self {
-        Processor { schema, options, dims, records: RecordLoop::new(), scratch: Vec::new(), enrich_state: EnrichState::default(), rules: None, suspect: Default::default() }
+        Processor { schema, options, dims, records: RecordLoop::new(), enrich_state: EnrichState::default(), rules: None, suspect: Default::default() }
     }
 
     /// Marks the enriched records of suspicious addresses by these thresholds (see
@@ -200,7 +309,7 @@ impl Processor {
         &mut self,
         shard: &str,
         records: &[InRecord],
-        output: Option<&mut Vec<OutRecord>>,
+        output: Option<&mut OutBatch>,
         forward_bad: bool,
         bad: &mut Vec<BadLine>,
     ) -> Aggregate {
@@ -214,7 +323,7 @@ impl Processor {
         &mut self,
         shard: &str,
         records: &[InRecord],
-        output: Option<&mut Vec<OutRecord>>,
+        output: Option<&mut OutBatch>,
         forward_bad: bool,
         bad: &mut Vec<BadLine>,
         kept: &mut Verdicts,
@@ -236,7 +345,7 @@ impl Processor {
         &mut self,
         shard: &str,
         records: &[InRecord],
-        mut output: Option<&mut Vec<OutRecord>>,
+        mut output: Option<&mut OutBatch>,
         forward_bad: bool,
         bad: &mut Vec<BadLine>,
         mode: RuleMode<'_>,
@@ -269,14 +378,14 @@ impl Processor {
         let mut record_loop = std::mem::take(&mut self.records);
         // Absent values are left out rather than null: the records are OpenSearch documents
         // too (deploy/opensearch/). The keys are escaped once per run.
-        let json = cflog_core::json::RecordWriter::new(
+        let mut json = cflog_core::json::RecordWriter::new(
             &self.schema,
             cflog_core::json::JsonOptions::default().omit_absent(true).anonymize_ip(self.options.anonymize_ip),
         );
         // Records whose data could not be decoded are reported in source order, before the
         // first line of any later record.
         let mut next_undecoded = 0usize;
-        let mut undecoded = |upto: usize, agg: &mut Aggregate, bad: &mut Vec<BadLine>, output: &mut Option<&mut Vec<OutRecord>>| {
+        let mut undecoded = |upto: usize, agg: &mut Aggregate, bad: &mut Vec<BadLine>, output: &mut Option<&mut OutBatch>| {
             while next_undecoded < upto {
                 let index = next_undecoded;
                 next_undecoded += 1;
@@ -284,12 +393,14 @@ impl Processor {
                     let reason = e.to_string();
                     agg.bad_lines += 1;
                     if forward_bad && let Some(out) = output.as_deref_mut() {
-                        out.push(bad_line_record(index, shard, &records[index].seq, &reason, b""));
+                        push_bad_line(out, index, shard, &records[index].seq, &reason, b"");
                     }
                     bad.push(BadLine { source_index: index, reason });
                 }
             }
         };
+        // Whether the output buffer was sized for the rest of the run (after SIZE_SAMPLE lines).
+        let mut sized = false;
         let mut on = |li: usize, outcome: Outcome<'_, '_>| {
             let index = owner[li];
             let rec = &records[index];
@@ -323,11 +434,16 @@ impl Processor {
                     if added.is_ok()
                         && let Some(out) = output.as_deref_mut()
                     {
-                        self.scratch.clear();
-                        added = json.write(record, &mut self.scratch);
-                        if added.is_ok() {
-                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), &mut self.enrich_state, &mut self.scratch);
-                            out.push(OutRecord { source_index: index, partition_key: rec.seq.clone(), data: self.scratch.clone() });
+                        // Straight into the batch's buffer; nothing is left of a record that fails.
+                        let state = &mut self.enrich_state;
+                        added = out.push_with(index, |buf| {
+                            json.write(record, buf)?;
+                            enrich(record, dist, shard, &rec.seq, with_rules.then_some(tags), state, buf);
+                            Ok(())
+                        });
+                        if !sized && out.len() >= SIZE_SAMPLE {
+                            out.reserve_like_so_far(lines.len().saturating_sub(li + 1));
+                            sized = true;
                         }
                     }
                     if added.is_ok() && self.dims.any() {
@@ -364,7 +480,7 @@ impl Processor {
                 agg.bad_lines += 1;
                 let reason = e.reason().to_string();
                 if forward_bad && let Some(out) = output.as_deref_mut() {
-                    out.push(bad_line_record(index, shard, &rec.seq, &reason, lines[li]));
+                    push_bad_line(out, index, shard, &rec.seq, &reason, lines[li]);
                 }
                 bad.push(BadLine { source_index: index, reason });
             }
@@ -406,6 +522,10 @@ impl Processor {
     }
 }
 
+/// The output lines after which the batch's buffer is sized for the rest of the run
+/// ([`OutBatch::reserve_like_so_far`]).
+const SIZE_SAMPLE: usize = 64;
+
 /// The lines of one record's data: CloudFront puts one `\n`-terminated line per record;
 /// the terminator does not start another (empty) line, which would cost a rule call.
 /// The `\n`s are found with `memchr` (a byte-at-a-time `split` was ~2,400 instructions a
@@ -423,7 +543,7 @@ fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u8]) -> OutRecord {
+fn push_bad_line(out: &mut OutBatch, index: usize, shard: &str, seq: &str, reason: &str, line: &[u8]) {
     let value = serde_json::json!({
         "_cflog": {
             "error": reason,
@@ -431,9 +551,12 @@ fn bad_line_record(index: usize, shard: &str, seq: &str, reason: &str, line: &[u
             "source": { "shard": shard, "seq": seq },
         }
     });
-    let mut data = serde_json::to_vec(&value).expect("json");
-    data.push(b'\n');
-    OutRecord { source_index: index, partition_key: seq.to_string(), data }
+    let written = out.push_with(index, |buf| {
+        serde_json::to_writer(&mut *buf, &value)?;
+        buf.push(b'\n');
+        Ok::<(), serde_json::Error>(())
+    });
+    written.expect("a JSON value writes into memory");
 }
 
 #[cfg(test)]
@@ -450,6 +573,32 @@ mod tests {
             let want: Vec<&[u8]> = data.strip_suffix(b"\n").unwrap_or(&data).split(|&b| b == b'\n').collect();
             proptest::prop_assert_eq!(super::lines_of(&data).collect::<Vec<_>>(), want);
         }
+    }
+
+    /// Lines come back as pushed, with their source records; a line whose writer fails
+    /// leaves nothing behind, before or after other lines.
+    #[test]
+    fn out_batch_keeps_lines_and_takes_back_failed_ones() {
+        let mut b = super::OutBatch::new();
+        assert!(b.is_empty() && b.get(0).is_none());
+        b.push(3, b"{\"a\":1}\n");
+        let failed = b.push_with(4, |buf| {
+            buf.extend_from_slice(b"{\"half");
+            Err("no")
+        });
+        assert_eq!(failed, Err("no"));
+        b.push_with(5, |buf| {
+            buf.extend_from_slice(b"{}\n");
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        b.push(5, b"");
+        let lines: Vec<(usize, &[u8])> = b.iter().map(|l| (l.source_index, l.data)).collect();
+        assert_eq!(lines, [(3, &b"{\"a\":1}\n"[..]), (5, b"{}\n"), (5, b"")]);
+        assert_eq!(b.get(1).map(|l| l.data), Some(&b"{}\n"[..]));
+        assert_eq!((b.len(), b.bytes()), (3, &b"{\"a\":1}\n{}\n"[..]));
+        b.clear();
+        assert!(b.is_empty() && b.bytes().is_empty());
     }
 
     const GOOGLEBOT: &str = "Mozilla/5.0%20(compatible;%20Googlebot/2.1;%20+http://www.google.com/bot.html)";

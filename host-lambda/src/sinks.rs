@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::names::limits;
 use crate::ports::{RecordSink, SinkError};
-use crate::process::OutRecord;
+use crate::process::{OutBatch, OutRecord};
 
 /// Attempts and backoff for every sink call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,19 +80,19 @@ pub fn chunks_within<T>(items: &[T], max_items: usize, max_bytes: usize, size: i
 }
 
 /// Splits `records` into PutRecords calls within the limits.
-pub fn record_chunks(records: &[OutRecord]) -> Vec<std::ops::Range<usize>> {
+pub fn record_chunks(records: &[OutRecord<'_>]) -> Vec<std::ops::Range<usize>> {
     chunks_within(records, limits::PUT_RECORDS_MAX_RECORDS, limits::PUT_RECORDS_MAX_BYTES, |r| r.data.len() + r.partition_key.len())
 }
 
 /// Delivers `records`, resending only the entries that failed, with backoff. Returns the
 /// indexes (into `records`) that still failed after every attempt, with the last reason.
-pub async fn deliver_records<S: RecordSink>(sink: &S, records: &[OutRecord], policy: &RetryPolicy) -> Vec<(usize, String)> {
+pub async fn deliver_records<S: RecordSink>(sink: &S, records: &[OutRecord<'_>], policy: &RetryPolicy) -> Vec<(usize, String)> {
     let mut failed_for_good = Vec::new();
     for chunk in record_chunks(records) {
         let mut pending: Vec<usize> = chunk.collect();
         let mut attempt = 1;
         loop {
-            let batch: Vec<&OutRecord> = pending.iter().map(|&i| &records[i]).collect();
+            let batch: Vec<OutRecord<'_>> = pending.iter().map(|&i| records[i]).collect();
             let outcome = sink.put(&batch).await;
             let mut still: Vec<(usize, String)> = match outcome {
                 Ok(per_item) => pending
@@ -162,13 +162,67 @@ pub mod memory {
     #[derive(Debug, Default)]
     pub struct MemoryRecords {
         /// Every record delivered.
-        pub records: Mutex<Vec<OutRecord>>,
+        pub records: Mutex<Delivered>,
+    }
+
+    /// What a [`MemoryRecords`] received: each record's data, source index and partition
+    /// key, kept per call in buffers of the call's size (no allocation per record).
+    #[derive(Debug, Default)]
+    pub struct Delivered {
+        calls: Vec<DeliveredCall>,
+        len: usize,
+    }
+
+    #[derive(Debug, Default)]
+    struct DeliveredCall {
+        lines: OutBatch,
+        keys: String,
+        key_ends: Vec<usize>,
+    }
+
+    impl Delivered {
+        /// Records received.
+        pub fn len(&self) -> usize {
+            self.len
+        }
+
+        /// Whether none was.
+        pub fn is_empty(&self) -> bool {
+            self.len == 0
+        }
+
+        /// Record `i` (in the order received) as it was delivered.
+        pub fn get(&self, mut i: usize) -> Option<OutRecord<'_>> {
+            for call in &self.calls {
+                if i < call.lines.len() {
+                    let line = call.lines.get(i)?;
+                    let start = if i == 0 { 0 } else { call.key_ends[i - 1] };
+                    return Some(OutRecord { source_index: line.source_index, partition_key: &call.keys[start..call.key_ends[i]], data: line.data });
+                }
+                i -= call.lines.len();
+            }
+            None
+        }
+
+        /// Every record in the order received.
+        pub fn iter(&self) -> impl Iterator<Item = OutRecord<'_>> + '_ {
+            (0..self.len).filter_map(|i| self.get(i))
+        }
     }
 
     impl RecordSink for MemoryRecords {
-        async fn put(&self, records: &[&OutRecord]) -> Result<Vec<Option<String>>, SinkError> {
+        async fn put(&self, records: &[OutRecord<'_>]) -> Result<Vec<Option<String>>, SinkError> {
+            let mut call = DeliveredCall::default();
+            call.lines.push_exact(records.iter().map(|r| (r.source_index, r.data)));
+            call.keys.reserve_exact(records.iter().map(|r| r.partition_key.len()).sum());
+            call.key_ends.reserve_exact(records.len());
+            for r in records {
+                call.keys.push_str(r.partition_key);
+                call.key_ends.push(call.keys.len());
+            }
             let mut all = self.records.lock().unwrap();
-            all.extend(records.iter().map(|r| (*r).clone()));
+            all.len += records.len();
+            all.calls.push(call);
             Ok(vec![None; records.len()])
         }
     }

@@ -18,7 +18,7 @@ fn enriched(anonymize_ip: bool) -> Vec<Value> {
     ];
     let records: Vec<InRecord> =
         lines.iter().enumerate().map(|(i, l)| InRecord { seq: format!("{:056}", i + 1), data: Ok(format!("{l}\n").into_bytes()) }).collect();
-    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    let (mut out, mut bad) = (cflog_lambda::process::OutBatch::new(), Vec::new());
     processor.run("shardId-000000000000", &records, Some(&mut out), false, &mut bad);
     assert!(bad.is_empty());
     out.iter().map(|r| serde_json::from_slice(r.data.trim_ascii_end()).unwrap()).collect()

@@ -76,18 +76,18 @@ struct Flaky {
 }
 
 impl RecordSink for Flaky {
-    async fn put(&self, records: &[&OutRecord]) -> Result<Vec<Option<String>>, SinkError> {
+    async fn put(&self, records: &[OutRecord<'_>]) -> Result<Vec<Option<String>>, SinkError> {
         let mut calls = self.calls.lock().unwrap();
         let first = calls.is_empty();
-        calls.push(records.iter().map(|r| r.partition_key.clone()).collect());
+        calls.push(records.iter().map(|r| r.partition_key.to_string()).collect());
         Ok((0..records.len()).map(|i| (first && i % 2 == 1).then(|| "ProvisionedThroughputExceededException".to_string())).collect())
     }
 }
 
 #[test]
 fn only_failed_entries_are_resent() {
-    let records: Vec<OutRecord> =
-        (0..6).map(|i| OutRecord { source_index: i, partition_key: i.to_string(), data: b"{}\n".to_vec() }).collect();
+    let keys: Vec<String> = (0..6).map(|i| i.to_string()).collect();
+    let records: Vec<OutRecord> = (0..6).map(|i| OutRecord { source_index: i, partition_key: &keys[i], data: b"{}\n" }).collect();
     let sink = Flaky::default();
     let policy = RetryPolicy { base_delay: std::time::Duration::from_millis(1), ..Default::default() };
     let failed = rt().block_on(deliver_records(&sink, &records, &policy));
@@ -96,14 +96,73 @@ fn only_failed_entries_are_resent() {
     assert_eq!(*calls, vec![vec!["0", "1", "2", "3", "4", "5"], vec!["1", "3", "5"]]);
 }
 
+/// The records a handler hands its sink are the processor's lines, borrowed from the
+/// batch buffer, each with its source record's sequence number as partition key (what
+/// each `OutRecord` carried as its own copies before), in order, every line once.
+#[test]
+fn delivered_records_are_the_processor_lines_keyed_by_source_sequence_number() {
+    let mut lines = gen_lines(30, 46);
+    lines[7] = b"garbage\n".to_vec();
+    let options = HandlerOptions { forward_bad_lines: true, ..Default::default() };
+    let p = Processor::new(Schema::realtime_release(46).unwrap(), SummaryOptions::default(), ExtraDimensions::default());
+    let h: MemHandler = Handler::new(p, None, Some(MemoryRecords::default()), None, None, options);
+    let (resp, stats) = rt().block_on(h.handle_kinesis(event(&lines)));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!((stats.delivered, stats.bad_lines), (30, 1));
+    let records: Vec<cflog_lambda::process::InRecord> =
+        lines.iter().enumerate().map(|(i, l)| cflog_lambda::process::InRecord { seq: (1000 + i).to_string(), data: Ok(l.clone()) }).collect();
+    let mut want = cflog_lambda::process::OutBatch::new();
+    let mut p = Processor::new(Schema::realtime_release(46).unwrap(), SummaryOptions::default(), ExtraDimensions::default());
+    p.run("arn:aws:kinesis:us-east-1:123456789012:stream/cf#shardId-000000000000", &records, Some(&mut want), true, &mut Vec::new());
+    let got = h.records.as_ref().unwrap().records.lock().unwrap();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert_eq!((g.source_index, g.data), (w.source_index, w.data));
+        assert_eq!(g.partition_key, (1000 + w.source_index).to_string());
+    }
+    assert!(std::str::from_utf8(got.get(7).unwrap().data).unwrap().contains("\"line\":\"garbage\""));
+}
+
+/// Records of two shards interleaved in one event are handled per shard (`{arn}#{shard}`),
+/// each shard's records in their order: the markers name both shards, and the output holds
+/// the first shard's records, then the second's.
+#[test]
+fn interleaved_shards_are_grouped_by_arn_and_shard() {
+    let lines = gen_lines(6, 46);
+    let mut ev = event(&lines);
+    for (i, r) in ev.records.iter_mut().enumerate() {
+        r.event_id = Some(format!("shardId-00000000000{}:{}", i % 2, 1000 + i));
+    }
+    let h = handler(Schema::realtime_release(46).unwrap(), None);
+    let (resp, stats) = rt().block_on(h.handle_kinesis(ev));
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(stats.delivered, 6);
+    let got = h.records.as_ref().unwrap().records.lock().unwrap();
+    let keys: Vec<&str> = got.iter().map(|r| r.partition_key).collect();
+    assert_eq!(keys, ["1000", "1002", "1004", "1001", "1003", "1005"]);
+    let markers = h.state.as_ref().unwrap().markers.lock().unwrap();
+    let shards: std::collections::BTreeSet<&str> = markers.keys().map(|(shard, _, _)| shard.as_str()).collect();
+    let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/cf";
+    assert_eq!(shards, [format!("{arn}#shardId-000000000000"), format!("{arn}#shardId-000000000001")].iter().map(String::as_str).collect());
+}
+
+proptest::proptest! {
+    /// `pad_seq` pads as `format!("{seq:0>64}")` does (its first implementation): zeros
+    /// up to 64 characters, longer text as it is, non-ASCII counted in characters.
+    #[test]
+    fn pad_seq_pads_as_format_does(seq in "[0-9]{0,70}|\\PC{0,70}") {
+        proptest::prop_assert_eq!(cflog_lambda::handler::pad_seq(&seq), format!("{seq:0>64}"));
+    }
+}
+
 #[test]
 fn record_chunks_respect_put_records_limits() {
-    let small: Vec<OutRecord> = (0..1201).map(|i| OutRecord { source_index: i, partition_key: "k".into(), data: vec![b'x'; 10] }).collect();
+    let small: Vec<OutRecord> = (0..1201).map(|i| OutRecord { source_index: i, partition_key: "k", data: &[b'x'; 10] }).collect();
     let ranges = cflog_lambda::sinks::record_chunks(&small);
     assert_eq!(ranges, vec![0..500, 500..1000, 1000..1201]);
     // 6 records of 1 MiB - 1 byte (with a 1-byte key): 5 fit in 5 MiB, the sixth does not.
-    let big: Vec<OutRecord> =
-        (0..6).map(|i| OutRecord { source_index: i, partition_key: "k".into(), data: vec![b'x'; 1024 * 1024 - 1] }).collect();
+    let mib = vec![b'x'; 1024 * 1024 - 1];
+    let big: Vec<OutRecord> = (0..6).map(|i| OutRecord { source_index: i, partition_key: "k", data: &mib }).collect();
     assert_eq!(cflog_lambda::sinks::record_chunks(&big), vec![0..5, 5..6]);
 }
 
@@ -285,17 +344,17 @@ struct FailSeqs {
 }
 
 impl RecordSink for FailSeqs {
-    async fn put(&self, records: &[&OutRecord]) -> Result<Vec<Option<String>>, SinkError> {
+    async fn put(&self, records: &[OutRecord<'_>]) -> Result<Vec<Option<String>>, SinkError> {
         tokio::task::yield_now().await;
         let failing = self.failing.lock().unwrap();
         let mut delivered = self.delivered.lock().unwrap();
         Ok(records
             .iter()
             .map(|r| {
-                if failing.contains(&r.partition_key) {
+                if failing.contains(r.partition_key) {
                     Some("InternalFailure: injected".to_string())
                 } else {
-                    delivered.push(r.partition_key.clone());
+                    delivered.push(r.partition_key.to_string());
                     None
                 }
             })

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use cflog_core::Schema;
 use cflog_core::summary::SummaryOptions;
-use cflog_lambda::process::{ExtraDimensions, InRecord, OutRecord, Processor};
+use cflog_lambda::process::{ExtraDimensions, InRecord, OutBatch, Processor};
 use serde_json::{Map, Value, json};
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/opensearch/index-template.json");
@@ -174,11 +174,11 @@ fn iso8601_ms(s: &str) -> Option<i64> {
     Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
 }
 
-fn docs(out: &[OutRecord]) -> Vec<Value> {
+fn docs(out: &OutBatch) -> Vec<Value> {
     out.iter()
         .map(|o| {
             assert!(o.data.ends_with(b"\n") && o.data.iter().filter(|&&b| b == b'\n').count() == 1, "one JSON line");
-            serde_json::from_slice(&o.data).unwrap()
+            serde_json::from_slice(o.data).unwrap()
         })
         .collect()
 }
@@ -197,7 +197,7 @@ fn check_all_with(m: &Mapping<'_>, schema: Schema, lines: &[Vec<u8>], rule: Opti
         p = p.with_plugins(cflog_lambda::runtime::load_plugins(rule).expect("the rule loads"));
     }
     let records: Vec<InRecord> = lines.iter().enumerate().map(|(i, l)| InRecord { seq: format!("{}", 1000 + i), data: Ok(l.clone()) }).collect();
-    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    let (mut out, mut bad) = (OutBatch::new(), Vec::new());
     p.run("shardId-000000000000", &records, Some(&mut out), true, &mut bad);
     let docs = docs(&out);
     assert_eq!(docs.len(), lines.len(), "one document per line, good or bad");

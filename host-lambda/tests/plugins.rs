@@ -28,7 +28,7 @@ fn tags_reach_summaries_and_enriched_records() {
         record("3", "1700000000.200\tbad\td1.cloudfront.net"),
         record("4", "1700000000.300\t503\td1.cloudfront.net"),
     ];
-    let mut out = Vec::new();
+    let mut out = cflog_lambda::process::OutBatch::new();
     let mut bad = Vec::new();
     let agg = p.run("shardId-0", &records, Some(&mut out), false, &mut bad);
     assert_eq!((agg.bad_lines, bad.len(), agg.dropped_by_plugins), (1, 1, 0));
@@ -39,7 +39,7 @@ fn tags_reach_summaries_and_enriched_records() {
     let tags: Vec<String> = out
         .iter()
         .map(|o| {
-            let v: serde_json::Value = serde_json::from_slice(&o.data).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(o.data).unwrap();
             v["_cflog"]["tags"]["status_class"].as_str().unwrap().to_string()
         })
         .collect();
