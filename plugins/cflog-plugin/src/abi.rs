@@ -94,6 +94,7 @@ impl Output {
     }
 
     /// Opens the next record at the end of the buffer.
+    #[inline]
     fn open(&mut self) {
         self.head = self.buf.len();
         self.buf.extend_from_slice(&[0; HEAD]);
@@ -105,10 +106,15 @@ impl Output {
 
     /// Closes the open record (labels after its tags, its header filled in) and opens
     /// the next.
+    #[inline]
     pub(crate) fn close_record(&mut self) {
-        self.buf.extend_from_slice(&self.labels);
+        if self.label_count > 0 {
+            self.buf.extend_from_slice(&self.labels);
+        }
         let flags = if self.drop { FLAG_DROP } else { 0 };
-        self.buf[self.head..self.head + HEAD].copy_from_slice(&[flags, self.tag_count, self.label_count]);
+        if let Some(head) = self.buf.get_mut(self.head..self.head + HEAD) {
+            head.copy_from_slice(&[flags, self.tag_count, self.label_count]);
+        }
         self.count += 1;
         self.open();
     }
@@ -121,6 +127,7 @@ impl Output {
         &self.buf
     }
 
+    #[inline]
     fn key_ok(&mut self, key: &'static str) -> bool {
         let id = (key.as_ptr() as usize, key.len());
         if self.checked_keys.contains(&id) {
@@ -135,6 +142,7 @@ impl Output {
     }
 
     /// Adds a tag `key=value`.
+    #[inline]
     pub fn tag(&mut self, key: &'static str, value: &str) {
         if usize::from(self.tag_count) < MAX_PER_RECORD && value.len() <= MAX_VALUE_LEN && self.key_ok(key) {
             self.buf.reserve(3 + key.len() + value.len());
@@ -147,6 +155,7 @@ impl Output {
     }
 
     /// Adds a numeric label `key=value`.
+    #[inline]
     pub fn label(&mut self, key: &'static str, value: f64) {
         if usize::from(self.label_count) < MAX_PER_RECORD && value.is_finite() && self.key_ok(key) {
             self.labels.push(key.len() as u8);
