@@ -1,8 +1,10 @@
 //! The result (guest → host): [`encode_record`] writes one record's answer through a
-//! closure (the guest SDK); [`decode_result`] validates a whole answer in one pass and
-//! hands each record, tag and label to a [`Visit`]or as it goes (the wasmtime host keeps
-//! them in its own tables, so nothing is read or checked twice); [`ResultReader`]
-//! validates a whole answer and hands out borrowed per-record views.
+//! closure (the reference encoding: the guest SDK writes the same bytes in place, and its
+//! tests compare against this); [`decode_result`] validates a whole answer in one pass
+//! and hands each record, tag and label to a [`Visit`]or as it goes (the wasmtime host
+//! and the browser keep them in their own tables, so nothing is read or checked twice; a
+//! record repeating a recent one byte for byte is handed out again unread);
+//! [`ResultReader`] validates a whole answer and hands out borrowed per-record views.
 
 use crate::{FLAG_DROP, MAX_PER_RECORD, MAX_VALUE_LEN, WireError, read_u32, valid_key};
 
