@@ -177,7 +177,7 @@ impl<'a> Visit<'a> for () {
 /// [`ResultReader::new`]).
 ///
 /// Rules answer the same few ways record after record (`status_class=2xx`, no tag, …):
-/// a record whose bytes repeat one of the last [`RECENT`] distinct small records byte for
+/// a record whose bytes repeat one of the last four distinct small records byte for
 /// byte is handed out again from that one, unchecked (the same bytes decode to the same
 /// answer and pass the same checks); any other record is read and checked in full (an
 /// empty one, three header bytes, always: reading it costs less than comparing it).
