@@ -1,7 +1,7 @@
 //! The guest side of the wire format. The format itself (version, limits, batch reader,
 //! result encoding and validation) lives in `cflog-plugin-abi`, shared with the wasmtime
 //! host and the browser host; this module re-exports it and adds the growable pieces a
-//! rule needs: [`Output`] (one record's answer) and [`ResultWriter`] (a batch's result).
+//! rule needs: [`Output`], one record's answer, written straight into its batch's result.
 
 use alloc::vec::Vec;
 
@@ -10,59 +10,29 @@ pub use cflog_plugin_abi::*;
 /// A batch builder over vectors (the SDK's native test runner).
 pub type VecBatchWriter = BatchWriter<Vec<u8>, Vec<u32>>;
 
-/// Builds the result of one batch (guest side).
-#[derive(Debug, Clone)]
-pub struct ResultWriter {
-    buf: Vec<u8>,
-    count: u32,
-}
-
-impl Default for ResultWriter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ResultWriter {
-    /// An empty result.
-    pub fn new() -> Self {
-        ResultWriter { buf: Vec::from(result::encode_count(0)), count: 0 }
-    }
-
-    /// Empties the result, keeping its buffer.
-    pub fn clear(&mut self) {
-        self.buf.clear();
-        self.buf.extend_from_slice(&result::encode_count(0));
-        self.count = 0;
-    }
-
-    /// Appends one record's output: its entries are already encoded, so this is a header
-    /// and two copies.
-    pub fn push(&mut self, out: &Output) {
-        self.count += 1;
-        let flags = if out.drop { FLAG_DROP } else { 0 };
-        self.buf.reserve(3 + out.tags.len() + out.labels.len());
-        self.buf.extend_from_slice(&[flags, out.tag_count, out.label_count]);
-        self.buf.extend_from_slice(&out.tags);
-        self.buf.extend_from_slice(&out.labels);
-        self.buf[..4].copy_from_slice(&result::encode_count(self.count));
-    }
-
-    /// The encoded result.
-    pub fn bytes(&self) -> &[u8] {
-        &self.buf
-    }
-}
+/// Bytes of a record's header in the result: flags, tag count, label count.
+const HEAD: usize = 3;
 
 /// What a rule says about one record: tags, labels and whether to drop it.
 ///
 /// Invalid keys, over-long values, non-finite labels and anything past
 /// [`MAX_PER_RECORD`] are ignored here, so a rule cannot produce output the host rejects.
-/// Entries are kept as the result encodes them (`u8` key length, key, `u16` value length,
-/// value; a label's value as an `f64`), so the result is written without a second pass.
-#[derive(Debug, Default, Clone)]
+///
+/// The guest keeps one `Output` for a whole batch and it holds the batch's result: the
+/// records answered so far, encoded, then the open record's header and tags, written
+/// where the result wants them (`u8` key length, key, `u16` value length, value). Only
+/// labels wait aside (the result puts them after the tags, and a rule may add them in
+/// any order); closing the record appends them and fills in its header. So the result
+/// is never copied record by record.
+#[derive(Debug, Clone)]
 pub struct Output {
-    tags: Vec<u8>,
+    /// Finished records (after a batch's count, in the guest), then the open record:
+    /// its header at `head`, its tags after it.
+    buf: Vec<u8>,
+    /// Where the open record's header starts in `buf`.
+    head: usize,
+    /// Records closed in this batch.
+    count: u32,
     tag_count: u8,
     labels: Vec<u8>,
     label_count: u8,
@@ -74,24 +44,90 @@ pub struct Output {
     next_slot: usize,
 }
 
-/// Equal when the entries and the drop flag are (whatever keys were checked before).
+/// An output for one record, outside any batch.
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            buf: alloc::vec![0; HEAD],
+            head: 0,
+            count: 0,
+            tag_count: 0,
+            labels: Vec::new(),
+            label_count: 0,
+            drop: false,
+            checked_keys: [(0, 0); 4],
+            next_slot: 0,
+        }
+    }
+}
+
+/// Equal when the open records' entries and drop flags are (whatever came before them
+/// and whatever keys were checked).
 impl PartialEq for Output {
     fn eq(&self, other: &Output) -> bool {
-        (&self.tags, self.tag_count, &self.labels, self.label_count, self.drop)
-            == (&other.tags, other.tag_count, &other.labels, other.label_count, other.drop)
+        (self.tag_bytes(), self.tag_count, &self.labels, self.label_count, self.drop)
+            == (other.tag_bytes(), other.tag_count, &other.labels, other.label_count, other.drop)
     }
 }
 
 impl Output {
-    /// Empties the output for the next record, keeping its buffers.
+    /// Empties the open record's entries (and drop flag), keeping the buffers.
     pub fn clear(&mut self) {
-        self.tags.clear();
+        self.buf.truncate(self.head + HEAD);
         self.labels.clear();
         self.tag_count = 0;
         self.label_count = 0;
         self.drop = false;
     }
 
+    /// The open record's encoded tags.
+    fn tag_bytes(&self) -> &[u8] {
+        self.buf.get(self.head + HEAD..).unwrap_or_default()
+    }
+
+    /// Starts a batch's result: an empty count, then the first record opened.
+    pub(crate) fn start_batch(&mut self) {
+        self.buf.clear();
+        self.buf.extend_from_slice(&result::encode_count(0));
+        self.count = 0;
+        self.open();
+    }
+
+    /// Opens the next record at the end of the buffer.
+    #[inline]
+    fn open(&mut self) {
+        self.head = self.buf.len();
+        self.buf.extend_from_slice(&[0; HEAD]);
+        self.labels.clear();
+        self.tag_count = 0;
+        self.label_count = 0;
+        self.drop = false;
+    }
+
+    /// Closes the open record (labels after its tags, its header filled in) and opens
+    /// the next.
+    #[inline]
+    pub(crate) fn close_record(&mut self) {
+        if self.label_count > 0 {
+            self.buf.extend_from_slice(&self.labels);
+        }
+        let flags = if self.drop { FLAG_DROP } else { 0 };
+        if let Some(head) = self.buf.get_mut(self.head..self.head + HEAD) {
+            head.copy_from_slice(&[flags, self.tag_count, self.label_count]);
+        }
+        self.count += 1;
+        self.open();
+    }
+
+    /// Ends the batch: the encoded result of the records closed since
+    /// [`start_batch`](Self::start_batch) (the open record, which has no entries, left out).
+    pub(crate) fn finish_batch(&mut self) -> &[u8] {
+        self.buf.truncate(self.head);
+        self.buf[..4].copy_from_slice(&result::encode_count(self.count));
+        &self.buf
+    }
+
+    #[inline]
     fn key_ok(&mut self, key: &'static str) -> bool {
         let id = (key.as_ptr() as usize, key.len());
         if self.checked_keys.contains(&id) {
@@ -106,18 +142,20 @@ impl Output {
     }
 
     /// Adds a tag `key=value`.
+    #[inline]
     pub fn tag(&mut self, key: &'static str, value: &str) {
         if usize::from(self.tag_count) < MAX_PER_RECORD && value.len() <= MAX_VALUE_LEN && self.key_ok(key) {
-            self.tags.reserve(3 + key.len() + value.len());
-            self.tags.push(key.len() as u8);
-            self.tags.extend_from_slice(key.as_bytes());
-            self.tags.extend_from_slice(&(value.len() as u16).to_le_bytes());
-            self.tags.extend_from_slice(value.as_bytes());
+            self.buf.reserve(3 + key.len() + value.len());
+            self.buf.push(key.len() as u8);
+            self.buf.extend_from_slice(key.as_bytes());
+            self.buf.extend_from_slice(&(value.len() as u16).to_le_bytes());
+            self.buf.extend_from_slice(value.as_bytes());
             self.tag_count += 1;
         }
     }
 
     /// Adds a numeric label `key=value`.
+    #[inline]
     pub fn label(&mut self, key: &'static str, value: f64) {
         if usize::from(self.label_count) < MAX_PER_RECORD && value.is_finite() && self.key_ok(key) {
             self.labels.push(key.len() as u8);
@@ -134,7 +172,7 @@ impl Output {
 
     /// The tags so far.
     pub fn tags(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
-        let (b, mut at) = (&self.tags[..], 0usize);
+        let (b, mut at) = (self.tag_bytes(), 0usize);
         let text = move |r: core::ops::Range<usize>| b.get(r).and_then(|s| core::str::from_utf8(s).ok()).unwrap_or_default();
         core::iter::from_fn(move || {
             let klen = usize::from(*b.get(at)?);
@@ -170,27 +208,41 @@ mod tests {
     use super::*;
     use alloc::vec;
 
+    /// One batch's result from `o`: each closure answers one record.
+    fn batch(o: &mut Output, records: &[&dyn Fn(&mut Output)]) -> Vec<u8> {
+        o.start_batch();
+        for r in records {
+            r(o);
+            o.close_record();
+        }
+        o.finish_batch().to_vec()
+    }
+
     #[test]
     fn outputs_encode_to_the_documented_layout() {
         let mut o = Output::default();
-        o.tag("bot", "googlebot");
-        o.label("score", 0.5);
-        o.label("inf", f64::INFINITY);
-        o.drop_record();
-        o.tag("bad key!", "ignored");
-        let mut w = ResultWriter::new();
-        w.push(&o);
-        w.push(&Output::default());
+        let first = |o: &mut Output| {
+            o.tag("bot", "googlebot");
+            o.label("score", 0.5);
+            o.label("inf", f64::INFINITY);
+            o.drop_record();
+            o.tag("bad key!", "ignored");
+        };
+        let bytes = batch(&mut o, &[&first, &|_| {}]);
+        // count 2; flags drop, 1 tag, 1 label; "bot" = "googlebot"; "score" = 0.5; then
+        // an empty record (the layout in cflog-plugin-abi's crate docs).
         let mut expected = vec![2, 0, 0, 0, 1, 1, 1, 3, b'b', b'o', b't', 9, 0];
         expected.extend_from_slice(b"googlebot");
         expected.extend_from_slice(&[5, b's', b'c', b'o', b'r', b'e']);
         expected.extend_from_slice(&0.5f64.to_le_bytes());
         expected.extend_from_slice(&[0, 0, 0]);
-        assert_eq!(w.bytes(), &expected[..]);
-        let r = ResultReader::new(w.bytes(), 2).unwrap();
+        assert_eq!(bytes, expected);
+        let r = ResultReader::new(&bytes, 2).unwrap();
         assert!(r.records().next().unwrap().drop);
-        // The getters read the kept entries back; the checked key is still checked once
-        // per key, and a bad key after a good one is still refused.
+        // The getters read the open record's entries back; the checked key is still
+        // checked once per key, and a bad key after a good one is still refused.
+        let mut o = Output::default();
+        first(&mut o);
         o.tag("bot", "");
         o.tag("b d", "x");
         assert_eq!(o.tags().collect::<Vec<_>>(), [("bot", "googlebot"), ("bot", "")]);
@@ -203,15 +255,80 @@ mod tests {
     #[test]
     fn entries_past_the_limits_are_left_out() {
         let mut o = Output::default();
-        for _ in 0..300 {
-            o.tag("k", "v");
-            o.label("n", 1.0);
-        }
-        o.tag("long", &alloc::string::String::from_utf8(vec![b'v'; MAX_VALUE_LEN + 1]).unwrap());
-        let mut w = ResultWriter::new();
-        w.push(&o);
-        let r = ResultReader::new(w.bytes(), 1).unwrap();
+        let many = |o: &mut Output| {
+            for _ in 0..300 {
+                o.tag("k", "v");
+                o.label("n", 1.0);
+            }
+            o.tag("long", &alloc::string::String::from_utf8(vec![b'v'; MAX_VALUE_LEN + 1]).unwrap());
+        };
+        let bytes = batch(&mut o, &[&many]);
+        let r = ResultReader::new(&bytes, 1).unwrap();
         let rec = r.records().next().unwrap();
         assert_eq!((rec.tags().count(), rec.labels().count()), (MAX_PER_RECORD, MAX_PER_RECORD));
+    }
+
+    /// A record's answer as a list, for the independent encoder.
+    type Answer = (bool, Vec<(&'static str, &'static str)>, Vec<(&'static str, f64)>);
+
+    #[test]
+    fn a_batch_written_in_place_equals_the_abi_crates_encoding_record_by_record() {
+        // Tags and labels interleaved, a record cleared half-way, drops, empty records;
+        // the oracle is `cflog_plugin_abi::result::encode_record` over the same lists.
+        let answers: [Answer; 6] = [
+            (false, vec![("class", "2xx")], vec![]),
+            (true, vec![("a", "1"), ("b", ""), ("a", "3")], vec![("x", 1.5), ("y", -2.0)]),
+            (false, vec![], vec![]),
+            (false, vec![], vec![("only", 7.0)]),
+            (true, vec![], vec![]),
+            (false, vec![("path_class", "static")], vec![("n", 0.0)]),
+        ];
+        let write = |o: &mut Output, (drop, tags, labels): &Answer, junk_first: bool| {
+            if junk_first {
+                o.tag("junk", "gone");
+                o.label("junk", 9.0);
+                o.drop_record();
+                o.clear();
+            }
+            // Labels go in before tags here; the result must still put tags first.
+            let (mut t, mut l) = (tags.iter(), labels.iter());
+            loop {
+                let (nl, nt) = (l.next(), t.next());
+                if let Some((k, v)) = nl {
+                    o.label(k, *v);
+                }
+                if let Some((k, v)) = nt {
+                    o.tag(k, v);
+                }
+                if nl.is_none() && nt.is_none() {
+                    break;
+                }
+            }
+            if *drop {
+                o.drop_record();
+            }
+        };
+        let mut expected = Vec::from(result::encode_count(answers.len() as u32));
+        for (drop, tags, labels) in &answers {
+            result::encode_record(&mut |b| expected.extend_from_slice(b), *drop, tags.iter().copied(), labels.iter().copied());
+        }
+        let mut o = Output::default();
+        // Twice through the same output: nothing of one batch stays in the next, and a
+        // shorter batch after a longer one has its own count.
+        for round in 0..2 {
+            o.start_batch();
+            for (i, a) in answers.iter().enumerate() {
+                write(&mut o, a, (i + round) % 2 == 1);
+                o.close_record();
+            }
+            assert_eq!(o.finish_batch(), &expected[..], "round {round}");
+        }
+        o.start_batch();
+        write(&mut o, &answers[1], false);
+        o.close_record();
+        let mut one = Vec::from(result::encode_count(1));
+        let (drop, tags, labels) = &answers[1];
+        result::encode_record(&mut |b| one.extend_from_slice(b), *drop, tags.iter().copied(), labels.iter().copied());
+        assert_eq!(o.finish_batch(), &one[..]);
     }
 }

@@ -71,8 +71,8 @@ pub struct Guest<R> {
     rule: Option<R>,
     parser: Option<Parser>,
     buf: RecordBuf,
+    /// The batch's result, record by record (see [`Output`]).
     out: Output,
-    result: abi::ResultWriter,
     /// Buffer the host writes into (`cflog_alloc`).
     pub input: Vec<u8>,
     error: String,
@@ -100,7 +100,6 @@ impl<R: Rule> Guest<R> {
             parser: None,
             buf: RecordBuf::new(),
             out: Output::default(),
-            result: abi::ResultWriter::new(),
             input: Vec::new(),
             error: String::new(),
             fields,
@@ -165,16 +164,15 @@ impl<R: Rule> Guest<R> {
                 return Err(&self.error);
             }
         };
-        self.result.clear();
+        self.out.start_batch();
         for line in reader.lines() {
-            self.out.clear();
             // A line the rule's parser rejects gets no output rather than failing the batch.
             if let Ok(Some(record)) = parser.parse_line(line, &mut self.buf) {
                 rule.enrich(&record, &mut self.out);
             }
-            self.result.push(&self.out);
+            self.out.close_record();
         }
-        Ok(self.result.bytes())
+        Ok(self.out.finish_batch())
     }
 }
 
