@@ -11,9 +11,9 @@ export async function isGzip(file) {
 // file's bytes consumed, `counters.bytes` the bytes handed out. Read errors name the file
 // and, for gzip, how far decompression got. With `slices` (a byte count), a plain file is
 // read in slices of that size instead of File.stream()'s pieces (see `openSlices`).
-export async function open(file, counters = { compressed: 0, bytes: 0 }, { slices = 0 } = {}) {
+export async function open(file, counters = { compressed: 0, bytes: 0 }, { slices = 0, aside = false } = {}) {
   const gz = await isGzip(file);
-  if (slices > 0 && !gz) return openSlices(file, counters, slices);
+  if (slices > 0 && !gz) return aside ? openAside(file, counters, slices) : openSlices(file, counters, slices);
   let fileRead = 0;
   let out = 0;
   const counted = file.stream().pipeThrough(
@@ -71,6 +71,51 @@ function openSlices(file, counters, size) {
     cancel() {
       at = file.size;
       pending = Promise.resolve(null);
+    },
+  };
+}
+
+// A plain file read in `size`-byte slices by a reading worker (reader.js) on its own thread,
+// at most 2 slices ahead of the caller.
+function openAside(file, counters, size) {
+  const reader = new Worker(new URL("./reader.js", import.meta.url), { type: "module" });
+  const queue = [];
+  let waiter = null;
+  reader.onmessage = (ev) => {
+    queue.push(ev.data);
+    waiter?.();
+  };
+  reader.onerror = (ev) => {
+    queue.push({ error: ev.message || "the reading worker failed" });
+    waiter?.();
+  };
+  reader.postMessage({ file, size, ahead: 2 });
+  let done = false;
+  return {
+    gz: false,
+    async next() {
+      if (done) return null;
+      while (queue.length === 0) await new Promise((r) => (waiter = r));
+      waiter = null;
+      const m = queue.shift();
+      if (m.error) {
+        reader.terminate();
+        done = true;
+        throw new Error(m.error);
+      }
+      if (m.buf.length === 0) {
+        reader.terminate();
+        done = true;
+        return null;
+      }
+      reader.postMessage({ took: true });
+      counters.compressed += m.buf.length;
+      counters.bytes += m.buf.length;
+      return m.buf;
+    },
+    cancel() {
+      done = true;
+      reader.terminate();
     },
   };
 }

@@ -15,6 +15,19 @@ let busy = 0; // ms spent in wasm, for the benchmark
 // A lone worker reads a plain file in slices of this size (stream.js, `openSlices`).
 const DIRECT_SLICE = 8 << 20;
 
+// Writes `bytes` straight into the inspector's input window, a window at a time: one copy
+// into the wasm memory (`push` would copy them there, then again into its chunk).
+function feed(insp, memory, bytes) {
+  const room = insp.window_size();
+  for (let at = 0; at < bytes.length; ) {
+    const n = Math.min(room, bytes.length - at);
+    const ptr = insp.window(); // before reading memory.buffer: it may grow the memory
+    new Uint8Array(memory.buffer, ptr, n).set(bytes.subarray(at, at + n));
+    insp.filled(n);
+    at += n;
+  }
+}
+
 function fail(id, e) {
   postMessage(P.error(id, e));
 }
@@ -40,16 +53,17 @@ onmessage = async (ev) => {
       busy += performance.now() - t0;
       postMessage(P.ack(m.id, m.bytes.length));
     } else if (m.type === P.Msg.DIRECT) {
+      const wasm = await ready;
       const counters = { compressed: 0, bytes: 0 };
       let last = 0;
       for (const [i, file] of m.files.entries()) {
         inspector.begin_file(file.name);
-        const s = await open(file, counters, { slices: DIRECT_SLICE });
+        const s = await open(file, counters, { slices: DIRECT_SLICE, aside: true });
         for (;;) {
           const chunk = await s.next();
           if (!chunk) break;
           const t0 = performance.now();
-          inspector.push(chunk);
+          feed(inspector, wasm.memory, chunk);
           busy += performance.now() - t0;
           if (t0 - last > 100) {
             last = t0;
