@@ -10,10 +10,13 @@ export async function isGzip(file) {
 // Returns { gz, next() -> Uint8Array | null, cancel() }; `counters.compressed` counts the
 // file's bytes consumed, `counters.bytes` the bytes handed out. Read errors name the file
 // and, for gzip, how far decompression got. With `slices` (a byte count), a plain file is
-// read in slices of that size instead of File.stream()'s pieces (see `openSlices`).
+// read in slices of that size instead of File.stream()'s pieces (see `openSlices`). With
+// `aside`, a reading worker does all that on its own thread and hands over pieces of
+// `slices` bytes (see `openAside`); `gz` is then unknown (null).
 export async function open(file, counters = { compressed: 0, bytes: 0 }, { slices = 0, aside = false } = {}) {
+  if (aside) return openAside(file, counters, slices || 8 << 20);
   const gz = await isGzip(file);
-  if (slices > 0 && !gz) return aside ? openAside(file, counters, slices) : openSlices(file, counters, slices);
+  if (slices > 0 && !gz) return openSlices(file, counters, slices);
   let fileRead = 0;
   let out = 0;
   const counted = file.stream().pipeThrough(
@@ -75,48 +78,46 @@ function openSlices(file, counters, size) {
   };
 }
 
-// A plain file read in `size`-byte slices by a reading worker (reader.js) on its own thread,
-// at most 2 slices ahead of the caller.
+// The file read (and decompressed) by a reading worker (reader.js) on its own thread, in
+// pieces of `size` bytes, at most 2 of them ahead of the caller.
 function openAside(file, counters, size) {
   const reader = new Worker(new URL("./reader.js", import.meta.url), { type: "module" });
   const queue = [];
   let waiter = null;
-  reader.onmessage = (ev) => {
-    queue.push(ev.data);
+  const arrived = (m) => {
+    queue.push(m);
     waiter?.();
   };
-  reader.onerror = (ev) => {
-    queue.push({ error: ev.message || "the reading worker failed" });
-    waiter?.();
-  };
+  reader.onmessage = (ev) => arrived(ev.data);
+  reader.onerror = (ev) => arrived({ error: `${file.name}: cannot read the file: ${ev.message || "the reading worker failed"}` });
   reader.postMessage({ file, size, ahead: 2 });
+  const base = counters.compressed;
   let done = false;
+  const stop = () => {
+    done = true;
+    reader.terminate();
+  };
   return {
-    gz: false,
+    gz: null,
     async next() {
       if (done) return null;
       while (queue.length === 0) await new Promise((r) => (waiter = r));
       waiter = null;
       const m = queue.shift();
       if (m.error) {
-        reader.terminate();
-        done = true;
+        stop();
         throw new Error(m.error);
       }
+      counters.compressed = base + m.compressed;
       if (m.buf.length === 0) {
-        reader.terminate();
-        done = true;
+        stop();
         return null;
       }
       reader.postMessage({ took: true });
-      counters.compressed += m.buf.length;
       counters.bytes += m.buf.length;
       return m.buf;
     },
-    cancel() {
-      done = true;
-      reader.terminate();
-    },
+    cancel: stop,
   };
 }
 

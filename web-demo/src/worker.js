@@ -1,8 +1,9 @@
 // A parsing worker: one cflog Inspector (wasm) per job. Chunks arrive newline-aligned with
 // their layout and first line number (from the page's Cutter); the worker aggregates them
 // and, at the end, hands back its summary state for the page to merge.
-// A lone worker without a rule reads the files itself ("direct"): the same work as
-// `cflog analyze --threads 1`, with nothing crossing threads but progress.
+// A lone worker without a rule takes the files itself ("direct"): the same work as
+// `cflog analyze --threads 1`, with a reading worker of its own (reader.js) reading and
+// decompressing on another thread (reading a Blob costs a browser far more than read(2)).
 import init, { Inspector } from "./pkg/cflog_wasm.js";
 import { Rule } from "./rules.js";
 import { open } from "./stream.js";
@@ -12,7 +13,8 @@ const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.
 let inspector = null;
 let rule = null;
 let busy = 0; // ms spent in wasm, for the benchmark
-// A lone worker reads a plain file in slices of this size (stream.js, `openSlices`).
+// A lone worker gets its files from its reading worker in pieces of this size (stream.js,
+// `openAside`).
 const DIRECT_SLICE = 8 << 20;
 
 // Writes `bytes` straight into the inspector's input window, a window at a time: one copy
