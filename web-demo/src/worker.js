@@ -61,16 +61,20 @@ onmessage = async (ev) => {
       for (const [i, file] of m.files.entries()) {
         inspector.begin_file(file.name);
         const s = await open(file, counters, { slices: DIRECT_SLICE, aside: true });
-        for (;;) {
-          const chunk = await s.next();
-          if (!chunk) break;
-          const t0 = performance.now();
-          feed(inspector, wasm.memory, chunk);
-          busy += performance.now() - t0;
-          if (t0 - last > 100) {
-            last = t0;
-            postMessage(P.progress(m.id, counters));
+        try {
+          for (;;) {
+            const chunk = await s.next();
+            if (!chunk) break;
+            const t0 = performance.now();
+            feed(inspector, wasm.memory, chunk);
+            busy += performance.now() - t0;
+            if (t0 - last > 100) {
+              last = t0;
+              postMessage(P.progress(m.id, counters));
+            }
           }
+        } finally {
+          s.cancel(); // the reading worker ends with the file, also when the engine refused it
         }
         const t0 = performance.now();
         inspector.end_file();
