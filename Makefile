@@ -126,7 +126,9 @@ plugins: setup-rust
 # rule, generated sample). test-web: the page in real headless Chromium (Playwright).
 # The wasm build uses SIMD128 (memchr's vector search; every current browser has it) and
 # fat LTO, in its own target directory so the plugin rules' wasm32 build (other flags) and
-# this one do not rebuild each other. The site also carries the example rules.
+# this one do not rebuild each other. The site also carries the example rules. Its memcmp
+# (compiler-builtins compares byte by byte on wasm32) is replaced by web-demo/wasm/memcmp.wat
+# (16 bytes at a time) after wasm-bindgen.
 WASM_BINDGEN_VERSION := 0.2.130
 WEB := web-demo
 WEB_DIST := $(WEB)/dist
@@ -152,6 +154,7 @@ site: setup-rust wasm-bindgen-cli web-deps plugins
 	@$(MAKE) --no-print-directory debug-bins
 	rm -rf $(WEB_DIST) && mkdir -p $(WEB_DIST)
 	wasm-bindgen --target web --no-typescript --out-dir $(WEB_DIST)/pkg $(SITE_WASM_DIR)/wasm32-unknown-unknown/release/cflog_wasm.wasm
+	cd $(WEB) && node wasm/memcmp.mjs dist/pkg/cflog_wasm_bg.wasm
 	cd $(WEB) && node build.mjs
 	mkdir -p $(WEB_DIST)/rules && cp $(foreach r,$(PLUGIN_RULES),$(CARGO_TARGET_DIR)/wasm32-unknown-unknown/release/$(subst -,_,$(r)).wasm) $(WEB_DIST)/rules/
 	$(CFLOG_DEBUG) gen --format realtime --lines 20000 --seed 1 --rate 4 --gzip -o $(WEB_DIST)/sample.log.gz

@@ -10,7 +10,8 @@
 //! and the raw-line search.
 //!
 //! Two ways in, sharing one code path:
-//! - streaming (one thread): `begin_file`, `push` any byte chunks, `end_file`.
+//! - streaming (one thread): `begin_file`, `push` any byte chunks (or write them straight
+//!   into [`Engine::window`] and call [`Engine::filled`]: no copy in wasm), `end_file`.
 //! - chunked (several workers): a `cflog_engine::Cutter` on the page describes each
 //!   newline-aligned chunk (see [`layout_token`]); workers `push_chunk` them into their
 //!   own engine; the page merges the engines' states.
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use cflog_core::agg::Merge;
 use cflog_core::summary::Summary;
 use cflog_core::{Format, Parser, Record, RecordBuf, Schema};
-use cflog_engine::{BadLines, ChunkLayout, ChunkStart, Chunker, Cutter, Rules, Worker, lines};
+use cflog_engine::{BadLines, ChunkBytes, ChunkLayout, ChunkStart, Cutter, InPlaceChunker, Rules, Worker, lines};
 use serde_json::{Value, json};
 
 pub use crate::options::{Options, filter_from_json, parse_fields_spec};
@@ -122,7 +123,7 @@ pub struct Engine {
     cached: Option<(String, ChunkLayout, bool)>,
     // Streaming state.
     cutter: Cutter,
-    chunker: Chunker,
+    chunker: InPlaceChunker,
     file: u32,
     files: u32,
 }
@@ -135,7 +136,7 @@ impl Engine {
         Engine {
             worker,
             cutter: Cutter::new(&options.layout),
-            chunker: Chunker::new(),
+            chunker: InPlaceChunker::new(),
             options,
             matches: Vec::new(),
             match_count: 0,
@@ -263,28 +264,51 @@ impl Engine {
         self.cutter.begin(name);
         self.file = self.files;
         self.files += 1;
-        self.chunker = Chunker::new();
+        self.chunker = InPlaceChunker::new();
     }
 
-    fn take(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        let start = self.cutter.take(chunk)?;
-        self.run(chunk, self.file, &start, None)
+    fn take(&mut self, chunk: Option<ChunkBytes>) -> Result<(), Error> {
+        let Some(chunk) = chunk else { return Ok(()) };
+        let start = self.cutter.take(&chunk).map_err(Error::from);
+        let result = start.and_then(|start| self.run(&chunk, self.file, &start, None));
+        self.chunker.give_back(chunk);
+        result
     }
 
     /// Streams a chunk of the current input (any size, any boundary).
-    pub fn push(&mut self, data: &[u8]) -> Result<(), Error> {
-        match self.chunker.push(data) {
-            Some(chunk) => self.take(&chunk),
-            None => Ok(()),
+    pub fn push(&mut self, mut data: &[u8]) -> Result<(), Error> {
+        while !data.is_empty() {
+            let window = self.chunker.window();
+            let n = window.len().min(data.len());
+            window[..n].copy_from_slice(&data[..n]);
+            data = &data[n..];
+            self.filled(n)?;
         }
+        Ok(())
+    }
+
+    /// Where the next bytes of the current input go ([`cflog_engine::CHUNK`] bytes): the
+    /// caller writes up to that many and calls [`Engine::filled`] with the count. The same
+    /// chunks as [`Engine::push`] with those bytes, without the copy.
+    pub fn window(&mut self) -> &mut [u8] {
+        self.chunker.window()
+    }
+
+    /// The last `n` bytes of the current input were written at the start of
+    /// [`Engine::window`].
+    pub fn filled(&mut self, n: usize) -> Result<(), Error> {
+        let room = self.chunker.window().len();
+        if n > room {
+            return Err(Error::Window { n, room });
+        }
+        let chunk = self.chunker.filled(n);
+        self.take(chunk)
     }
 
     /// Ends the current input.
     pub fn end_file(&mut self) -> Result<(), Error> {
-        match self.chunker.finish() {
-            Some(chunk) => self.take(&chunk),
-            None => Ok(()),
-        }
+        let chunk = self.chunker.finish();
+        self.take(chunk)
     }
 
     /// The versioned report, serialized exactly as `cflog analyze --json` prints it.

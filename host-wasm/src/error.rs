@@ -47,6 +47,14 @@ pub enum Error {
         /// Lines in the chunk.
         lines: usize,
     },
+    /// More bytes reported written into the input window than it holds.
+    #[error("{n} bytes written into a window of {room} bytes")]
+    Window {
+        /// Bytes reported.
+        n: usize,
+        /// The window's size.
+        room: usize,
+    },
     /// A rule asked to enrich cflog's NDJSON.
     #[error("enrichment rules run on CloudFront log lines; this input is JSON lines (cflog NDJSON or standard logging v2 JSON)")]
     RuleOnNdjson,

@@ -5,6 +5,8 @@
 //! insp.begin_file("a.log");
 //! for await (const chunk of stream) insp.push(chunk);
 //! insp.end_file();
+//! // or, without copying each piece twice: write it at `wasm.memory.buffer`
+//! // [insp.window(), + insp.window_size()) and call insp.filled(its length).
 //! const report = insp.finish(); // same bytes as `cflog analyze --json --threads 1 a.log`
 //! ```
 //!
@@ -50,6 +52,27 @@ impl Inspector {
     /// Streams bytes of the current input (any chunking).
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         self.engine.push(bytes).map_err(err)
+    }
+
+    /// Where the next bytes of the current input go: an offset into the wasm memory
+    /// (`memory.buffer` of the module's exports) with room for [`Inspector::window_size`]
+    /// bytes. Write up to that many there, then call [`Inspector::filled`]: the same as
+    /// [`Inspector::push`] of those bytes, without a second copy inside the wasm memory
+    /// (nor an allocation per call). Any call in between may move the window.
+    pub fn window(&mut self) -> u32 {
+        // wasm32: an address in the linear memory fits in 32 bits.
+        self.engine.window().as_ptr().addr() as u32
+    }
+
+    /// The bytes [`Inspector::window`] has room for.
+    pub fn window_size(&mut self) -> u32 {
+        self.engine.window().len() as u32
+    }
+
+    /// The last `n` bytes of the current input were written at [`Inspector::window`]; a
+    /// chunk is aggregated when one is complete.
+    pub fn filled(&mut self, n: u32) -> Result<(), JsError> {
+        self.engine.filled(n as usize).map_err(err)
     }
 
     /// Ends the current input.

@@ -45,6 +45,26 @@ fn streamed(paths: &[String], fields: Option<&str>, window_ms: u64, piece: usize
     (engine.report_json(), engine)
 }
 
+/// Streams every file through one engine by writing pieces into its window (a lone
+/// worker's way): `fill` bytes per write (at most the window's room).
+fn windowed(paths: &[String], fields: Option<&str>, window_ms: u64, fill: usize) -> String {
+    let mut engine = Engine::new(Options::from_json(&options_json(fields, window_ms)).unwrap());
+    for p in paths {
+        let bytes = std::fs::read(p).unwrap();
+        engine.begin_file(p);
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            let window = engine.window();
+            let n = fill.min(window.len()).min(rest.len());
+            window[..n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            engine.filled(n).unwrap();
+        }
+        engine.end_file().unwrap();
+    }
+    engine.report_json()
+}
+
 /// Cuts files the way the page does (newline-aligned, `chunk` bytes) and deals chunks to
 /// `workers` engines round-robin, then merges their states.
 fn dealt(paths: &[String], fields: Option<&str>, window_ms: u64, chunk: usize, workers: usize) -> Engine {
@@ -133,6 +153,10 @@ fn generated_multi_chunk_inputs_identical_and_workers_agree() {
     let expected = cli_report(&paths, None, 60_000);
     let (report, _) = streamed(&paths, None, 60_000, 65_536);
     assert_eq!(report, expected);
+    // Written into the engine's window: whole windows, and short writes.
+    for fill in [usize::MAX, 300_001] {
+        assert_eq!(windowed(&paths, None, 60_000, fill), expected, "fill {fill}");
+    }
 
     // Four workers with 256 KiB chunks: every exact aggregate equals the single pass.
     let merged = dealt(&paths, None, 60_000, 256 * 1024, 4);
@@ -143,6 +167,17 @@ fn generated_multi_chunk_inputs_identical_and_workers_agree() {
     }
     // One worker fed by the cutter: the same bytes again.
     assert_eq!(dealt(&paths, None, 60_000, 300_000, 1).report_json(), expected);
+}
+
+#[test]
+fn more_bytes_than_the_window_holds_are_refused() {
+    let mut engine = Engine::new(Options::from_json(&options_json(None, 60_000)).unwrap());
+    engine.begin_file("x");
+    let room = engine.window().len();
+    assert_eq!(room, cflog_engine::CHUNK);
+    let err = engine.filled(room + 1).unwrap_err().to_string();
+    assert_eq!(err, format!("{} bytes written into a window of {room} bytes", room + 1));
+    assert_eq!(engine.lines(), 0);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //
 //   make bench-web                       # 1 M real-time lines, a 100 MB+ standard .gz
 //   node bench/bench.mjs --rt 200000 --std 150000 --runs 1   # quicker
+//   node bench/bench.mjs --dist /tmp/old-dist                 # another build of the site
 //
 // Prints a markdown table (medians of --runs runs) and the memory of the browser's process
 // tree sampled while the largest file streams. Figures go to bench/RESULTS.md by hand.
@@ -12,9 +13,9 @@ import { join } from "node:path";
 import { cpus } from "node:os";
 import { serve, launch, openPage, analyzeFiles, targetDir, ensureDir } from "../tests/helpers.mjs";
 
-const arg = (name, def) => {
+const arg = (name, def, as = Number) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
+  return i > 0 ? as(process.argv[i + 1]) : def;
 };
 const RT = arg("rt", 1_000_000);
 const STD = arg("std", 700_000);
@@ -77,7 +78,7 @@ function treeRss(rootPid) {
   return { total: rss / 1024, renderer: renderer / 1024 };
 }
 
-const server = await serve();
+const server = await serve(arg("dist", undefined, String));
 const browser = await launch();
 // Chromium runs as a child of this process: measure our process tree minus ourselves.
 const pid = process.pid;

@@ -10,8 +10,11 @@ export async function isGzip(file) {
 // Returns { gz, next() -> Uint8Array | null, cancel() }; `counters.compressed` counts the
 // file's bytes consumed, `counters.bytes` the bytes handed out. Read errors name the file
 // and, for gzip, how far decompression got. With `slices` (a byte count), a plain file is
-// read in slices of that size instead of File.stream()'s pieces (see `openSlices`).
-export async function open(file, counters = { compressed: 0, bytes: 0 }, { slices = 0 } = {}) {
+// read in slices of that size instead of File.stream()'s pieces (see `openSlices`). With
+// `aside`, a reading worker does all that on its own thread and hands over pieces of
+// `slices` bytes (see `openAside`); `gz` is then unknown (null).
+export async function open(file, counters = { compressed: 0, bytes: 0 }, { slices = 0, aside = false } = {}) {
+  if (aside) return openAside(file, counters, slices || 8 << 20);
   const gz = await isGzip(file);
   if (slices > 0 && !gz) return openSlices(file, counters, slices);
   let fileRead = 0;
@@ -72,6 +75,49 @@ function openSlices(file, counters, size) {
       at = file.size;
       pending = Promise.resolve(null);
     },
+  };
+}
+
+// The file read (and decompressed) by a reading worker (reader.js) on its own thread, in
+// pieces of `size` bytes, at most 2 of them ahead of the caller.
+function openAside(file, counters, size) {
+  const reader = new Worker(new URL("./reader.js", import.meta.url), { type: "module" });
+  const queue = [];
+  let waiter = null;
+  const arrived = (m) => {
+    queue.push(m);
+    waiter?.();
+  };
+  reader.onmessage = (ev) => arrived(ev.data);
+  reader.onerror = (ev) => arrived({ error: `${file.name}: cannot read the file: ${ev.message || "the reading worker failed"}` });
+  reader.postMessage({ file, size, ahead: 2 });
+  const base = counters.compressed;
+  let done = false;
+  const stop = () => {
+    done = true;
+    reader.terminate();
+  };
+  return {
+    gz: null,
+    async next() {
+      if (done) return null;
+      while (queue.length === 0) await new Promise((r) => (waiter = r));
+      waiter = null;
+      const m = queue.shift();
+      if (m.error) {
+        stop();
+        throw new Error(m.error);
+      }
+      counters.compressed = base + m.compressed;
+      if (m.buf.length === 0) {
+        stop();
+        return null;
+      }
+      reader.postMessage({ took: true });
+      counters.bytes += m.buf.length;
+      return m.buf;
+    },
+    cancel: stop,
   };
 }
 

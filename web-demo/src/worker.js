@@ -1,8 +1,9 @@
 // A parsing worker: one cflog Inspector (wasm) per job. Chunks arrive newline-aligned with
 // their layout and first line number (from the page's Cutter); the worker aggregates them
 // and, at the end, hands back its summary state for the page to merge.
-// A lone worker without a rule reads the files itself ("direct"): the same work as
-// `cflog analyze --threads 1`, with nothing crossing threads but progress.
+// A lone worker without a rule takes the files itself ("direct"): the same work as
+// `cflog analyze --threads 1`, with a reading worker of its own (reader.js) reading and
+// decompressing on another thread (reading a Blob costs a browser far more than read(2)).
 import init, { Inspector } from "./pkg/cflog_wasm.js";
 import { Rule } from "./rules.js";
 import { open } from "./stream.js";
@@ -12,8 +13,22 @@ const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.
 let inspector = null;
 let rule = null;
 let busy = 0; // ms spent in wasm, for the benchmark
-// A lone worker reads a plain file in slices of this size (stream.js, `openSlices`).
+// A lone worker gets its files from its reading worker in pieces of this size (stream.js,
+// `openAside`).
 const DIRECT_SLICE = 8 << 20;
+
+// Writes `bytes` straight into the inspector's input window, a window at a time: one copy
+// into the wasm memory (`push` would copy them there, then again into its chunk).
+function feed(insp, memory, bytes) {
+  const room = insp.window_size();
+  for (let at = 0; at < bytes.length; ) {
+    const n = Math.min(room, bytes.length - at);
+    const ptr = insp.window(); // before reading memory.buffer: it may grow the memory
+    new Uint8Array(memory.buffer, ptr, n).set(bytes.subarray(at, at + n));
+    insp.filled(n);
+    at += n;
+  }
+}
 
 function fail(id, e) {
   postMessage(P.error(id, e));
@@ -40,21 +55,26 @@ onmessage = async (ev) => {
       busy += performance.now() - t0;
       postMessage(P.ack(m.id, m.bytes.length));
     } else if (m.type === P.Msg.DIRECT) {
+      const wasm = await ready;
       const counters = { compressed: 0, bytes: 0 };
       let last = 0;
       for (const [i, file] of m.files.entries()) {
         inspector.begin_file(file.name);
-        const s = await open(file, counters, { slices: DIRECT_SLICE });
-        for (;;) {
-          const chunk = await s.next();
-          if (!chunk) break;
-          const t0 = performance.now();
-          inspector.push(chunk);
-          busy += performance.now() - t0;
-          if (t0 - last > 100) {
-            last = t0;
-            postMessage(P.progress(m.id, counters));
+        const s = await open(file, counters, { slices: DIRECT_SLICE, aside: true });
+        try {
+          for (;;) {
+            const chunk = await s.next();
+            if (!chunk) break;
+            const t0 = performance.now();
+            feed(inspector, wasm.memory, chunk);
+            busy += performance.now() - t0;
+            if (t0 - last > 100) {
+              last = t0;
+              postMessage(P.progress(m.id, counters));
+            }
           }
+        } finally {
+          s.cancel(); // the reading worker ends with the file, also when the engine refused it
         }
         const t0 = performance.now();
         inspector.end_file();

@@ -56,16 +56,17 @@ async function exportedReport(page) {
 }
 
 test("one worker: the exported report is byte for byte `cflog analyze --json --threads 1`, the KPIs equal it", async () => {
-  const files = [F.doc, F.rt, F.stgz];
+  // F.big spans several of the reading worker's 8 MiB pieces and of the engine's windows.
+  const files = [F.doc, F.rt, F.stgz, F.big];
   const expected = cliReport(files, ["--threads", "1"]);
   const { page, errors } = await openPage(browser, server.url);
   assert.equal(await analyzeFiles(page, files, { workers: 1 }), "done");
   const exported = await exportedReport(page);
   assert.equal(exported, expected);
   const r = JSON.parse(expected);
-  // 3000 + 5000 generated records plus the AWS documentation example's records.
+  // 3000 + 5000 + 20000 generated records plus the AWS documentation example's records.
   const docRecords = readFileSync(F.doc, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).length;
-  assert.equal(r.records, 3000 + 5000 + docRecords);
+  assert.equal(r.records, 3000 + 5000 + 20000 + docRecords);
   assertKpis(await kpis(page), r);
   // The top-URI table shows the report's first entry.
   const firstUri = await page.getAttribute('[data-table="uri"] tbody tr:first-child', "data-key");
