@@ -2,10 +2,12 @@
 //! on panic), and the environment a `cflog` process needs to reach it. The server is
 //! `CFLOG_MOTO` (set by the Makefile) or the workspace's `.venv/bin/moto_server`.
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// A moto server, stopped when dropped.
@@ -43,9 +45,20 @@ impl Moto {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
+/// A port on 127.0.0.1 that was free a moment ago and that this process has not handed out
+/// before. Tests in one binary run in parallel threads, and the kernel may give the same
+/// ephemeral port to two `bind(0)` calls in a row once the first listener is closed: two
+/// servers would then race for one port, the loser would exit, and both tests would talk to
+/// the winner, which dies with the first test to finish.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if given.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// `CFLOG_MOTO` (set by the Makefile) or the workspace's `.venv`. Missing: the test fails.
@@ -73,6 +86,23 @@ fn answers(port: u16) -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
+/// Whether the socket listening on `port` belongs to `child` (Linux `/proc`): the answer
+/// may come from a server another process started on the same port, while ours is still
+/// starting and will exit once its bind fails.
+fn listens(child: &Child, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else { return false };
+    let local = format!("0100007F:{port:04X}");
+    // Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    let inode = table.lines().skip(1).find_map(|l| {
+        let cols: Vec<&str> = l.split_whitespace().collect();
+        (cols.len() > 9 && cols[1] == local && cols[3] == "0A").then(|| cols[9].to_string())
+    });
+    let Some(inode) = inode else { return false };
+    let want = format!("socket:[{inode}]");
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", child.id())) else { return false };
+    fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.to_str() == Some(want.as_str())))
+}
+
 /// Starts moto on a free port and waits until it answers (up to 10 s; five ports tried).
 /// Blocks: async tests call it through `spawn_blocking`.
 pub fn start() -> Moto {
@@ -87,7 +117,8 @@ pub fn start() -> Moto {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
         let mut moto = Moto { child, port };
         for _ in 0..200 {
-            if answers(port) {
+            // Only our own server's answer counts (see `listens`).
+            if listens(&moto.child, port) && answers(port) {
                 return moto;
             }
             if let Ok(Some(_)) = moto.child.try_wait() {
