@@ -208,6 +208,10 @@ fn write_columns(
                     number = grammar::parse_seconds_us(raw);
                     number.is_some()
                 }
+                // Canonical digits are valid (`parse_u64` takes any 1 to 19 digits,
+                // `parse_status` any 3) and written as they are (below): no parse.
+                Kind::Integer if is_canonical_digits(raw) => true,
+                Kind::Status if raw.len() == 3 && is_canonical_digits(raw) => true,
                 Kind::Integer => {
                     number = grammar::parse_u64(raw);
                     number.is_some()
@@ -267,6 +271,10 @@ fn write_columns(
                 write_fixed(out, us, 1_000_000, 6);
             }
             Kind::EpochMillis => write_u64(out, grammar::parse_u64(raw).unwrap_or_default()),
+            // A valid value in canonical digits is the text `write_u64` would write for it
+            // (the parse and the formatting were ~100 instructions a number, 7 numbers a
+            // record of the Lambda's enriched output; issue 13).
+            Kind::Integer | Kind::Status if is_canonical_digits(raw) => copy_short(out, raw),
             Kind::Integer => write_u64(out, number.unwrap_or_else(|| grammar::parse_u64(raw).unwrap_or_default())),
             Kind::Status => write_u64(out, number.unwrap_or_else(|| u64::from(grammar::parse_status(raw).unwrap_or_default()))),
             Kind::Decimal if is_json_number(raw) => out.extend_from_slice(raw),
@@ -366,6 +374,13 @@ const DIGIT_PAIRS: [u8; 200] = {
     }
     t
 };
+
+/// Whether `t` is 1 to 19 ASCII digits without a leading zero (or `0` itself): the
+/// decimal text [`write_u64`] writes for the value `grammar::parse_u64` reads from it.
+#[inline(always)]
+fn is_canonical_digits(t: &[u8]) -> bool {
+    matches!(t.len(), 1..=19) && (t[0] != b'0' || t.len() == 1) && t.iter().fold(true, |all, b| all & b.is_ascii_digit())
+}
 
 /// JSON numbers have no leading zeros and need digits on both sides of a `.`.
 fn is_json_number(t: &[u8]) -> bool {
@@ -909,6 +924,28 @@ mod tests {
         v.clear();
         write_fixed(&mut v, 3_000, 1_000, 3);
         assert_eq!(v, b"3");
+    }
+
+    proptest::proptest! {
+        /// Canonical digits are exactly the texts that `write_u64` writes back unchanged
+        /// after `parse_u64` (and, three of them, after `parse_status`): digits with and
+        /// without leading zeros, signs, spaces, 19 and 20 digits.
+        #[test]
+        fn canonical_digits_are_the_written_number(raw in "[0-9]{1,20}|0[0-9]{0,4}|[+ -]?[1-9][0-9]{0,3}|[0-9]{1,3}[ .a]|") {
+            let raw = raw.as_bytes();
+            let round_trip = |n: Option<u64>| n.map(|n| {
+                let mut v = Vec::new();
+                write_u64(&mut v, n);
+                v
+            });
+            let written = round_trip(grammar::parse_u64(raw));
+            let same = written.as_deref() == Some(raw);
+            proptest::prop_assert_eq!(is_canonical_digits(raw), same && raw.len() <= 19, "{:?}", raw);
+            if is_canonical_digits(raw) && raw.len() == 3 {
+                let status = round_trip(grammar::parse_status(raw).map(u64::from));
+                proptest::prop_assert_eq!(status.as_deref(), Some(raw));
+            }
+        }
     }
 
     /// Around every power of ten (where the digit pairs and the last single digit meet) and
