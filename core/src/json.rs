@@ -208,6 +208,10 @@ fn write_columns(
                     number = grammar::parse_seconds_us(raw);
                     number.is_some()
                 }
+                // Canonical digits are valid (`parse_u64` takes any 1 to 19 digits,
+                // `parse_status` any 3) and written as they are (below): no parse.
+                Kind::Integer if is_canonical_digits(raw) => true,
+                Kind::Status if raw.len() == 3 && is_canonical_digits(raw) => true,
                 Kind::Integer => {
                     number = grammar::parse_u64(raw);
                     number.is_some()
@@ -267,6 +271,10 @@ fn write_columns(
                 write_fixed(out, us, 1_000_000, 6);
             }
             Kind::EpochMillis => write_u64(out, grammar::parse_u64(raw).unwrap_or_default()),
+            // A valid value in canonical digits is the text `write_u64` would write for it
+            // (the parse and the formatting were ~100 instructions a number, 7 numbers a
+            // record of the Lambda's enriched output; issue 13).
+            Kind::Integer | Kind::Status if is_canonical_digits(raw) => copy_short(out, raw),
             Kind::Integer => write_u64(out, number.unwrap_or_else(|| grammar::parse_u64(raw).unwrap_or_default())),
             Kind::Status => write_u64(out, number.unwrap_or_else(|| u64::from(grammar::parse_status(raw).unwrap_or_default()))),
             Kind::Decimal if is_json_number(raw) => out.extend_from_slice(raw),
@@ -316,33 +324,62 @@ fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
         width -= 1;
     }
     out.push(b'.');
+    // The digits right-aligned in a buffer of `0`s: the last `width` bytes are the
+    // fraction with its leading zeros.
     let mut tmp = [b'0'; 20];
-    let mut i = tmp.len();
-    let mut f = frac;
-    while f > 0 {
-        i -= 1;
-        tmp[i] = b'0' + (f % 10) as u8;
-        f /= 10;
-    }
-    for _ in 0..width - (tmp.len() - i) {
-        out.push(b'0');
-    }
-    out.extend_from_slice(&tmp[i..]);
+    decimal_digits(&mut tmp, frac);
+    copy_short(out, &tmp[tmp.len() - width..]);
 }
 
 /// Appends an unsigned integer in decimal.
-pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
+pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    // Two digits a division, from a table, and the digits copied as fixed-size words
+    // (`write_u64` was ~60 instructions a number with a digit a division and a `memcpy`
+    // call; 15 numbers a record of the Lambda's enriched output; issue 13).
+    let mut tmp = [b'0'; 20];
+    let start = decimal_digits(&mut tmp, n);
+    copy_short(out, &tmp[start..]);
+}
+
+/// `n` in decimal at the end of `tmp` (the bytes before left as they are); where its
+/// digits start.
+#[inline(always)]
+fn decimal_digits(tmp: &mut [u8; 20], mut n: u64) -> usize {
     let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    while n >= 100 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
     }
-    out.extend_from_slice(&tmp[i..]);
+    if n >= 10 {
+        let d = n as usize * 2;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        tmp[i] = b'0' + n as u8;
+    }
+    i
+}
+
+/// `00`, `01`, … `99`, one after the other.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        t[2 * n] = b'0' + (n / 10) as u8;
+        t[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    t
+};
+
+/// Whether `t` is 1 to 19 ASCII digits without a leading zero (or `0` itself): the
+/// decimal text [`write_u64`] writes for the value `grammar::parse_u64` reads from it.
+#[inline(always)]
+fn is_canonical_digits(t: &[u8]) -> bool {
+    matches!(t.len(), 1..=19) && (t[0] != b'0' || t.len() == 1) && t.iter().fold(true, |all, b| all & b.is_ascii_digit())
 }
 
 /// JSON numbers have no leading zeros and need digits on both sides of a `.`.
@@ -388,7 +425,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
 /// [`write_utf8_escaped`]; without, such bytes are copied (the caller checked the text is
 /// UTF-8).
 fn write_ascii_escaped<const UTF8: bool>(out: &mut Vec<u8>, s: &[u8]) {
-    let mut flags = Flags::new(s, |b| needs_escape(b) | (UTF8 & (b >= 0x80)), |w| escape_word(w) | if UTF8 { w & HIGH } else { 0 });
+    let mut flags = Flags::new(s, |b| needs_escape(b) | (UTF8 & (b >= 0x80)), |w| escape_word(w) | if UTF8 { w & HIGH } else { 0 }, cflog_simd::json_block::<UTF8, false>);
     let mut start = 0;
     while let Some(i) = flags.next(start) {
         copy_run(out, s, start, i);
@@ -409,18 +446,23 @@ fn write_ascii_escaped<const UTF8: bool>(out: &mut Vec<u8>, s: &[u8]) {
 /// between `%`s and escapes whole; text that decodes to a byte of 0x80 or more (UTF-8 to
 /// validate) or is decoded twice is decoded into a buffer first and then escaped.
 pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
+    // Decoding once, text without `%` goes through the one pass too (it is `write_str`'s
+    // pass plus a compare a block): a `memchr` first was ~60 instructions a value, five
+    // values a record of the Lambda's enriched output (issue 13).
+    if !double {
+        let quote = out.len();
+        out.reserve(raw.len() + 2);
+        out.push(b'"');
+        if write_decoded_ascii(out, raw) {
+            out.push(b'"');
+            return;
+        }
+        out.truncate(quote);
+    }
     if memchr::memchr(b'%', raw).is_none() {
         write_str(out, raw);
         return;
     }
-    let quote = out.len();
-    out.reserve(raw.len() + 2);
-    out.push(b'"');
-    if !double && write_decoded_ascii(out, raw) {
-        out.push(b'"');
-        return;
-    }
-    out.truncate(quote);
     let mut decoded = Vec::with_capacity(raw.len());
     decode::decode_into(raw, double, &mut decoded);
     write_str(out, &decoded);
@@ -429,7 +471,7 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
 /// The one-pass body of [`write_decoded_str`] for text decoded once: false, with part of
 /// the text appended, as soon as a raw or decoded byte is 0x80 or more.
 fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
-    let mut flags = Flags::dense(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w));
+    let mut flags = Flags::new(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w), cflog_simd::json_block::<true, true>);
     let mut i = 0;
     while let Some(at) = flags.next(i) {
         copy_run(out, raw, i, at);
@@ -534,13 +576,15 @@ fn escape_word(w: u64) -> u64 {
 }
 
 /// The positions of the bytes of a text that a caller flags, in order, found 16 bytes at a
-/// time. A block is first tested with a branch-free fold of `flag` (which LLVM turns into a
-/// few vector compares, ~20 instructions a block on x86-64; `flag` must use `|`, not `||`,
-/// or the fold stays scalar); only a block that holds a flagged byte gets its exact mask,
-/// from `word` on each 8-byte half (0x80 in each flagged byte: `flag` of each byte, which
-/// the tests check), whose bits are then taken one by one. Was byte by byte from the first
-/// flagged byte of an 8-byte word on, ~15 instructions a byte (issue 13).
-struct Flags<'a, F, W> {
+/// time: each block's mask from `block` (`cflog_simd::json_block`: a few vector compares
+/// and a movemask, ~8 instructions a block on x86-64), whose bits are then taken one by
+/// one; texts shorter than a block from `word` on overlapping 8- or 4-byte words (0x80 in
+/// each flagged byte), below 4 bytes from `flag` byte by byte. The three must flag the same
+/// bytes, which the tests check. Was a branch-free fold of `flag` per block, then the exact
+/// mask from `word` on each 8-byte half, ~50 instructions a block holding a flagged byte
+/// (the percent-encoded `cs-headers` hold one in nearly every block); before that byte by
+/// byte from the first flagged byte of an 8-byte word on, ~15 instructions a byte (issue 13).
+struct Flags<'a, F, W, B> {
     text: &'a [u8],
     /// One bit for each flagged byte of `text[base..end]` not yet passed by the caller.
     mask: u32,
@@ -549,21 +593,13 @@ struct Flags<'a, F, W> {
     end: usize,
     flag: F,
     word: W,
-    /// Flagged bytes are expected in most blocks: each block gets its exact mask at once,
-    /// without the fold first (percent-encoded text, a `%` every ~15 bytes).
-    dense: bool,
+    block: B,
 }
 
-impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
+impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64, B: Fn(&[u8; 16]) -> u32> Flags<'a, F, W, B> {
     #[inline(always)]
-    fn new(text: &'a [u8], flag: F, word: W) -> Self {
-        Flags { text, mask: 0, base: 0, end: 0, flag, word, dense: false }
-    }
-
-    /// [`Flags::new`] for text whose blocks mostly hold a flagged byte.
-    #[inline(always)]
-    fn dense(text: &'a [u8], flag: F, word: W) -> Self {
-        Flags { dense: true, ..Flags::new(text, flag, word) }
+    fn new(text: &'a [u8], flag: F, word: W, block: B) -> Self {
+        Flags { text, mask: 0, base: 0, end: 0, flag, word, block }
     }
 
     /// The first flagged position at or after `from`; `from` never goes back.
@@ -583,16 +619,10 @@ impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
     fn next_block(&mut self, mut at: usize) -> Option<usize> {
         let len = self.text.len();
         while at + 16 <= len {
-            let block: &[u8; 16] = self.text[at..at + 16].try_into().expect("16 bytes");
-            if self.dense {
-                let mask = self.exact(block);
-                if mask != 0 {
-                    (self.base, self.end, self.mask) = (at, at + 16, mask);
-                    return Some(at + mask.trailing_zeros() as usize);
-                }
-            } else if block.iter().fold(false, |a, &b| a | (self.flag)(b)) {
-                (self.base, self.end, self.mask) = (at, at + 16, self.exact(block));
-                return Some(at + self.mask.trailing_zeros() as usize);
+            let mask = (self.block)(self.text[at..at + 16].try_into().expect("16 bytes"));
+            if mask != 0 {
+                (self.base, self.end, self.mask) = (at, at + 16, mask);
+                return Some(at + mask.trailing_zeros() as usize);
             }
             at += 16;
         }
@@ -603,7 +633,7 @@ impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
         // The tail: the last 16 bytes when there are that many (the bits before `at` are
         // already passed), else the whole short text.
         let (base, mask) = if len >= 16 {
-            (len - 16, self.exact(self.text[len - 16..].try_into().expect("16 bytes")))
+            (len - 16, (self.block)(self.text[len - 16..].try_into().expect("16 bytes")))
         } else {
             (0, self.short(self.text))
         };
@@ -632,14 +662,6 @@ impl<'a, F: Fn(u8) -> bool, W: Fn(u64) -> u64> Flags<'a, F, W> {
         } else {
             t.iter().enumerate().fold(0, |m, (j, &b)| m | u32::from((self.flag)(b)) << j)
         }
-    }
-
-    /// One bit for each flagged byte of `block`.
-    #[inline(always)]
-    fn exact(&self, block: &[u8; 16]) -> u32 {
-        let (lo, hi) = block.split_at(8);
-        let half = |h: &[u8]| movemask((self.word)(u64::from_le_bytes(h.try_into().expect("8 bytes"))));
-        half(lo) | half(hi) << 8
     }
 }
 
@@ -778,6 +800,20 @@ mod tests {
             proptest::prop_assert_eq!(movemask(eq_word(w, c)), eq);
             proptest::prop_assert_eq!(movemask(w & HIGH), word.iter().enumerate().fold(0, |m, (j, &b)| m | u32::from(b >= 0x80) << j));
         }
+
+        /// The block masks `Flags` takes from cflog-simd flag exactly what each caller's
+        /// byte test flags (`write_str`'s with and without UTF-8, `write_decoded_ascii`'s).
+        #[test]
+        fn block_masks_flag_what_byte_tests_flag(block in proptest::prelude::any::<[u8; 16]>(), pick in proptest::collection::vec((0usize..16, proptest::sample::select(alloc::vec![0u8, 0x1f, 0x20, b'"', b'%', b'\\', 0x7f, 0x80, 0xff])), 0..6)) {
+            let mut block = block;
+            for (k, b) in pick {
+                block[k] = b;
+            }
+            let bits = |flag: &dyn Fn(u8) -> bool| block.iter().enumerate().fold(0u32, |m, (j, &b)| m | u32::from(flag(b)) << j);
+            proptest::prop_assert_eq!(cflog_simd::json_block::<true, false>(&block), bits(&|b| needs_escape(b) | (b >= 0x80)));
+            proptest::prop_assert_eq!(cflog_simd::json_block::<false, false>(&block), bits(&needs_escape));
+            proptest::prop_assert_eq!(cflog_simd::json_block::<true, true>(&block), bits(&|b| (b == b'%') | (b >= 0x80) | needs_escape(b)));
+        }
     }
 
     /// `copy_short` appends exactly its text, at every length around its word sizes.
@@ -888,6 +924,63 @@ mod tests {
         v.clear();
         write_fixed(&mut v, 3_000, 1_000, 3);
         assert_eq!(v, b"3");
+    }
+
+    proptest::proptest! {
+        /// Canonical digits are exactly the texts that `write_u64` writes back unchanged
+        /// after `parse_u64` (and, three of them, after `parse_status`): digits with and
+        /// without leading zeros, signs, spaces, 19 and 20 digits.
+        #[test]
+        fn canonical_digits_are_the_written_number(raw in "[0-9]{1,20}|0[0-9]{0,4}|[+ -]?[1-9][0-9]{0,3}|[0-9]{1,3}[ .a]|") {
+            let raw = raw.as_bytes();
+            let round_trip = |n: Option<u64>| n.map(|n| {
+                let mut v = Vec::new();
+                write_u64(&mut v, n);
+                v
+            });
+            let written = round_trip(grammar::parse_u64(raw));
+            let same = written.as_deref() == Some(raw);
+            proptest::prop_assert_eq!(is_canonical_digits(raw), same && raw.len() <= 19, "{:?}", raw);
+            if is_canonical_digits(raw) && raw.len() == 3 {
+                let status = round_trip(grammar::parse_status(raw).map(u64::from));
+                proptest::prop_assert_eq!(status.as_deref(), Some(raw));
+            }
+        }
+    }
+
+    /// Around every power of ten (where the digit pairs and the last single digit meet) and
+    /// at the ends, as `format!` writes them.
+    #[test]
+    fn numbers_at_digit_boundaries() {
+        let mut ns = alloc::vec![0, u64::MAX, u64::MAX - 1];
+        for k in 0..20 {
+            let p = 10u64.pow(k);
+            ns.extend([p - 1, p, p + 1, p.saturating_mul(5)]);
+        }
+        for n in ns {
+            let mut v = Vec::new();
+            write_u64(&mut v, n);
+            assert_eq!(v, alloc::format!("{n}").as_bytes(), "{n}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_are_written_as_format_writes_them(n in proptest::prelude::any::<u64>(), small in 0u64..100_000, scale_digits in 1usize..=6) {
+            for n in [n, small, n >> 32] {
+                let mut v = alloc::vec![b'x'];
+                write_u64(&mut v, n);
+                let want = alloc::format!("{n}");
+                proptest::prop_assert_eq!(&v[1..], want.as_bytes());
+                // The oracle: every decimal, then trailing zeros and a bare `.` cut off.
+                let scale = 10u64.pow(scale_digits as u32);
+                let mut fixed = alloc::vec![b'x'];
+                write_fixed(&mut fixed, n, scale, scale_digits);
+                let full = alloc::format!("{}.{:0w$}", n / scale, n % scale, w = scale_digits);
+                let want = full.trim_end_matches('0').trim_end_matches('.');
+                proptest::prop_assert_eq!(&fixed[1..], want.as_bytes());
+            }
+        }
     }
 
     #[test]

@@ -12,12 +12,13 @@
 //! Attribute names are `ctx|<list>|<key>` for the top lists and
 //! `ctx|<ip|asn>|<key>|<counter>` for clients ([`attribute`], [`parse_attribute`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use cflog_core::agg::{ClientCounts, ClientTable, TopK};
 use cflog_core::suspicious::{ClientKind, SuspectThresholds, judge_window};
 use cflog_core::summary::Window;
 use cflog_core::{Field, Record};
+use hashbrown::HashMap;
 
 /// Entries of each list a batch adds to a window's rollup item.
 pub const CONTEXT_TOP: usize = 5;

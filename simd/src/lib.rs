@@ -47,6 +47,9 @@ extern crate std;
 
 use alloc::vec::Vec;
 
+pub mod escape;
+pub use escape::json_block;
+
 /// Block size of every path: one 64-bit mask.
 const BLOCK: usize = 64;
 
