@@ -185,6 +185,9 @@ pub struct Worker {
     /// Lines seen (records, bad, blank and comment lines).
     pub lines: u64,
     filter: Filter,
+    /// `!filter.is_empty()`, known once: `Filter::is_empty` builds a default filter and
+    /// compares with it, 0.3 % of the wasm engine's profile when asked per record.
+    filtering: bool,
     double_decode: bool,
     records: RecordLoop,
     ndjson: NdjsonDecoder,
@@ -202,6 +205,7 @@ impl Worker {
             filtered_out: 0,
             lines: 0,
             filter: Filter::new(),
+            filtering: false,
             double_decode,
             records: RecordLoop::new(),
             ndjson: NdjsonDecoder::new(),
@@ -212,6 +216,7 @@ impl Worker {
     /// Keeps only the records `filter` keeps (its tag conditions apply after the rules, to
     /// the rules' tags and an enriched record's own).
     pub fn with_filter(mut self, filter: Filter) -> Worker {
+        self.filtering = !filter.is_empty();
         self.filter = filter;
         self
     }
@@ -287,7 +292,7 @@ impl Worker {
     /// `line_tags`), counting what it leaves out. A record it leaves out is still checked,
     /// so a bad line is bad whatever the filter.
     fn admit(&mut self, record: &Record<'_>, tags: Tags<'_>, line_tags: &[(String, String)]) -> Result<bool, ParseError> {
-        if self.filter.is_empty() {
+        if !self.filtering {
             return Ok(true);
         }
         let keep = self.filter.keep(record)?
