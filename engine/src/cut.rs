@@ -36,6 +36,13 @@ pub fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// How many of `lines` (the [`lines`] of `bytes`) end in a `\n`: all but an unterminated
+/// last one. What [`Cutter::take`] counts, without a pass over the bytes.
+pub fn line_ends(bytes: &[u8], lines: &[&[u8]]) -> u64 {
+    let open_end = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    (lines.len() - usize::from(open_end)) as u64
+}
+
 /// Gathers bytes arriving in any pieces into newline-aligned chunks of about [`CHUNK`].
 #[derive(Debug, Default)]
 pub struct Chunker {
@@ -314,6 +321,18 @@ impl Cutter {
     /// Describes the next chunk of the current input (`bytes` ends at a line end, or at
     /// the end of the input) and advances past it.
     pub fn take(&mut self, bytes: &[u8]) -> Result<ChunkStart, LayoutError> {
+        self.take_counted(bytes, memchr::memchr_iter(b'\n', bytes).count() as u64)
+    }
+
+    /// [`take`](Self::take) of a chunk whose [`lines`] the caller has already found (and
+    /// hands on to [`crate::Worker::run_found`]), so that a host that cuts and runs each
+    /// chunk on one thread walks its lines once. `lines` must be `lines(bytes)`.
+    pub fn take_found(&mut self, bytes: &[u8], lines: &[&[u8]]) -> Result<ChunkStart, LayoutError> {
+        self.take_counted(bytes, line_ends(bytes, lines))
+    }
+
+    /// [`take`](Self::take) of a chunk with `lines` line ends.
+    fn take_counted(&mut self, bytes: &[u8], lines: u64) -> Result<ChunkStart, LayoutError> {
         let current = match &self.layout {
             Some(l) => l.clone(),
             None => {
@@ -343,7 +362,6 @@ impl Cutter {
                 self.layout = Some(ChunkLayout::Log(Arc::new(next)));
             }
         }
-        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
         let start = ChunkStart { layout: current, first_line: self.lines_before, lines, double_decode: self.double_decode };
         self.lines_before += lines;
         Ok(start)

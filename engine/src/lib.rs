@@ -30,7 +30,7 @@ pub mod worker;
 pub mod wasmtime_rules;
 
 pub use bad::{BadLine, BadLines};
-pub use cut::{CHUNK, ChunkBytes, ChunkLayout, ChunkStart, Chunker, Cutter, InPlaceChunker, LayoutOrigin, lines};
+pub use cut::{CHUNK, ChunkBytes, ChunkLayout, ChunkStart, Chunker, Cutter, InPlaceChunker, LayoutOrigin, line_ends, lines};
 pub use layout::{FieldsOrder, FormatChoice, LayoutChoice, LayoutError};
 pub use spec::{FieldsSpec, SpecError, parse_fields_spec};
 pub use worker::{Outcome, RecordLoop, Rules, Worker};

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use cflog_core::agg::Merge;
 use cflog_core::summary::Summary;
 use cflog_core::{Format, Parser, Record, RecordBuf, Schema};
-use cflog_engine::{BadLines, ChunkBytes, ChunkLayout, ChunkStart, Cutter, InPlaceChunker, Rules, Worker, lines};
+use cflog_engine::{BadLines, ChunkBytes, ChunkLayout, ChunkStart, Cutter, InPlaceChunker, Rules, Worker, line_ends, lines};
 use serde_json::{Value, json};
 
 pub use crate::options::{Options, filter_from_json, parse_fields_spec};
@@ -182,18 +182,20 @@ impl Engine {
     /// for its lines if a rule ran.
     pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         let (layout, double_decode) = self.layout_for(token)?;
-        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-        self.run(bytes, file, &ChunkStart { layout, first_line, lines, double_decode }, verdicts)
+        let found: Vec<&[u8]> = lines(bytes).collect();
+        let start = ChunkStart { layout, first_line, lines: line_ends(bytes, &found), double_decode };
+        self.run(&found, file, &start, verdicts)
     }
 
-    fn run(&mut self, bytes: &[u8], file: u32, start: &ChunkStart, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
+    /// Runs a chunk's `lines` (each found once, by [`lines`]).
+    fn run(&mut self, lines: &[&[u8]], file: u32, start: &ChunkStart, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         if self.options.search.is_some() {
-            self.search(bytes, file, start);
+            self.search(lines, file, start);
             return Ok(());
         }
         let mut rules = match verdicts {
             Some(v) => {
-                let n = lines(bytes).count();
+                let n = lines.len();
                 if v.len() != n {
                     return Err(Error::Verdicts { answers: v.len(), lines: n });
                 }
@@ -201,16 +203,15 @@ impl Engine {
             }
             None => None,
         };
-        self.worker.run(file as usize, start, bytes, rules.as_mut().map(|r| r as &mut dyn Rules));
+        self.worker.run_found(file as usize, start, lines, rules.as_mut().map(|r| r as &mut dyn Rules));
         Ok(())
     }
 
     /// Raw-line search: lines holding the searched text are parsed (headers too, so a
     /// standard log's layout switches) and must pass the active filters; the records come
     /// back as `cflog parse` prints them (a JSON line is shown as it is).
-    fn search(&mut self, bytes: &[u8], file: u32, start: &ChunkStart) {
+    fn search(&mut self, all: &[&[u8]], file: u32, start: &ChunkStart) {
         let Some(needle) = self.options.search.clone() else { return };
-        let all: Vec<&[u8]> = lines(bytes).collect();
         self.worker.lines += all.len() as u64;
         let finder = memchr::memmem::Finder::new(&needle);
         let filtering = !self.options.filter.is_empty();
@@ -269,8 +270,10 @@ impl Engine {
 
     fn take(&mut self, chunk: Option<ChunkBytes>) -> Result<(), Error> {
         let Some(chunk) = chunk else { return Ok(()) };
-        let start = self.cutter.take(&chunk).map_err(Error::from);
-        let result = start.and_then(|start| self.run(&chunk, self.file, &start, None));
+        // The chunk's lines are found once, for the cutter's count and the worker.
+        let found: Vec<&[u8]> = lines(&chunk).collect();
+        let start = self.cutter.take_found(&chunk, &found).map_err(Error::from);
+        let result = start.and_then(|start| self.run(&found, self.file, &start, None));
         self.chunker.give_back(chunk);
         result
     }

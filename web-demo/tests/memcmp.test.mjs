@@ -60,6 +60,43 @@ test("memcmp.wat agrees with the byte-by-byte reference", async () => {
   assert.throws(() => memcmp(memory.buffer.byteLength - 8, 0, 16), WebAssembly.RuntimeError);
 });
 
+// Every length up to 70 (each path: bytes, 4/8-byte pairs, 16-byte blocks with an
+// overlapping last block) with the one difference at every position, either sign, and
+// the bytes just outside the compared ones differing (a read outside them would show).
+test("memcmp.wat finds the first difference at every position of every short length", async () => {
+  const { instance } = await WebAssembly.instantiate(await memcmpModule(), {});
+  const { memcmp, memory } = instance.exports;
+  const mem = new Uint8Array(memory.buffer);
+  for (let n = 0; n <= 70; n++) {
+    for (const shift of [0, 5]) {
+      const a = 100 + shift;
+      const b = 1000 + 3 * shift + 1;
+      for (let i = 0; i < n; i++) mem[a + i] = mem[b + i] = 0x41 + ((i * 7) % 26);
+      mem[a - 1] = 9;
+      mem[b - 1] = 10;
+      mem[a + n] = 1;
+      mem[b + n] = 2;
+      assert.equal(memcmp(a, b, n), 0, `equal, n=${n}`);
+      for (let at = 0; at < n; at++) {
+        const keep = mem[b + at];
+        // 0xf0 against 0x10: unsigned, so positive; a signed compare would say negative.
+        for (const [x, y] of [[0xf0, 0x10], [0x10, 0xf0], [keep, keep + 1]]) {
+          mem[a + at] = x;
+          mem[b + at] = y;
+          // A later difference must not decide.
+          if (at + 1 < n) mem[b + n - 1] = mem[a + n - 1] ^ 0xff;
+          const want = reference(mem, a, b, n);
+          assert.equal(want, x - y);
+          assert.equal(memcmp(a, b, n), want, `n=${n} at=${at} ${x} vs ${y}`);
+          assert.equal(memcmp(b, a, n), -want, `n=${n} at=${at} ${y} vs ${x}`);
+          mem[b + n - 1] = mem[a + n - 1] = 0x41 + (((n - 1) * 7) % 26);
+        }
+        mem[a + at] = mem[b + at] = keep;
+      }
+    }
+  }
+});
+
 test("the site's module carries the spliced memcmp, and a module without one is refused", async () => {
   const site = readFileSync(join(dist, "pkg/cflog_wasm_bg.wasm"));
   const body = await memcmpBody();
