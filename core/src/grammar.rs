@@ -22,9 +22,18 @@ fn whole<'a, O>(input: &'a [u8], p: impl Parser<&'a [u8], Output = O, Error = no
 fn fold_digits(digits: &[u8]) -> Option<u64> {
     let mut n: u64 = 0;
     for &d in digits {
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        n = times(n, 10)?.checked_add(u64::from(d - b'0'))?;
     }
     Some(n)
+}
+
+/// `n * k`, `None` on overflow: `n.checked_mul(k)` for a constant `k`, written as a compare
+/// with `u64::MAX / k` (folded at compile time) so that wasm32, which has no 64×64→128
+/// multiply, does not call `__multi3` for the overflow flag; on x86-64 a compare and a
+/// multiply, as before.
+#[inline(always)]
+fn times(n: u64, k: u64) -> Option<u64> {
+    (n <= u64::MAX / k).then(|| n * k)
 }
 
 /// The first `scale` digits of a fraction as an integer, right-padded with zeros
@@ -103,9 +112,23 @@ fn fast_decimal(input: &[u8], scale: usize) -> Option<(u64, u64)> {
 
 /// An unsigned integer.
 pub fn parse_u64(input: &[u8]) -> Option<u64> {
-    if (1..=19).contains(&input.len()) && input.iter().all(u8::is_ascii_digit) {
-        return fold_digits(input);
+    // 1–19 digits always fit: checked and folded in one pass, no overflow checks.
+    if (1..=19).contains(&input.len()) {
+        let mut n = 0u64;
+        for &b in input {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return parse_u64_nom(input);
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Some(n);
     }
+    parse_u64_nom(input)
+}
+
+#[cold]
+fn parse_u64_nom(input: &[u8]) -> Option<u64> {
     whole(input, uint)
 }
 
@@ -133,7 +156,7 @@ pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
         }
     }
     let (whole_s, frac) = fast_decimal(input, 6).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 6))))?;
-    whole_s.checked_mul(1_000_000)?.checked_add(frac)
+    times(whole_s, 1_000_000)?.checked_add(frac)
 }
 
 /// Epoch seconds with an optional fraction (`1607374321.541`, `1738535441`) as epoch
@@ -143,7 +166,7 @@ pub fn parse_epoch_seconds_ms(input: &[u8]) -> Option<i64> {
         return Some(ms);
     }
     let (s, frac) = fast_decimal(input, 3).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 3))))?;
-    let ms = s.checked_mul(1000)?.checked_add(frac)?;
+    let ms = times(s, 1000)?.checked_add(frac)?;
     i64::try_from(ms).ok()
 }
 
@@ -203,21 +226,57 @@ fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
     .parse(input)
 }
 
-/// The digits at `at` (each checked) as a number.
-#[inline]
-fn digits_at(input: &[u8], at: core::ops::Range<usize>) -> Option<u32> {
-    input[at].iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
-}
-
 /// `YYYY-MM-DD` as days since 1970-01-01.
 pub fn parse_date_days(input: &[u8]) -> Option<i64> {
     // Standard logs write exactly this shape on every line: read it by hand (the nom
     // grammar below costs ~15× more, issue 13) and let the grammar judge anything else.
-    if input.len() == 10 && input[4] == b'-' && input[7] == b'-' {
-        let (y, m, d) = (digits_at(input, 0..4)?, digits_at(input, 5..7)?, digits_at(input, 8..10)?);
-        return civil_days(i64::from(y), m, d);
+    if let Some(&[a, b, c, d, b'-', e, f, b'-', g, h]) = input.first_chunk::<10>()
+        && input.len() == 10
+    {
+        // The eight digits in one word: every one checked and the pairs folded at once.
+        let (lo, hi) = swar_pairs(u64::from_le_bytes([a, b, c, d, e, f, g, h]))?;
+        return civil_days_0_9999((lo & 0xff) * 100 + (lo >> 16), hi & 0xff, hi >> 16);
     }
     parse_date_days_nom(input)
+}
+
+/// Eight ASCII digits as a little-endian word, folded pairwise: the `k`-th 16-bit lane of
+/// the result is the two-digit number of bytes `2k, 2k + 1` (the first is the tens).
+/// Returned as (lanes 0–1, lanes 2–3), each lane under 100; `None` when any byte is not a
+/// digit.
+#[inline(always)]
+fn swar_pairs(x: u64) -> Option<(u32, u32)> {
+    // Every byte in b'0'..=b'9': high nibble 3, and adding 6 does not carry out of it.
+    if x & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
+        || (x.wrapping_add(0x0606_0606_0606_0606)) & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
+    {
+        return None;
+    }
+    let v = x - 0x3030_3030_3030_3030;
+    let v = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    Some((v as u32, (v >> 32) as u32))
+}
+
+/// [`civil_days`] for a four-digit year, in unsigned arithmetic: the year is moved one
+/// 400-year era (146,097 days) forward so that January and February of year 0 need no
+/// signed division.
+#[inline]
+fn civil_days_0_9999(y: u32, m: u32, d: u32) -> Option<i64> {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        2 => 28 + u32::from(leap),
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if d == 0 || d > month_days {
+        return None;
+    }
+    let y = y + 400 - u32::from(m <= 2);
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(i64::from(era * 146_097 + doe) - 719_468 - 146_097)
 }
 
 fn civil_days(y: i64, m: u32, d: u32) -> Option<i64> {
@@ -238,9 +297,12 @@ fn parse_date_days_nom(input: &[u8]) -> Option<i64> {
 /// `HH:MM:SS` (an optional fraction is accepted and truncated) as milliseconds of the day.
 pub fn parse_time_ms(input: &[u8]) -> Option<i64> {
     // The shape of every standard-log line, by hand; anything else goes to the grammar.
-    if input.len() == 8 && input[2] == b':' && input[5] == b':' {
-        let (h, m, s) = (digits_at(input, 0..2)?, digits_at(input, 3..5)?, digits_at(input, 6..8)?);
-        return time_of_day_ms(h, m, s, &[]);
+    if let Some(&[a, b, b':', c, d, b':', e, f]) = input.first_chunk::<8>()
+        && input.len() == 8
+    {
+        // The six digits and two zeros in one word, checked and folded at once.
+        let (lo, hi) = swar_pairs(u64::from_le_bytes([a, b, c, d, e, f, b'0', b'0']))?;
+        return time_of_day_ms(lo & 0xff, lo >> 16, hi & 0xff, &[]);
     }
     parse_time_ms_nom(input)
 }
@@ -420,25 +482,33 @@ fn fast_ipv6(input: &[u8]) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(head))
 }
 
-/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255. Each octet
-/// is cut at its dot and read by its length, rather than a byte-at-a-time state machine.
+/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255. Each of the
+/// first three octets is matched with its dot as one slice pattern (`d.`, `dd.`, `ddd.`),
+/// the last by its length: no search for the dot, no byte-at-a-time state machine.
+#[inline]
 fn fast_ipv4(input: &[u8]) -> Option<Ipv4Addr> {
     if !(7..=15).contains(&input.len()) {
         return None;
     }
-    let mut octets = [0u8; 4];
-    let mut rest = input;
-    for octet in &mut octets[..3] {
-        let dot = rest.iter().take(4).position(|&b| b == b'.')?;
-        *octet = ipv4_octet(&rest[..dot])?;
-        rest = &rest[dot + 1..];
+    let (a, rest) = ipv4_octet_dot(input)?;
+    let (b, rest) = ipv4_octet_dot(rest)?;
+    let (c, rest) = ipv4_octet_dot(rest)?;
+    Some(Ipv4Addr::new(a, b, c, ipv4_octet(rest)?))
+}
+
+/// One octet and its dot at the start of `text`, and what follows the dot.
+#[inline(always)]
+fn ipv4_octet_dot(text: &[u8]) -> Option<(u8, &[u8])> {
+    match *text {
+        [a, b'.', ref rest @ ..] => Some((ipv4_octet(&[a])?, rest)),
+        [a, b, b'.', ref rest @ ..] => Some((ipv4_octet(&[a, b])?, rest)),
+        [a, b, c, b'.', ref rest @ ..] => Some((ipv4_octet(&[a, b, c])?, rest)),
+        _ => None,
     }
-    octets[3] = ipv4_octet(rest)?;
-    Some(Ipv4Addr::from(octets))
 }
 
 /// One octet of a dotted quad: `0`, or 1–3 digits without a leading zero, at most 255.
-#[inline]
+#[inline(always)]
 fn ipv4_octet(digits: &[u8]) -> Option<u8> {
     let d = |b: u8| Some(b.wrapping_sub(b'0')).filter(|&d| d <= 9);
     match *digits {

@@ -271,19 +271,19 @@ impl<'a> Record<'a> {
     /// `x-edge-result-type`.
     #[inline]
     pub fn result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
-        Ok(self.text(Field::ResultType)?.map(ResultType::parse))
+        self.typed(Field::ResultType, "UTF-8 text", ResultType::from_bytes)
     }
 
     /// `x-edge-response-result-type`.
     #[inline]
     pub fn response_result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
-        Ok(self.text(Field::ResponseResultType)?.map(ResultType::parse))
+        self.typed(Field::ResponseResultType, "UTF-8 text", ResultType::from_bytes)
     }
 
     /// `x-edge-detailed-result-type`.
     #[inline]
     pub fn detailed_result_type(&self) -> Result<Option<DetailedResultType<'a>>, ParseError> {
-        Ok(self.text(Field::DetailedResultType)?.map(DetailedResultType::parse))
+        self.typed(Field::DetailedResultType, "UTF-8 text", DetailedResultType::from_bytes)
     }
 
     /// `fle-status`.

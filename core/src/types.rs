@@ -23,6 +23,17 @@ macro_rules! vocabulary {
                 }
             }
 
+            /// Reads the log text from the line's bytes: a known value is recognised by its
+            /// bytes (no UTF-8 check: it is ASCII), anything else is [`Self::parse`] of the
+            /// text; `None` when that is not UTF-8.
+            #[inline]
+            pub fn from_bytes(text: &'a [u8]) -> Option<Self> {
+                $(if text == stringify!($variant).as_bytes() {
+                    return Some($name::$variant);
+                })*
+                core::str::from_utf8(text).ok().map($name::Other)
+            }
+
             /// The log text.
             pub fn as_str(&self) -> &'a str {
                 match self {
