@@ -111,6 +111,7 @@ fn fast_decimal(input: &[u8], scale: usize) -> Option<(u64, u64)> {
 }
 
 /// An unsigned integer.
+#[inline]
 pub fn parse_u64(input: &[u8]) -> Option<u64> {
     // 1–19 digits always fit: checked and folded in one pass, no overflow checks.
     if (1..=19).contains(&input.len()) {
@@ -133,6 +134,7 @@ fn parse_u64_nom(input: &[u8]) -> Option<u64> {
 }
 
 /// A three-digit status code (`000` included).
+#[inline]
 pub fn parse_status(input: &[u8]) -> Option<u16> {
     if input.len() != 3 {
         return None;
@@ -140,12 +142,18 @@ pub fn parse_status(input: &[u8]) -> Option<u16> {
     if input.iter().all(u8::is_ascii_digit) {
         return Some(u16::from(input[0] - b'0') * 100 + u16::from(input[1] - b'0') * 10 + u16::from(input[2] - b'0'));
     }
+    parse_status_nom(input)
+}
+
+#[cold]
+fn parse_status_nom(input: &[u8]) -> Option<u16> {
     whole(input, map_res(take_while_m_n(3, 3, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
         fold_digits(d).map(|n| n as u16).ok_or(())
     }))
 }
 
 /// Decimal seconds (`0.140`) as microseconds; digits past the sixth decimal are truncated.
+#[inline]
 pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
     // The usual shape, `d.ddd` (`0.140`): a fifth of a record's getter work went to the
     // general reader for it.
@@ -155,16 +163,25 @@ pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
             return Some(u64::from(d[0]) * 1_000_000 + u64::from(d[1]) * 100_000 + u64::from(d[2]) * 10_000 + u64::from(d[3]) * 1_000);
         }
     }
+    seconds_us_general(input)
+}
+
+fn seconds_us_general(input: &[u8]) -> Option<u64> {
     let (whole_s, frac) = fast_decimal(input, 6).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 6))))?;
     times(whole_s, 1_000_000)?.checked_add(frac)
 }
 
 /// Epoch seconds with an optional fraction (`1607374321.541`, `1738535441`) as epoch
 /// milliseconds.
+#[inline]
 pub fn parse_epoch_seconds_ms(input: &[u8]) -> Option<i64> {
     if let Some(ms) = epoch_10_3(input) {
         return Some(ms);
     }
+    epoch_seconds_ms_general(input)
+}
+
+fn epoch_seconds_ms_general(input: &[u8]) -> Option<i64> {
     let (s, frac) = fast_decimal(input, 3).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 3))))?;
     let ms = times(s, 1000)?.checked_add(frac)?;
     i64::try_from(ms).ok()
@@ -227,6 +244,7 @@ fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
 }
 
 /// `YYYY-MM-DD` as days since 1970-01-01.
+#[inline]
 pub fn parse_date_days(input: &[u8]) -> Option<i64> {
     // Standard logs write exactly this shape on every line: read it by hand (the nom
     // grammar below costs ~15× more, issue 13) and let the grammar judge anything else.
@@ -286,6 +304,7 @@ fn civil_days(y: i64, m: u32, d: u32) -> Option<i64> {
     Some(days_from_civil(y, m, d))
 }
 
+#[cold]
 fn parse_date_days_nom(input: &[u8]) -> Option<i64> {
     let year = map_res(take_while_m_n(4, 4, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
         fold_digits(d).map(|n| n as i64).ok_or(())
@@ -295,6 +314,7 @@ fn parse_date_days_nom(input: &[u8]) -> Option<i64> {
 }
 
 /// `HH:MM:SS` (an optional fraction is accepted and truncated) as milliseconds of the day.
+#[inline]
 pub fn parse_time_ms(input: &[u8]) -> Option<i64> {
     // The shape of every standard-log line, by hand; anything else goes to the grammar.
     if let Some(&[a, b, b':', c, d, b':', e, f]) = input.first_chunk::<8>()
@@ -315,6 +335,7 @@ fn time_of_day_ms(h: u32, m: u32, s: u32, frac: &[u8]) -> Option<i64> {
     Some(i64::from(h * 3600 + m * 60 + s) * 1000 + fraction(frac, 3) as i64)
 }
 
+#[cold]
 fn parse_time_ms_nom(input: &[u8]) -> Option<i64> {
     let (h, m, s, frac) = whole(
         input,
@@ -393,12 +414,19 @@ fn ip(input: &[u8]) -> IResult<&[u8], IpAddr> {
 }
 
 /// One IPv4 or IPv6 address.
+#[inline]
 pub fn parse_ip(input: &[u8]) -> Option<IpAddr> {
     // Most addresses are dotted quads: a hand-written pass over at most 15 bytes is much
     // cheaper than the combinators; anything unusual falls through to the full grammar.
+    // Only that pass is inlined into the caller.
     if let Some(v4) = fast_ipv4(input) {
         return Some(IpAddr::V4(v4));
     }
+    parse_ip_other(input)
+}
+
+#[inline(never)]
+fn parse_ip_other(input: &[u8]) -> Option<IpAddr> {
     if let Some(v6) = fast_ipv6(input) {
         return Some(IpAddr::V6(v6));
     }
@@ -730,6 +758,19 @@ mod tests {
             prop_assert_eq!(parse_date_days(date.as_bytes()), parse_date_days_nom(date.as_bytes()));
             let time = alloc::format!("{:02}:{:02}:{s:02}", m + 10, d + 27);
             prop_assert_eq!(parse_time_ms(time.as_bytes()), parse_time_ms_nom(time.as_bytes()));
+        }
+    }
+
+    /// The unsigned civil-days of the `YYYY-MM-DD` path against the signed one the grammar
+    /// uses, for every four-digit year, month 0–13 and the days around month ends.
+    #[test]
+    fn civil_days_0_9999_is_civil_days() {
+        for y in 0..=9999u32 {
+            for m in 0..=13 {
+                for d in [0, 1, 2, 15, 27, 28, 29, 30, 31, 32] {
+                    assert_eq!(civil_days_0_9999(y, m, d), civil_days(i64::from(y), m, d), "{y}-{m}-{d}");
+                }
+            }
         }
     }
 
