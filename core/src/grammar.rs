@@ -188,7 +188,8 @@ fn epoch_seconds_ms_general(input: &[u8]) -> Option<i64> {
 }
 
 /// The shape every real-time timestamp has until 2286, `dddddddddd.ddd`, as milliseconds:
-/// eight digits folded at once (SWAR on a little-endian load), then five. `None` for any
+/// eight digits folded at once (SWAR on a little-endian load), then the other five in a
+/// second word ([`swar_pairs`]). `None` for any
 /// other shape, which [`fast_decimal`] then reads (giving the same value for this one).
 #[inline]
 fn epoch_10_3(input: &[u8]) -> Option<i64> {
@@ -201,17 +202,15 @@ fn epoch_10_3(input: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let rest = [d8, d9, f0, f1, f2].map(|b| b.wrapping_sub(b'0'));
-    if rest.iter().any(|&d| d > 9) {
-        return None;
-    }
+    // The other five digits in a second word (zeros as filler): pairs d8d9, f0f1, 0f2.
+    let (pairs, f2) = swar_pairs(u64::from_le_bytes([d8, d9, f0, f1, b'0', f2, b'0', b'0']))?;
     // The first byte is the most significant digit: fold pairs, then quads, then halves.
     let mut v = x - 0x3030_3030_3030_3030;
     v = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
     v = (v * 100 + (v >> 16)) & 0x0000_ffff_0000_ffff;
     v = (v * 10_000 + (v >> 32)) & 0xffff_ffff;
-    let seconds = v * 100 + u64::from(rest[0]) * 10 + u64::from(rest[1]);
-    let ms = u64::from(rest[2]) * 100 + u64::from(rest[3]) * 10 + u64::from(rest[4]);
+    let seconds = v * 100 + u64::from(pairs & 0xff);
+    let ms = u64::from(pairs >> 16) * 10 + u64::from(f2 & 0xff);
     Some((seconds * 1000 + ms) as i64)
 }
 
