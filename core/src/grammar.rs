@@ -279,7 +279,7 @@ fn swar_pairs(x: u64) -> Option<(u32, u32)> {
 /// signed division.
 #[inline]
 fn civil_days_0_9999(y: u32, m: u32, d: u32) -> Option<i64> {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let month_days = match m {
         2 => 28 + u32::from(leap),
         4 | 6 | 9 | 11 => 30,
