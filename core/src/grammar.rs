@@ -189,8 +189,8 @@ fn epoch_seconds_ms_general(input: &[u8]) -> Option<i64> {
 
 /// The shape every real-time timestamp has until 2286, `dddddddddd.ddd`, as milliseconds:
 /// eight digits folded at once (SWAR on a little-endian load), then the other five in a
-/// second word ([`swar_pairs`]). `None` for any
-/// other shape, which [`fast_decimal`] then reads (giving the same value for this one).
+/// second word ([`swar_pairs`]). `None` for any other shape, which [`fast_decimal`] then
+/// reads (giving the same value for this one).
 #[inline]
 fn epoch_10_3(input: &[u8]) -> Option<i64> {
     let (Some(head), Some(tail)) = (input.first_chunk::<8>(), input.get(8..)) else { return None };
