@@ -22,9 +22,18 @@ fn whole<'a, O>(input: &'a [u8], p: impl Parser<&'a [u8], Output = O, Error = no
 fn fold_digits(digits: &[u8]) -> Option<u64> {
     let mut n: u64 = 0;
     for &d in digits {
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        n = times(n, 10)?.checked_add(u64::from(d - b'0'))?;
     }
     Some(n)
+}
+
+/// `n * k`, `None` on overflow: `n.checked_mul(k)` for a constant `k`, written as a compare
+/// with `u64::MAX / k` (folded at compile time) so that wasm32, which has no 64×64→128
+/// multiply, does not call `__multi3` for the overflow flag; on x86-64 a compare and a
+/// multiply, as before.
+#[inline(always)]
+fn times(n: u64, k: u64) -> Option<u64> {
+    (n <= u64::MAX / k).then(|| n * k)
 }
 
 /// The first `scale` digits of a fraction as an integer, right-padded with zeros
@@ -102,14 +111,30 @@ fn fast_decimal(input: &[u8], scale: usize) -> Option<(u64, u64)> {
 }
 
 /// An unsigned integer.
+#[inline]
 pub fn parse_u64(input: &[u8]) -> Option<u64> {
-    if (1..=19).contains(&input.len()) && input.iter().all(u8::is_ascii_digit) {
-        return fold_digits(input);
+    // 1–19 digits always fit: checked and folded in one pass, no overflow checks.
+    if (1..=19).contains(&input.len()) {
+        let mut n = 0u64;
+        for &b in input {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return parse_u64_nom(input);
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Some(n);
     }
+    parse_u64_nom(input)
+}
+
+#[cold]
+fn parse_u64_nom(input: &[u8]) -> Option<u64> {
     whole(input, uint)
 }
 
 /// A three-digit status code (`000` included).
+#[inline]
 pub fn parse_status(input: &[u8]) -> Option<u16> {
     if input.len() != 3 {
         return None;
@@ -117,12 +142,18 @@ pub fn parse_status(input: &[u8]) -> Option<u16> {
     if input.iter().all(u8::is_ascii_digit) {
         return Some(u16::from(input[0] - b'0') * 100 + u16::from(input[1] - b'0') * 10 + u16::from(input[2] - b'0'));
     }
+    parse_status_nom(input)
+}
+
+#[cold]
+fn parse_status_nom(input: &[u8]) -> Option<u16> {
     whole(input, map_res(take_while_m_n(3, 3, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
         fold_digits(d).map(|n| n as u16).ok_or(())
     }))
 }
 
 /// Decimal seconds (`0.140`) as microseconds; digits past the sixth decimal are truncated.
+#[inline]
 pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
     // The usual shape, `d.ddd` (`0.140`): a fifth of a record's getter work went to the
     // general reader for it.
@@ -132,24 +163,34 @@ pub fn parse_seconds_us(input: &[u8]) -> Option<u64> {
             return Some(u64::from(d[0]) * 1_000_000 + u64::from(d[1]) * 100_000 + u64::from(d[2]) * 10_000 + u64::from(d[3]) * 1_000);
         }
     }
+    seconds_us_general(input)
+}
+
+fn seconds_us_general(input: &[u8]) -> Option<u64> {
     let (whole_s, frac) = fast_decimal(input, 6).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 6))))?;
-    whole_s.checked_mul(1_000_000)?.checked_add(frac)
+    times(whole_s, 1_000_000)?.checked_add(frac)
 }
 
 /// Epoch seconds with an optional fraction (`1607374321.541`, `1738535441`) as epoch
 /// milliseconds.
+#[inline]
 pub fn parse_epoch_seconds_ms(input: &[u8]) -> Option<i64> {
     if let Some(ms) = epoch_10_3(input) {
         return Some(ms);
     }
+    epoch_seconds_ms_general(input)
+}
+
+fn epoch_seconds_ms_general(input: &[u8]) -> Option<i64> {
     let (s, frac) = fast_decimal(input, 3).or_else(|| whole(input, decimal).map(|(w, f)| (w, fraction(f, 3))))?;
-    let ms = s.checked_mul(1000)?.checked_add(frac)?;
+    let ms = times(s, 1000)?.checked_add(frac)?;
     i64::try_from(ms).ok()
 }
 
 /// The shape every real-time timestamp has until 2286, `dddddddddd.ddd`, as milliseconds:
-/// eight digits folded at once (SWAR on a little-endian load), then five. `None` for any
-/// other shape, which [`fast_decimal`] then reads (giving the same value for this one).
+/// eight digits folded at once (SWAR on a little-endian load), then the other five in a
+/// second word ([`swar_pairs`]). `None` for any other shape, which [`fast_decimal`] then
+/// reads (giving the same value for this one).
 #[inline]
 fn epoch_10_3(input: &[u8]) -> Option<i64> {
     let (Some(head), Some(tail)) = (input.first_chunk::<8>(), input.get(8..)) else { return None };
@@ -161,17 +202,15 @@ fn epoch_10_3(input: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let rest = [d8, d9, f0, f1, f2].map(|b| b.wrapping_sub(b'0'));
-    if rest.iter().any(|&d| d > 9) {
-        return None;
-    }
+    // The other five digits in a second word (zeros as filler): pairs d8d9, f0f1, 0f2.
+    let (pairs, f2) = swar_pairs(u64::from_le_bytes([d8, d9, f0, f1, b'0', f2, b'0', b'0']))?;
     // The first byte is the most significant digit: fold pairs, then quads, then halves.
     let mut v = x - 0x3030_3030_3030_3030;
     v = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
     v = (v * 100 + (v >> 16)) & 0x0000_ffff_0000_ffff;
     v = (v * 10_000 + (v >> 32)) & 0xffff_ffff;
-    let seconds = v * 100 + u64::from(rest[0]) * 10 + u64::from(rest[1]);
-    let ms = u64::from(rest[2]) * 100 + u64::from(rest[3]) * 10 + u64::from(rest[4]);
+    let seconds = v * 100 + u64::from(pairs & 0xff);
+    let ms = u64::from(pairs >> 16) * 10 + u64::from(f2 & 0xff);
     Some((seconds * 1000 + ms) as i64)
 }
 
@@ -203,21 +242,58 @@ fn two_digits(input: &[u8]) -> IResult<&[u8], u32> {
     .parse(input)
 }
 
-/// The digits at `at` (each checked) as a number.
-#[inline]
-fn digits_at(input: &[u8], at: core::ops::Range<usize>) -> Option<u32> {
-    input[at].iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
-}
-
 /// `YYYY-MM-DD` as days since 1970-01-01.
+#[inline]
 pub fn parse_date_days(input: &[u8]) -> Option<i64> {
     // Standard logs write exactly this shape on every line: read it by hand (the nom
     // grammar below costs ~15× more, issue 13) and let the grammar judge anything else.
-    if input.len() == 10 && input[4] == b'-' && input[7] == b'-' {
-        let (y, m, d) = (digits_at(input, 0..4)?, digits_at(input, 5..7)?, digits_at(input, 8..10)?);
-        return civil_days(i64::from(y), m, d);
+    if let Some(&[a, b, c, d, b'-', e, f, b'-', g, h]) = input.first_chunk::<10>()
+        && input.len() == 10
+    {
+        // The eight digits in one word: every one checked and the pairs folded at once.
+        let (lo, hi) = swar_pairs(u64::from_le_bytes([a, b, c, d, e, f, g, h]))?;
+        return civil_days_0_9999((lo & 0xff) * 100 + (lo >> 16), hi & 0xff, hi >> 16);
     }
     parse_date_days_nom(input)
+}
+
+/// Eight ASCII digits as a little-endian word, folded pairwise: the `k`-th 16-bit lane of
+/// the result is the two-digit number of bytes `2k, 2k + 1` (the first is the tens).
+/// Returned as (lanes 0–1, lanes 2–3), each lane under 100; `None` when any byte is not a
+/// digit.
+#[inline(always)]
+fn swar_pairs(x: u64) -> Option<(u32, u32)> {
+    // Every byte in b'0'..=b'9': high nibble 3, and adding 6 does not carry out of it.
+    if x & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
+        || (x.wrapping_add(0x0606_0606_0606_0606)) & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
+    {
+        return None;
+    }
+    let v = x - 0x3030_3030_3030_3030;
+    let v = (v * 10 + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    Some((v as u32, (v >> 32) as u32))
+}
+
+/// [`civil_days`] for a four-digit year, in unsigned arithmetic: the year is moved one
+/// 400-year era (146,097 days) forward so that January and February of year 0 need no
+/// signed division.
+#[inline]
+fn civil_days_0_9999(y: u32, m: u32, d: u32) -> Option<i64> {
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let month_days = match m {
+        2 => 28 + u32::from(leap),
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if d == 0 || d > month_days {
+        return None;
+    }
+    let y = y + 400 - u32::from(m <= 2);
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(i64::from(era * 146_097 + doe) - 719_468 - 146_097)
 }
 
 fn civil_days(y: i64, m: u32, d: u32) -> Option<i64> {
@@ -227,6 +303,7 @@ fn civil_days(y: i64, m: u32, d: u32) -> Option<i64> {
     Some(days_from_civil(y, m, d))
 }
 
+#[cold]
 fn parse_date_days_nom(input: &[u8]) -> Option<i64> {
     let year = map_res(take_while_m_n(4, 4, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
         fold_digits(d).map(|n| n as i64).ok_or(())
@@ -236,11 +313,15 @@ fn parse_date_days_nom(input: &[u8]) -> Option<i64> {
 }
 
 /// `HH:MM:SS` (an optional fraction is accepted and truncated) as milliseconds of the day.
+#[inline]
 pub fn parse_time_ms(input: &[u8]) -> Option<i64> {
     // The shape of every standard-log line, by hand; anything else goes to the grammar.
-    if input.len() == 8 && input[2] == b':' && input[5] == b':' {
-        let (h, m, s) = (digits_at(input, 0..2)?, digits_at(input, 3..5)?, digits_at(input, 6..8)?);
-        return time_of_day_ms(h, m, s, &[]);
+    if let Some(&[a, b, b':', c, d, b':', e, f]) = input.first_chunk::<8>()
+        && input.len() == 8
+    {
+        // The six digits and two zeros in one word, checked and folded at once.
+        let (lo, hi) = swar_pairs(u64::from_le_bytes([a, b, c, d, e, f, b'0', b'0']))?;
+        return time_of_day_ms(lo & 0xff, lo >> 16, hi & 0xff, &[]);
     }
     parse_time_ms_nom(input)
 }
@@ -253,6 +334,7 @@ fn time_of_day_ms(h: u32, m: u32, s: u32, frac: &[u8]) -> Option<i64> {
     Some(i64::from(h * 3600 + m * 60 + s) * 1000 + fraction(frac, 3) as i64)
 }
 
+#[cold]
 fn parse_time_ms_nom(input: &[u8]) -> Option<i64> {
     let (h, m, s, frac) = whole(
         input,
@@ -331,12 +413,19 @@ fn ip(input: &[u8]) -> IResult<&[u8], IpAddr> {
 }
 
 /// One IPv4 or IPv6 address.
+#[inline]
 pub fn parse_ip(input: &[u8]) -> Option<IpAddr> {
     // Most addresses are dotted quads: a hand-written pass over at most 15 bytes is much
     // cheaper than the combinators; anything unusual falls through to the full grammar.
+    // Only that pass is inlined into the caller.
     if let Some(v4) = fast_ipv4(input) {
         return Some(IpAddr::V4(v4));
     }
+    parse_ip_other(input)
+}
+
+#[inline(never)]
+fn parse_ip_other(input: &[u8]) -> Option<IpAddr> {
     if let Some(v6) = fast_ipv6(input) {
         return Some(IpAddr::V6(v6));
     }
@@ -420,25 +509,33 @@ fn fast_ipv6(input: &[u8]) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(head))
 }
 
-/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255. Each octet
-/// is cut at its dot and read by its length, rather than a byte-at-a-time state machine.
+/// Dotted quad by hand: octets of 1–3 digits, no leading zeros, at most 255. Each of the
+/// first three octets is matched with its dot as one slice pattern (`d.`, `dd.`, `ddd.`),
+/// the last by its length: no search for the dot, no byte-at-a-time state machine.
+#[inline]
 fn fast_ipv4(input: &[u8]) -> Option<Ipv4Addr> {
     if !(7..=15).contains(&input.len()) {
         return None;
     }
-    let mut octets = [0u8; 4];
-    let mut rest = input;
-    for octet in &mut octets[..3] {
-        let dot = rest.iter().take(4).position(|&b| b == b'.')?;
-        *octet = ipv4_octet(&rest[..dot])?;
-        rest = &rest[dot + 1..];
+    let (a, rest) = ipv4_octet_dot(input)?;
+    let (b, rest) = ipv4_octet_dot(rest)?;
+    let (c, rest) = ipv4_octet_dot(rest)?;
+    Some(Ipv4Addr::new(a, b, c, ipv4_octet(rest)?))
+}
+
+/// One octet and its dot at the start of `text`, and what follows the dot.
+#[inline(always)]
+fn ipv4_octet_dot(text: &[u8]) -> Option<(u8, &[u8])> {
+    match *text {
+        [a, b'.', ref rest @ ..] => Some((ipv4_octet(&[a])?, rest)),
+        [a, b, b'.', ref rest @ ..] => Some((ipv4_octet(&[a, b])?, rest)),
+        [a, b, c, b'.', ref rest @ ..] => Some((ipv4_octet(&[a, b, c])?, rest)),
+        _ => None,
     }
-    octets[3] = ipv4_octet(rest)?;
-    Some(Ipv4Addr::from(octets))
 }
 
 /// One octet of a dotted quad: `0`, or 1–3 digits without a leading zero, at most 255.
-#[inline]
+#[inline(always)]
 fn ipv4_octet(digits: &[u8]) -> Option<u8> {
     let d = |b: u8| Some(b.wrapping_sub(b'0')).filter(|&d| d <= 9);
     match *digits {
@@ -660,6 +757,19 @@ mod tests {
             prop_assert_eq!(parse_date_days(date.as_bytes()), parse_date_days_nom(date.as_bytes()));
             let time = alloc::format!("{:02}:{:02}:{s:02}", m + 10, d + 27);
             prop_assert_eq!(parse_time_ms(time.as_bytes()), parse_time_ms_nom(time.as_bytes()));
+        }
+    }
+
+    /// The unsigned civil-days of the `YYYY-MM-DD` path against the signed one the grammar
+    /// uses, for every four-digit year, month 0–13 and the days around month ends.
+    #[test]
+    fn civil_days_0_9999_is_civil_days() {
+        for y in 0..=9999u32 {
+            for m in 0..=13 {
+                for d in [0, 1, 2, 15, 27, 28, 29, 30, 31, 32] {
+                    assert_eq!(civil_days_0_9999(y, m, d), civil_days(i64::from(y), m, d), "{y}-{m}-{d}");
+                }
+            }
         }
     }
 

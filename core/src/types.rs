@@ -23,6 +23,17 @@ macro_rules! vocabulary {
                 }
             }
 
+            /// Reads the log text from the line's bytes: a known value is recognised by its
+            /// bytes (no UTF-8 check: it is ASCII), anything else is [`Self::parse`] of the
+            /// text; `None` when that is not UTF-8.
+            #[inline]
+            pub fn from_bytes(text: &'a [u8]) -> Option<Self> {
+                $(if text == stringify!($variant).as_bytes() {
+                    return Some($name::$variant);
+                })*
+                core::str::from_utf8(text).ok().map($name::Other)
+            }
+
             /// The log text.
             pub fn as_str(&self) -> &'a str {
                 match self {
@@ -213,5 +224,42 @@ mod tests {
         assert_eq!(EdgeLocation::new("LAX1").iata(), Some("LAX"));
         assert_eq!(EdgeLocation::new("lax1").iata(), None);
         assert_eq!(EdgeLocation::new("LA").iata(), None);
+    }
+
+    use proptest::prelude::*;
+
+    const RESULTS: [&str; 9] = ["Hit", "RefreshHit", "Miss", "LimitExceeded", "CapacityExceeded", "Error", "Redirect", "LambdaGeneratedResponse", "FunctionGeneratedResponse"];
+
+    #[test]
+    fn from_bytes_knows_every_value() {
+        // Expected from AWS's list of x-edge-result-type values, not from the macro.
+        for name in RESULTS {
+            let got = ResultType::from_bytes(name.as_bytes()).unwrap();
+            assert!(!matches!(got, ResultType::Other(_)), "{name}");
+            assert_eq!(got.as_str(), name);
+        }
+        assert_eq!(ResultType::from_bytes(b"Hit"), Some(ResultType::Hit));
+        assert_eq!(ResultType::from_bytes(b"hit"), Some(ResultType::Other("hit")));
+        assert_eq!(ResultType::from_bytes(b"Hit\xff"), None);
+        assert_eq!(DetailedResultType::from_bytes(b"OriginShieldHit"), Some(DetailedResultType::OriginShieldHit));
+        assert_eq!(FleStatus::from_bytes(b"Processed"), Some(FleStatus::Processed));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// `from_bytes` is `from_utf8` then `parse`, on the known values, each cut, extended or
+        /// with one byte changed, and on any bytes.
+        #[test]
+        fn from_bytes_is_parse_of_utf8(pick in 0usize..9, cut in 0usize..30, byte in any::<u8>(), edit in 0usize..4, noise in proptest::collection::vec(any::<u8>(), 0..12)) {
+            let mut text = RESULTS[pick].as_bytes().to_vec();
+            match edit {
+                0 => text.truncate(cut),
+                1 => text.push(byte),
+                2 => { let at = cut % text.len(); text[at] = byte; }
+                _ => text = noise,
+            }
+            prop_assert_eq!(ResultType::from_bytes(&text), core::str::from_utf8(&text).ok().map(ResultType::parse));
+            prop_assert_eq!(DetailedResultType::from_bytes(&text), core::str::from_utf8(&text).ok().map(DetailedResultType::parse));
+        }
     }
 }

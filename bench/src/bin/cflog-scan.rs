@@ -5,8 +5,9 @@
 //! memchr for each newline and memchr's counting of the TABs within that line: the least
 //! work any parser of these logs must do. `cflog-scan decode FILE.gz` only decompresses,
 //! with the decoder `cflog` uses. `cflog-scan typed10 FILE` parses a file held in memory
-//! (real-time, 46 fields) and reads ten fields, with the parser told which
-//! ([`cflog_core::Parser::reading`]); `typed10-all` the same with every column split.
+//! (real-time with the 46-field layout, or a standard log when the file starts with `#`)
+//! and reads ten fields, with the parser told which ([`cflog_core::Parser::reading`]);
+//! `typed10-all` the same with every column split.
 
 use std::process::ExitCode;
 
@@ -19,8 +20,11 @@ fn main() -> ExitCode {
     if mode == "typed10" || mode == "typed10-all" {
         // Whole file in memory, as the criterion bench does, for profiling.
         let data = std::fs::read(path).expect("read");
-        let schema = cflog_core::Schema::realtime_release(46).expect("release 46");
-        let mut parser = cflog_core::Parser::realtime(schema);
+        let mut parser = if data.first() == Some(&b'#') {
+            cflog_core::Parser::standard()
+        } else {
+            cflog_core::Parser::realtime(cflog_core::Schema::realtime_release(46).expect("release 46"))
+        };
         if mode == "typed10" {
             parser = parser.reading(cflog_bench::TYPED10);
         }
