@@ -111,7 +111,7 @@ impl CounterMap {
     }
 
     /// Adds `n` to `key`, or to `other` if `key` is new and the cap is reached.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, key: &[u8], n: u64) {
         self.total = self.total.saturating_add(n);
         if key.len() <= PACKED_MAX && self.entries.len() <= SCAN_MAX {
