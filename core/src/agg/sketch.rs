@@ -188,13 +188,13 @@ impl LatencySketch {
     }
 
     /// Records one value.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, v: u64) {
         self.add_n(v, 1);
     }
 
     /// Records `n` occurrences of `v`.
-    #[inline]
+    #[inline(always)]
     pub fn add_n(&mut self, v: u64, n: u64) {
         self.add_at(v, (v > 0).then(|| index_of(v)), n);
     }

@@ -189,6 +189,7 @@ struct Extract<'a> {
 /// `field`'s raw text where [`Record::text`] would give it, and the same error where it
 /// would fail (text that is not UTF-8). ASCII text, which is every real edge location, is
 /// passed after a check of a few instructions a word instead of a UTF-8 decoding.
+#[inline(always)]
 fn utf8_text<'a>(record: &Record<'a>, field: Field) -> Result<Option<&'a [u8]>, ParseError> {
     match record.raw(field) {
         Some(raw) if raw.is_ascii() => Ok(Some(raw)),
