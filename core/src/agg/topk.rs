@@ -213,6 +213,7 @@ impl TopK {
 
     /// Records `n` occurrences of `key` that together sent `sums.bytes` bytes and had
     /// `sums.status_5xx` 5xx responses. Adding 0 occurrences changes nothing.
+    #[inline(always)]
     pub fn add_with(&mut self, key: &[u8], n: u64, sums: Sums) {
         self.add_hashed(HashedKey::new(key), n, sums);
     }
