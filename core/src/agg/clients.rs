@@ -129,8 +129,10 @@ impl ClientTable {
     }
 
     /// [`add`](Self::add) of a key already hashed, for a key that goes to other tables too.
+    /// A client that is held (the common case: few ASNs, heavy addresses) is counted here;
+    /// a new one goes to [`add_new`](Self::add_new), out of line.
+    #[inline]
     pub(crate) fn add_hashed(&mut self, key: HashedKey<'_>, status: Option<u16>, bytes: u64) {
-        let (key, hash) = (key.key(), key.hash());
         let one = ClientCounts {
             requests: 1,
             status_4xx: u64::from(matches!(status, Some(400..=499))),
@@ -138,12 +140,20 @@ impl ClientTable {
             bytes,
             tagged: 0,
         };
-        if let Some(i) = self.find(key, hash) {
+        if let Some(i) = self.find(key.key(), key.hash()) {
             let before = self.slots[i].upper();
             self.slots[i].counts.add(&one);
             self.bound_grew(i, before);
             return;
         }
+        self.add_new(key, one);
+    }
+
+    /// Counts the first request of a client that is not held: in a free slot, else in the
+    /// slot of the client with the fewest requests, which it takes over.
+    #[inline(never)]
+    fn add_new(&mut self, key: HashedKey<'_>, one: ClientCounts) {
+        let (key, hash) = (key.key(), key.hash());
         if self.slots.len() < self.capacity {
             let i = self.slots.len();
             self.slots.push(Slot { key: key.to_vec(), hash, counts: one, missed_max: 0 });

@@ -27,12 +27,8 @@ pub(crate) const PACKED_MAX: usize = 16;
 
 /// Most held keys for which an add scans `entries` instead of hashing. Breakdowns (status,
 /// method, protocol, result type, user-agent class…) mostly have fewer values than this, and
-/// comparing one integer per key costs less than hashing the key and probing the table.
-const SCAN_MAX: usize = 16;
-
-/// Most held keys for which an add of a long key, or of any key once more than
-/// [`SCAN_MAX`] are held, still scans `entries`: content types and detailed result types
-/// have a few more values than `SCAN_MAX`, and long ones.
+/// comparing one integer per key costs less than hashing the key and probing the table;
+/// content types and detailed result types have a few more than 16 values, and long ones.
 const SCAN_LONG_MAX: usize = 32;
 
 /// A key of at most [`PACKED_MAX`] bytes as one integer holding every byte of it, so that
@@ -110,33 +106,14 @@ impl CounterMap {
         self.cap
     }
 
-    /// Adds `n` to `key`, or to `other` if `key` is new and the cap is reached.
-    #[inline]
+    /// Adds `n` to `key`, or to `other` if `key` is new and the cap is reached. While at
+    /// most [`SCAN_LONG_MAX`] keys are held, packed keys and lengths are compared, `last`
+    /// first, then every held key; the packing of a key over [`PACKED_MAX`] bytes only
+    /// filters (its bytes are compared on a match). Inlined into each caller: the call cost
+    /// more than the scan (issue 13).
+    #[inline(always)]
     pub fn add(&mut self, key: &[u8], n: u64) {
         self.total = self.total.saturating_add(n);
-        if key.len() <= PACKED_MAX && self.entries.len() <= SCAN_MAX {
-            // Few keys, short key: compare packed keys and lengths, `last` first, then every
-            // held key.
-            let (packed, len) = (pack(key), key.len());
-            let same = |e: &Entry| e.packed == packed && e.key.len() == len;
-            let last = self.entries.get(self.last).filter(|e| same(e)).map(|_| self.last);
-            if let Some(i) = last.or_else(|| self.entries.iter().position(same)) {
-                self.entries[i].count = self.entries[i].count.saturating_add(n);
-                self.last = i;
-            } else {
-                self.add_new(key, hash_key(key), n);
-            }
-            return;
-        }
-        self.add_hashed(key, n);
-    }
-
-    /// [`add`](Self::add) for long keys or many held keys: while at most [`SCAN_LONG_MAX`]
-    /// keys are held, a scan like `add`'s whose packings of long keys only filter (the bytes
-    /// are compared on a match); else `last`, then the hash table. Kept out of line so that
-    /// the scan above stays a small function.
-    #[inline(never)]
-    fn add_hashed(&mut self, key: &[u8], n: u64) {
         if self.entries.len() <= SCAN_LONG_MAX {
             let (packed, len) = (pack(key), key.len());
             let same = |e: &Entry| e.packed == packed && e.key.len() == len && (len <= PACKED_MAX || *e.key == *key);
@@ -149,6 +126,13 @@ impl CounterMap {
             }
             return;
         }
+        self.add_hashed(key, n);
+    }
+
+    /// [`add`](Self::add) once more than [`SCAN_LONG_MAX`] keys are held: `last`, then the
+    /// hash table. Out of line.
+    #[inline(never)]
+    fn add_hashed(&mut self, key: &[u8], n: u64) {
         if let Some(e) = self.entries.get_mut(self.last)
             && *e.key == *key
         {

@@ -188,19 +188,35 @@ impl LatencySketch {
     }
 
     /// Records one value.
+    #[inline(always)]
     pub fn add(&mut self, v: u64) {
         self.add_n(v, 1);
     }
 
     /// Records `n` occurrences of `v`.
+    #[inline(always)]
     pub fn add_n(&mut self, v: u64, n: u64) {
+        self.add_at(v, (v > 0).then(|| index_of(v)), n);
+    }
+
+    /// Records one value in two sketches (the summary's `time-taken` and its window's),
+    /// finding its bucket once.
+    #[inline]
+    pub(crate) fn add_to_both(a: &mut Self, b: &mut Self, v: u64) {
+        let bucket = (v > 0).then(|| index_of(v));
+        a.add_at(v, bucket, 1);
+        b.add_at(v, bucket, 1);
+    }
+
+    /// [`add_n`](Self::add_n) with `bucket` = `index_of(v)` for `v > 0`, `None` for 0.
+    #[inline]
+    fn add_at(&mut self, v: u64, bucket: Option<u16>, n: u64) {
         if n == 0 {
             return;
         }
-        if v == 0 {
-            self.zero = self.zero.saturating_add(n);
-        } else {
-            self.add_to_bucket(index_of(v), n);
+        match bucket {
+            None => self.zero = self.zero.saturating_add(n),
+            Some(i) => self.add_to_bucket(i, n),
         }
         if self.count == 0 {
             self.min = v;
@@ -215,7 +231,33 @@ impl LatencySketch {
 
     /// Adds `n` to bucket `i`, found through `group_start` instead of a search over
     /// `buckets`: the same result as a binary search (a proptest checks), in a few steps.
+    /// The common case, a bucket that exists in a group the table covers, is inlined;
+    /// growing the table and inserting a bucket ([`add_to_new_bucket`](Self::add_to_new_bucket),
+    /// at most once per bucket) are not, so the inlined part needs few registers.
+    #[inline]
     fn add_to_bucket(&mut self, i: u16, n: u64) {
+        if let Some(&start) = self.group_start.get(usize::from(i >> GROUP_BITS)) {
+            let mut pos = usize::from(start);
+            while let Some(&(j, _)) = self.buckets.get(pos)
+                && j < i
+            {
+                pos += 1;
+            }
+            if let Some(b) = self.buckets.get_mut(pos)
+                && b.0 == i
+            {
+                b.1 = b.1.saturating_add(n);
+                return;
+            }
+        }
+        self.add_to_new_bucket(i, n);
+    }
+
+    /// [`add_to_bucket`](Self::add_to_bucket) in full: grows the table to cover `i`'s group,
+    /// then adds to the bucket or inserts it.
+    #[cold]
+    #[inline(never)]
+    fn add_to_new_bucket(&mut self, i: u16, n: u64) {
         let g = usize::from(i >> GROUP_BITS);
         if g >= self.group_start.len() {
             // Counted from `buckets`, so this also rebuilds a table emptied by a merge.
@@ -829,6 +871,26 @@ mod tests {
             }
             prop_assert_eq!(&s.buckets, &searched_buckets(&all));
             prop_assert_eq!(s.count(), all.len() as u64);
+        }
+
+        /// `add_to_both` (one bucket lookup for two sketches, the summary's `time-taken`
+        /// and its window's) leaves both exactly as two `add`s would, whatever each held
+        /// before.
+        #[test]
+        fn add_to_both_equals_two_adds(values in stream(), first in stream(), second in stream()) {
+            let (mut a, mut b) = (sketch_of(&first), sketch_of(&second));
+            let (mut want_a, mut want_b) = (a.clone(), b.clone());
+            for &v in &values {
+                LatencySketch::add_to_both(&mut a, &mut b, v);
+                want_a.add(v);
+                want_b.add(v);
+                check_group_start(&a);
+                check_group_start(&b);
+            }
+            for (got, want) in [(&a, &want_a), (&b, &want_b)] {
+                prop_assert_eq!(got, want);
+                prop_assert_eq!(got.to_values_counts(usize::MAX), want.to_values_counts(usize::MAX));
+            }
         }
     }
 

@@ -213,19 +213,20 @@ impl TopK {
 
     /// Records `n` occurrences of `key` that together sent `sums.bytes` bytes and had
     /// `sums.status_5xx` 5xx responses. Adding 0 occurrences changes nothing.
+    #[inline(always)]
     pub fn add_with(&mut self, key: &[u8], n: u64, sums: Sums) {
         self.add_hashed(HashedKey::new(key), n, sums);
     }
 
     /// [`add_with`](Self::add_with) of a key already hashed, for a key that goes to other
     /// tables too.
+    #[inline(always)]
     pub(crate) fn add_hashed(&mut self, key: HashedKey<'_>, n: u64, sums: Sums) {
         if n == 0 {
             return;
         }
         self.total = self.total.saturating_add(n);
-        let (key, hash) = (key.key(), key.hash());
-        if let Some(i) = self.find(key, hash) {
+        if let Some(i) = self.find(key.key(), key.hash()) {
             let s = &mut self.slots[i];
             s.count = s.count.saturating_add(n);
             s.sums.bytes = s.sums.bytes.saturating_add(sums.bytes);
@@ -233,6 +234,14 @@ impl TopK {
             // A tied slot whose count grew is now stale on the list: skipped when met.
             return;
         }
+        self.add_new(key, n, sums);
+    }
+
+    /// [`add_hashed`](Self::add_hashed) of a key that is not held: in a free slot, else in
+    /// the smallest counter's. Out of line, so the inlined hit path stays small.
+    #[inline(never)]
+    fn add_new(&mut self, key: HashedKey<'_>, n: u64, sums: Sums) {
+        let (key, hash) = (key.key(), key.hash());
         if self.slots.len() < self.capacity {
             let i = self.slots.len();
             self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, sums });

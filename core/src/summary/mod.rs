@@ -189,6 +189,7 @@ struct Extract<'a> {
 /// `field`'s raw text where [`Record::text`] would give it, and the same error where it
 /// would fail (text that is not UTF-8). ASCII text, which is every real edge location, is
 /// passed after a check of a few instructions a word instead of a UTF-8 decoding.
+#[inline(always)]
 fn utf8_text<'a>(record: &Record<'a>, field: Field) -> Result<Option<&'a [u8]>, ParseError> {
     match record.raw(field) {
         Some(raw) if raw.is_ascii() => Ok(Some(raw)),
@@ -324,8 +325,13 @@ impl Summary {
             let region = self.cache.region(edge);
             b.edge_region.add(region.as_bytes(), 1);
         }
+        // `time-taken` goes to the window's sketch too, below, or alone when there is no window.
+        if x.ts.is_none()
+            && let Some(tt) = x.time_taken
+        {
+            self.latency.time_taken.add(tt);
+        }
         for (v, sketch) in [
-            (x.time_taken, &mut self.latency.time_taken),
             (x.ttfb, &mut self.latency.ttfb),
             (x.origin_fbl, &mut self.latency.origin_fbl),
             (x.origin_lbl, &mut self.latency.origin_lbl),
@@ -383,7 +389,10 @@ impl Summary {
             let start = window_start(ts, self.window_ms);
             let capacity = self.options.client_capacity;
             let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
-            Self::add_to_window(w, sent, class, hit, miss, x.time_taken);
+            Self::add_to_window(w, sent, class, hit, miss);
+            if let Some(tt) = x.time_taken {
+                LatencySketch::add_to_both(&mut self.latency.time_taken, &mut w.time_taken, tt);
+            }
             if let Some(key) = client_key {
                 w.clients.ip.add_hashed(key, x.status, sent);
             }
@@ -403,7 +412,7 @@ impl Summary {
         Ok(())
     }
 
-    fn add_to_window(w: &mut Window, sent: u64, class: Option<usize>, hit: bool, miss: bool, tt: Option<u64>) {
+    fn add_to_window(w: &mut Window, sent: u64, class: Option<usize>, hit: bool, miss: bool) {
         w.records += 1;
         w.bytes_sent += sent;
         if let Some(c) = class {
@@ -411,9 +420,6 @@ impl Summary {
         }
         w.cache_hits += u64::from(hit);
         w.cache_misses += u64::from(miss);
-        if let Some(tt) = tt {
-            w.time_taken.add(tt);
-        }
     }
 
     /// Counts one enrichment tag (`key` = `value`) for one record: the record
