@@ -294,13 +294,14 @@ mod tests {
     #[test]
     fn keys_of_every_length_encode_as_the_abi_crate_does() {
         // Keys around the fixed-size head (15 bytes fit it, 16 do not), alternating so the
-        // head is rebuilt, and a 64-byte key; the oracle is `encode_record`.
+        // head is rebuilt (two keys of one length among them), and a 64-byte key; the
+        // oracle is `encode_record`.
         let k1 = "k";
         let k15 = "abcdefghijklmno";
         let k16 = "abcdefghijklmnop";
         let k64 = "k23456789_123456789_123456789_123456789_123456789_123456789_1234";
         assert_eq!((k15.len(), k16.len(), k64.len()), (15, 16, 64));
-        let tags = [(k15, "v"), (k1, ""), (k15, "second"), (k16, "x"), (k64, "y"), (k1, "z"), (k16, "w"), (k15, "last")];
+        let tags = [(k15, "v"), (k1, ""), (k15, "second"), (k16, "x"), (k64, "y"), (k1, "z"), ("q", "1"), (k16, "w"), (k15, "last")];
         let mut o = Output::default();
         for round in 0..2 {
             o.start_batch();
