@@ -49,7 +49,7 @@ pub mod result;
 
 pub use batch::{BatchReader, BatchWriter};
 pub use health::{FailureKind, Health};
-pub use result::{RecordView, ResultReader, Visit, decode_result};
+pub use result::{RECENT, RecordView, ResultReader, Visit, decode_result};
 
 /// The ABI version this crate speaks; a guest exports it from `cflog_abi_version`.
 pub const ABI_VERSION: i32 = 1;

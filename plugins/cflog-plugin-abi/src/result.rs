@@ -3,7 +3,8 @@
 //! tests compare against this); [`decode_result`] validates a whole answer in one pass
 //! and hands each record, tag and label to a [`Visit`]or as it goes (the wasmtime host
 //! and the browser keep them in their own tables, so nothing is read or checked twice; a
-//! record repeating a recent one byte for byte is handed out again unread);
+//! record repeating a recent one byte for byte is handed out again unread, or named by
+//! the slot it was remembered in, [`Visit::repeat`]);
 //! [`ResultReader`] validates a whole answer and hands out borrowed per-record views.
 
 use crate::{FLAG_DROP, MAX_PER_RECORD, MAX_VALUE_LEN, WireError, read_u32, valid_key};
@@ -163,6 +164,21 @@ pub trait Visit<'a> {
     fn tag(&mut self, key: &'a str, value: &'a str);
     /// A numeric label of the current record.
     fn label(&mut self, key: &'a str, value: f64);
+    /// The record just visited (its `record`, tags and labels) is now remembered as
+    /// `slot` (below [`RECENT`], replacing what that slot held): a later record that
+    /// repeats its bytes may come as [`repeat`](Self::repeat)`(slot)`. The default does
+    /// nothing.
+    fn remembered(&mut self, slot: usize) {
+        let _ = slot;
+    }
+    /// A record repeats, byte for byte, the one remembered as `slot`. Return `true` when
+    /// the visitor took it as that record again (a host that kept what it made of
+    /// `slot` reuses it); `false`, the default, hands the record out again through
+    /// [`record`](Self::record), [`tag`](Self::tag) and [`label`](Self::label).
+    fn repeat(&mut self, slot: usize) -> bool {
+        let _ = slot;
+        false
+    }
 }
 
 /// Validation only.
@@ -196,15 +212,19 @@ pub fn decode_result<'a>(bytes: &'a [u8], expected: u32, v: &mut impl Visit<'a>)
             c.visit_record(v, &mut seen)?;
             continue;
         }
-        if let Some(r) = recent.find(bytes, start) {
-            r.replay(v);
+        if let Some((slot, r)) = recent.find(bytes, start) {
+            if !v.repeat(slot) {
+                r.replay(v);
+            }
             c.at = start + r.len as usize;
             continue;
         }
         let mut kept = Kept { v, answer: Answer::default() };
         c.visit_record(&mut kept, &mut seen)?;
         let answer = kept.answer;
-        recent.remember(bytes, start, c.at, answer);
+        if let Some(slot) = recent.remember(bytes, start, c.at, answer) {
+            v.remembered(slot);
+        }
     }
     if c.at != bytes.len() {
         return Err(WireError::TrailingBytes);
@@ -212,8 +232,9 @@ pub fn decode_result<'a>(bytes: &'a [u8], expected: u32, v: &mut impl Visit<'a>)
     Ok(())
 }
 
-/// How many distinct earlier records [`decode_result`] compares a record with.
-const RECENT: usize = 4;
+/// How many distinct earlier records [`decode_result`] compares a record with (the
+/// slots of [`Visit::remembered`]).
+pub const RECENT: usize = 4;
 /// Most tags (and, separately, labels) of a record [`decode_result`] remembers.
 const SMALL: usize = 4;
 
@@ -285,28 +306,68 @@ struct Recent<'a> {
     answers: [Answer<'a>; RECENT],
     filled: usize,
     next: usize,
+    /// The slot the last record found or remembered took: compared first (answers come
+    /// in runs; most records of a rule repeat its most common answer).
+    last: usize,
 }
 
 impl<'a> Recent<'a> {
-    /// A remembered record whose bytes the ones at `at` repeat.
-    fn find(&self, bytes: &[u8], at: usize) -> Option<&Answer<'a>> {
-        self.answers[..self.filled].iter().find(|a| {
+    /// A remembered record whose bytes the ones at `at` repeat, and its slot.
+    fn find(&mut self, bytes: &[u8], at: usize) -> Option<(usize, &Answer<'a>)> {
+        let repeats = |a: &Answer<'a>| {
             let (start, len) = (a.start as usize, a.len as usize);
-            at.checked_add(len).and_then(|end| bytes.get(at..end)) == bytes.get(start..start + len)
-        })
+            match (at.checked_add(len).and_then(|end| bytes.get(at..end)), bytes.get(start..start + len)) {
+                (Some(x), Some(y)) => same(x, y),
+                _ => false,
+            }
+        };
+        let last = self.last;
+        let slot = match self.answers[..self.filled].get(last) {
+            Some(a) if repeats(a) => last,
+            _ => self.answers[..self.filled].iter().enumerate().position(|(i, a)| i != last && repeats(a))?,
+        };
+        self.last = slot;
+        Some((slot, &self.answers[slot]))
     }
 
-    /// Remembers the checked record at `start..end` (unless it is large).
-    fn remember(&mut self, bytes: &[u8], start: usize, end: usize, mut answer: Answer<'a>) {
+    /// Remembers the checked record at `start..end` (unless it is large); the slot it
+    /// took.
+    fn remember(&mut self, bytes: &[u8], start: usize, end: usize, mut answer: Answer<'a>) -> Option<usize> {
         if answer.large || end > bytes.len() {
-            return;
+            return None;
         }
         answer.start = start as u32;
         answer.len = (end - start) as u32;
-        self.answers[self.next] = answer;
-        self.next = (self.next + 1) % RECENT;
+        let slot = self.next;
+        self.answers[slot] = answer;
+        self.last = slot;
+        self.next = (slot + 1) % RECENT;
         self.filled = (self.filled + 1).min(RECENT);
+        Some(slot)
     }
+}
+
+/// `x == y` for slices of one length, compared eight bytes at a time (records are a few
+/// dozen bytes: cheaper than a call to `memcmp`).
+#[inline]
+fn same(x: &[u8], y: &[u8]) -> bool {
+    let n = x.len();
+    if n != y.len() {
+        return false;
+    }
+    if n < 8 {
+        return x == y;
+    }
+    let word = |s: &[u8], i: usize| s.get(i..i + 8).map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+    let mut i = 0;
+    while i + 8 < n {
+        if word(x, i) != word(y, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last eight bytes (overlapping the previous word when `n` is not a multiple of 8).
+    word(x, n - 8) == word(y, n - 8)
 }
 
 impl<'a> ResultReader<'a> {
@@ -557,6 +618,23 @@ mod tests {
         assert_eq!(bad(&key, 1), WireError::BadKey);
         // A length far past the buffer is an error, not a panic.
         assert_eq!(bad(&[1, 0, 0, 0, 0, 1, 0, 0xff], 1), WireError::Truncated);
+    }
+
+    #[test]
+    fn word_compare_equals_slice_equality() {
+        // Every length up to 40 and a differing byte at every position (first, middle of a
+        // word, the overlapped tail), against `==`.
+        for n in 0..40usize {
+            let x: Vec<u8> = (0..n as u8).map(|b| b.wrapping_mul(37)).collect();
+            assert!(same(&x, &x.clone()), "len {n}");
+            for at in 0..n {
+                let mut y = x.clone();
+                y[at] ^= 0x40;
+                assert_eq!(same(&x, &y), x == y, "len {n}, byte {at}");
+                assert!(!same(&x, &y), "len {n}, byte {at}");
+            }
+            assert!(!same(&x, &[x.as_slice(), &[0]].concat()), "len {n} vs {}", n + 1);
+        }
     }
 
     proptest::proptest! {

@@ -3,7 +3,8 @@
 //! back per record (tags, labels, drop) from the plugins whose call succeeded, each kept as
 //! a `Decoded` result: validated in one pass and laid out in tables (drop flags, tag and
 //! label ranges, the keys and values in one string), so reading a record's verdict later
-//! checks nothing again.
+//! checks nothing again. A record that repeats one of the last few distinct answers byte
+//! for byte ([`abi::Visit::repeat`]) shares that answer's entries: it costs one row.
 
 use cflog_core::{Field, Record};
 use cflog_plugin_abi as abi;
@@ -94,8 +95,8 @@ impl Enriched {
     /// loops, for the record loop's per-record path).
     pub fn for_each_tag(&self, record: usize, f: &mut dyn FnMut(&str, &str)) {
         for (d, ok) in self.results.iter().zip(&self.ok) {
-            if *ok {
-                for &(k, v) in d.tags.get(d.range(record, |s| s.0)).unwrap_or_default() {
+            if *ok && let Some(r) = d.rows.get(record) {
+                for &(k, v) in d.tags.get(r.tags.0 as usize..r.tags.1 as usize).unwrap_or_default() {
                     f(d.text(k), d.text(v));
                 }
             }
@@ -109,18 +110,20 @@ impl Enriched {
 
     /// Whether any plugin asked to drop record `record`.
     pub fn dropped(&self, record: usize) -> bool {
-        self.succeeded().any(|d| d.drops.get(record).copied().unwrap_or(false))
+        self.results.iter().zip(&self.ok).any(|(d, ok)| *ok && d.drops(record))
     }
 }
 
-/// A plugin's validated result for one batch, in tables: record `i` drops if
-/// `drops[i]`, its tags are `tags[starts[i].0..starts[i + 1].0]` (its labels likewise),
-/// and each tag or label names its key (and a tag its value) as a range of `text`.
+/// A plugin's validated result for one batch, in tables: record `i` is `rows[i]`, its
+/// tags `tags[rows[i].tags.0..rows[i].tags.1]` (its labels likewise), and each tag or
+/// label names its key (and a tag its value) as a range of `text`. Records that repeat
+/// an answer share its tag and label entries.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Decoded {
-    drops: Vec<bool>,
-    /// Per record, the index of its first tag and first label; one more entry at the end.
-    starts: Vec<(u32, u32)>,
+    rows: Vec<Row>,
+    /// The row of the record remembered in each of the decoder's slots
+    /// ([`abi::Visit::remembered`]).
+    slots: [Row; abi::RECENT],
     /// (key, value) as ranges of `text`.
     tags: Vec<(Span, Span)>,
     /// (key as a range of `text`, value).
@@ -137,29 +140,60 @@ pub(crate) struct Decoded {
 /// A range of `Decoded::text`.
 type Span = (u32, u32);
 
+/// One record's answer: whether it drops, and its tags and labels as ranges of
+/// `Decoded::tags` and `Decoded::labels`.
+#[derive(Debug, Default, Clone, Copy)]
+struct Row {
+    tags: (u32, u32),
+    labels: (u32, u32),
+    drop: bool,
+}
+
 /// Fills a [`Decoded`] as [`abi::decode_result`] checks the result.
 impl<'a> abi::Visit<'a> for Decoded {
     fn record(&mut self, drop: bool) {
-        self.drops.push(drop);
-        self.starts.push((self.tags.len() as u32, self.labels.len() as u32));
+        let (t, l) = (self.tags.len() as u32, self.labels.len() as u32);
+        self.rows.push(Row { tags: (t, t), labels: (l, l), drop });
     }
 
     fn tag(&mut self, key: &'a str, value: &'a str) {
         let key = self.keep(key, |d| &mut d.last_key);
         let value = self.keep(value, |d| &mut d.last_value);
         self.tags.push((key, value));
+        if let Some(r) = self.rows.last_mut() {
+            r.tags.1 = self.tags.len() as u32;
+        }
     }
 
     fn label(&mut self, key: &'a str, value: f64) {
         let key = self.keep(key, |d| &mut d.last_key);
         self.labels.push((key, value));
+        if let Some(r) = self.rows.last_mut() {
+            r.labels.1 = self.labels.len() as u32;
+        }
+    }
+
+    fn remembered(&mut self, slot: usize) {
+        if let (Some(s), Some(r)) = (self.slots.get_mut(slot), self.rows.last()) {
+            *s = *r;
+        }
+    }
+
+    fn repeat(&mut self, slot: usize) -> bool {
+        match self.slots.get(slot) {
+            Some(r) => {
+                self.rows.push(*r);
+                true
+            }
+            None => false,
+        }
     }
 }
 
 impl Decoded {
     pub(crate) fn clear(&mut self) {
-        self.drops.clear();
-        self.starts.clear();
+        self.rows.clear();
+        self.slots = Default::default();
         self.tags.clear();
         self.labels.clear();
         self.text.clear();
@@ -190,16 +224,12 @@ impl Decoded {
         if checked.is_err() {
             self.clear();
         }
-        self.starts.push((self.tags.len() as u32, self.labels.len() as u32));
         checked
     }
 
-    /// Entries `first..end` of record `i` (`starts` and `pick` say which table).
-    fn range(&self, i: usize, pick: fn(&(u32, u32)) -> u32) -> core::ops::Range<usize> {
-        match (self.starts.get(i), self.starts.get(i + 1)) {
-            (Some(a), Some(b)) => pick(a) as usize..pick(b) as usize,
-            _ => 0..0,
-        }
+    /// Whether record `i` asks to be dropped.
+    fn drops(&self, i: usize) -> bool {
+        self.rows.get(i).is_some_and(|r| r.drop)
     }
 
     fn text(&self, (from, to): Span) -> &str {
@@ -207,12 +237,14 @@ impl Decoded {
     }
 
     fn tags(&self, i: usize) -> impl Iterator<Item = (&str, &str)> {
-        let tags = self.tags.get(self.range(i, |s| s.0)).unwrap_or_default();
+        let r = self.rows.get(i).copied().unwrap_or_default();
+        let tags = self.tags.get(r.tags.0 as usize..r.tags.1 as usize).unwrap_or_default();
         tags.iter().map(|&(k, v)| (self.text(k), self.text(v)))
     }
 
     fn labels(&self, i: usize) -> impl Iterator<Item = (&str, f64)> {
-        let labels = self.labels.get(self.range(i, |s| s.1)).unwrap_or_default();
+        let r = self.rows.get(i).copied().unwrap_or_default();
+        let labels = self.labels.get(r.labels.0 as usize..r.labels.1 as usize).unwrap_or_default();
         labels.iter().map(|&(k, v)| (self.text(k), v))
     }
 }
@@ -242,7 +274,7 @@ mod tests {
         for _ in 0..2 {
             d.decode(&bytes, answers.len()).unwrap();
             for (i, (drop, tags, labels)) in answers.iter().enumerate() {
-                assert_eq!(d.drops[i], *drop, "record {i}");
+                assert_eq!(d.drops(i), *drop, "record {i}");
                 assert_eq!(d.tags(i).collect::<Vec<_>>(), *tags, "record {i}");
                 assert_eq!(d.labels(i).collect::<Vec<_>>(), *labels, "record {i}");
             }
@@ -250,6 +282,47 @@ mod tests {
         assert_eq!(d.tags(5).count() + d.labels(5).count(), 0);
         // A bad result leaves nothing behind.
         assert!(d.decode(&bytes, 4).is_err());
-        assert_eq!((d.tags(0).count(), d.drops.len()), (0, 0));
+        assert_eq!((d.tags(0).count(), d.rows.len()), (0, 0));
+    }
+
+    #[test]
+    fn records_that_repeat_an_answer_read_back_as_encoded() {
+        // Repeats of the newest answer, of older ones, of one whose slot was taken by
+        // later answers (more distinct answers in turn than the decoder remembers), of a
+        // record too large to remember, and empty records in between.
+        let many: &[(&str, &str)] = &[("t", "1"), ("t", "2"), ("t", "3"), ("t", "4"), ("t", "5")];
+        let a: Answer<'_> = (false, &[("status_class", "2xx")], &[]);
+        let b: Answer<'_> = (true, &[("bot", "googlebot")], &[("score", 0.5)]);
+        let c: Answer<'_> = (false, &[("status_class", "4xx")], &[]);
+        let e: Answer<'_> = (false, &[], &[]);
+        let l: Answer<'_> = (false, &[], &[("n", 2.0)]);
+        let m: Answer<'_> = (true, many, &[]);
+        let p: Answer<'_> = (false, &[("path_class", "html")], &[]);
+        let answers = [a, a, b, a, e, b, c, l, p, c, a, m, m, b, l, a, p, e, a, a];
+        let mut bytes = Vec::from(abi::result::encode_count(answers.len() as u32));
+        for (drop, tags, labels) in answers {
+            abi::result::encode_record(&mut |x| bytes.extend_from_slice(x), drop, tags.iter().copied(), labels.iter().copied());
+        }
+        let mut d = Decoded::default();
+        for round in 0..2 {
+            d.decode(&bytes, answers.len()).unwrap();
+            let mut e = Enriched { len: answers.len(), results: vec![d.clone()], ok: vec![true] };
+            for (i, (drop, tags, labels)) in answers.iter().enumerate() {
+                let mut seen = Vec::new();
+                e.for_each_tag(i, &mut |k, v| seen.push((k.to_string(), v.to_string())));
+                let want: Vec<(String, String)> = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                assert_eq!(seen, want, "round {round} record {i}");
+                assert_eq!(e.tags(i).collect::<Vec<_>>(), *tags, "round {round} record {i}");
+                assert_eq!(e.labels(i).collect::<Vec<_>>(), *labels, "round {round} record {i}");
+                assert_eq!(e.dropped(i), *drop, "round {round} record {i}");
+            }
+            // A failed plugin's answer is not read.
+            e.ok[0] = false;
+            assert!(!e.dropped(2) && e.tags(0).next().is_none());
+        }
+        // Repeats share entries: the tags of 20 records are those of a, b, c and p, of a
+        // and b again (their slots were taken by the time they came back), and of the
+        // large record twice (too large to remember).
+        assert_eq!(d.tags.len(), 4 + 2 + 5 + 5);
     }
 }

@@ -42,7 +42,15 @@ pub struct Output {
     checked_keys: [(usize, usize); 4],
     /// The slot the next newly checked key takes.
     next_slot: usize,
+    /// The last short key passed to [`tag`](Output::tag) (address and length), encoded
+    /// (length byte, key, zeros) in `key_head`: written as one fixed-size copy (a
+    /// variable-length copy becomes a `memory.copy`, a call into the wasm runtime).
+    key_head_id: (usize, usize),
+    key_head: [u8; KEY_HEAD],
 }
+
+/// Bytes of [`Output::key_head`]: keys up to `KEY_HEAD - 1` bytes are written from it.
+const KEY_HEAD: usize = 16;
 
 /// An output for one record, outside any batch.
 impl Default for Output {
@@ -57,6 +65,8 @@ impl Default for Output {
             drop: false,
             checked_keys: [(0, 0); 4],
             next_slot: 0,
+            key_head_id: (0, 0),
+            key_head: [0; KEY_HEAD],
         }
     }
 }
@@ -145,9 +155,22 @@ impl Output {
     #[inline]
     pub fn tag(&mut self, key: &'static str, value: &str) {
         if usize::from(self.tag_count) < MAX_PER_RECORD && value.len() <= MAX_VALUE_LEN && self.key_ok(key) {
-            self.buf.reserve(3 + key.len() + value.len());
-            self.buf.push(key.len() as u8);
-            self.buf.extend_from_slice(key.as_bytes());
+            self.buf.reserve(KEY_HEAD + 2 + value.len());
+            let id = (key.as_ptr() as usize, key.len());
+            if id != self.key_head_id && key.len() < KEY_HEAD {
+                self.key_head = [0; KEY_HEAD];
+                self.key_head[0] = key.len() as u8;
+                self.key_head[1..=key.len()].copy_from_slice(key.as_bytes());
+                self.key_head_id = id;
+            }
+            if id == self.key_head_id {
+                let at = self.buf.len();
+                self.buf.extend_from_slice(&self.key_head);
+                self.buf.truncate(at + 1 + key.len());
+            } else {
+                self.buf.push(key.len() as u8);
+                self.buf.extend_from_slice(key.as_bytes());
+            }
             self.buf.extend_from_slice(&(value.len() as u16).to_le_bytes());
             self.buf.extend_from_slice(value.as_bytes());
             self.tag_count += 1;
@@ -266,6 +289,30 @@ mod tests {
         let r = ResultReader::new(&bytes, 1).unwrap();
         let rec = r.records().next().unwrap();
         assert_eq!((rec.tags().count(), rec.labels().count()), (MAX_PER_RECORD, MAX_PER_RECORD));
+    }
+
+    #[test]
+    fn keys_of_every_length_encode_as_the_abi_crate_does() {
+        // Keys around the fixed-size head (15 bytes fit it, 16 do not), alternating so the
+        // head is rebuilt (two keys of one length among them), and a 64-byte key; the
+        // oracle is `encode_record`.
+        let k1 = "k";
+        let k15 = "abcdefghijklmno";
+        let k16 = "abcdefghijklmnop";
+        let k64 = "k23456789_123456789_123456789_123456789_123456789_123456789_1234";
+        assert_eq!((k15.len(), k16.len(), k64.len()), (15, 16, 64));
+        let tags = [(k15, "v"), (k1, ""), (k15, "second"), (k16, "x"), (k64, "y"), (k1, "z"), ("q", "1"), (k16, "w"), (k15, "last")];
+        let mut o = Output::default();
+        for round in 0..2 {
+            o.start_batch();
+            for (k, v) in tags {
+                o.tag(k, v);
+            }
+            o.close_record();
+            let mut expected = Vec::from(result::encode_count(1));
+            result::encode_record(&mut |b| expected.extend_from_slice(b), false, tags.iter().copied(), core::iter::empty());
+            assert_eq!(o.finish_batch(), &expected[..], "round {round}");
+        }
     }
 
     /// A record's answer as a list, for the independent encoder.

@@ -116,10 +116,15 @@ impl<R: Rule> Guest<R> {
         &self.error
     }
 
-    /// A buffer of `len` bytes for the host to write into.
+    /// A buffer of `len` bytes for the host to write into. The host overwrites all of it,
+    /// so bytes left from the last batch stay as they are and only new room is zeroed
+    /// (zeroing the whole buffer cost a `memory.fill` of every batch's size).
     pub fn alloc(&mut self, len: usize) -> &mut [u8] {
-        self.input.clear();
-        self.input.resize(len, 0);
+        if len > self.input.len() {
+            self.input.resize(len, 0);
+        } else {
+            self.input.truncate(len);
+        }
         &mut self.input
     }
 
@@ -311,5 +316,59 @@ pub mod testing {
                 drop: rec.drop,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tags each record `n=<its field>`.
+    struct Echo;
+
+    impl Rule for Echo {
+        const FIELDS: &'static [&'static str] = &["sc-status"];
+        fn new(_: &str) -> core::result::Result<Self, String> {
+            Ok(Echo)
+        }
+        fn enrich(&mut self, record: &Record<'_>, out: &mut Output) {
+            if let Some(v) = record.raw(Field::Status) {
+                out.tag("n", core::str::from_utf8(v).unwrap_or("?"));
+            }
+        }
+    }
+
+    fn batch(lines: &[&[u8]]) -> Vec<u8> {
+        let mut w = abi::VecBatchWriter::default();
+        for l in lines {
+            w.push_line(l);
+        }
+        let mut b = Vec::new();
+        w.encode_with(&mut |x| b.extend_from_slice(x));
+        b
+    }
+
+    #[test]
+    fn the_buffer_is_as_long_as_asked_and_a_shorter_batch_reads_only_its_own_bytes() {
+        let mut g = Guest::<Echo>::new();
+        g.init(b"realtime\nsc-status", b"").unwrap();
+        let long = batch(&[b"200", b"404", b"503"]);
+        let short = batch(&[b"301"]);
+        let mut fresh = Guest::<Echo>::new();
+        fresh.init(b"realtime\nsc-status", b"").unwrap();
+        let expected = fresh.enrich_bytes(&short).unwrap().to_vec();
+        for (b, n) in [(&long, 3u32), (&short, 1), (&long, 3), (&short, 1)] {
+            // Through the buffer, as the export does: the host writes exactly `len` bytes.
+            g.alloc(b.len()).copy_from_slice(b);
+            assert_eq!(g.input.len(), b.len());
+            let input = core::mem::take(&mut g.input);
+            let got = g.enrich_bytes(&input).unwrap().to_vec();
+            g.input = input;
+            let r = abi::ResultReader::new(&got, n).unwrap();
+            assert_eq!(r.len(), n as usize);
+            if n == 1 {
+                assert_eq!(got, expected);
+            }
+        }
     }
 }

@@ -15,6 +15,10 @@
 //! must match the whole path. Without `rules`, `/api/` is `api`, common asset
 //! extensions are `static` and everything else is the default `html`. `"default": null`
 //! leaves unmatched paths untagged.
+//!
+//! Matching tries only the rules that can match a path ending in its last byte (a
+//! `*suffix` glob needs that byte, in either case; prefix and other glob rules are always
+//! tried), in configuration order, so the first match is the one a plain scan finds.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
@@ -77,12 +81,62 @@ fn glob_match(pat: &[u8], s: &[u8]) -> bool {
     pat[p..].iter().all(|c| *c == b'*')
 }
 
+/// Which rules a path can match, by its last byte folded to lower case (slot 256: the
+/// empty path): rule indices `rules[starts[b]..starts[b + 1]]`, in configuration order.
+#[derive(Debug, Default)]
+struct ByLastByte {
+    starts: Vec<u32>,
+    rules: Vec<u32>,
+}
+
+impl ByLastByte {
+    fn new(patterns: &[(Pattern, String)]) -> ByLastByte {
+        let mut t = ByLastByte { starts: Vec::with_capacity(258), rules: Vec::new() };
+        for slot in 0..=256usize {
+            t.starts.push(t.rules.len() as u32);
+            for (i, (p, _)) in patterns.iter().enumerate() {
+                let may = match p {
+                    Pattern::Suffix(s) => match s.last() {
+                        None => true,
+                        Some(last) => slot < 256 && usize::from(last.to_ascii_lowercase()) == slot,
+                    },
+                    Pattern::Prefix(_) | Pattern::Glob(_) => true,
+                };
+                if may {
+                    t.rules.push(i as u32);
+                }
+            }
+        }
+        t.starts.push(t.rules.len() as u32);
+        t
+    }
+
+    /// The indices of the rules `path` may match, in order.
+    fn candidates(&self, path: &[u8]) -> &[u32] {
+        let slot = path.last().map_or(256, |b| usize::from(b.to_ascii_lowercase()));
+        match (self.starts.get(slot), self.starts.get(slot + 1)) {
+            (Some(&a), Some(&b)) => self.rules.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
 /// The rule.
 #[derive(Debug)]
 pub struct Paths {
     key: &'static str,
     rules: Vec<(Pattern, String)>,
+    by_last: ByLastByte,
     default: Option<String>,
+}
+
+impl Paths {
+    /// The class of the first rule `path` matches.
+    fn class(&self, path: &[u8]) -> Option<&str> {
+        let rules = &self.rules;
+        let hit = self.by_last.candidates(path).iter().filter_map(|&i| rules.get(i as usize)).find(|(p, _)| p.matches(path));
+        hit.map(|(_, class)| class.as_str())
+    }
 }
 
 impl Rule for Paths {
@@ -132,13 +186,13 @@ impl Rule for Paths {
             Some(Value::String(d)) => Some(d.clone()),
             Some(_) => return Err("config: default: expected a string or null".into()),
         };
-        Ok(Paths { key, rules, default })
+        Ok(Paths { key, by_last: ByLastByte::new(&rules), rules, default })
     }
 
     fn enrich(&mut self, record: &Record<'_>, out: &mut Output) {
         let Some(path) = record.uri_path_raw() else { return };
-        match self.rules.iter().find(|(p, _)| p.matches(path)) {
-            Some((_, class)) => out.tag(self.key, class),
+        match self.class(path) {
+            Some(class) => out.tag(self.key, class),
             None => {
                 if let Some(d) = &self.default {
                     out.tag(self.key, d);
@@ -184,6 +238,39 @@ mod tests {
         assert!(!glob_match(b"a*b*c", b"aXXbYY"));
         assert!(glob_match(b"?x", b"ax"));
         assert!(!glob_match(b"?x", b"x"));
+    }
+
+    #[test]
+    fn the_last_byte_table_finds_what_a_plain_first_match_scan_finds() {
+        // The oracle: every rule tried in order. Paths end in each case of the suffixes'
+        // last bytes, in bytes no suffix ends with, in non-ASCII bytes, or are empty.
+        let configs = [
+            "",
+            r#"{"rules": [{"glob": "*.Jpg", "class": "jpg"}, {"prefix": "/a", "class": "a"},
+                {"glob": "*S", "class": "s"}, {"glob": "/x/*/y?", "class": "xy"},
+                {"glob": "*.css", "class": "css"}, {"glob": "*\u00e9", "class": "e"},
+                {"glob": "*", "class": "any"}]}"#,
+            r#"{"rules": [{"glob": "*.map", "class": "map"}, {"prefix": "", "class": "all"}]}"#,
+        ];
+        let stems = ["", "/", "/a", "/api/", "/x/q/yz", "/img/a.", "/b/c.Css", "/Z.JS", "/é"];
+        let tails = ["", "s", "S", "js", "JPG", "jpg", "css", "map", "woff2", "l", "\u{e9}", "é", "?", "1"];
+        let plain = |p: &Paths, path: &[u8]| p.rules.iter().find(|(r, _)| r.matches(path)).map(|(_, c)| c.clone());
+        let mut tried = 0;
+        for cfg in configs {
+            let rule = Paths::new(cfg).unwrap();
+            for stem in stems {
+                for tail in tails {
+                    let path = alloc::format!("{stem}{tail}");
+                    assert_eq!(rule.class(path.as_bytes()).map(String::from), plain(&rule, path.as_bytes()), "{cfg} {path:?}");
+                    tried += 1;
+                }
+            }
+        }
+        assert_eq!(tried, 3 * 9 * 14);
+        // The defaults filter: a path ending in `l` tries only the prefix rule.
+        let rule = Paths::new("").unwrap();
+        assert_eq!(rule.by_last.candidates(b"/index.html"), [0]);
+        assert_eq!(rule.by_last.candidates(b"/app.JS"), [0, 1, 2]);
     }
 
     #[test]
