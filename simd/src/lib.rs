@@ -1,9 +1,12 @@
-//! Field splitting for `cflog-core`: where the TAB-separated fields of one log line begin.
+//! Field splitting for `cflog-core`: where the TAB-separated fields of one log line begin;
+//! and ([`escape`]) which bytes of a 16-byte block a JSON string must escape.
 //!
 //! This crate is the only code of cflog allowed `unsafe`, and only for one thing: loading
-//! 16 or 32 bytes of the line into a vector register (`_mm_loadu_si128`,
+//! 16 or 32 bytes into a vector register (`_mm_loadu_si128`,
 //! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load from a `&[u8; 64]` block of
-//! the line (or of a zero-padded copy of its end), so every load lies inside it. Comparing,
+//! the line (or of a zero-padded copy of its end), or from a `&[u8; 16]` for [`escape`],
+//! so every load lies inside it (on x86-64 and AArch64 the intrinsics themselves are
+//! still `unsafe` to call outside `#[target_feature]` functions). Comparing,
 //! making the bit mask and walking its bits are safe code. Every path is checked equal to
 //! [`split_tabs_scalar`] (and that to a naive `split`) by proptest and over the fuzz
 //! corpus (`tests/equal.rs`); in `make test` the aarch64 path runs under qemu
