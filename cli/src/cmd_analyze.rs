@@ -146,16 +146,36 @@ struct ThreadWorker {
 }
 
 impl ThreadWorker {
-    fn run(&mut self, chunk: &Chunk) {
+    /// The worker and its rules, borrowed apart.
+    fn parts(&mut self) -> (&mut Worker, Option<&mut dyn Rules>) {
         #[cfg(feature = "plugins")]
-        let rules = self.rules.as_mut().map(|r| r as &mut dyn Rules);
+        return (&mut self.worker, self.rules.as_mut().map(|r| r as &mut dyn Rules));
         #[cfg(not(feature = "plugins"))]
-        let rules: Option<&mut dyn Rules> = None;
-        self.worker.run(chunk.input, &chunk.start, &chunk.bytes, rules);
+        (&mut self.worker, None)
+    }
+
+    fn run(&mut self, chunk: &Chunk) {
+        let (worker, rules) = self.parts();
+        worker.run(chunk.input, &chunk.start, &chunk.bytes, rules);
+    }
+
+    /// Cuts and runs a chunk on this thread, its lines found once (`take_found` +
+    /// `run_found`, as the browser engine does) instead of counted by the cutter and found
+    /// again by the worker.
+    fn cut_and_run(&mut self, cutter: &mut Cutter, input: usize, bytes: &[u8]) -> Result<u64> {
+        let found: Vec<&[u8]> = cflog_engine::cut::lines(bytes).collect();
+        let start = cutter.take_found(bytes, &found)?;
+        let (worker, rules) = self.parts();
+        worker.run_found(input, &start, &found, rules);
+        Ok(start.lines)
     }
 }
 
-/// Cuts one input into chunks and hands them to `send` (which returns false to stop).
+/// What the reader does with each chunk it cut from an input: with one thread, cut and run
+/// it there; with more, describe it and send it to the workers. `Ok(false)` stops reading.
+type Deliver<'a> = dyn FnMut(&mut Cutter, usize, ChunkBytes) -> Result<bool> + 'a;
+
+/// Cuts one input into chunks and hands each to `deliver` with the cutter.
 /// Reads go straight into the chunks' buffers; workers send each chunk's buffer back
 /// through `spent` once done, to be read into again.
 fn read_chunks(
@@ -164,16 +184,13 @@ fn read_chunks(
     layout: &LayoutChoice,
     read: &mut InputRead,
     spent: &Receiver<ChunkBytes>,
-    mut send: impl FnMut(Chunk) -> bool,
+    deliver: &mut Deliver<'_>,
 ) -> Result<()> {
     let mut cutter = Cutter::new(&input.layout(layout));
     cutter.begin(&input.name);
     let mut chunker = InPlaceChunker::new();
     let mut failure: Option<anyhow::Error> = None;
-    let mut emit = |bytes: ChunkBytes, cutter: &mut Cutter| -> Result<bool> {
-        let start = cutter.take(&bytes)?;
-        Ok(send(Chunk { input: index, start, bytes }))
-    };
+    let mut emit = |bytes: ChunkBytes, cutter: &mut Cutter| -> Result<bool> { deliver(cutter, index, bytes) };
     let mut stopped = false;
     input::read_in_place(input, &mut chunker, |bytes, chunker| {
         for done in spent.try_iter() {
@@ -254,12 +271,12 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     // Chunk buffers the workers are done with, back to the reader.
     let (spent_tx, spent): (Sender<ChunkBytes>, Receiver<ChunkBytes>) = channel();
     // Opens `path` and notes it in `reads`, with the bytes it took once read.
-    let mut read_input = |i: usize, path: &str, send: &mut dyn FnMut(Chunk) -> bool| -> Result<()> {
+    let mut read_input = |i: usize, path: &str, deliver: &mut Deliver<'_>| -> Result<()> {
         let before = consumed.load(std::sync::atomic::Ordering::Relaxed);
         let result = open(path).and_then(|mut input| {
             reads.push(InputRead { name: input.name.clone(), bytes: 0, gzip: input.gzip, origin: LayoutOrigin::Empty, layouts: Vec::new(), decodes_twice: false });
             let read = reads.last_mut().expect("just pushed");
-            read_chunks(i, &mut input, layout, read, &spent, send)
+            read_chunks(i, &mut input, layout, read, &spent, deliver)
         });
         if let Some(read) = reads.last_mut().filter(|r| r.name == *path || path == "-") {
             read.bytes = consumed.load(std::sync::atomic::Ordering::Relaxed) - before;
@@ -270,12 +287,12 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
     if options.threads <= 1 {
         let mut worker = new_worker()?;
         for (i, path) in paths.iter().enumerate() {
-            let read = read_input(i, path, &mut |chunk| {
-                worker.run(&chunk);
-                lines_done.fetch_add(chunk.start.lines, std::sync::atomic::Ordering::Relaxed);
+            let read = read_input(i, path, &mut |cutter, input, bytes| {
+                let lines = worker.cut_and_run(cutter, input, &bytes)?;
+                lines_done.fetch_add(lines, std::sync::atomic::Ordering::Relaxed);
                 tick(&bar);
-                let _ = spent_tx.send(chunk.bytes);
-                true
+                let _ = spent_tx.send(bytes);
+                Ok(true)
             });
             if let Err(e) = read {
                 problems.input_failed(e)?;
@@ -309,12 +326,13 @@ pub fn analyze(paths: &[String], layout: &LayoutChoice, options: &AnalyzeOptions
             let mut last_tick = Instant::now();
             let mut read_result = Ok(());
             for (i, path) in paths.iter().enumerate() {
-                let read = read_input(i, path, &mut |chunk| {
+                let read = read_input(i, path, &mut |cutter, input, bytes| {
+                    let start = cutter.take(&bytes)?;
                     if last_tick.elapsed() > Duration::from_millis(250) {
                         tick(&bar);
                         last_tick = Instant::now();
                     }
-                    tx.send(chunk).is_ok()
+                    Ok(tx.send(Chunk { input, start, bytes }).is_ok())
                 });
                 if let Err(e) = read.or_else(|e| problems.input_failed(e)) {
                     read_result = Err(e);
