@@ -166,6 +166,7 @@ fn relative_times_count_back_from_now() {
 }
 
 #[test]
+#[cfg(feature = "plugins")] // `--plugin` needs the rules host
 fn tags_filter_after_the_rules() {
     let d = dir("tags");
     let (file, rows) = generate(&d, "rt.log", 2000, "1793491200000");

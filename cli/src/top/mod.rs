@@ -83,6 +83,9 @@ pub struct TopArgs {
     /// A log file to read and then follow as it grows (like `tail -F`: a rotated or
     /// truncated file is read again from its start); `-` reads stdin.
     #[arg(long, value_name = "FILE")]
+    // Without the `aws` feature there is no --stream: a missing --follow is a usage error
+    // (exit 2), as it is with the feature.
+    #[cfg_attr(not(feature = "aws"), arg(required = true))]
     pub follow: Option<String>,
     /// The sliding window shown: the last WIDTH of log time (see README).
     #[arg(long, default_value = "5m", value_parser = crate::cmd_analyze::parse_window, value_name = "WIDTH")]
