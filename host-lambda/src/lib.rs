@@ -35,6 +35,7 @@ mod enriched;
 pub mod events;
 mod firehose;
 pub mod handler;
+mod invocation;
 pub mod names;
 pub mod notify;
 pub mod notify_aws;
