@@ -196,10 +196,7 @@ fn epoch_10_3(input: &[u8]) -> Option<i64> {
     let (Some(head), Some(tail)) = (input.first_chunk::<8>(), input.get(8..)) else { return None };
     let [d8, d9, b'.', f0, f1, f2] = *tail else { return None };
     let x = u64::from_le_bytes(*head);
-    // Every byte in b'0'..=b'9': high nibble 3, and adding 6 does not carry out of it.
-    if x & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
-        || (x.wrapping_add(0x0606_0606_0606_0606)) & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
-    {
+    if !all_digits(x) {
         return None;
     }
     // The other five digits in a second word (zeros as filler): pairs d8d9, f0f1, 0f2.
@@ -257,16 +254,21 @@ pub fn parse_date_days(input: &[u8]) -> Option<i64> {
     parse_date_days_nom(input)
 }
 
+/// Whether every byte of `x` is in `b'0'..=b'9'`: its high nibble is 3, and adding 6 does
+/// not carry out of it.
+#[inline(always)]
+fn all_digits(x: u64) -> bool {
+    x & 0xf0f0_f0f0_f0f0_f0f0 == 0x3030_3030_3030_3030
+        && x.wrapping_add(0x0606_0606_0606_0606) & 0xf0f0_f0f0_f0f0_f0f0 == 0x3030_3030_3030_3030
+}
+
 /// Eight ASCII digits as a little-endian word, folded pairwise: the `k`-th 16-bit lane of
 /// the result is the two-digit number of bytes `2k, 2k + 1` (the first is the tens).
 /// Returned as (lanes 0–1, lanes 2–3), each lane under 100; `None` when any byte is not a
 /// digit.
 #[inline(always)]
 fn swar_pairs(x: u64) -> Option<(u32, u32)> {
-    // Every byte in b'0'..=b'9': high nibble 3, and adding 6 does not carry out of it.
-    if x & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
-        || (x.wrapping_add(0x0606_0606_0606_0606)) & 0xf0f0_f0f0_f0f0_f0f0 != 0x3030_3030_3030_3030
-    {
+    if !all_digits(x) {
         return None;
     }
     let v = x - 0x3030_3030_3030_3030;

@@ -46,6 +46,7 @@ pub mod record;
 pub mod schema;
 pub mod summary;
 pub mod suspicious;
+mod swar;
 pub mod types;
 
 pub use error::{ParseError, ParseErrorKind};

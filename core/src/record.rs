@@ -396,16 +396,12 @@ impl<'a> Record<'a> {
 
 /// Where the first `?` of a `cs-uri-stem` is: `memchr::memchr(b'?', stem)`, eight bytes at
 /// a time in a plain word (the usual stem is ~25 bytes, where memchr's set-up costs more
-/// than the search). A word's lowest flagged byte is always a real `?` (the zero-byte test
-/// can only misfire above a real match), and the last word overlaps bytes already searched,
-/// which hold none.
+/// than the search). The last word overlaps bytes already searched, which hold none.
 #[inline]
 fn find_query(stem: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let first = |at: usize, word: &[u8; 8]| {
-        let x = u64::from_le_bytes(*word) ^ (ONES * u64::from(b'?'));
-        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
-        (zero != 0).then(|| at + (zero.trailing_zeros() / 8) as usize)
+        let found = crate::swar::eq_word(u64::from_le_bytes(*word), b'?');
+        (found != 0).then(|| at + (found.trailing_zeros() / 8) as usize)
     };
     let Some(last) = stem.len().checked_sub(8) else {
         return stem.iter().position(|&b| b == b'?');

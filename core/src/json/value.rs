@@ -6,6 +6,7 @@
 use alloc::vec::Vec;
 
 use crate::decode;
+pub(super) use crate::swar::{HIGH, ONES, eq_word};
 
 /// `value / scale` with up to `digits` decimals, trailing zeros dropped (`140000` µs → `0.14`).
 pub(super) fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
@@ -252,16 +253,6 @@ pub(super) fn copy_key(out: &mut Vec<u8>, keys: &[u8], from: usize, to: usize) {
 #[inline(always)]
 pub(super) fn needs_escape(b: u8) -> bool {
     (b < 0x20) | (b == b'"') | (b == b'\\')
-}
-
-pub(super) const ONES: u64 = 0x0101_0101_0101_0101;
-pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// 0x80 in each byte of `w` equal to `c` (exact: no carries between bytes), 0 elsewhere.
-#[inline(always)]
-pub(super) fn eq_word(w: u64, c: u8) -> u64 {
-    let t = w ^ (ONES * u64::from(c));
-    !(((t & !HIGH) + !HIGH) | t) & HIGH
 }
 
 /// 0x80 in each byte of `w` that [`needs_escape`] (exact), 0 elsewhere.
