@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::process::{Command, Output};
 
+use cflog_testkit::scratch::Scratch;
 use serde_json::Value;
 
 const FIELDS: &str = "timestamp,c-ip,sc-status,x-forwarded-for";
@@ -33,8 +34,7 @@ fn network(ip: &str) -> String {
 
 #[test]
 fn reports_and_parse_output_show_networks() {
-    let dir = std::env::temp_dir().join(format!("cflog-anon-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("anon");
     let file = dir.join("rt.log").display().to_string();
     cflog(&["gen", "--format", "realtime", "--fields", FIELDS, "--lines", "5000", "--seed", "8", "-o", &file]);
     // Addresses that share a network, next to the generated ones (which rarely do).

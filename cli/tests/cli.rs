@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use cflog_testkit::scratch::fresh_dir;
 
 fn cflog(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cflog")).args(args).output().expect("run cflog")
@@ -11,10 +14,10 @@ fn fixture(path: &str) -> String {
     format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `name` in this binary's scratch directory (emptied once a run, under the target dir).
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tests"))).join(name)
 }
 
 fn gen_file(path: &Path, format: &str, lines: u64, seed: u64) {

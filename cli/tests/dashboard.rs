@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use cflog_testkit::scratch::fresh_dir;
+
 const CFLOG: &str = env!("CARGO_BIN_EXE_cflog");
 
 fn fixtures(dir: &str) -> PathBuf {
@@ -22,8 +24,8 @@ fn fixtures(dir: &str) -> PathBuf {
 fn data_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("cflog-dashboard-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        // Emptied once a run, under the target dir: a OnceLock never drops.
+        let dir = fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-tests"));
         let out = Command::new(CFLOG)
             .args(["gen", "--format", "realtime", "--lines", "3000", "--rate", "0.02", "--seed", "7", "-o", "two-days.log"])
             .current_dir(&dir)

@@ -12,6 +12,7 @@ use cflog_core::Schema;
 use cflog_core::summary::SummaryOptions;
 use cflog_lambda::process::{ExtraDimensions, InRecord, Processor};
 use cflog_plugin_host::{Limits, PluginHost, PluginSet, PluginSpec};
+use cflog_testkit::scratch::Scratch;
 use serde_json::Value;
 
 fn cflog(args: &[&str]) -> Output {
@@ -24,8 +25,7 @@ fn root() -> &'static Path {
 
 #[test]
 fn the_lambdas_enriched_archive_analyzes_like_the_logs_it_came_from() {
-    let dir = std::env::temp_dir().join(format!("cflog-enriched-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("enriched-archive");
     let log: PathBuf = dir.join("rt.log");
     let out = cflog(&["gen", "--format", "realtime", "--lines", "3000", "--seed", "5", "-o", log.to_str().unwrap()]);
     assert!(out.status.success());

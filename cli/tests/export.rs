@@ -5,6 +5,7 @@
 
 use std::process::{Command, Output};
 
+use cflog_testkit::scratch::Scratch;
 use serde_json::Value;
 
 fn cflog(args: &[&str]) -> Output {
@@ -30,9 +31,7 @@ fn log_with_awkward_keys(dir: &std::path::Path) -> String {
 
 #[test]
 fn csv_files_hold_the_report() {
-    let dir = std::env::temp_dir().join(format!("cflog-export-csv-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("export-csv");
     let file = log_with_awkward_keys(&dir);
     let csv_dir = dir.join("csv");
     let args = ["analyze", "--no-progress", "--fields", FIELDS, "--top", "50"];
@@ -91,9 +90,7 @@ print(json.dumps(out))
 
 #[test]
 fn the_html_page_is_self_contained() {
-    let dir = std::env::temp_dir().join(format!("cflog-export-html-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("export-html");
     let file = log_with_awkward_keys(&dir);
     let page = dir.join("report.html");
     let out = cflog(&["analyze", "--no-progress", "--fields", FIELDS, "--html", page.to_str().unwrap(), &file]);

@@ -4,9 +4,9 @@
 //! themselves, split on TAB here (the field order is the one written with `--fields`),
 //! never from the code under test.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use cflog_testkit::scratch::Scratch;
 use serde_json::Value;
 
 // Real-time fields in AWS's delivery order (so `--fields` keeps this order).
@@ -29,11 +29,8 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("cflog-filters-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn dir(test: &str) -> Scratch {
+    Scratch::new(&format!("filters-{test}"))
 }
 
 /// Generates `lines` real-time records (one per second on average from `start`) and

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use cflog_testkit::scratch::Scratch;
 use serde_json::Value;
 
 fn bin() -> Command {
@@ -31,11 +32,8 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn tmp(test: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("cflog-operator-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(test: &str) -> Scratch {
+    Scratch::new(&format!("operator-{test}"))
 }
 
 /// Two reports of two generated logs (`extra` applies to the second).
@@ -128,7 +126,7 @@ fn aws_commands_say_what_is_missing() {
     let log = d.join("x.log");
     std::fs::write(&log, "1793491200.000\t192.0.2.1\t200\n").unwrap();
     for args in [vec!["replay", "--stream", "s", log.to_str().unwrap()], vec!["consume", "--stream", "s", "--fields", "timestamp,c-ip,sc-status"]] {
-        let out = bin().args(&args).env_clear().env("HOME", &d).output().unwrap();
+        let out = bin().args(&args).env_clear().env("HOME", d.path()).output().unwrap();
         if out.status.code() == Some(2) && stderr(&out).contains("feature") {
             return; // a build without the aws feature (cli/tests/features.rs covers it)
         }

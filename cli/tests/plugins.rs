@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use cflog_testkit::scratch::Scratch;
 use serde_json::{Value, json};
 
 fn cflog(args: &[&str]) -> Output {
@@ -65,8 +66,7 @@ fn tag_breakdowns_from_four_rules() {
 
 #[test]
 fn configured_rule_and_drop_decisions() {
-    let dir = std::env::temp_dir().join(format!("cflog-cli-plugins-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-plugins");
     let cfg = dir.join("security.json");
     std::fs::write(&cfg, r#"{"drop": true}"#).unwrap();
     let spec = format!("{}:{}", rule("security"), cfg.display());
@@ -83,13 +83,11 @@ fn configured_rule_and_drop_decisions() {
     let (_, stderr, out) = analyze(&["--plugin", &spec]);
     assert!(!out.status.success());
     assert!(stderr.contains("plugin cflog_rule_paths: init: cflog_init returned 1: config: rules: expected an array"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_trapping_rule_is_reported_and_the_run_goes_on() {
-    let dir = std::env::temp_dir().join(format!("cflog-cli-trap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("cli-trap");
     let wat = std::fs::read_to_string(root().join("plugins/examples/wat/status_class.wat")).unwrap();
     // Same rule, but cflog_enrich traps at once.
     let trapping = wat.replace(
@@ -104,14 +102,14 @@ fn a_trapping_rule_is_reported_and_the_run_goes_on() {
     assert_eq!(r["records"], 6);
     assert_eq!(r["tags"], json!({"path_class": {"html": 4, "api": 1, "static": 1}}));
     assert!(stderr.contains("cflog: plugin trapper: 1 failed batch(es) (1 trap), 6 record(s) left un-enriched"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A rule that drops nothing must not change anything but the tags, including across a
 /// mid-file layout change (`#Fields:` lines end a batch) and on several threads.
 #[test]
 fn rules_change_only_the_tags() {
-    let generated = std::env::temp_dir().join(format!("cflog-cli-plugins-gen-{}.log", std::process::id()));
+    let dir = Scratch::new("cli-plugins-gen");
+    let generated = dir.join("gen.log");
     let g = generated.display().to_string();
     assert!(cflog(&["gen", "--format", "realtime", "--lines", "5000", "--seed", "3", "-o", &g]).status.success());
     let mixed = root().join("tests/fixtures/standard/concatenated-mixed.log").display().to_string();
@@ -134,5 +132,4 @@ fn rules_change_only_the_tags() {
         }
         assert_eq!(base, with, "{log}, threads {threads}");
     }
-    let _ = std::fs::remove_file(&generated);
 }

@@ -6,10 +6,12 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
+use cflog_testkit::scratch::Scratch;
 use common::moto::{self, Moto};
 
 fn cflog(args: &[&str]) -> Output {
@@ -40,12 +42,9 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 /// The bucket `logs` with three standard log files under `cf/` as CloudFront names them,
 /// a folder marker, and an unrelated object under another prefix; and the same three files
 /// on disk, in key order.
-fn setup(moto: &Moto, test: &str) -> Vec<String> {
+fn setup(moto: &Moto, dir: &Path) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let client = s3(moto);
-    let dir = std::env::temp_dir().join(format!("cflog-s3-test-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
     let objects = [
         ("cf/E2EXAMPLE.2019-12-04-21.A1B2C3D4.gz", gzip(&fixture("standard/aws-doc-2019-33col.log"))),
         ("cf/E2EXAMPLE.2019-12-04-22.E5F6A7B8.gz", gzip(&fixture("standard/concatenated-mixed.log"))),
@@ -72,7 +71,8 @@ fn setup(moto: &Moto, test: &str) -> Vec<String> {
 #[test]
 fn analyze_and_parse_of_a_prefix_equal_the_local_files() {
     let moto = moto::start();
-    let local = setup(&moto, "same");
+    let dir = Scratch::new("s3-same");
+    let local = setup(&moto, &dir);
     let url = moto.url();
     let mut args = vec!["analyze", "--json", "--threads", "1"];
     let remote = cflog(&[&args[..], &["--endpoint-url", &url, "s3://logs/cf/"]].concat());
@@ -96,7 +96,8 @@ fn analyze_and_parse_of_a_prefix_equal_the_local_files() {
 #[test]
 fn missing_bucket_and_empty_prefix_are_errors() {
     let moto = moto::start();
-    setup(&moto, "errors");
+    let dir = Scratch::new("s3-errors");
+    setup(&moto, &dir);
     let url = moto.url();
     let out = cflog(&["analyze", "--endpoint-url", &url, "s3://no-such-bucket/cf/"]);
     assert_eq!(out.status.code(), Some(1));
@@ -176,9 +177,9 @@ fn since_and_until_prune_objects_by_the_dates_in_their_keys_before_fetching() {
 #[test]
 fn files_from_mixes_s3_prefixes_and_local_paths() {
     let moto = moto::start();
-    let local = setup(&moto, "files-from");
+    let dir = Scratch::new("s3-files-from");
+    let local = setup(&moto, &dir);
     let url = moto.url();
-    let dir = std::env::temp_dir().join(format!("cflog-s3-test-{}-files-from", std::process::id()));
     // The same three files: the first two from S3 (a prefix that holds only them), the third
     // from disk; and the v2 fixture from disk.
     let v2 = format!("{}/../tests/fixtures/standard/v2-w3c-41col.log", env!("CARGO_MANIFEST_DIR"));

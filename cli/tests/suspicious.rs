@@ -3,16 +3,19 @@
 //! rules applied here as docs/report.md states them; the report must list exactly those.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+
+use cflog_testkit::scratch::fresh_dir;
 
 const FIELDS: &str = "timestamp,c-ip,sc-status,sc-bytes,asn";
 const START_S: i64 = 1_793_491_200; // 2026-11-01T00:00:00Z
 
+/// `name` in this binary's scratch directory (emptied once a run, under the target dir).
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-suspicious-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("suspicious-tests"))).join(name)
 }
 
 fn analyze(path: &PathBuf, extra: &[&str]) -> serde_json::Value {

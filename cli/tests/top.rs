@@ -13,16 +13,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::live::{Live, PATIENCE, since_start_records};
+use cflog_testkit::scratch::Scratch;
+use common::tmp_dir;
 
 fn cflog_bin() -> &'static str {
     env!("CARGO_BIN_EXE_cflog")
-}
-
-fn tmp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-top-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A standard log of `lines` records (header included) whose times end about now.
@@ -233,16 +228,17 @@ fn assert_restored(screen: &[u8]) {
     assert!(find_last(screen, SHOW_CURSOR).is_some_and(|i| i > drawn), "cursor not shown again: {text:?}");
 }
 
-fn log_file(test: &str) -> PathBuf {
+/// The test's directory (removed when dropped) and the log in it.
+fn log_file(test: &str) -> (Scratch, PathBuf) {
     let dir = tmp_dir(test);
     let path = dir.join("access.log");
     std::fs::write(&path, standard_log(300, 4)).unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
 fn terminal_dashboard_draws_and_quits_on_q() {
-    let path = log_file("tty-q");
+    let (_dir, path) = log_file("tty-q");
     let mut pty = Pty::start(120, 40, &format!("top --follow {} --window 1d", path.display()));
     pty.wait_for(b"Top URIs");
     pty.keys(b"q");
@@ -257,7 +253,7 @@ fn terminal_dashboard_draws_and_quits_on_q() {
 
 #[test]
 fn terminal_dashboard_quits_on_ctrl_c_and_fits_a_tiny_terminal() {
-    let path = log_file("tty-ctrl-c");
+    let (_dir, path) = log_file("tty-ctrl-c");
     let mut pty = Pty::start(24, 8, &format!("top --follow {}", path.display()));
     pty.wait_for(b"cflog top");
     // Drawn at least twice (the interval is a second), then Ctrl-C (raw mode: a key).
@@ -272,7 +268,7 @@ fn terminal_dashboard_quits_on_ctrl_c_and_fits_a_tiny_terminal() {
 
 #[test]
 fn terminal_is_restored_when_the_input_fails() {
-    let path = log_file("tty-error");
+    let (_dir, path) = log_file("tty-error");
     let pty = Pty::start(120, 40, &format!("top --follow {}", path.display()));
     pty.wait_for(b"Top URIs");
     // Truncated and refilled with binary data: the follower fails, the run ends with an error.

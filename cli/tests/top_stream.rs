@@ -9,6 +9,7 @@ use std::process::Command;
 
 use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use common::live::Live;
+use common::tmp_dir;
 use common::moto::{self, Moto};
 
 fn cflog(args: &[&str]) -> std::process::Output {
@@ -50,13 +51,6 @@ fn realtime_log(dir: &std::path::Path, name: &str, lines: u64, seed: u64) -> Str
 fn replay(moto: &Moto, stream: &str, file: &str) {
     let out = cflog(&["replay", "--stream", stream, "--endpoint-url", &moto.url(), file]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn tmp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-top-stream-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

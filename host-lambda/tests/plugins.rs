@@ -84,7 +84,8 @@ fn dropping_rule() -> String {
     };
     let wasm = dir.join("cflog_rule_security.wasm");
     assert!(wasm.is_file(), "{} missing: run `make plugins` first", wasm.display());
-    let config = std::env::temp_dir().join(format!("cflog-lambda-drop-{}.json", std::process::id()));
+    // Under the target dir with a fixed name: each run replaces the last one's file.
+    let config = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lambda-drop.json");
     std::fs::write(&config, br#"{"drop": true}"#).unwrap();
     format!("{}:{}", wasm.display(), config.display())
 }

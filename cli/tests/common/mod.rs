@@ -6,10 +6,8 @@ pub mod live;
 #[allow(unused_imports)] // not every test file that includes this module needs it
 pub use cflog_testkit::moto;
 
-/// A fresh directory for one test, named after the test binary and the process.
-pub fn tmp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("cflog-{}-{}-{test}", env!("CARGO_CRATE_NAME"), std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory for one test, named after the test binary, the test and the process,
+/// removed when the test ends.
+pub fn tmp_dir(test: &str) -> cflog_testkit::scratch::Scratch {
+    cflog_testkit::scratch::Scratch::new(&format!("{}-{test}", env!("CARGO_CRATE_NAME")))
 }
