@@ -538,6 +538,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// `write_plain_window` writes what `write_str` writes (and, with `PERCENT`, what
+        /// `write_decoded_str` writes decoding once and twice), or nothing; and it writes
+        /// whenever the value is 1 to 30 bytes of plain text with 32 bytes of text from its
+        /// start: values of every length at every place, with escapes, `%`, high bytes.
+        #[test]
+        fn plain_window_writes_what_write_str_writes(
+            text in proptest::collection::vec(proptest::sample::select(b"abcXYZ09-/.:_ %\"\\\n\x01\x1f\x7f\x80\xc3\xa9\xff".to_vec()), 0..70),
+            from in 0usize..70,
+            len in 0usize..40,
+            plain in proptest::prelude::any::<bool>(),
+        ) {
+            // Half the cases on text of plain bytes only, so that the writing path is taken.
+            let text: Vec<u8> = if plain { text.iter().map(|&b| if b.is_ascii_alphanumeric() { b } else { b'x' }).collect() } else { text };
+            let from = from.min(text.len());
+            let to = (from + len).min(text.len());
+            let raw = &text[from..to];
+            let flagged = |percent: bool| raw.iter().any(|&b| needs_escape(b) || b >= 0x80 || (percent && b == b'%'));
+            for percent in [false, true] {
+                let mut got = b"[".to_vec();
+                let wrote = if percent { write_plain_window::<true>(&mut got, &text, from, to) } else { write_plain_window::<false>(&mut got, &text, from, to) };
+                let should = !raw.is_empty() && raw.len() <= 30 && from + 32 <= text.len() && !flagged(percent);
+                proptest::prop_assert_eq!(wrote, should);
+                if wrote {
+                    let mut want = b"[".to_vec();
+                    write_str(&mut want, raw);
+                    proptest::prop_assert_eq!(&got, &want);
+                    if percent {
+                        for double in [false, true] {
+                            let mut decoded = b"[".to_vec();
+                            write_decoded_str(&mut decoded, raw, double);
+                            proptest::prop_assert_eq!(&got, &decoded);
+                        }
+                    }
+                } else {
+                    proptest::prop_assert_eq!(&got[..], b"[");
+                }
+            }
+        }
+    }
+
     #[test]
     fn fixed_point() {
         let mut v = Vec::new();

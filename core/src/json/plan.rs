@@ -86,7 +86,8 @@ pub(super) fn write_planned(
     // 1 until a key is written: the first key is written from behind its `,`.
     let mut first = 1usize;
     for ((i, step), ends) in plan.iter().enumerate().zip(record.bounds.windows(2)) {
-        let raw = &line[ends[0] as usize..ends[1] as usize - 1];
+        let (from, to) = (ends[0] as usize, ends[1] as usize - 1);
+        let raw = &line[from..to];
         let key = |out: &mut Vec<u8>, first: &mut usize| {
             copy_key(out, keys, step.key.0 as usize + *first, step.key.1 as usize);
             *first = 0;
@@ -142,7 +143,9 @@ pub(super) fn write_planned(
                     return false;
                 }
                 key(out, &mut first);
-                write_str(out, raw);
+                if !write_plain_window::<false>(out, line, from, to) {
+                    write_str(out, raw);
+                }
             }
             // A valid address is hex digits, `.` and `:` (`parse_ip` accepts nothing
             // else): nothing to escape, no scan.
@@ -158,13 +161,16 @@ pub(super) fn write_planned(
                 key(out, &mut first);
                 write_str(out, t.as_bytes());
             }
-            // ASCII is UTF-8: the word-at-a-time test first (tokens are ASCII), then the
-            // full check.
+            // Plain ASCII (the block compares flag any byte of 0x80 or more) is UTF-8, so
+            // the check passes; else the word-at-a-time ASCII test, then the full check.
             Op::Token => {
+                key(out, &mut first);
+                if write_plain_window::<false>(out, line, from, to) {
+                    continue;
+                }
                 if !(raw.is_ascii() || core::str::from_utf8(raw).is_ok()) {
                     return false;
                 }
-                key(out, &mut first);
                 write_str(out, raw);
             }
             Op::Decimal if is_json_number(raw) => {
@@ -178,8 +184,12 @@ pub(super) fn write_planned(
                     write_decoded_str(out, raw, double);
                 }
             }
+            // Text without `%` decodes to itself (once or twice).
             Op::Encoded => {
                 key(out, &mut first);
+                if write_plain_window::<true>(out, line, from, to) {
+                    continue;
+                }
                 if double {
                     write_decoded_str(out, raw, true);
                 } else {
@@ -188,7 +198,9 @@ pub(super) fn write_planned(
             }
             Op::Decoded => {
                 key(out, &mut first);
-                write_decoded_str(out, raw, double);
+                if !write_plain_window::<true>(out, line, from, to) {
+                    write_decoded_str(out, raw, double);
+                }
             }
             Op::ForwardedForAnonymized => {
                 key(out, &mut first);
