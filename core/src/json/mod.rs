@@ -10,7 +10,9 @@ use crate::grammar;
 use crate::record::Record;
 use crate::schema::Schema;
 
+mod plan;
 mod value;
+use plan::{Op, Step};
 use value::*;
 pub use value::{write_decoded_str, write_str, write_u64};
 
@@ -75,6 +77,8 @@ pub struct RecordWriter {
     /// Whether each column with a field is that field's column ([`Schema::column_of`]), so
     /// that the writer may check each typed value where it writes it (see [`write_columns`]).
     checks_in_place: bool,
+    /// When `checks_in_place`, each column's key and [`Op`] (see [`plan`]); else empty.
+    plan: Vec<Step>,
 }
 
 impl RecordWriter {
@@ -93,13 +97,37 @@ impl RecordWriter {
         let checks_in_place = schema.columns().iter().enumerate().all(|(i, c)| c.field.is_none_or(|f| schema.column_of(f) == Some(i)));
         let kinds = schema.columns().iter().map(column_kind).collect();
         let cache = alloc::vec![ValueCache::default(); schema.len()];
-        RecordWriter { schema: schema.clone(), options, keys, starts, kinds, cache, checks_in_place }
+        let plan = if checks_in_place {
+            let key = |i: usize| (u32::try_from(starts[i]).ok(), u32::try_from(starts[i + 1]).ok());
+            schema.columns().iter().enumerate().map_while(|(i, c)| match key(i) {
+                (Some(from), Some(to)) => Some(Step { key: (from, to), op: Op::of(c, options) }),
+                _ => None,
+            }).collect()
+        } else {
+            Vec::new()
+        };
+        // Keys past 4 GiB (never in practice) leave the plan short: it is not used.
+        let plan = if plan.len() == schema.len() { plan } else { Vec::new() };
+        RecordWriter { schema: schema.clone(), options, keys, starts, kinds, cache, checks_in_place, plan }
     }
 
     /// Appends `record` as [`write_record_with`] with this writer's options does.
     /// (Takes `&mut self` for the cache of repeating values.)
     pub fn write(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
         if *record.schema() == self.schema {
+            // The plan's walk when every column's bounds were recorded (a short standard-log
+            // line, or a parser told to read fewer fields, goes the general way); a value
+            // that does not check is taken back and the record written again, validated
+            // first, which returns `validate`'s error.
+            if !self.plan.is_empty() && record.bounds.len() > self.plan.len() {
+                let start = out.len();
+                if plan::write_planned(&self.plan, &self.keys, &mut self.cache, self.options, record, out) {
+                    return Ok(());
+                }
+                out.truncate(start);
+                let prepared = Prepared { keys: &self.keys, starts: &self.starts, kinds: &self.kinds, cache: &mut self.cache };
+                return write_columns(record, self.options, Some(prepared), false, out);
+            }
             let prepared = Prepared { keys: &self.keys, starts: &self.starts, kinds: &self.kinds, cache: &mut self.cache };
             write_columns(record, self.options, Some(prepared), self.checks_in_place, out)
         } else {
@@ -510,6 +538,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// `write_plain_window` writes what `write_str` writes (and, with `PERCENT`, what
+        /// `write_decoded_str` writes decoding once and twice), or nothing; and it writes
+        /// whenever the value is 1 to 30 bytes of plain text with 32 bytes of text from its
+        /// start: values of every length at every place, with escapes, `%`, high bytes.
+        #[test]
+        fn plain_window_writes_what_write_str_writes(
+            text in proptest::collection::vec(proptest::sample::select(b"abcXYZ09-/.:_ %\"\\\n\x01\x1f\x7f\x80\xc3\xa9\xff".to_vec()), 0..70),
+            from in 0usize..70,
+            len in 0usize..40,
+            plain in proptest::prelude::any::<bool>(),
+        ) {
+            // Half the cases on text of plain bytes only, so that the writing path is taken.
+            let text: Vec<u8> = if plain { text.iter().map(|&b| if b.is_ascii_alphanumeric() { b } else { b'x' }).collect() } else { text };
+            let from = from.min(text.len());
+            let to = (from + len).min(text.len());
+            let raw = &text[from..to];
+            let flagged = |percent: bool| raw.iter().any(|&b| needs_escape(b) || b >= 0x80 || (percent && b == b'%'));
+            for percent in [false, true] {
+                let mut got = b"[".to_vec();
+                let wrote = if percent { write_plain_window::<true>(&mut got, &text, from, to) } else { write_plain_window::<false>(&mut got, &text, from, to) };
+                let should = !raw.is_empty() && raw.len() <= 30 && from + 32 <= text.len() && !flagged(percent);
+                proptest::prop_assert_eq!(wrote, should);
+                if wrote {
+                    let mut want = b"[".to_vec();
+                    write_str(&mut want, raw);
+                    proptest::prop_assert_eq!(&got, &want);
+                    if percent {
+                        for double in [false, true] {
+                            let mut decoded = b"[".to_vec();
+                            write_decoded_str(&mut decoded, raw, double);
+                            proptest::prop_assert_eq!(&got, &decoded);
+                        }
+                    }
+                } else {
+                    proptest::prop_assert_eq!(&got[..], b"[");
+                }
+            }
+        }
+    }
+
     #[test]
     fn fixed_point() {
         let mut v = Vec::new();
@@ -741,6 +811,77 @@ mod tests {
         let (agents, headers) = (&writer.cache[0], &writer.cache[1]);
         assert_eq!((agents.lookups, agents.hits, agents.texts.len()), (600, 597, 3));
         assert_eq!((headers.lookups, headers.hits), (ValueCache::TRIAL, 0));
+    }
+
+    /// Values for a column of `kind`: valid ones (absent, escapes, non-ASCII, invalid UTF-8
+    /// in encoded text among them), then ones its check refuses.
+    fn values_of_kind(kind: Kind) -> (&'static [&'static str], &'static [&'static str]) {
+        match kind {
+            Kind::EpochSeconds => (&["1607374321.541", "1607374321", "-", "1607374321.5"], &["x", "1.5e3"]),
+            Kind::EpochMillis => (&["1607374321541", "-"], &["12a"]),
+            Kind::Date => (&["2020-12-07", "-"], &["2020-13-07"]),
+            Kind::Time => (&["21:52:01", "-"], &["25:00:00"]),
+            Kind::Seconds => (&["0.140", "1", "-", "0.000001", "12.5"], &["x"]),
+            Kind::Integer => (&["0", "123", "007", "-", "18446744073709551615"], &["-1", "1.5"]),
+            Kind::Status => (&["200", "000", "-", "099"], &["20", "abc"]),
+            Kind::Ip => (&["1.2.3.4", "2001:db8::1", "-", "::ffff:1.2.3.4"], &["1.2.3", "abc"]),
+            Kind::Token => (&["NRT57-C1", "N\u{e9}", "a\"b\\c", "-", ""], &["N\u{e9}"]),
+            Kind::Decimal => (&["2.5", "1.", "-", "abc", "-0.5"], &[]),
+            Kind::IpList => (&["1.2.3.4,%205.6.7.8", "2001:db8::1", "-", "x%2Cy", "1.2.3.4,%20%2D"], &[]),
+            _ => (&["Mozilla/5.0%20(X%22)", "%25252F", "caf%C3%A9", "-", "a%0Ab%5C%09", "plain/text/longer/than/sixteen", "bad%FF", "%2"], &[]),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// The plan's walk (every field at its own column, every column's bounds recorded)
+        /// writes what `write_record_with` writes and answers its error, for every field of
+        /// both formats, every option, decoding once or twice, with every value valid or one
+        /// refused; and so does a writer given records whose later bounds were not recorded
+        /// (a parser reading one field).
+        #[test]
+        fn record_writer_plan_writes_what_write_record_with_writes(
+            picks in proptest::collection::vec(0usize..64, 80),
+            refused in proptest::option::of(0usize..80),
+            standard in proptest::prelude::any::<bool>(),
+            double in proptest::prelude::any::<bool>(),
+            lazy in proptest::prelude::any::<bool>(),
+        ) {
+            use crate::{Parser, RecordBuf, Schema};
+            let schema = if standard { Schema::standard_default() } else { Schema::realtime_all() };
+            let mut line = alloc::string::String::new();
+            for (i, (column, &k)) in schema.columns().iter().zip(&picks).enumerate() {
+                let (valid, invalid) = values_of_kind(column_kind(column));
+                let value = if refused == Some(i) && !invalid.is_empty() { invalid[k % invalid.len()] } else { valid[k % valid.len()] };
+                if i > 0 {
+                    line.push('\t');
+                }
+                line.push_str(value);
+            }
+            let mut line = line.into_bytes();
+            // A Latin-1 é where a token's refused value is: not UTF-8.
+            if let Some(at) = line.windows(2).position(|w| w == [0xc3, 0xa9]).filter(|_| refused.is_some()) {
+                line.splice(at..at + 2, [0xe9]);
+            }
+            for options in [JsonOptions::default(), JsonOptions::default().omit_absent(true), JsonOptions::default().anonymize_ip(true), JsonOptions::default().omit_absent(true).anonymize_ip(true)] {
+                let mut writer = RecordWriter::new(&schema, options);
+                proptest::prop_assert!(!writer.plan.is_empty());
+                let mut parser = Parser::realtime(schema.clone()).double_decode(double);
+                if lazy {
+                    parser = parser.reading(&[Field::Status]);
+                }
+                let mut buf = RecordBuf::new();
+                let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
+                let (mut want, mut got) = (b"[".to_vec(), b"[".to_vec());
+                let want_result = write_record_with(&record, options, &mut want);
+                let got_result = writer.write(&record, &mut got);
+                proptest::prop_assert_eq!(&got_result, &want_result);
+                proptest::prop_assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
+                if want_result.is_err() {
+                    proptest::prop_assert_eq!(&got[..], b"[");
+                }
+            }
+        }
     }
 
     /// A layout with a field twice checks the field's first column, as `validate` does.
