@@ -68,6 +68,7 @@ onmessage = async (ev) => {
             const t0 = performance.now();
             feed(inspector, wasm.memory, chunk);
             busy += performance.now() - t0;
+            s.recycle(chunk); // its bytes are in the wasm memory now
             if (t0 - last > 100) {
               last = t0;
               postMessage(P.progress(m.id, counters));
