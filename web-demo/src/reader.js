@@ -21,6 +21,7 @@ import { open, isGzip, plainBytes } from "./stream.js";
 let credits = 0;
 let wake = null;
 const spare = []; // buffers handed back, of `size` bytes
+const FIRST = 1 << 20; // the first piece of a plain file (the engine's input window)
 
 async function send(buf, counters) {
   while (credits === 0) await new Promise((r) => (wake = r));
@@ -50,10 +51,11 @@ onmessage = async (ev) => {
   try {
     const plain = !(await isGzip(m.file)) && plainBytes(m.file, counters);
     if (plain) {
-      // Filled in place: each read lands in the buffer after the bytes already there.
-      for (;;) {
-        const buf = await plain.fill(fresh(m.size));
-        const full = buf.length === m.size; // (sending detaches `buf`)
+      // Filled in place: each read lands in the buffer after the bytes already there. The
+      // first piece is only FIRST bytes, so the engine starts sooner.
+      for (let want = Math.min(FIRST, m.size); ; want = m.size) {
+        const buf = await plain.fill(fresh(m.size).subarray(0, want));
+        const full = buf.length === want; // (sending detaches `buf`)
         if (buf.length > 0) await send(buf, counters);
         if (!full) break;
       }
