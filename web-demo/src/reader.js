@@ -49,7 +49,10 @@ onmessage = async (ev) => {
   credits = m.ahead;
   const counters = { compressed: 0, bytes: 0 };
   try {
-    const plain = !(await isGzip(m.file)) && plainBytes(m.file, counters);
+    // While the engine has a piece queued (not yet taken), a short read is followed by a
+    // millisecond's wait: fewer, larger reads (stream.js, `plainBytes`).
+    const pause = () => (credits < m.ahead ? new Promise((r) => setTimeout(r, 1)) : null);
+    const plain = !(await isGzip(m.file)) && plainBytes(m.file, counters, pause);
     if (plain) {
       // Filled in place: each read lands in the buffer after the bytes already there. The
       // first piece is only FIRST bytes, so the engine starts sooner.
