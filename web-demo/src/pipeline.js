@@ -24,7 +24,9 @@ class Pool {
   constructor(n) {
     this.workers = [];
     for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+      // A lone worker will read files itself (when no rule is loaded): its name tells it
+      // to have a reading worker ready.
+      const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: n === 1 ? "lone" : "" });
       this.workers.push({ w, inFlight: 0, waiters: [] });
     }
   }

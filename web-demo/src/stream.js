@@ -79,11 +79,25 @@ function openSlices(file, counters, size) {
   };
 }
 
+const newReader = () => {
+  const w = new Worker(new URL("./reader.js", import.meta.url), { type: "module" });
+  w.onerror = (ev) => (w.failed = ev.message || "the reading worker failed"); // until openAside listens
+  return w;
+};
+let spareReader = null;
+
+// Starts the reading worker the next `open(…, { aside: true })` will use, so that file
+// does not wait for a worker to start (~20–30 ms).
+export function prepareAside() {
+  spareReader ??= newReader();
+}
+
 // The file read (and decompressed) by a reading worker (reader.js) on its own thread, in
 // pieces of `size` bytes, at most 2 of them ahead of the caller; `recycle(piece)` hands a
 // piece's buffer back to be read into again.
 function openAside(file, counters, size) {
-  const reader = new Worker(new URL("./reader.js", import.meta.url), { type: "module" });
+  const reader = spareReader ?? newReader();
+  spareReader = null;
   const queue = [];
   let waiter = null;
   const arrived = (m) => {
@@ -92,6 +106,7 @@ function openAside(file, counters, size) {
   };
   reader.onmessage = (ev) => arrived(ev.data);
   reader.onerror = (ev) => arrived({ error: `${file.name}: cannot read the file: ${ev.message || "the reading worker failed"}` });
+  if (reader.failed) arrived({ error: `${file.name}: cannot read the file: ${reader.failed}` });
   reader.postMessage({ file, size, ahead: 2 });
   const base = counters.compressed;
   let done = false;

@@ -6,10 +6,11 @@
 // decompressing on another thread (reading a Blob costs a browser far more than read(2)).
 import init, { Inspector } from "./pkg/cflog_wasm.js";
 import { Rule } from "./rules.js";
-import { open } from "./stream.js";
+import { open, prepareAside } from "./stream.js";
 import * as P from "./protocol.js";
 
 const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
+if (self.name === "lone") prepareAside(); // for the first file of a `direct` job
 let inspector = null;
 let rule = null;
 let busy = 0; // ms spent in wasm, for the benchmark
@@ -61,6 +62,7 @@ onmessage = async (ev) => {
       for (const [i, file] of m.files.entries()) {
         inspector.begin_file(file.name);
         const s = await open(file, counters, { slices: DIRECT_SLICE, aside: true });
+        prepareAside(); // for the next file, or the next job (a filter re-reads the files)
         try {
           for (;;) {
             const chunk = await s.next();
