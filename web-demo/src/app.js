@@ -1,6 +1,6 @@
 // The page: file intake, options, progress, dashboard, filters, search, exports.
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
-import { run, defaultWorkers, Cancelled } from "./pipeline.js";
+import { run, warm, defaultWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
 import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, kpiMarkup, TOP_TABLES, BREAKDOWN_TABLES, fmtSpan, chartPoints, fmtShare5xx } from "./format.js";
 
@@ -488,6 +488,8 @@ async function main() {
     $("workers").appendChild(o);
   }
   $("workers").value = String(n);
+  warm(n);
+  $("workers").addEventListener("change", () => state.busy || warm(Number($("workers").value) || n));
   $("f-classes").innerHTML = CLASSES.map((c) => `<label><input type="checkbox" id="fc-${c}" checked> ${c}</label>`).join("");
 
   const drop = $("drop");

@@ -6,7 +6,7 @@
 // decompressing on another thread (reading a Blob costs a browser far more than read(2)).
 import init, { Inspector } from "./pkg/cflog_wasm.js";
 import { Rule } from "./rules.js";
-import { open } from "./stream.js";
+import { open, prepareAside } from "./stream.js";
 import * as P from "./protocol.js";
 
 const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
@@ -37,6 +37,10 @@ function fail(id, e) {
 onmessage = async (ev) => {
   const m = ev.data;
   try {
+    if (m.type === P.Msg.LONE) {
+      prepareAside(); // for the first file of a `direct` job (no need to wait for the wasm)
+      return;
+    }
     await ready;
     if (m.type === P.Msg.INIT) {
       inspector?.free();
@@ -61,6 +65,7 @@ onmessage = async (ev) => {
       for (const [i, file] of m.files.entries()) {
         inspector.begin_file(file.name);
         const s = await open(file, counters, { slices: DIRECT_SLICE, aside: true });
+        prepareAside(); // for the next file, or the next job (a filter re-reads the files)
         try {
           for (;;) {
             const chunk = await s.next();
@@ -68,6 +73,7 @@ onmessage = async (ev) => {
             const t0 = performance.now();
             feed(inspector, wasm.memory, chunk);
             busy += performance.now() - t0;
+            s.recycle(chunk); // its bytes are in the wasm memory now
             if (t0 - last > 100) {
               last = t0;
               postMessage(P.progress(m.id, counters));
