@@ -312,17 +312,16 @@ impl Summary {
         // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
         if let Some(ua) = record.encoded_once(Field::UserAgent) {
             let ua = HashedKey::new(&ua);
-            let (class, family) = self.cache.classify(ua);
+            // Counted in the top list by the classification memo, which knows its slot.
+            let (class, family) = self.cache.classify(ua, &mut self.top.user_agent, sums);
             b.user_agent_class.add(class.name().as_bytes(), 1);
             if class == UaClass::Browser {
                 b.browser.add(family.name().as_bytes(), 1);
             }
-            self.top.user_agent.add_hashed(ua, 1, sums);
         }
         if let Some(edge) = x.edge {
-            let edge = HashedKey::new(edge);
-            self.top.edge_location.add_hashed(edge, 1, sums);
-            let region = self.cache.region(edge);
+            // Counted in the top list by the region memo, as the user agent above.
+            let region = self.cache.region(HashedKey::new(edge), &mut self.top.edge_location, sums);
             b.edge_region.add(region.as_bytes(), 1);
         }
         // `time-taken` goes to the window's sketch too, below, or alone when there is no window.
