@@ -1,8 +1,10 @@
 //! What the summary remembers between records to skip repeated work: classifications of
-//! user agents and edge locations (with where each is held in its top list), and what
-//! result types mean for the hit ratio. Not state: never merged or encoded, and bounded.
+//! user agents and edge locations (with where each is held in its top list), what result
+//! types mean for the hit ratio, and parsed IPv6 viewer addresses. Not state: never merged
+//! or encoded, and bounded.
 
 use alloc::boxed::Box;
+use core::net::IpAddr;
 
 use hashbrown::HashTable;
 
@@ -35,12 +37,23 @@ pub(super) struct Caches {
     outcomes: [(u128, usize, Outcome); OUTCOMES],
     /// Where the next result type met goes in `outcomes` (round robin).
     next_outcome: usize,
+    /// Viewer addresses longer than [`DOTTED_QUAD_MAX`] that parsed, with their value.
+    addresses: HashTable<(Box<[u8]>, IpAddr)>,
 }
+
+/// The longest dotted quad (`255.255.255.255`): longer addresses are IPv6.
+pub(super) const DOTTED_QUAD_MAX: usize = 15;
 
 impl Default for Caches {
     fn default() -> Self {
         // No text has length `usize::MAX`: the empty places match nothing.
-        Caches { user_agent: Memo::default(), edge_region: Memo::default(), outcomes: [(0, usize::MAX, (false, false)); OUTCOMES], next_outcome: 0 }
+        Caches {
+            user_agent: Memo::default(),
+            edge_region: Memo::default(),
+            outcomes: [(0, usize::MAX, (false, false)); OUTCOMES],
+            next_outcome: 0,
+            addresses: HashTable::new(),
+        }
     }
 }
 
@@ -109,6 +122,23 @@ impl Caches {
     }
 
     /// The region of edge location `edge`, which is counted once in `top` with `sums` too.
+    /// The address `text` parsed to, if it is remembered (see [`Caches::remember_address`]).
+    #[inline]
+    pub(super) fn address(&self, text: HashedKey<'_>) -> Option<IpAddr> {
+        let k = text.key();
+        self.addresses.find(text.hash(), |(held, _)| **held == *k).map(|(_, ip)| *ip)
+    }
+
+    /// Remembers that `text` parsed to `ip` (only text that parsed: the same bytes always
+    /// parse the same way). Cleared when full, as the memos are.
+    #[cold]
+    pub(super) fn remember_address(&mut self, text: HashedKey<'_>, ip: IpAddr) {
+        if self.addresses.len() >= CACHE_LIMIT {
+            self.addresses.clear();
+        }
+        self.addresses.insert_unique(text.hash(), (text.key().into(), ip), |(held, _)| hash_key(held));
+    }
+
     #[inline]
     pub(super) fn region(&mut self, edge: HashedKey<'_>, top: &mut TopK, sums: Sums) -> &'static str {
         self.edge_region.get_and_count(edge, top, sums, || {

@@ -241,7 +241,10 @@ impl Summary {
         self.bad_lines += 1;
     }
 
-    fn extract<'a>(record: &Record<'a>) -> Result<Extract<'a>, ParseError> {
+    /// The values [`Summary::add`] reads, or the first error among them; `cache` only saves
+    /// work (a remembered address), it never changes the result.
+    fn extract<'a>(record: &Record<'a>, cache: &mut Caches) -> Result<Extract<'a>, ParseError> {
+        let client_ip_raw = record.raw(Field::ClientIp);
         Ok(Extract {
             ts: record.timestamp_ms()?,
             status: record.status()?,
@@ -251,8 +254,8 @@ impl Summary {
             ttfb: record.time_to_first_byte_us()?,
             origin_fbl: record.seconds_us(Field::OriginFirstByteLatency)?,
             origin_lbl: record.seconds_us(Field::OriginLastByteLatency)?,
-            client_ip: record.client_ip()?,
-            client_ip_raw: record.raw(Field::ClientIp),
+            client_ip: Self::client_ip(record, client_ip_raw, cache)?,
+            client_ip_raw,
             result_type: utf8_text(record, Field::ResultType)?,
             detailed: record.raw(Field::DetailedResultType),
             edge: utf8_text(record, Field::EdgeLocation)?,
@@ -264,13 +267,33 @@ impl Summary {
     /// Checks the values [`Summary::add`] reads, counting nothing: a host that leaves a
     /// record out (a filter) still finds it bad exactly when `add` would.
     pub fn check(record: &Record<'_>) -> Result<(), ParseError> {
-        Self::extract(record).map(|_| ())
+        Self::extract(record, &mut Caches::default()).map(|_| ())
+    }
+
+    /// `c-ip` as [`Record::client_ip`] gives it (`raw` is its text): an address longer than
+    /// any dotted quad (IPv6, whose grammar costs ~560 instructions a parse) is parsed once
+    /// while [`Caches::address`] remembers it, since viewers repeat. Only addresses that
+    /// parsed are remembered, so the same text gives the same address or the same error.
+    #[inline(always)]
+    fn client_ip(record: &Record<'_>, raw: Option<&[u8]>, cache: &mut Caches) -> Result<Option<core::net::IpAddr>, ParseError> {
+        let long = raw.filter(|r| r.len() > caches::DOTTED_QUAD_MAX).map(HashedKey::new);
+        if let Some(raw) = long
+            && let Some(ip) = cache.address(raw)
+        {
+            return Ok(Some(ip));
+        }
+        // One call of the getter, so that it stays inlined.
+        let ip = record.client_ip()?;
+        if let (Some(raw), Some(ip)) = (long, ip) {
+            cache.remember_address(raw, ip);
+        }
+        Ok(ip)
     }
 
     /// Aggregates one record. On error (a value its field's type does not allow) nothing
     /// is counted; the caller counts the line as bad with [`Summary::add_bad_line`].
     pub fn add(&mut self, record: &Record<'_>) -> Result<(), ParseError> {
-        let x = Self::extract(record)?;
+        let x = Self::extract(record, &mut self.cache)?;
         self.records += 1;
         let sent = x.bytes_sent.unwrap_or(0);
         self.bytes_sent += sent;
