@@ -414,7 +414,11 @@ impl Summary {
             self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
             let start = window_start(ts, self.window_ms);
             let capacity = self.options.client_capacity;
-            let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
+            // Records mostly arrive in time order: their window is the last one.
+            let w = match self.windows.last_entry() {
+                Some(e) if *e.key() == start => e.into_mut(),
+                _ => self.windows.entry(start).or_insert_with(|| Window::new(capacity)),
+            };
             Self::add_to_window(w, sent, class, hit, miss);
             if let Some(tt) = x.time_taken {
                 LatencySketch::add_to_both(&mut self.latency.time_taken, &mut w.time_taken, tt);
