@@ -15,6 +15,9 @@
 //!
 //! Each counter also sums the bytes and the 5xx responses of the occurrences it counted
 //! since its key was listed, so a list ranks by requests, bytes or 5xx ([`Rank`]).
+//!
+//! A caller that meets a key again (the summary's memos) can count it where it was held
+//! ([`Held`]: a slot and the stamp the slot got with that key) without finding it again.
 
 use alloc::vec::Vec;
 use core::fmt;

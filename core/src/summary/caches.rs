@@ -121,7 +121,6 @@ impl Caches {
         o
     }
 
-    /// The region of edge location `edge`, which is counted once in `top` with `sums` too.
     /// The address `text` parsed to, if it is remembered (see [`Caches::remember_address`]).
     #[inline]
     pub(super) fn address(&self, text: HashedKey<'_>) -> Option<IpAddr> {
@@ -139,6 +138,7 @@ impl Caches {
         self.addresses.insert_unique(text.hash(), (text.key().into(), ip), |(held, _)| hash_key(held));
     }
 
+    /// The region of edge location `edge`, which is counted once in `top` with `sums` too.
     #[inline]
     pub(super) fn region(&mut self, edge: HashedKey<'_>, top: &mut TopK, sums: Sums) -> &'static str {
         self.edge_region.get_and_count(edge, top, sums, || {
