@@ -24,6 +24,7 @@ pub(crate) use counter::{PACKED_MAX, pack};
 pub use hll::HyperLogLog;
 pub use sketch::LatencySketch;
 pub use topk::{Rank, Sums, TopEntry, TopK};
+pub(crate) use topk::Held;
 
 /// The hash of the tables keyed by bytes (top-k, breakdown counters): foldhash with its
 /// fixed seed, so nothing depends on the run. Nothing output depends on it either (outputs

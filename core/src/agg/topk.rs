@@ -15,9 +15,13 @@
 //!
 //! Each counter also sums the bytes and the 5xx responses of the occurrences it counted
 //! since its key was listed, so a list ranks by requests, bytes or 5xx ([`Rank`]).
+//!
+//! A caller that meets a key again (the summary's memos) can count it where it was held
+//! ([`Held`]: a slot and the stamp the slot got with that key) without finding it again.
 
 use alloc::vec::Vec;
 use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use hashbrown::HashTable;
 
@@ -91,9 +95,38 @@ struct Slot {
     /// A `Vec` rather than a boxed slice so that an evicted counter's buffer is reused.
     key: Vec<u8>,
     hash: u64,
+    /// Not state: issued with `key` ([`next_stamp`]) and changed whenever the slot is
+    /// given another key, so a [`Held`] names this key in this slot (see [`TopK::add_at`]).
+    stamp: u64,
     count: u64,
     error: u64,
     sums: Sums,
+}
+
+/// Where the next stamp comes from: one counter for every `TopK` of the process, so no two
+/// slot assignments anywhere get the same stamp, and a [`Held`] taken from one `TopK`
+/// never matches a slot of another (or of the same one after a merge or a decoding, which
+/// rebuild every slot). A clone copies each slot's key with its stamp, so there too a
+/// stamp still names the key it was issued with. Stamps start at 1: [`Held::NONE`]'s 0
+/// matches no slot.
+static NEXT_STAMP: AtomicU64 = AtomicU64::new(1);
+
+fn next_stamp() -> u64 {
+    NEXT_STAMP.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Where a key was held in a [`TopK`]: its slot and that slot's stamp at the time. Kept by
+/// a caller that meets the same key again (the summary's user-agent and edge-location
+/// memos), so it can count the key with [`TopK::add_at`] without finding it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Held {
+    slot: usize,
+    stamp: u64,
+}
+
+impl Held {
+    /// Names no key: [`TopK::add_at`] always refuses it.
+    pub(crate) const NONE: Held = Held { slot: 0, stamp: 0 };
 }
 
 /// A slot's content before it has a heap position (decoding, merging).
@@ -227,28 +260,71 @@ impl TopK {
         }
         self.total = self.total.saturating_add(n);
         if let Some(i) = self.find(key.key(), key.hash()) {
-            let s = &mut self.slots[i];
-            s.count = s.count.saturating_add(n);
-            s.sums.bytes = s.sums.bytes.saturating_add(sums.bytes);
-            s.sums.status_5xx = s.sums.status_5xx.saturating_add(sums.status_5xx);
-            // A tied slot whose count grew is now stale on the list: skipped when met.
+            Self::count_in(&mut self.slots[i], n, sums);
             return;
         }
         self.add_new(key, n, sums);
     }
 
+    /// [`add_hashed`](Self::add_hashed), telling where the key is held now (for
+    /// [`add_at`](Self::add_at) of its next occurrences); [`Held::NONE`] when `n` is 0.
+    #[inline(always)]
+    pub(crate) fn add_held(&mut self, key: HashedKey<'_>, n: u64, sums: Sums) -> Held {
+        if n == 0 {
+            return Held::NONE;
+        }
+        self.total = self.total.saturating_add(n);
+        let i = match self.find(key.key(), key.hash()) {
+            Some(i) => {
+                Self::count_in(&mut self.slots[i], n, sums);
+                i
+            }
+            None => self.add_new(key, n, sums),
+        };
+        Held { slot: i, stamp: self.slots[i].stamp }
+    }
+
+    /// Records `n` occurrences of the key `held` names, as [`add_with`](Self::add_with)
+    /// would, when its slot still holds it (the slot's stamp is unchanged), and says so;
+    /// otherwise changes nothing and returns false. A slot's stamp changes with its key and
+    /// no two slot assignments share one (see [`next_stamp`]), so a matching stamp proves
+    /// the key without comparing it.
+    #[inline(always)]
+    pub(crate) fn add_at(&mut self, held: Held, n: u64, sums: Sums) -> bool {
+        match self.slots.get_mut(held.slot) {
+            Some(s) if s.stamp == held.stamp => {
+                if n != 0 {
+                    self.total = self.total.saturating_add(n);
+                    Self::count_in(s, n, sums);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Counts `n` more occurrences in a held slot.
+    #[inline(always)]
+    fn count_in(s: &mut Slot, n: u64, sums: Sums) {
+        s.count = s.count.saturating_add(n);
+        s.sums.bytes = s.sums.bytes.saturating_add(sums.bytes);
+        s.sums.status_5xx = s.sums.status_5xx.saturating_add(sums.status_5xx);
+        // A tied slot whose count grew is now stale on the list: skipped when met.
+    }
+
     /// [`add_hashed`](Self::add_hashed) of a key that is not held: in a free slot, else in
     /// the smallest counter's. Out of line, so the inlined hit path stays small.
+    /// Returns the key's slot.
     #[inline(never)]
-    fn add_new(&mut self, key: HashedKey<'_>, n: u64, sums: Sums) {
+    fn add_new(&mut self, key: HashedKey<'_>, n: u64, sums: Sums) -> usize {
         let (key, hash) = (key.key(), key.hash());
         if self.slots.len() < self.capacity {
             let i = self.slots.len();
-            self.slots.push(Slot { key: key.to_vec(), hash, count: n, error: 0, sums });
+            self.slots.push(Slot { key: key.to_vec(), hash, stamp: next_stamp(), count: n, error: 0, sums });
             self.tied.clear();
             let slots = &self.slots;
             self.index.insert_unique(hash, i, |&j| slots[j].hash);
-            return;
+            return i;
         }
         // Full: the new key takes over the smallest counter and inherits its count as
         // possible overestimate, which is what keeps every count an upper bound. Its sums
@@ -262,6 +338,7 @@ impl TopK {
         s.key.clear();
         s.key.extend_from_slice(key);
         s.hash = hash;
+        s.stamp = next_stamp();
         s.count = m.saturating_add(n);
         s.error = m;
         s.sums = sums;
@@ -272,6 +349,7 @@ impl TopK {
         let slots = &self.slots;
         self.index.insert_unique(hash, i, |&j| slots[j].hash);
         self.lossy = true;
+        i
     }
 
     /// The `n` largest entries, by count descending then key ascending.
@@ -329,7 +407,7 @@ impl TopK {
         self.slots.clear();
         self.index.clear();
         for Cand { key, hash, count, error, sums } in entries {
-            self.slots.push(Slot { key, hash, count, error, sums });
+            self.slots.push(Slot { key, hash, stamp: next_stamp(), count, error, sums });
         }
         self.tied.clear();
         let slots = &self.slots;
@@ -788,6 +866,62 @@ mod tests {
             }
             let got: Vec<(Vec<u8>, u64, u64)> = s.top(usize::MAX).iter().map(|e| (e.key.to_vec(), e.count, e.error)).collect();
             prop_assert_eq!(got, naive_space_saving(k, &stream));
+        }
+    }
+
+    proptest! {
+        /// Counting through remembered slots ([`TopK::add_at`], [`Held`], as the summary's
+        /// user-agent and edge-location memos do) gives exactly what plain adds give, while
+        /// slots are taken over, rebuilt by decoding and merging, cloned, and the list is
+        /// replaced by another one that filled its slots in the same order with other keys
+        /// (a memo may outlive the list it was filled from): a remembered slot that holds
+        /// another key now must never be counted.
+        #[test]
+        fn remembered_slots_count_exactly_as_plain_adds(
+            items in proptest::collection::vec((0u16..50, 0u64..100, any::<bool>()), 0..500),
+            k in 1usize..12,
+            events in proptest::collection::vec((0usize..500, 0u8..4), 0..5),
+        ) {
+            let mut memo: BTreeMap<Vec<u8>, Held> = BTreeMap::new();
+            let (mut s, mut plain) = (TopK::with_capacity(k), TopK::with_capacity(k));
+            for (at, &(i, bytes, is_5xx)) in items.iter().enumerate() {
+                for &(_, what) in events.iter().filter(|(when, _)| *when == at) {
+                    match what {
+                        0 => {
+                            let mut w = Writer::new();
+                            s.encode(&mut w);
+                            let b = w.into_bytes();
+                            s = TopK::decode(&mut Reader::new(&b)).unwrap();
+                        }
+                        1 => {
+                            s.merge(&TopK::with_capacity(k)).unwrap();
+                            plain.merge(&TopK::with_capacity(k)).unwrap();
+                        }
+                        2 => s = s.clone(),
+                        _ => {
+                            // Another list, its slots filled in the order this one's were
+                            // (from slot 0), with keys this stream never has.
+                            let mut other = TopK::with_capacity(k);
+                            for j in 0..k {
+                                other.add(&[b'x', j as u8], 1);
+                            }
+                            s = other.clone();
+                            plain = other;
+                        }
+                    }
+                }
+                let key = key(usize::from(i));
+                let sums = Sums { bytes, status_5xx: u64::from(is_5xx) };
+                plain.add_with(&key, 1, sums);
+                match memo.get(&key) {
+                    Some(&held) if s.add_at(held, 1, sums) => {}
+                    _ => {
+                        memo.insert(key.clone(), s.add_held(HashedKey::new(&key), 1, sums));
+                    }
+                }
+                prop_assert_eq!(&s, &plain);
+            }
+            prop_assert!(!s.add_at(Held::NONE, 1, Sums::default()));
         }
     }
 

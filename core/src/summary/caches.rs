@@ -1,20 +1,24 @@
 //! What the summary remembers between records to skip repeated work: classifications of
-//! user agents and edge locations, and what result types mean for the hit ratio. Not state:
-//! never merged or encoded, and bounded.
+//! user agents and edge locations (with where each is held in its top list), what result
+//! types mean for the hit ratio, and parsed IPv6 viewer addresses. Not state: never merged
+//! or encoded, and bounded.
 
 use alloc::boxed::Box;
+use core::net::IpAddr;
 
 use hashbrown::HashTable;
 
-use crate::agg::{HashedKey, PACKED_MAX, hash_key, pack};
+use crate::agg::{HashedKey, Held, PACKED_MAX, Sums, TopK, hash_key, pack};
 use crate::enrich::geo::edge_geo;
 use crate::enrich::ua::{BrowserFamily, UaClass, classify_user_agent};
 
 /// A memo of values computed from a key, found by the key's [`HashedKey`] hash (the one the
-/// key's top list uses too, so the key is hashed once).
+/// key's top list uses too, so the key is hashed once), with where the key was last held in
+/// its top list ([`Held`]), so a key found here is counted there without a second lookup
+/// and comparison (a user agent is ~130 bytes).
 #[derive(Debug, Clone)]
 pub(super) struct Memo<V> {
-    table: HashTable<(Box<[u8]>, V)>,
+    table: HashTable<(Box<[u8]>, V, Held)>,
 }
 
 impl<V> Default for Memo<V> {
@@ -33,12 +37,23 @@ pub(super) struct Caches {
     outcomes: [(u128, usize, Outcome); OUTCOMES],
     /// Where the next result type met goes in `outcomes` (round robin).
     next_outcome: usize,
+    /// Viewer addresses longer than [`DOTTED_QUAD_MAX`] that parsed, with their value.
+    addresses: HashTable<(Box<[u8]>, IpAddr)>,
 }
+
+/// The longest dotted quad (`255.255.255.255`): longer addresses are IPv6.
+pub(super) const DOTTED_QUAD_MAX: usize = 15;
 
 impl Default for Caches {
     fn default() -> Self {
         // No text has length `usize::MAX`: the empty places match nothing.
-        Caches { user_agent: Memo::default(), edge_region: Memo::default(), outcomes: [(0, usize::MAX, (false, false)); OUTCOMES], next_outcome: 0 }
+        Caches {
+            user_agent: Memo::default(),
+            edge_region: Memo::default(),
+            outcomes: [(0, usize::MAX, (false, false)); OUTCOMES],
+            next_outcome: 0,
+            addresses: HashTable::new(),
+        }
     }
 }
 
@@ -51,25 +66,34 @@ const OUTCOMES: usize = 4;
 const CACHE_LIMIT: usize = 4096;
 
 impl<V: Copy> Memo<V> {
+    /// `compute`'s value for `key` (computed once while remembered), and one occurrence of
+    /// `key` counted in `top` with `sums`: where the memo last saw it held when that slot
+    /// still holds it ([`TopK::add_at`]), else found and counted there afresh.
     #[inline]
-    fn get_or(&mut self, key: HashedKey<'_>, compute: impl FnOnce() -> V) -> V {
+    fn get_and_count(&mut self, key: HashedKey<'_>, top: &mut TopK, sums: Sums, compute: impl FnOnce() -> V) -> V {
         let k = key.key();
-        if let Some((_, hit)) = self.table.find(key.hash(), |(held, _)| **held == *k) {
-            return *hit;
+        if let Some((_, v, at)) = self.table.find_mut(key.hash(), |(held, _, _)| **held == *k) {
+            if !top.add_at(*at, 1, sums) {
+                *at = top.add_held(key, 1, sums);
+            }
+            return *v;
         }
         let v = compute();
+        let at = top.add_held(key, 1, sums);
         if self.table.len() >= CACHE_LIMIT {
             self.table.clear();
         }
-        self.table.insert_unique(key.hash(), (k.into(), v), |(held, _)| hash_key(held));
+        self.table.insert_unique(key.hash(), (k.into(), v, at), |(held, _, _)| hash_key(held));
         v
     }
 }
 
 impl Caches {
+    /// The class and browser family of user agent `raw_user_agent` (as logged), which is
+    /// counted once in `top` with `sums` too.
     #[inline]
-    pub(super) fn classify(&mut self, raw_user_agent: HashedKey<'_>) -> (UaClass, BrowserFamily) {
-        self.user_agent.get_or(raw_user_agent, || {
+    pub(super) fn classify(&mut self, raw_user_agent: HashedKey<'_>, top: &mut TopK, sums: Sums) -> (UaClass, BrowserFamily) {
+        self.user_agent.get_and_count(raw_user_agent, top, sums, || {
             let info = classify_user_agent(&crate::decode::decode_str(raw_user_agent.key(), false));
             (info.class, info.family)
         })
@@ -97,9 +121,27 @@ impl Caches {
         o
     }
 
+    /// The address `text` parsed to, if it is remembered (see [`Caches::remember_address`]).
     #[inline]
-    pub(super) fn region(&mut self, edge: HashedKey<'_>) -> &'static str {
-        self.edge_region.get_or(edge, || {
+    pub(super) fn address(&self, text: HashedKey<'_>) -> Option<IpAddr> {
+        let k = text.key();
+        self.addresses.find(text.hash(), |(held, _)| **held == *k).map(|(_, ip)| *ip)
+    }
+
+    /// Remembers that `text` parsed to `ip` (only text that parsed: the same bytes always
+    /// parse the same way). Cleared when full, as the memos are.
+    #[cold]
+    pub(super) fn remember_address(&mut self, text: HashedKey<'_>, ip: IpAddr) {
+        if self.addresses.len() >= CACHE_LIMIT {
+            self.addresses.clear();
+        }
+        self.addresses.insert_unique(text.hash(), (text.key().into(), ip), |(held, _)| hash_key(held));
+    }
+
+    /// The region of edge location `edge`, which is counted once in `top` with `sums` too.
+    #[inline]
+    pub(super) fn region(&mut self, edge: HashedKey<'_>, top: &mut TopK, sums: Sums) -> &'static str {
+        self.edge_region.get_and_count(edge, top, sums, || {
             // The key is the `edge` text the record gave, so it is UTF-8.
             core::str::from_utf8(edge.key()).ok().and_then(edge_geo).map_or("unknown", |a| a.region.name())
         })

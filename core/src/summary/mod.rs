@@ -241,7 +241,10 @@ impl Summary {
         self.bad_lines += 1;
     }
 
-    fn extract<'a>(record: &Record<'a>) -> Result<Extract<'a>, ParseError> {
+    /// The values [`Summary::add`] reads, or the first error among them; `cache` only saves
+    /// work (a remembered address), it never changes the result.
+    fn extract<'a>(record: &Record<'a>, cache: &mut Caches) -> Result<Extract<'a>, ParseError> {
+        let client_ip_raw = record.raw(Field::ClientIp);
         Ok(Extract {
             ts: record.timestamp_ms()?,
             status: record.status()?,
@@ -251,8 +254,8 @@ impl Summary {
             ttfb: record.time_to_first_byte_us()?,
             origin_fbl: record.seconds_us(Field::OriginFirstByteLatency)?,
             origin_lbl: record.seconds_us(Field::OriginLastByteLatency)?,
-            client_ip: record.client_ip()?,
-            client_ip_raw: record.raw(Field::ClientIp),
+            client_ip: Self::client_ip(record, client_ip_raw, cache)?,
+            client_ip_raw,
             result_type: utf8_text(record, Field::ResultType)?,
             detailed: record.raw(Field::DetailedResultType),
             edge: utf8_text(record, Field::EdgeLocation)?,
@@ -264,13 +267,33 @@ impl Summary {
     /// Checks the values [`Summary::add`] reads, counting nothing: a host that leaves a
     /// record out (a filter) still finds it bad exactly when `add` would.
     pub fn check(record: &Record<'_>) -> Result<(), ParseError> {
-        Self::extract(record).map(|_| ())
+        Self::extract(record, &mut Caches::default()).map(|_| ())
+    }
+
+    /// `c-ip` as [`Record::client_ip`] gives it (`raw` is its text): an address longer than
+    /// any dotted quad (IPv6, whose grammar costs ~560 instructions a parse) is parsed once
+    /// while [`Caches::address`] remembers it, since viewers repeat. Only addresses that
+    /// parsed are remembered, so the same text gives the same address or the same error.
+    #[inline(always)]
+    fn client_ip(record: &Record<'_>, raw: Option<&[u8]>, cache: &mut Caches) -> Result<Option<core::net::IpAddr>, ParseError> {
+        let long = raw.filter(|r| r.len() > caches::DOTTED_QUAD_MAX).map(HashedKey::new);
+        if let Some(raw) = long
+            && let Some(ip) = cache.address(raw)
+        {
+            return Ok(Some(ip));
+        }
+        // One call of the getter, so that it stays inlined.
+        let ip = record.client_ip()?;
+        if let (Some(raw), Some(ip)) = (long, ip) {
+            cache.remember_address(raw, ip);
+        }
+        Ok(ip)
     }
 
     /// Aggregates one record. On error (a value its field's type does not allow) nothing
     /// is counted; the caller counts the line as bad with [`Summary::add_bad_line`].
     pub fn add(&mut self, record: &Record<'_>) -> Result<(), ParseError> {
-        let x = Self::extract(record)?;
+        let x = Self::extract(record, &mut self.cache)?;
         self.records += 1;
         let sent = x.bytes_sent.unwrap_or(0);
         self.bytes_sent += sent;
@@ -299,30 +322,33 @@ impl Summary {
         if let Some(d) = x.detailed {
             b.detailed_result_type.add(d, 1);
         }
-        for (field, counter) in [
-            (Field::Protocol, &mut b.protocol),
-            (Field::ProtocolVersion, &mut b.http_version),
-            (Field::Method, &mut b.method),
-            (Field::ContentType, &mut b.content_type),
-        ] {
-            if let Some(v) = record.encoded_once(field) {
-                counter.add(&v, 1);
-            }
+        // Written out rather than a loop over (field, counter) pairs: the loop cost more
+        // than the adds it saved writing (issue 13).
+        if let Some(v) = record.encoded_once(Field::Protocol) {
+            b.protocol.add(&v, 1);
+        }
+        if let Some(v) = record.encoded_once(Field::ProtocolVersion) {
+            b.http_version.add(&v, 1);
+        }
+        if let Some(v) = record.encoded_once(Field::Method) {
+            b.method.add(&v, 1);
+        }
+        if let Some(v) = record.encoded_once(Field::ContentType) {
+            b.content_type.add(&v, 1);
         }
         // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
         if let Some(ua) = record.encoded_once(Field::UserAgent) {
             let ua = HashedKey::new(&ua);
-            let (class, family) = self.cache.classify(ua);
+            // Counted in the top list by the classification memo, which knows its slot.
+            let (class, family) = self.cache.classify(ua, &mut self.top.user_agent, sums);
             b.user_agent_class.add(class.name().as_bytes(), 1);
             if class == UaClass::Browser {
                 b.browser.add(family.name().as_bytes(), 1);
             }
-            self.top.user_agent.add_hashed(ua, 1, sums);
         }
         if let Some(edge) = x.edge {
-            let edge = HashedKey::new(edge);
-            self.top.edge_location.add_hashed(edge, 1, sums);
-            let region = self.cache.region(edge);
+            // Counted in the top list by the region memo, as the user agent above.
+            let region = self.cache.region(HashedKey::new(edge), &mut self.top.edge_location, sums);
             b.edge_region.add(region.as_bytes(), 1);
         }
         // `time-taken` goes to the window's sketch too, below, or alone when there is no window.
@@ -331,14 +357,14 @@ impl Summary {
         {
             self.latency.time_taken.add(tt);
         }
-        for (v, sketch) in [
-            (x.ttfb, &mut self.latency.ttfb),
-            (x.origin_fbl, &mut self.latency.origin_fbl),
-            (x.origin_lbl, &mut self.latency.origin_lbl),
-        ] {
-            if let Some(v) = v {
-                sketch.add(v);
-            }
+        if let Some(v) = x.ttfb {
+            self.latency.ttfb.add(v);
+        }
+        if let Some(v) = x.origin_fbl {
+            self.latency.origin_fbl.add(v);
+        }
+        if let Some(v) = x.origin_lbl {
+            self.latency.origin_lbl.add(v);
         }
         if let Some(path) = record.uri_path_encoded_once() {
             self.top.uri.add_with(&path, 1, sums);
@@ -388,7 +414,11 @@ impl Summary {
             self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
             let start = window_start(ts, self.window_ms);
             let capacity = self.options.client_capacity;
-            let w = self.windows.entry(start).or_insert_with(|| Window::new(capacity));
+            // Records mostly arrive in time order: their window is the last one.
+            let w = match self.windows.last_entry() {
+                Some(e) if *e.key() == start => e.into_mut(),
+                _ => self.windows.entry(start).or_insert_with(|| Window::new(capacity)),
+            };
             Self::add_to_window(w, sent, class, hit, miss);
             if let Some(tt) = x.time_taken {
                 LatencySketch::add_to_both(&mut self.latency.time_taken, &mut w.time_taken, tt);

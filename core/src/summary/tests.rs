@@ -446,3 +446,47 @@ mod outcome_memo {
         }
     }
 }
+
+mod address_memo {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// IPv6 addresses of one length that differ in one place, IPv6 texts that do not parse,
+    /// and dotted quads (never remembered).
+    const TEXTS: [&str; 8] = [
+        "2001:db8:85a3::8a2e:370:7334",
+        "2001:db8:85a3::8a2e:370:7335",
+        "2001:db8:85a3::8a2e:371:7334",
+        "2406:da00:ff00::6b17:2b3c",
+        "2001:db8:85a3::8a2e:370:zzzz",
+        "2001:db8:85a3:::8a2e:370:733",
+        "203.0.113.5",
+        "255.255.255.255",
+    ];
+
+    proptest! {
+        /// Remembered viewer addresses change nothing: every record is refused exactly when
+        /// `Summary::check` (no memory) refuses it, with the same error, and the unique
+        /// viewers are those of the addresses as the standard library parses them.
+        #[test]
+        fn parses_as_without_memory(picks in proptest::collection::vec(0..TEXTS.len(), 1..80)) {
+            let schema = Schema::from_field_names(&["timestamp", "c-ip"]).unwrap();
+            let mut parser = Parser::realtime(schema);
+            let mut buf = RecordBuf::new();
+            let mut s = Summary::new(SummaryOptions::default());
+            let mut want = crate::agg::HyperLogLog::new();
+            for &i in &picks {
+                let line = alloc::format!("1793491200.250\t{}", TEXTS[i]);
+                let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+                let checked = Summary::check(&record);
+                prop_assert_eq!(s.add(&record), checked.clone(), "{}", TEXTS[i]);
+                match TEXTS[i].parse::<core::net::IpAddr>() {
+                    Ok(core::net::IpAddr::V4(a)) => want.add_bytes(&a.octets()),
+                    Ok(core::net::IpAddr::V6(a)) => want.add_bytes(&a.octets()),
+                    Err(_) => prop_assert!(checked.is_err(), "{}", TEXTS[i]),
+                }
+            }
+            prop_assert_eq!(&s.unique_viewers, &want);
+        }
+    }
+}
