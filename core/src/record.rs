@@ -41,6 +41,9 @@ pub struct Record<'a> {
     pub(crate) schema: &'a Schema,
     pub(crate) line_no: u64,
     pub(crate) double_decode: bool,
+    /// The `date` column's day number when the parser already knows it (the same ten bytes
+    /// as the last date it parsed, see `Parser::date_days`); `None`: parse the column.
+    pub(crate) date_days: Option<i64>,
 }
 
 impl<'a> Record<'a> {
@@ -179,8 +182,12 @@ impl<'a> Record<'a> {
         if self.schema.has(Field::Timestamp) {
             return self.typed(Field::Timestamp, "epoch seconds such as 1607374321.541", grammar::parse_epoch_seconds_ms);
         }
-        let Some(days) = self.typed(Field::Date, "a date YYYY-MM-DD", grammar::parse_date_days)? else {
-            return Ok(None);
+        let days = match self.date_days {
+            Some(days) => days,
+            None => match self.typed(Field::Date, "a date YYYY-MM-DD", grammar::parse_date_days)? {
+                Some(days) => days,
+                None => return Ok(None),
+            },
         };
         let Some(ms) = self.typed(Field::Time, "a time HH:MM:SS", grammar::parse_time_ms)? else {
             return Ok(None);
