@@ -194,6 +194,7 @@ impl Parser {
     /// Parses one line (a trailing `\n` or `\r\n` is ignored). Returns `Ok(None)` for
     /// header and blank lines, and an error for a line that cannot be a record; either
     /// way the parser is ready for the next line.
+    #[inline]
     pub fn parse_line<'a>(
         &'a mut self,
         line: &'a [u8],

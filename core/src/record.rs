@@ -75,10 +75,11 @@ impl<'a> Record<'a> {
     /// Raw text of column `i`; `None` for `-`, an empty value, or a column the line lacks.
     #[inline]
     pub fn column(&self, i: usize) -> Option<&'a [u8]> {
-        let value = if i < self.bounds.len().saturating_sub(1) {
-            &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1]
-        } else {
-            self.column_past_bounds(i)?
+        // `known` (columns with both bounds) taken by `checked_sub`, so the compiler sees
+        // `i + 1 < bounds.len()` and checks neither index again.
+        let value = match self.bounds.len().checked_sub(1) {
+            Some(known) if i < known => &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1],
+            _ => self.column_past_bounds(i)?,
         };
         (!value.is_empty() && value != b"-").then_some(value)
     }
