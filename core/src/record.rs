@@ -81,7 +81,8 @@ impl<'a> Record<'a> {
             Some(known) if i < known => &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1],
             _ => self.column_past_bounds(i)?,
         };
-        (!value.is_empty() && value != b"-").then_some(value)
+        // Empty or `-`: one length test in the usual case (values of two bytes or more).
+        if value.len() < 2 && value.first().is_none_or(|&b| b == b'-') { None } else { Some(value) }
     }
 
     /// A column after the recorded bounds: found by a scan from the last recorded start.
