@@ -112,7 +112,7 @@ impl Parser {
         self.with_date_column()
     }
 
-    /// Sets [`Parser::date_column`] for the current layout and reads.
+    /// Sets `date_column` for the current layout and reads.
     fn with_date_column(mut self) -> Parser {
         self.set_date_column();
         self
