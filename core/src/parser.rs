@@ -55,6 +55,12 @@ pub struct Parser {
     double_decode: bool,
     line_no: u64,
     stats: ParseStats,
+    /// The `date` column when the caller reads it (a standard log's layout has one), and
+    /// the last `YYYY-MM-DD` seen there with its day number: a log repeats one date for
+    /// hours, so a record whose date has the same ten bytes gets the days without parsing
+    /// them again (issue 13).
+    date_column: Option<usize>,
+    last_date: Option<([u8; 10], i64)>,
 }
 
 impl Parser {
@@ -67,7 +73,10 @@ impl Parser {
             double_decode: false,
             line_no: 0,
             stats: ParseStats::default(),
+            date_column: None,
+            last_date: None,
         }
+        .with_date_column()
     }
 
     /// A parser for standard logs. It reads the layout from `#Fields:` headers and, until
@@ -100,7 +109,40 @@ impl Parser {
     pub fn reading(mut self, fields: &[Field]) -> Parser {
         self.reads = Some(fields.to_vec());
         self.split_columns = self.columns_to_split();
+        self.with_date_column()
+    }
+
+    /// Sets `date_column` for the current layout and reads.
+    fn with_date_column(mut self) -> Parser {
+        self.set_date_column();
         self
+    }
+
+    fn set_date_column(&mut self) {
+        let read = self.reads.as_ref().is_none_or(|f| f.contains(&Field::Date));
+        self.date_column = self.schema.column_of(Field::Date).filter(|_| read);
+    }
+
+    /// The day number of the record's `date` column when it is the ten bytes of the last
+    /// date parsed, else parsed now (and remembered when valid); `None` when the column is
+    /// missing, not ten bytes, or not a date, and the getter then reads it as usual.
+    #[inline]
+    fn date_days(&mut self, line: &[u8], bounds: &[u32]) -> Option<i64> {
+        let c = self.date_column?;
+        let (&start, &next) = (bounds.get(c)?, bounds.get(c + 1)?);
+        let text: &[u8; 10] = line.get(start as usize..next as usize - 1)?.try_into().ok()?;
+        match self.last_date {
+            Some((last, days)) if last == *text => Some(days),
+            _ => self.new_date(text),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_date(&mut self, text: &[u8; 10]) -> Option<i64> {
+        let days = crate::grammar::parse_date_days(text)?;
+        self.last_date = Some((*text, days));
+        Some(days)
     }
 
     fn columns_to_split(&self) -> usize {
@@ -152,6 +194,7 @@ impl Parser {
     /// Parses one line (a trailing `\n` or `\r\n` is ignored). Returns `Ok(None)` for
     /// header and blank lines, and an error for a line that cannot be a record; either
     /// way the parser is ready for the next line.
+    #[inline]
     pub fn parse_line<'a>(
         &'a mut self,
         line: &'a [u8],
@@ -175,18 +218,23 @@ impl Parser {
         buf.fields.split(line, self.split_columns);
 
         let (found, expected) = (buf.fields.count(), self.schema.len());
-        match self.schema.format() {
+        let date_days = match self.schema.format() {
             Format::RealTime if found != expected => {
                 return Err(ParseError::line(
                     self.line_no,
                     ParseErrorKind::FieldCount { expected: expected as u32, found: found as u32 },
                 ));
             }
-            Format::RealTime => {}
-            Format::Standard if found > expected => self.stats.extra_column_lines += 1,
-            Format::Standard if found < expected => self.stats.short_lines += 1,
-            Format::Standard => {}
-        }
+            Format::RealTime => None,
+            Format::Standard => {
+                if found > expected {
+                    self.stats.extra_column_lines += 1;
+                } else if found < expected {
+                    self.stats.short_lines += 1;
+                }
+                self.date_days(line, buf.fields.bounds())
+            }
+        };
         self.stats.records += 1;
         Ok(Some(Record {
             line,
@@ -195,6 +243,7 @@ impl Parser {
             schema: &self.schema,
             line_no: self.line_no,
             double_decode: self.double_decode,
+            date_days,
         }))
     }
 
@@ -212,6 +261,7 @@ impl Parser {
             schema: &self.schema,
             line_no,
             double_decode: self.double_decode,
+            date_days: None,
         }
     }
 
@@ -222,6 +272,7 @@ impl Parser {
             (Format::Standard, Some(Ok(schema))) => {
                 self.schema = schema;
                 self.split_columns = self.columns_to_split();
+                self.set_date_column();
                 Ok(())
             }
             (Format::Standard, Some(Err(e))) => Err(ParseError::line(self.line_no, ParseErrorKind::BadHeader(e))),
@@ -377,6 +428,36 @@ mod tests {
                     let columns: Vec<_> = (0..r.column_count() + 2).map(|i| r.column(i)).collect();
                     prop_assert_eq!(columns, naive_columns(trimmed));
                 }
+            }
+        }
+
+        /// The remembered date (`Parser::date_days`) gives what parsing the column gives: a
+        /// stream of standard lines whose dates repeat, change, break and go missing (and a
+        /// `#Fields:` line that moves the date column), each record's timestamp (value or
+        /// error) against the same record rebuilt by `view`, which remembers nothing.
+        #[test]
+        fn remembered_dates_are_parsed_dates(
+            lines in proptest::collection::vec((0usize..7, 0usize..4, any::<bool>()), 1..40),
+            reading in any::<bool>(),
+        ) {
+            let dates: [&[u8]; 7] = [b"2026-11-01", b"2026-11-02", b"2024-02-29", b"2023-02-29", b"2026-1-010", b"-", b"2026-11-01x"];
+            let times: [&[u8]; 4] = [b"00:00:00", b"23:59:60", b"24:00:00", b"-"];
+            let mut parser = if reading { Parser::standard().reading(&[Field::Date, Field::Time]) } else { Parser::standard() };
+            let mut buf = RecordBuf::new();
+            for (k, &(d, t, moved)) in lines.iter().enumerate() {
+                let line = if moved && k % 5 == 4 {
+                    b"#Fields: time x-edge-location date".to_vec()
+                } else if parser.schema().column_of(Field::Date) == Some(0) {
+                    [dates[d], b"\t", times[t], b"\tLAX1"].concat()
+                } else {
+                    [times[t], b"\tLAX1\t", dates[d]].concat()
+                };
+                let got = match parser.parse_line(&line, &mut buf) {
+                    Ok(Some(r)) => (r.line_number(), format!("{:?}", r.timestamp_ms())),
+                    _ => continue,
+                };
+                let want = format!("{:?}", parser.view(&line, &buf, got.0).timestamp_ms());
+                prop_assert_eq!(got.1, want, "line {:?}", String::from_utf8_lossy(&line));
             }
         }
 

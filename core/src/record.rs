@@ -41,6 +41,9 @@ pub struct Record<'a> {
     pub(crate) schema: &'a Schema,
     pub(crate) line_no: u64,
     pub(crate) double_decode: bool,
+    /// The `date` column's day number when the parser already knows it (the same ten bytes
+    /// as the last date it parsed, see `Parser::date_days`); `None`: parse the column.
+    pub(crate) date_days: Option<i64>,
 }
 
 impl<'a> Record<'a> {
@@ -72,12 +75,14 @@ impl<'a> Record<'a> {
     /// Raw text of column `i`; `None` for `-`, an empty value, or a column the line lacks.
     #[inline]
     pub fn column(&self, i: usize) -> Option<&'a [u8]> {
-        let value = if i < self.bounds.len().saturating_sub(1) {
-            &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1]
-        } else {
-            self.column_past_bounds(i)?
+        // `known` (columns with both bounds) taken by `checked_sub`, so the compiler sees
+        // `i + 1 < bounds.len()` and checks neither index again.
+        let value = match self.bounds.len().checked_sub(1) {
+            Some(known) if i < known => &self.line[self.bounds[i] as usize..self.bounds[i + 1] as usize - 1],
+            _ => self.column_past_bounds(i)?,
         };
-        (!value.is_empty() && value != b"-").then_some(value)
+        // Empty or `-`: one length test in the usual case (values of two bytes or more).
+        if value.len() < 2 && value.first().is_none_or(|&b| b == b'-') { None } else { Some(value) }
     }
 
     /// A column after the recorded bounds: found by a scan from the last recorded start.
@@ -179,8 +184,12 @@ impl<'a> Record<'a> {
         if self.schema.has(Field::Timestamp) {
             return self.typed(Field::Timestamp, "epoch seconds such as 1607374321.541", grammar::parse_epoch_seconds_ms);
         }
-        let Some(days) = self.typed(Field::Date, "a date YYYY-MM-DD", grammar::parse_date_days)? else {
-            return Ok(None);
+        let days = match self.date_days {
+            Some(days) => days,
+            None => match self.typed(Field::Date, "a date YYYY-MM-DD", grammar::parse_date_days)? {
+                Some(days) => days,
+                None => return Ok(None),
+            },
         };
         let Some(ms) = self.typed(Field::Time, "a time HH:MM:SS", grammar::parse_time_ms)? else {
             return Ok(None);
