@@ -224,16 +224,24 @@ fn record(starts: &mut Vec<u32>, known: usize, mut m: u64, base: u32) -> usize {
         room = starts.get_mut(known..known + BLOCK);
     }
     let dst: &mut [u32; BLOCK] = room.and_then(|r| r.try_into().ok()).expect("room for a block");
-    // A plain loop over the set bits: a loop counted by `count_ones` gets unrolled, and its
-    // set-up cost more than the two or three TABs a block usually has. `k & 63` is `k`
-    // (at most 64 bits are set) and spares a bounds check.
-    let mut k = 0usize;
-    while m != 0 {
-        dst[k & (BLOCK - 1)] = base + m.trailing_zeros();
-        k += 1;
-        m &= m - 1;
+    // simdjson's "flattening": eight starts written whatever the block's TAB count (a
+    // spent mask gives `base + 64`, written past the block's last start and never read:
+    // `bounds()` ends at `known`, and the next block or the line's end overwrites it), so
+    // the usual block (0–8 TABs) takes no data-dependent branch; more go eight at a time.
+    let count = m.count_ones() as usize;
+    for slot in dst.iter_mut().take(8) {
+        *slot = base + m.trailing_zeros();
+        m &= m.wrapping_sub(1);
     }
-    known + k
+    if count > 8 {
+        let mut k = 8usize;
+        while m != 0 {
+            dst[k & (BLOCK - 1)] = base + m.trailing_zeros();
+            k += 1;
+            m &= m - 1;
+        }
+    }
+    known + count
 }
 
 /// Room for a block's writes after `known` entries (rare: the output only grows).
