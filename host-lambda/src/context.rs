@@ -56,25 +56,18 @@ impl WindowContext {
 /// Tracks the context of one batch, per distribution and window.
 #[derive(Debug, Clone, Default)]
 pub struct ContextBuilder {
-    /// Per (distribution, window start): the window's index in `windows`.
-    per: HashMap<String, BTreeMap<i64, usize>>,
-    windows: Vec<(String, i64, WindowContext)>,
-    /// The window of the previous record: the next record is nearly always of the same
-    /// one, found by a compare instead of a hash and a tree lookup (~150 instructions a
-    /// record of the Lambda handler; issue 13).
-    last: Option<usize>,
+    per: HashMap<String, BTreeMap<i64, WindowContext>>,
 }
 
 impl ContextBuilder {
     /// Counts one record (already added to its distribution's summary) of `dist` in the
     /// window starting at `window_start`.
     pub fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
-        let at = match self.last {
-            Some(i) if self.windows[i].1 == window_start && self.windows[i].0 == dist => i,
-            _ => self.find(dist, window_start),
+        let windows = match self.per.get_mut(dist) {
+            Some(w) => w,
+            None => self.per.entry(dist.to_string()).or_default(),
         };
-        self.last = Some(at);
-        let c = &mut self.windows[at].2;
+        let c = windows.entry(window_start).or_insert_with(WindowContext::new);
         let [uri, uri_5xx, edge, country] = &mut c.lists;
         let status = record.status();
         if matches!(status, Ok(Some(404))) {
@@ -94,21 +87,15 @@ impl ContextBuilder {
         }
     }
 
-    /// The index in `windows` of (`dist`, `window_start`), a new empty one if need be.
-    fn find(&mut self, dist: &str, window_start: i64) -> usize {
-        let starts = match self.per.get_mut(dist) {
-            Some(w) => w,
-            None => self.per.entry(dist.to_string()).or_default(),
-        };
-        *starts.entry(window_start).or_insert_with(|| {
-            self.windows.push((dist.to_string(), window_start, WindowContext::new()));
-            self.windows.len() - 1
-        })
-    }
-
     /// Takes what was tracked: `(distribution, window start) → context`.
     pub fn finish(self) -> BTreeMap<(String, i64), WindowContext> {
-        self.windows.into_iter().map(|(dist, start, c)| ((dist, start), c)).collect()
+        let mut out = BTreeMap::new();
+        for (dist, windows) in self.per {
+            for (start, c) in windows {
+                out.insert((dist.clone(), start), c);
+            }
+        }
+        out
     }
 }
 
