@@ -302,7 +302,9 @@ mod tests {
             }).collect()
         };
         let own = |v: &[(&str, u64)]| v.iter().map(|(k, n)| (k.to_string(), *n)).collect::<Vec<_>>();
-        let want: [((&str, i64), [Vec<(String, u64)>; 4], u64); 4] = [
+        // (distribution, window start), the four lists, 404s.
+        type Want<'a> = ((&'a str, i64), [Vec<(String, u64)>; 4], u64);
+        let want: [Want<'_>; 4] = [
             (("d1", 0), [own(&[("/a", 3), ("/c", 1)]), own(&[("/a", 1)]), own(&[("FRA", 1), ("IAD", 3)]), own(&[("US", 4)])], 0),
             (("d1", 60_000), [own(&[("/a", 2)]), own(&[("/a", 1)]), own(&[("IAD", 1), ("LHR", 1)]), own(&[("FR", 1), ("GB", 1)])], 1),
             (("d2", 0), [own(&[("/b", 2)]), own(&[]), own(&[("FRA", 2)]), own(&[("DE", 2)])], 1),
