@@ -258,6 +258,66 @@ mod tests {
         }
     }
 
+    /// Records of two distributions and three windows, interleaved (so the previous
+    /// record's window is sometimes the next one's, sometimes not): each window's lists
+    /// hold exactly the counts of its own records, counted by hand here.
+    #[test]
+    fn interleaved_windows_count_their_own_records() {
+        let schema = cflog_core::Schema::from_field_names(&["timestamp", "cs-uri-stem", "sc-status", "x-edge-location", "c-country"]).unwrap();
+        // The layout puts the fields in real-time log order: each line is written in it.
+        let names: Vec<String> = schema.names().map(str::to_string).collect();
+        let mut parser = cflog_core::Parser::realtime(schema);
+        let mut buf = cflog_core::RecordBuf::new();
+        // (distribution, window start, uri, status, edge, country)
+        let rows: [(&str, i64, &str, u16, &str, &str); 9] = [
+            ("d1", 0, "/a", 200, "IAD", "US"),
+            ("d1", 0, "/a", 503, "IAD", "US"),
+            ("d2", 0, "/b", 404, "FRA", "DE"),
+            ("d1", 0, "/c", 200, "FRA", "US"),
+            ("d1", 60_000, "/a", 500, "IAD", "FR"),
+            ("d2", 0, "/b", 200, "FRA", "DE"),
+            ("d1", 60_000, "/a", 404, "LHR", "GB"),
+            ("d1", 0, "/a", 200, "IAD", "US"),
+            ("d2", 120_000, "/z?q=1", 404, "NRT", "JP"),
+        ];
+        let mut builder = ContextBuilder::default();
+        for (dist, start, uri, status, edge, country) in rows {
+            let value = |name: &str| match name {
+                "timestamp" => format!("{}.000", 1_793_491_200 + start / 1000),
+                "cs-uri-stem" => uri.to_string(),
+                "sc-status" => status.to_string(),
+                "x-edge-location" => edge.to_string(),
+                _ => country.to_string(),
+            };
+            let line = names.iter().map(|n| value(n)).collect::<Vec<_>>().join("\t");
+            let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+            builder.add(dist, start, &record);
+        }
+        let got = builder.finish();
+        let lists = |c: &WindowContext| -> Vec<Vec<(String, u64)>> {
+            c.lists.iter().map(|l| {
+                let mut v: Vec<(String, u64)> = l.top(100).iter().map(|e| (String::from_utf8_lossy(e.key).into_owned(), e.count)).collect();
+                v.sort();
+                v
+            }).collect()
+        };
+        let own = |v: &[(&str, u64)]| v.iter().map(|(k, n)| (k.to_string(), *n)).collect::<Vec<_>>();
+        // (distribution, window start), the four lists, 404s.
+        type Want<'a> = ((&'a str, i64), [Vec<(String, u64)>; 4], u64);
+        let want: [Want<'_>; 4] = [
+            (("d1", 0), [own(&[("/a", 3), ("/c", 1)]), own(&[("/a", 1)]), own(&[("FRA", 1), ("IAD", 3)]), own(&[("US", 4)])], 0),
+            (("d1", 60_000), [own(&[("/a", 2)]), own(&[("/a", 1)]), own(&[("IAD", 1), ("LHR", 1)]), own(&[("FR", 1), ("GB", 1)])], 1),
+            (("d2", 0), [own(&[("/b", 2)]), own(&[]), own(&[("FRA", 2)]), own(&[("DE", 2)])], 1),
+            (("d2", 120_000), [own(&[("/z", 1)]), own(&[]), own(&[("NRT", 1)]), own(&[("JP", 1)])], 1),
+        ];
+        assert_eq!(got.len(), want.len());
+        for ((dist, start), lists_want, status_404) in want {
+            let c = &got[&(dist.to_string(), start)];
+            assert_eq!(lists(c), lists_want.to_vec(), "{dist} {start}");
+            assert_eq!(c.status_404(), status_404, "{dist} {start}");
+        }
+    }
+
     #[test]
     fn attributes_round_trip() {
         assert_eq!(parse_attribute(&attribute("uri", "/a|b", None)), Some(("uri", "/a|b", None)));

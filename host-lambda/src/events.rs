@@ -57,8 +57,9 @@ pub struct KinesisEventRecord {
     /// The stream ARN.
     #[serde(rename = "eventSourceARN", default)]
     pub event_source_arn: Option<String>,
-    /// `aws:kinesis`.
-    #[serde(rename = "eventSource", default)]
+    /// `aws:kinesis`. Written, never read from an event: the handler does not use it, and
+    /// each string read is an allocation and a free a record (issue 13).
+    #[serde(rename = "eventSource", default, skip_deserializing)]
     pub event_source: Option<String>,
     /// The Kinesis part.
     pub kinesis: KinesisPayload,
@@ -72,14 +73,14 @@ pub struct KinesisPayload {
     pub sequence_number: String,
     /// Base64 data.
     pub data: String,
-    /// Partition key.
-    #[serde(default)]
+    /// Partition key. Written, never read from an event (as `event_source`).
+    #[serde(default, skip_deserializing)]
     pub partition_key: String,
     /// Arrival time, epoch seconds.
     #[serde(default)]
     pub approximate_arrival_timestamp: Option<f64>,
-    /// `1.0`.
-    #[serde(default)]
+    /// `1.0`. Written, never read from an event (as `event_source`).
+    #[serde(default, skip_deserializing)]
     pub kinesis_schema_version: Option<String>,
 }
 
@@ -199,6 +200,28 @@ mod tests {
                 proptest::prop_assert_eq!(got, want);
             }
         }
+    }
+
+    /// The example event of the AWS Lambda developer guide ("Using Lambda with Kinesis"):
+    /// what the handler reads is read (the data decodes to the guide's text), the strings
+    /// it does not read are not (no allocation for them), unknown keys are ignored.
+    #[test]
+    fn aws_example_event_reads_what_the_handler_uses() {
+        let json = r#"{"Records": [{"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "1",
+            "sequenceNumber": "49590338271490256608559692538361571095921575989136588898",
+            "data": "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==", "approximateArrivalTimestamp": 1545084650.987},
+            "eventSource": "aws:kinesis", "eventVersion": "1.0",
+            "eventID": "shardId-000000000006:49590338271490256608559692538361571095921575989136588898",
+            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda-role",
+            "awsRegion": "us-east-2", "eventSourceARN": "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}]}"#;
+        let event: super::KinesisEvent = serde_json::from_str(json).unwrap();
+        let r = &event.records[0];
+        assert_eq!(r.event_id.as_deref(), Some("shardId-000000000006:49590338271490256608559692538361571095921575989136588898"));
+        assert_eq!(r.event_source_arn.as_deref(), Some("arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"));
+        assert_eq!(r.kinesis.sequence_number, "49590338271490256608559692538361571095921575989136588898");
+        assert_eq!(decode_record(&r.kinesis.data).unwrap(), b"Hello, this is a test.");
+        assert_eq!(r.kinesis.approximate_arrival_timestamp, Some(1545084650.987));
+        assert_eq!((r.event_source.as_deref(), r.kinesis.partition_key.as_str(), r.kinesis.kinesis_schema_version.as_deref()), (None, "", None));
     }
 
     #[test]

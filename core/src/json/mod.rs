@@ -516,6 +516,30 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Long header-like texts (`cs-headers`: runs of a few bytes between `%XX` escapes,
+        /// some decoding to `"`, `\\` or control bytes, some raw control bytes, which do
+        /// not fit the cursor writer's room and go the other way): what decoding into a new
+        /// buffer and escaping it writes, behind any prefix.
+        #[test]
+        fn long_decoded_str_equals_decode_then_write_str(
+            prefix in proptest::collection::vec(0x20u8..0x7f, 0..40),
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                6 => "[a-z:;=,/. -]{1,12}".prop_map(alloc::string::String::into_bytes),
+                4 => proptest::sample::select(alloc::vec!["%20", "%22", "%0A", "%5C", "%3A", "%01", "%7F", "%2", "%"]).prop_map(|e| e.as_bytes().to_vec()),
+                1 => proptest::sample::select(alloc::vec![b"\"", b"\\", b"\x01", b"\t"]).prop_map(|b| b.to_vec()),
+                1 => proptest::sample::select(alloc::vec!["%C3%A9", "\u{e9}"]).prop_map(|e| e.as_bytes().to_vec())], 0..200),
+        ) {
+            let s = parts.concat();
+            let mut fast = prefix.clone();
+            write_decoded_str(&mut fast, &s, false);
+            let mut slow = prefix.clone();
+            reference_write_str(&mut slow, &decode::decode(&s, false));
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
         /// Every text `parse_ip` accepts is hex digits, `.` and `:`, so writing an address
         /// without a scan (`write_plain_ascii`) writes what `write_str` writes: address-like

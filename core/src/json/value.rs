@@ -197,12 +197,25 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
 }
 
 /// The one-pass body of [`write_decoded_str`] for text decoded once: false, with part of
-/// the text appended, as soon as a raw or decoded byte is 0x80 or more.
+/// the text appended, as soon as a raw or decoded byte is 0x80 or more, or when the text
+/// does not fit in twice its length (raw control bytes, 6 bytes each as `\u00XX`).
+///
+/// Written through a cursor into room made once (twice the text and a block: a `%XX`
+/// becomes at most 6 bytes, `"` and `\` 2, other bytes themselves), each run and escape a
+/// fixed-size copy at the cursor and the cursor moved: the `Vec` length and capacity
+/// bookkeeping of an `extend_from_slice` and a `truncate` a run and an escape was ~30 % of
+/// this loop (the decoded `cs-headers` hold ~30 escapes a record; issue 13).
 pub(super) fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
+    let start = out.len();
+    out.resize(start + 2 * raw.len() + 16, 0);
+    let buf = &mut out[start..];
     let mut flags = Flags::new(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w), cflog_simd::json_block::<true, true>);
     let mut i = 0;
-    while let Some(at) = flags.next(i) {
-        copy_run(out, raw, i, at);
+    let mut pos = 0;
+    let written = loop {
+        let Some(at) = flags.next(i) else { break copy_at(buf, pos, &raw[i..]) };
+        let Some(after_run) = copy_run_at(buf, pos, raw, i, at) else { break None };
+        pos = after_run;
         let mut b = raw[at];
         i = at + 1;
         // The escape rule of `decode::decode_from`: `%` and two hex digits, else a literal `%`.
@@ -216,12 +229,46 @@ pub(super) fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
             }
         }
         if b >= 0x80 {
-            return false;
+            break None;
         }
-        push_json_ascii(out, b);
+        let (text, len) = JSON_ASCII[usize::from(b)];
+        let Some(to) = buf.get_mut(pos..pos + 8) else { break None };
+        to.copy_from_slice(&text);
+        pos += usize::from(len);
+    };
+    match written {
+        Some(end) => {
+            out.truncate(start + end);
+            true
+        }
+        None => {
+            out.truncate(start);
+            false
+        }
     }
-    copy_short(out, &raw[i..]);
-    true
+}
+
+/// [`copy_run`] into `buf` at `pos`: where the run ends there, or `None` when `buf` has no
+/// room for the block copy.
+#[inline(always)]
+fn copy_run_at(buf: &mut [u8], pos: usize, text: &[u8], from: usize, to: usize) -> Option<usize> {
+    let n = to - from;
+    if n < 16
+        && let Some(block) = text.get(from..from + 16)
+    {
+        buf.get_mut(pos..pos + 16)?.copy_from_slice(block);
+        Some(pos + n)
+    } else {
+        copy_at(buf, pos, &text[from..to])
+    }
+}
+
+/// `t` copied into `buf` at `pos`: where it ends there, or `None` when it does not fit.
+#[inline(always)]
+fn copy_at(buf: &mut [u8], pos: usize, t: &[u8]) -> Option<usize> {
+    let end = pos + t.len();
+    buf.get_mut(pos..end)?.copy_from_slice(t);
+    Some(end)
 }
 
 /// Appends `text[from..to]`. A run shorter than 16 bytes with 16 bytes of text behind `from`
