@@ -493,6 +493,30 @@ mod tests {
         }
     }
 
+    /// `s` written by `write_decoded_str` and by decoding then escaping it (the previous
+    /// implementation), each behind `prefix`.
+    fn decoded_both_ways(prefix: &[u8], s: &[u8], double: bool) -> (Vec<u8>, Vec<u8>) {
+        let mut fast = prefix.to_vec();
+        write_decoded_str(&mut fast, s, double);
+        let mut slow = prefix.to_vec();
+        reference_write_str(&mut slow, &decode::decode(s, double));
+        (fast, slow)
+    }
+
+    /// `writer` writes `record` as `write_record_with` does: the same bytes and result, and
+    /// nothing at all on error.
+    fn writes_as_write_record_with(writer: &mut RecordWriter, record: &crate::Record<'_>, options: JsonOptions) -> Result<(), proptest::test_runner::TestCaseError> {
+        let (mut want, mut got) = (b"[".to_vec(), b"[".to_vec());
+        let want_result = write_record_with(record, options, &mut want);
+        let got_result = writer.write(record, &mut got);
+        proptest::prop_assert_eq!(&got_result, &want_result);
+        proptest::prop_assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
+        if want_result.is_err() {
+            proptest::prop_assert_eq!(&got[..], b"[");
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
         /// Decoding in place behind the quote writes exactly what decoding into a new
@@ -507,10 +531,7 @@ mod tests {
                 1 => proptest::sample::select(b"\"\\\n".to_vec())], 0..80),
             double in proptest::prelude::any::<bool>(),
         ) {
-            let mut fast = prefix.clone();
-            write_decoded_str(&mut fast, &s, double);
-            let mut slow = prefix.clone();
-            reference_write_str(&mut slow, &decode::decode(&s, double));
+            let (fast, slow) = decoded_both_ways(&prefix, &s, double);
             proptest::prop_assert_eq!(fast, slow);
         }
     }
@@ -530,11 +551,7 @@ mod tests {
                 1 => proptest::sample::select(alloc::vec![b"\"", b"\\", b"\x01", b"\t"]).prop_map(|b| b.to_vec()),
                 1 => proptest::sample::select(alloc::vec!["%C3%A9", "\u{e9}"]).prop_map(|e| e.as_bytes().to_vec())], 0..200),
         ) {
-            let s = parts.concat();
-            let mut fast = prefix.clone();
-            write_decoded_str(&mut fast, &s, false);
-            let mut slow = prefix.clone();
-            reference_write_str(&mut slow, &decode::decode(&s, false));
+            let (fast, slow) = decoded_both_ways(&prefix, &parts.concat(), false);
             proptest::prop_assert_eq!(fast, slow);
         }
     }
@@ -767,14 +784,7 @@ mod tests {
                 let mut parser = Parser::realtime(schema.clone());
                 let mut buf = RecordBuf::new();
                 let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
-                let (mut want, mut got) = (b"[".to_vec(), b"[".to_vec());
-                let want_result = write_record_with(&record, options, &mut want);
-                let got_result = writer.write(&record, &mut got);
-                proptest::prop_assert_eq!(&got_result, &want_result);
-                proptest::prop_assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
-                if want_result.is_err() {
-                    proptest::prop_assert_eq!(&got[..], b"[");
-                }
+                writes_as_write_record_with(&mut writer, &record, options)?;
             }
         }
     }
@@ -896,14 +906,7 @@ mod tests {
                 }
                 let mut buf = RecordBuf::new();
                 let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
-                let (mut want, mut got) = (b"[".to_vec(), b"[".to_vec());
-                let want_result = write_record_with(&record, options, &mut want);
-                let got_result = writer.write(&record, &mut got);
-                proptest::prop_assert_eq!(&got_result, &want_result);
-                proptest::prop_assert_eq!(core::str::from_utf8(&got), core::str::from_utf8(&want));
-                if want_result.is_err() {
-                    proptest::prop_assert_eq!(&got[..], b"[");
-                }
+                writes_as_write_record_with(&mut writer, &record, options)?;
             }
         }
     }
