@@ -21,20 +21,14 @@ export class Cancelled extends Error {
 
 
 class Pool {
-  constructor() {
+  constructor(n) {
     this.workers = [];
-  }
-  // `n` workers: the ones running are kept (their wasm is compiled), the extra ones
-  // stopped or new ones started. A lone worker reads files itself (when no rule is
-  // loaded), so it is told to have a reading worker ready.
-  resize(n) {
-    while (this.workers.length > n) this.workers.pop().w.terminate();
-    while (this.workers.length < n) {
-      const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    for (let i = 0; i < n; i++) {
+      // A lone worker will read files itself (when no rule is loaded): its name tells it
+      // to have a reading worker ready.
+      const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: n === 1 ? "lone" : "" });
       this.workers.push({ w, inFlight: 0, waiters: [] });
     }
-    if (n === 1 && !this.lone) this.workers[0].w.postMessage(P.lone());
-    this.lone = n === 1;
   }
   terminate() {
     for (const x of this.workers) x.w.terminate();
@@ -43,14 +37,16 @@ class Pool {
 
 let pool = null;
 function getPool(n) {
-  pool ??= new Pool();
-  pool.resize(n);
+  if (!pool || pool.workers.length !== n) {
+    pool?.terminate();
+    pool = new Pool(n);
+  }
   return pool;
 }
 
 // Starts `n` workers (each loads and compiles the wasm module) before any file is picked,
 // so a run does not wait for that (~50–80 ms on 2 cores); a run with `n` workers then
-// finds them ready, and a change of the count keeps the workers already running.
+// finds them ready.
 export function warm(n) {
   getPool(n);
 }

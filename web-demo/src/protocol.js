@@ -9,7 +9,6 @@ export const Msg = Object.freeze({
   CHUNK: "chunk", // bytes (transferred), file (index), firstLine, layout (token), name
   DIRECT: "direct", // files: the worker reads them itself (one worker, no rule)
   FINISH: "finish", // hand back the state and free the Inspector
-  LONE: "lone", // (no job) the worker is now the only one: have a reading worker ready
   // worker → page
   READY: "ready", // the Inspector (and the rule) started
   RULE: "rule", // fields: the rule's field names, one per line
@@ -27,7 +26,6 @@ export const init = (id, options, rule) => ({
 export const chunk = (id, bytes, file, firstLine, layout, name) => ({ type: Msg.CHUNK, id, bytes, file, firstLine, layout, name });
 export const direct = (id, files) => ({ type: Msg.DIRECT, id, files });
 export const finish = (id) => ({ type: Msg.FINISH, id });
-export const lone = () => ({ type: Msg.LONE, id: null });
 
 // worker → page
 export const ready = (id) => ({ type: Msg.READY, id });

@@ -10,6 +10,7 @@ import { open, prepareAside } from "./stream.js";
 import * as P from "./protocol.js";
 
 const ready = init({ module_or_path: new URL("./pkg/cflog_wasm_bg.wasm", import.meta.url) });
+if (self.name === "lone") prepareAside(); // for the first file of a `direct` job
 let inspector = null;
 let rule = null;
 let busy = 0; // ms spent in wasm, for the benchmark
@@ -37,10 +38,6 @@ function fail(id, e) {
 onmessage = async (ev) => {
   const m = ev.data;
   try {
-    if (m.type === P.Msg.LONE) {
-      prepareAside(); // for the first file of a `direct` job (no need to wait for the wasm)
-      return;
-    }
     await ready;
     if (m.type === P.Msg.INIT) {
       inspector?.free();
