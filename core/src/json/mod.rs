@@ -10,8 +10,10 @@ use crate::grammar;
 use crate::record::Record;
 use crate::schema::Schema;
 
+mod cursor;
 mod plan;
 mod value;
+use cursor::Cursor;
 use plan::{Op, Step};
 use value::*;
 pub use value::{write_decoded_str, write_str, write_u64};
@@ -170,25 +172,34 @@ impl ValueCache {
     /// Appends what `write_decoded_str(out, raw, false)` appends, from the table when
     /// `raw` was seen before.
     fn write(&mut self, out: &mut Vec<u8>, raw: &[u8]) {
+        let mut cursor = Cursor::new(out, 0, 0);
+        self.write_at(&mut cursor, raw);
+        cursor.finish();
+    }
+
+    /// [`ValueCache::write`] at a cursor.
+    #[inline(always)]
+    fn write_at(&mut self, out: &mut Cursor<'_>, raw: &[u8]) {
         // After the trial, only a column with at least half its values found keeps looking.
         if raw.len() < Self::MIN_LEN || (self.lookups >= Self::TRIAL && self.hits < self.lookups / 2) {
-            write_decoded_str(out, raw, false);
+            out.decoded_str(raw, false);
             return;
         }
         self.lookups = self.lookups.saturating_add(1);
         if let Some(text) = self.texts.get(raw) {
             self.hits += 1;
-            out.extend_from_slice(text);
+            out.bytes(text);
             return;
         }
-        let start = out.len();
-        write_decoded_str(out, raw, false);
-        if self.bytes + raw.len() + (out.len() - start) > Self::MAX_BYTES {
+        let start = out.pos();
+        out.decoded_str(raw, false);
+        let text = out.since(start);
+        if self.bytes + raw.len() + text.len() > Self::MAX_BYTES {
             self.texts.clear();
             self.bytes = 0;
         }
-        self.bytes += raw.len() + (out.len() - start);
-        self.texts.insert(raw.into(), out[start..].into());
+        self.bytes += raw.len() + text.len();
+        self.texts.insert(raw.into(), text.into());
     }
 }
 

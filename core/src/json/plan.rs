@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 
+use super::cursor::Cursor;
 use super::{JsonOptions, ValueCache, write_forwarded_for};
 use super::value::*;
 use crate::decode;
@@ -73,6 +74,9 @@ impl Op {
 /// Appends `record` (whose bounds cover every column of the plan) as one JSON object, each
 /// typed value checked as `Record::validate` checks it. False, with part of the record
 /// appended, on the first value that does not check.
+///
+/// Written through a [`Cursor`]: room for the keys and twice the line made once, grown
+/// when a record needs more or after a value written the `Vec` way.
 pub(super) fn write_planned(
     plan: &[Step],
     keys: &[u8],
@@ -82,69 +86,70 @@ pub(super) fn write_planned(
     out: &mut Vec<u8>,
 ) -> bool {
     let (line, double) = (record.line, record.double_decode);
-    out.push(b'{');
+    let mut out = Cursor::new(out, keys.len() + 2 * line.len() + 64, 1024);
+    out.byte(b'{');
     // 1 until a key is written: the first key is written from behind its `,`.
     let mut first = 1usize;
     for ((i, step), ends) in plan.iter().enumerate().zip(record.bounds.windows(2)) {
         let (from, to) = (ends[0] as usize, ends[1] as usize - 1);
         let raw = &line[from..to];
-        let key = |out: &mut Vec<u8>, first: &mut usize| {
-            copy_key(out, keys, step.key.0 as usize + *first, step.key.1 as usize);
+        let key = |out: &mut Cursor<'_>, first: &mut usize| {
+            out.key(keys, step.key.0 as usize + *first, step.key.1 as usize);
             *first = 0;
         };
         if raw.is_empty() || raw == b"-" {
             if !options.omit_absent {
-                key(out, &mut first);
-                out.extend_from_slice(b"null");
+                key(&mut out, &mut first);
+                out.text(b"null", 0, 4);
             }
             continue;
         }
         match step.op {
             Op::EpochSeconds => {
                 let Some(ms) = grammar::parse_epoch_seconds_ms(raw) else { return false };
-                key(out, &mut first);
-                write_fixed(out, ms.unsigned_abs(), 1_000, 3);
+                key(&mut out, &mut first);
+                out.fixed(ms.unsigned_abs(), 1_000, 3);
             }
             Op::Seconds => {
                 let Some(us) = grammar::parse_seconds_us(raw) else { return false };
-                key(out, &mut first);
-                write_fixed(out, us, 1_000_000, 6);
+                key(&mut out, &mut first);
+                out.fixed(us, 1_000_000, 6);
             }
             Op::EpochMillis => {
                 if grammar::parse_epoch_ms(raw).is_none() {
                     return false;
                 }
-                key(out, &mut first);
-                write_u64(out, grammar::parse_u64(raw).unwrap_or_default());
+                key(&mut out, &mut first);
+                out.u64(grammar::parse_u64(raw).unwrap_or_default());
             }
             // Canonical digits are valid (`parse_u64` takes any 1 to 19 digits,
             // `parse_status` any 3) and the text `write_u64` writes for their value.
             Op::Integer if is_canonical_digits(raw) => {
-                key(out, &mut first);
-                copy_short(out, raw);
+                key(&mut out, &mut first);
+                out.text(line, from, to);
             }
             Op::Status if raw.len() == 3 && is_canonical_digits(raw) => {
-                key(out, &mut first);
-                copy_short(out, raw);
+                key(&mut out, &mut first);
+                out.text(line, from, to);
             }
             Op::Integer => {
                 let Some(n) = grammar::parse_u64(raw) else { return false };
-                key(out, &mut first);
-                write_u64(out, n);
+                key(&mut out, &mut first);
+                out.u64(n);
             }
             Op::Status => {
                 let Some(n) = grammar::parse_status(raw) else { return false };
-                key(out, &mut first);
-                write_u64(out, u64::from(n));
+                key(&mut out, &mut first);
+                out.u64(u64::from(n));
             }
             Op::Date | Op::Time => {
                 let valid = if step.op == Op::Date { grammar::parse_date_days(raw).is_some() } else { grammar::parse_time_ms(raw).is_some() };
                 if !valid {
                     return false;
                 }
-                key(out, &mut first);
-                if !write_plain_window::<false>(out, line, from, to) {
-                    write_str(out, raw);
+                key(&mut out, &mut first);
+                if !out.plain_window::<false>(line, from, to) {
+                    out.with_vec(|out| write_str(out, raw));
                 }
             }
             // A valid address is hex digits, `.` and `:` (`parse_ip` accepts nothing
@@ -153,61 +158,64 @@ pub(super) fn write_planned(
                 if grammar::parse_ip(raw).is_none() {
                     return false;
                 }
-                key(out, &mut first);
-                write_plain_ascii(out, raw);
+                key(&mut out, &mut first);
+                out.plain_string(line, from, to);
             }
+            // A truncated address is printed by `Display`: hex digits, `.` and `:` too.
             Op::IpAnonymized => {
                 let Some(t) = crate::anonymize::truncated_ip_text(raw) else { return false };
-                key(out, &mut first);
-                write_str(out, t.as_bytes());
+                key(&mut out, &mut first);
+                let t = t.as_bytes();
+                out.plain_string(t, 0, t.len());
             }
             // Plain ASCII (the block compares flag any byte of 0x80 or more) is UTF-8, so
             // the check passes; else the word-at-a-time ASCII test, then the full check.
             Op::Token => {
-                key(out, &mut first);
-                if write_plain_window::<false>(out, line, from, to) {
+                key(&mut out, &mut first);
+                if out.plain_window::<false>(line, from, to) {
                     continue;
                 }
                 if !(raw.is_ascii() || core::str::from_utf8(raw).is_ok()) {
                     return false;
                 }
-                write_str(out, raw);
+                out.with_vec(|out| write_str(out, raw));
             }
             Op::Decimal if is_json_number(raw) => {
-                key(out, &mut first);
-                out.extend_from_slice(raw);
+                key(&mut out, &mut first);
+                out.text(line, from, to);
             }
             // Not a JSON number: a string, or left out with the absent values.
             Op::Decimal => {
                 if !options.omit_absent {
-                    key(out, &mut first);
-                    write_decoded_str(out, raw, double);
+                    key(&mut out, &mut first);
+                    out.decoded_str(raw, double);
                 }
             }
             // Text without `%` decodes to itself (once or twice).
             Op::Encoded => {
-                key(out, &mut first);
-                if write_plain_window::<true>(out, line, from, to) {
+                key(&mut out, &mut first);
+                if out.plain_window::<true>(line, from, to) {
                     continue;
                 }
                 if double {
-                    write_decoded_str(out, raw, true);
+                    out.decoded_str(raw, true);
                 } else {
-                    cache[i].write(out, raw);
+                    cache[i].write_at(&mut out, raw);
                 }
             }
             Op::Decoded => {
-                key(out, &mut first);
-                if !write_plain_window::<true>(out, line, from, to) {
-                    write_decoded_str(out, raw, double);
+                key(&mut out, &mut first);
+                if !out.plain_window::<true>(line, from, to) {
+                    out.decoded_str(raw, double);
                 }
             }
             Op::ForwardedForAnonymized => {
-                key(out, &mut first);
-                write_forwarded_for(out, &decode::decode(raw, double));
+                key(&mut out, &mut first);
+                out.with_vec(|out| write_forwarded_for(out, &decode::decode(raw, double)));
             }
         }
     }
-    out.push(b'}');
+    out.byte(b'}');
+    out.finish();
     true
 }

@@ -1,0 +1,196 @@
+//! A write cursor into an output `Vec`'s room: the bytes behind the `Vec`'s written part are
+//! made (zero-filled, safe code) ahead of the writes, in as few `resize`s as possible, and
+//! keys and values are then written at an index with fixed-size copies; the `Vec`'s length
+//! is set once, at the end. The record writer's plan walk (`plan.rs`) writes a whole record
+//! this way, where each key, value and punctuation byte had been an `extend_from_slice`
+//! and a `truncate` of the `Vec` (the length and capacity loads, stores and checks were
+//! ~725 instructions a record of the Lambda's enriched output; issue 13). What is written
+//! is what the `Vec` writers of `value.rs` write; values that need their slower paths
+//! (text to validate as UTF-8, decoding twice, address lists) are written by them, the
+//! room given back first ([`Cursor::with_vec`]).
+
+use alloc::vec::Vec;
+
+use super::value::{decimal_digits, plain_window, write_decoded_ascii_at, write_decoded_rest};
+
+/// `out[..pos]` is written; `out[pos..]` is room (zeros, or bytes a write cut back).
+pub(super) struct Cursor<'a> {
+    out: &'a mut Vec<u8>,
+    pos: usize,
+    /// The least room a grow makes, so that writes after a [`Cursor::with_vec`] do not
+    /// each grow the `Vec` again.
+    chunk: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the end of `out`, with `room` bytes made; later grows make at least
+    /// `chunk` bytes.
+    #[inline(always)]
+    pub(super) fn new(out: &'a mut Vec<u8>, room: usize, chunk: usize) -> Self {
+        let pos = out.len();
+        out.resize(pos + room, 0);
+        Cursor { out, pos, chunk }
+    }
+
+    /// Where the next byte goes.
+    #[inline(always)]
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes written from `start` on.
+    #[inline(always)]
+    pub(super) fn since(&self, start: usize) -> &[u8] {
+        &self.out[start..self.pos]
+    }
+
+    /// At least `n` bytes of room at the cursor.
+    #[inline(always)]
+    pub(super) fn reserve(&mut self, n: usize) {
+        if self.out.len() - self.pos < n {
+            self.grow(n);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) {
+        self.out.resize(self.pos + n.max(self.chunk), 0);
+    }
+
+    /// The `Vec` cut to what is written, for `write` to append to; the cursor then stands
+    /// at its end, with no room.
+    #[inline(always)]
+    pub(super) fn with_vec(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.out.truncate(self.pos);
+        write(self.out);
+        self.pos = self.out.len();
+    }
+
+    /// Sets the `Vec`'s length to what is written.
+    #[inline(always)]
+    pub(super) fn finish(self) {
+        self.out.truncate(self.pos);
+    }
+
+    /// One byte.
+    #[inline(always)]
+    pub(super) fn byte(&mut self, b: u8) {
+        self.reserve(1);
+        self.out[self.pos] = b;
+        self.pos += 1;
+    }
+
+    /// Any bytes (a `memcpy` of their length).
+    #[inline(always)]
+    pub(super) fn bytes(&mut self, t: &[u8]) {
+        self.reserve(t.len());
+        self.out[self.pos..self.pos + t.len()].copy_from_slice(t);
+        self.pos += t.len();
+    }
+
+    /// `text[from..to]`: a fixed 32-byte copy cut back when it is at most 32 bytes with 32
+    /// bytes of `text` from `from`, which the compiler inlines, where a short copy of any
+    /// length calls `memcpy`.
+    #[inline(always)]
+    pub(super) fn text(&mut self, text: &[u8], from: usize, to: usize) {
+        if to - from <= 32
+            && let Some(block) = text.get(from..from + 32)
+        {
+            self.reserve(32);
+            self.out[self.pos..self.pos + 32].copy_from_slice(block);
+            self.pos += to - from;
+        } else {
+            self.bytes(&text[from..to]);
+        }
+    }
+
+    /// `s`, text that needs no escaping, as a JSON string (`write_plain_ascii`).
+    #[inline(always)]
+    pub(super) fn plain_string(&mut self, text: &[u8], from: usize, to: usize) {
+        self.byte(b'"');
+        self.text(text, from, to);
+        self.byte(b'"');
+    }
+
+    /// An unsigned integer in decimal (`write_u64`): the digits right-aligned in the first
+    /// half of a buffer, copied as one fixed 20-byte block from where they start.
+    #[inline(always)]
+    pub(super) fn u64(&mut self, n: u64) {
+        let mut tmp = [b'0'; 40];
+        let start = decimal_digits((&mut tmp[..20]).try_into().expect("20 bytes"), n);
+        self.reserve(20);
+        self.out[self.pos..self.pos + 20].copy_from_slice(&tmp[start..start + 20]);
+        self.pos += 20 - start;
+    }
+
+    /// `value / scale` with up to `digits` decimals, trailing zeros dropped
+    /// (`write_fixed`).
+    #[inline(always)]
+    pub(super) fn fixed(&mut self, value: u64, scale: u64, digits: usize) {
+        self.u64(value / scale);
+        let mut frac = value % scale;
+        if frac == 0 {
+            return;
+        }
+        let mut width = digits;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            width -= 1;
+        }
+        // `.` then the fraction's digits right-aligned in `0`s: one fixed 8-byte copy from
+        // the `.` on (the first 20 bytes are `decimal_digits`' buffer).
+        let mut tmp = [b'0'; 28];
+        decimal_digits((&mut tmp[..20]).try_into().expect("20 bytes"), frac);
+        if width > 7 {
+            self.byte(b'.');
+            self.bytes(&tmp[20 - width..20]);
+            return;
+        }
+        tmp[19 - width] = b'.';
+        self.reserve(8);
+        self.out[self.pos..self.pos + 8].copy_from_slice(&tmp[19 - width..27 - width]);
+        self.pos += width + 1;
+    }
+
+    /// A key of a [`RecordWriter`](super::RecordWriter) (`keys[from..to]`, which has 32
+    /// bytes behind every key's start): one fixed 32-byte copy for keys up to 32 bytes.
+    #[inline(always)]
+    pub(super) fn key(&mut self, keys: &[u8], from: usize, to: usize) {
+        self.text(keys, from, to);
+    }
+
+    /// `text[from..to]` as a JSON string when [`plain_window`] finds it plain: `"`, one
+    /// fixed 30-byte copy, `"`. False, writing nothing, when it does not.
+    #[inline(always)]
+    pub(super) fn plain_window<const PERCENT: bool>(&mut self, text: &[u8], from: usize, to: usize) -> bool {
+        let Some(window) = plain_window::<PERCENT>(text, from, to) else { return false };
+        let n = to - from;
+        self.reserve(32);
+        let room = &mut self.out[self.pos..self.pos + 32];
+        room[0] = b'"';
+        room[1..31].copy_from_slice(&window[..30]);
+        room[1 + n] = b'"';
+        self.pos += n + 2;
+        true
+    }
+
+    /// `raw` percent-decoded (once, or twice when `double`) as a JSON string: what
+    /// `write_decoded_str` writes. Decoding once, ASCII text is written at the cursor
+    /// (`write_decoded_ascii_at`, in room for twice the text); else the `Vec` way.
+    #[inline(always)]
+    pub(super) fn decoded_str(&mut self, raw: &[u8], double: bool) {
+        if !double {
+            let n = 2 * raw.len() + 16;
+            self.reserve(n + 2);
+            let room = &mut self.out[self.pos..self.pos + n + 2];
+            room[0] = b'"';
+            if let Some(end) = write_decoded_ascii_at(&mut room[1..n + 1], raw) {
+                room[1 + end] = b'"';
+                self.pos += end + 2;
+                return;
+            }
+        }
+        self.with_vec(|out| write_decoded_rest(out, raw, double));
+    }
+}
