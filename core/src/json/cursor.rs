@@ -23,13 +23,29 @@ pub(super) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// The most bytes one `resize` zero-fills: glibc's `memset` fills up to 2 KiB with
+    /// vector stores (~5 instructions a 128 bytes) and more with `rep stosb`, which is
+    /// fast but one instruction a byte to callgrind, whose counts are this project's
+    /// measure (issue 13).
+    const STEP: usize = 2000;
+
     /// A cursor at the end of `out`, with `room` bytes made; later grows make at least
     /// `chunk` bytes.
     #[inline(always)]
     pub(super) fn new(out: &'a mut Vec<u8>, room: usize, chunk: usize) -> Self {
         let pos = out.len();
-        out.resize(pos + room, 0);
-        Cursor { out, pos, chunk }
+        let mut cursor = Cursor { out, pos, chunk };
+        cursor.make(room);
+        cursor
+    }
+
+    /// `n` bytes of room at the cursor, zero-filled in steps of at most [`Cursor::STEP`].
+    fn make(&mut self, n: usize) {
+        let end = self.pos + n;
+        while self.out.len() < end {
+            let len = self.out.len();
+            self.out.resize(end.min(len + Self::STEP), 0);
+        }
     }
 
     /// Where the next byte goes.
@@ -44,7 +60,9 @@ impl<'a> Cursor<'a> {
         &self.out[start..self.pos]
     }
 
-    /// At least `n` bytes of room at the cursor.
+    /// At least `n` bytes of room at the cursor. The writers below that do not say they
+    /// make room write into room the caller made: a fixed-size block each (their docs say
+    /// how many bytes), which an index out of the room would turn into a panic.
     #[inline(always)]
     pub(super) fn reserve(&mut self, n: usize) {
         if self.out.len() - self.pos < n {
@@ -55,7 +73,7 @@ impl<'a> Cursor<'a> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
-        self.out.resize(self.pos + n.max(self.chunk), 0);
+        self.make(n.max(self.chunk));
     }
 
     /// The `Vec` cut to what is written, for `write` to append to; the cursor then stands
@@ -73,15 +91,21 @@ impl<'a> Cursor<'a> {
         self.out.truncate(self.pos);
     }
 
-    /// One byte.
+    /// One byte, room made.
     #[inline(always)]
     pub(super) fn byte(&mut self, b: u8) {
         self.reserve(1);
+        self.put(b);
+    }
+
+    /// One byte (1 byte of room).
+    #[inline(always)]
+    fn put(&mut self, b: u8) {
         self.out[self.pos] = b;
         self.pos += 1;
     }
 
-    /// Any bytes (a `memcpy` of their length).
+    /// Any bytes (a `memcpy` of their length), room made.
     #[inline(always)]
     pub(super) fn bytes(&mut self, t: &[u8]) {
         self.reserve(t.len());
@@ -91,13 +115,12 @@ impl<'a> Cursor<'a> {
 
     /// `text[from..to]`: a fixed 32-byte copy cut back when it is at most 32 bytes with 32
     /// bytes of `text` from `from`, which the compiler inlines, where a short copy of any
-    /// length calls `memcpy`.
+    /// length calls `memcpy` (32 bytes of room; longer text makes its own).
     #[inline(always)]
     pub(super) fn text(&mut self, text: &[u8], from: usize, to: usize) {
         if to - from <= 32
             && let Some(block) = text.get(from..from + 32)
         {
-            self.reserve(32);
             self.out[self.pos..self.pos + 32].copy_from_slice(block);
             self.pos += to - from;
         } else {
@@ -105,27 +128,28 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// `s`, text that needs no escaping, as a JSON string (`write_plain_ascii`).
+    /// `text[from..to]`, text that needs no escaping, as a JSON string (`write_plain_ascii`;
+    /// 34 bytes of room, more for text over 32 bytes).
     #[inline(always)]
     pub(super) fn plain_string(&mut self, text: &[u8], from: usize, to: usize) {
-        self.byte(b'"');
+        self.put(b'"');
         self.text(text, from, to);
         self.byte(b'"');
     }
 
     /// An unsigned integer in decimal (`write_u64`): the digits right-aligned in the first
-    /// half of a buffer, copied as one fixed 20-byte block from where they start.
+    /// half of a buffer, copied as one fixed 20-byte block from where they start (20 bytes
+    /// of room).
     #[inline(always)]
     pub(super) fn u64(&mut self, n: u64) {
         let mut tmp = [b'0'; 40];
         let start = decimal_digits((&mut tmp[..20]).try_into().expect("20 bytes"), n);
-        self.reserve(20);
         self.out[self.pos..self.pos + 20].copy_from_slice(&tmp[start..start + 20]);
         self.pos += 20 - start;
     }
 
     /// `value / scale` with up to `digits` decimals, trailing zeros dropped
-    /// (`write_fixed`).
+    /// (`write_fixed`; 28 bytes of room).
     #[inline(always)]
     pub(super) fn fixed(&mut self, value: u64, scale: u64, digits: usize) {
         self.u64(value / scale);
@@ -148,28 +172,28 @@ impl<'a> Cursor<'a> {
             return;
         }
         tmp[19 - width] = b'.';
-        self.reserve(8);
         self.out[self.pos..self.pos + 8].copy_from_slice(&tmp[19 - width..27 - width]);
         self.pos += width + 1;
     }
 
     /// A key of a [`RecordWriter`](super::RecordWriter) (`keys[from..to]`, which has 32
-    /// bytes behind every key's start): one fixed 32-byte copy for keys up to 32 bytes.
+    /// bytes behind every key's start): one fixed 32-byte copy for keys up to 32 bytes (32
+    /// bytes of room, longer keys make their own).
     #[inline(always)]
     pub(super) fn key(&mut self, keys: &[u8], from: usize, to: usize) {
         self.text(keys, from, to);
     }
 
     /// `text[from..to]` as a JSON string when [`plain_window`] finds it plain: `"`, one
-    /// fixed 30-byte copy, `"`. False, writing nothing, when it does not.
+    /// fixed `N - 2`-byte copy, `"`. False, writing nothing, when it does not (`N` bytes of
+    /// room, `N` being 32 or 64).
     #[inline(always)]
-    pub(super) fn plain_window<const PERCENT: bool>(&mut self, text: &[u8], from: usize, to: usize) -> bool {
-        let Some(window) = plain_window::<PERCENT>(text, from, to) else { return false };
+    pub(super) fn plain_window<const N: usize, const PERCENT: bool>(&mut self, text: &[u8], from: usize, to: usize) -> bool {
+        let Some(window) = plain_window::<N, PERCENT>(text, from, to) else { return false };
         let n = to - from;
-        self.reserve(32);
-        let room = &mut self.out[self.pos..self.pos + 32];
+        let room = &mut self.out[self.pos..self.pos + N];
         room[0] = b'"';
-        room[1..31].copy_from_slice(&window[..30]);
+        room[1..N - 1].copy_from_slice(&window[..N - 2]);
         room[1 + n] = b'"';
         self.pos += n + 2;
         true
@@ -177,7 +201,7 @@ impl<'a> Cursor<'a> {
 
     /// `raw` percent-decoded (once, or twice when `double`) as a JSON string: what
     /// `write_decoded_str` writes. Decoding once, ASCII text is written at the cursor
-    /// (`write_decoded_ascii_at`, in room for twice the text); else the `Vec` way.
+    /// (`write_decoded_ascii_at`, in room for twice the text, made here); else the `Vec` way.
     #[inline(always)]
     pub(super) fn decoded_str(&mut self, raw: &[u8], double: bool) {
         if !double {

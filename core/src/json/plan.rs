@@ -75,8 +75,8 @@ impl Op {
 /// typed value checked as `Record::validate` checks it. False, with part of the record
 /// appended, on the first value that does not check.
 ///
-/// Written through a [`Cursor`]: room for the keys and twice the line made once, grown
-/// when a record needs more or after a value written the `Vec` way.
+/// Written through a [`Cursor`]: room for the keys and one and a half times the line made
+/// once, grown when a record needs more or after a value written the `Vec` way.
 pub(super) fn write_planned(
     plan: &[Step],
     keys: &[u8],
@@ -86,20 +86,26 @@ pub(super) fn write_planned(
     out: &mut Vec<u8>,
 ) -> bool {
     let (line, double) = (record.line, record.double_decode);
-    let mut out = Cursor::new(out, keys.len() + 2 * line.len() + 64, 1024);
+    let mut out = Cursor::new(out, keys.len() + line.len() + line.len() / 2 + 128, 1024);
     out.byte(b'{');
     // 1 until a key is written: the first key is written from behind its `,`.
     let mut first = 1usize;
     for ((i, step), ends) in plan.iter().enumerate().zip(record.bounds.windows(2)) {
         let (from, to) = (ends[0] as usize, ends[1] as usize - 1);
         let raw = &line[from..to];
-        let key = |out: &mut Cursor<'_>, first: &mut usize| {
-            out.key(keys, step.key.0 as usize + *first, step.key.1 as usize);
-            *first = 0;
-        };
+        // The column's key (a macro: as a closure it was a call a key).
+        macro_rules! key {
+            () => {
+                out.key(keys, step.key.0 as usize + first, step.key.1 as usize);
+                first = 0;
+            };
+        }
+        // Room for the key and for any value written by a fixed-size block (at most 64
+        // bytes, or the value and 2); longer writes make their own.
+        out.reserve(32 + raw.len() + 64);
         if raw.is_empty() || raw == b"-" {
             if !options.omit_absent {
-                key(&mut out, &mut first);
+                key!();
                 out.text(b"null", 0, 4);
             }
             continue;
@@ -107,39 +113,39 @@ pub(super) fn write_planned(
         match step.op {
             Op::EpochSeconds => {
                 let Some(ms) = grammar::parse_epoch_seconds_ms(raw) else { return false };
-                key(&mut out, &mut first);
+                key!();
                 out.fixed(ms.unsigned_abs(), 1_000, 3);
             }
             Op::Seconds => {
                 let Some(us) = grammar::parse_seconds_us(raw) else { return false };
-                key(&mut out, &mut first);
+                key!();
                 out.fixed(us, 1_000_000, 6);
             }
             Op::EpochMillis => {
                 if grammar::parse_epoch_ms(raw).is_none() {
                     return false;
                 }
-                key(&mut out, &mut first);
+                key!();
                 out.u64(grammar::parse_u64(raw).unwrap_or_default());
             }
             // Canonical digits are valid (`parse_u64` takes any 1 to 19 digits,
             // `parse_status` any 3) and the text `write_u64` writes for their value.
             Op::Integer if is_canonical_digits(raw) => {
-                key(&mut out, &mut first);
+                key!();
                 out.text(line, from, to);
             }
             Op::Status if raw.len() == 3 && is_canonical_digits(raw) => {
-                key(&mut out, &mut first);
+                key!();
                 out.text(line, from, to);
             }
             Op::Integer => {
                 let Some(n) = grammar::parse_u64(raw) else { return false };
-                key(&mut out, &mut first);
+                key!();
                 out.u64(n);
             }
             Op::Status => {
                 let Some(n) = grammar::parse_status(raw) else { return false };
-                key(&mut out, &mut first);
+                key!();
                 out.u64(u64::from(n));
             }
             Op::Date | Op::Time => {
@@ -147,8 +153,8 @@ pub(super) fn write_planned(
                 if !valid {
                     return false;
                 }
-                key(&mut out, &mut first);
-                if !out.plain_window::<false>(line, from, to) {
+                key!();
+                if !out.plain_window::<32, false>(line, from, to) {
                     out.with_vec(|out| write_str(out, raw));
                 }
             }
@@ -158,21 +164,21 @@ pub(super) fn write_planned(
                 if grammar::parse_ip(raw).is_none() {
                     return false;
                 }
-                key(&mut out, &mut first);
+                key!();
                 out.plain_string(line, from, to);
             }
             // A truncated address is printed by `Display`: hex digits, `.` and `:` too.
             Op::IpAnonymized => {
                 let Some(t) = crate::anonymize::truncated_ip_text(raw) else { return false };
-                key(&mut out, &mut first);
+                key!();
                 let t = t.as_bytes();
                 out.plain_string(t, 0, t.len());
             }
             // Plain ASCII (the block compares flag any byte of 0x80 or more) is UTF-8, so
             // the check passes; else the word-at-a-time ASCII test, then the full check.
             Op::Token => {
-                key(&mut out, &mut first);
-                if out.plain_window::<false>(line, from, to) {
+                key!();
+                if out.plain_window::<32, false>(line, from, to) || out.plain_window::<64, false>(line, from, to) {
                     continue;
                 }
                 if !(raw.is_ascii() || core::str::from_utf8(raw).is_ok()) {
@@ -181,20 +187,20 @@ pub(super) fn write_planned(
                 out.with_vec(|out| write_str(out, raw));
             }
             Op::Decimal if is_json_number(raw) => {
-                key(&mut out, &mut first);
+                key!();
                 out.text(line, from, to);
             }
             // Not a JSON number: a string, or left out with the absent values.
             Op::Decimal => {
                 if !options.omit_absent {
-                    key(&mut out, &mut first);
+                    key!();
                     out.decoded_str(raw, double);
                 }
             }
             // Text without `%` decodes to itself (once or twice).
             Op::Encoded => {
-                key(&mut out, &mut first);
-                if out.plain_window::<true>(line, from, to) {
+                key!();
+                if out.plain_window::<32, true>(line, from, to) {
                     continue;
                 }
                 if double {
@@ -204,13 +210,13 @@ pub(super) fn write_planned(
                 }
             }
             Op::Decoded => {
-                key(&mut out, &mut first);
-                if !out.plain_window::<true>(line, from, to) {
+                key!();
+                if !out.plain_window::<32, true>(line, from, to) {
                     out.decoded_str(raw, double);
                 }
             }
             Op::ForwardedForAnonymized => {
-                key(&mut out, &mut first);
+                key!();
                 out.with_vec(|out| write_forwarded_for(out, &decode::decode(raw, double)));
             }
         }

@@ -11,7 +11,7 @@ pub(super) use crate::swar::{HIGH, ONES, eq_word};
 
 /// `value / scale` with up to `digits` decimals, trailing zeros dropped (`140000` µs → `0.14`).
 pub(super) fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
-    let mut cursor = Cursor::new(out, 0, 0);
+    let mut cursor = Cursor::new(out, 28, 0);
     cursor.fixed(value, scale, digits);
     cursor.finish();
 }
@@ -21,7 +21,7 @@ pub fn write_u64(out: &mut Vec<u8>, n: u64) {
     // Two digits a division, from a table, and the digits copied as one fixed-size block
     // (`write_u64` was ~60 instructions a number with a digit a division and a `memcpy`
     // call; 15 numbers a record of the Lambda's enriched output; issue 13).
-    let mut cursor = Cursor::new(out, 0, 0);
+    let mut cursor = Cursor::new(out, 20, 0);
     cursor.u64(n);
     cursor.finish();
 }
@@ -85,7 +85,7 @@ pub(super) fn is_json_number(t: &[u8]) -> bool {
 #[inline(always)]
 pub(super) fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
     debug_assert!(s.iter().all(|&b| b < 0x80 && !needs_escape(b)));
-    let mut cursor = Cursor::new(out, 0, 0);
+    let mut cursor = Cursor::new(out, 34, 0);
     cursor.plain_string(s, 0, s.len());
     cursor.finish();
 }
@@ -99,27 +99,34 @@ pub(super) fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
 /// tail; 14 tokens a record of the Lambda's enriched output; issue 13).
 #[cfg(test)]
 pub(super) fn write_plain_window<const PERCENT: bool>(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) -> bool {
-    let mut cursor = Cursor::new(out, 0, 0);
-    let wrote = cursor.plain_window::<PERCENT>(text, from, to);
+    let mut cursor = Cursor::new(out, 32, 0);
+    let wrote = cursor.plain_window::<32, PERCENT>(text, from, to);
     cursor.finish();
     wrote
 }
 
-/// The 32 bytes of `text` from `from` when `text[from..to]` is 1 to 30 bytes none of which
-/// needs escaping, is 0x80 or more or (with `PERCENT`) is `%` (see [`write_plain_window`]).
+/// The `N` bytes of `text` from `from` (`N` being 32 or 64) when `text[from..to]` is 1 to
+/// `N - 2` bytes none of which needs escaping, is 0x80 or more or (with `PERCENT`) is `%`
+/// (see [`write_plain_window`]): a vector compare of each 16-byte block the value reaches.
 #[inline(always)]
-pub(super) fn plain_window<const PERCENT: bool>(text: &[u8], from: usize, to: usize) -> Option<&[u8; 32]> {
+pub(super) fn plain_window<const N: usize, const PERCENT: bool>(text: &[u8], from: usize, to: usize) -> Option<&[u8; N]> {
+    const { assert!(N == 32 || N == 64) };
     let n = to - from;
-    let window: &[u8; 32] = text.get(from..from + 32)?.try_into().expect("32 bytes");
-    let (low, high): (&[u8; 16], &[u8; 16]) = (window[..16].try_into().expect("16 bytes"), window[16..].try_into().expect("16 bytes"));
-    let mask = if n <= 16 {
-        cflog_simd::json_block::<true, PERCENT>(low) & (u32::MAX >> (32 - n).min(31))
-    } else if n <= 30 {
-        (cflog_simd::json_block::<true, PERCENT>(low) | cflog_simd::json_block::<true, PERCENT>(high) << 16) & ((1 << n) - 1)
-    } else {
+    if n == 0 || n > N - 2 {
         return None;
+    }
+    let window: &[u8; N] = text.get(from..from + N)?.try_into().expect("N bytes");
+    let block = |k: usize| u64::from(cflog_simd::json_block::<true, PERCENT>(window[16 * k..16 * k + 16].try_into().expect("16 bytes"))) << (16 * k);
+    let mask = if n <= 16 {
+        block(0)
+    } else if n <= 32 {
+        block(0) | block(1)
+    } else if n <= 48 {
+        block(0) | block(1) | block(2)
+    } else {
+        block(0) | block(1) | block(2) | block(3)
     };
-    (mask == 0 && n != 0).then_some(window)
+    (mask & (u64::MAX >> (64 - n)) == 0).then_some(window)
 }
 
 /// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
