@@ -11,6 +11,7 @@
 
 use alloc::vec::Vec;
 
+use super::plan::KEY_MAX;
 use super::value::{decimal_digits, plain_window, write_decoded_ascii_at, write_decoded_rest};
 
 /// `out[..pos]` is written; `out[pos..]` is room (zeros, or bytes a write cut back).
@@ -176,12 +177,19 @@ impl<'a> Cursor<'a> {
         self.pos += width + 1;
     }
 
-    /// A key of a [`RecordWriter`](super::RecordWriter) (`keys[from..to]`, which has 32
-    /// bytes behind every key's start): one fixed 32-byte copy for keys up to 32 bytes (32
-    /// bytes of room, longer keys make their own).
+    /// A key, the first `len` bytes of `block`, written `back` bytes before the cursor
+    /// (over what is there): one fixed-size copy (`KEY_MAX` bytes of room).
     #[inline(always)]
-    pub(super) fn key(&mut self, keys: &[u8], from: usize, to: usize) {
-        self.text(keys, from, to);
+    pub(super) fn key(&mut self, block: &[u8; KEY_MAX], len: usize, back: usize) {
+        let at = self.pos - back;
+        self.out[at..at + KEY_MAX].copy_from_slice(block);
+        self.pos = at + len;
+    }
+
+    /// Byte `b` at `at`, somewhere before the cursor.
+    #[inline(always)]
+    pub(super) fn set(&mut self, at: usize, b: u8) {
+        self.out[at] = b;
     }
 
     /// `text[from..to]` as a JSON string when [`plain_window`] finds it plain: `"`, one

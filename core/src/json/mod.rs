@@ -100,15 +100,12 @@ impl RecordWriter {
         let kinds = schema.columns().iter().map(column_kind).collect();
         let cache = alloc::vec![ValueCache::default(); schema.len()];
         let plan = if checks_in_place {
-            let key = |i: usize| (u32::try_from(starts[i]).ok(), u32::try_from(starts[i + 1]).ok());
-            schema.columns().iter().enumerate().map_while(|(i, c)| match key(i) {
-                (Some(from), Some(to)) => Some(Step { key: (from, to), op: Op::of(c, options) }),
-                _ => None,
-            }).collect()
+            schema.columns().iter().enumerate().map_while(|(i, c)| Step::new(&keys[starts[i]..starts[i + 1]], Op::of(c, options))).collect()
         } else {
             Vec::new()
         };
-        // Keys past 4 GiB (never in practice) leave the plan short: it is not used.
+        // A key over `plan::KEY_MAX` bytes (no field's; a long unknown column's name) leaves the plan
+        // short: it is not used.
         let plan = if plan.len() == schema.len() { plan } else { Vec::new() };
         RecordWriter { schema: schema.clone(), options, keys, starts, kinds, cache, checks_in_place, plan }
     }
@@ -123,7 +120,7 @@ impl RecordWriter {
             // first, which returns `validate`'s error.
             if !self.plan.is_empty() && record.bounds.len() > self.plan.len() {
                 let start = out.len();
-                if plan::write_planned(&self.plan, &self.keys, &mut self.cache, self.options, record, out) {
+                if plan::write_planned(&self.plan, self.keys.len(), &mut self.cache, self.options, record, out) {
                     return Ok(());
                 }
                 out.truncate(start);

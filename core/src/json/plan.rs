@@ -41,11 +41,26 @@ pub(super) enum Op {
     Decoded,
 }
 
-/// One column of a plan: its `,"name":` is `keys[key.0 as usize..key.1 as usize]`.
+/// The longest key a plan holds (`,"cmcd-requested-maximum-throughput":` is 37 bytes).
+pub(super) const KEY_MAX: usize = 48;
+
+/// One column of a plan: its `,"name":` (at most [`KEY_MAX`] bytes) in a block of its own,
+/// so that writing it is one fixed-size copy with no check of where the key is.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Step {
-    pub(super) key: (u32, u32),
-    pub(super) op: Op,
+    key: [u8; KEY_MAX],
+    key_len: u8,
+    op: Op,
+}
+
+impl Step {
+    /// The step of a column whose `,"name":` is `key` and whose op is `op`; `None` when the
+    /// key is over [`KEY_MAX`] bytes.
+    pub(super) fn new(key: &[u8], op: Op) -> Option<Step> {
+        let mut block = [b' '; KEY_MAX];
+        block.get_mut(..key.len())?.copy_from_slice(key);
+        Some(Step { key: block, key_len: key.len() as u8, op })
+    }
 }
 
 impl Op {
@@ -79,30 +94,32 @@ impl Op {
 /// once, grown when a record needs more or after a value written the `Vec` way.
 pub(super) fn write_planned(
     plan: &[Step],
-    keys: &[u8],
+    keys_len: usize,
     cache: &mut [ValueCache],
     options: JsonOptions,
     record: &Record<'_>,
     out: &mut Vec<u8>,
 ) -> bool {
     let (line, double) = (record.line, record.double_decode);
-    let mut out = Cursor::new(out, keys.len() + line.len() + line.len() / 2 + 128, 1024);
+    let mut out = Cursor::new(out, keys_len + line.len() + 64, 512);
+    let start = out.pos();
     out.byte(b'{');
-    // 1 until a key is written: the first key is written from behind its `,`.
+    // 1 until a key is written: the first key is written over the `{`.
     let mut first = 1usize;
     for ((i, step), ends) in plan.iter().enumerate().zip(record.bounds.windows(2)) {
         let (from, to) = (ends[0] as usize, ends[1] as usize - 1);
         let raw = &line[from..to];
-        // The column's key (a macro: as a closure it was a call a key).
+        // The column's key (a macro: as a closure it was a call a key); the first one
+        // written over the `{`, which is written again at the end.
         macro_rules! key {
             () => {
-                out.key(keys, step.key.0 as usize + first, step.key.1 as usize);
+                out.key(&step.key, usize::from(step.key_len), first);
                 first = 0;
             };
         }
         // Room for the key and for any value written by a fixed-size block (at most 64
         // bytes, or the value and 2); longer writes make their own.
-        out.reserve(32 + raw.len() + 64);
+        out.reserve(KEY_MAX + raw.len() + 64);
         if raw.is_empty() || raw == b"-" {
             if !options.omit_absent {
                 key!();
@@ -222,6 +239,7 @@ pub(super) fn write_planned(
         }
     }
     out.byte(b'}');
+    out.set(start, b'{');
     out.finish();
     true
 }
