@@ -640,13 +640,14 @@ mod tests {
             from in 0usize..140,
             len in 0usize..70,
             plain in 0u8..4,
+            (at, flagged_byte) in (0usize..70, proptest::sample::select(b"\"\\\n\x01\x7f\x80\xff".to_vec())),
         ) {
-            // Most cases on text of plain bytes, some with one flagged byte, so that both
-            // answers are common at every length.
+            // Most cases on text of plain bytes, some with one flagged byte anywhere, so
+            // that both answers are common at every length and in every block.
             let mut text: Vec<u8> = if plain > 0 { text.iter().map(|&b| if b.is_ascii_alphanumeric() { b } else { b'x' }).collect() } else { text };
             if plain == 1 && !text.is_empty() {
-                let at = (from + len / 2).min(text.len() - 1);
-                text[at] = b'"';
+                let at = (from + at).min(text.len() - 1);
+                text[at] = flagged_byte;
             }
             let from = from.min(text.len());
             let to = (from + len).min(text.len());
