@@ -41,12 +41,23 @@ impl<'a> Cursor<'a> {
     }
 
     /// `n` bytes of room at the cursor, zero-filled in steps of at most [`Cursor::STEP`].
+    #[inline(always)]
     fn make(&mut self, n: usize) {
         let end = self.pos + n;
         while self.out.len() < end {
             let len = self.out.len();
             self.out.resize(end.min(len + Self::STEP), 0);
         }
+    }
+
+    /// A cursor at the end of `out` with `N` bytes of room, made by one fixed-size copy of
+    /// zeros (the compiler inlines it; a `resize` calls `memset`): for the `Vec` writers of
+    /// one number, which `write_record_with` calls ~15 times a record.
+    #[inline(always)]
+    pub(super) fn with_room<const N: usize>(out: &'a mut Vec<u8>) -> Self {
+        let pos = out.len();
+        out.extend_from_slice(&[0; N]);
+        Cursor { out, pos, chunk: 0 }
     }
 
     /// Where the next byte goes.

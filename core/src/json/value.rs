@@ -11,7 +11,7 @@ pub(super) use crate::swar::{HIGH, ONES, eq_word};
 
 /// `value / scale` with up to `digits` decimals, trailing zeros dropped (`140000` µs → `0.14`).
 pub(super) fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
-    let mut cursor = Cursor::new(out, 28, 0);
+    let mut cursor = Cursor::with_room::<28>(out);
     cursor.fixed(value, scale, digits);
     cursor.finish();
 }
@@ -21,7 +21,7 @@ pub fn write_u64(out: &mut Vec<u8>, n: u64) {
     // Two digits a division, from a table, and the digits copied as one fixed-size block
     // (`write_u64` was ~60 instructions a number with a digit a division and a `memcpy`
     // call; 15 numbers a record of the Lambda's enriched output; issue 13).
-    let mut cursor = Cursor::new(out, 20, 0);
+    let mut cursor = Cursor::with_room::<20>(out);
     cursor.u64(n);
     cursor.finish();
 }
@@ -99,7 +99,7 @@ pub(super) fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
 /// tail; 14 tokens a record of the Lambda's enriched output; issue 13).
 #[cfg(test)]
 pub(super) fn write_plain_window<const PERCENT: bool>(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) -> bool {
-    let mut cursor = Cursor::new(out, 32, 0);
+    let mut cursor = Cursor::with_room::<32>(out);
     let wrote = cursor.plain_window::<32, PERCENT>(text, from, to);
     cursor.finish();
     wrote
@@ -172,7 +172,7 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
     // Decoding once, text without `%` goes through the one pass too (it is `write_str`'s
     // pass plus a compare a block): a `memchr` first was ~60 instructions a value, five
     // values a record of the Lambda's enriched output (issue 13).
-    let mut cursor = Cursor::new(out, 0, 0);
+    let mut cursor = Cursor::new(out, if double { 0 } else { 2 * raw.len() + 18 }, 0);
     cursor.decoded_str(raw, double);
     cursor.finish();
 }
