@@ -10,8 +10,10 @@ use crate::grammar;
 use crate::record::Record;
 use crate::schema::Schema;
 
+mod cursor;
 mod plan;
 mod value;
+use cursor::Cursor;
 use plan::{Op, Step};
 use value::*;
 pub use value::{write_decoded_str, write_str, write_u64};
@@ -98,15 +100,12 @@ impl RecordWriter {
         let kinds = schema.columns().iter().map(column_kind).collect();
         let cache = alloc::vec![ValueCache::default(); schema.len()];
         let plan = if checks_in_place {
-            let key = |i: usize| (u32::try_from(starts[i]).ok(), u32::try_from(starts[i + 1]).ok());
-            schema.columns().iter().enumerate().map_while(|(i, c)| match key(i) {
-                (Some(from), Some(to)) => Some(Step { key: (from, to), op: Op::of(c, options) }),
-                _ => None,
-            }).collect()
+            schema.columns().iter().enumerate().map_while(|(i, c)| Step::new(&keys[starts[i]..starts[i + 1]], Op::of(c, options))).collect()
         } else {
             Vec::new()
         };
-        // Keys past 4 GiB (never in practice) leave the plan short: it is not used.
+        // A key over `plan::KEY_MAX` bytes (no field's; a long unknown column's name) leaves the plan
+        // short: it is not used.
         let plan = if plan.len() == schema.len() { plan } else { Vec::new() };
         RecordWriter { schema: schema.clone(), options, keys, starts, kinds, cache, checks_in_place, plan }
     }
@@ -121,7 +120,7 @@ impl RecordWriter {
             // first, which returns `validate`'s error.
             if !self.plan.is_empty() && record.bounds.len() > self.plan.len() {
                 let start = out.len();
-                if plan::write_planned(&self.plan, &self.keys, &mut self.cache, self.options, record, out) {
+                if plan::write_planned(&self.plan, self.keys.len(), &mut self.cache, self.options, record, out) {
                     return Ok(());
                 }
                 out.truncate(start);
@@ -170,25 +169,34 @@ impl ValueCache {
     /// Appends what `write_decoded_str(out, raw, false)` appends, from the table when
     /// `raw` was seen before.
     fn write(&mut self, out: &mut Vec<u8>, raw: &[u8]) {
+        let mut cursor = Cursor::new(out, 0, 0);
+        self.write_at(&mut cursor, raw);
+        cursor.finish();
+    }
+
+    /// [`ValueCache::write`] at a cursor.
+    #[inline(always)]
+    fn write_at(&mut self, out: &mut Cursor<'_>, raw: &[u8]) {
         // After the trial, only a column with at least half its values found keeps looking.
         if raw.len() < Self::MIN_LEN || (self.lookups >= Self::TRIAL && self.hits < self.lookups / 2) {
-            write_decoded_str(out, raw, false);
+            out.decoded_str(raw, false);
             return;
         }
         self.lookups = self.lookups.saturating_add(1);
         if let Some(text) = self.texts.get(raw) {
             self.hits += 1;
-            out.extend_from_slice(text);
+            out.bytes(text);
             return;
         }
-        let start = out.len();
-        write_decoded_str(out, raw, false);
-        if self.bytes + raw.len() + (out.len() - start) > Self::MAX_BYTES {
+        let start = out.pos();
+        out.decoded_str(raw, false);
+        let text = out.since(start);
+        if self.bytes + raw.len() + text.len() > Self::MAX_BYTES {
             self.texts.clear();
             self.bytes = 0;
         }
-        self.bytes += raw.len() + (out.len() - start);
-        self.texts.insert(raw.into(), out[start..].into());
+        self.bytes += raw.len() + text.len();
+        self.texts.insert(raw.into(), text.into());
     }
 }
 
@@ -621,6 +629,46 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// The 64-byte window (long tokens) writes what `write_str` writes, or nothing; and
+        /// it writes whenever the value is 1 to 62 bytes of plain text with 64 bytes of text
+        /// from its start: values of every length at every place, flagged bytes anywhere.
+        #[test]
+        fn long_plain_window_writes_what_write_str_writes(
+            text in proptest::collection::vec(proptest::sample::select(b"abcXYZ09-/.:_ %\"\\\n\x01\x1f\x7f\x80\xc3\xa9\xff".to_vec()), 0..140),
+            from in 0usize..140,
+            len in 0usize..70,
+            plain in 0u8..4,
+            (at, flagged_byte) in (0usize..70, proptest::sample::select(b"\"\\\n\x01\x7f\x80\xff".to_vec())),
+        ) {
+            // Most cases on text of plain bytes, some with one flagged byte anywhere, so
+            // that both answers are common at every length and in every block.
+            let mut text: Vec<u8> = if plain > 0 { text.iter().map(|&b| if b.is_ascii_alphanumeric() { b } else { b'x' }).collect() } else { text };
+            if plain == 1 && !text.is_empty() {
+                let at = (from + at).min(text.len() - 1);
+                text[at] = flagged_byte;
+            }
+            let from = from.min(text.len());
+            let to = (from + len).min(text.len());
+            let raw = &text[from..to];
+            let flagged = raw.iter().any(|&b| needs_escape(b) || b >= 0x80);
+            let mut got = b"[".to_vec();
+            let mut cursor = Cursor::new(&mut got, 64, 0);
+            let wrote = cursor.plain_window::<64, false>(&text, from, to);
+            cursor.finish();
+            let should = !raw.is_empty() && raw.len() <= 62 && from + 64 <= text.len() && !flagged;
+            proptest::prop_assert_eq!(wrote, should);
+            if wrote {
+                let mut want = b"[".to_vec();
+                write_str(&mut want, raw);
+                proptest::prop_assert_eq!(&got, &want);
+            } else {
+                proptest::prop_assert_eq!(&got[..], b"[");
+            }
+        }
+    }
+
     #[test]
     fn fixed_point() {
         let mut v = Vec::new();
@@ -906,6 +954,74 @@ mod tests {
                 }
                 let mut buf = RecordBuf::new();
                 let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
+                writes_as_write_record_with(&mut writer, &record, options)?;
+            }
+        }
+    }
+
+    /// Hostile text for a column: long plain runs, escapes that decode to control bytes
+    /// (6 bytes of JSON from 3), raw control bytes, quotes, backslashes, non-ASCII and
+    /// bytes that are not UTF-8, so that a record's JSON outgrows the room its cursor
+    /// makes first and values go every way (window, cursor, `Vec`).
+    fn hostile_value() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        proptest::prop_oneof![
+            2 => "[A-Za-z0-9._/=-]{1,70}".prop_map(alloc::string::String::into_bytes),
+            3 => proptest::collection::vec(proptest::prop_oneof![
+                4 => "[a-z:;=,/. -]{1,12}".prop_map(alloc::string::String::into_bytes),
+                4 => proptest::sample::select(alloc::vec!["%01", "%0A", "%22", "%5C", "%20", "%7F", "%2", "%"]).prop_map(|e| e.as_bytes().to_vec()),
+                1 => proptest::sample::select(alloc::vec![&b"\""[..], b"\\", b"\x01", b"\x1f", "\u{e9}".as_bytes(), b"\xff", b"%C3%A9", b"%FF"]).prop_map(|b| b.to_vec()),
+            ], 1..150).prop_map(|parts| parts.concat()),
+            1 => proptest::collection::vec(proptest::sample::select(alloc::vec![b'\x01', b'%', b'0', b'1']), 1..400),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// The plan's cursor writes what `write_record_with` writes on hostile values: a
+        /// layout with a key longer than 32 bytes, long and escaped tokens and encoded text
+        /// whose JSON outgrows the first room, typed values valid or refused, every option,
+        /// decoding once or twice, behind a prefix; and a layout with a key too long for a
+        /// plan step goes the general way with the same bytes.
+        #[test]
+        fn record_writer_cursor_writes_what_write_record_with_writes_on_hostile_values(
+            values in proptest::collection::vec(hostile_value(), 12),
+            picks in proptest::collection::vec(0usize..8, 12),
+            double in proptest::prelude::any::<bool>(),
+            long_unknown in proptest::prelude::any::<bool>(),
+        ) {
+            use crate::{Parser, RecordBuf, Schema};
+            let names = ["timestamp", "c-ip", "time-to-first-byte", "sc-status", "sc-bytes", "cs-method", "x-edge-request-id", "cs-user-agent", "cs-headers", "x-forwarded-for", "cmcd-requested-maximum-throughput", "cs-uri-query"];
+            let schema = if long_unknown {
+                let mut names: Vec<&str> = alloc::vec!["date", "time", "c-ip", "cs-uri-stem", "sc-status", "x-edge-request-id", "cs(User-Agent)", "a-column-this-version-does-not-know-with-a-name-this-long", "time-taken", "x-forwarded-for", "cs-uri-query", "sc-content-len"];
+                names.truncate(12);
+                Schema::standard(&names).unwrap()
+            } else {
+                Schema::realtime_ordered(&names).unwrap()
+            };
+            let mut line = Vec::new();
+            for (i, column) in schema.columns().iter().enumerate() {
+                if i > 0 {
+                    line.push(b'\t');
+                }
+                let kind = column_kind(column);
+                let (valid, invalid) = values_of_kind(kind);
+                // Text columns hostile; typed ones a valid value mostly, sometimes refused.
+                if matches!(kind, Kind::Encoded | Kind::Token | Kind::IpList) && picks[i] < 6 {
+                    line.extend_from_slice(&values[i]);
+                } else if picks[i] == 7 && !invalid.is_empty() {
+                    line.extend_from_slice(invalid[0].as_bytes());
+                } else {
+                    line.extend_from_slice(valid[picks[i] % valid.len()].as_bytes());
+                }
+            }
+            for options in [JsonOptions::default(), JsonOptions::default().omit_absent(true), JsonOptions::default().anonymize_ip(true), JsonOptions::default().omit_absent(true).anonymize_ip(true)] {
+                let mut writer = RecordWriter::new(&schema, options);
+                proptest::prop_assert_eq!(writer.plan.is_empty(), long_unknown);
+                let mut parser = Parser::realtime(schema.clone()).double_decode(double);
+                let mut buf = RecordBuf::new();
+                let record = parser.parse_line(&line, &mut buf).unwrap().unwrap();
+                // Twice: the second time the cache holds the values of the first.
+                writes_as_write_record_with(&mut writer, &record, options)?;
                 writes_as_write_record_with(&mut writer, &record, options)?;
             }
         }

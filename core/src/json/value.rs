@@ -6,36 +6,24 @@
 use alloc::vec::Vec;
 
 use crate::decode;
+use super::cursor::Cursor;
 pub(super) use crate::swar::{HIGH, ONES, eq_word};
 
 /// `value / scale` with up to `digits` decimals, trailing zeros dropped (`140000` µs → `0.14`).
 pub(super) fn write_fixed(out: &mut Vec<u8>, value: u64, scale: u64, digits: usize) {
-    write_u64(out, value / scale);
-    let mut frac = value % scale;
-    if frac == 0 {
-        return;
-    }
-    let mut width = digits;
-    while frac.is_multiple_of(10) {
-        frac /= 10;
-        width -= 1;
-    }
-    out.push(b'.');
-    // The digits right-aligned in a buffer of `0`s: the last `width` bytes are the
-    // fraction with its leading zeros.
-    let mut tmp = [b'0'; 20];
-    decimal_digits(&mut tmp, frac);
-    copy_short(out, &tmp[tmp.len() - width..]);
+    let mut cursor = Cursor::with_room::<28>(out);
+    cursor.fixed(value, scale, digits);
+    cursor.finish();
 }
 
 /// Appends an unsigned integer in decimal.
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
-    // Two digits a division, from a table, and the digits copied as fixed-size words
+    // Two digits a division, from a table, and the digits copied as one fixed-size block
     // (`write_u64` was ~60 instructions a number with a digit a division and a `memcpy`
     // call; 15 numbers a record of the Lambda's enriched output; issue 13).
-    let mut tmp = [b'0'; 20];
-    let start = decimal_digits(&mut tmp, n);
-    copy_short(out, &tmp[start..]);
+    let mut cursor = Cursor::with_room::<20>(out);
+    cursor.u64(n);
+    cursor.finish();
 }
 
 /// `n` in decimal at the end of `tmp` (the bytes before left as they are); where its
@@ -97,10 +85,9 @@ pub(super) fn is_json_number(t: &[u8]) -> bool {
 #[inline(always)]
 pub(super) fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
     debug_assert!(s.iter().all(|&b| b < 0x80 && !needs_escape(b)));
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    copy_short(out, s);
-    out.push(b'"');
+    let mut cursor = Cursor::new(out, 34, 0);
+    cursor.plain_string(s, 0, s.len());
+    cursor.finish();
 }
 
 /// When `text[from..to]` is at most 30 bytes with 32 bytes of `text` from `from` on, and
@@ -110,28 +97,36 @@ pub(super) fn write_plain_ascii(out: &mut Vec<u8>, s: &[u8]) {
 /// compares of the text's own blocks and one fixed-size copy, where `write_str` of a short
 /// value was ~160 instructions (SWAR words, the quotes pushed apart, a `memcpy` of the
 /// tail; 14 tokens a record of the Lambda's enriched output; issue 13).
-#[inline(always)]
+#[cfg(test)]
 pub(super) fn write_plain_window<const PERCENT: bool>(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) -> bool {
+    let mut cursor = Cursor::with_room::<32>(out);
+    let wrote = cursor.plain_window::<32, PERCENT>(text, from, to);
+    cursor.finish();
+    wrote
+}
+
+/// The `N` bytes of `text` from `from` (`N` being 32 or 64) when `text[from..to]` is 1 to
+/// `N - 2` bytes none of which needs escaping, is 0x80 or more or (with `PERCENT`) is `%`
+/// (see [`write_plain_window`]): a vector compare of each 16-byte block the value reaches.
+#[inline(always)]
+pub(super) fn plain_window<const N: usize, const PERCENT: bool>(text: &[u8], from: usize, to: usize) -> Option<&[u8; N]> {
+    const { assert!(N == 32 || N == 64) };
     let n = to - from;
-    let Some(window) = text.get(from..from + 32) else { return false };
-    let window: &[u8; 32] = window.try_into().expect("32 bytes");
-    let (low, high): (&[u8; 16], &[u8; 16]) = (window[..16].try_into().expect("16 bytes"), window[16..].try_into().expect("16 bytes"));
-    let mask = if n <= 16 {
-        cflog_simd::json_block::<true, PERCENT>(low) & (u32::MAX >> (32 - n).min(31))
-    } else if n <= 30 {
-        (cflog_simd::json_block::<true, PERCENT>(low) | cflog_simd::json_block::<true, PERCENT>(high) << 16) & ((1 << n) - 1)
-    } else {
-        return false;
-    };
-    if mask != 0 || n == 0 {
-        return false;
+    if n == 0 || n > N - 2 {
+        return None;
     }
-    let mut quoted = [b'"'; 32];
-    quoted[1..31].copy_from_slice(&window[..30]);
-    quoted[1 + n] = b'"';
-    out.extend_from_slice(&quoted);
-    out.truncate(out.len() - (30 - n));
-    true
+    let window: &[u8; N] = text.get(from..from + N)?.try_into().expect("N bytes");
+    let block = |k: usize| u64::from(cflog_simd::json_block::<true, PERCENT>(window[16 * k..16 * k + 16].try_into().expect("16 bytes"))) << (16 * k);
+    let mask = if n <= 16 {
+        block(0)
+    } else if n <= 32 {
+        block(0) | block(1)
+    } else if n <= 48 {
+        block(0) | block(1) | block(2)
+    } else {
+        block(0) | block(1) | block(2) | block(3)
+    };
+    (mask & (u64::MAX >> (64 - n)) == 0).then_some(window)
 }
 
 /// Appends `s` as a JSON string; bytes that are not UTF-8 become U+FFFD.
@@ -177,16 +172,14 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
     // Decoding once, text without `%` goes through the one pass too (it is `write_str`'s
     // pass plus a compare a block): a `memchr` first was ~60 instructions a value, five
     // values a record of the Lambda's enriched output (issue 13).
-    if !double {
-        let quote = out.len();
-        out.reserve(raw.len() + 2);
-        out.push(b'"');
-        if write_decoded_ascii(out, raw) {
-            out.push(b'"');
-            return;
-        }
-        out.truncate(quote);
-    }
+    let mut cursor = Cursor::new(out, if double { 0 } else { 2 * raw.len() + 18 }, 0);
+    cursor.decoded_str(raw, double);
+    cursor.finish();
+}
+
+/// [`write_decoded_str`] of text that is decoded twice or that the one pass
+/// ([`write_decoded_ascii_at`]) did not write.
+pub(super) fn write_decoded_rest(out: &mut Vec<u8>, raw: &[u8], double: bool) {
     if memchr::memchr(b'%', raw).is_none() {
         write_str(out, raw);
         return;
@@ -196,26 +189,24 @@ pub fn write_decoded_str(out: &mut Vec<u8>, raw: &[u8], double: bool) {
     write_str(out, &decoded);
 }
 
-/// The one-pass body of [`write_decoded_str`] for text decoded once: false, with part of
-/// the text appended, as soon as a raw or decoded byte is 0x80 or more, or when the text
-/// does not fit in twice its length (raw control bytes, 6 bytes each as `\u00XX`).
+/// The one-pass body of [`write_decoded_str`] for text decoded once, written into `buf`
+/// from its start: where it ends there, or `None` (with any part of `buf` overwritten) as
+/// soon as a raw or decoded byte is 0x80 or more, or when the text does not fit in `buf`
+/// (given twice the text and a block by [`Cursor::decoded_str`]: a `%XX` becomes at most 6
+/// bytes, `"` and `\\` 2, other bytes themselves; raw control bytes, 6 bytes each, may not fit).
 ///
-/// Written through a cursor into room made once (twice the text and a block: a `%XX`
-/// becomes at most 6 bytes, `"` and `\` 2, other bytes themselves), each run and escape a
-/// fixed-size copy at the cursor and the cursor moved: the `Vec` length and capacity
-/// bookkeeping of an `extend_from_slice` and a `truncate` a run and an escape was ~30 % of
-/// this loop (the decoded `cs-headers` hold ~30 escapes a record; issue 13).
-pub(super) fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
-    let start = out.len();
-    out.resize(start + 2 * raw.len() + 16, 0);
-    let buf = &mut out[start..];
+/// Each run and escape is a fixed-size copy at a cursor, and the cursor moved: the `Vec`
+/// length and capacity bookkeeping of an `extend_from_slice` and a `truncate` a run and an
+/// escape was ~30 % of this loop (the decoded `cs-headers` hold ~30 escapes a record;
+/// issue 13).
+#[inline(always)]
+pub(super) fn write_decoded_ascii_at(buf: &mut [u8], raw: &[u8]) -> Option<usize> {
     let mut flags = Flags::new(raw, |b| (b == b'%') | (b >= 0x80) | needs_escape(b), |w| eq_word(w, b'%') | (w & HIGH) | escape_word(w), cflog_simd::json_block::<true, true>);
     let mut i = 0;
     let mut pos = 0;
-    let written = loop {
-        let Some(at) = flags.next(i) else { break copy_at(buf, pos, &raw[i..]) };
-        let Some(after_run) = copy_run_at(buf, pos, raw, i, at) else { break None };
-        pos = after_run;
+    loop {
+        let Some(at) = flags.next(i) else { return copy_at(buf, pos, &raw[i..]) };
+        pos = copy_run_at(buf, pos, raw, i, at)?;
         let mut b = raw[at];
         i = at + 1;
         // The escape rule of `decode::decode_from`: `%` and two hex digits, else a literal `%`.
@@ -229,22 +220,11 @@ pub(super) fn write_decoded_ascii(out: &mut Vec<u8>, raw: &[u8]) -> bool {
             }
         }
         if b >= 0x80 {
-            break None;
+            return None;
         }
         let (text, len) = JSON_ASCII[usize::from(b)];
-        let Some(to) = buf.get_mut(pos..pos + 8) else { break None };
-        to.copy_from_slice(&text);
+        buf.get_mut(pos..pos + 8)?.copy_from_slice(&text);
         pos += usize::from(len);
-    };
-    match written {
-        Some(end) => {
-            out.truncate(start + end);
-            true
-        }
-        None => {
-            out.truncate(start);
-            false
-        }
     }
 }
 
