@@ -111,8 +111,8 @@ impl Fields {
     /// where the line ends: the index of the first `\n` at or after `at`, or `buf.len()`.
     /// The line split is `buf[at..end]` without one `\r` before that end (a CRLF line's
     /// `\r` is not part of its last field), exactly what `split` gives for that slice.
-    /// `at` must be at most `buf.len()`. A line longer than [`MAX_SCAN`] bytes is cut
-    /// there (offsets are `u32`; the parser refuses lines far shorter).
+    /// A line longer than [`MAX_SCAN`] bytes is cut there (offsets are `u32`; the parser
+    /// refuses lines far shorter). Panics when `at` is past `buf.len()`.
     ///
     /// ```
     /// let mut fields = cflog_simd::Fields::new();
@@ -275,6 +275,7 @@ fn split_with(fields: &mut Fields, line: &[u8], at_least: usize, mask: impl Fn(&
 /// TABs are only counted, up to the newline.
 #[inline(always)]
 fn split_next_with(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize, masks: impl Fn(&[u8; BLOCK]) -> (u64, u64)) -> usize {
+    assert!(at <= buf.len(), "split_next at {at}, past the buffer's {} bytes", buf.len());
     let buf = &buf[..buf.len().min(at.saturating_add(MAX_SCAN))];
     let len = buf.len();
     let starts = &mut fields.starts;

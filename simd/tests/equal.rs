@@ -179,6 +179,14 @@ fn split_next_walks_a_buffer_line_by_line() {
 }
 
 #[test]
+#[should_panic(expected = "past the buffer")]
+// A panic aborts a wasm32-wasip1 test run.
+#[cfg_attr(target_family = "wasm", ignore)]
+fn split_next_past_the_buffer_panics() {
+    Fields::new().split_next(b"ab", 3, usize::MAX);
+}
+
+#[test]
 fn every_tab_recorded_means_the_line_end_is_too() {
     let mut fields = Fields::new();
     fields.split(b"", usize::MAX);
