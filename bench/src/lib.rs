@@ -36,16 +36,17 @@ pub const TYPED10: &[cflog_core::Field] = {
 
 /// Parses every line and reads the ten most used fields through their typed getters:
 /// timestamp, c-ip, sc-status, sc-bytes, cs-method, cs-uri-stem (path), x-edge-location,
-/// time-taken, x-edge-result-type, cs-user-agent (raw). Returns a checksum.
+/// time-taken, x-edge-result-type, cs-user-agent (raw). Returns a checksum. The lines are
+/// found by the parser ([`cflog_core::Parser::parse_next`]: each line scanned once, for its
+/// TABs and its end together).
 pub fn parse_typed10(data: &[u8], mut parser: cflog_core::Parser) -> u64 {
     use cflog_core::{Field, RecordBuf};
     let mut buf = RecordBuf::new();
     let mut acc = 0u64;
-    let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', data) {
-        let line = &data[start..nl];
-        start = nl + 1;
-        let Ok(Some(r)) = parser.parse_line(line, &mut buf) else { continue };
+    let mut at = 0;
+    while let Some((result, next)) = parser.parse_next(data, at, &mut buf) {
+        at = next;
+        let Ok(Some(r)) = result else { continue };
         acc = acc.wrapping_add(r.timestamp_ms().ok().flatten().unwrap_or(0) as u64);
         acc = acc.wrapping_add(r.client_ip().ok().flatten().map_or(0, |ip| ip.is_ipv4() as u64));
         acc = acc.wrapping_add(u64::from(r.status().ok().flatten().unwrap_or(0)));

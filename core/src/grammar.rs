@@ -689,6 +689,8 @@ mod tests {
                 input.insert(at, b);
             }
             prop_assert_eq!(parse_ip(&input), whole(&input, ip), "{:?}", alloc::string::String::from_utf8_lossy(&input));
+            // The fast path itself, not only with the full grammar behind it.
+            prop_assert_eq!(fast_ipv4(&input), whole(&input, ipv4), "{:?}", alloc::string::String::from_utf8_lossy(&input));
         }
 
         #[test]

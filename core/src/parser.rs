@@ -216,7 +216,70 @@ impl Parser {
         }
 
         buf.fields.split(line, self.split_columns);
+        self.record(line, buf)
+    }
 
+    /// Parses the line of `buf` that starts at `at` (`buf` holds many lines, as a read
+    /// chunk does), and says where the next line starts: one past this line's `\n`, or
+    /// `buf.len()` for a last line without one. `None` when `at` is `buf.len()` or past it.
+    ///
+    /// Records, errors, line numbers and [`stats`](Self::stats) are those of
+    /// [`parse_line`](Self::parse_line) on each line of `buf` cut at `\n`; the difference
+    /// is that a record's bytes are scanned once: the field splitter finds the line's end
+    /// in the same pass as its TABs ([`cflog_simd::Fields::split_next`]), where a caller of
+    /// `parse_line` has searched for the newline first. Header, blank and other lines that
+    /// begin with `#` or white space take the `parse_line` way.
+    ///
+    /// ```
+    /// use cflog_core::{Parser, RecordBuf, Schema};
+    /// let schema = Schema::from_field_names(&["timestamp", "sc-status"]).unwrap();
+    /// let mut parser = Parser::realtime(schema);
+    /// let mut rec = RecordBuf::new();
+    /// let chunk = b"1607374321.541\t200\r\n\n1607374322.000\t503";
+    /// let mut statuses = Vec::new();
+    /// let mut at = 0;
+    /// while let Some((result, next)) = parser.parse_next(chunk, at, &mut rec) {
+    ///     at = next;
+    ///     if let Some(record) = result.unwrap() {
+    ///         statuses.push((record.line_number(), record.status().unwrap()));
+    ///     }
+    /// }
+    /// assert_eq!(statuses, [(1, Some(200)), (3, Some(503))]);
+    /// assert_eq!(parser.stats().blank_lines, 1);
+    /// ```
+    #[inline]
+    pub fn parse_next<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+        at: usize,
+        rec: &'a mut RecordBuf,
+    ) -> Option<(Result<Option<Record<'a>>, ParseError>, usize)> {
+        let &first = buf.get(at)?;
+        if first == b'#' || first.is_ascii_whitespace() {
+            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |p| at + p);
+            return Some((self.parse_line(&buf[at..end], rec), buf.len().min(end + 1)));
+        }
+        self.line_no += 1;
+        self.stats.lines += 1;
+        // A line longer than MAX_LINE_LEN (with its `\r`) is refused: the splitter need
+        // not look past that; the rest of such a line is found afterwards.
+        let window = &buf[..buf.len().min(at.saturating_add(MAX_LINE_LEN + 2))];
+        let mut end = rec.fields.split_next(window, at, self.split_columns);
+        if end == window.len() && end < buf.len() {
+            end = too_long_line_end(buf, end);
+        }
+        let next = buf.len().min(end + 1);
+        let line = trim_line_end(&buf[at..end]);
+        if line.len() > MAX_LINE_LEN {
+            return Some((Err(ParseError::line(self.line_no, ParseErrorKind::TooLong { limit: MAX_LINE_LEN as u32 })), next));
+        }
+        Some((self.record(line, rec), next))
+    }
+
+    /// The record of a line `buf` has just been split for (the field count checked
+    /// against the layout, the stats counted).
+    #[inline]
+    fn record<'a>(&'a mut self, line: &'a [u8], buf: &'a RecordBuf) -> Result<Option<Record<'a>>, ParseError> {
         let (found, expected) = (buf.fields.count(), self.schema.len());
         let date_days = match self.schema.format() {
             Format::RealTime if found != expected => {
@@ -278,6 +341,13 @@ impl Parser {
             (Format::Standard, Some(Err(e))) => Err(ParseError::line(self.line_no, ParseErrorKind::BadHeader(e))),
         }
     }
+}
+
+/// Where a line that runs past the splitter's window ends (the next `\n` from `from`).
+#[cold]
+#[inline(never)]
+fn too_long_line_end(buf: &[u8], from: usize) -> usize {
+    memchr::memchr(b'\n', &buf[from..]).map_or(buf.len(), |p| from + p)
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {
@@ -379,6 +449,27 @@ mod tests {
     }
 
     #[test]
+    fn parse_next_refuses_a_long_line_and_goes_on() {
+        let long = [b'a'; MAX_LINE_LEN + 1];
+        for (line, crlf, refused) in [(&long[..], false, true), (&long[1..], true, false), (&long[..], true, true)] {
+            let data = [&b"x\ty\n"[..], line, if crlf { &b"\r\nz\n"[..] } else { &b"\nz\n"[..] }].concat();
+            let mut parser = Parser::realtime(Schema::from_field_names(&["c-ip"]).unwrap());
+            let mut rec = RecordBuf::new();
+            let (first, second_at) = parser.parse_next(&data, 0, &mut rec).unwrap();
+            assert!(matches!(first, Err(ParseError { line: 1, .. })), "two fields, not one");
+            let (second, next) = parser.parse_next(&data, second_at, &mut rec).unwrap();
+            match second {
+                Err(e) => assert!(refused && matches!(e.kind, ParseErrorKind::TooLong { .. }) && e.line == 2, "{e}"),
+                Ok(r) => assert!(!refused && r.unwrap().line().len() == MAX_LINE_LEN),
+            }
+            assert_eq!(&data[next..], b"z\n");
+            let (third, _) = parser.parse_next(&data, next, &mut rec).unwrap();
+            assert_eq!(third.unwrap().unwrap().column(0), Some(&b"z"[..]));
+        }
+        crate::fuzz::parse_next_agrees(&[&b"a\n"[..], &long[..], b"\nb"].concat());
+    }
+
+    #[test]
     fn reading_few_fields_still_finds_the_others() {
         let schema = Schema::realtime_release(46).unwrap();
         let line: Vec<u8> = (0..46).map(|i| format!("v{i}")).collect::<Vec<_>>().join("\t").into_bytes();
@@ -459,6 +550,18 @@ mod tests {
                 let want = format!("{:?}", parser.view(&line, &buf, got.0).timestamp_ms());
                 prop_assert_eq!(got.1, want, "line {:?}", String::from_utf8_lossy(&line));
             }
+        }
+
+        /// `parse_next` over a buffer of lines (CRLF, blank, `#`, white-space-led, long,
+        /// short, a last line without `\n`) gives what `parse_line` gives line by line
+        /// (`crate::fuzz::parse_next_agrees`, also run by the fuzz target and its corpus).
+        #[test]
+        fn parse_next_is_parse_line(lines in proptest::collection::vec(line_bytes(200), 0..12), crlf in any::<bool>(), last_newline in any::<bool>()) {
+            let mut data = lines.join(if crlf { &b"\r\n"[..] } else { &b"\n"[..] });
+            if last_newline {
+                data.push(b'\n');
+            }
+            crate::fuzz::parse_next_agrees(&data);
         }
 
         /// Real-time records of 46 fields ± a few: the same counts, errors and columns.

@@ -104,6 +104,48 @@ impl Fields {
         }
     }
 
+    /// Splits the line of `buf` that starts at `at`, as [`split`](Fields::split) does,
+    /// finding its end in the same pass: `buf` holds many lines, and each 64-byte block
+    /// from `at` on gives a mask of its TABs and one of its newlines, so the line is
+    /// scanned once instead of once by a newline search and again for its TABs. Returns
+    /// where the line ends: the index of the first `\n` at or after `at`, or `buf.len()`.
+    /// The line split is `buf[at..end]` without one `\r` before that end (a CRLF line's
+    /// `\r` is not part of its last field), exactly what `split` gives for that slice.
+    /// A line longer than [`MAX_SCAN`] bytes is cut there (offsets are `u32`; the parser
+    /// refuses lines far shorter). Panics when `at` is past `buf.len()`.
+    ///
+    /// ```
+    /// let mut fields = cflog_simd::Fields::new();
+    /// let buf = b"a\tbc\r\nd\te\tf";
+    /// assert_eq!(fields.split_next(buf, 0, usize::MAX), 5);
+    /// assert_eq!(fields.bounds(), [0, 2, 5]);
+    /// assert_eq!(fields.split_next(buf, 6, usize::MAX), buf.len());
+    /// assert_eq!((fields.count(), fields.bounds()), (3, &[0, 2, 4, 6][..]));
+    /// ```
+    #[inline]
+    pub fn split_next(&mut self, buf: &[u8], at: usize, at_least: usize) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[cfg(feature = "std")]
+            if x86::has_avx2() {
+                return x86::split_next_avx2_checked(self, buf, at, at_least);
+            }
+            x86::split_next_sse2(self, buf, at, at_least)
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            neon::split_next(self, buf, at, at_least)
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            wasm::split_next(self, buf, at, at_least)
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+        {
+            split_next_scalar_blocks(self, buf, at, at_least)
+        }
+    }
+
     /// How many fields the line has (TABs + 1).
     #[inline]
     pub fn count(&self) -> usize {
@@ -131,6 +173,18 @@ pub fn split_tabs_scalar(fields: &mut Fields, line: &[u8]) {
     fields.known = fields.starts.len();
     fields.count = fields.known - 1;
 }
+
+/// The reference for [`Fields::split_next`]: the first `\n` at or after `at` found one
+/// byte at a time, one `\r` before it dropped, then [`split_tabs_scalar`].
+pub fn split_next_scalar(fields: &mut Fields, buf: &[u8], at: usize) -> usize {
+    let end = buf[at..].iter().position(|&b| b == b'\n').map_or(buf.len(), |p| at + p);
+    let line = &buf[at..end];
+    split_tabs_scalar(fields, line.strip_suffix(b"\r").unwrap_or(line));
+    end
+}
+
+/// The longest line [`Fields::split_next`] scans (2 GiB): a longer one is cut there.
+pub const MAX_SCAN: usize = 1 << 31;
 
 /// Which path [`Fields::split`] takes on this machine: `"avx2"`, `"sse2"`, `"neon"`,
 /// `"simd128"` or `"scalar"` (for benchmark reports).
@@ -214,6 +268,103 @@ fn split_with(fields: &mut Fields, line: &[u8], at_least: usize, mask: impl Fn(&
     fields.count = tabs + 1;
 }
 
+/// The block loop of [`Fields::split_next`], every path's; `masks` gives a block's TAB
+/// mask and newline mask. Each block's TABs before its first newline are recorded (the
+/// flattened [`record`] takes a block without TABs too, so the usual block takes no
+/// data-dependent branch); the first newline ends the line. Past the fields asked for,
+/// TABs are only counted, up to the newline.
+#[inline(always)]
+fn split_next_with(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize, masks: impl Fn(&[u8; BLOCK]) -> (u64, u64)) -> usize {
+    assert!(at <= buf.len(), "split_next at {at}, past the buffer's {} bytes", buf.len());
+    let buf = &buf[..buf.len().min(at.saturating_add(MAX_SCAN))];
+    let len = buf.len();
+    let starts = &mut fields.starts;
+    if starts.is_empty() {
+        starts.resize(2 * BLOCK, 0);
+    }
+    starts[0] = 0;
+    let mut known = 1usize;
+    let mut end = len;
+    let mut i = at;
+    let mut stopped = false;
+    while i < len {
+        let (t, n) = block_masks(buf, i, &masks);
+        // The TABs before the first newline (all of them when there is none).
+        let t = t & before_lowest(n);
+        if known > at_least && t != 0 {
+            stopped = true;
+            break;
+        }
+        known = record(starts, known, t, (i - at) as u32 + 1);
+        if n != 0 {
+            end = i + n.trailing_zeros() as usize;
+            break;
+        }
+        i += BLOCK;
+    }
+    let mut tabs = known - 1;
+    if stopped {
+        // Counting, from the block that stopped the recording.
+        while i < len {
+            let (t, n) = block_masks(buf, i, &masks);
+            tabs += (t & before_lowest(n)).count_ones() as usize;
+            if n != 0 {
+                end = i + n.trailing_zeros() as usize;
+                break;
+            }
+            i += BLOCK;
+        }
+    } else {
+        // Every TAB is recorded: close the last field, before a `\r` that ends the line.
+        let cr = end > at && buf[end - 1] == b'\r';
+        if starts.len() <= known {
+            grow(starts, known);
+        }
+        starts[known] = (end - at - usize::from(cr)) as u32 + 1;
+        known += 1;
+    }
+    fields.known = known;
+    fields.count = tabs + 1;
+    end
+}
+
+/// The bits of `n` below its lowest set bit (all of them for 0).
+#[inline(always)]
+fn before_lowest(n: u64) -> u64 {
+    n.wrapping_sub(1) & !n
+}
+
+/// The masks of the block of `buf` at `i` (`i < buf.len()`): 64 bytes, or for the last,
+/// partial block the buffer's last 64 bytes shifted (they overlap bytes already seen), or
+/// a zero-padded copy when the whole buffer is shorter. Nothing past `buf` is read.
+#[inline(always)]
+fn block_masks(buf: &[u8], i: usize, masks: &impl Fn(&[u8; BLOCK]) -> (u64, u64)) -> (u64, u64) {
+    let len = buf.len();
+    if let Some(block) = buf.get(i..i + BLOCK) {
+        masks(block.try_into().expect("64 bytes"))
+    } else if len >= BLOCK {
+        let shift = i + BLOCK - len;
+        let (t, n) = masks(buf[len - BLOCK..].try_into().expect("64 bytes"));
+        (t >> shift, n >> shift)
+    } else {
+        let mut padded = [0u8; BLOCK];
+        padded[..len - i].copy_from_slice(&buf[i..]);
+        masks(&padded)
+    }
+}
+
+/// The scalar path of [`Fields::split_next`]: its block loop with byte-at-a-time masks.
+pub fn split_next_scalar_blocks(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+    split_next_with(fields, buf, at, at_least, |block| {
+        let (mut t, mut n) = (0u64, 0u64);
+        for (k, &b) in block.iter().enumerate() {
+            t |= u64::from(b == b'\t') << k;
+            n |= u64::from(b == b'\n') << k;
+        }
+        (t, n)
+    })
+}
+
 /// Writes `base + k` for every set bit `k` of `m` from `starts[known]` on; returns the new
 /// `known`. The output always has room for a whole block, so a write is a store.
 #[inline(always)]
@@ -282,7 +433,7 @@ pub fn split_scalar_blocks(fields: &mut Fields, line: &[u8], at_least: usize) {
 #[allow(unsafe_code)]
 pub mod x86 {
     //! SSE2 (four 16-byte compares a block) and AVX2 (two 32-byte compares).
-    use super::{BLOCK, Fields, split_with};
+    use super::{BLOCK, Fields, split_next_with, split_with};
     use core::arch::x86_64::{
         __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8, _mm256_cmpeq_epi8,
         _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
@@ -305,6 +456,27 @@ pub mod x86 {
                 m |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)) as u16) << (16 * k);
             }
             m
+        })
+    }
+
+    /// [`Fields::split_next`] with SSE2.
+    pub fn split_next_sse2(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        // SAFETY: every x86-64 CPU has SSE2.
+        unsafe { next_sse2(fields, buf, at, at_least) }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn next_sse2(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        let (tabs, newlines) = (_mm_set1_epi8(b'\t' as i8), _mm_set1_epi8(b'\n' as i8));
+        split_next_with(fields, buf, at, at_least, |block: &[u8; BLOCK]| {
+            let (mut t, mut n) = (0u64, 0u64);
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                // SAFETY: `part` is 16 readable bytes; `loadu` has no alignment requirement.
+                let v = unsafe { _mm_loadu_si128(part.as_ptr().cast::<__m128i>()) };
+                t |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)) as u16) << (16 * k);
+                n |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newlines)) as u16) << (16 * k);
+            }
+            (t, n)
         })
     }
 
@@ -348,6 +520,37 @@ pub mod x86 {
         unsafe { avx2(fields, line, at_least) }
     }
 
+    /// [`Fields::split_next`] with AVX2, `None` when the CPU lacks it.
+    #[cfg(feature = "std")]
+    pub fn split_next_avx2(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> Option<usize> {
+        has_avx2().then(|| split_next_avx2_checked(fields, buf, at, at_least))
+    }
+
+    #[cfg(feature = "std")]
+    pub(crate) fn split_next_avx2_checked(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        debug_assert!(has_avx2());
+        // SAFETY: only called after `has_avx2()` returned true.
+        unsafe { next_avx2(fields, buf, at, at_least) }
+    }
+
+    #[cfg(feature = "std")]
+    #[target_feature(enable = "avx2,bmi1,popcnt")]
+    fn next_avx2(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        let (tabs, newlines) = (_mm256_set1_epi8(b'\t' as i8), _mm256_set1_epi8(b'\n' as i8));
+        split_next_with(fields, buf, at, at_least, |block: &[u8; BLOCK]| {
+            let (lo, hi) = block.split_at(32);
+            // SAFETY: `lo` and `hi` are 32 readable bytes each; `loadu` has no alignment
+            // requirement.
+            let (lo, hi) = unsafe {
+                (_mm256_loadu_si256(lo.as_ptr().cast::<__m256i>()), _mm256_loadu_si256(hi.as_ptr().cast::<__m256i>()))
+            };
+            let mask = |v, byte| _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, byte)) as u32;
+            let t = u64::from(mask(lo, tabs)) | u64::from(mask(hi, tabs)) << 32;
+            let n = u64::from(mask(lo, newlines)) | u64::from(mask(hi, newlines)) << 32;
+            (t, n)
+        })
+    }
+
     #[cfg(feature = "std")]
     #[target_feature(enable = "avx2,bmi1,popcnt")]
     fn avx2(fields: &mut Fields, line: &[u8], at_least: usize) {
@@ -372,8 +575,10 @@ pub mod neon {
     //! NEON, four 16-byte compares a block. NEON has no movemask: each compare result is
     //! ANDed with the bit of its byte's position (1, 2, 4, … 128 per 8 bytes) and three
     //! rounds of pairwise adds fold the four vectors into 64 bits, one per byte.
-    use super::{BLOCK, Fields, split_with};
-    use core::arch::aarch64::{vandq_u8, vceqq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vpaddq_u8, vreinterpretq_u64_u8};
+    use super::{BLOCK, Fields, split_next_with, split_with};
+    use core::arch::aarch64::{
+        uint8x16_t, vandq_u8, vceqq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vpaddq_u8, vreinterpretq_u64_u8,
+    };
 
     /// NEON is part of AArch64, so this path needs no detection.
     pub fn split(fields: &mut Fields, line: &[u8], at_least: usize) {
@@ -398,13 +603,41 @@ pub mod neon {
             vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(sum, sum)))
         })
     }
+    /// [`Fields::split_next`] with NEON.
+    pub fn split_next(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        // SAFETY: every AArch64 CPU has NEON.
+        unsafe { next_neon(fields, buf, at, at_least) }
+    }
+
+    #[target_feature(enable = "neon")]
+    fn next_neon(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        let (tabs, newlines) = (vdupq_n_u8(b'\t'), vdupq_n_u8(b'\n'));
+        const BITS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+        // SAFETY: `BITS` is 16 readable bytes.
+        let bits = unsafe { vld1q_u8(BITS.as_ptr()) };
+        // The four compare results (each ANDed with its byte's bit) folded into 64 bits.
+        let fold = |v: [uint8x16_t; 4]| {
+            let sum = vpaddq_u8(vpaddq_u8(v[0], v[1]), vpaddq_u8(v[2], v[3]));
+            vgetq_lane_u64::<0>(vreinterpretq_u64_u8(vpaddq_u8(sum, sum)))
+        };
+        split_next_with(fields, buf, at, at_least, |block: &[u8; BLOCK]| {
+            let (mut t, mut n) = ([vdupq_n_u8(0); 4], [vdupq_n_u8(0); 4]);
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                // SAFETY: `part` is 16 readable bytes; `vld1q_u8` has no alignment requirement.
+                let bytes = unsafe { vld1q_u8(part.as_ptr()) };
+                t[k] = vandq_u8(vceqq_u8(bytes, tabs), bits);
+                n[k] = vandq_u8(vceqq_u8(bytes, newlines), bits);
+            }
+            (fold(t), fold(n))
+        })
+    }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(unsafe_code)]
 pub mod wasm {
     //! wasm simd128, four 16-byte compares a block.
-    use super::{BLOCK, Fields, split_with};
+    use super::{BLOCK, Fields, split_next_with, split_with};
     use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_splat, v128, v128_load};
 
     /// For builds with `-C target-feature=+simd128` (every current browser).
@@ -428,6 +661,30 @@ pub mod wasm {
                 m |= u64::from(u8x16_bitmask(u8x16_eq(v, tabs))) << (16 * k);
             }
             m
+        })
+    }
+
+    /// [`Fields::split_next`] with simd128.
+    pub fn split_next(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        // SAFETY: as for `split`.
+        #[allow(unused_unsafe)]
+        unsafe {
+            next_simd128(fields, buf, at, at_least)
+        }
+    }
+
+    #[target_feature(enable = "simd128")]
+    fn next_simd128(fields: &mut Fields, buf: &[u8], at: usize, at_least: usize) -> usize {
+        let (tabs, newlines) = (u8x16_splat(b'\t'), u8x16_splat(b'\n'));
+        split_next_with(fields, buf, at, at_least, |block: &[u8; BLOCK]| {
+            let (mut t, mut n) = (0u64, 0u64);
+            for (k, part) in block.chunks_exact(16).enumerate() {
+                // SAFETY: `part` is 16 readable bytes; `v128_load` has no alignment requirement.
+                let v = unsafe { v128_load(part.as_ptr().cast::<v128>()) };
+                t |= u64::from(u8x16_bitmask(u8x16_eq(v, tabs))) << (16 * k);
+                n |= u64::from(u8x16_bitmask(u8x16_eq(v, newlines))) << (16 * k);
+            }
+            (t, n)
         })
     }
 }
