@@ -64,7 +64,8 @@ fn event() -> (KinesisEvent, usize) {
 type MemHandler = Handler<MemoryMetrics, MemoryRecords, MemoryState>;
 
 fn handler() -> MemHandler {
-    let options = SummaryOptions { top_capacity: 16, ..SummaryOptions::default() };
+    // The deployed options (windows only, fixed windows), at the default window width.
+    let options = cflog_lambda::runtime::summary_options(SummaryOptions::default().window_ms, None, false);
     let p = Processor::new(Schema::realtime_release(46).unwrap(), options, ExtraDimensions::default());
     Handler::new(
         p,

@@ -282,6 +282,45 @@ fn metric_shapes() {
     assert_eq!(by("Requests", 2).map(|d| d.values[0]).sum::<f64>(), 500.0);
 }
 
+/// The deployed summary options (`runtime::summary_options`: windows only) give the same
+/// metrics, rollups, suspects and bad lines as the same options computing the whole run
+/// too, on generated lines with broken values among them (with `anonymize_ip` and without).
+#[test]
+fn deployed_windows_only_summaries_give_what_full_ones_give() {
+    let schema = Schema::realtime_release(46).unwrap();
+    let mut lines = gen_lines(600, 46);
+    let column = |name: &str| schema.columns().iter().position(|c| c.name == name).unwrap();
+    for (i, name, bad) in [(5, "time-taken", "1.2.3"), (50, "sc-status", "99"), (100, "c-ip", "1.2.3.999"), (150, "time-to-first-byte", "x")] {
+        let text = String::from_utf8(lines[i].clone()).unwrap();
+        let mut cols: Vec<&str> = text.trim_end().split('\t').collect();
+        cols[column(name)] = bad;
+        lines[i] = format!("{}\n", cols.join("\t")).into_bytes();
+    }
+    let records: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| cflog_lambda::process::InRecord { seq: i.to_string(), data: Ok(l.clone()) })
+        .collect();
+    let now = now_ms();
+    for anonymize_ip in [false, true] {
+        let deployed = cflog_lambda::runtime::summary_options(60_000, Some(50), anonymize_ip);
+        assert!(deployed.windows_only && deployed.fixed_windows);
+        let run = |options: SummaryOptions| {
+            let dims = ExtraDimensions { edge_location: true, country: true, cap: 3, behaviors: 2 };
+            let mut bad = Vec::new();
+            let agg = Processor::new(schema.clone(), options, dims).run("s", &records, None, false, &mut bad);
+            let thresholds = cflog_core::suspicious::SuspectThresholds::default();
+            let metrics = cflog_lambda::cloudwatch::metrics_with(&agg, now, &thresholds);
+            let bad: Vec<String> = bad.iter().map(|b| format!("{} {}", b.source_index, b.reason)).collect();
+            (format!("{:?}", metrics.datums), agg.rollups(), format!("{:?}", agg.suspects(&thresholds, 0)), agg.bad_lines, bad)
+        };
+        let windows = run(deployed);
+        assert_eq!(windows.3, 4, "each broken line is bad");
+        assert!(windows.0.contains("Latency") && windows.1.len() > 1);
+        assert_eq!(windows, run(SummaryOptions { windows_only: false, ..deployed }), "anonymize_ip {anonymize_ip}");
+    }
+}
+
 #[test]
 fn emf_document_carries_histogram() {
     let emf = cflog_lambda::cloudwatch::EmfSink { namespace: "CloudFront/RealTime".into() };

@@ -2,7 +2,11 @@
 //! sketches, and how each dimension's keys are shown in the report ([`Keys`]), so no
 //! behaviour depends on matching a dimension's name.
 
-use crate::agg::{CounterMap, LatencySketch, TopK};
+use super::{Extract, Summary};
+use crate::agg::{CounterMap, HashedKey, LatencySketch, Sums, TopK};
+use crate::enrich::ua::UaClass;
+use crate::field::Field;
+use crate::record::Record;
 
 /// How a dimension's keys are shown in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,5 +163,103 @@ impl Breakdowns {
             &mut self.browser,
             &mut self.edge_region,
         ]
+    }
+}
+
+impl Summary {
+    /// Counts one record, whose values `x` were checked, in the whole-run aggregates:
+    /// breakdowns, whole-run latencies (`time-taken` of a record with a time is counted with
+    /// its window, in [`Summary::add`]), top lists, unique viewers. `client_key` and `asn`
+    /// are the keys the record's client is counted by.
+    #[inline(always)]
+    pub(super) fn add_whole_run(&mut self, record: &Record<'_>, x: &Extract<'_>, sums: Sums, client_key: Option<HashedKey<'_>>, asn: Option<HashedKey<'_>>) {
+        let b = &mut self.breakdowns;
+        if let Some(status) = x.status {
+            let digits = [b'0' + (status / 100 % 10) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8];
+            b.status.add(&digits, 1);
+        }
+        if let Some(rt) = x.result_type {
+            // The log text, which is what `ResultType::as_str` gives back.
+            b.result_type.add(rt, 1);
+        }
+        if let Some(d) = x.detailed {
+            b.detailed_result_type.add(d, 1);
+        }
+        // Written out rather than a loop over (field, counter) pairs: the loop cost more
+        // than the adds it saved writing (issue 13).
+        if let Some(v) = record.encoded_once(Field::Protocol) {
+            b.protocol.add(&v, 1);
+        }
+        if let Some(v) = record.encoded_once(Field::ProtocolVersion) {
+            b.http_version.add(&v, 1);
+        }
+        if let Some(v) = record.encoded_once(Field::Method) {
+            b.method.add(&v, 1);
+        }
+        if let Some(v) = record.encoded_once(Field::ContentType) {
+            b.content_type.add(&v, 1);
+        }
+        // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
+        if let Some(ua) = record.encoded_once(Field::UserAgent) {
+            let ua = HashedKey::new(&ua);
+            // Counted in the top list by the classification memo, which knows its slot.
+            let (class, family) = self.cache.classify(ua, &mut self.top.user_agent, sums);
+            b.user_agent_class.add(class.name().as_bytes(), 1);
+            if class == UaClass::Browser {
+                b.browser.add(family.name().as_bytes(), 1);
+            }
+        }
+        if let Some(edge) = x.edge {
+            // Counted in the top list by the region memo, as the user agent above.
+            let region = self.cache.region(HashedKey::new(edge), &mut self.top.edge_location, sums);
+            b.edge_region.add(region.as_bytes(), 1);
+        }
+        // `time-taken` goes to the window's sketch too, in `add`, or alone when there is no window.
+        if x.ts.is_none()
+            && let Some(tt) = x.time_taken
+        {
+            self.latency.time_taken.add(tt);
+        }
+        if let Some(v) = x.ttfb {
+            self.latency.ttfb.add(v);
+        }
+        if let Some(v) = x.origin_fbl {
+            self.latency.origin_fbl.add(v);
+        }
+        if let Some(v) = x.origin_lbl {
+            self.latency.origin_lbl.add(v);
+        }
+        if let Some(path) = record.uri_path_encoded_once() {
+            self.top.uri.add_with(&path, 1, sums);
+        }
+        if let Some(ip) = x.client_ip {
+            let mut octets = [0u8; 16];
+            let bytes: &[u8] = match ip {
+                core::net::IpAddr::V4(v4) => {
+                    octets[..4].copy_from_slice(&v4.octets());
+                    &octets[..4]
+                }
+                core::net::IpAddr::V6(v6) => {
+                    octets = v6.octets();
+                    &octets
+                }
+            };
+            self.unique_viewers.add_bytes(bytes);
+        }
+        if let Some(key) = client_key {
+            self.top.client_ip.add_hashed(key, 1, sums);
+        }
+        if let Some(referer) = record.encoded_once(Field::Referer) {
+            self.top.referer.add_with(&referer, 1, sums);
+        }
+        if let Some(country) = x.country {
+            self.top.country.add_with(country, 1, sums);
+        }
+        if let Some(asn) = asn {
+            self.top.asn.add_hashed(asn, 1, sums);
+        }
+        if let Some(d) = record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)) {
+            self.top.distribution.add_with(d, 1, sums);
+        }
     }
 }

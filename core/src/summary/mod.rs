@@ -38,7 +38,6 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 
 use crate::agg::{CounterMap, HashedKey, HyperLogLog, LatencySketch, Merge, MergeError, Sums};
-use crate::enrich::ua::UaClass;
 use crate::error::ParseError;
 use crate::field::Field;
 use crate::record::Record;
@@ -94,6 +93,17 @@ pub struct SummaryOptions {
     /// suspicious-client rules (`crate::suspicious`): a client with more than
     /// `window records / client_capacity` requests is always tracked. The default is 64.
     pub client_capacity: u32,
+    /// Keep only what a time series needs, for hosts that read nothing else (the Lambda):
+    /// the windows (with their `time-taken` sketches and client tables), the tags, and the
+    /// scalar totals (records, bytes, first/last time, status classes, cache outcomes).
+    /// The whole-run aggregates (breakdowns, whole-run latency sketches, top lists,
+    /// user-agent and edge-region classification, unique viewers) are not computed and stay
+    /// empty. [`Summary::add`] still checks every value it checks in full, so a record is
+    /// bad in one mode exactly when it is in the other. Such a summary merges only with
+    /// another windows-only one, encodes as state version 6 (a full one still encodes as
+    /// version 5, byte for byte as before), and its report leaves out the whole-run keys.
+    /// The default is `false`.
+    pub windows_only: bool,
 }
 
 impl Default for SummaryOptions {
@@ -107,6 +117,7 @@ impl Default for SummaryOptions {
             sampling_rate: None,
             anonymize_ip: false,
             client_capacity: crate::suspicious::DEFAULT_CLIENT_CAPACITY,
+            windows_only: false,
         }
     }
 }
@@ -299,89 +310,16 @@ impl Summary {
         self.bytes_sent += sent;
         self.bytes_received += x.bytes_received.unwrap_or(0);
         let class = x.status.map(status_class);
-        // What each top-list entry of this record sums.
-        let sums = Sums { bytes: sent, status_5xx: u64::from(class == Some(5)) };
-        let b = &mut self.breakdowns;
-        if let (Some(status), Some(class)) = (x.status, class) {
+        if let Some(class) = class {
             self.status_class[class] += 1;
-            let digits = [b'0' + (status / 100 % 10) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8];
-            b.status.add(&digits, 1);
         }
         let (hit, miss) = x.result_type.map_or((false, false), |rt| self.cache.outcome(rt));
-        if let Some(rt) = x.result_type {
-            // The log text, which is what `ResultType::as_str` gives back.
-            b.result_type.add(rt, 1);
-        }
         if hit {
             self.cache_hits += 1;
             self.cache_hit_bytes += sent;
         } else if miss {
             self.cache_misses += 1;
             self.cache_miss_bytes += sent;
-        }
-        if let Some(d) = x.detailed {
-            b.detailed_result_type.add(d, 1);
-        }
-        // Written out rather than a loop over (field, counter) pairs: the loop cost more
-        // than the adds it saved writing (issue 13).
-        if let Some(v) = record.encoded_once(Field::Protocol) {
-            b.protocol.add(&v, 1);
-        }
-        if let Some(v) = record.encoded_once(Field::ProtocolVersion) {
-            b.http_version.add(&v, 1);
-        }
-        if let Some(v) = record.encoded_once(Field::Method) {
-            b.method.add(&v, 1);
-        }
-        if let Some(v) = record.encoded_once(Field::ContentType) {
-            b.content_type.add(&v, 1);
-        }
-        // Keys are kept encoded once, whatever the file's era (see `Record::encoded_once`).
-        if let Some(ua) = record.encoded_once(Field::UserAgent) {
-            let ua = HashedKey::new(&ua);
-            // Counted in the top list by the classification memo, which knows its slot.
-            let (class, family) = self.cache.classify(ua, &mut self.top.user_agent, sums);
-            b.user_agent_class.add(class.name().as_bytes(), 1);
-            if class == UaClass::Browser {
-                b.browser.add(family.name().as_bytes(), 1);
-            }
-        }
-        if let Some(edge) = x.edge {
-            // Counted in the top list by the region memo, as the user agent above.
-            let region = self.cache.region(HashedKey::new(edge), &mut self.top.edge_location, sums);
-            b.edge_region.add(region.as_bytes(), 1);
-        }
-        // `time-taken` goes to the window's sketch too, below, or alone when there is no window.
-        if x.ts.is_none()
-            && let Some(tt) = x.time_taken
-        {
-            self.latency.time_taken.add(tt);
-        }
-        if let Some(v) = x.ttfb {
-            self.latency.ttfb.add(v);
-        }
-        if let Some(v) = x.origin_fbl {
-            self.latency.origin_fbl.add(v);
-        }
-        if let Some(v) = x.origin_lbl {
-            self.latency.origin_lbl.add(v);
-        }
-        if let Some(path) = record.uri_path_encoded_once() {
-            self.top.uri.add_with(&path, 1, sums);
-        }
-        if let Some(ip) = x.client_ip {
-            let mut octets = [0u8; 16];
-            let bytes: &[u8] = match ip {
-                core::net::IpAddr::V4(v4) => {
-                    octets[..4].copy_from_slice(&v4.octets());
-                    &octets[..4]
-                }
-                core::net::IpAddr::V6(v6) => {
-                    octets = v6.octets();
-                    &octets
-                }
-            };
-            self.unique_viewers.add_bytes(bytes);
         }
         // The key the top clients list and the window's client table count the viewer by.
         let network;
@@ -393,21 +331,12 @@ impl Summary {
             (_, raw) => raw,
         }
         .map(HashedKey::new);
-        if let Some(key) = client_key {
-            self.top.client_ip.add_hashed(key, 1, sums);
-        }
-        if let Some(referer) = record.encoded_once(Field::Referer) {
-            self.top.referer.add_with(&referer, 1, sums);
-        }
-        if let Some(country) = x.country {
-            self.top.country.add_with(country, 1, sums);
-        }
         let asn = x.asn.map(HashedKey::new);
-        if let Some(asn) = asn {
-            self.top.asn.add_hashed(asn, 1, sums);
-        }
-        if let Some(d) = record.raw(Field::DistributionDomain).or_else(|| record.raw(Field::DistributionId)) {
-            self.top.distribution.add_with(d, 1, sums);
+        let whole_run = !self.options.windows_only;
+        if whole_run {
+            // What each top-list entry of this record sums.
+            let sums = Sums { bytes: sent, status_5xx: u64::from(class == Some(5)) };
+            self.add_whole_run(record, &x, sums, client_key, asn);
         }
         if let Some(ts) = x.ts {
             self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
@@ -421,7 +350,11 @@ impl Summary {
             };
             Self::add_to_window(w, sent, class, hit, miss);
             if let Some(tt) = x.time_taken {
-                LatencySketch::add_to_both(&mut self.latency.time_taken, &mut w.time_taken, tt);
+                if whole_run {
+                    LatencySketch::add_to_both(&mut self.latency.time_taken, &mut w.time_taken, tt);
+                } else {
+                    w.time_taken.add(tt);
+                }
             }
             if let Some(key) = client_key {
                 w.clients.ip.add_hashed(key, x.status, sent);
@@ -504,6 +437,9 @@ impl Merge for Summary {
             || a.client_capacity != b.client_capacity
         {
             return Err(MergeError::IncompatibleParameters { what: "summary capacities" });
+        }
+        if a.windows_only != b.windows_only {
+            return Err(MergeError::IncompatibleParameters { what: "windows-only and full summaries" });
         }
         if a.sampling_rate != b.sampling_rate {
             return Err(MergeError::IncompatibleParameters { what: "sampling rate" });

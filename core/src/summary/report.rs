@@ -62,7 +62,10 @@ impl Summary {
                 "5xx": ratio(self.status_class[5], total).map(|r| round_to(r, 6)),
             }),
         );
-        for (name, keys, counter) in self.breakdowns.all() {
+        // A windows-only summary has no whole-run aggregates: their keys are left out
+        // rather than shown empty (`options.windows_only` says why).
+        let whole_run = !self.options.windows_only;
+        for (name, keys, counter) in self.breakdowns.all().into_iter().filter(|_| whole_run) {
             m.insert(name.into(), counter_json(counter, keys == Keys::Decoded));
         }
         m.insert("cache_hit_ratio".into(), json!(self.cache_hit_ratio().map(|r| round_to(r, 6))));
@@ -74,21 +77,23 @@ impl Summary {
                 "hit_bytes": self.cache_hit_bytes, "miss_bytes": self.cache_miss_bytes,
             }),
         );
-        m.insert(
-            "latency_ms".into(),
-            json!({
-                "time_taken": latency_json(&self.latency.time_taken),
-                "ttfb": latency_json(&self.latency.ttfb),
-                "origin_fbl": latency_json(&self.latency.origin_fbl),
-                "origin_lbl": latency_json(&self.latency.origin_lbl),
-            }),
-        );
-        let mut top = Map::new();
-        for (name, keys, t) in self.top.all() {
-            top.insert(name.into(), top_json(keys, t, top_n, rank));
+        if whole_run {
+            m.insert(
+                "latency_ms".into(),
+                json!({
+                    "time_taken": latency_json(&self.latency.time_taken),
+                    "ttfb": latency_json(&self.latency.ttfb),
+                    "origin_fbl": latency_json(&self.latency.origin_fbl),
+                    "origin_lbl": latency_json(&self.latency.origin_lbl),
+                }),
+            );
+            let mut top = Map::new();
+            for (name, keys, t) in self.top.all() {
+                top.insert(name.into(), top_json(keys, t, top_n, rank));
+            }
+            m.insert("top".into(), Value::Object(top));
+            m.insert("unique_viewers".into(), json!(self.unique_viewers.estimate()));
         }
-        m.insert("top".into(), Value::Object(top));
-        m.insert("unique_viewers".into(), json!(self.unique_viewers.estimate()));
         let windows: Vec<Value> = self
             .windows
             .iter()
@@ -120,19 +125,20 @@ impl Summary {
         }
         m.insert("tags".into(), Value::Object(tags));
         m.insert("suspicious_clients".into(), crate::suspicious::report_json(self, thresholds, top_n.max(100)));
-        m.insert(
-            "options".into(),
-            json!({
-                "window_ms": self.options.window_ms,
-                "top_capacity": self.options.top_capacity,
-                "dimension_cap": self.options.dimension_cap,
-                "max_windows": self.options.max_windows,
-                "fixed_windows": self.options.fixed_windows,
-                "client_capacity": self.options.client_capacity,
-                "top_n": top_n,
-                "top_by": rank.name(),
-            }),
-        );
+        let mut options = json!({
+            "window_ms": self.options.window_ms,
+            "top_capacity": self.options.top_capacity,
+            "dimension_cap": self.options.dimension_cap,
+            "max_windows": self.options.max_windows,
+            "fixed_windows": self.options.fixed_windows,
+            "client_capacity": self.options.client_capacity,
+            "top_n": top_n,
+            "top_by": rank.name(),
+        });
+        if !whole_run {
+            options["windows_only"] = json!(true);
+        }
+        m.insert("options".into(), options);
         m.insert("state".into(), json!(base64_encode(&self.encode_state())));
         Value::Object(m)
     }

@@ -16,6 +16,12 @@ use crate::agg::{ClientTable, CounterMap, HyperLogLog, LatencySketch, MergeError
 /// [`Summary::decode_state`]; their windows' client tables are empty, at the default capacity).
 pub(super) const STATE_VERSION: u8 = 5;
 
+/// Version 5 followed, after the client capacity, by a byte saying the summary is
+/// windows-only ([`SummaryOptions::windows_only`]; its whole-run parts are encoded, empty).
+/// Written only for windows-only summaries, so every full summary's state is the version
+/// 5 state it always was.
+pub(super) const STATE_VERSION_WINDOWS_ONLY: u8 = 6;
+
 /// A version 3 state ends with the xxh3-64 of every byte before it (the version byte
 /// included), little-endian, so a report whose state was corrupted or edited is refused
 /// rather than merged into wrong numbers: the field checks alone let a third of the
@@ -48,8 +54,8 @@ impl Summary {
     /// The compact binary state (versioned, checksummed), for merging reports later.
     pub fn encode_state(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.write_u8(STATE_VERSION);
         let o = &self.options;
+        w.write_u8(if o.windows_only { STATE_VERSION_WINDOWS_ONLY } else { STATE_VERSION });
         w.write_varint(o.window_ms);
         w.write_varint(u64::from(o.top_capacity));
         w.write_varint(u64::from(o.dimension_cap));
@@ -57,6 +63,9 @@ impl Summary {
         w.write_varint(u64::from(o.sampling_rate.unwrap_or(0)));
         w.write_u8(u8::from(o.fixed_windows));
         w.write_varint(u64::from(o.client_capacity));
+        if o.windows_only {
+            w.write_u8(1);
+        }
         w.write_varint(self.window_ms);
         for v in [self.records, self.bad_lines, self.bytes_sent, self.bytes_received] {
             w.write_varint(v);
@@ -104,7 +113,7 @@ impl Summary {
 
     /// Reads a state written by [`Summary::encode_state`]. Never panics on bad input.
     ///
-    /// A version 3, 4 or 5 state whose checksum does not match is refused before anything else is
+    /// A version 3, 4, 5 or 6 state whose checksum does not match is refused before anything else is
     /// read. Versions 2 and 1 carry no checksum and are read as before, so their
     /// corruption is caught only when it breaks the encoding's own checks.
     ///
@@ -114,7 +123,7 @@ impl Summary {
     pub fn decode_state(bytes: &[u8]) -> Result<Summary, MergeError> {
         let version = *bytes.first().ok_or(MergeError::Corrupt { what: "truncated" })?;
         let bytes = match version {
-            3 | 4 | STATE_VERSION => unseal_state(bytes)?,
+            3 | 4 | STATE_VERSION | STATE_VERSION_WINDOWS_ONLY => unseal_state(bytes)?,
             1 | 2 => bytes,
             _ => return Err(MergeError::Corrupt { what: "summary state version" }),
         };
@@ -134,6 +143,7 @@ impl Summary {
             fixed_windows: false,
             anonymize_ip: false,
             client_capacity: crate::suspicious::DEFAULT_CLIENT_CAPACITY,
+            windows_only: false,
         };
         let mut s = Summary::new(options);
         if version >= 2 {
@@ -147,6 +157,12 @@ impl Summary {
                 if s.options.client_capacity == 0 || s.options.client_capacity > 1 << 24 {
                     return Err(MergeError::Corrupt { what: "client capacity" });
                 }
+            }
+            if version == STATE_VERSION_WINDOWS_ONLY {
+                s.options.windows_only = match r.read_u8()? {
+                    1 => true,
+                    _ => return Err(MergeError::Corrupt { what: "windows-only flag" }),
+                };
             }
             s.window_ms = r.read_varint()?;
             if !s.on_ladder(s.window_ms) || (s.options.fixed_windows && s.window_ms != window_ms) {

@@ -307,6 +307,53 @@ fn version_1_states_are_read_unless_they_dropped_windows() {
     assert!(err.to_string().contains("dropped windows at max_windows (analyze the logs again)"), "{err}");
 }
 
+/// A windows-only summary (`SummaryOptions::windows_only`) has the full one's windows and
+/// totals and nothing whole-run; its state is version 6 (read back windows-only), a full
+/// one's stays version 5; the two modes do not merge; its report leaves the whole-run keys
+/// out and says so in `options`.
+#[test]
+fn windows_only_summaries_encode_merge_and_report_as_documented() {
+    let offsets = [0, 1, 60, 61, 3600];
+    let full = summary_of(SummaryOptions::default(), &offsets);
+    let windows = summary_of(SummaryOptions { windows_only: true, ..SummaryOptions::default() }, &offsets);
+    assert_eq!((windows.records, windows.bytes_sent, windows.first_ms, windows.last_ms), (5, 500, full.first_ms, full.last_ms));
+    assert_eq!((&windows.windows, windows.status_class), (&full.windows, full.status_class));
+    assert_eq!((windows.latency.time_taken.count(), windows.top.uri.is_empty()), (0, true));
+    assert_eq!(full.latency.time_taken.count(), 5);
+
+    let (w_state, f_state) = (windows.encode_state(), full.encode_state());
+    assert_eq!((w_state[0], f_state[0]), (6, STATE_VERSION));
+    let back = Summary::decode_state(&w_state).unwrap();
+    assert!(back.options().windows_only);
+    assert_eq!(back.encode_state(), w_state);
+    assert!(!Summary::decode_state(&f_state).unwrap().options().windows_only);
+    // The flag is the one byte version 6 adds (after the client capacity): only 1 is valid.
+    let at = (1..f_state.len()).find(|&i| w_state[i] != f_state[i]).unwrap();
+    assert_eq!(w_state[at], 1);
+    let mut bad = w_state[..w_state.len() - STATE_CHECKSUM_LEN].to_vec();
+    bad[at] = 0;
+    assert_eq!(Summary::decode_state(&seal_state(bad)).unwrap_err(), MergeError::Corrupt { what: "windows-only flag" });
+
+    let refused = MergeError::IncompatibleParameters { what: "windows-only and full summaries" };
+    assert_eq!(full.clone().merge(&windows), Err(refused.clone()));
+    assert_eq!(windows.clone().merge(&full), Err(refused));
+    let mut twice = windows.clone();
+    twice.merge(&windows).unwrap();
+    let mut full_twice = full.clone();
+    full_twice.merge(&full).unwrap();
+    assert_eq!((twice.records, &twice.windows), (10, &full_twice.windows));
+
+    let (w_report, f_report) = (windows.report(10), full.report(10));
+    for key in ["top", "unique_viewers", "latency_ms", "status", "user_agent_class", "edge_region"] {
+        assert!(w_report.get(key).is_none() && f_report.get(key).is_some(), "{key}");
+    }
+    assert_eq!((&w_report["options"]["windows_only"], f_report["options"].get("windows_only")), (&json!(true), None));
+    for key in ["records", "bytes_sent", "time", "status_class", "cache", "windows", "window", "tags", "suspicious_clients"] {
+        assert_eq!(w_report[key], f_report[key], "{key}");
+    }
+    assert_eq!(Summary::from_report(&w_report).unwrap().0, windows);
+}
+
 /// With `anonymize_ip`, a window's client table counts networks like the top clients list
 /// (/24 here: 203.0.113.5 and .77 are one client), so no exact address reaches the
 /// suspicious-client table; a threat tag counts for the network too.
