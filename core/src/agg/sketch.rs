@@ -20,6 +20,8 @@ const ACCURACY_BP: u64 = 100;
 #[cfg(test)]
 const GAMMA: f64 = 1.01 / 0.99;
 /// `ln γ`, spelled out because `libm::log` is not `const`; a test checks it against `libm`.
+/// Only the tests' `libm` oracles use it: the code looks bucket bounds up in [`BOUNDS`].
+#[cfg(test)]
 const LN_GAMMA: f64 = 0.020000666706669435;
 /// Bucket of `u64::MAX`: no value can land above it, so decoding refuses anything higher.
 const MAX_INDEX: u16 = 2218;
