@@ -32,7 +32,7 @@ pub fn decode_record(data: &str) -> Result<Vec<u8>, DataError> {
 /// decoder refuses is decoded from `text` by the `base64` crate, as `decode_record` does.
 ///
 /// A `spare` too small for the decoded bytes (a record longer than 4/3 of the one before:
-/// 2 records in 5 of the handler bench) is replaced by a new buffer of the size needed, not
+/// 1 record in 5 of the handler bench) is replaced by a new buffer of the size needed, not
 /// grown: growing reallocates and can copy the old, unused capacity (the new buffer measured
 /// ~25 instructions a record less, of ~2,320; issue 13).
 pub fn decode_record_reusing(text: String, spare: &mut Vec<u8>) -> Result<Vec<u8>, DataError> {
