@@ -122,7 +122,8 @@ pub async fn consume(
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
         req.send().await.map_err(|e| err(&classify(e)))?
     };
-    let arn = summary.stream_description_summary().map(|s| s.stream_arn().to_string()).unwrap_or_default();
+    // One allocation for the stream, shared by every record's `event_source_arn`.
+    let arn: std::sync::Arc<str> = summary.stream_description_summary().map(|s| s.stream_arn()).unwrap_or_default().into();
     let shards = {
         let req = client.list_shards();
         let req = if is_arn { req.stream_arn(stream) } else { req.stream_name(stream) };
@@ -170,7 +171,7 @@ pub async fn consume(
                     .iter()
                     .map(|r| KinesisEventRecord {
                         event_id: Some(format!("{}:{}", shard.id, r.sequence_number())),
-                        event_source_arn: Some(arn.clone()),
+                        event_source_arn: Some(std::sync::Arc::clone(&arn)),
                         event_source: Some("aws:kinesis".into()),
                         kinesis: KinesisPayload {
                             sequence_number: r.sequence_number().to_string(),

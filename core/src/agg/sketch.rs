@@ -20,6 +20,8 @@ const ACCURACY_BP: u64 = 100;
 #[cfg(test)]
 const GAMMA: f64 = 1.01 / 0.99;
 /// `ln γ`, spelled out because `libm::log` is not `const`; a test checks it against `libm`.
+/// Only the tests' `libm` oracles use it: the code looks bucket bounds up in [`BOUNDS`].
+#[cfg(test)]
 const LN_GAMMA: f64 = 0.020000666706669435;
 /// Bucket of `u64::MAX`: no value can land above it, so decoding refuses anything higher.
 const MAX_INDEX: u16 = 2218;
@@ -31,7 +33,9 @@ mod bounds;
 use bounds::BOUNDS;
 
 /// Bucket index of a positive value as `libm` computes it: `ceil(log_γ v)`, so bucket `i`
-/// holds `(γ^(i-1), γ^i]`. The definition; [`index_of`] is the fast form of it.
+/// holds `(γ^(i-1), γ^i]`. The definition; [`index_of`] is the fast form of it (the tests
+/// check it is).
+#[cfg(test)]
 fn index_of_libm(v: u64) -> u16 {
     debug_assert!(v > 0);
     // `as` saturates, and the result is at most MAX_INDEX for any u64.
@@ -81,8 +85,18 @@ fn index_of(v: u64) -> u16 {
     i as u16
 }
 
-/// Smallest integer value that lands in bucket `i` or above.
+/// Smallest integer value that lands in bucket `i` or above: [`BOUNDS`]`[i]`, `u64::MAX`
+/// past [`MAX_INDEX`]. The table lookup is [`first_value_at_or_above_libm`], the definition
+/// (the tests compare the two at every index); it replaced a bisection with a `libm` log per
+/// step, which made `to_values_counts` ~4 M instructions a Lambda batch (issue 13).
 fn first_value_at_or_above(i: u16) -> u64 {
+    BOUNDS.get(usize::from(i)).copied().unwrap_or(u64::MAX)
+}
+
+/// Smallest integer value that lands in bucket `i` or above, as `libm` computes it: the
+/// definition of [`BOUNDS`] and the tests' oracle for [`first_value_at_or_above`].
+#[cfg(test)]
+fn first_value_at_or_above_libm(i: u16) -> u64 {
     if i == 0 {
         return 1;
     }
@@ -606,12 +620,21 @@ mod tests {
 
     #[test]
     fn bounds_table_matches_libm() {
-        let want: Vec<u64> = (0..=MAX_INDEX).map(first_value_at_or_above).collect();
+        let want: Vec<u64> = (0..=MAX_INDEX).map(first_value_at_or_above_libm).collect();
         if BOUNDS[..] != want[..] {
             for c in want.chunks(6) {
                 std::println!("    {},", c.iter().map(|x| alloc::format!("{x}")).collect::<Vec<_>>().join(", "));
             }
             panic!("sketch/bounds.rs is stale: the correct table is printed above");
+        }
+    }
+
+    /// The table lookup answers what the `libm` bisection answers at every bucket index,
+    /// and past the last one (`u64::MAX`: no value lands there).
+    #[test]
+    fn first_value_lookup_equals_libm_at_every_index() {
+        for i in (0..=MAX_INDEX + 3).chain([u16::MAX - 1, u16::MAX]) {
+            assert_eq!(first_value_at_or_above(i), first_value_at_or_above_libm(i), "bucket {i}");
         }
     }
 

@@ -1,5 +1,5 @@
 //! Generated: `BOUNDS[i]` is the smallest value whose latency-sketch bucket is `i` or above
-//! (`first_value_at_or_above(i)` in `sketch.rs`, computed with `libm`), for every bucket
+//! (`first_value_at_or_above_libm(i)` in `sketch.rs`, computed with `libm`), for every bucket
 //! index up to `MAX_INDEX`. The test `bounds_table_matches_libm` checks every entry against
 //! `libm` and, when one differs, prints the whole correct table to paste here.
 
