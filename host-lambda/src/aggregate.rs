@@ -88,7 +88,8 @@ impl DimCounters {
     /// Counts one response of `status` that sent `bytes_sent` and took `time_taken_us`.
     pub fn add(&mut self, status: u16, bytes_sent: u64, time_taken_us: Option<u64>) {
         self.records += 1;
-        self.bytes_sent += bytes_sent;
+        // Saturates as the summaries' byte sums do (forged values near `u64::MAX`).
+        self.bytes_sent = self.bytes_sent.saturating_add(bytes_sent);
         self.status_4xx += u64::from(status / 100 == 4);
         self.status_5xx += u64::from(status / 100 == 5);
         if let (Some(sketch), Some(us)) = (&mut self.time_taken, time_taken_us) {
@@ -98,7 +99,7 @@ impl DimCounters {
 
     fn merge(&mut self, other: &DimCounters) {
         self.records += other.records;
-        self.bytes_sent += other.bytes_sent;
+        self.bytes_sent = self.bytes_sent.saturating_add(other.bytes_sent);
         self.status_4xx += other.status_4xx;
         self.status_5xx += other.status_5xx;
         match (&mut self.time_taken, &other.time_taken) {

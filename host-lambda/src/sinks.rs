@@ -292,7 +292,7 @@ pub mod memory {
                     ..Rollup::default()
                 });
                 e.records += r.records;
-                e.bytes_sent += r.bytes_sent;
+                e.bytes_sent = e.bytes_sent.saturating_add(r.bytes_sent);
                 e.est_records += r.est_records;
                 e.est_bytes_sent += r.est_bytes_sent;
                 e.sampling_rate = r.sampling_rate;
@@ -301,7 +301,7 @@ pub mod memory {
                 }
                 e.cache_hits += r.cache_hits;
                 e.cache_misses += r.cache_misses;
-                e.time_taken_us_sum += r.time_taken_us_sum;
+                e.time_taken_us_sum = e.time_taken_us_sum.saturating_add(r.time_taken_us_sum);
                 e.time_taken_count += r.time_taken_count;
                 for (name, n) in &r.context {
                     match e.context.iter_mut().find(|(k, _)| k == name) {

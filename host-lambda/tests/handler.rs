@@ -644,3 +644,32 @@ fn a_sampling_rate_change_applies_after_the_config_is_read_again() {
     let datums = h.metrics.as_ref().unwrap().datums.lock().unwrap().clone();
     assert_eq!(sum_of(&datums, "Requests", 1), 200.0);
 }
+
+/// `sc-bytes` near `u64::MAX` (an unsigned integer to the grammar) saturates every byte
+/// sum the handler keeps (windows, rollups, dimension counters) instead of wrapping to a
+/// small number (release) or panicking (debug), with the deployed options and full ones.
+#[test]
+fn huge_byte_values_saturate_the_sums() {
+    let schema = Schema::from_field_names(&["timestamp", "c-ip", "sc-status", "sc-bytes", "x-edge-location", "cs-host"]).unwrap();
+    let records: Vec<_> = (0..3)
+        .map(|i| cflog_lambda::process::InRecord {
+            seq: i.to_string(),
+            data: Ok(format!("1793491200.{i:03}\t203.0.113.9\t200\t{}\tIAD89-C1\td1.cloudfront.net\n", u64::MAX).into_bytes()),
+        })
+        .collect();
+    for windows_only in [true, false] {
+        let options = SummaryOptions { windows_only, ..cflog_lambda::runtime::summary_options(60_000, None, false) };
+        let dims = ExtraDimensions { edge_location: true, country: false, cap: 3, behaviors: 0 };
+        let mut bad = Vec::new();
+        let agg = Processor::new(schema.clone(), options, dims).run("s", &records, None, false, &mut bad);
+        assert!(bad.is_empty(), "{bad:?}");
+        let rollups = agg.rollups();
+        assert_eq!(rollups.len(), 1);
+        assert_eq!((rollups[0].records, rollups[0].bytes_sent), (3, u64::MAX), "windows_only {windows_only}");
+        assert!(!agg.dimensions.is_empty());
+        for c in agg.dimensions.values() {
+            assert_eq!((c.records, c.bytes_sent), (3, u64::MAX));
+        }
+        let _ = cflog_lambda::cloudwatch::metrics_with(&agg, now_ms(), &cflog_core::suspicious::SuspectThresholds::default());
+    }
+}

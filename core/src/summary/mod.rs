@@ -307,8 +307,10 @@ impl Summary {
         let x = Self::extract(record, &mut self.cache)?;
         self.records += 1;
         let sent = x.bytes_sent.unwrap_or(0);
-        self.bytes_sent += sent;
-        self.bytes_received += x.bytes_received.unwrap_or(0);
+        // Byte sums saturate: two values near `u64::MAX` (valid to the grammar, forged in
+        // practice) must not wrap a total to a small number, nor panic in a debug build.
+        self.bytes_sent = self.bytes_sent.saturating_add(sent);
+        self.bytes_received = self.bytes_received.saturating_add(x.bytes_received.unwrap_or(0));
         let class = x.status.map(status_class);
         if let Some(class) = class {
             self.status_class[class] += 1;
@@ -316,10 +318,10 @@ impl Summary {
         let (hit, miss) = x.result_type.map_or((false, false), |rt| self.cache.outcome(rt));
         if hit {
             self.cache_hits += 1;
-            self.cache_hit_bytes += sent;
+            self.cache_hit_bytes = self.cache_hit_bytes.saturating_add(sent);
         } else if miss {
             self.cache_misses += 1;
-            self.cache_miss_bytes += sent;
+            self.cache_miss_bytes = self.cache_miss_bytes.saturating_add(sent);
         }
         // The key the top clients list and the window's client table count the viewer by.
         let network;
@@ -377,7 +379,7 @@ impl Summary {
 
     fn add_to_window(w: &mut Window, sent: u64, class: Option<usize>, hit: bool, miss: bool) {
         w.records += 1;
-        w.bytes_sent += sent;
+        w.bytes_sent = w.bytes_sent.saturating_add(sent);
         if let Some(c) = class {
             w.status_class[c] += 1;
         }
@@ -419,7 +421,9 @@ impl Summary {
 
     /// The same ratio weighted by bytes sent.
     pub fn cache_hit_ratio_bytes(&self) -> Option<f64> {
-        ratio(self.cache_hit_bytes, self.cache_hit_bytes + self.cache_miss_bytes)
+        // In floating point: each byte sum may be saturated at `u64::MAX` (see `add`).
+        let (hit, miss) = (self.cache_hit_bytes, self.cache_miss_bytes);
+        (hit > 0 || miss > 0).then(|| hit as f64 / (hit as f64 + miss as f64))
     }
 
 }

@@ -45,6 +45,31 @@ fn merging_counts_that_overflow_is_refused() {
     assert!(b.merge(&huge).is_err());
 }
 
+/// Byte values near `u64::MAX` are valid to the grammar (an unsigned integer): their sums
+/// saturate at `u64::MAX` in both modes, where they had wrapped to a small total in a
+/// release build and panicked in a debug one.
+#[test]
+fn byte_sums_saturate() {
+    let schema = Schema::from_field_names(&["timestamp", "sc-status", "sc-bytes", "cs-bytes", "x-edge-result-type"]).unwrap();
+    let max = u64::MAX;
+    for windows_only in [false, true] {
+        let mut parser = Parser::realtime(schema.clone());
+        let mut buf = RecordBuf::new();
+        let mut s = Summary::new(SummaryOptions { windows_only, ..SummaryOptions::default() });
+        for (off, result) in [(0, "Hit"), (1, "Hit"), (2, "Miss"), (3, "Miss")] {
+            let line = alloc::format!("{}.250\t200\t{max}\t{max}\t{result}", 1_793_491_200 + off);
+            let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+            s.add(&record).unwrap();
+        }
+        assert_eq!(s.records, 4);
+        assert_eq!((s.bytes_sent, s.bytes_received), (max, max), "windows_only {windows_only}");
+        assert_eq!((s.cache_hit_bytes, s.cache_miss_bytes), (max, max));
+        let w = s.windows.values().next().unwrap();
+        assert_eq!((w.records, w.bytes_sent), (4, max));
+        let _ = s.report(10);
+    }
+}
+
 #[test]
 fn the_ladder_steps_through_multiples() {
     let steps = |from: u64, n: usize| {
