@@ -416,14 +416,12 @@ impl Summary {
     /// Hit ratio over cacheable outcomes: (`Hit` + `RefreshHit`) / (those + `Miss`).
     /// Errors, redirects and generated responses are neither hits nor misses.
     pub fn cache_hit_ratio(&self) -> Option<f64> {
-        ratio(self.cache_hits, self.cache_hits + self.cache_misses)
+        share(self.cache_hits, self.cache_misses)
     }
 
     /// The same ratio weighted by bytes sent.
     pub fn cache_hit_ratio_bytes(&self) -> Option<f64> {
-        // In floating point: each byte sum may be saturated at `u64::MAX` (see `add`).
-        let (hit, miss) = (self.cache_hit_bytes, self.cache_miss_bytes);
-        (hit > 0 || miss > 0).then(|| hit as f64 / (hit as f64 + miss as f64))
+        share(self.cache_hit_bytes, self.cache_miss_bytes)
     }
 
 }
@@ -503,4 +501,11 @@ fn min_opt(a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64) -> Option<
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// `part / (part + rest)`, the sum taken in floating point: a decoded state's counts may be
+/// anything (a forged `cache_hits` near `u64::MAX` overflowed the integer sum), and byte
+/// sums saturate. Equal to `ratio(part, part + rest)` while the sum is below 2^53.
+fn share(part: u64, rest: u64) -> Option<f64> {
+    (part > 0 || rest > 0).then(|| part as f64 / (part as f64 + rest as f64))
 }

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value, json};
 
 use super::dims::Keys;
-use super::{STATUS_CLASSES, Summary, ratio};
+use super::{STATUS_CLASSES, Summary, ratio, share};
 use crate::agg::codec::{base64_decode, base64_encode};
 use crate::agg::{CounterMap, LatencySketch, MergeError, Rank, TopK};
 use crate::enrich::geo::edge_geo;
@@ -105,7 +105,7 @@ impl Summary {
                     "status_class": status_classes(&w.status_class),
                     "cache_hits": w.cache_hits,
                     "cache_misses": w.cache_misses,
-                    "cache_hit_ratio": ratio(w.cache_hits, w.cache_hits + w.cache_misses).map(|r| round_to(r, 6)),
+                    "cache_hit_ratio": share(w.cache_hits, w.cache_misses).map(|r| round_to(r, 6)),
                     "latency_ms": { "time_taken": {
                         "p50": quantile_ms(&w.time_taken, 0.50),
                         "p95": quantile_ms(&w.time_taken, 0.95),

@@ -37,6 +37,16 @@ fn merging_counts_that_overflow_is_refused() {
     huge.bytes_sent = u64::MAX;
     huge.windows.values_mut().for_each(|w| w.records = u64::MAX);
     let _ = huge.report(10);
+    // Hits and misses whose sum overflows (the decode_state fuzz target found a resealed
+    // state so, 2026-12-04): the hit ratios are taken in floating point.
+    huge.cache_hits = u64::MAX;
+    huge.cache_misses = 1;
+    huge.cache_hit_bytes = u64::MAX;
+    huge.cache_miss_bytes = u64::MAX;
+    huge.windows.values_mut().for_each(|w| (w.cache_hits, w.cache_misses) = (u64::MAX, 1));
+    assert_eq!(huge.cache_hit_ratio(), Some(1.0));
+    assert_eq!(huge.cache_hit_ratio_bytes(), Some(0.5));
+    assert_eq!(huge.report(10)["windows"][0]["cache_hit_ratio"], json!(1.0));
     let mut a = one.clone();
     assert_eq!(a.merge(&huge), Err(MergeError::Corrupt { what: "counts overflow" }));
     assert_eq!(a, one, "nothing changed");
