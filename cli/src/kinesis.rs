@@ -170,7 +170,7 @@ pub async fn consume(
                     .records()
                     .iter()
                     .map(|r| KinesisEventRecord {
-                        event_id: Some(format!("{}:{}", shard.id, r.sequence_number())),
+                        event_id: Some(format!("{}:{}", shard.id, r.sequence_number()).as_str().into()),
                         event_source_arn: Some(std::sync::Arc::clone(&arn)),
                         event_source: Some("aws:kinesis".into()),
                         kinesis: KinesisPayload {

@@ -53,21 +53,27 @@ impl WindowContext {
     }
 }
 
+/// Distributions a batch holds up to which [`ContextBuilder`] finds one by comparing the
+/// names in turn rather than by hash: a stream carries the logs of a few distributions, and
+/// comparing a name with two or three others costs less than hashing it (~126 instructions
+/// a record in the handler bench, issue 13).
+const SCANNED: usize = 8;
+
 /// Tracks the context of one batch, per distribution and window.
 #[derive(Debug, Clone, Default)]
 pub struct ContextBuilder {
-    per: HashMap<String, BTreeMap<i64, WindowContext>>,
+    /// Each distribution's windows, in the order the distributions were first met.
+    per: Vec<(String, BTreeMap<i64, WindowContext>)>,
+    /// Index into `per` by name, built only once it holds more than [`SCANNED`].
+    index: HashMap<String, usize>,
 }
 
 impl ContextBuilder {
     /// Counts one record (already added to its distribution's summary) of `dist` in the
     /// window starting at `window_start`.
     pub fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
-        let windows = match self.per.get_mut(dist) {
-            Some(w) => w,
-            None => self.per.entry(dist.to_string()).or_default(),
-        };
-        let c = windows.entry(window_start).or_insert_with(WindowContext::new);
+        let at = self.distribution(dist);
+        let c = self.per[at].1.entry(window_start).or_insert_with(WindowContext::new);
         let [uri, uri_5xx, edge, country] = &mut c.lists;
         let status = record.status();
         if matches!(status, Ok(Some(404))) {
@@ -85,6 +91,26 @@ impl ContextBuilder {
         if let Some(k) = record.raw(Field::Country) {
             country.add(k, 1);
         }
+    }
+
+    /// Where `dist` is in `per`, added if new.
+    fn distribution(&mut self, dist: &str) -> usize {
+        let found = if self.per.len() <= SCANNED {
+            self.per.iter().position(|(d, _)| d == dist)
+        } else {
+            self.index.get(dist).copied()
+        };
+        if let Some(at) = found {
+            return at;
+        }
+        let at = self.per.len();
+        self.per.push((dist.to_string(), BTreeMap::new()));
+        if self.per.len() == SCANNED + 1 {
+            self.index = self.per.iter().enumerate().map(|(i, (d, _))| (d.clone(), i)).collect();
+        } else if self.per.len() > SCANNED {
+            self.index.insert(dist.to_string(), at);
+        }
+        at
     }
 
     /// Takes what was tracked: `(distribution, window start) → context`.
@@ -315,6 +341,88 @@ mod tests {
             let c = &got[&(dist.to_string(), start)];
             assert_eq!(lists(c), lists_want.to_vec(), "{dist} {start}");
             assert_eq!(c.status_404(), status_404, "{dist} {start}");
+        }
+    }
+
+    /// The builder as it was before distributions were found by comparing names (one
+    /// hash map by name, each holding its windows): the oracle of the test below.
+    #[derive(Default)]
+    struct HashedBuilder {
+        per: HashMap<String, BTreeMap<i64, WindowContext>>,
+    }
+
+    impl HashedBuilder {
+        fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
+            let c = self.per.entry(dist.to_string()).or_default().entry(window_start).or_insert_with(WindowContext::new);
+            let [uri, uri_5xx, edge, country] = &mut c.lists;
+            let status = record.status();
+            if matches!(status, Ok(Some(404))) {
+                c.status_404 += 1;
+            }
+            if let Some(path) = record.uri_path_raw() {
+                uri.add(path, 1);
+                if matches!(status, Ok(Some(500..=599))) {
+                    uri_5xx.add(path, 1);
+                }
+            }
+            if let Some(e) = record.raw(Field::EdgeLocation) {
+                edge.add(e, 1);
+            }
+            if let Some(k) = record.raw(Field::Country) {
+                country.add(k, 1);
+            }
+        }
+    }
+
+    /// Every entry of every list (key, count, error, sums) in `top` order, and the 404s.
+    type Seen = (Vec<Vec<(Vec<u8>, u64, u64, u64, u64)>>, u64);
+
+    fn seen(c: &WindowContext) -> Seen {
+        let lists = c.lists.iter().map(|l| l.top(usize::MAX).iter().map(|e| (e.key.to_vec(), e.count, e.error, e.bytes, e.status_5xx)).collect()).collect();
+        (lists, c.status_404)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// Random batches over up to 20 distributions (so the name scan, the switch to the
+        /// index past `SCANNED` in mid-batch, and the index are all met), three windows,
+        /// 60 paths (lists of 32 evict), statuses with 404s and 5xx, absent values: the
+        /// builder tracks exactly what the hash-map builder did, entry by entry.
+        #[test]
+        fn builder_tracks_what_the_hash_map_builder_did(
+            dists in 1usize..=20,
+            rows in proptest::collection::vec((0usize..20, 0i64..3, 0usize..60, proptest::sample::select(vec![200u16, 404, 500, 503, 302]), 0usize..40, 0usize..6), 0..500),
+        ) {
+            let schema = cflog_core::Schema::from_field_names(&["timestamp", "cs-uri-stem", "sc-status", "x-edge-location", "c-country"]).unwrap();
+            let names: Vec<String> = schema.names().map(str::to_string).collect();
+            let mut parser = cflog_core::Parser::realtime(schema);
+            let mut buf = cflog_core::RecordBuf::new();
+            let mut builder = ContextBuilder::default();
+            let mut oracle = HashedBuilder::default();
+            for (d, w, uri, status, edge, country) in rows {
+                // Names of one length, so only their last bytes tell them apart.
+                let dist = format!("E{:012}", d % dists);
+                let start = w * 60_000;
+                let value = |name: &str| match name {
+                    "timestamp" => format!("{}.000", 1_793_491_200 + start / 1000),
+                    "cs-uri-stem" if uri >= 55 => "-".to_string(),
+                    "cs-uri-stem" => format!("/p{uri}?q={}", uri % 3),
+                    "sc-status" => status.to_string(),
+                    "x-edge-location" if edge >= 38 => "-".to_string(),
+                    "x-edge-location" => format!("E{edge}-C1"),
+                    _ if country == 5 => "-".to_string(),
+                    _ => ["US", "DE", "FR", "JP", "BR"][country].to_string(),
+                };
+                let line = names.iter().map(|n| value(n)).collect::<Vec<_>>().join("\t");
+                let record = parser.parse_line(line.as_bytes(), &mut buf).unwrap().unwrap();
+                builder.add(&dist, start, &record);
+                oracle.add(&dist, start, &record);
+            }
+            let got: Vec<((String, i64), Seen)> = builder.finish().iter().map(|(k, c)| (k.clone(), seen(c))).collect();
+            let mut want: Vec<((String, i64), Seen)> =
+                oracle.per.iter().flat_map(|(d, ws)| ws.iter().map(|(s, c)| ((d.clone(), *s), seen(c)))).collect();
+            want.sort_by(|a, b| a.0.cmp(&b.0));
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

@@ -64,6 +64,128 @@ pub struct KinesisEvent {
 thread_local! {
     /// The string [`shared_str`] read last on this thread.
     static LAST_SHARED: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+    /// The shard id [`EventId::new`] read last on this thread.
+    static LAST_SHARD: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+}
+
+/// `v` as the `Arc<str>` held in `last` when the text is equal, else as a new one, which
+/// `last` then holds.
+fn share(last: &'static std::thread::LocalKey<RefCell<Option<Arc<str>>>>, v: &str) -> Arc<str> {
+    last.with_borrow_mut(|last| match last {
+        Some(s) if **s == *v => Arc::clone(s),
+        _ => Arc::clone(last.insert(Arc::from(v))),
+    })
+}
+
+/// Bytes after the shard id an [`EventId`] keeps without allocating (a Kinesis sequence
+/// number has 56 digits).
+const INLINE: usize = 64;
+
+/// A record's `eventID`, `<shard id>:<sequence number>` as Kinesis writes it, of which the
+/// handler reads only the shard id. The shard id is shared by the records that repeat it
+/// (as the stream ARN, [`shared_str`]) and the rest, when ASCII and at most [`INLINE`]
+/// bytes, is kept in place: reading one is no allocation, dropping it no free (a `String`
+/// was both, ~100–130 instructions a record in the handler bench; issue 13). Any other text
+/// is kept as it is. Reads and writes as the text.
+#[derive(Clone)]
+pub struct EventId {
+    /// The text before the first `:`; `None` when there is no `:` (then `rest` is all).
+    shard: Option<Arc<str>>,
+    rest: Rest,
+}
+
+#[derive(Clone)]
+enum Rest {
+    /// ASCII text of `len` bytes at the start of `bytes`.
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl Rest {
+    fn new(text: &str) -> Self {
+        match u8::try_from(text.len()) {
+            Ok(len) if text.len() <= INLINE && text.is_ascii() => {
+                let mut bytes = [0; INLINE];
+                bytes[..text.len()].copy_from_slice(text.as_bytes());
+                Rest::Inline { len, bytes }
+            }
+            _ => Rest::Heap(text.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // ASCII, so always UTF-8.
+            Rest::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            Rest::Heap(s) => s,
+        }
+    }
+}
+
+impl EventId {
+    /// The id whose text is `text`.
+    pub fn new(text: &str) -> Self {
+        match text.split_once(':') {
+            Some((shard, rest)) => EventId { shard: Some(share(&LAST_SHARD, shard)), rest: Rest::new(rest) },
+            None => EventId { shard: None, rest: Rest::new(text) },
+        }
+    }
+
+    /// The shard id: the text before the first `:`, if there is one.
+    pub fn shard(&self) -> Option<&str> {
+        self.shard.as_deref()
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.shard {
+            Some(shard) => write!(f, "{shard}:{}", self.rest.as_str()),
+            None => f.write_str(self.rest.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Debug for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl PartialEq for EventId {
+    fn eq(&self, other: &Self) -> bool {
+        self.shard == other.shard && self.rest.as_str() == other.rest.as_str()
+    }
+}
+
+impl Eq for EventId {}
+
+impl From<&str> for EventId {
+    fn from(text: &str) -> Self {
+        EventId::new(text)
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = EventId;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EventId, E> {
+                Ok(EventId::new(v))
+            }
+        }
+        d.deserialize_str(Text)
+    }
 }
 
 /// Reads an optional string that repeats record after record (a Kinesis record's stream
@@ -87,10 +209,7 @@ fn shared_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<str>>, D::Er
             d.deserialize_str(self)
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(LAST_SHARED.with_borrow_mut(|last| match last {
-                Some(s) if **s == *v => Arc::clone(s),
-                _ => Arc::clone(last.insert(Arc::from(v))),
-            })))
+            Ok(Some(share(&LAST_SHARED, v)))
         }
     }
     d.deserialize_option(Shared)
@@ -104,9 +223,9 @@ fn write_shared<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::E
 /// One record of a [`KinesisEvent`].
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct KinesisEventRecord {
-    /// `shardId-000000000000:<sequence number>`.
+    /// `shardId-000000000000:<sequence number>` ([`EventId`]: no allocation a record).
     #[serde(rename = "eventID", default)]
-    pub event_id: Option<String>,
+    pub event_id: Option<EventId>,
     /// The stream ARN: the same text on every record of a shard, so read once and shared
     /// by the records that repeat it ([`shared_str`]).
     #[serde(rename = "eventSourceARN", default, deserialize_with = "shared_str", serialize_with = "write_shared")]
@@ -270,7 +389,8 @@ mod tests {
             "awsRegion": "us-east-2", "eventSourceARN": "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}]}"#;
         let event: super::KinesisEvent = serde_json::from_str(json).unwrap();
         let r = &event.records[0];
-        assert_eq!(r.event_id.as_deref(), Some("shardId-000000000006:49590338271490256608559692538361571095921575989136588898"));
+        assert_eq!(r.event_id.as_ref().map(|id| id.to_string()).as_deref(), Some("shardId-000000000006:49590338271490256608559692538361571095921575989136588898"));
+        assert_eq!(r.event_id.as_ref().and_then(super::EventId::shard), Some("shardId-000000000006"));
         assert_eq!(r.event_source_arn.as_deref(), Some("arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"));
         assert_eq!(r.kinesis.sequence_number, "49590338271490256608559692538361571095921575989136588898");
         assert_eq!(decode_record(&r.kinesis.data).unwrap(), b"Hello, this is a test.");
@@ -297,6 +417,47 @@ mod tests {
         let back = serde_json::to_value(&event.records[0]).unwrap();
         assert_eq!(back["eventSourceARN"], serde_json::json!("arn:aws:kinesis:us-east-1:1:stream/a"));
         assert_eq!(serde_json::to_value(&event.records[4]).unwrap()["eventSourceARN"], serde_json::Value::Null);
+    }
+
+    proptest::proptest! {
+        /// Any `eventID` text (sequence-number-like ones around the inline size, colons
+        /// anywhere, non-ASCII, empty) reads back as its text, gives the shard id the handler
+        /// took before (`split_once(':')` of the `String`), and writes the same JSON back.
+        #[test]
+        fn event_id_reads_and_writes_its_text(text in proptest::prop_oneof![
+            "shardId-[0-9]{12}:[0-9]{50,70}",
+            "[a-z0-9:é\"\\\\]{0,80}",
+            proptest::prelude::any::<String>(),
+        ]) {
+            let json = serde_json::to_string(&text).unwrap();
+            let id: super::EventId = serde_json::from_str(&json).unwrap();
+            proptest::prop_assert_eq!(id.to_string(), text.clone());
+            proptest::prop_assert_eq!(id.shard(), text.split_once(':').map(|(s, _)| s));
+            proptest::prop_assert_eq!(serde_json::to_string(&id).unwrap(), json);
+            proptest::prop_assert_eq!(&id, &super::EventId::new(&text));
+        }
+    }
+
+    /// Records of two shards: each id's shard id is shared with the previous record's when
+    /// they are equal (one allocation while it repeats), the sequence part kept in place up
+    /// to 64 bytes and on the heap beyond; null and a missing key are `None`.
+    #[test]
+    fn event_ids_share_their_shard_and_keep_the_rest_in_place() {
+        let seq = "49590338271490256608559692538361571095921575989136588898";
+        let ids = [format!("shardId-1:{seq}"), format!("shardId-1:{seq}1"), format!("shardId-2:{}", "9".repeat(64)), format!("shardId-2:{}", "9".repeat(65))];
+        let rec = |id: &str| format!(r#"{{"eventID": {id}, "kinesis": {{"sequenceNumber": "1", "data": ""}}}}"#);
+        let quoted: Vec<String> = ids.iter().map(|i| serde_json::to_string(i).unwrap()).collect();
+        let json = format!(r#"{{"Records": [{}, {}, {}, {}, {}, {{"kinesis": {{"sequenceNumber": "1", "data": ""}}}}]}}"#, rec(&quoted[0]), rec(&quoted[1]), rec(&quoted[2]), rec(&quoted[3]), rec("null"));
+        let event: super::KinesisEvent = serde_json::from_str(&json).unwrap();
+        let got: Vec<_> = event.records.iter().map(|r| r.event_id.clone()).collect();
+        let text: Vec<Option<String>> = got.iter().map(|i| i.as_ref().map(|i| i.to_string())).collect();
+        assert_eq!(text, [Some(ids[0].clone()), Some(ids[1].clone()), Some(ids[2].clone()), Some(ids[3].clone()), None, None]);
+        let shard = |i: usize| got[i].as_ref().unwrap().shard.clone().unwrap();
+        assert_eq!([&*shard(0), &*shard(2)], ["shardId-1", "shardId-2"]);
+        assert!(std::sync::Arc::ptr_eq(&shard(0), &shard(1)) && std::sync::Arc::ptr_eq(&shard(2), &shard(3)), "a repeated shard id is not shared");
+        let inline = |i: usize| matches!(got[i].as_ref().unwrap().rest, super::Rest::Inline { .. });
+        assert_eq!([inline(0), inline(1), inline(2), inline(3)], [true, true, true, false]);
+        assert_eq!(serde_json::to_value(&event.records[4]).unwrap()["eventID"], serde_json::Value::Null);
     }
 
     #[test]

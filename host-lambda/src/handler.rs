@@ -140,7 +140,7 @@ impl<M: MetricsSink, R: RecordSink, S: StateStore> Handler<M, R, S> {
         // The rest of the records is dropped with the event, after the batch.
         let mut spare = Vec::new();
         for r in &mut event.records {
-            let shard_id = r.event_id.as_deref().and_then(|id| id.split_once(':')).map_or("shard", |(s, _)| s);
+            let shard_id = r.event_id.as_ref().and_then(crate::events::EventId::shard).unwrap_or("shard");
             let arn = r.event_source_arn.as_deref().unwrap_or("stream");
             // The key is `{arn}#{shard_id}`, compared in its parts: formatted only for a new
             // shard (`format!` per record was ~800 instructions; issue 13).

@@ -217,7 +217,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| KinesisEventRecord {
-                    event_id: Some(format!("shardId-000000000000:{i}")),
+                    event_id: Some(format!("shardId-000000000000:{i}").as_str().into()),
                     event_source_arn: Some("arn:aws:kinesis:us-east-1:1:stream/s".into()),
                     event_source: Some("aws:kinesis".into()),
                     kinesis: KinesisPayload { sequence_number: format!("{}", 1000 + i), data: b64.encode(l), ..Default::default() },

@@ -131,7 +131,7 @@ fn interleaved_shards_are_grouped_by_arn_and_shard() {
     let lines = gen_lines(6, 46);
     let mut ev = event(&lines);
     for (i, r) in ev.records.iter_mut().enumerate() {
-        r.event_id = Some(format!("shardId-00000000000{}:{}", i % 2, 1000 + i));
+        r.event_id = Some(format!("shardId-00000000000{}:{}", i % 2, 1000 + i).as_str().into());
     }
     let h = handler(Schema::realtime_release(46).unwrap(), None);
     let (resp, stats) = rt().block_on(h.handle_kinesis(ev));

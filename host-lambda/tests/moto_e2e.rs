@@ -268,7 +268,7 @@ async fn sinks_equal_cflog_analyze_and_a_repeated_batch_changes_nothing() {
     // The record whose data we broke no longer counts as a record but as a bad line.
     let (broken_shard, broken_seq) = {
         let e = first_event.as_ref().unwrap();
-        (e.records[3].event_id.clone().unwrap(), e.records[3].kinesis.sequence_number.clone())
+        (e.records[3].event_id.as_ref().unwrap().to_string(), e.records[3].kinesis.sequence_number.clone())
     };
     let broken_data = shards.values().flatten().find(|r| r.1 == broken_seq).unwrap().2.clone();
     let index = input.iter().position(|l| *l == broken_data).unwrap();
