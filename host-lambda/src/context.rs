@@ -51,6 +51,29 @@ impl WindowContext {
     pub fn status_404(&self) -> u64 {
         self.status_404
     }
+
+    /// Counts one record in the window's lists (its path, the path again when it is a 5xx,
+    /// its edge location and country) and its 404.
+    #[inline]
+    fn count(&mut self, record: &Record<'_>) {
+        let [uri, uri_5xx, edge, country] = &mut self.lists;
+        let status = record.status();
+        if matches!(status, Ok(Some(404))) {
+            self.status_404 += 1;
+        }
+        if let Some(path) = record.uri_path_raw() {
+            uri.add(path, 1);
+            if matches!(status, Ok(Some(500..=599))) {
+                uri_5xx.add(path, 1);
+            }
+        }
+        if let Some(e) = record.raw(Field::EdgeLocation) {
+            edge.add(e, 1);
+        }
+        if let Some(k) = record.raw(Field::Country) {
+            country.add(k, 1);
+        }
+    }
 }
 
 /// Distributions a batch holds up to which [`ContextBuilder`] finds one by comparing the
@@ -73,24 +96,7 @@ impl ContextBuilder {
     /// window starting at `window_start`.
     pub fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
         let at = self.distribution(dist);
-        let c = self.per[at].1.entry(window_start).or_insert_with(WindowContext::new);
-        let [uri, uri_5xx, edge, country] = &mut c.lists;
-        let status = record.status();
-        if matches!(status, Ok(Some(404))) {
-            c.status_404 += 1;
-        }
-        if let Some(path) = record.uri_path_raw() {
-            uri.add(path, 1);
-            if matches!(status, Ok(Some(500..=599))) {
-                uri_5xx.add(path, 1);
-            }
-        }
-        if let Some(e) = record.raw(Field::EdgeLocation) {
-            edge.add(e, 1);
-        }
-        if let Some(k) = record.raw(Field::Country) {
-            country.add(k, 1);
-        }
+        self.per[at].1.entry(window_start).or_insert_with(WindowContext::new).count(record);
     }
 
     /// Where `dist` is in `per`, added if new.
@@ -353,24 +359,7 @@ mod tests {
 
     impl HashedBuilder {
         fn add(&mut self, dist: &str, window_start: i64, record: &Record<'_>) {
-            let c = self.per.entry(dist.to_string()).or_default().entry(window_start).or_insert_with(WindowContext::new);
-            let [uri, uri_5xx, edge, country] = &mut c.lists;
-            let status = record.status();
-            if matches!(status, Ok(Some(404))) {
-                c.status_404 += 1;
-            }
-            if let Some(path) = record.uri_path_raw() {
-                uri.add(path, 1);
-                if matches!(status, Ok(Some(500..=599))) {
-                    uri_5xx.add(path, 1);
-                }
-            }
-            if let Some(e) = record.raw(Field::EdgeLocation) {
-                edge.add(e, 1);
-            }
-            if let Some(k) = record.raw(Field::Country) {
-                country.add(k, 1);
-            }
+            self.per.entry(dist.to_string()).or_default().entry(window_start).or_insert_with(WindowContext::new).count(record);
         }
     }
 
