@@ -256,7 +256,7 @@ impl Parser {
     ) -> Option<(Result<Option<Record<'a>>, ParseError>, usize)> {
         let &first = buf.get(at)?;
         if first == b'#' || first.is_ascii_whitespace() {
-            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |p| at + p);
+            let end = line_end_from(buf, at);
             return Some((self.parse_line(&buf[at..end], rec), buf.len().min(end + 1)));
         }
         self.line_no += 1;
@@ -266,7 +266,7 @@ impl Parser {
         let window = &buf[..buf.len().min(at.saturating_add(MAX_LINE_LEN + 2))];
         let mut end = rec.fields.split_next(window, at, self.split_columns);
         if end == window.len() && end < buf.len() {
-            end = too_long_line_end(buf, end);
+            end = line_end_from(buf, end);
         }
         let next = buf.len().min(end + 1);
         let line = trim_line_end(&buf[at..end]);
@@ -343,10 +343,12 @@ impl Parser {
     }
 }
 
-/// Where a line that runs past the splitter's window ends (the next `\n` from `from`).
+/// The next `\n` of `buf` from `from` (`buf.len()` when there is none): the end of a line
+/// [`Parser::parse_next`] does not split (a header, a blank or white-space-led line) or
+/// that runs past the splitter's window. Both are rare, hence out of line.
 #[cold]
 #[inline(never)]
-fn too_long_line_end(buf: &[u8], from: usize) -> usize {
+fn line_end_from(buf: &[u8], from: usize) -> usize {
     memchr::memchr(b'\n', &buf[from..]).map_or(buf.len(), |p| from + p)
 }
 

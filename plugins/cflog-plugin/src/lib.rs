@@ -205,6 +205,9 @@ macro_rules! export_rule {
                 (((bytes.as_ptr() as usize as u64) << 32) | bytes.len() as u64) as i64
             }
 
+            // SAFETY (every `no_mangle` export below): these are the plugin ABI's symbols
+            // (`abi.rs`), defined only here; invoking this macro twice in one crate is a
+            // compile error (a duplicate symbol), so no two definitions of a name can clash.
             #[unsafe(no_mangle)]
             pub extern "C" fn cflog_abi_version() -> i32 {
                 $crate::abi::ABI_VERSION
