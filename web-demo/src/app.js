@@ -1,6 +1,6 @@
 // The page: file intake, options, progress, dashboard, filters, search, exports.
 import init, { check_field_set, realtime_releases } from "./pkg/cflog_wasm.js";
-import { run, warm, defaultWorkers, Cancelled } from "./pipeline.js";
+import { run, warm, defaultWorkers, maxWorkers, Cancelled } from "./pipeline.js";
 import uPlot from "./vendor/uPlot.esm.js";
 import { fmtInt, fmtPct, fmtBytes, plural, samplingRate, topListRows, kpiTiles, kpiMarkup, TOP_TABLES, BREAKDOWN_TABLES, fmtSpan, chartPoints, fmtShare5xx } from "./format.js";
 
@@ -481,10 +481,11 @@ async function main() {
     $("fieldset").appendChild(o);
   }
   const n = defaultWorkers();
-  for (let i = 1; i <= n; i++) {
+  const all = maxWorkers();
+  for (let i = 1; i <= all; i++) {
     const o = document.createElement("option");
     o.value = i;
-    o.textContent = i === n ? `${i} (all)` : String(i);
+    o.textContent = i === all ? `${i} (all)` : String(i);
     $("workers").appendChild(o);
   }
   $("workers").value = String(n);

@@ -51,8 +51,18 @@ export function warm(n) {
   getPool(n);
 }
 
-export function defaultWorkers() {
+// The most parsing workers a run may use: every core the browser reports, up to 8.
+export function maxWorkers() {
   return Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8));
+}
+
+// The workers a run uses unless told: one core fewer than `maxWorkers`, leaving a core
+// for reading (the page reads and deals the chunks on its own thread with several workers;
+// a lone worker has a reading worker of its own). With every core parsing, the reading
+// competes with the parsers: on 2 cores, 2 workers took 2.66 s where 1 took 1.70 s on the
+// same file (bench/RESULTS.md, browser inspector).
+export function defaultWorkers() {
+  return Math.max(1, maxWorkers() - 1);
 }
 
 // files: File[]; options: the Inspector options object; hooks: { onProgress, signal, rule }.
