@@ -183,7 +183,7 @@ impl Engine {
     pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         let (layout, double_decode) = self.layout_for(token)?;
         let found: Vec<&[u8]> = lines(bytes).collect();
-        let start = ChunkStart { layout, first_line, lines: line_ends(bytes, &found), double_decode };
+        let start = ChunkStart { layout, first_line, lines: line_ends(bytes, found.len()), double_decode };
         self.run(&found, file, &start, verdicts)
     }
 
@@ -270,10 +270,16 @@ impl Engine {
 
     fn take(&mut self, chunk: Option<ChunkBytes>) -> Result<(), Error> {
         let Some(chunk) = chunk else { return Ok(()) };
-        // The chunk's lines are found once, for the cutter's count and the worker.
-        let found: Vec<&[u8]> = lines(&chunk).collect();
-        let start = self.cutter.take_found(&chunk, &found).map_err(Error::from);
-        let result = start.and_then(|start| self.run(&found, self.file, &start, None));
+        let result = if self.options.search.is_some() {
+            // The search reads lines: they are found once, for the cutter's count too.
+            let found: Vec<&[u8]> = lines(&chunk).collect();
+            let start = self.cutter.take_found(&chunk, &found).map_err(Error::from);
+            start.and_then(|start| self.run(&found, self.file, &start, None))
+        } else {
+            // The worker walks the chunk once and counts its lines for the cutter.
+            let (worker, file) = (&mut self.worker, self.file as usize);
+            self.cutter.take_run(&chunk, |start| worker.run(file, start, &chunk, None)).map(drop).map_err(Error::from)
+        };
         self.chunker.give_back(chunk);
         result
     }
