@@ -326,8 +326,8 @@ impl Cutter {
     }
 
     /// [`take`](Self::take) of a chunk whose [`lines`] the caller has already found (and
-    /// hands on to [`crate::Worker::run_found`]), so that a host that cuts and runs each
-    /// chunk on one thread walks its lines once. `lines` must be `lines(bytes)`.
+    /// hands on to [`crate::Worker::run_found`] or reads itself, as the browser's search
+    /// does), so they are not counted again. `lines` must be `lines(bytes)`.
     pub fn take_found(&mut self, bytes: &[u8], lines: &[&[u8]]) -> Result<ChunkStart, LayoutError> {
         self.take_run(bytes, |_| line_ends(bytes, lines.len()))
     }

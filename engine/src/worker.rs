@@ -593,10 +593,7 @@ mod tests {
         for end in bounds {
             let bytes = &input[at..end];
             let found: Vec<&[u8]> = lines(bytes).collect();
-            let so = old.take_found(bytes, &found).map(|s| {
-                wo.run_found(1, &s, &found, None);
-                s
-            });
+            let so = old.take_found(bytes, &found).inspect(|s| wo.run_found(1, s, &found, None));
             let sn = new.take_run(bytes, |s| wn.run(1, s, bytes, None));
             match (so, sn) {
                 (Ok(so), Ok(sn)) => assert_eq!(so, sn, "chunk {at}..{end}"),
