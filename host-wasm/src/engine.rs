@@ -182,9 +182,22 @@ impl Engine {
     /// for its lines if a rule ran.
     pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         let (layout, double_decode) = self.layout_for(token)?;
+        if self.walks(verdicts) {
+            // The page's cutter has counted the chunk's lines; the worker does not read
+            // `lines`, and walks the chunk once.
+            let start = ChunkStart { layout, first_line, lines: 0, double_decode };
+            self.worker.run(file as usize, &start, bytes, None);
+            return Ok(());
+        }
         let found: Vec<&[u8]> = lines(bytes).collect();
         let start = ChunkStart { layout, first_line, lines: line_ends(bytes, found.len()), double_decode };
         self.run(&found, file, &start, verdicts)
+    }
+
+    /// Whether a chunk goes to the worker as bytes, for the parser to walk once
+    /// ([`Worker::run`]): no search and no rule verdicts, which read its lines.
+    fn walks(&self, verdicts: Option<&[Verdict]>) -> bool {
+        self.options.search.is_none() && verdicts.is_none()
     }
 
     /// Runs a chunk's `lines` (each found once, by [`lines`]).
@@ -270,15 +283,15 @@ impl Engine {
 
     fn take(&mut self, chunk: Option<ChunkBytes>) -> Result<(), Error> {
         let Some(chunk) = chunk else { return Ok(()) };
-        let result = if self.options.search.is_some() {
+        let result = if self.walks(None) {
+            // The worker walks the chunk once and counts its lines for the cutter.
+            let (worker, file) = (&mut self.worker, self.file as usize);
+            self.cutter.take_run(&chunk, |start| worker.run(file, start, &chunk, None)).map(drop).map_err(Error::from)
+        } else {
             // The search reads lines: they are found once, for the cutter's count too.
             let found: Vec<&[u8]> = lines(&chunk).collect();
             let start = self.cutter.take_found(&chunk, &found).map_err(Error::from);
             start.and_then(|start| self.run(&found, self.file, &start, None))
-        } else {
-            // The worker walks the chunk once and counts its lines for the cutter.
-            let (worker, file) = (&mut self.worker, self.file as usize);
-            self.cutter.take_run(&chunk, |start| worker.run(file, start, &chunk, None)).map(drop).map_err(Error::from)
         };
         self.chunker.give_back(chunk);
         result
