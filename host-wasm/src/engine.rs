@@ -377,3 +377,88 @@ impl Engine {
         self.worker.summary.tags.iter().map(|(k, c)| (k.clone(), c.total())).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A standard log and a real-time one with bad, blank, white-space, comment and CRLF
+    /// lines, `#Fields:` switches and an unterminated last line.
+    fn inputs() -> Vec<(&'static str, String)> {
+        let standard = [
+            "#Version: 1.0",
+            "#Fields: date time sc-status",
+            "2019-12-04\t21:02:31\t200",
+            "2019-12-04\t21:02:31\tx",
+            "",
+            "2019-12-04\t21:02:32\t404\r",
+            "#Fields: date time c-ip sc-status",
+            "2019-12-04\t21:02:33\t1.2.3.4\t503",
+            "2019-13-04\t21:02:33\t1.2.3.4\t503",
+            "   ",
+            "2019-12-04\t21:02:34\t1.2.3.4",
+            "#Fields: date time sc-status",
+            "2019-12-05\t21:02:35\t200",
+            "2019-12-05\t21:02:35\t20",
+        ]
+        .join("\n");
+        let realtime = [
+            "1607374321.541\t192.0.2.10\t200",
+            "1607374321.541\t192.0.2.10",
+            "",
+            "1607374321.541\t192.0.2.11\t404\r",
+            "# note",
+            "x\t192.0.2.10\t200",
+            "\t192.0.2.10\t200",
+            "1607374321.541\t192.0.2.12\t503",
+        ]
+        .join("\n");
+        vec![
+            (r#"{"format": "auto"}"#, standard),
+            (r#"{"format": "auto", "fields": "timestamp,c-ip,sc-status"}"#, realtime),
+        ]
+    }
+
+    /// The page's chunks pushed without verdicts (walked by the parser, `Worker::run`) and
+    /// the same chunks with a verdict per line that keeps every record (their lines found
+    /// first, `Worker::run_found`: the oracle), and the same input streamed (`take`), give
+    /// the same state, bad lines (numbered in the whole input) and line counts.
+    #[test]
+    fn chunks_walked_as_their_lines_found() {
+        for (options, text) in inputs() {
+            let bytes = text.as_bytes();
+            let ends: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'\n').map(|i| i + 1).collect();
+            for step in [1, 2, 3, usize::MAX] {
+                let opts = Options::from_json(options).unwrap();
+                let (mut walked, mut found, mut streamed) = (Engine::new(opts.clone()), Engine::new(opts.clone()), Engine::new(opts.clone()));
+                let mut cutter = Cutter::new(&opts.layout);
+                cutter.begin("in");
+                // Chunks of `step` lines.
+                let mut bounds: Vec<usize> = ends.iter().enumerate().filter(|&(k, _)| (k + 1) % step == 0).map(|(_, &e)| e).collect();
+                bounds.push(bytes.len());
+                let mut at = 0;
+                for end in bounds {
+                    let chunk = &bytes[at..end];
+                    let start = cutter.take(chunk).unwrap();
+                    let token = layout_token(&start.layout, start.double_decode);
+                    let keep = vec![Verdict { drop: false, tags: Vec::new() }; lines(chunk).count()];
+                    walked.push_chunk(chunk, 2, start.first_line, &token, None).unwrap();
+                    found.push_chunk(chunk, 2, start.first_line, &token, Some(&keep)).unwrap();
+                    at = end;
+                }
+                // The third input (index 2), as the chunks above say.
+                for name in ["a", "b", "in"] {
+                    streamed.begin_file(name);
+                }
+                streamed.push(bytes).unwrap();
+                streamed.end_file().unwrap();
+                assert!(found.summary().bad_lines >= 2, "{}", found.summary().bad_lines);
+                for (name, e) in [("walked", &walked), ("streamed", &streamed)] {
+                    assert_eq!(e.lines(), found.lines(), "{name}, step {step}");
+                    assert_eq!(e.bad_lines_json(), found.bad_lines_json(), "{name}, step {step}");
+                    assert!(e.state() == found.state(), "{name}, step {step}: states differ");
+                }
+            }
+        }
+    }
+}
