@@ -159,14 +159,12 @@ impl ThreadWorker {
         worker.run(chunk.input, &chunk.start, &chunk.bytes, rules);
     }
 
-    /// Cuts and runs a chunk on this thread, its lines found once (`take_found` +
-    /// `run_found`, as the browser engine does) instead of counted by the cutter and found
-    /// again by the worker.
+    /// Cuts and runs a chunk on this thread (`Cutter::take_run`, as the browser engine
+    /// does): the worker's walk over the chunk counts its lines for the cutter, instead
+    /// of a pass of the cutter's own.
     fn cut_and_run(&mut self, cutter: &mut Cutter, input: usize, bytes: &[u8]) -> Result<u64> {
-        let found: Vec<&[u8]> = cflog_engine::cut::lines(bytes).collect();
-        let start = cutter.take_found(bytes, &found)?;
         let (worker, rules) = self.parts();
-        worker.run_found(input, &start, &found, rules);
+        let start = cutter.take_run(bytes, |start| worker.run(input, start, bytes, rules))?;
         Ok(start.lines)
     }
 }

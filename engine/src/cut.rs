@@ -36,11 +36,12 @@ pub fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// How many of `lines` (the [`lines`] of `bytes`) end in a `\n`: all but an unterminated
-/// last one. What [`Cutter::take`] counts, without a pass over the bytes.
-pub fn line_ends(bytes: &[u8], lines: &[&[u8]]) -> u64 {
+/// How many of the `lines` lines of `bytes` (as [`lines`] finds them, or as
+/// `Parser::parse_next` walks them) end in a `\n`: all but an unterminated last one. What
+/// [`Cutter::take`] counts, without a pass over the bytes.
+pub fn line_ends(bytes: &[u8], lines: usize) -> u64 {
     let open_end = !bytes.is_empty() && !bytes.ends_with(b"\n");
-    (lines.len() - usize::from(open_end)) as u64
+    (lines - usize::from(open_end)) as u64
 }
 
 /// Gathers bytes arriving in any pieces into newline-aligned chunks of about [`CHUNK`].
@@ -321,18 +322,31 @@ impl Cutter {
     /// Describes the next chunk of the current input (`bytes` ends at a line end, or at
     /// the end of the input) and advances past it.
     pub fn take(&mut self, bytes: &[u8]) -> Result<ChunkStart, LayoutError> {
-        self.take_counted(bytes, memchr::memchr_iter(b'\n', bytes).count() as u64)
+        self.take_run(bytes, |_| memchr::memchr_iter(b'\n', bytes).count() as u64)
     }
 
     /// [`take`](Self::take) of a chunk whose [`lines`] the caller has already found (and
-    /// hands on to [`crate::Worker::run_found`]), so that a host that cuts and runs each
-    /// chunk on one thread walks its lines once. `lines` must be `lines(bytes)`.
+    /// hands on to [`crate::Worker::run_found`] or reads itself, as the browser's search
+    /// does), so they are not counted again. `lines` must be `lines(bytes)`.
     pub fn take_found(&mut self, bytes: &[u8], lines: &[&[u8]]) -> Result<ChunkStart, LayoutError> {
-        self.take_counted(bytes, line_ends(bytes, lines))
+        self.take_run(bytes, |_| line_ends(bytes, lines.len()))
     }
 
-    /// [`take`](Self::take) of a chunk with `lines` line ends.
-    fn take_counted(&mut self, bytes: &[u8], lines: u64) -> Result<ChunkStart, LayoutError> {
+    /// [`take`](Self::take) of a chunk that `run` parses (on this thread) once it is
+    /// described, and whose line ends `run` counts: `run` gets the chunk's start and
+    /// returns the number of `\n` in `bytes` (what [`crate::Worker::run`] returns), so the
+    /// cutter makes no pass of its own to count them. The start returned carries that
+    /// count.
+    pub fn take_run(&mut self, bytes: &[u8], run: impl FnOnce(&ChunkStart) -> u64) -> Result<ChunkStart, LayoutError> {
+        let mut start = self.start(bytes)?;
+        start.lines = run(&start);
+        self.lines_before += start.lines;
+        Ok(start)
+    }
+
+    /// The start of the next chunk (`lines` left at 0): its layout and the lines before
+    /// it; notes the `#Fields:` lines it holds for the chunk after it.
+    fn start(&mut self, bytes: &[u8]) -> Result<ChunkStart, LayoutError> {
         let current = match &self.layout {
             Some(l) => l.clone(),
             None => {
@@ -362,9 +376,7 @@ impl Cutter {
                 self.layout = Some(ChunkLayout::Log(Arc::new(next)));
             }
         }
-        let start = ChunkStart { layout: current, first_line: self.lines_before, lines, double_decode: self.double_decode };
-        self.lines_before += lines;
-        Ok(start)
+        Ok(ChunkStart { layout: current, first_line: self.lines_before, lines: 0, double_decode: self.double_decode })
     }
 }
 

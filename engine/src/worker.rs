@@ -15,7 +15,7 @@ use cflog_core::summary::{Summary, SummaryOptions};
 use cflog_core::{ParseError, Parser, Record, RecordBuf, Schema};
 
 use crate::bad::{BadLine, BadLines};
-use crate::cut::{ChunkLayout, ChunkStart, lines};
+use crate::cut::{ChunkLayout, ChunkStart, line_ends, lines};
 use crate::ndjson::{Decoded, Dialect, NdjsonDecoder};
 
 /// Enrichment rules as the record loop sees them: a batch of records goes in, a verdict
@@ -117,11 +117,7 @@ impl RecordLoop {
     pub fn run(&mut self, parser: &mut Parser, lines: &[&[u8]], rules: Option<&mut (dyn Rules + '_)>, on: &mut dyn FnMut(usize, Outcome<'_, '_>)) {
         let Some(rules) = rules else {
             for (li, line) in lines.iter().enumerate() {
-                match parser.parse_line(line, &mut self.buf) {
-                    Ok(Some(record)) => on(li, Outcome::Record(&record, Tags::NONE)),
-                    Ok(None) => {}
-                    Err(e) => on(li, Outcome::Bad(e)),
-                }
+                hand_on(li, parser.parse_line(line, &mut self.buf), on);
             }
             return;
         };
@@ -152,6 +148,20 @@ impl RecordLoop {
         self.flush(parser, lines, rules, on);
     }
 
+    /// [`run`](Self::run) without rules over the lines of `bytes` (cut at `\n`, as
+    /// [`lines`] cuts them; the last one may lack its `\n`), each parsed where it lies by
+    /// [`Parser::parse_next`], which finds a line's end in the same scan as its fields
+    /// (`run` needs the lines found first). Returns the number of lines.
+    pub fn run_bytes(&mut self, parser: &mut Parser, bytes: &[u8], on: &mut impl FnMut(usize, Outcome<'_, '_>)) -> usize {
+        let (mut at, mut li) = (0, 0);
+        while let Some((result, next)) = parser.parse_next(bytes, at, &mut self.buf) {
+            hand_on(li, result, on);
+            at = next;
+            li += 1;
+        }
+        li
+    }
+
     fn flush(&mut self, parser: &Parser, lines: &[&[u8]], rules: &mut dyn Rules, on: &mut dyn FnMut(usize, Outcome<'_, '_>)) {
         if self.pending.iter().any(|(_, r)| r.is_ok()) {
             rules.run();
@@ -167,6 +177,42 @@ impl RecordLoop {
             }
         }
         rules.clear();
+    }
+}
+
+/// Hands line `li`'s parse result to `on` as an outcome without rules (a comment or blank
+/// line is skipped).
+#[inline]
+fn hand_on(li: usize, result: Result<Option<Record<'_>>, ParseError>, on: &mut (impl FnMut(usize, Outcome<'_, '_>) + ?Sized)) {
+    match result {
+        Ok(Some(record)) => on(li, Outcome::Record(&record, Tags::NONE)),
+        Ok(None) => {}
+        Err(e) => on(li, Outcome::Bad(e)),
+    }
+}
+
+/// A chunk's lines as a worker gets them: found already ([`lines`]), or still in the
+/// chunk's bytes, for the parser to walk ([`RecordLoop::run_bytes`]).
+#[derive(Clone, Copy)]
+enum Lines<'a> {
+    Found(&'a [&'a [u8]]),
+    Bytes(&'a [u8]),
+}
+
+impl Lines<'_> {
+    /// Calls `f` with the lines, found now if they are still bytes; returns their number.
+    fn found(self, f: impl FnOnce(&[&[u8]])) -> usize {
+        match self {
+            Lines::Found(lines) => {
+                f(lines);
+                lines.len()
+            }
+            Lines::Bytes(bytes) => {
+                let found: Vec<&[u8]> = lines(bytes).collect();
+                f(&found);
+                found.len()
+            }
+        }
     }
 }
 
@@ -227,43 +273,55 @@ impl Worker {
     }
 
     /// Aggregates one chunk of input `input` that starts as `start` says (see
-    /// [`crate::Cutter`]), through `rules` if any.
-    pub fn run(&mut self, input: usize, start: &ChunkStart, bytes: &[u8], rules: Option<&mut (dyn Rules + '_)>) {
-        let lines: Vec<&[u8]> = lines(bytes).collect();
-        self.run_found(input, start, &lines, rules);
+    /// [`crate::Cutter`]; its `lines` is not read), through `rules` if any. Returns the
+    /// chunk's line ends (its `\n`s), counted on the way (see [`crate::Cutter::take_run`]).
+    ///
+    /// A log chunk without rules is walked once by the parser ([`RecordLoop::run_bytes`]);
+    /// otherwise its [`lines`] are found first, as [`run_found`](Self::run_found) takes
+    /// them.
+    pub fn run(&mut self, input: usize, start: &ChunkStart, bytes: &[u8], rules: Option<&mut (dyn Rules + '_)>) -> u64 {
+        let n = self.run_chunk(input, start, Lines::Bytes(bytes), rules);
+        line_ends(bytes, n)
     }
 
     /// [`run`](Self::run) of a chunk whose [`lines`] the caller has already found (see
     /// [`crate::Cutter::take_found`]).
     pub fn run_found(&mut self, input: usize, start: &ChunkStart, lines: &[&[u8]], rules: Option<&mut (dyn Rules + '_)>) {
-        self.lines += lines.len() as u64;
-        match &start.layout {
+        self.run_chunk(input, start, Lines::Found(lines), rules);
+    }
+
+    /// Aggregates a chunk's `lines`; returns their number.
+    fn run_chunk(&mut self, input: usize, start: &ChunkStart, lines: Lines<'_>, rules: Option<&mut (dyn Rules + '_)>) -> usize {
+        let n = match &start.layout {
             ChunkLayout::Log(schema) => {
                 // The cutter decided per input (it also honours a forced double decoding).
                 let twice = start.double_decode || self.double_decode;
-                self.run_lines(input, schema, start.first_line, lines, twice, rules, &[]);
+                self.run_lines(input, schema, start.first_line, lines, twice, rules, &[])
             }
-            ChunkLayout::Ndjson => self.run_ndjson(input, start.first_line, lines, rules, Dialect::Cflog),
-            ChunkLayout::V2Json => self.run_ndjson(input, start.first_line, lines, rules, Dialect::V2),
-        }
+            ChunkLayout::Ndjson => lines.found(|l| self.run_ndjson(input, start.first_line, l, rules, Dialect::Cflog)),
+            ChunkLayout::V2Json => lines.found(|l| self.run_ndjson(input, start.first_line, l, rules, Dialect::V2)),
+        };
+        self.lines += n as u64;
+        n
     }
 
     /// Parses and aggregates `lines`, lines `first_line + 1 ...` of input `input`;
     /// `line_tags` holds each line's `_cflog.tags` when the lines were rebuilt from NDJSON.
+    /// Returns the number of lines.
     #[allow(clippy::too_many_arguments)]
     fn run_lines(
         &mut self,
         input: usize,
         schema: &Schema,
         first_line: u64,
-        lines: &[&[u8]],
+        lines: Lines<'_>,
         double_decode: bool,
         rules: Option<&mut (dyn Rules + '_)>,
         line_tags: &[Vec<(String, String)>],
-    ) {
+    ) -> usize {
         let mut parser = Parser::with_schema(schema.clone()).double_decode(double_decode).after_line(first_line);
         let mut records = std::mem::take(&mut self.records);
-        records.run(&mut parser, lines, rules, &mut |li, outcome| {
+        let mut on = |li: usize, outcome: Outcome<'_, '_>| {
             let result = match outcome {
                 Outcome::Record(record, tags) => match self.admit(record, tags, line_tags.get(li).map_or(&[][..], Vec::as_slice)) {
                     Ok(false) => Ok(()),
@@ -284,8 +342,13 @@ impl Worker {
             if let Err(e) = result {
                 self.bad_line(input, e.line, e.reason().to_string());
             }
-        });
+        };
+        let n = match (lines, rules) {
+            (Lines::Bytes(bytes), None) => records.run_bytes(&mut parser, bytes, &mut on),
+            (lines, rules) => lines.found(|l| records.run(&mut parser, l, rules, &mut on)),
+        };
         self.records = records;
+        n
     }
 
     /// Whether the filter keeps `record` (with the rules' `tags` and an enriched record's
@@ -361,7 +424,7 @@ impl Worker {
     ) {
         if let Some((s, first)) = run {
             let lines: Vec<&[u8]> = lines(run_bytes).collect();
-            self.run_lines(input, &s, first, &lines, false, rules, run_tags);
+            self.run_lines(input, &s, first, Lines::Found(&lines), false, rules, run_tags);
         }
     }
 }
@@ -370,6 +433,7 @@ impl Worker {
 mod tests {
     use super::*;
     use cflog_core::Field;
+    use proptest::strategy::Strategy as _;
 
     /// Rules that drop records whose status is 404 and tag the rest `class=<status/100>xx`:
     /// a fake with an obvious oracle.
@@ -511,11 +575,152 @@ mod tests {
         }
     }
 
+    /// Cuts `input` into chunks ending after the lines whose index is in `cuts` (and at
+    /// its end) and runs them the old way (`take_found` + `run_found`: lines found by
+    /// memchr, each parsed by `parse_line`, the oracle) and the new way (`take_run` +
+    /// `run`: the parser walks the bytes and counts the lines); requires the same chunk
+    /// starts (layout, first line, line ends), cutter state (origin, layouts, where a
+    /// next chunk would start), lines seen, summary state and bad lines.
+    fn walked_as_found(choice: &crate::LayoutChoice, input: &[u8], cuts: &[usize]) {
+        let mut bounds: Vec<usize> = input.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i + 1).collect();
+        bounds = bounds.iter().enumerate().filter(|(k, _)| cuts.contains(k)).map(|(_, &e)| e).filter(|&e| e < input.len()).collect();
+        bounds.push(input.len());
+        let (mut old, mut new) = (crate::Cutter::new(choice), crate::Cutter::new(choice));
+        old.begin("in");
+        new.begin("in");
+        let (mut wo, mut wn) = (Worker::new(SummaryOptions::default(), 10_000, false), Worker::new(SummaryOptions::default(), 10_000, false));
+        let mut at = 0;
+        for end in bounds {
+            let bytes = &input[at..end];
+            let found: Vec<&[u8]> = lines(bytes).collect();
+            let so = old.take_found(bytes, &found).inspect(|s| wo.run_found(1, s, &found, None));
+            let sn = new.take_run(bytes, |s| wn.run(1, s, bytes, None));
+            match (so, sn) {
+                (Ok(so), Ok(sn)) => assert_eq!(so, sn, "chunk {at}..{end}"),
+                (so, sn) => assert_eq!(so.map_err(|e| e.to_string()), sn.map_err(|e| e.to_string()), "chunk {at}..{end}"),
+            }
+            at = end;
+        }
+        assert_eq!((old.origin(), old.layouts()), (new.origin(), new.layouts()));
+        let next = |c: &mut crate::Cutter| c.take(b"").map(|s| (s.first_line, s.layout)).map_err(|e| e.to_string());
+        assert_eq!(next(&mut old), next(&mut new), "where a next chunk starts");
+        assert_eq!(wo.lines, wn.lines, "lines seen");
+        assert_eq!((wo.summary.records, wo.summary.bad_lines), (wn.summary.records, wn.summary.bad_lines));
+        assert!(wo.summary.encode_state() == wn.summary.encode_state(), "summary states differ");
+        assert_eq!(std::mem::take(&mut wo.bad).into_sorted(), std::mem::take(&mut wn.bad).into_sorted());
+    }
+
+    /// Lines of every kind a chunk can hold: real-time and standard records, good and bad,
+    /// `#Fields:` lines that switch the standard layout (or are not valid), other headers,
+    /// blank and white-space lines, a first field that is empty.
+    const KINDS: &[&str] = &[
+        "1607374321.541\t192.0.2.10\t200",
+        "1607374321.541\t192.0.2.11\t404",
+        "1607374321.541\t192.0.2.10",
+        "1607374321.541\t192.0.2.10\t503\textra",
+        "16073x4321.541\t192.0.2.10\t200",
+        "1607374321.541\t192.0.2.10\tabc",
+        "\t192.0.2.10\t200",
+        "#Version: 1.0",
+        "#Fields: date time sc-status",
+        "#Fields: date time c-ip sc-status",
+        "#Fields: date time c-ip sc-status cs-uri-stem",
+        "#Fields: not fields at all",
+        "# a comment",
+        "2019-12-04\t21:02:31\t200",
+        "2019-12-04\t21:02:32\t1.2.3.4\t503",
+        "2019-12-05\t21:02:33\t1.2.3.4\t404\t/a%20b",
+        "2019-13-04\t21:02:31\t200",
+        "2019-12-04\t21:02:31\tx",
+        "2019-12-04",
+        "",
+        "   ",
+        "\t\t",
+        " 2019-12-04\t21:02:31\t200",
+    ];
+
+    /// The first lines of each kind of input: given real-time fields, a standard log with
+    /// its header, a real-time log whose layout is inferred, a standard log without header.
+    fn preamble(kind: u8) -> (crate::LayoutChoice, &'static str) {
+        let given = Schema::from_field_names(&["timestamp", "c-ip", "sc-status"]).unwrap();
+        match kind {
+            0 => (crate::LayoutChoice { realtime: Some(given), ..Default::default() }, ""),
+            1 => (crate::LayoutChoice::default(), "#Version: 1.0\n#Fields: date time sc-status\n"),
+            2 => (crate::LayoutChoice::default(), "1607374321.541\t192.0.2.10\t200\n"),
+            _ => (crate::LayoutChoice::default(), "2019-12-04\t21:02:31\t200\n"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Chunks walked by the parser (`Cutter::take_run` + `Worker::run`) give what the
+        /// lines found first give (`take_found` + `run_found`), whatever the lines (some
+        /// random, with lone `\r`s), their ends (LF or CRLF), the last line's `\n` and
+        /// where the chunks end.
+        #[test]
+        fn walking_a_chunk_is_finding_its_lines(
+            kind in 0u8..4,
+            lines in proptest::collection::vec(
+                (proptest::prop_oneof![
+                    4 => (0..KINDS.len()).prop_map(|k| KINDS[k].to_string()),
+                    1 => "[a-c0-9 \t#.\r]{0,30}",
+                ], proptest::prelude::any::<bool>()),
+                0..40,
+            ),
+            last_newline in proptest::prelude::any::<bool>(),
+            cuts in proptest::collection::vec(0usize..45, 0..6),
+        ) {
+            let (choice, head) = preamble(kind);
+            let mut input = head.as_bytes().to_vec();
+            for (line, crlf) in &lines {
+                input.extend_from_slice(line.as_bytes());
+                input.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
+            }
+            if !last_newline && input.last() == Some(&b'\n') {
+                input.pop();
+            }
+            walked_as_found(&choice, &input, &cuts);
+        }
+    }
+
+    /// The edges: an empty input, lines longer than the limit (with and without their
+    /// `\r`, followed by a good line or ending the input), a chunk made of one huge line,
+    /// a last line without `\n`.
+    #[test]
+    fn walking_a_chunk_is_finding_its_lines_at_the_edges() {
+        let max = cflog_core::parser::MAX_LINE_LEN;
+        let long = |n: usize| "1607374321.541\t192.0.2.10\t".bytes().chain(std::iter::repeat(b'7')).take(n).collect::<Vec<u8>>();
+        let good = b"1607374321.541\t192.0.2.10\t200".to_vec();
+        let join = |parts: &[&[u8]]| parts.join(&b'\n');
+        let inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"\n".to_vec(),
+            b"\r\n\r\n".to_vec(),
+            good.clone(),
+            join(&[&long(max + 1), &good]),
+            join(&[&long(max), &good, b""]),
+            [long(max), b"\r\n".to_vec(), good.clone()].concat(),
+            [long(max + 1), b"\r\n".to_vec(), good.clone()].concat(),
+            long(max + 1),
+            long(3 * max / 2),
+            join(&[&good, &long(3 * max / 2)]),
+            join(&[&good, &long(3 * max / 2), b""]),
+        ];
+        for kind in [0, 2] {
+            let (choice, _) = preamble(kind);
+            for input in &inputs {
+                for cuts in [vec![], vec![0], vec![0, 1, 2]] {
+                    walked_as_found(&choice, input, &cuts);
+                }
+            }
+        }
+    }
+
     #[test]
     fn line_ends_count_the_newlines() {
         for bytes in [&b""[..], b"a", b"a\n", b"\n", b"a\n\nb", b"\n\n", b"a\r\nb\r\n"] {
             let found: Vec<&[u8]> = lines(bytes).collect();
-            assert_eq!(crate::line_ends(bytes, &found), bytes.iter().filter(|&&c| c == b'\n').count() as u64, "{bytes:?}");
+            assert_eq!(crate::line_ends(bytes, found.len()), bytes.iter().filter(|&&c| c == b'\n').count() as u64, "{bytes:?}");
         }
     }
 

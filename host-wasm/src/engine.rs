@@ -182,9 +182,22 @@ impl Engine {
     /// for its lines if a rule ran.
     pub fn push_chunk(&mut self, bytes: &[u8], file: u32, first_line: u64, token: &str, verdicts: Option<&[Verdict]>) -> Result<(), Error> {
         let (layout, double_decode) = self.layout_for(token)?;
+        if self.walks(verdicts) {
+            // The page's cutter has counted the chunk's lines; the worker does not read
+            // `lines`, and walks the chunk once.
+            let start = ChunkStart { layout, first_line, lines: 0, double_decode };
+            self.worker.run(file as usize, &start, bytes, None);
+            return Ok(());
+        }
         let found: Vec<&[u8]> = lines(bytes).collect();
-        let start = ChunkStart { layout, first_line, lines: line_ends(bytes, &found), double_decode };
+        let start = ChunkStart { layout, first_line, lines: line_ends(bytes, found.len()), double_decode };
         self.run(&found, file, &start, verdicts)
+    }
+
+    /// Whether a chunk goes to the worker as bytes, for the parser to walk once
+    /// ([`Worker::run`]): no search and no rule verdicts, which read its lines.
+    fn walks(&self, verdicts: Option<&[Verdict]>) -> bool {
+        self.options.search.is_none() && verdicts.is_none()
     }
 
     /// Runs a chunk's `lines` (each found once, by [`lines`]).
@@ -270,10 +283,16 @@ impl Engine {
 
     fn take(&mut self, chunk: Option<ChunkBytes>) -> Result<(), Error> {
         let Some(chunk) = chunk else { return Ok(()) };
-        // The chunk's lines are found once, for the cutter's count and the worker.
-        let found: Vec<&[u8]> = lines(&chunk).collect();
-        let start = self.cutter.take_found(&chunk, &found).map_err(Error::from);
-        let result = start.and_then(|start| self.run(&found, self.file, &start, None));
+        let result = if self.walks(None) {
+            // The worker walks the chunk once and counts its lines for the cutter.
+            let (worker, file) = (&mut self.worker, self.file as usize);
+            self.cutter.take_run(&chunk, |start| worker.run(file, start, &chunk, None)).map(drop).map_err(Error::from)
+        } else {
+            // The search reads lines: they are found once, for the cutter's count too.
+            let found: Vec<&[u8]> = lines(&chunk).collect();
+            let start = self.cutter.take_found(&chunk, &found).map_err(Error::from);
+            start.and_then(|start| self.run(&found, self.file, &start, None))
+        };
         self.chunker.give_back(chunk);
         result
     }
@@ -356,5 +375,90 @@ impl Engine {
     /// Tag counts of the summary (for a quick look without a full report).
     pub fn tag_counts(&self) -> BTreeMap<String, u64> {
         self.worker.summary.tags.iter().map(|(k, c)| (k.clone(), c.total())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A standard log and a real-time one with bad, blank, white-space, comment and CRLF
+    /// lines, `#Fields:` switches and an unterminated last line.
+    fn inputs() -> Vec<(&'static str, String)> {
+        let standard = [
+            "#Version: 1.0",
+            "#Fields: date time sc-status",
+            "2019-12-04\t21:02:31\t200",
+            "2019-12-04\t21:02:31\tx",
+            "",
+            "2019-12-04\t21:02:32\t404\r",
+            "#Fields: date time c-ip sc-status",
+            "2019-12-04\t21:02:33\t1.2.3.4\t503",
+            "2019-13-04\t21:02:33\t1.2.3.4\t503",
+            "   ",
+            "2019-12-04\t21:02:34\t1.2.3.4",
+            "#Fields: date time sc-status",
+            "2019-12-05\t21:02:35\t200",
+            "2019-12-05\t21:02:35\t20",
+        ]
+        .join("\n");
+        let realtime = [
+            "1607374321.541\t192.0.2.10\t200",
+            "1607374321.541\t192.0.2.10",
+            "",
+            "1607374321.541\t192.0.2.11\t404\r",
+            "# note",
+            "x\t192.0.2.10\t200",
+            "\t192.0.2.10\t200",
+            "1607374321.541\t192.0.2.12\t503",
+        ]
+        .join("\n");
+        vec![
+            (r#"{"format": "auto"}"#, standard),
+            (r#"{"format": "auto", "fields": "timestamp,c-ip,sc-status"}"#, realtime),
+        ]
+    }
+
+    /// The page's chunks pushed without verdicts (walked by the parser, `Worker::run`) and
+    /// the same chunks with a verdict per line that keeps every record (their lines found
+    /// first, `Worker::run_found`: the oracle), and the same input streamed (`take`), give
+    /// the same state, bad lines (numbered in the whole input) and line counts.
+    #[test]
+    fn chunks_walked_as_their_lines_found() {
+        for (options, text) in inputs() {
+            let bytes = text.as_bytes();
+            let ends: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'\n').map(|i| i + 1).collect();
+            for step in [1, 2, 3, usize::MAX] {
+                let opts = Options::from_json(options).unwrap();
+                let (mut walked, mut found, mut streamed) = (Engine::new(opts.clone()), Engine::new(opts.clone()), Engine::new(opts.clone()));
+                let mut cutter = Cutter::new(&opts.layout);
+                cutter.begin("in");
+                // Chunks of `step` lines.
+                let mut bounds: Vec<usize> = ends.iter().enumerate().filter(|&(k, _)| (k + 1) % step == 0).map(|(_, &e)| e).collect();
+                bounds.push(bytes.len());
+                let mut at = 0;
+                for end in bounds {
+                    let chunk = &bytes[at..end];
+                    let start = cutter.take(chunk).unwrap();
+                    let token = layout_token(&start.layout, start.double_decode);
+                    let keep = vec![Verdict { drop: false, tags: Vec::new() }; lines(chunk).count()];
+                    walked.push_chunk(chunk, 2, start.first_line, &token, None).unwrap();
+                    found.push_chunk(chunk, 2, start.first_line, &token, Some(&keep)).unwrap();
+                    at = end;
+                }
+                // The third input (index 2), as the chunks above say.
+                for name in ["a", "b", "in"] {
+                    streamed.begin_file(name);
+                }
+                streamed.push(bytes).unwrap();
+                streamed.end_file().unwrap();
+                assert!(found.summary().bad_lines >= 2, "{}", found.summary().bad_lines);
+                for (name, e) in [("walked", &walked), ("streamed", &streamed)] {
+                    assert_eq!(e.lines(), found.lines(), "{name}, step {step}");
+                    assert_eq!(e.bad_lines_json(), found.bad_lines_json(), "{name}, step {step}");
+                    assert!(e.state() == found.state(), "{name}, step {step}: states differ");
+                }
+            }
+        }
     }
 }
