@@ -16,11 +16,14 @@
 //! * [`ndjson`]: JSON lines as an input: cflog's own NDJSON (`cflog parse` output, the
 //!   Lambda's enriched archive) and standard logging v2 JSON.
 //! * [`v2`]: standard logging v2 in shapes cflog cannot read, recognised so the error says so.
+//! * [`fuzz`]: the body of the `chunk_walk` fuzz target (a chunk walked by the parser
+//!   against its lines found first), shared with the corpus replay and the proptest.
 //!
 //! Without I/O of its own: hosts read files, `File`s, Kinesis records and pass bytes.
 
 pub mod bad;
 pub mod cut;
+pub mod fuzz;
 pub mod layout;
 pub mod ndjson;
 pub mod spec;

@@ -575,41 +575,6 @@ mod tests {
         }
     }
 
-    /// Cuts `input` into chunks ending after the lines whose index is in `cuts` (and at
-    /// its end) and runs them the old way (`take_found` + `run_found`: lines found by
-    /// memchr, each parsed by `parse_line`, the oracle) and the new way (`take_run` +
-    /// `run`: the parser walks the bytes and counts the lines); requires the same chunk
-    /// starts (layout, first line, line ends), cutter state (origin, layouts, where a
-    /// next chunk would start), lines seen, summary state and bad lines.
-    fn walked_as_found(choice: &crate::LayoutChoice, input: &[u8], cuts: &[usize]) {
-        let mut bounds: Vec<usize> = input.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i + 1).collect();
-        bounds = bounds.iter().enumerate().filter(|(k, _)| cuts.contains(k)).map(|(_, &e)| e).filter(|&e| e < input.len()).collect();
-        bounds.push(input.len());
-        let (mut old, mut new) = (crate::Cutter::new(choice), crate::Cutter::new(choice));
-        old.begin("in");
-        new.begin("in");
-        let (mut wo, mut wn) = (Worker::new(SummaryOptions::default(), 10_000, false), Worker::new(SummaryOptions::default(), 10_000, false));
-        let mut at = 0;
-        for end in bounds {
-            let bytes = &input[at..end];
-            let found: Vec<&[u8]> = lines(bytes).collect();
-            let so = old.take_found(bytes, &found).inspect(|s| wo.run_found(1, s, &found, None));
-            let sn = new.take_run(bytes, |s| wn.run(1, s, bytes, None));
-            match (so, sn) {
-                (Ok(so), Ok(sn)) => assert_eq!(so, sn, "chunk {at}..{end}"),
-                (so, sn) => assert_eq!(so.map_err(|e| e.to_string()), sn.map_err(|e| e.to_string()), "chunk {at}..{end}"),
-            }
-            at = end;
-        }
-        assert_eq!((old.origin(), old.layouts()), (new.origin(), new.layouts()));
-        let next = |c: &mut crate::Cutter| c.take(b"").map(|s| (s.first_line, s.layout)).map_err(|e| e.to_string());
-        assert_eq!(next(&mut old), next(&mut new), "where a next chunk starts");
-        assert_eq!(wo.lines, wn.lines, "lines seen");
-        assert_eq!((wo.summary.records, wo.summary.bad_lines), (wn.summary.records, wn.summary.bad_lines));
-        assert!(wo.summary.encode_state() == wn.summary.encode_state(), "summary states differ");
-        assert_eq!(std::mem::take(&mut wo.bad).into_sorted(), std::mem::take(&mut wn.bad).into_sorted());
-    }
-
     /// Lines of every kind a chunk can hold: real-time and standard records, good and bad,
     /// `#Fields:` lines that switch the standard layout (or are not valid), other headers,
     /// blank and white-space lines, a first field that is empty.
@@ -639,18 +604,6 @@ mod tests {
         " 2019-12-04\t21:02:31\t200",
     ];
 
-    /// The first lines of each kind of input: given real-time fields, a standard log with
-    /// its header, a real-time log whose layout is inferred, a standard log without header.
-    fn preamble(kind: u8) -> (crate::LayoutChoice, &'static str) {
-        let given = Schema::from_field_names(&["timestamp", "c-ip", "sc-status"]).unwrap();
-        match kind {
-            0 => (crate::LayoutChoice { realtime: Some(given), ..Default::default() }, ""),
-            1 => (crate::LayoutChoice::default(), "#Version: 1.0\n#Fields: date time sc-status\n"),
-            2 => (crate::LayoutChoice::default(), "1607374321.541\t192.0.2.10\t200\n"),
-            _ => (crate::LayoutChoice::default(), "2019-12-04\t21:02:31\t200\n"),
-        }
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
         /// Chunks walked by the parser (`Cutter::take_run` + `Worker::run`) give what the
@@ -670,7 +623,7 @@ mod tests {
             last_newline in proptest::prelude::any::<bool>(),
             cuts in proptest::collection::vec(0usize..45, 0..6),
         ) {
-            let (choice, head) = preamble(kind);
+            let (choice, head) = crate::fuzz::preamble(kind);
             let mut input = head.as_bytes().to_vec();
             for (line, crlf) in &lines {
                 input.extend_from_slice(line.as_bytes());
@@ -679,7 +632,7 @@ mod tests {
             if !last_newline && input.last() == Some(&b'\n') {
                 input.pop();
             }
-            walked_as_found(&choice, &input, &cuts);
+            crate::fuzz::walked_as_found(&choice, &input, &cuts);
         }
     }
 
@@ -707,10 +660,10 @@ mod tests {
             join(&[&good, &long(3 * max / 2), b""]),
         ];
         for kind in [0, 2] {
-            let (choice, _) = preamble(kind);
+            let (choice, _) = crate::fuzz::preamble(kind);
             for input in &inputs {
                 for cuts in [vec![], vec![0], vec![0, 1, 2]] {
-                    walked_as_found(&choice, input, &cuts);
+                    crate::fuzz::walked_as_found(&choice, input, &cuts);
                 }
             }
         }

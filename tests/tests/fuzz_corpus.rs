@@ -19,6 +19,14 @@ fn fuzz_corpus_never_panics() {
     assert!(n >= 20, "corpus has {n} inputs; expected the committed seeds");
 }
 
+/// A chunk walked once by the parser gives what its lines found first give (the
+/// `chunk_walk` target: `cflog_engine::fuzz::walk_agrees`).
+#[test]
+fn chunk_walk_corpus_agrees() {
+    let n = replay("chunk_walk", cflog_engine::fuzz::walk_agrees);
+    assert!(n >= 20, "corpus has {n} inputs; expected the committed seeds");
+}
+
 #[test]
 fn state_corpus_never_panics() {
     let n = replay("decode_state", cflog_core::fuzz::decode_state);
