@@ -1,10 +1,10 @@
 //! SSE2 (four 16-byte compares a block) and AVX2 (two 32-byte compares).
 
 use super::{BLOCK, Fields, split_next_with, split_with};
-use core::arch::x86_64::{
-    __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8, _mm256_cmpeq_epi8,
-    _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
-};
+use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+// The AVX2 path is chosen by run-time detection, which needs `std`.
+#[cfg(feature = "std")]
+use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8};
 
 /// SSE2 is part of x86-64, so this path needs no detection.
 pub fn split_sse2(fields: &mut Fields, line: &[u8], at_least: usize) {
