@@ -63,12 +63,14 @@ export function ensureDir(d) {
 }
 
 // Opens the page with the console watched; returns { page, errors }. `options` go to
-// `browser.newPage` (e.g. `timezoneId`).
-export async function openPage(browser, url, options = {}) {
+// `browser.newPage` (e.g. `timezoneId`); `init`, if given, is a script (and its argument)
+// run in the page before its own scripts (`page.addInitScript`).
+export async function openPage(browser, url, options = {}, init = null) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, ...options });
   const errors = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));
+  if (init) await page.addInitScript(init.script, init.arg);
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.state === "ready");
   return { page, errors };

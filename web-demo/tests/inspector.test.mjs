@@ -107,11 +107,10 @@ test("all workers: every exact aggregate equals the CLI's", async () => {
 
 test("the worker count defaults to one fewer than the cores (a core left for reading); every count up to the cores, at most 8, can be picked", async () => {
   // [cores the browser reports, the default, the largest choice]
+  // The page as a browser reporting `n` cores shows it.
+  const withCores = (n) => ({ script: (c) => Object.defineProperty(Navigator.prototype, "hardwareConcurrency", { get: () => c }), arg: n });
   for (const [cores, want, all] of [[1, 1, 1], [2, 1, 2], [4, 3, 4], [8, 7, 8], [16, 7, 8]]) {
-    const page = await browser.newPage();
-    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, "hardwareConcurrency", { get: () => n }), cores);
-    await page.goto(server.url);
-    await page.waitForFunction(() => document.body.dataset.state === "ready");
+    const { page } = await openPage(browser, server.url, {}, withCores(cores));
     const options = await page.$$eval("#workers option", (os) => os.map((o) => [Number(o.value), o.textContent]));
     assert.deepEqual(options.map(([v]) => v), Array.from({ length: all }, (_, i) => i + 1), `${cores} cores`);
     assert.equal(options.at(-1)[1], `${all} (all)`, `${cores} cores`);
@@ -119,10 +118,7 @@ test("the worker count defaults to one fewer than the cores (a core left for rea
     await page.close();
   }
   // A run with the default uses it.
-  const page = await browser.newPage();
-  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, "hardwareConcurrency", { get: () => 3 }));
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.body.dataset.state === "ready");
+  const { page } = await openPage(browser, server.url, {}, withCores(3));
   assert.equal(await analyzeFiles(page, [F.rt]), "done");
   assert.match(await page.textContent("#files-info"), /2 workers/);
   await page.close();

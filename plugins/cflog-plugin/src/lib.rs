@@ -213,16 +213,19 @@ macro_rules! export_rule {
                 $crate::abi::ABI_VERSION
             }
 
+            // SAFETY: a plugin ABI symbol, defined only here (see the first export).
             #[unsafe(no_mangle)]
             pub extern "C" fn cflog_fields() -> i64 {
                 pack(guest().fields().as_bytes())
             }
 
+            // SAFETY: a plugin ABI symbol, defined only here (see the first export).
             #[unsafe(no_mangle)]
             pub extern "C" fn cflog_alloc(len: i32) -> i32 {
                 guest().alloc(len.max(0) as usize).as_mut_ptr() as usize as i32
             }
 
+            // SAFETY: a plugin ABI symbol, defined only here (see the first export).
             #[unsafe(no_mangle)]
             pub extern "C" fn cflog_last_error() -> i64 {
                 pack(guest().last_error().as_bytes())
@@ -237,6 +240,7 @@ macro_rules! export_rule {
                 (end <= g.input.len()).then_some(start..end)
             }
 
+            // SAFETY: a plugin ABI symbol, defined only here (see the first export).
             #[unsafe(no_mangle)]
             pub extern "C" fn cflog_init(schema_ptr: i32, schema_len: i32, config_ptr: i32, config_len: i32) -> i32 {
                 let g = guest();
@@ -249,6 +253,7 @@ macro_rules! export_rule {
                 if ok { 0 } else { 1 }
             }
 
+            // SAFETY: a plugin ABI symbol, defined only here (see the first export).
             #[unsafe(no_mangle)]
             pub extern "C" fn cflog_enrich(batch_ptr: i32, batch_len: i32) -> i64 {
                 let g = guest();
