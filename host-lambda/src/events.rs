@@ -12,16 +12,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[error("record data is not base64: {0}")]
 pub struct DataError(#[from] base64::DecodeError);
 
-/// The payload of a Kinesis or Firehose record. Decoded with `base64-simd` (vector code
-/// picked at run time; the scalar `base64` crate took ~12 instructions per byte, 13 % of the
-/// handler, issue 13); data it refuses goes to the `base64` crate, which says why (and
-/// decides: the two accept the same padded standard base64, proven by the tests below).
+/// The payload of a Kinesis or Firehose record. Decoded with `cflog_simd::base64` (AVX2 or
+/// NEON; the `base64-simd` crate's AVX2 loop took ~1.5 instructions a character, the scalar
+/// `base64` crate ~12, 13 % of the handler, issue 13); data it refuses goes to the `base64`
+/// crate, which says why (and decides: the two accept the same padded standard base64,
+/// proven by the tests below and in simd/tests/base64.rs).
 pub fn decode_record(data: &str) -> Result<Vec<u8>, DataError> {
     let data = data.trim();
-    match base64_simd::STANDARD.decode_to_vec(data) {
-        Ok(bytes) => Ok(bytes),
-        Err(_) => Ok(base64::engine::general_purpose::STANDARD.decode(data)?),
+    let mut bytes = Vec::with_capacity(cflog_simd::base64::room(data.len()));
+    if cflog_simd::base64::decode_append(data.as_bytes(), &mut bytes) {
+        return Ok(bytes);
     }
+    Ok(base64::engine::general_purpose::STANDARD.decode(data)?)
 }
 
 /// [`decode_record`] of a record's own `text`, without allocating: the bytes are decoded
@@ -31,20 +33,18 @@ pub fn decode_record(data: &str) -> Result<Vec<u8>, DataError> {
 /// and its copy ~1 KB of heap a record of the Lambda handler; issue 13). Text the vector
 /// decoder refuses is decoded from `text` by the `base64` crate, as `decode_record` does.
 ///
-/// A `spare` too small for the decoded bytes (a record longer than 4/3 of the one before:
+/// A `spare` too small for the decode's room (a record longer than 4/3 of the one before:
 /// 1 record in 5 of the handler bench) is replaced by a new buffer of the size needed, not
 /// grown: growing reallocates and can copy the old, unused capacity (the new buffer measured
 /// ~25 instructions a record less, of ~2,320; issue 13).
 pub fn decode_record_reusing(text: String, spare: &mut Vec<u8>) -> Result<Vec<u8>, DataError> {
     spare.clear();
     let trimmed = text.trim();
-    // Padded base64 decodes to at most 3 bytes per 4 characters.
-    let needed = trimmed.len().div_ceil(4) * 3;
+    let needed = cflog_simd::base64::room(trimmed.len());
     if spare.capacity() < needed {
         *spare = Vec::with_capacity(needed);
     }
-    if base64_simd::STANDARD.decode_append(trimmed, spare).is_err() {
-        spare.clear();
+    if !cflog_simd::base64::decode_append(trimmed.as_bytes(), spare) {
         return Ok(base64::engine::general_purpose::STANDARD.decode(trimmed)?);
     }
     let mut buffer = text.into_bytes();

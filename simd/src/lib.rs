@@ -1,11 +1,14 @@
 //! Field splitting for `cflog-core`: where the TAB-separated fields of one log line begin;
-//! and ([`escape`]) which bytes of a 16-byte block a JSON string must escape.
+//! ([`escape`]) which bytes of a 16-byte block a JSON string must escape; and ([`base64`])
+//! decoding the Lambda's base64 records.
 //!
-//! This crate is the only code of cflog allowed `unsafe`, and only for one thing: loading
-//! 16 or 32 bytes into a vector register (`_mm_loadu_si128`,
+//! This crate is the only code of cflog allowed `unsafe`, and only for one thing: moving
+//! bytes between memory and a vector register (`_mm_loadu_si128`,
 //! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load from a `&[u8; 64]` block of
 //! the line (or of a zero-padded copy of its end), or from a `&[u8; 16]` for [`escape`],
-//! so every load lies inside it (on x86-64 and AArch64 the intrinsics themselves are
+//! so every load lies inside it; [`base64`] also loads from `&[u8; 32]` / `&[u8; 64]`
+//! blocks of its text and stores into `&mut [u8; 16]`, `&mut [u8; 8]` and `&mut [u8; 48]` blocks of its
+//! output (on x86-64 and AArch64 the intrinsics themselves are
 //! still `unsafe` to call outside `#[target_feature]` functions). Comparing,
 //! making the bit mask and walking its bits are safe code. Every path is checked equal to
 //! [`split_tabs_scalar`] (and that to a naive `split`) by proptest and over the fuzz
@@ -50,6 +53,7 @@ extern crate std;
 
 use alloc::vec::Vec;
 
+pub mod base64;
 pub mod escape;
 pub use escape::json_block;
 
