@@ -98,7 +98,7 @@ compare: $(CFLOG)
 	$(CARGO) build --release -p cflog-bench --bin cflog-scan
 	python3 bench/compare.py $(COMPARE_ARGS)
 
-## fuzz: run the FUZZ_TARGET fuzz target (parse_line, decode_state or chunk_walk) for FUZZ_SECONDS
+## fuzz: run the FUZZ_TARGET fuzz target (parse_line, decode_state, chunk_walk or base64) for FUZZ_SECONDS
 ## (needs cargo-fuzz and RUSTC_BOOTSTRAP).
 FUZZ_TARGET ?= parse_line
 FUZZ_SECONDS ?= 60

@@ -1,7 +1,8 @@
 //! The base64 decoder accepts exactly the text the `base64` crate's `STANDARD` engine (the
 //! oracle: padded, canonical RFC 4648 §4) accepts, and decodes it to the same bytes, on
 //! this machine's path (AVX2 or NEON when there is one) and on the scalar one; on refused
-//! text the output is left as it was. `make test-simd-aarch64` runs these for the NEON path.
+//! text the output is left as it was; also on every text of the `base64` fuzz target's
+//! committed corpus. `make test-simd-aarch64` runs these for the NEON path.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -108,4 +109,19 @@ proptest! {
     fn text_of_edge_bytes(text in prop::collection::vec(edge_byte(), 0..80)) {
         check(&text);
     }
+}
+
+/// The committed corpus of the `base64` fuzz target (fuzz/fuzz_targets/base64.rs), each
+/// file a text, and the text without its last byte.
+#[test]
+fn the_fuzz_corpus_decodes_as_the_base64_crate() {
+    let dir = format!("{}/../fuzz/corpus/base64", env!("CARGO_MANIFEST_DIR"));
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("the corpus is committed") {
+        let text = std::fs::read(entry.expect("entry").path()).expect("read");
+        check(&text);
+        check(&text[..text.len().saturating_sub(1)]);
+        files += 1;
+    }
+    assert!(files > 40, "only {files} corpus files in {dir}");
 }
