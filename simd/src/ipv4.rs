@@ -12,6 +12,7 @@
 //! copied into a zeroed array, or a table row), as elsewhere in this crate.
 
 /// One shape: octet lengths `(l0, l1, l2, l3)`.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[derive(Clone, Copy)]
 struct Shape {
     /// `pshufb` indices: octet `k` to bytes `4k..4k + 3` as hundreds, tens, ones (right
@@ -27,6 +28,7 @@ struct Shape {
 }
 
 /// The 81 shapes, in the order of `(l0, l1, l2, l3)` counted in base 3.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
 const SHAPES: [Shape; 81] = {
     let mut shapes = [Shape { shuffle: [0; 16], dots: 0, leads: 0, len: 0 }; 81];
     let mut n = 0;
@@ -62,6 +64,7 @@ const SHAPES: [Shape; 81] = {
 /// the last at byte 11 at most): the one whose last octet has one digit (the dots do not
 /// tell the last octet's length; the shape with `l3` digits is 27 × (`l3` − 1) further on).
 /// 255 for none. A mask is checked against its shape's, so other bits may land on any entry.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
 const SHAPE_OF: [u8; 2048] = {
     let mut table = [255u8; 2048];
     let mut n = 0;
@@ -86,6 +89,7 @@ pub fn parse(input: &[u8]) -> Option<Option<[u8; 4]>> {
 
 /// The address as the low bytes of a 16-byte array, zero after it; `None` when it is not
 /// 7–15 bytes long. From two overlapping word loads, not a byte copy.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[inline(always)]
 fn padded(input: &[u8]) -> Option<[u8; 16]> {
     let len = input.len();
