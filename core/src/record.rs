@@ -85,6 +85,14 @@ impl<'a> Record<'a> {
         if value.len() < 2 && value.first().is_none_or(|&b| b == b'-') { None } else { Some(value) }
     }
 
+    /// The line up to the end of `value`, one of its columns (by address: a column is a
+    /// slice of the line).
+    #[inline(always)]
+    fn up_to_end_of(&self, value: &'a [u8]) -> &'a [u8] {
+        let end = (value.as_ptr() as usize + value.len()).wrapping_sub(self.line.as_ptr() as usize);
+        self.line.get(..end).unwrap_or(value)
+    }
+
     /// A column after the recorded bounds: found by a scan from the last recorded start.
     #[cold]
     fn column_past_bounds(&self, i: usize) -> Option<&'a [u8]> {
@@ -206,7 +214,8 @@ impl<'a> Record<'a> {
     /// An unsigned integer field (`sc-bytes`, `cs-bytes`, `c-port`, `asn`, …).
     #[inline]
     pub fn integer(&self, field: Field) -> Result<Option<u64>, ParseError> {
-        self.typed(field, "an unsigned integer", grammar::parse_u64)
+        // The value with the line's bytes before it, so short numbers are read as one word.
+        self.typed(field, "an unsigned integer", |text| grammar::parse_u64_ending(self.up_to_end_of(text), text.len()))
     }
 
     /// `sc-bytes`: bytes sent to the viewer.

@@ -56,6 +56,7 @@ use alloc::vec::Vec;
 pub mod base64;
 pub mod escape;
 pub use escape::json_block;
+pub mod ipv4;
 
 /// Block size of every path: one 64-bit mask.
 const BLOCK: usize = 64;
