@@ -90,7 +90,9 @@ impl<'a> Record<'a> {
     #[inline(always)]
     fn up_to_end_of(&self, value: &'a [u8]) -> &'a [u8] {
         let end = (value.as_ptr() as usize + value.len()).wrapping_sub(self.line.as_ptr() as usize);
-        self.line.get(..end).unwrap_or(value)
+        let upto = self.line.get(..end).unwrap_or(value);
+        debug_assert!(upto.ends_with(value), "a column of the line");
+        upto
     }
 
     /// A column after the recorded bounds: found by a scan from the last recorded start.

@@ -1,20 +1,23 @@
 //! Field splitting for `cflog-core`: where the TAB-separated fields of one log line begin;
-//! ([`escape`]) which bytes of a 16-byte block a JSON string must escape; and ([`base64`])
+//! ([`escape`]) which bytes of a 16-byte block a JSON string must escape; ([`ipv4`])
+//! reading a dotted quad without a branch on its octets' lengths; and ([`base64`])
 //! decoding the Lambda's base64 records.
 //!
 //! This crate is the only code of cflog allowed `unsafe`, and only for one thing: moving
 //! bytes between memory and a vector register (`_mm_loadu_si128`,
 //! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load from a `&[u8; 64]` block of
-//! the line (or of a zero-padded copy of its end), or from a `&[u8; 16]` for [`escape`],
-//! so every load lies inside it; [`base64`] also loads from `&[u8; 32]` / `&[u8; 64]`
-//! blocks of its text and stores into `&mut [u8; 16]`, `&mut [u8; 8]` and `&mut [u8; 48]` blocks of its
-//! output (on x86-64 and AArch64 the intrinsics themselves are
-//! still `unsafe` to call outside `#[target_feature]` functions). Comparing,
+//! the line (or of a zero-padded copy of its end), or from a `&[u8; 16]` for [`escape`]
+//! and [`ipv4`], so every load lies inside it; [`base64`] also loads from `&[u8; 32]` /
+//! `&[u8; 64]` blocks of its text and stores into `&mut [u8; 16]`, `&mut [u8; 8]` and
+//! `&mut [u8; 48]` blocks of its output (on x86-64 and AArch64 the intrinsics themselves
+//! are still `unsafe` to call outside `#[target_feature]` functions). Comparing,
 //! making the bit mask and walking its bits are safe code. Every path is checked equal to
 //! [`split_tabs_scalar`] (and that to a naive `split`) by proptest and over the fuzz
 //! corpus (`tests/equal.rs`); in `make test` the aarch64 path runs under qemu
 //! (`make test-simd-aarch64`) and the simd128 path as wasm32-wasip1 under Node's WASI
-//! (`make test-simd-wasm`).
+//! (`make test-simd-wasm`). [`escape`], [`ipv4`] and [`base64`] have their own oracles
+//! (`tests/escape.rs`, `tests/ipv4.rs`: `core::net`'s parser, `tests/base64.rs`: the
+//! `base64` crate).
 //!
 //! Paths, chosen once per call (the AVX2 check is a cached atomic load):
 //! - x86-64: AVX2 when the CPU has it (detected at run time with the `std` feature), else
@@ -55,8 +58,8 @@ use alloc::vec::Vec;
 
 pub mod base64;
 pub mod escape;
-pub use escape::json_block;
 pub mod ipv4;
+pub use escape::json_block;
 
 /// Block size of every path: one 64-bit mask.
 const BLOCK: usize = 64;
