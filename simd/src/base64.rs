@@ -75,7 +75,7 @@ pub fn decode_append(text: &[u8], out: &mut Vec<u8>) -> bool {
         if super::x86::has_avx2() {
             return decode_with(text, out, x86::blocks_avx2_checked);
         }
-        decode_with(text, out, |_, _| Some(0))
+        decode_append_scalar(text, out)
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -83,7 +83,7 @@ pub fn decode_append(text: &[u8], out: &mut Vec<u8>) -> bool {
     }
     #[cfg(not(any(all(target_arch = "x86_64", feature = "std"), target_arch = "aarch64")))]
     {
-        decode_with(text, out, |_, _| Some(0))
+        decode_append_scalar(text, out)
     }
 }
 
