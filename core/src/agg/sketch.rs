@@ -42,13 +42,15 @@ fn index_of_libm(v: u64) -> u16 {
     libm::ceil(libm::log(v as f64) / LN_GAMMA) as u16
 }
 
-/// Slices per power of two in [`START`]: the value's 4 bits after its highest set bit.
-const SLICE_BITS: u32 = 4;
+/// Slices per power of two in [`START`]: the value's 6 bits after its highest set bit. A
+/// slice spans at most 1/64 of its start, less than a bucket (2 %), so it holds at most one
+/// bucket's start and [`index_of`] steps at most once, without a loop whose length depends
+/// on the value (4 bits took up to 3 steps, a mispredicted branch every few values; issue 13).
+const SLICE_BITS: u32 = 6;
 
 /// `START[k << SLICE_BITS | j]`: the bucket of the smallest value whose highest set bit is
-/// `k` and whose next [`SLICE_BITS`] bits are `j` (of `2^k` for `k < SLICE_BITS`): a lower
-/// bound of the bucket of every value in that slice, at most 4 buckets below it (a slice
-/// spans at most 1/16 of its start, a bucket 2 %).
+/// `k` and whose next [`SLICE_BITS`] bits are `j` (for `k < SLICE_BITS`, the value itself):
+/// a lower bound of the bucket of every value in that slice, at most 1 bucket below it.
 static START: [u16; 64 << SLICE_BITS] = {
     let mut t = [0u16; 64 << SLICE_BITS];
     let (mut key, mut i) = (0, 0);
@@ -65,23 +67,23 @@ static START: [u16; 64 << SLICE_BITS] = {
     t
 };
 
-/// The smallest value of [`START`]'s slice `key` (for `k < SLICE_BITS`, `2^k`).
+/// The smallest value of [`START`]'s slice `key` (for `k < SLICE_BITS`, the only one: `j`'s
+/// top `k` bits are the value's bits after its highest).
 const fn slice_start(key: usize) -> u64 {
     let (k, j) = ((key >> SLICE_BITS) as u32, (key & ((1 << SLICE_BITS) - 1)) as u64);
-    if k < SLICE_BITS { 1u64 << k } else { (1u64 << k) | (j << (k - SLICE_BITS)) }
+    if k < SLICE_BITS { (1u64 << k) | (j >> (SLICE_BITS - k)) } else { (1u64 << k) | (j << (k - SLICE_BITS)) }
 }
 
 /// Bucket index of a positive value, equal to [`index_of_libm`] (the tests check every
-/// bound): the largest `i` with `BOUNDS[i] <= v`, searched from [`START`] onwards. A
-/// handful of comparisons instead of a logarithm per value.
+/// bound): the largest `i` with `BOUNDS[i] <= v`, [`START`]'s bucket or the next. A table
+/// read and one comparison instead of a logarithm per value.
 fn index_of(v: u64) -> u16 {
     debug_assert!(v > 0);
     let k = 63 - v.leading_zeros();
     let j = (v << (63 - k) >> (63 - SLICE_BITS)) & ((1 << SLICE_BITS) - 1);
-    let mut i = usize::from(START[(k as usize) << SLICE_BITS | j as usize]);
-    while i < MAX_INDEX as usize && BOUNDS[i + 1] <= v {
-        i += 1;
-    }
+    let i = usize::from(START[(k as usize) << SLICE_BITS | j as usize]);
+    // Added, not branched on: whether the value is past its slice's one bucket start.
+    let i = i + usize::from(BOUNDS.get(i + 1).is_some_and(|&b| b <= v));
     i as u16
 }
 
@@ -165,11 +167,13 @@ pub struct LatencySketch {
     zero: u64,
     /// `(bucket index, count)`, sorted by index, counts never zero.
     buckets: Vec<(u16, u64)>,
-    /// Where to look in `buckets`: entry `g` is the position of the first bucket whose index
-    /// is at least `g << GROUP_BITS` (the number of buckets below it), for every group up to
-    /// the highest one looked up so far. Derived from `buckets`, not part of the value: empty
-    /// until the first [`add_n`](Self::add_n), emptied when `buckets` is replaced.
-    group_start: Vec<u16>,
+    /// Where to look in `buckets`, for every group of [`GROUP`] bucket indices up to the
+    /// highest one looked up so far: entry `g`'s low 16 bits are the position of the first
+    /// bucket whose index is at least `g * GROUP` (the number of buckets below it), the next
+    /// [`GROUP`] bits which of the group's buckets are in `buckets`. Derived from `buckets`,
+    /// not part of the value: empty until the first [`add_n`](Self::add_n), emptied when
+    /// `buckets` is replaced.
+    groups: Vec<u32>,
     count: u64,
     sum: u128,
     /// Exact extremes; both 0 while empty so that equal contents compare equal.
@@ -177,9 +181,27 @@ pub struct LatencySketch {
     max: u64,
 }
 
-/// Bucket indices per entry of `LatencySketch::group_start`: 4, so a lookup steps over at
-/// most 3 buckets, and the table for latencies up to 10 s is about 200 entries.
+/// Bucket indices per entry of `LatencySketch::groups` (as a shift, and as a count): 4, so
+/// the table for latencies up to 10 s is about 200 entries.
 const GROUP_BITS: u32 = 2;
+const GROUP: usize = 1 << GROUP_BITS;
+
+/// Set bits of each 4-bit number, a nibble each: `BITS4 >> (4 * m) & 15` is `m.count_ones()`
+/// in a shift and a mask (`count_ones` without `popcnt` in the baseline x86-64 target is a
+/// dozen instructions).
+const BITS4: u64 = {
+    let (mut t, mut m) = (0u64, 0);
+    while m < 16 {
+        t |= (m as u64 & 1) + (m as u64 >> 1 & 1) + (m as u64 >> 2 & 1) + (m as u64 >> 3 & 1) << (4 * m);
+        m += 1;
+    }
+    t
+};
+
+/// Of a `groups` entry: buckets below the group, and which of its buckets are held.
+fn group_parts(entry: u32) -> (usize, u32) {
+    ((entry & 0xFFFF) as usize, entry >> 16)
+}
 
 impl PartialEq for LatencySketch {
     /// Equal contents; the lookup table is a cache and does not count.
@@ -243,22 +265,19 @@ impl LatencySketch {
         self.sum = self.sum.saturating_add(u128::from(v) * u128::from(n));
     }
 
-    /// Adds `n` to bucket `i`, found through `group_start` instead of a search over
-    /// `buckets`: the same result as a binary search (a proptest checks), in a few steps.
-    /// The common case, a bucket that exists in a group the table covers, is inlined;
-    /// growing the table and inserting a bucket ([`add_to_new_bucket`](Self::add_to_new_bucket),
-    /// at most once per bucket) are not, so the inlined part needs few registers.
+    /// Adds `n` to bucket `i`, found through `groups` instead of a search over `buckets`:
+    /// the group's first position plus its held buckets below `i`, with no loop whose length
+    /// depends on the value (the same result as a binary search; a proptest checks). The
+    /// common case, a held bucket in a group the table covers, is inlined; growing the table
+    /// and inserting a bucket ([`add_to_new_bucket`](Self::add_to_new_bucket), at most once
+    /// per bucket) are not, so the inlined part needs few registers.
     #[inline]
     fn add_to_bucket(&mut self, i: u16, n: u64) {
-        if let Some(&start) = self.group_start.get(usize::from(i >> GROUP_BITS)) {
-            let mut pos = usize::from(start);
-            while let Some(&(j, _)) = self.buckets.get(pos)
-                && j < i
-            {
-                pos += 1;
-            }
-            if let Some(b) = self.buckets.get_mut(pos)
-                && b.0 == i
+        if let Some(&entry) = self.groups.get(usize::from(i >> GROUP_BITS)) {
+            let (start, held) = group_parts(entry);
+            let bit = 1u32 << (i & (GROUP as u16 - 1));
+            if held & bit != 0
+                && let Some(b) = self.buckets.get_mut(start + (BITS4 >> (4 * (held & (bit - 1))) & 15) as usize)
             {
                 b.1 = b.1.saturating_add(n);
                 return;
@@ -268,30 +287,32 @@ impl LatencySketch {
     }
 
     /// [`add_to_bucket`](Self::add_to_bucket) in full: grows the table to cover `i`'s group,
-    /// then adds to the bucket or inserts it.
+    /// then inserts the bucket (or adds to it).
     #[cold]
     #[inline(never)]
     fn add_to_new_bucket(&mut self, i: u16, n: u64) {
         let g = usize::from(i >> GROUP_BITS);
-        if g >= self.group_start.len() {
+        if g >= self.groups.len() {
             // Counted from `buckets`, so this also rebuilds a table emptied by a merge.
-            for h in self.group_start.len()..=g {
-                let least = (h << GROUP_BITS) as u16;
+            for h in self.groups.len()..=g {
+                let least = (h * GROUP) as u16;
                 let below = self.buckets.partition_point(|&(j, _)| j < least);
-                // At most MAX_INDEX + 1 buckets, so positions fit in u16.
-                self.group_start.push(below as u16);
+                let held = self.buckets[below..].iter().take_while(|&&(j, _)| usize::from(j) < (h + 1) * GROUP).fold(0, |m, &(j, _)| m | 1 << (usize::from(j) % GROUP));
+                // At most MAX_INDEX + 1 buckets, so positions fit in 16 bits.
+                self.groups.push(below as u32 | held << 16);
             }
         }
-        let mut pos = usize::from(self.group_start[g]);
-        while pos < self.buckets.len() && self.buckets[pos].0 < i {
-            pos += 1;
-        }
-        if pos < self.buckets.len() && self.buckets[pos].0 == i {
+        let (start, held) = group_parts(self.groups[g]);
+        let bit = 1u32 << (usize::from(i) % GROUP);
+        let pos = start + (held & (bit - 1)).count_ones() as usize;
+        if held & bit != 0 {
             self.buckets[pos].1 = self.buckets[pos].1.saturating_add(n);
         } else {
             self.buckets.insert(pos, (i, n));
-            for start in &mut self.group_start[g + 1..] {
-                *start += 1;
+            self.groups[g] |= bit << 16;
+            // One more bucket below every later group (positions stay under 16 bits).
+            for entry in &mut self.groups[g + 1..] {
+                *entry += 1;
             }
         }
     }
@@ -494,7 +515,7 @@ impl LatencySketch {
             count = count.checked_add(c).ok_or(corrupt("sketch count overflows"))?;
             buckets.push((index as u16, c));
         }
-        let s = Self { zero, buckets, group_start: Vec::new(), count, sum, min, max };
+        let s = Self { zero, buckets, groups: Vec::new(), count, sum, min, max };
         s.check_consistent()?;
         Ok(s)
     }
@@ -568,7 +589,7 @@ impl Merge for LatencySketch {
             merged.push(next);
         }
         self.buckets = merged;
-        self.group_start.clear();
+        self.groups.clear();
         self.zero = self.zero.saturating_add(other.zero);
         self.count = self.count.saturating_add(other.count);
         self.sum = self.sum.saturating_add(other.sum);
@@ -648,6 +669,9 @@ mod tests {
         for (key, &start) in START.iter().enumerate() {
             let least = slice_start(key);
             assert!(start <= index_of_libm(least), "slice {key} starts above its first value's bucket");
+            // `index_of` steps at most once: the slice's last value is at most one bucket on.
+            let last = START.get(key + 1).map_or(u64::MAX, |_| slice_start(key + 1).max(least + 1) - 1);
+            assert!(index_of_libm(last) <= start + 1, "slice {key} ({least}..={last}) spans more than two buckets");
             for v in [least, least + 1, least.saturating_sub(1).max(1)] {
                 assert_eq!(index_of(v), index_of_libm(v), "value {v}");
             }
@@ -839,7 +863,7 @@ mod tests {
     }
 
     /// The straightforward bucket list: a binary search per value, as `add_n` did before
-    /// the `group_start` lookup.
+    /// the `groups` lookup.
     fn searched_buckets(values: &[u64]) -> Vec<(u16, u64)> {
         let mut buckets: Vec<(u16, u64)> = Vec::new();
         for &v in values.iter().filter(|&&v| v > 0) {
@@ -852,11 +876,20 @@ mod tests {
         buckets
     }
 
-    /// `group_start` says, for every group it covers, how many buckets lie below the group.
-    fn check_group_start(s: &LatencySketch) {
-        for (g, &start) in s.group_start.iter().enumerate() {
+    /// `groups` says, for every group it covers, how many buckets lie below the group and
+    /// which of its own are held.
+    fn check_groups(s: &LatencySketch) {
+        for (g, &entry) in s.groups.iter().enumerate() {
             let below = s.buckets.iter().filter(|&&(j, _)| usize::from(j) < g << GROUP_BITS).count();
-            assert_eq!(usize::from(start), below, "group {g}");
+            let held = s.buckets.iter().filter(|&&(j, _)| usize::from(j) >> GROUP_BITS == g).fold(0u32, |m, &(j, _)| m | 1 << (j & 3));
+            assert_eq!(group_parts(entry), (below, held), "group {g}");
+        }
+    }
+
+    #[test]
+    fn bits4_counts_the_set_bits() {
+        for m in 0..16u32 {
+            assert_eq!((BITS4 >> (4 * m) & 15) as u32, m.count_ones(), "{m:04b}");
         }
     }
 
@@ -871,12 +904,12 @@ mod tests {
             // Adds, with a merge and a decode part-way (both replace the buckets under the
             // lookup table), against one binary-searched list of everything.
             let mut s = sketch_of(&before);
-            check_group_start(&s);
+            check_groups(&s);
             let (m, d) = (merge_at % (values.len() + 1), decode_at % (values.len() + 1));
             for (k, &v) in values.iter().enumerate() {
                 if k == m {
                     s.merge(&sketch_of(&values[..3.min(values.len())])).unwrap();
-                    check_group_start(&s);
+                    check_groups(&s);
                 }
                 if k == d {
                     let mut w = Writer::new();
@@ -885,7 +918,7 @@ mod tests {
                     s = LatencySketch::decode(&mut Reader::new(&bytes)).unwrap();
                 }
                 s.add(v);
-                check_group_start(&s);
+                check_groups(&s);
             }
             let mut all = before.clone();
             all.extend_from_slice(&values);
@@ -907,8 +940,8 @@ mod tests {
                 LatencySketch::add_to_both(&mut a, &mut b, v);
                 want_a.add(v);
                 want_b.add(v);
-                check_group_start(&a);
-                check_group_start(&b);
+                check_groups(&a);
+                check_groups(&b);
             }
             for (got, want) in [(&a, &want_a), (&b, &want_b)] {
                 prop_assert_eq!(got, want);
