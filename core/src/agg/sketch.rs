@@ -190,9 +190,10 @@ const GROUP: usize = 1 << GROUP_BITS;
 /// in a shift and a mask (`count_ones` without `popcnt` in the baseline x86-64 target is a
 /// dozen instructions).
 const BITS4: u64 = {
-    let (mut t, mut m) = (0u64, 0);
+    let (mut t, mut m) = (0u64, 0u64);
     while m < 16 {
-        t |= (m as u64 & 1) + (m as u64 >> 1 & 1) + (m as u64 >> 2 & 1) + (m as u64 >> 3 & 1) << (4 * m);
+        let bits = (m & 1) + (m >> 1 & 1) + (m >> 2 & 1) + (m >> 3 & 1);
+        t |= bits << (4 * m);
         m += 1;
     }
     t
