@@ -291,24 +291,24 @@ impl<'a> Record<'a> {
     /// `x-edge-result-type`.
     #[inline]
     pub fn result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
-        self.typed(Field::ResultType, "UTF-8 text", ResultType::from_bytes)
+        self.typed(Field::ResultType, "UTF-8 text", |text| ResultType::from_line_end(self.up_to_end_of(text), text.len()))
     }
 
     /// `x-edge-response-result-type`.
     #[inline]
     pub fn response_result_type(&self) -> Result<Option<ResultType<'a>>, ParseError> {
-        self.typed(Field::ResponseResultType, "UTF-8 text", ResultType::from_bytes)
+        self.typed(Field::ResponseResultType, "UTF-8 text", |text| ResultType::from_line_end(self.up_to_end_of(text), text.len()))
     }
 
     /// `x-edge-detailed-result-type`.
     #[inline]
     pub fn detailed_result_type(&self) -> Result<Option<DetailedResultType<'a>>, ParseError> {
-        self.typed(Field::DetailedResultType, "UTF-8 text", DetailedResultType::from_bytes)
+        self.typed(Field::DetailedResultType, "UTF-8 text", |text| DetailedResultType::from_line_end(self.up_to_end_of(text), text.len()))
     }
 
     /// `fle-status`.
     pub fn fle_status(&self) -> Result<Option<FleStatus<'a>>, ParseError> {
-        Ok(self.text(Field::FleStatus)?.map(FleStatus::parse))
+        self.typed(Field::FleStatus, "UTF-8 text", |text| FleStatus::from_line_end(self.up_to_end_of(text), text.len()))
     }
 
     /// The distribution's domain name (`d111111abcdef8.cloudfront.net`): real-time

@@ -34,6 +34,40 @@ macro_rules! vocabulary {
                 core::str::from_utf8(text).ok().map($name::Other)
             }
 
+            /// The known value of each length up to 16 (the first, when several have it), as
+            /// its bytes in the low end of a little-endian `u128`.
+            const BY_LENGTH: [Option<(u128, Self)>; 17] = {
+                let mut table = [None; 17];
+                $(
+                    let name = stringify!($variant).as_bytes();
+                    if name.len() <= 16 && table[name.len()].is_none() {
+                        let (mut word, mut i) = (0u128, 0);
+                        while i < name.len() {
+                            word |= (name[i] as u128) << (8 * i);
+                            i += 1;
+                        }
+                        table[name.len()] = Some((word, $name::$variant));
+                    }
+                )*
+                table
+            };
+
+            /// [`Self::from_bytes`] of the last `len` bytes of `upto` (a field and the bytes of
+            /// its line before it): the value is compared as one word with the known value of
+            /// its length, a load and a compare where the chain of `==` branched on the length
+            /// (random from line to line; issue 13). Anything else is `from_bytes`'.
+            #[inline]
+            pub(crate) fn from_line_end(upto: &'a [u8], len: usize) -> Option<Self> {
+                if let Some(&word) = upto.last_chunk::<16>()
+                    && (1..=16).contains(&len)
+                    && let Some((known, value)) = Self::BY_LENGTH[len]
+                    && u128::from_le_bytes(word) >> (8 * (16 - len)) == known
+                {
+                    return Some(value);
+                }
+                Self::from_bytes(upto.get(upto.len().checked_sub(len)?..)?)
+            }
+
             /// The log text.
             pub fn as_str(&self) -> &'a str {
                 match self {
@@ -261,5 +295,29 @@ mod tests {
             prop_assert_eq!(ResultType::from_bytes(&text), core::str::from_utf8(&text).ok().map(ResultType::parse));
             prop_assert_eq!(DetailedResultType::from_bytes(&text), core::str::from_utf8(&text).ok().map(DetailedResultType::parse));
         }
+
+        /// `from_line_end` (the value compared as a word with the known value of its
+        /// length) is `from_utf8` then `parse` of the value, behind 0–20 bytes of its line:
+        /// every known value of the three vocabularies (with lengths shared by several of
+        /// them), each cut, extended or with one byte changed, and any bytes.
+        #[test]
+        fn from_line_end_is_parse_of_utf8(pick in 0usize..RESULTS.len() + MORE.len(), cut in 0usize..30, byte in any::<u8>(), edit in 0usize..5, noise in proptest::collection::vec(any::<u8>(), 1..20), before in proptest::collection::vec(prop_oneof![Just(b'\t'), b'A'..=b'z', any::<u8>()], 0..21)) {
+            let mut text = RESULTS.iter().chain(&MORE).nth(pick).unwrap().as_bytes().to_vec();
+            match edit {
+                0 => text.truncate(cut.max(1)),
+                1 => text.push(byte),
+                2 => { let at = cut % text.len(); text[at] = byte; }
+                3 => text = noise,
+                _ => {}
+            }
+            let line = [&before[..], &text].concat();
+            prop_assert_eq!(ResultType::from_line_end(&line, text.len()), core::str::from_utf8(&text).ok().map(ResultType::parse));
+            prop_assert_eq!(DetailedResultType::from_line_end(&line, text.len()), core::str::from_utf8(&text).ok().map(DetailedResultType::parse));
+            prop_assert_eq!(FleStatus::from_line_end(&line, text.len()), core::str::from_utf8(&text).ok().map(FleStatus::parse));
+        }
     }
+
+    /// Values of `x-edge-detailed-result-type` and `fle-status` (AWS's lists), some with the
+    /// length of another.
+    const MORE: [&str; 12] = ["OriginShieldHit", "ClientCommError", "OriginDnsError", "OriginError", "AbortedOrigin", "InvalidRequest", "SlowReaderOriginError", "OriginZeroSizeObjectError", "Processed", "ServerError", "RejectedByQueryArgs", "MalformedInputClientError"];
 }
