@@ -88,41 +88,11 @@ fn index_of(v: u64) -> u16 {
 }
 
 /// Smallest integer value that lands in bucket `i` or above: [`BOUNDS`]`[i]`, `u64::MAX`
-/// past [`MAX_INDEX`]. The table lookup is [`first_value_at_or_above_libm`], the definition
+/// past [`MAX_INDEX`]. The table lookup is `tests::first_value_at_or_above_libm`, the definition
 /// (the tests compare the two at every index); it replaced a bisection with a `libm` log per
 /// step, which made `to_values_counts` ~4 M instructions a Lambda batch (issue 13).
 fn first_value_at_or_above(i: u16) -> u64 {
     BOUNDS.get(usize::from(i)).copied().unwrap_or(u64::MAX)
-}
-
-/// Smallest integer value that lands in bucket `i` or above, as `libm` computes it: the
-/// definition of [`BOUNDS`] and the tests' oracle for [`first_value_at_or_above`].
-#[cfg(test)]
-fn first_value_at_or_above_libm(i: u16) -> u64 {
-    if i == 0 {
-        return 1;
-    }
-    // γ^(i-1) is where the bucket starts; floating-point noise makes it a guess, so settle
-    // the exact integer by bisection on `index_of` near the guess, falling back to the whole
-    // range if the guess was further off than expected.
-    let guess = libm::exp(f64::from(i - 1) * LN_GAMMA);
-    // `as` saturates at u64::MAX and sends NaN to 0, both safe starting points.
-    let g = guess as u64;
-    let slack = (g >> 20) + 4;
-    let (mut lo, mut hi) = (g.saturating_sub(slack).max(1), g.saturating_add(slack));
-    if index_of_libm(lo) >= i || index_of_libm(hi) < i {
-        lo = 1;
-        hi = u64::MAX;
-        if index_of_libm(hi) < i {
-            return u64::MAX;
-        }
-    }
-    // Invariant: index_of_libm(lo) < i <= index_of_libm(hi) (index_of_libm(1) = 0 < i).
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if index_of_libm(mid) >= i { hi = mid } else { lo = mid }
-    }
-    hi
 }
 
 /// The smallest and largest integers in bucket `i`.
@@ -607,6 +577,35 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::agg::testing::Rng;
+
+    /// Smallest integer value that lands in bucket `i` or above, as `libm` computes it: the
+    /// definition of [`BOUNDS`] and the tests' oracle for [`first_value_at_or_above`].
+    fn first_value_at_or_above_libm(i: u16) -> u64 {
+        if i == 0 {
+            return 1;
+        }
+        // γ^(i-1) is where the bucket starts; floating-point noise makes it a guess, so settle
+        // the exact integer by bisection on `index_of` near the guess, falling back to the whole
+        // range if the guess was further off than expected.
+        let guess = libm::exp(f64::from(i - 1) * LN_GAMMA);
+        // `as` saturates at u64::MAX and sends NaN to 0, both safe starting points.
+        let g = guess as u64;
+        let slack = (g >> 20) + 4;
+        let (mut lo, mut hi) = (g.saturating_sub(slack).max(1), g.saturating_add(slack));
+        if index_of_libm(lo) >= i || index_of_libm(hi) < i {
+            lo = 1;
+            hi = u64::MAX;
+            if index_of_libm(hi) < i {
+                return u64::MAX;
+            }
+        }
+        // Invariant: index_of_libm(lo) < i <= index_of_libm(hi) (index_of_libm(1) = 0 < i).
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if index_of_libm(mid) >= i { hi = mid } else { lo = mid }
+        }
+        hi
+    }
 
     fn oracle(sorted: &[u64], q: f64) -> u64 {
         let r = (libm::ceil(q * sorted.len() as f64) as usize).max(1);
