@@ -151,17 +151,19 @@ impl CounterMap {
     #[inline(never)]
     fn add_uncached(&mut self, key: &[u8], packed: u128, s: usize, n: u64) {
         let len = key.len();
-        let found = if self.entries.len() <= SCAN_LONG_MAX {
-            self.entries.iter().position(|e| e.packed == packed && e.key.len() == len && (len <= PACKED_MAX || *e.key == *key))
+        // The key is hashed once, and only when the table is probed or the key is new.
+        let (found, hash) = if self.entries.len() <= SCAN_LONG_MAX {
+            (self.entries.iter().position(|e| e.packed == packed && e.key.len() == len && (len <= PACKED_MAX || *e.key == *key)), None)
         } else {
-            self.find(key, hash_key(key))
+            let hash = hash_key(key);
+            (self.find(key, hash), Some(hash))
         };
         match found {
             Some(i) => {
                 self.entries[i].count = self.entries[i].count.saturating_add(n);
                 self.slots[s] = cached(i);
             }
-            None => self.add_new(key, hash_key(key), n),
+            None => self.add_new(key, hash.unwrap_or_else(|| hash_key(key)), n),
         }
     }
 
