@@ -78,6 +78,16 @@ fn le_u64(b: &[u8]) -> u64 {
     u64::from_le_bytes(a)
 }
 
+impl Entry {
+    /// Whether this entry holds `key`, packed as `packed`: packing and length compared
+    /// together, then the bytes when the key is over [`PACKED_MAX`] bytes (its packing only
+    /// filters).
+    #[inline(always)]
+    fn holds(&self, key: &[u8], packed: u128) -> bool {
+        (self.packed == packed) & (self.key.len() == key.len()) && (key.len() <= PACKED_MAX || *self.key == *key)
+    }
+}
+
 const TAG: u8 = b'C';
 const VERSION: u8 = 1;
 
@@ -133,11 +143,10 @@ impl CounterMap {
     #[inline(always)]
     pub fn add(&mut self, key: &[u8], n: u64) {
         self.total = self.total.saturating_add(n);
-        let (packed, len) = (pack(key), key.len());
-        let s = slot(packed, len);
+        let packed = pack(key);
+        let s = slot(packed, key.len());
         if let Some(e) = self.entries.get_mut(usize::from(self.slots[s]).wrapping_sub(1))
-            && (e.packed == packed) & (e.key.len() == len)
-            && (len <= PACKED_MAX || *e.key == *key)
+            && e.holds(key, packed)
         {
             e.count = e.count.saturating_add(n);
             return;
@@ -150,10 +159,9 @@ impl CounterMap {
     /// is probed. A key found or admitted takes the slot.
     #[inline(never)]
     fn add_uncached(&mut self, key: &[u8], packed: u128, s: usize, n: u64) {
-        let len = key.len();
         // The key is hashed once, and only when the table is probed or the key is new.
         let (found, hash) = if self.entries.len() <= SCAN_LONG_MAX {
-            (self.entries.iter().position(|e| e.packed == packed && e.key.len() == len && (len <= PACKED_MAX || *e.key == *key)), None)
+            (self.entries.iter().position(|e| e.holds(key, packed)), None)
         } else {
             let hash = hash_key(key);
             (self.find(key, hash), Some(hash))

@@ -174,6 +174,21 @@ fn group_parts(entry: u32) -> (usize, u32) {
     ((entry & 0xFFFF) as usize, entry >> 16)
 }
 
+/// Bucket `i`'s bit among its group's in a `groups` entry's held bits.
+#[inline(always)]
+fn group_bit(i: u16) -> u32 {
+    1 << (usize::from(i) % GROUP)
+}
+
+/// By its group's `groups` entry, where bucket `i` is or goes in `buckets` (the buckets below
+/// the group and the group's held buckets below `i`), and whether it is held.
+#[inline(always)]
+fn place(entry: u32, i: u16) -> (usize, bool) {
+    let (start, held) = group_parts(entry);
+    let bit = group_bit(i);
+    (start + (BITS4 >> (4 * (held & (bit - 1))) & 15) as usize, held & bit != 0)
+}
+
 impl PartialEq for LatencySketch {
     /// Equal contents; the lookup table is a cache and does not count.
     fn eq(&self, other: &Self) -> bool {
@@ -245,11 +260,8 @@ impl LatencySketch {
     #[inline]
     fn add_to_bucket(&mut self, i: u16, n: u64) {
         if let Some(&entry) = self.groups.get(usize::from(i >> GROUP_BITS)) {
-            let (start, held) = group_parts(entry);
-            let bit = 1u32 << (i & (GROUP as u16 - 1));
-            if held & bit != 0
-                && let Some(b) = self.buckets.get_mut(start + (BITS4 >> (4 * (held & (bit - 1))) & 15) as usize)
-            {
+            let (pos, held) = place(entry, i);
+            if held && let Some(b) = self.buckets.get_mut(pos) {
                 b.1 = b.1.saturating_add(n);
                 return;
             }
@@ -268,19 +280,17 @@ impl LatencySketch {
             for h in self.groups.len()..=g {
                 let least = (h * GROUP) as u16;
                 let below = self.buckets.partition_point(|&(j, _)| j < least);
-                let held = self.buckets[below..].iter().take_while(|&&(j, _)| usize::from(j) < (h + 1) * GROUP).fold(0, |m, &(j, _)| m | 1 << (usize::from(j) % GROUP));
+                let held = self.buckets[below..].iter().take_while(|&&(j, _)| usize::from(j) < (h + 1) * GROUP).fold(0, |m, &(j, _)| m | group_bit(j));
                 // At most MAX_INDEX + 1 buckets, so positions fit in 16 bits.
                 self.groups.push(below as u32 | held << 16);
             }
         }
-        let (start, held) = group_parts(self.groups[g]);
-        let bit = 1u32 << (usize::from(i) % GROUP);
-        let pos = start + (held & (bit - 1)).count_ones() as usize;
-        if held & bit != 0 {
+        let (pos, held) = place(self.groups[g], i);
+        if held {
             self.buckets[pos].1 = self.buckets[pos].1.saturating_add(n);
         } else {
             self.buckets.insert(pos, (i, n));
-            self.groups[g] |= bit << 16;
+            self.groups[g] |= group_bit(i) << 16;
             // One more bucket below every later group (positions stay under 16 bits).
             for entry in &mut self.groups[g + 1..] {
                 *entry += 1;
