@@ -29,9 +29,18 @@ pub(crate) use topk::Held;
 /// The hash of the tables keyed by bytes (top-k, breakdown counters): foldhash with its
 /// fixed seed, so nothing depends on the run. Nothing output depends on it either (outputs
 /// are sorted by count and key).
+///
+/// The key's bytes are written to the hasher alone (`Hasher::write`), not as a slice
+/// (`Hash for [u8]` writes the length first): `write` already mixes the length in, and the
+/// length prefix costs a 128-bit shift into foldhash's buffer and a second multiply in
+/// `finish`. On wasm32 that shift is a call (`__ashlti3`), a few percent of the browser
+/// engine's time (bench/RESULTS.md, issue 13).
+#[inline]
 pub(crate) fn hash_key(key: &[u8]) -> u64 {
-    use core::hash::BuildHasher;
-    foldhash::fast::FixedState::default().hash_one(key)
+    use core::hash::{BuildHasher, Hasher};
+    let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+    hasher.write(key);
+    hasher.finish()
 }
 
 /// A key with its [`hash_key`], hashed once for every table one record's key goes to (a
