@@ -23,6 +23,7 @@ pub fn parse_everything(data: &[u8]) {
         for line in data.split(|&b| b == b'\n') {
             let Ok(Some(r)) = parser.parse_line(line, &mut buf) else { continue };
             let _ = r.validate();
+            text_is_from_utf8(&r);
             let _ = r.timestamp_ms();
             let _ = (r.status(), r.bytes_sent(), r.time_taken_us(), r.client_ip(), r.edge_location());
             let _ = (r.result_type(), r.detailed_result_type(), r.uri_path(), r.uri_query_raw());
@@ -30,6 +31,20 @@ pub fn parse_everything(data: &[u8]) {
             let _ = r.headers().count() + r.header_names().count() + r.forwarded_for().count();
             json.clear();
             let _ = crate::json::write_record(&r, &mut json);
+        }
+    }
+}
+
+/// Panics unless every column's [`Record::text`](crate::Record::text) is
+/// `core::str::from_utf8` of its raw value: the oracle of `cflog_simd::ascii`, which takes
+/// short ASCII values as text after one word test.
+fn text_is_from_utf8(r: &crate::Record<'_>) {
+    for field in r.schema().columns().iter().filter_map(|c| c.field) {
+        let want = r.raw(field).map(|raw| core::str::from_utf8(raw).ok());
+        match (r.text(field), want) {
+            (Ok(None), None) | (Err(_), Some(None)) => {}
+            (Ok(Some(got)), Some(Some(want))) if got == want => {}
+            (got, want) => panic!("line {}: {field:?} as text is {got:?}, from_utf8 of its raw value {want:?}", r.line_number()),
         }
     }
 }

@@ -1,17 +1,21 @@
 //! Field splitting for `cflog-core`: where the TAB-separated fields of one log line begin;
 //! ([`escape`]) which bytes of a 16-byte block a JSON string must escape; ([`ipv4`])
-//! reading a dotted quad without a branch on its octets' lengths; and ([`base64`])
-//! decoding the Lambda's base64 records.
+//! reading a dotted quad without a branch on its octets' lengths; ([`base64`]) decoding
+//! the Lambda's base64 records; and ([`ascii`]) a short ASCII field as `&str` from one word
+//! test.
 //!
-//! This crate is the only code of cflog allowed `unsafe`, and only for one thing: moving
+//! This crate is the only code of cflog allowed `unsafe`, and only for two things. Moving
 //! bytes between memory and a vector register (`_mm_loadu_si128`,
 //! `_mm256_loadu_si256`, `vld1q_u8`, `v128_load`), each load from a `&[u8; 64]` block of
 //! the line (or of a zero-padded copy of its end), or from a `&[u8; 16]` for [`escape`]
 //! and [`ipv4`], so every load lies inside it; [`base64`] also loads from `&[u8; 32]` /
 //! `&[u8; 64]` blocks of its text and stores into `&mut [u8; 16]`, `&mut [u8; 8]` and
 //! `&mut [u8; 48]` blocks of its output (on x86-64 and AArch64 the intrinsics themselves
-//! are still `unsafe` to call outside `#[target_feature]` functions). Comparing,
-//! making the bit mask and walking its bits are safe code. Every path is checked equal to
+//! are still `unsafe` to call outside `#[target_feature]` functions). The one other
+//! `unsafe` is [`ascii`]'s `from_utf8_unchecked` of at most 16 bytes that one word test
+//! found all below 0x80 (its oracle: `core::str::from_utf8`, by proptest and in core's
+//! `parse_line` fuzz target). Comparing, making the bit mask and walking its bits are safe
+//! code. Every path is checked equal to
 //! [`split_tabs_scalar`] (and that to a naive `split`) by proptest and over the fuzz
 //! corpus (`tests/equal.rs`); in `make test` the aarch64 path runs under qemu
 //! (`make test-simd-aarch64`) and the simd128 path as wasm32-wasip1 under Node's WASI
@@ -56,6 +60,7 @@ extern crate std;
 
 use alloc::vec::Vec;
 
+pub mod ascii;
 pub mod base64;
 pub mod escape;
 pub mod ipv4;
