@@ -1,7 +1,7 @@
 //! A short field of a log line as `&str` without UTF-8 validation's byte loop
 //! ([`str_ending`]).
 //!
-//! The crate's one `unsafe` that is not a vector load: `core::str::from_utf8_unchecked` of
+//! The crate's one `unsafe` that is not a vector load or store: `from_utf8_unchecked` of
 //! bytes that one test of the 16 bytes ending at them found all below 0x80 (ASCII, which is
 //! valid UTF-8). Its oracle is `core::str::from_utf8`: `tests/ascii.rs` (proptest) and
 //! core's fuzz target `parse_line`, which compares every text getter with it.
