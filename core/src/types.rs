@@ -35,7 +35,8 @@ macro_rules! vocabulary {
             }
 
             /// The known value of each length up to 16 (the first, when several have it), as
-            /// its bytes in the low end of a little-endian `u128`.
+            /// its bytes in the high end of a little-endian `u128`, where
+            /// `cflog_simd::ascii::word_ending` puts a field.
             const BY_LENGTH: [Option<(u128, Self)>; 17] = {
                 let mut table = [None; 17];
                 $(
@@ -43,7 +44,7 @@ macro_rules! vocabulary {
                     if name.len() <= 16 && table[name.len()].is_none() {
                         let (mut word, mut i) = (0u128, 0);
                         while i < name.len() {
-                            word |= (name[i] as u128) << (8 * i);
+                            word |= (name[i] as u128) << (8 * (16 - name.len() + i));
                             i += 1;
                         }
                         table[name.len()] = Some((word, $name::$variant));
@@ -58,10 +59,9 @@ macro_rules! vocabulary {
             /// (random from line to line; issue 13). Anything else is `from_bytes`'.
             #[inline]
             pub(crate) fn from_line_end(upto: &'a [u8], len: usize) -> Option<Self> {
-                if let Some(&word) = upto.last_chunk::<16>()
-                    && (1..=16).contains(&len)
-                    && let Some((known, value)) = Self::BY_LENGTH[len]
-                    && u128::from_le_bytes(word) >> (8 * (16 - len)) == known
+                if let Some(word) = cflog_simd::ascii::word_ending(upto, len)
+                    && let Some(&Some((known, value))) = Self::BY_LENGTH.get(len)
+                    && word == known
                 {
                     return Some(value);
                 }
