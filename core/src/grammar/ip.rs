@@ -43,18 +43,26 @@ pub(super) fn ip(input: &[u8]) -> IResult<&[u8], IpAddr> {
 }
 
 /// One IPv4 or IPv6 address.
-#[inline]
+#[inline(always)]
 pub fn parse_ip(input: &[u8]) -> Option<IpAddr> {
-    // Most addresses are dotted quads: a hand-written pass over at most 15 bytes is much
-    // cheaper than the combinators; anything unusual falls through to the full grammar.
-    // Only that pass is inlined into the caller.
-    // With a vector unit, the dotted quad is read without a branch on its shape
-    // (`cflog_simd::ipv4`); else by `fast_ipv4`.
-    let v4 = match cflog_simd::ipv4::parse(input) {
-        Some(octets) => octets.map(Ipv4Addr::from),
-        None => fast_ipv4(input),
-    };
-    match v4 {
+    // Most addresses are dotted quads. With a vector unit they are read without a branch
+    // on their shape (`cflog_simd::ipv4`); else by `fast_ipv4`, a hand-written pass over at
+    // most 15 bytes, much cheaper than the combinators. Anything else falls through to
+    // `parse_ip_other`. Only the vector call is inlined into the caller: the address then
+    // stays in registers. An out-of-line `parse_ip` returned it through memory, written a
+    // field at a time and read back as one 16-byte load, which the store buffer cannot
+    // forward (a stall on every address).
+    match cflog_simd::ipv4::parse(input) {
+        Some(Some(octets)) => Some(IpAddr::V4(Ipv4Addr::from(octets))),
+        Some(None) => parse_ip_other(input),
+        None => parse_ip_scalar(input),
+    }
+}
+
+/// [`parse_ip`] without a vector unit.
+#[inline(never)]
+fn parse_ip_scalar(input: &[u8]) -> Option<IpAddr> {
+    match fast_ipv4(input) {
         Some(v4) => Some(IpAddr::V4(v4)),
         None => parse_ip_other(input),
     }
