@@ -276,7 +276,9 @@ impl Parser {
             end = line_end_from(buf, end);
         }
         let next = buf.len().min(end + 1);
-        let line = trim_line_end(&buf[at..end]);
+        // `end` is at the line's `\n` (or the end of `buf`): only a `\r` may be left.
+        let line = &buf[at..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > MAX_LINE_LEN {
             return Some((Err(ParseError::line(self.line_no, ParseErrorKind::TooLong { limit: MAX_LINE_LEN as u32 })), next));
         }
