@@ -12,7 +12,7 @@
 use alloc::vec::Vec;
 
 use super::plan::KEY_MAX;
-use super::value::{decimal_digits, plain_window, write_decoded_ascii_at, write_decoded_rest};
+use super::value::{DIGIT_PAIRS, decimal_digits, eight_digits, plain_window, sixteen_digits, write_decoded_ascii_at, write_decoded_rest};
 
 /// `out[..pos]` is written; `out[pos..]` is room (zeros, or bytes a write cut back).
 pub(super) struct Cursor<'a> {
@@ -149,15 +149,37 @@ impl<'a> Cursor<'a> {
         self.byte(b'"');
     }
 
-    /// An unsigned integer in decimal (`write_u64`): the digits right-aligned in the first
-    /// half of a buffer, copied as one fixed 20-byte block from where they start (20 bytes
-    /// of room).
+    /// An unsigned integer in decimal (`write_u64`; 20 bytes of room). Below 10^16 (every
+    /// number a log holds but a forged one) the digits are made in registers and written
+    /// as one 8- or 16-byte store, the leading zeros shifted out (`eight_digits`); above,
+    /// right-aligned in a buffer and copied as one 20-byte block.
     #[inline(always)]
     pub(super) fn u64(&mut self, n: u64) {
-        let mut tmp = [b'0'; 40];
-        let start = decimal_digits((&mut tmp[..20]).try_into().expect("20 bytes"), n);
-        self.out[self.pos..self.pos + 20].copy_from_slice(&tmp[start..start + 20]);
-        self.pos += 20 - start;
+        if n < 10_000 {
+            // Four digits from two digit pairs (a status code, most sizes and ports).
+            let pair = |p: u64| u32::from(u16::from_le_bytes([DIGIT_PAIRS[2 * p as usize], DIGIT_PAIRS[2 * p as usize + 1]]));
+            let digits = pair(n / 100) | pair(n % 100) << 16;
+            let skip = u32::from(n < 10) + u32::from(n < 100) + u32::from(n < 1_000);
+            self.out[self.pos..self.pos + 4].copy_from_slice(&(digits >> (8 * skip)).to_le_bytes());
+            self.pos += 4 - skip as usize;
+        } else if n < 100_000_000 {
+            let digits = eight_digits(n as u32);
+            // Leading zero digits are the low zero bytes of the digits' values; the last
+            // digit always counts (so `0` is one digit).
+            let skip = ((digits - 0x3030_3030_3030_3030) | 1 << 56).trailing_zeros() / 8;
+            self.out[self.pos..self.pos + 8].copy_from_slice(&(digits >> (8 * skip)).to_le_bytes());
+            self.pos += 8 - skip as usize;
+        } else if n < 10_000_000_000_000_000 {
+            let digits = sixteen_digits(n);
+            let skip = ((digits - 0x3030_3030_3030_3030_3030_3030_3030_3030) | 1 << 120).trailing_zeros() / 8;
+            self.out[self.pos..self.pos + 16].copy_from_slice(&(digits >> (8 * skip)).to_le_bytes());
+            self.pos += 16 - skip as usize;
+        } else {
+            let mut tmp = [b'0'; 40];
+            let start = decimal_digits((&mut tmp[..20]).try_into().expect("20 bytes"), n);
+            self.out[self.pos..self.pos + 20].copy_from_slice(&tmp[start..start + 20]);
+            self.pos += 20 - start;
+        }
     }
 
     /// `value / scale` with up to `digits` decimals, trailing zeros dropped
@@ -174,18 +196,18 @@ impl<'a> Cursor<'a> {
             frac /= 10;
             width -= 1;
         }
-        // `.` then the fraction's digits right-aligned in `0`s: one fixed 8-byte copy from
-        // the `.` on (the first 20 bytes are `decimal_digits`' buffer).
-        let mut tmp = [b'0'; 28];
-        decimal_digits((&mut tmp[..20]).try_into().expect("20 bytes"), frac);
-        if width > 7 {
-            self.byte(b'.');
-            self.bytes(&tmp[20 - width..20]);
+        if width <= 7 {
+            // `.` then the fraction's last `width` digits (of eight, zero-padded), as one
+            // 8-byte store.
+            let text = eight_digits(frac as u32) >> (8 * (8 - width)) << 8 | u64::from(b'.');
+            self.out[self.pos..self.pos + 8].copy_from_slice(&text.to_le_bytes());
+            self.pos += width + 1;
             return;
         }
-        tmp[19 - width] = b'.';
-        self.out[self.pos..self.pos + 8].copy_from_slice(&tmp[19 - width..27 - width]);
-        self.pos += width + 1;
+        let mut tmp = [b'0'; 20];
+        decimal_digits(&mut tmp, frac);
+        self.byte(b'.');
+        self.bytes(&tmp[20 - width..20]);
     }
 
     /// A key, the first `len` bytes of `block`, written `back` bytes before the cursor

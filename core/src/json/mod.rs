@@ -725,8 +725,12 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn numbers_are_written_as_format_writes_them(n in proptest::prelude::any::<u64>(), small in 0u64..100_000, scale_digits in 1usize..=6) {
-            for n in [n, small, n >> 32] {
+        fn numbers_are_written_as_format_writes_them(n in proptest::prelude::any::<u64>(), small in 0u64..100_000, scale_digits in 1usize..=6, length in 1u32..=20) {
+            // Numbers of every length (`n` alone is almost always 19 or 20 digits long).
+            let low = if length == 1 { 0 } else { 10u64.pow(length - 1) };
+            let high = if length == 20 { u64::MAX } else { 10u64.pow(length) - 1 };
+            let of_length = low + n % (high - low + 1);
+            for n in [n, small, n >> 32, of_length] {
                 let mut v = alloc::vec![b'x'];
                 write_u64(&mut v, n);
                 let want = alloc::format!("{n}");
