@@ -59,7 +59,7 @@ pub(super) fn eight_digits(n: u32) -> u64 {
     debug_assert!(n < 100_000_000);
     let n = u64::from(n);
     // Lane 0 (bits 0..32): the first four digits; lane 1: the last four.
-    let fours = n / 10_000 | (n % 10_000) << 32;
+    let fours = (n / 10_000) | ((n % 10_000) << 32);
     let hundreds = ((fours * 10_486) >> 20) & (0x7f << 32 | 0x7f);
     // 16-bit lanes, in digit order: the pairs 1-2, 3-4, 5-6, 7-8.
     let pairs = hundreds | (fours - 100 * hundreds) << 16;
