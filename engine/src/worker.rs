@@ -190,8 +190,8 @@ impl RecordLoop {
 /// out (`let Some((result, next)) = step`, then `Ok(Some(record)) => ..(&record)`) makes
 /// the compiler copy it with 16-byte loads over the 8-byte stores that have just written
 /// it, which the CPU cannot forward from its store buffer: a stall on every line, ~8 % of
-/// parsing with ten typed reads (bench/RESULTS.md). The error, rare, is cloned (it holds
-/// no allocation).
+/// parsing with ten typed reads (bench/RESULTS.md). The error, rare, is cloned (without
+/// an allocation, except a bad `#Fields` header's field name).
 #[inline]
 fn hand_on(li: usize, result: &Result<Option<Record<'_>>, ParseError>, on: &mut (impl FnMut(usize, Outcome<'_, '_>) + ?Sized)) {
     match result {
