@@ -277,8 +277,7 @@ impl Parser {
         }
         let next = buf.len().min(end + 1);
         // `end` is at the line's `\n` (or the end of `buf`): only a `\r` may be left.
-        let line = &buf[at..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = without_cr(&buf[at..end]);
         if line.len() > MAX_LINE_LEN {
             return Some((Err(ParseError::line(self.line_no, ParseErrorKind::TooLong { limit: MAX_LINE_LEN as u32 })), next));
         }
@@ -362,7 +361,12 @@ fn line_end_from(buf: &[u8], from: usize) -> usize {
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    without_cr(line.strip_suffix(b"\n").unwrap_or(line))
+}
+
+/// `line` without one trailing `\r`.
+#[inline(always)]
+fn without_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 

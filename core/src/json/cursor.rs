@@ -157,7 +157,7 @@ impl<'a> Cursor<'a> {
     pub(super) fn u64(&mut self, n: u64) {
         if n < 10_000 {
             // Four digits from two digit pairs (a status code, most sizes and ports).
-            let pair = |p: u64| u32::from(u16::from_le_bytes([DIGIT_PAIRS[2 * p as usize], DIGIT_PAIRS[2 * p as usize + 1]]));
+            let pair = |p: u64| u32::from(u16::from_le_bytes(DIGIT_PAIRS[2 * p as usize..][..2].try_into().expect("2 bytes")));
             let digits = pair(n / 100) | pair(n % 100) << 16;
             let skip = u32::from(n < 10) + u32::from(n < 100) + u32::from(n < 1_000);
             self.out[self.pos..self.pos + 4].copy_from_slice(&(digits >> (8 * skip)).to_le_bytes());
